@@ -1,0 +1,177 @@
+"""Text as people type it into forms, folded to what the contract fixes.
+
+Every function here is pure: given a string, return a normalised value. Labels are
+compared with `fold`; values are normalised with `clean`, `to_number`, `to_date` and
+`to_period`; tick marks are read with `is_ticked`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+#: Characters that mean "this box is ticked" once readers have read a form.
+TICKED = frozenset("☑✓✔√■☒▣●✅⊠")
+#: Characters that mean "this box is empty".
+UNTICKED = frozenset("☐□○")
+#: The two characters readers write for ticks of any kind (symbol fonts, content controls …).
+TICK, BOX = "☑", "☐"
+
+#: Answers that explain why a field was left empty (填报说明 2: 不填之项要说明原因).
+EXPLAINED_EMPTY = ("无", "不适用", "/", "／", "—", "-", "未", "暂无", "没有", "n/a", "na")
+
+_SPACE = re.compile(r"[\s\u3000\u00a0\u200b]+")
+_PUNCT = str.maketrans({
+    "（": "(", "）": ")", "：": ":", "，": ",", "；": ";", "、": ",", "／": "/",
+    "【": "(", "】": ")", "［": "(", "］": ")", "“": '"', "”": '"', "‘": "'", "’": "'",
+    "－": "-", "—": "-", "–": "-", "·": ".", "。": ".", "％": "%",
+})
+
+
+def clean(value: object) -> str | None:
+    """Given a cell's text, return it trimmed with white space runs folded to one space, or None."""
+    if value is None:
+        return None
+    text = _SPACE.sub(" ", str(value)).strip()
+    return text or None
+
+
+def fold(label: str) -> str:
+    """Given a label as printed or typed, return a key that ignores width, spacing and punctuation style.
+
+    '通  信  地  址' and '通信地址', '全员劳产率 元／人' and '全员劳产率元/人' fold alike.
+    """
+    text = unicodedata.normalize("NFKC", label or "").translate(_PUNCT)
+    return _SPACE.sub("", text).lower().rstrip(":")
+
+
+def is_ticked(mark: str) -> bool:
+    """Given a box character, return whether it counts as ticked."""
+    return mark in TICKED
+
+
+_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+_UNITS = ("万平方米", "平方米", "万元", "亿元", "元/人", "元", "台件", "台", "件", "人次", "人", "次", "个", "家", "份", "m²", "㎡")
+
+
+def to_number(value: object, unit: str | None = None) -> float | int | str | None:
+    """Given a number cell, return an int or float; other text comes back trimmed.
+
+    Thousands separators, a trailing %/％ and a unit (the label's own, or a usual one) are dropped:
+    '1,250' → 1250, '95.5％' → 95.5, '12万元' → 12.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    text = clean(value)
+    if text is None:
+        return None
+    bare = unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "").rstrip("%")
+    for suffix in ((unit,) if unit else ()) + _UNITS:
+        if suffix and bare.endswith(suffix):
+            bare = bare[: -len(suffix)]
+            break
+    if bare.startswith("约"):
+        bare = bare[1:]
+    if not _NUMBER.match(bare):
+        return text
+    number = float(bare)
+    return int(number) if number.is_integer() and "." not in bare else number
+
+
+_DATE = re.compile(r"(\d{4})\s*[年./\-]\s*(\d{1,2})\s*(?:[月./\-]\s*(\d{1,2})\s*日?)?")
+
+
+def _date_at(text: str, start: int = 0) -> tuple[str, int] | None:
+    match = _DATE.search(text, start)
+    if not match:
+        return None
+    year, month, day = int(match[1]), int(match[2]), int(match[3] or 1)
+    try:
+        return date(year, month, day).isoformat(), match.end()
+    except ValueError:
+        return None
+
+
+def to_date(value: object) -> str | None:
+    """Given a date as written ('2017年5月9日', '2017.5.9', '2017/05/09'), return 'YYYY-MM-DD'.
+
+    Text that holds no readable date comes back trimmed; a cell with only the printed
+    '年 月 日' is empty.
+    """
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    text = clean(value)
+    if text is None or not re.sub(r"[年月日\s]", "", text):
+        return None
+    found = _date_at(unicodedata.normalize("NFKC", text))
+    if found and len(text) <= 20:
+        return found[0]
+    return text
+
+
+def to_period(value: object) -> dict | str | None:
+    """Given 'start to end' in any usual writing, return {'start': ..., 'end': ...}.
+
+    '2016年12月1日至2017年3月31日', '2016.12.1-2017.3.31', '2016/12/01～2017/03/31'.
+    A second date without a year ('2017年1月5日-3月20日') takes the first one's year.
+    """
+    text = clean(value)
+    if text is None:
+        return None
+    norm = unicodedata.normalize("NFKC", text)
+    first = _date_at(norm)
+    if not first:
+        return text
+    second = _date_at(norm, first[1])
+    if second:
+        return {"start": first[0], "end": second[0]}
+    tail = re.search(r"(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*日?", norm[first[1]:])
+    if tail:
+        try:
+            end = date(int(first[0][:4]), int(tail[1]), int(tail[2])).isoformat()
+            return {"start": first[0], "end": end}
+        except ValueError:
+            pass
+    return text
+
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^(?:0\d{2,3})?[2-9]\d{6,7}(?:转\d{1,6})?$")
+_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
+
+
+def phone_digits(value: str) -> str:
+    """Given a phone as written ('0451—87979096', '139 0480 9986', '+86 139…'), return its digits."""
+    text = unicodedata.normalize("NFKC", value).translate(_PUNCT)
+    text = re.sub(r"^\+?86(?=1[3-9]\d{9}\b)", "", re.sub(r"[\s\-()]", "", text))
+    return text
+
+
+def is_phone(value: str) -> bool:
+    """Given a phone field, return whether every number in it is a mobile or landline number."""
+    parts = [p for p in re.split(r"[,;/、，；]|\s{2,}", value or "") if p.strip()]
+    return bool(parts) and all(_MOBILE.match(phone_digits(p)) or _LANDLINE.match(phone_digits(p)) for p in parts)
+
+
+def is_postcode(value: object) -> bool:
+    """Given a postcode field, return whether it is six digits."""
+    return bool(re.fullmatch(r"\d{6}", unicodedata.normalize("NFKC", str(value)).strip()))
+
+
+def is_email(value: str) -> bool:
+    """Given an e-mail field, return whether it looks like one address."""
+    return bool(_EMAIL.match(unicodedata.normalize("NFKC", value or "").strip()))
+
+
+def is_explained_empty(value: object) -> bool:
+    """Given a filled value, return whether it says why the field does not apply (无, 不适用, /, 未…)."""
+    text = clean(value)
+    return bool(text) and (text.lower() in EXPLAINED_EMPTY or text.startswith(("未", "无", "不适用")))
+
+
+def body_chars(text: str) -> int:
+    """Given a report body, return its length in characters, white space not counted."""
+    return len(_SPACE.sub("", text or ""))
