@@ -1,0 +1,75 @@
+"""Writing outputs safely: atomic replacement, and file names made from company names."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+MAX_NAME_BYTES = 200
+
+
+def safe_filename(name: str, fallback: str = "未命名") -> str:
+    """Given a company name (or any text), return a file name stem safe on Windows, macOS and Linux.
+
+    Path separators, reserved characters and control characters become '_', white space is folded,
+    trailing dots and spaces go, reserved Windows names get a '_' suffix, and the UTF-8 length is
+    cut to about 200 bytes on a character boundary. Chinese is kept.
+    """
+    text = unicodedata.normalize("NFC", str(name or ""))
+    text = _UNSAFE.sub("_", text)
+    text = re.sub(r"\s+", " ", text).strip().strip(".").strip()
+    encoded = text.encode("utf-8")[:MAX_NAME_BYTES]
+    text = encoded.decode("utf-8", errors="ignore").rstrip(". ")
+    if not text or set(text) <= {"_", "."}:
+        text = fallback
+    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
+        text += "_"
+    return text
+
+
+def unique_names(stems: list[str]) -> list[str]:
+    """Given file name stems in order, return them with ' (2)', ' (3)' … added so none repeats.
+
+    Names are compared case-insensitively, as Windows and macOS file systems do.
+    """
+    seen: set[str] = set()
+    result = []
+    for stem in stems:
+        candidate, n = stem, 1
+        while candidate.lower() in seen:
+            n += 1
+            candidate = f"{stem} ({n})"
+        seen.add(candidate.lower())
+        result.append(candidate)
+    return result
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path):
+    """Yield a temporary path beside `target`; on success it replaces `target` in one step.
+
+    An interrupted run leaves the previous file whole, never a half-written one.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem[:40]}.", suffix=target.suffix + ".part", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    """Given a path and text, write the text there atomically as UTF-8."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
