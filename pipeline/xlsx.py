@@ -12,7 +12,6 @@ from openpyxl.utils import get_column_letter
 from pipeline.files import atomic_path
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 STATUS_FILLS = {
     "complete": PatternFill("solid", fgColor="C6EFCE"),
@@ -25,8 +24,8 @@ STATUS_FILLS = {
 def cell_value(value):
     """Given any value, return what may be written to a cell: never a formula, no illegal characters.
 
-    Text starting with = + - @ tab or CR is prefixed with an apostrophe-free quote mark (the cell
-    is also typed as text by the caller); lists are joined with '、'; dicts as 'start 至 end'.
+    Lists are joined with '、', periods written 'start 至 end'. Text that starts like a formula
+    (= + - @ tab CR) is kept as typed: `write_row` stores every text as a string cell, never a formula.
     """
     if value is None or isinstance(value, (bool, int, float)):
         return value
@@ -34,27 +33,30 @@ def cell_value(value):
         value = "、".join(str(cell_value(v) or "") for v in value)
     elif isinstance(value, dict):
         value = " 至 ".join(str(v) for v in value.values())
-    text = _ILLEGAL.sub("", str(value))
-    if text.startswith(_FORMULA_START):
-        text = "'" + text
-    return text
+    return _ILLEGAL.sub("", str(value))
+
+
+def write_row(sheet, values) -> list:
+    """Given a sheet and values, append them as one row; text cells are typed as strings, never formulas."""
+    values = [cell_value(v) for v in values]
+    sheet.append(values)
+    for cell, value in zip(sheet[sheet.max_row], values):
+        if isinstance(value, str):
+            cell.data_type = "s"
+    return values
 
 
 def add_sheet(workbook: Workbook, title: str, header: list[str], rows, widths: dict | None = None):
     """Given a workbook, a header and rows, add a sheet with a frozen bold header, filters and fitted widths."""
     sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([cell_value(h) for h in header])
+    write_row(sheet, header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     longest = [len(str(h)) * 2 for h in header]
     for row in rows:
-        values = [cell_value(v) for v in row]
-        sheet.append(values)
-        for cell, value in zip(sheet[sheet.max_row], values):
-            if isinstance(value, str):
-                cell.data_type = "s"
+        values = write_row(sheet, row)
         for i, value in enumerate(values):
             if value is not None:
                 width = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value)[:60])
