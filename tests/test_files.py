@@ -1,0 +1,43 @@
+"""Safe file names and atomic writes."""
+
+import os
+
+import pytest
+from hypothesis import given, strategies as st
+
+from pipeline.files import atomic_path, safe_filename, unique_names, write_text_atomic
+
+
+def test_chinese_kept_separators_and_reserved_names_made_safe():
+    assert safe_filename("哈尔滨电机厂有限责任公司") == "哈尔滨电机厂有限责任公司"
+    assert "/" not in safe_filename("A/B公司") and "\\" not in safe_filename("A\\B")
+    assert safe_filename("CON") != "CON" and safe_filename("aux.txt").upper() != "AUX.TXT"
+    assert safe_filename("公司...") == "公司"
+    assert safe_filename("  ") == "未命名"
+    assert safe_filename("..") == "未命名"
+
+
+@given(st.text())
+def test_any_name_becomes_a_safe_name(name):
+    safe = safe_filename(name)
+    assert safe and len(safe.encode("utf-8")) <= 201
+    assert not any(ch in safe for ch in '\\/:*?"<>|') and not any(ord(ch) < 32 for ch in safe)
+    assert not safe.endswith((".", " "))
+    assert safe not in (".", "..")
+
+
+@given(st.lists(st.sampled_from(["甲公司", "乙公司", "A", "a"]), max_size=12))
+def test_unique_names_never_collide(stems):
+    names = unique_names(stems)
+    assert len({n.lower() for n in names}) == len(names) == len(stems)
+
+
+def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path):
+    target = tmp_path / "summary.xlsx"
+    write_text_atomic(target, "old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("interrupted")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["summary.xlsx"]

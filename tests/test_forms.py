@@ -1,0 +1,104 @@
+"""The forms as data: complete against the contract, consistent with their own layouts."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline import forms
+from pipeline.campaign import load_campaign
+from pipeline.errors import UserError
+
+CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "spec" / "CONTRACT.md"
+
+
+def _contract_ids(form_id: str) -> set[str]:
+    """Given a form id, return the field ids the contract names for it (backquoted after its heading)."""
+    text = CONTRACT.read_text(encoding="utf-8") if CONTRACT.exists() else ""
+    block = re.search(rf"^`{form_id}` — (.*?)(?=^`\w+` — |^### )", text, re.S | re.M)
+    return set(re.findall(r"`([a-z_]+)`", block.group(1))) if block else set()
+
+
+def _layout_field_ids(form):
+    ids = set()
+    for item in form.layout:
+        if "table" in item:
+            ids.update(item["table"].get("header", []))
+            for row in item["table"].get("rows", []):
+                ids.update(forms.row_fields(row))
+        if "line" in item:
+            ids.add(item["line"])
+    return ids
+
+
+@pytest.mark.parametrize("key", sorted(forms.load_forms()))
+def test_every_field_is_laid_out_and_every_laid_out_field_exists(key):
+    form = forms.load_forms()[key]
+    laid_out = _layout_field_ids(form)
+    assert laid_out <= set(form.fields), laid_out - set(form.fields)
+    if form.in_packet:
+        texts = str(form.layout)
+        unplaced = {f for f in form.fields if f not in laid_out and f"v.{f}" not in texts}
+        assert not unplaced
+
+
+@pytest.mark.parametrize("form_id", ["cover", "recommendation", "site_inspection", "commitment", "contract", "summary_table", "implementation_status"])
+def test_contract_field_ids_are_all_described(form_id):
+    expected = _contract_ids(form_id)
+    assert expected, f"the contract names no fields for {form_id}"
+    described = set(forms.load_forms()[form_id].fields)
+    assert CONTRACT.exists() and expected - described == set()
+
+
+def test_application_field_ids_of_the_contract_are_described():
+    text = CONTRACT.read_text(encoding="utf-8")
+    for category in forms.categories():
+        block = re.search(rf"- {category} \(.*?(?=^- |\n\n)", text, re.S | re.M).group(0)
+        ids = set(re.findall(r"`([a-z_]+)`", block)) - {category}
+        described = set(forms.application_form(category).fields)
+        assert ids - described == set(), category
+
+
+def test_duplicate_labels_are_told_apart_by_group_and_occurrence():
+    enterprise = forms.application_form("enterprise").fields
+    assert enterprise["industrial_returns"].group == "工业企业填写"
+    assert enterprise["service_returns"].group == "服务企业填写"
+    assert (enterprise["main_product_output"].occurrence, enterprise["other_product_output"].occurrence) == (0, 1)
+    construction = forms.application_form("construction").fields
+    assert construction["phone"].group is None and construction["project_manager_phone"].group == "被推荐工程基本情况"
+    assert "峻工日期" in construction["completion_date"].aliases
+
+
+def test_packets_follow_the_seed_order():
+    keys = [f.key for f in forms.packet_forms("construction")]
+    assert keys == ["cover", "recommendation", "site_inspection", "application.construction",
+                    "implementation_status", "commitment", "respondents"]
+    assert "site_inspection" not in [f.key for f in forms.packet_forms("product")]
+    assert {f.id for f in forms.required_forms("service")} == {
+        "cover", "application", "recommendation", "implementation_status", "report", "commitment", "respondents"}
+
+
+def test_category_names_come_from_the_cover():
+    assert forms.categories()["construction"] == "建筑工程类"
+    assert forms.category_id("产品类") == forms.category_id("产品") == forms.category_id("product") == "product"
+    assert forms.category_id("奖品类") is None
+
+
+def test_campaign_holds_every_fact_of_the_seed():
+    c = load_campaign()
+    assert (c.year, c.data_year, c.fee, c.validity_years, c.min_satisfaction) == (2017, 2016, 2000, 2, 80)
+    assert c.deadline.isoformat() == "2017-06-20" and c.survey_start_min.isoformat() == "2016-12-01"
+    assert c.association.account == "231000638018010021476" and c.association.postcode == "150036"
+    assert c.context()["deadline_zh"] == "2017年6月20日"
+
+
+def test_a_broken_campaign_file_is_a_clear_chinese_error(tmp_path):
+    bad = tmp_path / "x.yaml"
+    bad.write_text("year: 2018\n", encoding="utf-8")
+    with pytest.raises(UserError, match="缺少"):
+        load_campaign(bad)
+    bad.write_text("year: [\n", encoding="utf-8")
+    with pytest.raises(UserError, match="无法读取"):
+        load_campaign(bad)
+    with pytest.raises(UserError, match="找不到"):
+        load_campaign(tmp_path / "none.yaml")

@@ -1,0 +1,107 @@
+"""The normalisers: examples from the contract, and properties that must hold for any input."""
+
+from hypothesis import given, strategies as st
+
+from pipeline import text
+
+
+def test_clean_folds_white_space_including_full_width():
+    assert text.clean("  黑龙江\u3000\u3000省 \n 质量协会 ") == "黑龙江 省 质量协会"
+    assert text.clean(" \u3000 ") is None
+    assert text.clean(None) is None
+
+
+def test_fold_ignores_spacing_width_and_punctuation_style():
+    assert text.fold("通  信  地  址") == text.fold("通信地址")
+    assert text.fold("全员劳产率 元／人") == text.fold("全员劳产率元/人")
+    assert text.fold("企业名称（公章）：") == text.fold("企业名称(公章)")
+    assert text.fold("保修期返修率（%）") == text.fold("保修期返修率(％)")
+    assert text.fold("工\n业\n企\n业\n填\n写") == "工业企业填写"
+    assert text.fold("邮编") != text.fold("邮箱")
+
+
+def test_numbers_as_the_contract_writes_them():
+    assert text.to_number("1,250") == 1250
+    assert text.to_number("95.5％") == 95.5
+    assert text.to_number("12万元", unit="万元") == 12
+    assert text.to_number("１２３") == 123
+    assert text.to_number("无") == "无"
+    assert text.to_number("不适用 ") == "不适用"
+    assert text.to_number("") is None
+    assert text.to_number(7) == 7
+
+
+def test_dates_in_every_usual_writing():
+    for written in ("2017年5月9日", "2017.5.9", "2017/05/09", "2017-5-9", "2017 年 5 月 9 日"):
+        assert text.to_date(written) == "2017-05-09", written
+    assert text.to_date("年    月    日") is None
+    assert text.to_date("待定") == "待定"
+    assert text.to_date("2017年2月30日") == "2017年2月30日"
+
+
+def test_periods():
+    assert text.to_period("2016年12月1日至2017年3月31日") == {"start": "2016-12-01", "end": "2017-03-31"}
+    assert text.to_period("2016.12.1-2017.3.31") == {"start": "2016-12-01", "end": "2017-03-31"}
+    assert text.to_period("2017年1月5日-3月20日") == {"start": "2017-01-05", "end": "2017-03-20"}
+    assert text.to_period("去年冬天") == "去年冬天"
+
+
+def test_phone_postcode_email():
+    assert text.is_phone("13904809986")
+    assert text.is_phone("0451—87979096")
+    assert text.is_phone("0451-87979096、13904809986")
+    assert text.is_phone("+86 139 0480 9986")
+    assert not text.is_phone("12345")
+    assert not text.is_phone("电话")
+    assert text.is_postcode("150036") and not text.is_postcode("15003")
+    assert text.is_email("hlj@zhixie.org.cn") and not text.is_email("hlj@")
+
+
+def test_explained_empty():
+    for answer in ("无", "不适用", "/", "未开展", "暂无"):
+        assert text.is_explained_empty(answer), answer
+    assert not text.is_explained_empty("") and not text.is_explained_empty("12")
+
+
+@given(st.text())
+def test_clean_is_idempotent_and_never_has_edge_space(value):
+    once = text.clean(value)
+    assert text.clean(once) == once
+    if once:
+        assert once == once.strip() and "  " not in once
+
+
+@given(st.text())
+def test_fold_is_idempotent(value):
+    assert text.fold(text.fold(value)) == text.fold(value)
+
+
+@given(st.integers(min_value=-10**12, max_value=10**12))
+def test_integers_survive_thousands_separators(n):
+    assert text.to_number(f"{n:,}") == n
+
+
+@given(st.floats(min_value=0, max_value=1e6, allow_nan=False).map(lambda x: round(x, 2)))
+def test_percentages_drop_the_sign(x):
+    assert text.to_number(f"{x}%") == x
+    assert text.to_number(f"{x}％") == x
+
+
+@given(st.dates())
+def test_dates_round_trip_through_chinese_writing(day):
+    if day.year >= 1000:
+        assert text.to_date(f"{day.year}年{day.month}月{day.day}日") == day.isoformat()
+        assert text.to_date(f"{day.year}.{day.month}.{day.day}") == day.isoformat()
+
+
+@given(st.dates(), st.dates())
+def test_periods_round_trip(a, b):
+    if a.year >= 1000 and b.year >= 1000:
+        assert text.to_period(f"{a.year}年{a.month}月{a.day}日至{b.year}年{b.month}月{b.day}日") == {
+            "start": a.isoformat(), "end": b.isoformat()}
+
+
+@given(st.text())
+def test_normalisers_never_raise(value):
+    text.to_number(value), text.to_date(value), text.to_period(value)
+    text.is_phone(value), text.is_postcode(value), text.is_email(value)
