@@ -109,7 +109,7 @@ def open_submission(entry: Entry, workdir: Path, limits: dict = LIMITS) -> Submi
             name = path.relative_to(entry.path).as_posix()
             take_file(sub, name, path, workdir, budget, counter, depth=0)
     else:
-        take_file(sub, entry.path.name, entry.path, workdir, budget, counter, depth=0)
+        take_file(sub, entry.path.name, entry.path, workdir, budget, counter, depth=0, top=True)
     sub.files.sort(key=lambda f: f.name)
     return sub
 
@@ -126,8 +126,12 @@ def folder_files(folder: Path) -> list[Path]:
 
 
 def take_file(sub: Submission, name: str, path: Path, workdir: Path, budget: Budget,
-              counter: list[int], depth: int) -> None:
-    """Sniff one file and add it to the submission as a file, a problem, or (zip) its members."""
+              counter: list[int], depth: int, top: bool = False) -> None:
+    """Sniff one file and add it to the submission as a file, a problem, or (zip) its members.
+
+    Members of a zip are named inside it ('inner.zip/表1.docx'), except for the members of a
+    zip that is itself the submission.
+    """
     found = sniff(path, budget.limits)
     if found.problem:
         sub.problems.append(Problem(name, found.problem))
@@ -135,7 +139,7 @@ def take_file(sub: Submission, name: str, path: Path, workdir: Path, budget: Bud
         if depth >= budget.limits["zip_depth"]:
             sub.problems.append(Problem(name, "压缩包嵌套层数过多"))
         else:
-            unpack(sub, name, path, workdir, budget, counter, depth + 1)
+            unpack(sub, name, path, workdir, budget, counter, depth + 1, "" if top else name + "/")
     else:
         sub.files.append(SubmissionFile(name, path, found.kind))
 
@@ -179,7 +183,7 @@ def is_symlink(info: zipfile.ZipInfo) -> bool:
 
 
 def unpack(sub: Submission, name: str, path: Path, workdir: Path, budget: Budget,
-           counter: list[int], depth: int) -> None:
+           counter: list[int], depth: int, prefix: str) -> None:
     """Copy the members of the zip `path` (named `name` in the submission) into `workdir` and take each."""
     try:
         zf = zipfile.ZipFile(path)
@@ -191,10 +195,9 @@ def unpack(sub: Submission, name: str, path: Path, workdir: Path, budget: Budget
         if len(infos) + budget.members > budget.limits["zip_members"]:
             sub.problems.append(Problem(name, f"压缩炸弹（压缩包内文件过多：{len(infos)} 个）"))
             return
-        prefix = name + "/" if depth > 1 else ""
         for info in infos:
             parts = safe_parts(member_name(info))
-            if info.is_dir() or not parts or is_symlink(info):
+            if info.is_dir() or info.filename.endswith("\\") or not parts or is_symlink(info):
                 continue
             if any(is_hidden(part) for part in parts):
                 continue

@@ -1,0 +1,48 @@
+"""Readers: one submission file in, one `pipeline.grid.Document` out.
+
+`read` dispatches on the sniffed kind. .doc/.xls never reach here: the caller converts the
+whole inbox's old-format files in one `office.convert` batch, then reads the results as
+docx/xlsx. Every reader raises `Unreadable` with a Chinese reason for a file it cannot read.
+"""
+
+from __future__ import annotations
+
+from pipeline.grid import Document
+from pipeline.text import BOX, TICK
+
+
+class Unreadable(Exception):
+    """A file that cannot be read; the message is the Chinese reason shown to the user."""
+
+
+#: Glyphs applicants type for a ticked / an empty box, folded to text.TICK / text.BOX.
+TICK_GLYPHS = "☑✓✔√■☒▣●✅⊠🗹🗸🗷☒"
+BOX_GLYPHS = "☐□◻⬜"
+GLYPHS = str.maketrans({**{c: TICK for c in TICK_GLYPHS}, **{c: BOX for c in BOX_GLYPHS}})
+
+
+def normalise_ticks(text: str) -> str:
+    """Given text as read, return it with every tick glyph as '☑' and every box glyph as '☐'."""
+    return text.translate(GLYPHS)
+
+
+def read(file) -> Document:
+    """Given a SubmissionFile of kind docx, xlsx, pdf or image, return its Document."""
+    kind = file.kind
+    if kind == "docx":
+        from pipeline.readers.docx import read_docx
+
+        return read_docx(file.path, file.name)
+    if kind == "xlsx":
+        from pipeline.readers.xlsx import read_xlsx
+
+        return read_xlsx(file.path, file.name)
+    if kind == "pdf":
+        from pipeline.readers.pdf import read_pdf
+
+        return read_pdf(file.path, file.name)
+    if kind == "image":
+        return Document(source=file.name, blocks=[], kind="image")
+    if kind in ("doc", "xls"):
+        raise Unreadable(f"{kind} 文件需先用 LibreOffice 转换后再读取")
+    raise Unreadable("不支持的文件类型")
