@@ -24,7 +24,8 @@ CENTER, RIGHT, LEFT = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT, WD_AL
 SEAL_RED = RGBColor(0xA0, 0x10, 0x10)
 
 
-def _set_fonts(rpr, east_asia: str) -> None:
+def set_fonts(rpr, east_asia: str) -> None:
+    """Given a w:rPr, set its Latin fonts and its East Asian font (the one CJK text shows in)."""
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
@@ -39,11 +40,11 @@ def house_document(landscape: bool = False, margins_cm: float = 2.5) -> Document
     styles = doc.styles.element
     defaults = styles.find(qn("w:docDefaults"))
     rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    _set_fonts(rpr, BODY_FONT)
+    set_fonts(rpr, BODY_FONT)
     for style in doc.styles:
         if getattr(style, "font", None) is None:
             continue
-        _set_fonts(style.element.get_or_add_rPr(), TITLE_FONT if style.name.startswith(("Heading", "Title")) else BODY_FONT)
+        set_fonts(style.element.get_or_add_rPr(), TITLE_FONT if style.name.startswith(("Heading", "Title")) else BODY_FONT)
     doc.styles["Normal"].font.size = Pt(12)
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
@@ -72,7 +73,7 @@ def add_text(doc, text: str, *, font: str = BODY_FONT, size: float = 12, bold: b
     run.font.bold = bold
     if color is not None:
         run.font.color.rgb = color
-    _set_fonts(run._element.get_or_add_rPr(), font)
+    set_fonts(run._element.get_or_add_rPr(), font)
     return para
 
 
