@@ -35,5 +35,151 @@ def cli():
     """manyi 满意 —— 用户满意工程申报材料：生成、解析校验、补正通知、证书。"""
 
 
+_REGISTER_OPTION = click.option("--register", "register_path", type=click.Path(path_type=Path),
+                                default=Path("output") / "register.db", show_default=True, help="证书登记簿文件")
+
+
+def _date_option(value: str | None):
+    """Given a --deadline text (2017-06-30, 2017年6月30日 …), return the date, or None."""
+    from datetime import date
+
+    from pipeline.text import to_date
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(to_date(value)))
+    except ValueError:
+        raise UserError(f"日期无法识别：{value}（请写作 YYYY-MM-DD）") from None
+
+
+@cli.command()
+@click.option("--records", "records_dir", required=True, type=click.Path(path_type=Path), help="manyi parse 写出的记录文件夹")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
+@click.option("--pdf", is_flag=True, help="同时生成 PDF")
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
+@click.option("--deadline", help="补正截止日期（默认今天加活动文件的 correction_days 天）")
+@friendly
+def notices(records_dir, out, pdf, campaign, deadline):
+    """为每份有错误的申报写一份补正通知，并写出 notices.xlsx 发送清单。"""
+    from pipeline.campaign import load_campaign
+    from pipeline.notices import make_notices
+    from pipeline.records_io import load_records
+
+    result = make_notices(load_records(records_dir), out, load_campaign(campaign), pdf=pdf,
+                          deadline=_date_option(deadline))
+    for problem in result.problems:
+        click.secho(f"警告：{problem}", fg="yellow", err=True)
+    click.echo(f"已写出 {len(result.files)} 份补正通知" + (f"、{len(result.pdfs)} 份 PDF" if pdf else "")
+               + f"到 {out}；{result.without_errors} 份申报无需补正。")
+
+
+@cli.command("summary-table")
+@click.option("--records", "records_dir", required=True, type=click.Path(path_type=Path), help="manyi parse 写出的记录文件夹")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
+@click.option("--include-incomplete", is_flag=True, help="材料不齐全的申报也列入")
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
+@friendly
+def summary_table(records_dir, out, include_incomplete, campaign):
+    """按推进单位填写推荐汇总表。"""
+    from pipeline.campaign import load_campaign
+    from pipeline.records_io import load_records
+    from pipeline.summary_table import make_summary_tables
+
+    result = make_summary_tables(load_records(records_dir), out, load_campaign(campaign), include_incomplete)
+    for warning in result.warnings:
+        click.secho(f"警告：{warning}", fg="yellow", err=True)
+    click.echo(f"已写出 {len(result.files)} 份推荐汇总表到 {out}。")
+
+
+@cli.command()
+@click.option("--winners", required=True, type=click.Path(path_type=Path), help="获奖名单 .xlsx（企业名称、类别、项目名称）")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
+@click.option("--pdf", is_flag=True, help="另生成一份包含全部证书的 PDF")
+@_REGISTER_OPTION
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
+@friendly
+def certificates(winners, out, pdf, register_path, campaign):
+    """为获奖名单中的每个单位生成证书并登记编号。"""
+    from pipeline.campaign import load_campaign
+    from pipeline.certificates import make_certificates
+
+    result = make_certificates(winners, out, load_campaign(campaign), register_path, pdf=pdf)
+    for problem in result.problems:
+        click.secho(f"警告：{problem}", fg="yellow", err=True)
+    for entry in result.entries:
+        click.echo(f"{entry.number}  {entry.company}" + (f"  {entry.project}" if entry.project else ""))
+    click.echo(f"已生成 {len(result.files)} 张证书到 {out}" + (f"，PDF：{result.pdf}" if result.pdf else "") + "。")
+
+
+@cli.group()
+def register():
+    """证书登记簿：查验、列表、撤销、续期。"""
+
+
+@register.command()
+@click.argument("number")
+@_REGISTER_OPTION
+@friendly
+def verify(number, register_path):
+    """查验证书编号：持有单位、称号、有效期、状态。未登记时退出码为 1。"""
+    from pipeline import register as reg
+
+    entry = None
+    if register_path.is_file():
+        with reg.connect(register_path, create=False) as conn:
+            entry = reg.lookup(conn, number)
+    if entry is None:
+        click.secho(f"查无此证：登记簿 {register_path} 中没有证书编号 {number}", fg="red", err=True)
+        sys.exit(1)
+    click.echo("\n".join(reg.describe(entry)))
+
+
+@register.command("list")
+@click.option("--campaign", "campaign_id", help="只列出此活动编号（如 heilongjiang-2017）")
+@click.option("--xlsx", type=click.Path(path_type=Path), help="另存为 Excel 工作簿")
+@_REGISTER_OPTION
+@friendly
+def register_list(campaign_id, xlsx, register_path):
+    """列出登记簿中的证书。"""
+    from pipeline import register as reg
+
+    with reg.connect(register_path, create=False) as conn:
+        found = reg.entries(conn, campaign_id)
+    for entry in found:
+        click.echo("\t".join(map(str, reg.list_row(entry)[:8])))
+    if xlsx:
+        reg.save_list(found, xlsx)
+    click.echo(f"共 {len(found)} 张证书" + (f"，已写入 {xlsx}" if xlsx else "") + "。")
+
+
+@register.command()
+@click.argument("number")
+@click.option("--reason", required=True, help="撤销原因")
+@_REGISTER_OPTION
+@friendly
+def revoke(number, reason, register_path):
+    """撤销证书（称号被取消时）。"""
+    from pipeline import register as reg
+
+    with reg.connect(register_path, create=False) as conn:
+        entry = reg.revoke(conn, number, reason)
+    click.echo(f"已撤销证书 {entry.number}（{entry.company}）：{entry.revoke_reason}")
+
+
+@register.command()
+@click.argument("number")
+@_REGISTER_OPTION
+@friendly
+def renew(number, register_path):
+    """复评合格后续期：有效期从今天起重新计算。"""
+    from pipeline import register as reg
+    from pipeline.campaign import zh_date
+
+    with reg.connect(register_path, create=False) as conn:
+        entry = reg.renew(conn, number)
+    click.echo(f"证书 {entry.number}（{entry.company}）已续期，有效期至 {zh_date(entry.valid_to)}")
+
+
 def main():
     cli(prog_name="manyi")

@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from pipeline.campaign import zh_date
 from pipeline.errors import UserError
+from pipeline.forms import categories
 from pipeline.text import fold
+from pipeline.xlsx import add_sheet, new_workbook, save
 
 DEFAULT_REGISTER = Path("output") / "register.db"
 SCHEMA_VERSION = 1
@@ -285,3 +288,40 @@ def renew(conn: sqlite3.Connection, number: str, today: date | None = None) -> E
                      (today.isoformat(), end.isoformat(), entry.number))
         _event(conn, entry.number, "renewed", today, today, end)
     return lookup(conn, entry.number)
+
+
+LIST_HEADER = ("证书编号", "企业名称", "类别", "项目名称", "称号", "有效期自", "有效期至", "状态", "撤销日期", "撤销原因")
+
+
+def category_name(category: str) -> str:
+    """Given a category id, return its printed name (产品类), or the id itself when unknown."""
+    return categories().get(category, category)
+
+
+def list_row(entry: Entry, today: date | None = None) -> list:
+    """Given an entry, return its row of the register listing (LIST_HEADER order)."""
+    return [entry.number, entry.company, category_name(entry.category), entry.project or "", entry.title,
+            entry.valid_from.isoformat(), entry.valid_to.isoformat(), STATES_ZH[entry.state(today)],
+            entry.revoked_on.isoformat() if entry.revoked_on else "", entry.revoke_reason or ""]
+
+
+def describe(entry: Entry, today: date | None = None) -> list[str]:
+    """Given an entry, return the lines `register verify` prints, in Chinese."""
+    state = entry.state(today)
+    lines = [f"证书编号：{entry.number}", f"持有单位：{entry.company}", f"称　　号：{entry.title}",
+             f"类　　别：{category_name(entry.category)}"]
+    if entry.project:
+        lines.append(f"项　　目：{entry.project}")
+    lines += [f"颁发单位：{entry.issuer}", f"有 效 期：{zh_date(entry.valid_from)} 至 {zh_date(entry.valid_to)}",
+              f"状　　态：{STATES_ZH[state]}"]
+    if state == "revoked":
+        lines += [f"撤销日期：{zh_date(entry.revoked_on)}", f"撤销原因：{entry.revoke_reason}"]
+    return lines
+
+
+def save_list(entries_: list[Entry], path: Path, today: date | None = None) -> Path:
+    """Given entries, write the register listing as a workbook at `path`; return the path."""
+    book = new_workbook()
+    add_sheet(book, "证书登记簿", list(LIST_HEADER), [list_row(e, today) for e in entries_])
+    save(book, Path(path))
+    return Path(path)
