@@ -58,7 +58,7 @@ def house_document(landscape: bool = False, margins_cm: float = 2.5) -> Document
 
 def add_text(doc, text: str, *, font: str = BODY_FONT, size: float = 12, bold: bool = False,
              align=LEFT, before: float = 0, after: float = 4, indent_chars: float = 0,
-             color: RGBColor | None = None, spacing: float | None = None):
+             color: RGBColor | None = None, spacing: float | None = None, left_chars: float = 0):
     """Given a document and text, append one paragraph of one run in the house style; return it."""
     para = doc.add_paragraph()
     para.alignment = align
@@ -66,6 +66,8 @@ def add_text(doc, text: str, *, font: str = BODY_FONT, size: float = 12, bold: b
     fmt.space_before, fmt.space_after = Pt(before), Pt(after)
     if indent_chars:
         fmt.first_line_indent = Pt(size * indent_chars)
+    if left_chars:  # wrapped lines stay under the first, not back at the margin
+        fmt.left_indent = Pt(size * left_chars)
     if spacing:
         fmt.line_spacing = spacing
     run = para.add_run(text)
@@ -115,7 +117,7 @@ def build_notice(path: Path) -> Path:
     add_tag(doc, "{%p for e in errors %}")
     add_text(doc, "{{ loop.index }}．{{ e.message }}", size=12, indent_chars=2, after=0, spacing=1.3)
     add_text(doc, "需要：{{ e.needed }}{% if e.article %}（依据：{{ e.article }}）{% endif %}",
-             size=12, indent_chars=3.5, after=6, spacing=1.3)
+             size=12, left_chars=3.5, after=6, spacing=1.3)
     add_tag(doc, "{%p endfor %}")
     add_text(doc, "二、请核对的事项", font=TITLE_FONT, size=14, before=6, after=6)
     add_tag(doc, "{%p if warnings %}")
