@@ -151,3 +151,19 @@ def test_racing_runs_never_issue_a_number_twice(tmp_path):
     merged = {**results[0], **results[1]}
     assert len(merged) == 45 and len(set(merged.values())) == 45
     assert sorted(merged.values()) == [f"R-CP-{n:04d}" for n in range(1, 46)]
+
+
+def test_cli_certificates(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    winners = write_winners(tmp_path / "w.xlsx", WINNERS, extra=[("某食品厂", "食品类", None)])
+    args = ["certificates", "--winners", str(winners), "--out", str(tmp_path / "out"),
+            "--register", str(tmp_path / "r.db")]
+    run = CliRunner().invoke(cli, args)
+    assert run.exit_code == 0, run.output
+    assert "HLJ2017-CN-0001  龙建路桥股份有限公司  哈尔滨市三环路西线工程" in run.output
+    assert "第 5 行（某食品厂）" in run.output and "已生成 3 张证书" in run.output
+    missing = CliRunner().invoke(cli, [*args[:2], str(tmp_path / "none.xlsx"), *args[3:]])
+    assert missing.exit_code == 2 and "找不到获奖名单" in missing.output
