@@ -181,5 +181,61 @@ def renew(number, register_path):
     click.echo(f"证书 {entry.number}（{entry.company}）已续期，有效期至 {zh_date(entry.valid_to)}")
 
 
+@cli.command()
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
+@click.option("--category", default="all", show_default=True,
+              type=click.Choice(["enterprise", "product", "construction", "service", "all"]), help="申报类别")
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
+@click.option("--roster", type=click.Path(path_type=Path), help="申报单位名单 .xlsx：每行生成一份预填的申报材料")
+@click.option("--pdf", is_flag=True, help="同时生成 PDF（需要 LibreOffice）")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64), help="并行进程数")
+@friendly
+def packet(out, category, campaign, roster, pdf, jobs):
+    """生成申报材料：每类一份空白材料（或按名单每个单位一份），另有推荐汇总表、技术服务委托合同书。"""
+    from pipeline.packet import stderr_progress, write_packets
+
+    progress, finish = stderr_progress()
+    try:
+        result = write_packets(out, category, campaign, roster, pdf=pdf, jobs=jobs, progress=progress)
+    finally:
+        finish()
+    for problem in result.problems:
+        click.secho(f"警告：{problem}", fg="yellow", err=True)
+    click.echo(result.summary())
+
+
+@cli.group()
+def templates():
+    """Word 模板：由 forms/ 重新生成，或检查在 Word 中修改过的模板。"""
+
+
+@templates.command("build")
+@click.option("--out", type=click.Path(path_type=Path), help="输出文件夹（默认 templates/）")
+@friendly
+def templates_build(out):
+    """由 forms/ 中的表单描述重新生成全部表单模板（会覆盖在 Word 中做过的修改）。"""
+    from pipeline.layout import TEMPLATES_DIR, build_all
+
+    paths = build_all(out or TEMPLATES_DIR)
+    click.echo(f"已生成 {len(paths)} 个模板到 {out or TEMPLATES_DIR}。")
+
+
+@templates.command("check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
+@friendly
+def templates_check(files, campaign):
+    """检查模板：被 Word 拆开或写错的标记、活动文件中没有的变量、缺失的表单文字。有问题时退出码为 1。"""
+    from pipeline.templates_check import check_templates
+
+    findings = check_templates(list(files) or None, campaign)
+    for finding in findings:
+        click.secho(str(finding), fg="red")
+    if findings:
+        click.echo(f"共发现 {len(findings)} 个问题。")
+        sys.exit(1)
+    click.echo("模板检查通过，没有发现问题。")
+
+
 def main():
     cli(prog_name="manyi")
