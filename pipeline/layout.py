@@ -401,7 +401,7 @@ def list_table_xml(table: dict, form: Form, widths: list[float]) -> str:
 def item_xml(item, form: Form, forms: dict) -> list[str]:
     """Given one layout item, return its body elements (paragraphs or a table) as XML strings."""
     if item == "pagebreak":
-        return ['<w:p><w:r><w:br w:type="page"/></w:r></w:p>']
+        return [para_xml(run_xml("").replace("<w:t", '<w:br w:type="page"/><w:t', 1))]
     if not isinstance(item, dict):
         raise UserError(f"表单 {form.key} 的布局项无法识别：{item}")
     if "title" in item:

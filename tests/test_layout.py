@@ -1,0 +1,148 @@
+"""Form templates built from forms/: labels, fonts, page, grid, merges."""
+
+import zipfile
+
+import pytest
+from lxml import etree
+
+from pipeline.forms import load_forms
+from pipeline.layout import (
+    DEFAULTS, TEMPLATES_DIR, build_template, outline_lines, plan_table, printed_labels,
+    template_forms, template_path,
+)
+from pipeline.text import fold
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+FORMS = template_forms()
+
+
+def document(path, part="word/document.xml"):
+    with zipfile.ZipFile(path) as zf:
+        return etree.fromstring(zf.read(part))
+
+
+def text_of(root) -> str:
+    return "".join(t.text or "" for t in root.iter(f"{W}t"))
+
+
+@pytest.fixture(scope="session")
+def fresh(tmp_path_factory):
+    """Every form's template, built now from forms/ (the committed ones are checked separately)."""
+    folder = tmp_path_factory.mktemp("templates")
+    forms = load_forms()
+    return {form.key: build_template(form, template_path(form, folder), forms) for form in FORMS}
+
+
+def test_every_form_with_a_layout_has_a_committed_template():
+    assert {f.key for f in FORMS} >= {"cover", "recommendation", "site_inspection", "application.enterprise",
+                                     "application.product", "application.construction", "application.service",
+                                     "implementation_status", "commitment", "respondents", "summary_table", "contract"}
+    for form in FORMS:
+        assert template_path(form).is_file(), f"missing templates/{form.key}.docx: run manyi templates build"
+
+
+@pytest.mark.parametrize("key", [f.key for f in FORMS])
+def test_committed_template_holds_every_label_of_its_form(key):
+    """forms/ and templates/ cannot drift apart: every label (or option of a bare field) is printed."""
+    text = fold(text_of(document(template_path(key))))
+    missing = [label for label in printed_labels(load_forms()[key]) if fold(label) not in text]
+    assert not missing, f"{key}.docx lacks {missing}"
+
+
+def test_bare_fields_print_their_options_not_their_label():
+    labels = printed_labels(load_forms()["cover"])
+    assert {"企业类", "产品类", "建筑工程类", "服务类"} <= set(labels) and "类别" not in labels
+    text = text_of(document(template_path("cover")))
+    assert "{{ box('category', 'enterprise') }}企业类" in text
+
+
+def test_yesno_boxes_are_called_with_booleans():
+    text = text_of(document(template_path("recommendation")))
+    assert "{{ box('compliant', true) }}符合" in text and "{{ box('compliant', false) }}不符合" in text
+
+
+@pytest.mark.parametrize("key", [f.key for f in FORMS])
+def test_every_run_has_east_asian_and_latin_fonts(fresh, key):
+    for path in (fresh[key], template_path(key)):
+        runs = list(document(path).iter(f"{W}r"))
+        assert runs
+        for run in runs:
+            fonts = run.find(f"{W}rPr/{W}rFonts")
+            assert fonts is not None and fonts.get(f"{W}eastAsia") in ("宋体", "黑体"), path
+            assert fonts.get(f"{W}ascii") and fonts.get(f"{W}hAnsi")
+
+
+def test_titles_are_heiti_bold_and_centred(fresh):
+    title = next(document(fresh["recommendation"]).iter(f"{W}p"))
+    assert title.find(f"{W}pPr/{W}jc").get(f"{W}val") == "center"
+    run = title.find(f"{W}r")
+    assert run.find(f"{W}rPr/{W}rFonts").get(f"{W}eastAsia") == "黑体" and run.find(f"{W}rPr/{W}b") is not None
+
+
+def test_normal_style_and_defaults_name_the_east_asian_font(fresh):
+    styles = document(fresh["cover"], "word/styles.xml")
+    defaults = styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}rFonts")
+    normal = next(s for s in styles.iter(f"{W}style") if s.get(f"{W}styleId") == "Normal")
+    for fonts in (defaults, normal.find(f"{W}rPr/{W}rFonts")):
+        assert fonts.get(f"{W}eastAsia") == DEFAULTS["body_font"] and fonts.get(f"{W}ascii") == DEFAULTS["body_font"]
+        assert fonts.get(f"{W}eastAsiaTheme") is None
+
+
+def test_a4_portrait_rows_never_split_and_single_borders(fresh):
+    root = document(fresh["application.enterprise"])
+    size = root.find(f".//{W}sectPr/{W}pgSz")
+    assert abs(int(size.get(f"{W}w")) - 11906) < 5 and abs(int(size.get(f"{W}h")) - 16838) < 5
+    rows = list(root.iter(f"{W}tr"))
+    assert rows and all(r.find(f"{W}trPr/{W}cantSplit") is not None for r in rows)
+    top = root.find(f".//{W}tblBorders/{W}top")
+    assert top.get(f"{W}val") == "single" and top.get(f"{W}sz") == "4"
+
+
+def test_every_planned_row_fills_the_table_width():
+    for form in FORMS:
+        for item in form.layout:
+            if isinstance(item, dict) and "table" in item and not item["table"].get("header"):
+                for row in plan_table(item["table"]):
+                    assert sum(s.span for s in row) == item["table"]["cols"], form.key
+
+
+def test_side_labels_are_vertical_merges_printed_one_character_per_line(fresh):
+    table = next(document(fresh["application.enterprise"]).iter(f"{W}tbl"))
+    rows = table.findall(f"{W}tr")
+    start = next(i for i, r in enumerate(rows) if text_of(r.find(f"{W}tc")) == "工业企业填写")
+    first = rows[start].find(f"{W}tc")
+    assert first.find(f"{W}tcPr/{W}vMerge").get(f"{W}val") == "restart"
+    assert len(first.findall(f".//{W}br")) == len("工业企业填写") - 1
+    for row in rows[start + 1: start + 5]:
+        merge = row.find(f"{W}tc/{W}tcPr/{W}vMerge")
+        assert merge is not None and merge.get(f"{W}val") in (None, "continue")
+    assert rows[start + 5].find(f"{W}tc/{W}tcPr/{W}vMerge").get(f"{W}val") == "restart"  # 建筑企业填写
+
+
+def test_last_cell_stretches_with_grid_span(fresh):
+    table = next(document(fresh["application.product"]).iter(f"{W}tbl"))
+    email_row = next(r for r in table.findall(f"{W}tr") if "电  子  信  箱" in text_of(r))
+    cells = email_row.findall(f"{W}tc")
+    assert len(cells) == 2
+    spans = [int(c.find(f"{W}tcPr/{W}gridSpan").get(f"{W}val")) for c in cells]
+    assert sum(spans) == 5
+
+
+def test_report_outline_printed_from_report_yaml():
+    lines = outline_lines(load_forms()["report"])
+    assert lines[0] == "1、企业概貌（300字）；"
+    assert "3、实施用户满意工程的主要目标、措施和经验（3300-4300字）" in lines
+    assert any(line.strip() == "3.10持续改进（利用测量分析结果所实施的改进情况）" for line in lines)
+    assert lines[-1] == "4、主要成果与展望（400字）。"
+    text = text_of(document(template_path("implementation_status")))
+    assert "字数不超过5000" in text and "3.4顾客需求获取与分析" in text
+
+
+def test_list_form_loops_over_rows(fresh):
+    text = text_of(document(fresh["respondents"]))
+    assert "{%tr for r in rows %}" in text and "{{ r.survey_date }}" in text and "{%tr endfor %}" in text
+
+
+def test_campaign_values_stay_placeholders_in_templates(fresh):
+    text = text_of(document(fresh["contract"]))
+    assert "{{ c.fee }}" in text and "{{ c.association.account }}" in text and "2000" not in text
