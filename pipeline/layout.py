@@ -10,6 +10,8 @@ each slot becomes cell XML; a plan is pure data, so the grid logic is testable o
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -33,6 +35,7 @@ DEFAULTS = {
     "title_size": 18, "subtitle_size": 14, "para_size": 12, "cell_size": 10, "note_size": 10.5,
     "row_height": 0.66,  # cm, minimum height of a bordered row
     "border_size": 4,
+    "line_pad": 8,  # ideographic spaces after a right-aligned `line` (承诺企业（盖章）：…)
     "vertical_max": 10,  # characters of a side label printed one per line; longer ones go two per line  # eighths of a point
     "cm": 567,  # twips per cm
 }
@@ -417,7 +420,9 @@ def item_xml(item, form: Form, forms: dict) -> list[str]:
         field = form.fields[item["line"]]
         printed = item.get("printed") or field.label
         align = {"right": "right", "center": "center"}.get(item.get("align"))
-        return [para_xml(run_xml(f"{printed}：{value_tag(field, form)}", size=DEFAULTS["para_size"]),
+        # A right-aligned line keeps room on its right for the seal and the handwritten value.
+        pad = "\u3000" * DEFAULTS["line_pad"] if align == "right" else ""
+        return [para_xml(run_xml(f"{printed}：{value_tag(field, form)}{pad}", size=DEFAULTS["para_size"]),
                          align=align, before=0, after=6)]
     if "notes" in item:
         return [para_xml(run_xml(str(note), size=DEFAULTS["note_size"]), line=300,
@@ -473,9 +478,19 @@ def build_template(form: Form, out: Path, forms: dict | None = None) -> Path:
         body.remove(paragraph)
     for xml in body_xml(form, forms):
         sect.addprevious(parse_xml(xml.replace(">", f" {nsdecls('w')}>", 1)))
+    buffer = io.BytesIO()
+    document.save(buffer)
     with atomic_path(Path(out)) as tmp:
-        document.save(str(tmp))
+        write_stable_zip(buffer.getvalue(), tmp)
     return Path(out)
+
+
+def write_stable_zip(data: bytes, target: Path) -> None:
+    """Given a .docx's bytes, write it with fixed member dates, so rebuilding an unchanged form changes no byte."""
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2017, 1, 1, 0, 0, 0)), src.read(info),
+                         compress_type=zipfile.ZIP_DEFLATED)
 
 
 def template_forms(forms: dict | None = None) -> list[Form]:
