@@ -7,7 +7,7 @@ from lxml import etree
 
 from pipeline.forms import load_forms
 from pipeline.layout import (
-    DEFAULTS, TEMPLATES_DIR, build_template, outline_lines, plan_table, printed_labels,
+    DEFAULTS, build_template, outline_lines, plan_table, printed_labels,
     template_forms, template_path,
 )
 from pipeline.text import fold

@@ -10,6 +10,7 @@ from lxml import etree
 
 from pipeline.campaign import load_campaign
 from pipeline.cli import cli
+from pipeline.errors import UserError
 from pipeline.forms import categories, load_forms, packet_forms, packet_spec
 from pipeline.layout import printed_labels
 from pipeline.packet import write_packets
@@ -182,3 +183,9 @@ def test_pdf_embeds_a_cjk_font(blank_pdf):
         listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
         cjk = [line for line in listing.splitlines() if "CJK" in line]
         assert cjk and all(" yes " in line for line in cjk), listing
+
+
+def test_pdf_without_libreoffice_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("MANYI_SOFFICE", str(tmp_path / "no-soffice"))
+    with pytest.raises(UserError, match="LibreOffice"):
+        write_packets(tmp_path, "service", pdf=True)
