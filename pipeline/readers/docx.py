@@ -58,7 +58,7 @@ class _Tags:
                      "rFonts", "pPr", "del", "moveFrom", "delText", "instrText", "txbxContent",
                      "customXml", "noBreakHyphen", "softHyphen", "ins", "moveTo", "hyperlink",
                      "smartTag", "fldSimple", "footnoteReference", "endnoteReference",
-                     "commentReference", "sectPr", "tblPr", "tblGrid", "tcW"):
+                     "commentReference", "sectPr", "tblPr", "tblGrid", "tcW", "tabs"):
             setattr(self, name, w + name)
         self.val = w + "val"
         self.font = w + "font"
@@ -70,6 +70,12 @@ class _Tags:
         self.w14_checked = "{%s}checked" % W14_NS
         self.w14_val = "{%s}val" % W14_NS
         self.mc_fallback = "{%s}Fallback" % MC_NS
+        # Elements the fast paragraph pass looks at; any but the first six sends it to the careful walk.
+        self.fast = {self.t: "t", self.tab: "tab", self.ptab: "tab", self.br: "br", self.cr: "br",
+                     self.noBreakHyphen: "-", self.rFonts: "font"}
+        self.fast.update(dict.fromkeys((self.sym, self.fldChar, self.sdt, self.txbxContent, self.del_,
+                                        self.moveFrom, self.mc_fallback, w + "object", self.softHyphen),
+                                       "careful"))
         # Subtrees that hold no displayed body text (or text shown elsewhere).
         self.skip = frozenset({self.pPr, self.rPr, self.del_, self.moveFrom, self.delText, self.instrText,
                                self.sdtPr, w + "sdtEndPr", self.mc_fallback, self.tblPr, self.tblGrid,
@@ -90,7 +96,7 @@ def read_docx(path: Path, source: str, limits: dict = LIMITS) -> Document:
         raise Unreadable(f"Word 文件内容无法解析：{exc}") from exc
     ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else W_NS
     tags = _Tags(ns if ns in (W_NS, W_STRICT_NS) else W_NS)
-    body = root.find(tags.body)
+    body = _child(root, tags.body)
     blocks = body_blocks(body, tags) if body is not None else []
     return Document(source=source, blocks=blocks, kind="docx")
 
@@ -147,7 +153,7 @@ def body_blocks(container, tags: _Tags) -> list[Block]:
         elif tag == tags.tbl:
             blocks.extend(table_blocks(child, tags))
         elif tag == tags.sdt:
-            content = child.find(tags.sdtContent)
+            content = _child(child, tags.sdtContent)
             if content is not None and not _placeholder(child, tags):
                 blocks.extend(body_blocks(content, tags))
         elif tag in (tags.customXml, tags.ins, tags.moveTo) or tag == "{%s}AlternateContent" % MC_NS:
@@ -166,12 +172,13 @@ def table_blocks(tbl, tags: _Tags) -> list[Block]:
     nested: list[Block] = []
     above: dict[int, Cell] = {}  # start column → last emitted cell there, for vMerge
     for r, tr in enumerate(_children(tbl, tags.tr, tags)):
-        col = _int_val(tr.find(f"{tags.trPr}/{tags.gridBefore}"), tags, 0)
+        row_props = _child(tr, tags.trPr)  # single-tag finds: path finds cost ~10x more in lxml
+        col = _int_val(_child(row_props, tags.gridBefore) if row_props is not None else None, tags, 0)
         row: list[Cell] = []
         for tc in _children(tr, tags.tc, tags):
-            props = tc.find(tags.tcPr)
-            span = max(1, _int_val(props.find(tags.gridSpan) if props is not None else None, tags, 1))
-            merge = props.find(tags.vMerge) if props is not None else None
+            props = _child(tc, tags.tcPr)
+            span = max(1, _int_val(_child(props, tags.gridSpan) if props is not None else None, tags, 1))
+            merge = _child(props, tags.vMerge) if props is not None else None
             cont = merge is not None and merge.get(tags.val, "continue") == "continue"
             upper = above.get(col)
             if cont and upper is not None and upper.row + upper.rowspan == r:
@@ -203,7 +210,7 @@ def _cell_lines(container, tags: _Tags, lines: list[str], nested: list[Block]) -
         elif tag == tags.tbl:
             nested.extend(table_blocks(child, tags))
         elif tag == tags.sdt:
-            content = child.find(tags.sdtContent)
+            content = _child(child, tags.sdtContent)
             if content is not None and not _placeholder(child, tags):
                 _cell_lines(content, tags, lines, nested)
         elif tag in (tags.customXml, tags.ins, tags.moveTo):
@@ -216,11 +223,23 @@ def _children(parent, wanted: str, tags: _Tags):
         if child.tag == wanted:
             yield child
         elif child.tag == tags.sdt:
-            content = child.find(tags.sdtContent)
+            content = _child(child, tags.sdtContent)
             if content is not None:
                 yield from _children(content, wanted, tags)
         elif child.tag in (tags.customXml, tags.ins):
             yield from _children(child, wanted, tags)
+
+
+def _child(el, tag: str):
+    """Given an element, return its first child with `tag`, or None.
+
+    lxml's find() routes every call through ElementPath (~4 µs); a loop over the few
+    children of a property element is several times cheaper, and this runs per cell.
+    """
+    for child in el:
+        if child.tag == tag:
+            return child
+    return None
 
 
 def _int_val(el, tags: _Tags, default: int) -> int:
@@ -234,24 +253,54 @@ def _int_val(el, tags: _Tags, default: int) -> int:
 
 def _placeholder(sdt, tags: _Tags) -> bool:
     """Given a w:sdt, return whether it still shows its placeholder ('单击此处输入文字'), i.e. is empty."""
-    props = sdt.find(tags.sdtPr)
-    return props is not None and props.find(tags.showingPlcHdr) is not None
+    props = _child(sdt, tags.sdtPr)
+    return props is not None and _child(props, tags.showingPlcHdr) is not None
 
 
 # --- paragraph text ------------------------------------------------------------------------------
 
 
 def paragraph_text(p, tags: _Tags, boxes: list) -> str:
-    """Given a w:p, return its displayed text with ticks normalised; text boxes are added to `boxes`."""
+    """Given a w:p, return its displayed text with ticks normalised; text boxes are added to `boxes`.
+
+    Most paragraphs are plain runs: lxml's C-level tag filter hands over just their text-bearing
+    elements. A paragraph holding anything that needs context (revisions, content controls,
+    text boxes, symbol fonts) is walked element by element instead.
+    """
     out: list[str] = []
+    fast = tags.fast
+    for el in p.iter():  # unfiltered iteration + dict lookup beats lxml's multi-tag filter
+        kind = fast.get(el.tag)
+        if kind is None:
+            continue
+        if kind == "t":
+            out.append(el.text or "")
+        elif kind == "tab":
+            if el.getparent().tag != tags.tabs:  # w:tabs/w:tab are tab stops, not characters
+                out.append(" ")
+        elif kind == "br":
+            out.append("\n")
+        elif kind == "-":
+            out.append("-")
+        elif kind == "font":
+            if _symbol_font(el, tags) is not None:
+                break
+        else:
+            break  # needs the careful walk
+    else:
+        return normalise_ticks("".join(out))
+    out = []
     _inline(p, tags, out, boxes, None)
     return normalise_ticks("".join(out))
 
 
 def _run_symbol_font(run, tags: _Tags) -> str | None:
-    fonts = run.find(f"{tags.rPr}/{tags.rFonts}")
-    if fonts is None:
-        return None
+    props = _child(run, tags.rPr)
+    fonts = _child(props, tags.rFonts) if props is not None else None
+    return None if fonts is None else _symbol_font(fonts, tags)
+
+
+def _symbol_font(fonts, tags: _Tags) -> str | None:
     for attr in (tags.ascii, tags.hAnsi):
         name = (fonts.get(attr) or "").strip().lower()
         if name in SYMBOL_FONTS:
@@ -281,7 +330,8 @@ def _inline(el, tags: _Tags, out: list[str], boxes: list, font: str | None) -> N
             except ValueError:
                 pass
         elif tag == tags.fldChar:
-            box = child.find(f"{tags.ffData}/{tags.checkBox}")
+            data = _child(child, tags.ffData)
+            box = _child(data, tags.checkBox) if data is not None else None
             if box is not None:
                 out.append(TICK if legacy_checked(box, tags) else BOX)
         elif tag == tags.sdt:
@@ -289,7 +339,7 @@ def _inline(el, tags: _Tags, out: list[str], boxes: list, font: str | None) -> N
             if mark is not None:
                 out.append(mark)
             elif not _placeholder(child, tags):
-                content = child.find(tags.sdtContent)
+                content = _child(child, tags.sdtContent)
                 if content is not None:
                     _inline(content, tags, out, boxes, font)
         elif tag == tags.txbxContent:
@@ -311,21 +361,21 @@ def _symbol_text(text: str, font: str) -> str:
 
 def checkbox_mark(sdt, tags: _Tags) -> str | None:
     """Given a w:sdt, return '☑'/'☐' when it is a Word 2010 check-box content control, else None."""
-    props = sdt.find(tags.sdtPr)
+    props = _child(sdt, tags.sdtPr)
     if props is None:
         return None
-    box = props.find(tags.w14_checkbox)
+    box = _child(props, tags.w14_checkbox)
     if box is None:
         return None
-    checked = box.find(tags.w14_checked)
+    checked = _child(box, tags.w14_checked)
     value = checked.get(tags.w14_val, "0") if checked is not None else "0"
     return TICK if value.strip().lower() in ("1", "true", "on") else BOX
 
 
 def legacy_checked(box, tags: _Tags) -> bool:
     """Given a legacy w:ffData/w:checkBox, return whether it is checked (w:checked, else w:default)."""
-    checked = box.find(tags.checked)
+    checked = _child(box, tags.checked)
     if checked is not None:
         return checked.get(tags.val, "1").strip().lower() in ("1", "true", "on")
-    default = box.find(tags.default)
+    default = _child(box, tags.default)
     return default is not None and default.get(tags.val, "0").strip().lower() in ("1", "true", "on")

@@ -65,17 +65,18 @@ def sheet_rows(sheet, limits: dict = LIMITS) -> list[list[Cell]] | None:
     if not values:
         return None
     top, left = 1, 1  # leading empty rows/columns stay, so positions match the sheet's
-    bottom = max(r for r, _ in values)
-    right = max(c for _, c in values)
+    ranges = [(g.min_row, g.min_col, g.max_row, g.max_col) for g in sheet.merged_cells.ranges]
+    # A merged cell that holds a value belongs to the used range with its whole extent.
+    bottom = max([r for r, _ in values] + [r1 for r0, c0, r1, _ in ranges if (r0, c0) in values])
+    right = max([c for _, c in values] + [c1 for r0, c0, _, c1 in ranges if (r0, c0) in values])
     if (bottom - top + 1) * (right - left + 1) > limits["xlsx_cells"]:
         raise Unreadable(f"表格过大（工作表“{sheet.title}”超过 {limits['xlsx_cells']} 个单元格）")
-    # Merged ranges anchored inside the used range keep their full extent, clipped to it.
     merges = {}
     covered = set()
-    for rng in sheet.merged_cells.ranges:
-        r0, c0, r1, c1 = rng.min_row, rng.min_col, min(rng.max_row, bottom), min(rng.max_col, right)
+    for r0, c0, r1, c1 in ranges:
         if r0 > bottom or c0 > right:
             continue
+        r1, c1 = min(r1, bottom), min(c1, right)
         merges[(r0, c0)] = (r1 - r0 + 1, c1 - c0 + 1)
         covered.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1) if (r, c) != (r0, c0))
     rows = []
