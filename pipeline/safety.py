@@ -35,6 +35,8 @@ LIMITS = {
     "pdf_pages": 300,
     "pdf_seconds": 60.0,
     "pdf_memory": 2048 * MB,  # address space of the PDF child
+    "xlsx_seconds": 60.0,
+    "xlsx_memory": 2048 * MB,  # address space of the openpyxl child
     "soffice_batch": 200,  # files per soffice start
     "chunk": 1 * MB,  # read size when streaming members
 }
@@ -163,7 +165,7 @@ def run_bounded(fn, *args, seconds: float, memory: int | None = None):
     """Given a picklable-result function, return fn(*args) computed in a forked child.
 
     The child gets RLIMIT_AS = `memory` and is killed after `seconds`; its exception comes back
-    as ChildFailed(str), a timeout as Timeout. Where fork is unavailable, fn runs in-process.
+    is re-raised (or, if it cannot be pickled, becomes ChildFailed(str)); a timeout raises Timeout. Where fork is unavailable, fn runs in-process.
     """
     if not hasattr(os, "fork"):
         return fn(*args)
@@ -182,7 +184,11 @@ def run_bounded(fn, *args, seconds: float, memory: int | None = None):
             except MemoryError:
                 payload = pickle.dumps(("error", "内存不足"))
             except BaseException as exc:  # noqa: BLE001 - everything must reach the parent
-                payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
+                try:  # the exception itself when it pickles (a reader's Unreadable), else its text
+                    payload = pickle.dumps(("raise", exc))
+                    pickle.loads(payload)
+                except Exception:  # noqa: BLE001
+                    payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
             with os.fdopen(write_fd, "wb") as out:
                 out.write(payload)
         except BaseException:  # noqa: BLE001
@@ -215,6 +221,8 @@ def run_bounded(fn, *args, seconds: float, memory: int | None = None):
         status, value = pickle.loads(b"".join(chunks))
     except Exception as exc:  # noqa: BLE001 - a truncated pickle means the child died mid-write
         raise ChildFailed("子进程异常退出") from exc
+    if status == "raise":
+        raise value
     if status == "error":
         raise ChildFailed(value)
     return value

@@ -26,8 +26,12 @@ def read_pdf(path: Path, source: str, limits: dict = LIMITS) -> Document:
                              seconds=limits["pdf_seconds"], memory=limits["pdf_memory"])
     except Timeout:
         raise Unreadable(f"PDF 解析超时（超过 {limits['pdf_seconds']:g} 秒），文件可能有问题") from None
+    except Unreadable:
+        raise
     except ChildFailed as exc:
         raise Unreadable(f"PDF 无法解析（{exc}）") from exc
+    except Exception as exc:  # noqa: BLE001 - whatever the parser raised in the child
+        raise Unreadable(f"PDF 无法解析（{type(exc).__name__}）") from exc
     return Document(source=source, blocks=blocks, kind="pdf")
 
 

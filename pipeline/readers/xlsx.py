@@ -15,11 +15,30 @@ from pathlib import Path
 
 from pipeline.grid import Block, Cell, Document
 from pipeline.readers import Unreadable, normalise_ticks
-from pipeline.safety import LIMITS, check_declared
+from pipeline.safety import LIMITS, ChildFailed, Timeout, check_declared, run_bounded
 
 
 def read_xlsx(path: Path, source: str, limits: dict = LIMITS) -> Document:
-    """Given an .xlsx file, return one title paragraph and one table Block per non-empty sheet."""
+    """Given an .xlsx file, return one title paragraph and one table Block per non-empty sheet.
+
+    openpyxl builds every cell in memory, so it runs in a child bounded in time and memory.
+    """
+    try:
+        blocks = run_bounded(xlsx_blocks, Path(path), limits,
+                             seconds=limits["xlsx_seconds"], memory=limits["xlsx_memory"])
+    except Timeout:
+        raise Unreadable("Excel 解析超时，文件可能有问题") from None
+    except Unreadable:
+        raise
+    except ChildFailed as exc:
+        raise Unreadable(f"Excel 文件无法读取（{exc}）") from exc
+    except Exception as exc:  # noqa: BLE001 - whatever the parser raised in the child
+        raise Unreadable(f"Excel 文件无法读取（{type(exc).__name__}）") from exc
+    return Document(source=source, blocks=blocks, kind="xlsx")
+
+
+def xlsx_blocks(path: Path, limits: dict = LIMITS) -> list[Block]:
+    """Given an .xlsx path, return its blocks; meant to run inside `run_bounded`."""
     import openpyxl
     from openpyxl.xml import DEFUSEDXML
 
@@ -48,7 +67,7 @@ def read_xlsx(path: Path, source: str, limits: dict = LIMITS) -> Document:
             blocks.append(Block("table", rows=rows))
     finally:
         book.close()
-    return Document(source=source, blocks=blocks, kind="xlsx")
+    return blocks
 
 
 def sheet_rows(sheet, limits: dict = LIMITS) -> list[list[Cell]] | None:
