@@ -1,0 +1,225 @@
+"""`manyi parse`: an inbox in, one JSON record per submission and summary.xlsx out.
+
+inbox entries → their files in one work folder → every .doc/.xls of the inbox converted in ONE
+LibreOffice batch per target → submissions parsed in a pool of `jobs` processes, each record
+checked by the rules and written as soon as it is done → batch rules (duplicates, lateness) →
+the records they touched rewritten → summary.xlsx.
+
+Only the small records stay in memory; documents live inside one worker for one submission.
+Records of a previous run in the same `out` whose entry is no longer in the inbox are removed,
+so records/ and summary.xlsx always describe the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pipeline import inbox, office
+from pipeline.campaign import load_campaign
+from pipeline.files import atomic_path
+from pipeline.forms import load_forms
+from pipeline.record import error_record, make_issue, status_of, submission_record
+
+try:  # the rules land separately; until then records carry only reading issues
+    from pipeline import rules
+except ImportError:  # pragma: no cover
+    rules = None
+
+#: Old formats converted before reading, to the format their reader takes.
+CONVERT = {"doc": "docx", "xls": "xlsx"}
+WORK = ".work"
+
+
+@dataclass
+class ParseResult:
+    """What a parse run wrote: the records (sorted by source), where, and the counts staff read."""
+
+    out: Path
+    records: list[dict] = field(default_factory=list)
+    summary: Path | None = None
+
+    @property
+    def complete(self) -> int:
+        return sum(r["status"] == "complete" for r in self.records)
+
+    @property
+    def incomplete(self) -> int:
+        return len(self.records) - self.complete
+
+    def count(self, severity: str) -> int:
+        """Given 'error' or 'warning', return how many issues of that severity the run found."""
+        return sum(i.get("severity") == severity for r in self.records for i in r["issues"])
+
+    def line(self) -> str:
+        """Return the one Chinese line printed at the end of a run."""
+        return (f"共解析 {len(self.records)} 份申报：完整 {self.complete} 份，需补正 {self.incomplete} 份；"
+                f"错误 {self.count('error')} 条，警告 {self.count('warning')} 条。"
+                f"记录在 {self.out / 'records'}，汇总表 {self.summary}")
+
+
+# --- opening and converting ----------------------------------------------------------------------
+
+
+def open_all(entries: list, work: Path) -> list[tuple]:
+    """Given the entries, return (entry, files, problems) for each, zips unpacked under `work`."""
+    opened = []
+    for n, entry in enumerate(entries):
+        try:
+            sub = inbox.open_submission(entry, work / f"e{n:05d}")
+            opened.append((entry, sub.files, sub.problems))
+        except Exception as exc:  # noqa: BLE001 - a broken entry becomes its own error record
+            opened.append((entry, None, f"无法打开（{type(exc).__name__}）"))
+    return opened
+
+
+def convert_old_formats(opened: list[tuple], work: Path) -> list[tuple]:
+    """Given opened submissions, return them with every .doc/.xls replaced by its conversion.
+
+    One `office.convert` call per target for the whole inbox; a file that does not convert
+    becomes a problem of its submission.
+    """
+    for kind, target in CONVERT.items():
+        paths = [f.path for _, files, _ in opened if files for f in files if f.kind == kind]
+        if not paths:
+            continue
+        try:
+            done = office.convert(paths, target, work / f"converted-{target}")
+        except Exception as exc:  # noqa: BLE001 - no LibreOffice: those files are reported, the rest parsed
+            reason = getattr(exc, "args", [""])[0] or type(exc).__name__
+            done = {p: str(reason) for p in paths}
+        for _, files, problems in opened:
+            if not files:
+                continue
+            for f in [f for f in files if f.kind == kind]:
+                result = done.get(f.path, office.FAILED_ZH)
+                if isinstance(result, Path):
+                    f.path, f.kind = result, target
+                else:
+                    files.remove(f)
+                    problems.append(inbox.Problem(f.name, f"旧格式文件转换失败（{result}）"))
+    return opened
+
+
+# --- one submission (runs in a worker) -----------------------------------------------------------
+
+
+def parse_one(entry, files, problems, campaign) -> dict:
+    """Given an opened submission, return its checked record; any failure becomes an error record."""
+    try:
+        if files is None:
+            return error_record(entry, f"申报材料“{entry.source}”{problems}")
+        record = submission_record(entry, files, problems)
+        if rules is not None:
+            record["issues"].extend(rules.check_record(record, campaign))
+        record["status"] = status_of(record["issues"])
+        return record
+    except Exception as exc:  # noqa: BLE001 - never crash the run, never drop the entry
+        return error_record(entry, f"申报材料“{entry.source}”解析时出错（{type(exc).__name__}），请人工检查")
+
+
+def write_record(records_dir: Path, record: dict) -> None:
+    """Given the records folder and a record, write records/<submission_id>.json atomically."""
+    with atomic_path(records_dir / f"{record['submission_id']}.json") as tmp:
+        tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _pool_init() -> None:
+    load_forms()
+
+
+def parse_all(opened: list[tuple], campaign, jobs: int, records_dir: Path, progress=None) -> list[dict]:
+    """Given opened submissions, return their records (sorted by source), each written as it completes."""
+    total = len(opened)
+    records = []
+
+    def done(record: dict) -> None:
+        write_record(records_dir, record)
+        records.append(record)
+        if progress:
+            progress(len(records), total)
+
+    if jobs <= 1 or total <= 1:
+        for entry, files, problems in opened:
+            done(parse_one(entry, files, problems, campaign))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_pool_init) as pool:
+            futures = {pool.submit(parse_one, e, f, p, campaign): e for e, f, p in opened}
+            for future in as_completed(futures):
+                try:
+                    record = future.result()
+                except Exception as exc:  # noqa: BLE001 - a dead worker loses one entry, not the run
+                    record = error_record(futures[future], f"申报材料“{futures[future].source}”解析时出错"
+                                                           f"（{type(exc).__name__}），请人工检查")
+                done(record)
+    return sorted(records, key=lambda r: r["source"])
+
+
+# --- the batch -----------------------------------------------------------------------------------
+
+
+def apply_batch_rules(records: list[dict], campaign, received: date | None) -> list[dict]:
+    """Given all records, add the cross-submission issues; return the records that changed."""
+    if rules is None:
+        return late_only(records, campaign, received)
+    extra = rules.check_batch(records, campaign, received)
+    changed = []
+    for record in records:
+        issues = extra.get(record["submission_id"]) or []
+        if issues:
+            record["issues"].extend(issues)
+            record["status"] = status_of(record["issues"])
+            changed.append(record)
+    return changed
+
+
+def late_only(records: list[dict], campaign, received: date | None) -> list[dict]:
+    """Stand-in until pipeline.rules exists: only `late_submission`."""
+    if not received or received <= campaign.deadline:
+        return []
+    for record in records:
+        record["issues"].append(make_issue("error", "late_submission",
+                                           f"材料于 {received} 收到，晚于截止日期 {campaign.deadline}"))
+        record["status"] = status_of(record["issues"])
+    return records
+
+
+def remove_stale(records_dir: Path, keep: set[str]) -> None:
+    """Given the records folder and this run's ids, remove the JSON records of entries no longer present."""
+    for path in records_dir.glob("*.json"):
+        if path.stem not in keep:
+            path.unlink(missing_ok=True)
+
+
+def parse_inbox(paths: list[Path], out: Path, campaign=None, received: date | None = None,
+                jobs: int | None = None, progress=None) -> ParseResult:
+    """Given inbox PATHs and an output folder, parse every submission; return what was written.
+
+    `progress(done, total)` is called as records complete. Output is the same for any `jobs`.
+    """
+    from pipeline.summary import write_summary
+
+    campaign = campaign or load_campaign()
+    out = Path(out)
+    records_dir = out / "records"
+    records_dir.mkdir(parents=True, exist_ok=True)
+    work = out / WORK
+    shutil.rmtree(work, ignore_errors=True)
+    entries = inbox.entries([Path(p) for p in paths])
+    load_forms()  # parsed once here, inherited by forked workers
+    try:
+        opened = convert_old_formats(open_all(entries, work), work)
+        records = parse_all(opened, campaign, max(1, jobs or os.cpu_count() or 1), records_dir, progress)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for record in apply_batch_rules(records, campaign, received):
+        write_record(records_dir, record)
+    remove_stale(records_dir, {r["submission_id"] for r in records})
+    result = ParseResult(out=out, records=records)
+    result.summary = write_summary(records, out / "summary.xlsx")
+    return result
