@@ -189,6 +189,29 @@ def late_only(records: list[dict], campaign, received: date | None) -> list[dict
     return records
 
 
+def terminal_progress(label: str = "解析申报材料"):
+    """Return (progress callback, finish): a click progress bar on stderr when it is a terminal, else (None, no-op)."""
+    import sys
+
+    import click
+
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    state = {}
+
+    def progress(done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
+            state["bar"].__enter__()
+        state["bar"].update(done - state["bar"].pos)
+
+    def finish() -> None:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+
+    return progress, finish
+
+
 def remove_stale(records_dir: Path, keep: set[str]) -> None:
     """Given the records folder and this run's ids, remove the JSON records of entries no longer present."""
     for path in records_dir.glob("*.json"):
