@@ -112,6 +112,26 @@ def certificates(winners, out, pdf, register_path, campaign):
     click.echo(f"已生成 {len(result.files)} 张证书到 {out}" + (f"，PDF：{result.pdf}" if result.pdf else "") + "。")
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹（records/ 与 summary.xlsx）")
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
+@click.option("--received", help="收到材料的日期 YYYY-MM-DD（晚于截止日期则提示）")
+@click.option("--jobs", type=click.IntRange(1, 64), help="并行进程数（默认：CPU 核数）")
+@friendly
+def parse(paths, out, campaign, received, jobs):
+    """解析并校验收到的申报材料，写出 records/*.json 与 summary.xlsx。"""
+    from pipeline.campaign import load_campaign
+    from pipeline.parse import parse_inbox, terminal_progress
+
+    progress, finish = terminal_progress()
+    try:
+        result = parse_inbox(list(paths), out, load_campaign(campaign), _date_option(received), jobs, progress)
+    finally:
+        finish()
+    click.echo(result.line())
+
+
 @cli.group()
 def register():
     """证书登记簿：查验、列表、撤销、续期。"""
