@@ -1,0 +1,186 @@
+"""Forms for programs whose seed prints none: an application form per category and a checklist of its criteria.
+
+Both are `pipeline.forms.Form` objects in the layout DSL of forms/*.yaml, generated from the
+program file (`fields`, each category's `fields`, `criteria`) and the house style in
+forms/programs/_house.yaml, so `pipeline.layout` builds their Word templates like any other form.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from pipeline.errors import UserError
+from pipeline.files import safe_filename
+from pipeline.forms import Form, _build_fields, _layout_groups
+from pipeline.programs import PROGRAMS_DIR, Program, criteria_for, load_program, program_campaign, tier_of
+
+HOUSE_FILE = PROGRAMS_DIR / "_house.yaml"
+#: Fields that name the applicant, in the order they are looked for (organisation, person, team).
+APPLICANT_FIELDS = ("company_name", "name", "team_name")
+
+
+@functools.lru_cache(maxsize=2)
+def house(path: Path = HOUSE_FILE) -> dict:
+    """Given the house style file, return its settings."""
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def _program(program: Program | str) -> Program:
+    return program if isinstance(program, Program) else load_program(program)
+
+
+def _form(form_id: str, variant: str, title: str, field_specs: dict, layout: list, program: Program) -> Form:
+    spec = {"id": form_id, "variant": variant, "title": title, "fields": field_specs, "layout": layout,
+            "required_fields": "all"}
+    return Form(id=form_id, variant=variant, title=title, layout=layout, detect=(title,),
+                fields=_build_fields(spec, _layout_groups(layout), program.path or HOUSE_FILE),
+                categories=(variant,), spec=spec)
+
+
+def form_title(program: Program, kind: str, category_id: str) -> str:
+    """Given a program, 'application' or 'checklist' and a category, return the form's title (may hold {{ c.year }})."""
+    pattern = (program.get("form_titles") or {}).get(kind)
+    if not pattern:
+        raise UserError(f"项目文件 {program.id} 缺少 form_titles.{kind}")
+    return pattern.replace("{category}", program.category(category_id).name)
+
+
+def field_specs(program: Program, category_id: str) -> tuple[dict, dict]:
+    """Given a program and category, return (field id → spec for pipeline.forms, field id → tall height in cm)."""
+    catalogue = program.get("fields") or {}
+    specs, tall = {}, {}
+    for fid in program.category(category_id).fields:
+        if fid not in catalogue:
+            raise UserError(f"项目文件 {program.id} 的类别 {category_id} 引用了未定义的字段 {fid}")
+        spec = dict(catalogue[fid] or {})
+        if "height" in spec:
+            tall[fid] = spec.pop("height")
+        specs[fid] = spec
+    return specs, tall
+
+
+def application_rows(specs: dict, tall: dict, cols: int) -> list[list]:
+    """Given field specs and tall fields, return table rows: short fields two to a row, choices and tall ones alone."""
+    rows, pending = [], []
+    per_row = cols // 2
+    for fid, spec in specs.items():
+        alone = fid in tall or spec.get("type") in ("choice", "multi")
+        if alone or len(pending) == per_row:
+            if pending:
+                rows.append(pending)
+            pending = []
+        if fid in tall:
+            rows.append([{"field": fid, "inline": True, "height": tall[fid]}])
+        elif alone:
+            rows.append([f"={fid}"])
+        else:
+            pending.append(f"={fid}")
+    if pending:
+        rows.append(pending)
+    return rows
+
+
+def application_form(program: Program | str, category: str) -> Form:
+    """Given a program and a category id, return the category's application form (申报表)."""
+    program = _program(program)
+    style = house()["application"]
+    specs, tall = field_specs(program, category)
+    title = form_title(program, "application", category)
+    layout = [
+        {"title": title},
+        {"table": {"cols": style["cols"], "widths": style["widths"],
+                   "rows": application_rows(specs, tall, style["cols"])}},
+        {"notes": list(style["notes"])},
+        {"para": style["seal"]},
+    ]
+    return _form(f"{program.id}.application", category, title, specs, layout, program)
+
+
+def applicant_field(program: Program, category: str) -> str:
+    """Given a program and category, return the id of the field naming the applicant (company, person or team)."""
+    fields = program.category(category).fields
+    return next((f for f in APPLICANT_FIELDS if f in fields), fields[0] if fields else "company_name")
+
+
+def checklist_form(program: Program | str, category: str) -> Form:
+    """Given a program and a category id, return its self-assessment checklist: one row per criterion, with article."""
+    program = _program(program)
+    style = house()["checklist"]
+    cat = program.category(category)
+    first_tier = cat.tiers[0].id
+    name_id = applicant_field(program, category)
+    name_spec = dict((program.get("fields") or {}).get(name_id) or {"label": "申报单位"})
+    name_spec.pop("height", None)
+    specs = {name_id: name_spec}
+    rows = [list(style["columns"])]
+    for n, crit in enumerate(criteria_for(program, category), 1):
+        fid = f"self_{n:02d}"
+        tier = tier_of(crit, cat)
+        mark = style["tier_mark"].format(tier=cat.tier(tier).name) if tier != first_tier else ""
+        specs[fid] = {"label": crit.text, "type": "yesno", "options": dict(style["options"])}
+        rows.append([{"text": str(n)}, {"text": mark + crit.text}, {"text": crit.article}, {"value": fid}, ""])
+    title = form_title(program, "checklist", category)
+    document = program.get("document") or program.name
+    layout = [
+        {"title": title},
+        {"line": name_id},
+        {"table": {"cols": len(style["columns"]), "widths": style["widths"], "rows": rows}},
+        {"notes": [note.replace("{document}", document) for note in style["notes"]]},
+    ]
+    return _form(f"{program.id}.checklist", category, title, specs, layout, program)
+
+
+def program_forms(program: Program | str, category: str) -> list[Form]:
+    """Given a program and a category, return the generated forms of its packet (application, checklist)."""
+    program = _program(program)
+    forms = [checklist_form(program, category)]
+    if program.get("forms") == "generated":
+        forms.insert(0, application_form(program, category))
+    return forms
+
+
+def chosen(program: Program, category: str | None) -> list[str]:
+    """Given a program and 'all'/None or a category id or name, return the category ids to write."""
+    if category in (None, "", "all"):
+        return list(program.categories)
+    for cat in program.categories.values():
+        if category in (cat.id, cat.name):
+            return [cat.id]
+    return [program.category(category).id]  # raises the Chinese error naming the valid ones
+
+
+def program_packet(program: Program | str, category: str | None, out_dir: Path, campaign=None) -> list[Path]:
+    """Given a program, a category (or 'all'), an output folder and a campaign, write the packet; return the files.
+
+    A program whose seed prints its forms (黑龙江) gets the seed's packet (pipeline.packet) plus the
+    checklist; the others get the generated application form and checklist per category.
+    """
+    from pipeline.layout import build_template
+    from pipeline.packet import write_packets
+    from pipeline.render import render_docx
+
+    program = _program(program)
+    campaign = program_campaign(program, campaign)
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"无法创建输出目录 {out}：{exc}") from exc
+    cats = chosen(program, category)
+    files = []
+    if program.get("forms") == "packet":
+        files += write_packets(out, cats[0] if len(cats) == 1 else "all", campaign).files
+    names = house()["file_names"]
+    context = {"c": campaign.context(), "v": {}, "rows": []}
+    with tempfile.TemporaryDirectory(prefix="manyi-program-") as tmp:
+        for cid in cats:
+            for form in program_forms(program, cid):
+                kind = form.id.rsplit(".", 1)[1]
+                template = build_template(form, Path(tmp) / f"{form.key}.docx")
+                stem = safe_filename(names[kind].replace("{category}", program.category(cid).name))
+                files.append(render_docx(template, context, out / f"{stem}.docx"))
+    return files
