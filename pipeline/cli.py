@@ -257,5 +257,40 @@ def templates_check(files, campaign):
     click.echo("模板检查通过，没有发现问题。")
 
 
+@cli.command()
+@friendly
+def programs():
+    """列出全部评选项目：类别、等级与称号、有效期、条件数；项目文件有问题时一并指出。"""
+    from pipeline.programs import all_programs, describe, validate_program
+
+    found = all_programs()
+    bad = 0
+    for program in found:
+        click.echo("\n".join(describe(program)))
+        for problem in validate_program(program):
+            bad += 1
+            click.secho(f"  问题：{problem}", fg="red")
+    click.echo(f"共 {len(found)} 个项目" + (f"，{bad} 个问题。" if bad else "，项目文件检查通过。"))
+    if bad:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--program", required=True, help="项目编号（见 manyi programs），如 liaoning")
+@click.option("--records", "records_dir", required=True, type=click.Path(path_type=Path), help="manyi parse 写出的记录文件夹")
+@click.option("--facts", type=click.Path(path_type=Path), help="事实表 .xlsx（企业名称、信用等级、连续获得称号年数 …）")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出的筛选结果 .xlsx")
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认为该项目的活动文件）")
+@friendly
+def screen(program, records_dir, facts, out, campaign):
+    """按项目的申报条件逐条筛选申报记录，写出达到的等级与每条条件的结果。"""
+    from pipeline.screen import screen as run_screen
+
+    result = run_screen(program, records_dir, out, facts, campaign)
+    for warning in result.warnings:
+        click.secho(f"警告：{warning}", fg="yellow", err=True)
+    click.echo(result.summary())
+
+
 def main():
     cli(prog_name="manyi")
