@@ -218,3 +218,21 @@ def test_facts_file_problems_are_chinese_user_errors(tmp_path):
                                           ("待定", None)])
 def test_yes_no_words(text, answer):
     assert yes_no(text) is answer
+
+
+def test_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    records = write_records(tmp_path / "records", LIAONING_RECORDS[:2])
+    facts = write_facts(tmp_path / "facts.xlsx", FACT_HEADS, LIAONING_FACTS[:2])
+    runner = CliRunner()
+    done = runner.invoke(cli, ["screen", "--program", "liaoning", "--records", str(records),
+                               "--facts", str(facts), "--out", str(tmp_path / "r.xlsx")])
+    assert done.exit_code == 0 and "已筛选 2 个申报" in done.output and "标杆 1 个" in done.output
+    missing = runner.invoke(cli, ["screen", "--program", "liaoning", "--records", str(records),
+                                  "--facts", str(tmp_path / "none.xlsx"), "--out", str(tmp_path / "r.xlsx")])
+    assert missing.exit_code == 2 and "找不到事实表" in missing.output and "Traceback" not in missing.output
+    listed = runner.invoke(cli, ["programs"])
+    assert listed.exit_code == 0 and "共 5 个项目" in listed.output and "guangdong-stars" in listed.output
