@@ -16,11 +16,12 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.campaign import CAMPAIGNS_DIR
 from pipeline.errors import UserError
 from pipeline.forms import FORMS_DIR
 
 PROGRAMS_DIR = FORMS_DIR / "programs"
-CAMPAIGNS_DIR = FORMS_DIR / "campaigns"
+
 FACTS_FILE = PROGRAMS_DIR / "_facts.yaml"
 #: Comparisons a check may use.
 OPS = (">=", ">", "<=", "<", "==", "!=", "in", "not_in", "between")
