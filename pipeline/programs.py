@@ -21,7 +21,6 @@ from pipeline.errors import UserError
 from pipeline.forms import FORMS_DIR
 
 PROGRAMS_DIR = FORMS_DIR / "programs"
-
 FACTS_FILE = PROGRAMS_DIR / "_facts.yaml"
 #: Comparisons a check may use.
 OPS = (">=", ">", "<=", "<", "==", "!=", "in", "not_in", "between")
