@@ -267,28 +267,39 @@ def layout_cell(form: Form, field_id: str) -> dict:
 
 
 def _strip_printed(raw: str | None, printed: set[str]) -> str | None:
-    """Given a value's text, return it without lines (or 公章 marks) the form itself prints."""
+    """Given a value's text, return it without what the form itself prints (hints, footers, 公章 marks).
+
+    A line that is only printed text (or a bare 年 月 日) goes; printed text inside a line is cut out.
+    """
     if raw is None:
         return None
     lines = []
     for line in raw.split("\n"):
         key = fold(line)
-        if not key or key in printed or not re.sub(r"[年月日]", "", key):
+        if not key or key in printed:
             continue
-        for mark in sorted((p for p in printed if p.startswith("(") and p.endswith(")")), key=len, reverse=True):
-            if key.endswith(mark):
-                line = line[: _fold_cut(line, len(key) - len(mark))]
-                break
+        for text in printed:
+            if len(text) >= 3 and text in key:
+                key = key.replace(text, "")
+                line = _cut_folded(line, text)
+        if not re.sub(r"[年月日]", "", key):
+            continue
         lines.append(line)
     return "\n".join(lines) if lines else None
 
 
-def _fold_cut(text: str, folded_len: int) -> int:
-    """Given text and a length of its folded form, return the index in text where that length ends."""
-    for end in range(len(text) + 1):
-        if len(fold(text[:end])) >= folded_len:
-            return end
-    return len(text)
+def _cut_folded(line: str, folded: str) -> str:
+    """Given a line and a folded piece of it, return the line with that piece (as written) removed."""
+    for start in range(len(line)):
+        if not fold(line[start]) or not folded.startswith(fold(line[start])):
+            continue
+        for end in range(start + 1, len(line) + 1):
+            piece = fold(line[start:end])
+            if piece == folded:
+                return line[:start] + line[end:]
+            if not folded.startswith(piece):
+                break
+    return line
 
 
 def raw_text(index: Index, f, printed: set[str], global_occurrence: int) -> str | None:
@@ -365,15 +376,17 @@ def extract_rows(found: Found) -> list[dict]:
     """Given a found list form, return one dict per filled row under its header (blank rows dropped).
 
     A table without its own header right after one that had it (a page break in a PDF, a
-    second sheet) continues with the same columns.
+    second sheet) continues with the same columns; its first row, when it holds only a few
+    cells and no first column, is the rest of a row the page break cut, and is joined to it.
     """
     form = found.form
     columns: dict[int, str] | None = None
-    rows = []
+    raw_rows: list[dict[str, str]] = []
     for block in found.blocks:
         if block.kind != "table":
             continue
         at = header_row(block, form)
+        continued = at is None
         if at is not None:
             columns = header_fields(block.rows[at], form)
             body = block.rows[at + 1:]
@@ -381,12 +394,20 @@ def extract_rows(found: Found) -> list[dict]:
             body = block.rows
         else:
             continue
-        for cells in body:
-            row = {fid: normalise(form.fields[fid], next((c.text for c in cells if c.col == col), None))
-                   for col, fid in columns.items()}
-            if any(v not in (None, "", []) for v in row.values()):
-                rows.append({fid: row.get(fid) for fid in form.fields if fid in row})
-    return rows
+        first_col = min(columns)
+        for n, cells in enumerate(body):
+            texts = {fid: next((c.text for c in cells if c.col == col), "") for col, fid in columns.items()}
+            filled = [fid for fid, t in texts.items() if clean(t)]
+            if not filled:
+                continue
+            if (continued and n == 0 and raw_rows and not clean(texts[columns[first_col]])
+                    and len(filled) * 2 < len(columns)):
+                for fid in filled:
+                    raw_rows[-1][fid] = raw_rows[-1].get(fid, "") + "\n" + texts[fid]
+                continue
+            raw_rows.append(texts)
+    return [{fid: normalise(form.fields[fid], raw.get(fid)) for fid in form.fields if fid in raw}
+            for raw in raw_rows]
 
 
 # --- the report ----------------------------------------------------------------------------------

@@ -88,10 +88,32 @@ def choice_value(field, raw: str | None):
     return keys[0] if len(keys) == 1 else keys
 
 
+_CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")
+
+
+def join_lines(raw: str | None) -> str | None:
+    """Given text wrapped over lines (a PDF cell, a narrow Word cell), return it on one line.
+
+    A break next to a Chinese character, inside a number or after a hyphen joins without a space
+    ('有\n限公司' → '有限公司', '0451-\n87654321' → '0451-87654321'); others become one space.
+    """
+    if raw is None or "\n" not in raw:
+        return raw
+    lines = [line.strip() for line in raw.split("\n") if line.strip()]
+    out = lines[0] if lines else ""
+    for line in lines[1:]:
+        a, b = out[-1], line[0]
+        glue = "" if (_CJK.match(a) or _CJK.match(b) or (a.isdigit() and b.isdigit()) or a in "-/@.") else " "
+        out += glue + line
+    return out
+
+
 def value(field, raw: str | None):
     """Given a field and the raw text found for it, return the normalised value (None when empty)."""
     if field.type in ("choice", "multi", "yesno"):
         return choice_value(field, raw)
+    if field.type != "list":
+        raw = join_lines(raw)
     if field.type == "number":
         return to_number(raw, field.unit)
     if field.type == "date":
