@@ -27,9 +27,9 @@ from pipeline.forms import load_forms
 from pipeline.record import error_record, make_issue, status_of, submission_record
 
 try:  # the rules land separately; until then records carry only reading issues
-    from pipeline import rules
+    from pipeline.rules import check_batch, check_record
 except ImportError:  # pragma: no cover
-    rules = None
+    check_batch = check_record = None
 
 #: Old formats converted before reading, to the format their reader takes.
 CONVERT = {"doc": "docx", "xls": "xlsx"}
@@ -115,8 +115,8 @@ def parse_one(entry, files, problems, campaign) -> dict:
         if files is None:
             return error_record(entry, f"申报材料“{entry.source}”{problems}")
         record = submission_record(entry, files, problems)
-        if rules is not None:
-            record["issues"].extend(rules.check_record(record, campaign))
+        if check_record is not None:
+            record["issues"].extend(check_record(record, campaign))
         record["status"] = status_of(record["issues"])
         return record
     except Exception as exc:  # noqa: BLE001 - never crash the run, never drop the entry
@@ -165,9 +165,9 @@ def parse_all(opened: list[tuple], campaign, jobs: int, records_dir: Path, progr
 
 def apply_batch_rules(records: list[dict], campaign, received: date | None) -> list[dict]:
     """Given all records, add the cross-submission issues; return the records that changed."""
-    if rules is None:
+    if check_batch is None:
         return late_only(records, campaign, received)
-    extra = rules.check_batch(records, campaign, received)
+    extra = check_batch(records, campaign, received)
     changed = []
     for record in records:
         issues = extra.get(record["submission_id"]) or []

@@ -56,8 +56,8 @@ def _mark_after(text: str, end: int) -> str | None:
 def ticked_options(raw: str | None, options: dict) -> list[str] | None:
     """Given a cell's text and a field's options, return the ticked option keys in form order.
 
-    A mark belongs to the option it precedes ('☑用户回访'); when every found option has its mark
-    after it instead ('符合√'), marks are read after. Text with options but no marks at all, where
+    A mark belongs to the option it precedes ('☑用户回访'); when the first option has its mark
+    after it instead ('企业类□ 产品类√'), marks are read after. Text with options but no marks at all, where
     only one option is left, means the applicant deleted the others: that one is chosen.
     None when no option text is found.
     """
@@ -67,7 +67,8 @@ def ticked_options(raw: str | None, options: dict) -> list[str] | None:
         return None
     before = {k: _mark_before(text, s) for k, (s, _) in spans.items()}
     after = {k: _mark_after(text, e) for k, (_, e) in spans.items()}
-    if all(m is None for m in before.values()) and any(m is not None for m in after.values()):
+    first = min(spans, key=lambda k: spans[k][0])
+    if before[first] is None and after[first] is not None:
         marks = after
     else:
         marks = {k: before[k] or (after[k] if after[k] in TICKED | {TICK} else None) for k in spans}

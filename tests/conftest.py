@@ -1,0 +1,65 @@
+"""Session fixtures: the fixture corpus built once per test run, and one parse of it.
+
+Under pytest-xdist every worker is its own session, so the corpus is built in the run's shared
+base folder under a file lock: the first worker builds it (one LibreOffice batch), the others
+wait and reuse it. The parse of the whole inbox is shared the same way.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import pickle
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+
+@contextmanager
+def _locked(path: Path):
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _shared_root(tmp_path_factory) -> Path:
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's basetemp is <run>/popen-gwN: share the run's folder.
+    return base.parent if base.name.startswith("popen-gw") else base
+
+
+def _once(tmp_path_factory, name: str, make):
+    """Given a name and a function of a folder returning picklable data, run it once per test run."""
+    root = _shared_root(tmp_path_factory) / f"shared-{name}"
+    root.mkdir(exist_ok=True)
+    done = root / "result.pickle"
+    with _locked(root / ".lock"):
+        if not done.exists():
+            done.write_bytes(pickle.dumps(make(root)))
+    return root, pickle.loads(done.read_bytes())
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """The fixture corpus: (inbox folder, entry name → expected facts)."""
+    from corpus import build_corpus
+
+    root, facts = _once(tmp_path_factory, "corpus", build_corpus)
+    return root / "inbox", facts
+
+
+@pytest.fixture(scope="session")
+def parsed_corpus(tmp_path_factory, corpus):
+    """The corpus inbox parsed once with jobs=2: (out folder, records by source, facts)."""
+    from pipeline.parse import parse_inbox
+
+    inbox, facts = corpus
+
+    def run(root: Path):
+        return parse_inbox([inbox], root / "out", jobs=2).records
+
+    root, records = _once(tmp_path_factory, "parsed", run)
+    return root / "out", {r["source"]: r for r in records}, facts

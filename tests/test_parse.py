@@ -1,0 +1,90 @@
+"""The whole-inbox run: one record per entry, expected category/company/status, jobs 1 = jobs 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+
+from pipeline import parse as parse_mod
+from pipeline.parse import parse_inbox
+
+
+def test_one_record_per_entry_with_expected_facts(parsed_corpus):
+    out, records, facts = parsed_corpus
+    assert set(records) == set(facts)
+    files = sorted(p.name for p in (out / "records").glob("*.json"))
+    assert files == sorted(f"{r['submission_id']}.json" for r in records.values())
+    for name, fact in facts.items():
+        record = records[name]
+        assert record["category"] == fact["category"], name
+        assert record["company_name"] == fact["company"], name
+        codes = {i["code"] for i in record["issues"]}
+        assert fact["reading_codes"] <= codes, name
+        assert record["status"] == ("incomplete" if any(i["severity"] == "error" for i in record["issues"])
+                                    else "complete")
+    assert not (out / ".work").exists()
+
+
+def test_record_shape_matches_the_contract(parsed_corpus):
+    _, records, _ = parsed_corpus
+    for record in records.values():
+        assert {"submission_id", "source", "category", "company_name", "forms", "attachments", "issues",
+                "status"} <= set(record)
+        for issue in record["issues"]:
+            assert {"severity", "code", "form", "field", "message"} <= set(issue)
+            assert issue["severity"] in ("error", "warning")
+    broken = records["rule-unreadable_file"]["issues"]
+    unreadable = [i for i in broken if i["code"] == "unreadable_file"]
+    assert [i["file"] for i in unreadable] == ["附件-损坏.docx"] and "无法读取" in unreadable[0]["message"]
+    assert records["rule-unreadable_file"]["forms"]["application"]["product_name"] == "电热水器"
+    assert records["空文件.docx"]["forms"] == {} and records["空文件.docx"]["status"] == "incomplete"
+
+
+def test_records_are_utf8_json_as_written(parsed_corpus):
+    out, records, _ = parsed_corpus
+    record = records["tpl-product"]
+    text = (out / "records" / f"{record['submission_id']}.json").read_text(encoding="utf-8")
+    assert "哈尔滨光明电器有限公司" in text  # ensure_ascii=False
+    assert json.loads(text)["forms"] == record["forms"]
+
+
+def test_jobs_one_and_two_give_identical_records(parsed_corpus, tmp_path):
+    out, records, _ = parsed_corpus
+    result = parse_inbox([out.parent.parent / "shared-corpus" / "inbox"], tmp_path / "one", jobs=1)
+    assert {r["source"]: r for r in result.records} == records
+    for path in (tmp_path / "one" / "records").glob("*.json"):
+        assert path.read_bytes() == (out / "records" / path.name).read_bytes()
+
+
+def test_a_crashing_submission_becomes_an_error_record(tmp_path, monkeypatch, corpus):
+    inbox, _ = corpus
+    real = parse_mod.submission_record
+
+    def explode(entry, files, problems):
+        if entry.source == "tpl-service":
+            raise RuntimeError("boom")
+        return real(entry, files, problems)
+
+    monkeypatch.setattr(parse_mod, "submission_record", explode)
+    small = tmp_path / "inbox"
+    shutil.copytree(inbox / "tpl-service", small / "tpl-service")
+    shutil.copytree(inbox / "tpl-enterprise", small / "tpl-enterprise")
+    out = tmp_path / "out"
+    (out / "records").mkdir(parents=True)
+    (out / "records" / "stale-00000000.json").write_text("{}", encoding="utf-8")
+    result = parse_inbox([small], out, jobs=1)
+    by = {r["source"]: r for r in result.records}
+    assert by["tpl-service"]["issues"][0]["code"] == "unreadable_file"
+    assert "解析时出错" in by["tpl-service"]["issues"][0]["message"]
+    assert by["tpl-enterprise"]["forms"]["application"]["company_name"] == "哈尔滨电力设备有限公司"
+    assert not (out / "records" / "stale-00000000.json").exists()  # stale records of a previous run go
+    assert "完整" in result.line() and str(out / "records") in result.line()
+
+
+def test_late_submission_reported_for_every_record(tmp_path, corpus):
+    inbox, _ = corpus
+    small = tmp_path / "inbox"
+    shutil.copytree(inbox / "tpl-product", small / "tpl-product")
+    result = parse_inbox([small], tmp_path / "out", received=date(2017, 7, 1), jobs=1)
+    assert "late_submission" in {i["code"] for i in result.records[0]["issues"]}

@@ -1,0 +1,53 @@
+"""summary.xlsx: sheets, headers from the forms, status colours, and never a formula."""
+
+from __future__ import annotations
+
+from openpyxl import load_workbook
+
+from pipeline.forms import application_form
+from pipeline.summary import write_summary
+
+
+def _record(company: str, status: str = "incomplete") -> dict:
+    return {
+        "submission_id": "x-1", "source": "x.zip", "category": "product", "company_name": company,
+        "forms": {"application": {"company_name": company, "product_name": "+cmd|' /C calc'!A0"},
+                  "recommendation": {"satisfaction_score": 86.5, "valid_questionnaires": 60},
+                  "respondents": [{"seq": 1, "name": "@张三", "contact": "13900000001"}]},
+        "attachments": [], "status": status,
+        "issues": [{"severity": "error", "code": "missing_field", "form": "application", "field": "legal_representative",
+                    "message": "未填写", "article": "填报说明第2条"}],
+    }
+
+
+def test_sheets_headers_and_no_formulas(tmp_path):
+    path = write_summary([_record('=HYPERLINK("x")')], tmp_path / "summary.xlsx")
+    book = load_workbook(path)
+    assert book.sheetnames == ["汇总", "问题清单", "被访者", "企业类申请表", "产品类申请表", "建筑工程类申请表", "服务类申请表"]
+    overview = book["汇总"]
+    assert [c.value for c in overview[1]] == ["来源", "企业名称", "类别", "状态", "错误数", "警告数", "满意度得分",
+                                              "有效问卷数量", "被访者人数"]
+    assert [c.value for c in overview[2]] == ["x.zip", '=HYPERLINK("x")', "产品类", "需补正", 1, 0, 86.5, 60, 1]
+    assert overview.freeze_panes == "A2" and overview.auto_filter.ref
+    assert overview["D2"].fill.fgColor.rgb.endswith("FFC7CE")
+    issue = [c.value for c in book["问题清单"][2]]
+    assert issue == ["x.zip", '=HYPERLINK("x")', "错误", "实施全省用户满意工程先进单位（产品类）申请表", "法定代表人姓名",
+                     "未填写", "填报说明第2条"]
+    product = book["产品类申请表"]
+    labels = [f.plain_label for f in application_form("product").fields.values()]
+    assert [c.value for c in product[1]][1:] == labels
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate)
+
+
+def test_summary_of_the_corpus(parsed_corpus):
+    out, records, _ = parsed_corpus
+    book = load_workbook(out / "summary.xlsx")
+    overview = list(book["汇总"].values)
+    assert len(overview) == len(records) + 1
+    assert [row[0] for row in overview[1:]] == sorted(records)
+    respondents = sum(len(r["forms"].get("respondents") or []) for r in records.values())
+    assert book["被访者"].max_row == respondents + 1
+    assert book["问题清单"].max_row == sum(len(r["issues"]) for r in records.values()) + 1
