@@ -186,6 +186,7 @@ def test_missing_forms_without_a_category_still_reported(campaign):
     missing = {i["form"] for i in check_record(record, campaign) if i["code"] == "missing_form"}
     assert {"cover", "application", "recommendation", "commitment", "respondents", "report"} <= missing
     assert "site_inspection" not in missing
+    assert "attachment_check" not in codes(check_record(record, campaign))  # nothing read: the errors say it
 
 
 @pytest.mark.parametrize("kind, category", [("business_license", "service"), ("survey_report", "enterprise"),
@@ -627,6 +628,20 @@ def test_late_submission(campaign, tmp_path):
     late = check_batch(records, campaign, date(2017, 6, 21))
     assert {sid: codes(i) for sid, i in late.items()} == {"sub-product": ["late_submission"], "sub-service": ["late_submission"]}
     assert check_batch(records, write_campaign(tmp_path, deadline="2017-07-01"), date(2017, 6, 21)) == {}
+
+
+# --- other campaigns ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["national-2016", "guangzhou-2016", "liaoning-2021", "guangdong-stars-2021"])
+def test_campaigns_without_some_settings_skip_those_rules(name):
+    other = load_campaign(DEFAULT_CAMPAIGN.parent / f"{name}.yaml")
+    for category in CATEGORIES:
+        found = check_record(valid_record(category), other)
+        assert "rule_failed" not in codes(found)
+    record = with_respondents(40, 10, "construction")
+    record["forms"]["application"].update(floor_area=0.1, budget=10)
+    assert "rule_failed" not in codes(check_record(record, other))
 
 
 # --- robustness ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pipeline.rules.messages import (application_key, is_filled, is_number, issue, setting, shown, values,
+from pipeline.rules.messages import (application_key, is_filled, is_number, issue, label, setting, shown, values,
                                      where)
 from pipeline.rules.survey import as_date
 
@@ -41,7 +41,7 @@ def small_project(record: dict, campaign) -> list[dict]:
     if not (is_number(area) and is_number(budget)) or area >= area_min or budget >= value_min:
         return []
     return [issue("error", "below_threshold",
-                  f"{where(KEY, 'floor_area', campaign)}为{shown(area)}，{where(KEY, 'budget', campaign)}为{shown(budget)}；"
+                  f"{where(KEY, 'floor_area', campaign)}为{shown(area)}，{label(KEY, 'budget')}为{shown(budget)}；"
                   f"须建筑面积{shown(area_min)}万平方米以上或建筑施工安装量在{shown(value_min)}万元以上",
                   "管理办法第七条第2款", form=FORM, field="floor_area")]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.rules.messages import application_key, is_empty, is_number, issue, shown, values, where
+from pipeline.rules.messages import application_key, is_empty, is_number, issue, label, shown, values, where
 from pipeline.text import fold
 
 KEY = "application.enterprise"
@@ -58,5 +58,5 @@ def fixed_assets(record: dict, campaign) -> list[dict]:
     if not (is_number(original) and is_number(net)) or net <= original:
         return []
     return [issue("error", "inconsistent",
-                  f"{where(KEY, 'fixed_assets_net', campaign)}为{shown(net)}，大于{where(KEY, 'fixed_assets_original', campaign)}"
+                  f"{where(KEY, 'fixed_assets_net', campaign)}为{shown(net)}，大于{label(KEY, 'fixed_assets_original')}"
                   f"{shown(original)}；净值不应超过原值，请核对", "填报说明第2条", form=FORM, field="fixed_assets_net")]

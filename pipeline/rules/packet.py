@@ -55,7 +55,12 @@ def missing_forms(record: dict, campaign) -> list[dict]:
 
 
 def missing_attachments(record: dict, campaign) -> list[dict]:
-    """Given a record, return an `attachment_check` warning for each expected attachment not recognised."""
+    """Given a record, return an `attachment_check` warning for each expected attachment not recognised.
+
+    A submission of which no form could be read is left to its `unreadable_file` / `missing_form` errors.
+    """
+    if not record.get("forms"):
+        return []
     cat = category(record)
     kinds = {a.get("kind") for a in record.get("attachments") or [] if isinstance(a, dict)}
     out = []
