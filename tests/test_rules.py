@@ -545,7 +545,7 @@ def test_major_incident(answer, campaign):
     assert issue["field"] == "major_incidents" and issue["severity"] == "error"
 
 
-@pytest.mark.parametrize("answer", ["无", "没有", "否", "无重大安全、质量事故"])
+@pytest.mark.parametrize("answer", ["无", "没有", "否", "无重大安全、质量事故", "近三年未发生"])
 def test_no_major_incident(answer, campaign):
     assert check_record(broken("enterprise", "application", major_incidents=answer), campaign) == []
 

@@ -10,8 +10,8 @@ from pipeline.text import fold
 KEY = "application.enterprise"
 FORM = "application"
 INCIDENT_ARTICLE = "管理办法第五条第4款"
-#: Answers that mean 'no major incident' (无, 没有, 否, 未发生…, 无重大安全、质量事故).
-NO_INCIDENT = re.compile(r"^(无|没有|否|未发生|未出现|不存在|从未)")
+#: Words of an answer that says 'no major incident' (无, 近三年没有, 否, 未发生…, 无重大安全、质量事故).
+NO_INCIDENT = re.compile(r"无|没有|未发生|未出现|不存在|从未|^否")
 #: A pass rate of all samples: 国家抽检 must have found nothing wrong (第五条第4款: 抽查中合格).
 FULL_PASS = 100
 
@@ -24,7 +24,7 @@ def says_none(answer) -> bool:
     """Given the 重大安全、质量事故 answer, return whether it says there was none."""
     if answer is False:
         return True
-    return isinstance(answer, str) and bool(NO_INCIDENT.match(fold(answer)))
+    return isinstance(answer, str) and bool(NO_INCIDENT.search(fold(answer)))
 
 
 def major_incidents(record: dict, campaign) -> list[dict]:

@@ -7,8 +7,7 @@ the enterprise 申请表's trade parts are its `parts` setting. 填报说明第2
 from __future__ import annotations
 
 from pipeline.forms import Form, load_forms
-from pipeline.rules.messages import (application_key, is_empty, is_filled, issue, shown, title, values,
-                                     where)
+from pipeline.rules.messages import application_key, is_empty, is_filled, issue, shown, title, where
 from pipeline.text import is_email, is_explained_empty, is_phone, is_postcode
 
 #: The article behind each form's fields; the applicant's forms fall back to 填报说明第2条.
