@@ -24,12 +24,9 @@ from pipeline import inbox, office
 from pipeline.campaign import load_campaign
 from pipeline.files import atomic_path
 from pipeline.forms import load_forms
-from pipeline.record import error_record, make_issue, status_of, submission_record
+from pipeline.record import error_record, status_of, submission_record
 
-try:  # the rules land separately; until then records carry only reading issues
-    from pipeline.rules import check_batch, check_record
-except ImportError:  # pragma: no cover
-    check_batch = check_record = None
+from pipeline.rules import check_batch, check_record
 
 #: Old formats converted before reading, to the format their reader takes.
 CONVERT = {"doc": "docx", "xls": "xlsx"}
@@ -115,8 +112,7 @@ def parse_one(entry, files, problems, campaign) -> dict:
         if files is None:
             return error_record(entry, f"申报材料“{entry.source}”{problems}")
         record = submission_record(entry, files, problems)
-        if check_record is not None:
-            record["issues"].extend(check_record(record, campaign))
+        record["issues"].extend(check_record(record, campaign))
         record["status"] = status_of(record["issues"])
         return record
     except Exception as exc:  # noqa: BLE001 - never crash the run, never drop the entry
@@ -165,8 +161,6 @@ def parse_all(opened: list[tuple], campaign, jobs: int, records_dir: Path, progr
 
 def apply_batch_rules(records: list[dict], campaign, received: date | None) -> list[dict]:
     """Given all records, add the cross-submission issues; return the records that changed."""
-    if check_batch is None:
-        return late_only(records, campaign, received)
     extra = check_batch(records, campaign, received)
     changed = []
     for record in records:
@@ -176,17 +170,6 @@ def apply_batch_rules(records: list[dict], campaign, received: date | None) -> l
             record["status"] = status_of(record["issues"])
             changed.append(record)
     return changed
-
-
-def late_only(records: list[dict], campaign, received: date | None) -> list[dict]:
-    """Stand-in until pipeline.rules exists: only `late_submission`."""
-    if not received or received <= campaign.deadline:
-        return []
-    for record in records:
-        record["issues"].append(make_issue("error", "late_submission",
-                                           f"材料于 {received} 收到，晚于截止日期 {campaign.deadline}"))
-        record["status"] = status_of(record["issues"])
-    return records
 
 
 def terminal_progress(label: str = "解析申报材料"):
