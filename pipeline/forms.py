@@ -78,7 +78,7 @@ class Form:
         return self.spec.get(name, default)
 
 
-def _layout_groups(layout: list) -> dict[str, str]:
+def layout_groups(layout: list) -> dict[str, str]:
     """Given a layout, return field id → side label for the fields in rows a side label spans."""
     groups: dict[str, str] = {}
     for item in layout:
@@ -110,7 +110,8 @@ def row_fields(row: list) -> list[str]:
     return ids
 
 
-def _build_fields(spec: dict, groups: dict[str, str], path: Path) -> dict[str, Field]:
+def build_fields(spec: dict, groups: dict[str, str], path: Path) -> dict[str, Field]:
+    """Given a form's YAML, its layout groups and its file, return its Fields by id (group and occurrence set)."""
     required_fields = spec.get("required_fields", [])
     seen: dict[tuple, int] = {}
     fields = {}
@@ -151,7 +152,7 @@ def load_form(path: Path) -> Form:
         id=spec["id"],
         title=spec["title"],
         variant=spec.get("variant"),
-        fields=_build_fields(spec, _layout_groups(layout), path),
+        fields=build_fields(spec, layout_groups(layout), path),
         layout=layout,
         detect=tuple(spec.get("detect") or (spec["title"],)),
         categories=tuple(spec.get("categories") or ()),

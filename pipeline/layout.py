@@ -40,13 +40,6 @@ DEFAULTS = {
     "cm": 567,  # twips per cm
 }
 #: The text above the report outline in 企业实施用户满意工程情况表 (seed, 附件1); {max_chars} from report.yaml.
-OUTLINE_INTRO = (
-    "企业实施用户满意工程情况介绍：（另附文字材料）",
-    "全文要抓住重点，突出特色，字数不超过{max_chars}。",
-    "(注：可附有关内容的证实性材料，证实性材料字数不在上述字数统计之内。)",
-    "具体内容结构如下：",
-    "关于*****公司实施用户满意工程情况的报告",
-)
 BOX_TYPES = ("choice", "multi", "yesno")
 #: The paragraph after a table: tiny, so a table that fills its page does not push an empty page.
 AFTER_TABLE = ('<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="40" w:lineRule="exact"/>'
@@ -298,7 +291,7 @@ def outline_lines(report: Form) -> list[str]:
 
 def outline_paras(report: Form) -> list[str]:
     """Given the report form, return the 情况介绍 paragraphs and its outline."""
-    intro = report.get("intro") or OUTLINE_INTRO
+    intro = report.get("intro") or ()
     max_chars = report.get("max_chars")
     lines = [line.format(max_chars=max_chars) for line in intro] + outline_lines(report)
     return [para_xml(run_xml(line), line=300) for line in lines]

@@ -15,7 +15,7 @@ import yaml
 
 from pipeline.errors import UserError
 from pipeline.files import safe_filename
-from pipeline.forms import Form, _build_fields, _layout_groups
+from pipeline.forms import Form, build_fields, layout_groups
 from pipeline.programs import PROGRAMS_DIR, Program, criteria_for, load_program, program_campaign, tier_of
 
 HOUSE_FILE = PROGRAMS_DIR / "_house.yaml"
@@ -37,7 +37,7 @@ def _form(form_id: str, variant: str, title: str, field_specs: dict, layout: lis
     spec = {"id": form_id, "variant": variant, "title": title, "fields": field_specs, "layout": layout,
             "required_fields": "all"}
     return Form(id=form_id, variant=variant, title=title, layout=layout, detect=(title,),
-                fields=_build_fields(spec, _layout_groups(layout), program.path or HOUSE_FILE),
+                fields=build_fields(spec, layout_groups(layout), program.path or HOUSE_FILE),
                 categories=(variant,), spec=spec)
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from pipeline.campaign import load_campaign
 from pipeline.forms import application_form, categories, load_forms
-from pipeline.xlsx import STATUS_FILLS, cell_value, new_workbook, save
-from pipeline.xlsx import add_sheet as _styled_sheet
+from pipeline.xlsx import STATUS_FILLS, new_workbook, save
+from pipeline.xlsx import add_sheet
 
 STATUS_ZH = {"complete": "完整", "incomplete": "需补正"}
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
@@ -99,32 +98,6 @@ def category_sheet(records: list[dict], category: str) -> tuple[list[str], list[
     rows = [[r.get("source")] + [((r.get("forms") or {}).get("application") or {}).get(fid) for fid in form.fields]
             for r in records if r.get("category") == category]
     return header, rows
-
-
-def add_sheet(book, title: str, header: list[str], rows):
-    """Given a workbook, a header and rows, add the house-style sheet (pipeline.xlsx) in linear time.
-
-    pipeline.xlsx.write_row re-measures the sheet on every row (quadratic: a minute for a few
-    thousand respondents), so the header and style come from it and the rows are placed here,
-    cell by cell, with the same never-a-formula typing.
-    """
-    sheet = _styled_sheet(book, title, header, [])
-    widths = [len(str(h)) * 2 for h in header]
-    r = 1
-    for row in rows:
-        r += 1
-        for c, raw in enumerate(row, start=1):
-            value = cell_value(raw)
-            cell = sheet.cell(row=r, column=c, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"
-            if value is not None:
-                widths[c - 1] = max(widths[c - 1], sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value)[:60]))
-    for c, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(c)].width = min(max(8, width + 2), 60)
-    if header:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(r, 1)}"
-    return sheet
 
 
 def colour_status(sheet, column: int = 4) -> None:

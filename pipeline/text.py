@@ -43,7 +43,9 @@ def fold(label: str) -> str:
     '通  信  地  址' and '通信地址', '全员劳产率 元／人' and '全员劳产率元/人' fold alike.
     """
     text = unicodedata.normalize("NFKC", label or "").translate(_PUNCT)
-    return _SPACE.sub("", text).lower().rstrip(":")
+    # Lower-casing can undo NFKC composition (Ö → o + ¨), so normalise once more after it.
+    text = unicodedata.normalize("NFKC", _SPACE.sub("", text).lower()).translate(_PUNCT)
+    return _SPACE.sub("", text).rstrip(":")
 
 
 def is_ticked(mark: str) -> bool:

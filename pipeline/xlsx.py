@@ -36,36 +36,45 @@ def cell_value(value):
     return _ILLEGAL.sub("", str(value))
 
 
-def write_row(sheet, values) -> list:
-    """Given a sheet and values, append them as one row; text cells are typed as strings, never formulas."""
+def write_row(sheet, row: int, values) -> list:
+    """Given a sheet, a row number and values, write them there; text cells are strings, never formulas."""
     values = [cell_value(v) for v in values]
-    sheet.append(values)
-    for cell, value in zip(sheet[sheet.max_row], values):
+    for column, value in enumerate(values, start=1):
+        cell = sheet.cell(row=row, column=column, value=value)
         if isinstance(value, str):
             cell.data_type = "s"
     return values
 
 
+def _width(value) -> int:
+    """Given a cell value, return its display width (CJK characters count double)."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value)[:60])
+
+
 def add_sheet(workbook: Workbook, title: str, header: list[str], rows, widths: dict | None = None):
-    """Given a workbook, a header and rows, add a sheet with a frozen bold header, filters and fitted widths."""
+    """Given a workbook, a header and rows, add a sheet with a frozen bold header, filters and fitted widths.
+
+    Rows may be any iterable (a generator streams); the time is linear in the cells written.
+    """
     sheet = workbook.create_sheet(title=title[:31])
-    write_row(sheet, header)
+    write_row(sheet, 1, header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    longest = [len(str(h)) * 2 for h in header]
-    for row in rows:
-        values = write_row(sheet, row)
-        for i, value in enumerate(values):
+    longest = [_width(h) for h in header]
+    last = 1
+    for last, row in enumerate(rows, start=2):
+        for i, value in enumerate(write_row(sheet, last, row)):
             if value is not None:
-                width = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value)[:60])
-                longest[i] = max(longest[i], width)
+                if i >= len(longest):
+                    longest.append(0)
+                longest[i] = max(longest[i], _width(value))
     for i, width in enumerate(longest, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = min(max(8, width + 2), (widths or {}).get(i, 60))
     sheet.freeze_panes = "A2"
     if header:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(sheet.max_row, 1)}"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
     return sheet
 
 

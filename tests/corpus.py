@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import random
 import threading
-import zipfile
 from pathlib import Path
 
 import docx
