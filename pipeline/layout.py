@@ -86,7 +86,7 @@ def option_tags(field) -> list[str]:
     tags = []
     for key, text in field.options.items():
         arg = {"yes": "true", "no": "false"}[key] if field.type == "yesno" else repr(str(key))
-        tags.append(f"{{{{ box('{field.id}', {arg}) }}}}{text}")
+        tags.append(f"{{{{ box(v, '{field.id}', {arg}) }}}}{text}")
     return tags
 
 

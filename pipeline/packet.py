@@ -26,7 +26,7 @@ from pipeline.campaign import load_campaign
 from pipeline.errors import UserError
 from pipeline.files import safe_filename, unique_names
 from pipeline.layout import TEMPLATES_DIR, template_path
-from pipeline.render import box, compiled
+from pipeline.render import compiled
 from pipeline.text import clean, fold
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -205,7 +205,6 @@ def form_values(row: dict, form, category: str) -> dict:
 
 def packet_context(campaign_ctx: dict, values_by_form: dict, category: str) -> dict:
     """Given the campaign context and each form's values, return the context a packet renders with."""
-    merged = {k: v for values in values_by_form.values() for k, v in values.items()}
     respondents = forms_mod.load_forms()["respondents"]
     rows = list(values_by_form.get("respondents", {}).get("respondents") or [])
     rows += [{}] * max(0, int(respondents.get("blank_rows") or 0) - len(rows))
@@ -214,7 +213,6 @@ def packet_context(campaign_ctx: dict, values_by_form: dict, category: str) -> d
         "v": {},
         "forms": {form.id: values_by_form.get(form.id, {}) for form in forms_mod.packet_forms(category)},
         "rows": rows,
-        "box": lambda fid, option: box(merged, fid, option),
     }
 
 

@@ -50,7 +50,7 @@ class _StrictSandbox(SandboxedEnvironment):
 def environment() -> SandboxedEnvironment:
     """Return the Jinja environment every template renders in: sandboxed, autoescaped, lenient."""
     env = _StrictSandbox(autoescape=True, undefined=jinja2.ChainableUndefined, keep_trailing_newline=True)
-    env.globals.update(numbered=numbered)
+    env.globals.update(numbered=numbered, box=box)
     return env
 
 
@@ -79,11 +79,8 @@ class CompiledTemplate:
 
     def render_bytes(self, context: dict) -> bytes:
         """Given a context, return the bytes of the filled document.xml."""
-        ctx = dict(context)
-        values = ctx.get("v") or {}
-        ctx.setdefault("box", lambda field, option: box(values, field, option))
         try:
-            body = self.template.render(ctx)
+            body = self.template.render(context)
         except jinja2.exceptions.SecurityError as exc:
             raise UserError(f"模板 {self.path.name} 含有不允许的表达式：{exc}") from exc
         except jinja2.TemplateError as exc:

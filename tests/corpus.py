@@ -471,8 +471,7 @@ def template_packet(path: Path, category: str, values: dict) -> Path:
             return f"{zh_date(value['start'])}至{zh_date(value['end'])}"
         return value
 
-    # None would print as 'None'; the cover goes last because the renderer's box() looks values up
-    # by field id across forms, and the 推荐意见表's `category` is text.
+    # None would print as 'None'.
     by_form = {k: {f: printed(x) for f, x in v.items() if x is not None}
                for k, v in values.items() if k not in ("respondents", "cover")}
     by_form["respondents"] = {"respondents": [{k: x for k, x in r.items() if x is not None}

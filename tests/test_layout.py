@@ -53,12 +53,12 @@ def test_bare_fields_print_their_options_not_their_label():
     labels = printed_labels(load_forms()["cover"])
     assert {"企业类", "产品类", "建筑工程类", "服务类"} <= set(labels) and "类别" not in labels
     text = text_of(document(template_path("cover")))
-    assert "{{ box('category', 'enterprise') }}企业类" in text
+    assert "{{ box(v, 'category', 'enterprise') }}企业类" in text
 
 
 def test_yesno_boxes_are_called_with_booleans():
     text = text_of(document(template_path("recommendation")))
-    assert "{{ box('compliant', true) }}符合" in text and "{{ box('compliant', false) }}不符合" in text
+    assert "{{ box(v, 'compliant', true) }}符合" in text and "{{ box(v, 'compliant', false) }}不符合" in text
 
 
 @pytest.mark.parametrize("key", [f.key for f in FORMS])

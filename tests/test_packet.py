@@ -189,3 +189,15 @@ def test_pdf_without_libreoffice_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("MANYI_SOFFICE", str(tmp_path / "no-soffice"))
     with pytest.raises(UserError, match="LibreOffice"):
         write_packets(tmp_path, "service", pdf=True)
+
+
+def test_each_form_ticks_its_own_boxes_whatever_the_other_forms_hold(tmp_path):
+    """The cover's `category` is a check box; the 推荐意见表's `category` is free text: they never mix."""
+    from pipeline.campaign import load_campaign
+    from pipeline.packet import render_packet
+
+    values = {"cover": {"category": "service"}, "recommendation": {"category": "服务类", "compliant": False}}
+    out = render_packet("service", values, tmp_path / "p.docx", load_campaign().context())
+    text = docx_text(out)
+    assert TICK + "服务类" in text and BOX + "企业类" in text
+    assert BOX + "符合" in text and TICK + "不符合" in text
