@@ -292,5 +292,16 @@ def screen(program, records_dir, facts, out, campaign):
     click.echo(result.summary())
 
 
+@cli.command()
+@click.option("--out", default=Path("output/demo"), show_default=True, type=click.Path(path_type=Path),
+              help="输出文件夹（会先清空）")
+@friendly
+def demo(out):
+    """用自带样例完整演示一遍：生成材料 → 解析校验 → 补正通知 → 推荐汇总表 → 证书。"""
+    from pipeline.demo import run_demo
+
+    run_demo(out, echo=click.echo)
+
+
 def main():
     cli(prog_name="manyi")

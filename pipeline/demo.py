@@ -1,0 +1,71 @@
+"""`manyi demo`: the whole campaign, end to end, on the bundled sample in `samples/`.
+
+Each step calls the same library function its command calls, so the demo shows exactly what
+staff get: packets, parsed records and summary, correction notices, summary tables, certificates.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+from pipeline import office
+from pipeline.campaign import load_campaign
+from pipeline.certificates import make_certificates
+from pipeline.errors import UserError
+from pipeline.notices import make_notices
+from pipeline.packet import write_packets
+from pipeline.parse import parse_inbox
+from pipeline.records_io import load_records
+from pipeline.register import connect, describe, lookup
+from pipeline.summary_table import make_summary_tables
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def run_demo(out: Path, echo=print, samples: Path = SAMPLES) -> dict[str, Path]:
+    """Given an output folder, run every job on the sample and return step name → its output folder."""
+    inbox, roster, winners = samples / "inbox", samples / "企业名单.xlsx", samples / "获奖名单.xlsx"
+    if not inbox.is_dir():
+        raise UserError(f"找不到样例收件箱：{inbox}")
+    campaign = load_campaign()
+    pdf = office.available()
+    if not pdf:
+        echo("提示：未找到 LibreOffice，本次演示不生成 PDF（安装后重新运行 make demo 即可）。")
+    if out.exists():
+        shutil.rmtree(out)
+    steps = {name: out / name for name in
+             ("1-空白申报材料", "2-预填申报材料", "3-解析结果", "4-补正通知", "5-推荐汇总表", "6-证书")}
+
+    echo(f"【1/6】生成四类空白申报材料{'（含 PDF）' if pdf else ''} …")
+    echo("    " + write_packets(steps["1-空白申报材料"], "all", campaign, pdf=pdf).summary())
+    echo(f"【2/6】按企业名单 {roster.name} 生成预填申报材料 …")
+    echo("    " + write_packets(steps["2-预填申报材料"], "all", campaign, roster=roster, jobs=2).summary())
+
+    echo(f"【3/6】解析样例收件箱 {inbox.name}/ 中退回的申报材料 …")
+    received = campaign.deadline - timedelta(days=2)
+    echo("    " + parse_inbox([inbox], steps["3-解析结果"], campaign, received=received, jobs=2).line())
+
+    records = load_records(steps["3-解析结果"] / "records")
+    echo("【4/6】为需补正的申报生成补正通知 …")
+    notices = make_notices(records, steps["4-补正通知"], campaign, pdf=pdf)
+    echo(f"    已生成 {len(notices.files)} 份补正通知，另有邮寄名单 {notices.mail_list.name if notices.mail_list else '（无）'}")
+    echo("【5/6】按推进单位填写推荐汇总表 …")
+    tables = make_summary_tables(records, steps["5-推荐汇总表"], campaign)
+    for warning in tables.warnings:
+        echo(f"    提示：{warning}")
+    echo(f"    已生成 {len(tables.files)} 份推荐汇总表（只列完整的申报）")
+
+    echo(f"【6/6】按获奖名单 {winners.name} 打印证书 …")
+    register = steps["6-证书"] / "register.db"
+    result = make_certificates(winners, steps["6-证书"], campaign, register, pdf=pdf)
+    echo(f"    已生成 {len(result.files)} 张证书{'，合并 PDF：' + result.pdf.name if result.pdf else ''}")
+    if result.entries:
+        with connect(register, create=False) as conn:
+            entry = lookup(conn, result.entries[0].number)
+        echo("    查验第一张证书（manyi register verify）：")
+        for line in describe(entry):
+            echo(f"      {line}")
+    echo(f"演示完成，全部输出在 {out}")
+    return steps
