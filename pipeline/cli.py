@@ -304,4 +304,17 @@ def demo(out):
 
 
 def main():
-    cli(prog_name="manyi")
+    try:
+        code = cli.main(prog_name="manyi", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("\n已取消。", err=True)
+        sys.exit(130)
+    except click.UsageError as exc:
+        exc.show()
+        click.secho("命令或参数有误：请对照上面的说明修改；运行 manyi --help 或 manyi 命令 --help 查看用法。",
+                    fg="red", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
