@@ -8,6 +8,7 @@ bombs and path tricks included — into a work folder under generated names only
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import stat
@@ -64,21 +65,60 @@ def is_hidden(name: str) -> bool:
     return lower.startswith((".", "~$", "._")) or lower in _JUNK_NAMES
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ufffe\uffff]")
+
+
+def readable(name: str) -> str:
+    """Given a file name as the OS gave it, return it as text fit for records and workbooks.
+
+    Folders unpacked on Linux from a Chinese Windows zip keep GBK bytes, which Python carries
+    as lone surrogates; they are decoded as GB18030 (else shown as �). Control characters go.
+    """
+    if any("\udc80" <= ch <= "\udcff" for ch in name):
+        raw = os.fsencode(name)
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                name = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            name = raw.decode("utf-8", errors="replace")
+    name = name.encode("utf-8", errors="replace").decode("utf-8")  # any other lone surrogate
+    return _CONTROL.sub("", name)
+
+
 def submission_id(source: str) -> str:
     """Given an entry's source, return a filesystem-safe, stable and unique id ('华光公司-1a2b3c4d')."""
     stem = unicodedata.normalize("NFC", source)
     stem = re.sub(r"\.(zip|docx?|xlsx?|pdf)$", "", stem, flags=re.I)
     slug = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", stem).strip("_.")[:60] or "submission"
-    digest = hashlib.sha1(source.encode("utf-8")).hexdigest()[:8]
+    digest = hashlib.sha1(source.encode("utf-8", errors="surrogatepass")).hexdigest()[:8]
     return f"{slug}-{digest}"
 
 
 def entries(paths: list[Path]) -> list[Entry]:
     """Given the PATHs of `manyi parse`, return one Entry per submission, sorted by source.
 
-    A folder is an inbox whose top-level entries are submissions; a file or zip is one.
+    A folder is an inbox whose top-level entries are submissions; a file or zip is one. The
+    same file given twice counts once; two different entries whose names read the same (two
+    PATHs each holding 华光公司) both stay, the second as '华光公司 (2)'.
     """
     found: dict[str, Path] = {}
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        real = path.resolve()
+        if real in seen:
+            return
+        seen.add(real)
+        name, n = readable(path.name) or "未命名", 1
+        source = name
+        while source in found:
+            n += 1
+            source = f"{name} ({n})"
+        found[source] = path
+
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -87,9 +127,9 @@ def entries(paths: list[Path]) -> list[Entry]:
             for child in sorted(path.iterdir()):
                 if is_hidden(child.name) or child.is_symlink():
                     continue
-                found.setdefault(child.name, child)
+                add(child)
         else:
-            found.setdefault(path.name, path)
+            add(path)
     return [Entry(submission_id(source), source, found[source]) for source in sorted(found)]
 
 
@@ -106,10 +146,10 @@ def open_submission(entry: Entry, workdir: Path, limits: dict = LIMITS) -> Submi
     counter = [0]
     if entry.path.is_dir():
         for path in folder_files(entry.path):
-            name = path.relative_to(entry.path).as_posix()
+            name = "/".join(readable(part) for part in path.relative_to(entry.path).parts)
             take_file(sub, name, path, workdir, budget, counter, depth=0)
     else:
-        take_file(sub, entry.path.name, entry.path, workdir, budget, counter, depth=0, top=True)
+        take_file(sub, readable(entry.path.name), entry.path, workdir, budget, counter, depth=0, top=True)
     sub.files.sort(key=lambda f: f.name)
     return sub
 
@@ -169,7 +209,7 @@ def member_name(info: zipfile.ZipInfo) -> str:
 def safe_parts(name: str) -> list[str]:
     """Given a member name, return its path parts with separators unified and '..', '.', drives dropped."""
     parts = []
-    for part in name.replace("\\", "/").split("/"):
+    for part in readable(name).replace("\\", "/").split("/"):
         part = part.strip()
         if part in ("", ".", "..") or re.fullmatch(r"[A-Za-z]:", part):
             continue

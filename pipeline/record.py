@@ -1,18 +1,27 @@
 """One submission → its contract record (before the rules add their issues).
 
 Files are read one at a time and dropped once their forms are extracted, so a worker never
-holds more than one document. Besides the contract's keys a record carries `forms_found`
-(the form keys detected, 'application.product' …) so rules can compare the cover's category
-with the 申请表 variants present.
+holds more than one document. A .docx is read and extracted in a child bounded in time and
+memory (PDF and Excel readers bound themselves): a few MB of zipped XML can hold millions
+of paragraphs. Every text of the record is made XML-safe here, once, so no output (workbook,
+Word document) can be broken by what a PDF or a file name carried. Besides the contract's
+keys a record carries `forms_found` (the form keys detected, 'application.product' …) so
+rules can compare the cover's category with the 申请表 variants present.
 """
 
 from __future__ import annotations
+
+import re
 
 from pipeline import readers
 from pipeline.attachments import attachment
 from pipeline.extract import extract_form, split_forms
 from pipeline.forms import Form, load_forms
+from pipeline.safety import LIMITS, ChildFailed, Timeout, run_bounded
 from pipeline.text import clean
+
+# What XML 1.0 (so openpyxl, lxml, Word) refuses: C0 controls but tab/LF/CR, U+FFFE/U+FFFF, lone surrogates.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 #: The forms whose company name is the record's, in order of trust.
 NAME_FORMS = ("cover", "application", "commitment", "implementation_status", "recommendation", "site_inspection")
@@ -31,18 +40,48 @@ def unreadable_issue(file: str, reason: str) -> dict:
     return make_issue("error", "unreadable_file", f"文件“{file}”无法读取：{reason}", file=file)
 
 
-def read_file(file) -> tuple[list[tuple[Form, object]], dict | None, dict | None]:
+def xml_safe(value):
+    """Given a value of a record (text, list, dict …), return it with characters XML refuses removed."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("", value)
+    if isinstance(value, list):
+        return [xml_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {xml_safe(k): xml_safe(v) for k, v in value.items()}
+    return value
+
+
+def read_file(file, limits: dict = LIMITS) -> tuple[list[tuple[Form, object]], dict | None, dict | None]:
     """Given a SubmissionFile, return (its forms with values, its attachment entry, an unreadable issue)."""
+    if file.kind != "docx":
+        return read_here(file)
+    try:
+        found, extra, problem = run_bounded(read_here, file, True, seconds=limits["docx_seconds"],
+                                            memory=limits["docx_memory"])
+    except Timeout:
+        return [], None, unreadable_issue(file.name, f"Word 文件解析超时（超过 {limits['docx_seconds']:g} 秒），文件可能有问题")
+    except ChildFailed as exc:
+        return [], None, unreadable_issue(file.name, f"Word 文件无法解析（{exc}）")
+    except Exception as exc:  # noqa: BLE001 - whatever the child re-raised
+        return [], None, unreadable_issue(file.name, f"读取时出错（{type(exc).__name__}）")
+    forms = load_forms()
+    return [(forms[key], values) for key, values in found], extra, problem
+
+
+def read_here(file, by_key: bool = False):
+    """Given a SubmissionFile, read it in this process; return what `read_file` returns (forms by key if asked)."""
     try:
         doc = readers.read(file)
     except readers.Unreadable as exc:
         return [], None, unreadable_issue(file.name, str(exc))
+    except MemoryError:
+        return [], None, unreadable_issue(file.name, "文件内容过多，内存不足")
     except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
         return [], None, unreadable_issue(file.name, f"读取时出错（{type(exc).__name__}）")
     found = split_forms(doc)
     if not found:
         return [], attachment(file.name, doc.text), None
-    return [(f.form, extract_form(f)) for f in found], None, None
+    return [(f.form.key if by_key else f.form, extract_form(f)) for f in found], None, None
 
 
 def merged(first, later):
@@ -87,7 +126,7 @@ def assemble(entry, extracted: list[tuple[Form, object]], attachments: list[dict
             if key != chosen:
                 continue
         forms[form_id] = values
-    return {
+    return xml_safe({
         "submission_id": entry.submission_id,
         "source": entry.source,
         "category": category,
@@ -97,7 +136,7 @@ def assemble(entry, extracted: list[tuple[Form, object]], attachments: list[dict
         "attachments": attachments,
         "issues": issues,
         "status": status_of(issues),
-    }
+    })
 
 
 def status_of(issues: list[dict]) -> str:
@@ -124,7 +163,7 @@ def submission_record(entry, files: list, problems: list) -> dict:
 def error_record(entry, message: str) -> dict:
     """Given an entry whose parsing failed outright, return a record holding only that error."""
     issue = make_issue("error", "unreadable_file", message, file=entry.source)
-    return {
+    return xml_safe({
         "submission_id": entry.submission_id, "source": entry.source, "category": None, "company_name": None,
         "forms": {}, "forms_found": [], "attachments": [], "issues": [issue], "status": "incomplete",
-    }
+    })

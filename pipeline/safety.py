@@ -33,10 +33,14 @@ LIMITS = {
     "ooxml_total_size": 500 * MB,  # all parts of a docx/xlsx once inflated (declared sizes)
     "xlsx_cells": 200_000,  # cells of one sheet inside its used range
     "pdf_pages": 300,
+    # Memory bounds are address space a reading child may add to what it inherits: a few MB of
+    # zipped XML within every size limit can still ask a parser for gigabytes.
     "pdf_seconds": 60.0,
-    "pdf_memory": 2048 * MB,  # address space of the PDF child
+    "pdf_memory": 768 * MB,
     "xlsx_seconds": 60.0,
-    "xlsx_memory": 2048 * MB,  # address space of the openpyxl child
+    "xlsx_memory": 768 * MB,
+    "docx_seconds": 60.0,
+    "docx_memory": 768 * MB,
     "soffice_batch": 200,  # files per soffice start
     "chunk": 1 * MB,  # read size when streaming members
 }
@@ -164,8 +168,9 @@ class ChildFailed(Exception):
 def run_bounded(fn, *args, seconds: float, memory: int | None = None):
     """Given a picklable-result function, return fn(*args) computed in a forked child.
 
-    The child gets RLIMIT_AS = `memory` and is killed after `seconds`; its exception comes back
-    is re-raised (or, if it cannot be pickled, becomes ChildFailed(str)); a timeout raises Timeout. Where fork is unavailable, fn runs in-process.
+    The child may grow its address space by `memory` bytes over what it inherited (RLIMIT_AS)
+    and is killed after `seconds`; its exception is re-raised here (or, if it cannot be pickled,
+    becomes ChildFailed(str)); a timeout raises Timeout. Where fork is unavailable, fn runs in-process.
     """
     if not hasattr(os, "fork"):
         return fn(*args)
@@ -178,7 +183,8 @@ def run_bounded(fn, *args, seconds: float, memory: int | None = None):
             if memory:
                 import resource
 
-                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+                limit = address_space() + memory
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
             try:
                 payload = pickle.dumps(("ok", fn(*args)), protocol=pickle.HIGHEST_PROTOCOL)
             except MemoryError:
@@ -226,6 +232,15 @@ def run_bounded(fn, *args, seconds: float, memory: int | None = None):
     if status == "error":
         raise ChildFailed(value)
     return value
+
+
+def address_space() -> int:
+    """Return this process's virtual memory size in bytes (0 where /proc is unavailable)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _reap(pid: int, kill: bool) -> None:
