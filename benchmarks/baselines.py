@@ -1,0 +1,103 @@
+"""The baselines, each run as its own process (`python -m benchmarks.baselines KIND ARGS…`), so
+process start counts for them as it does for `manyi`.
+
+- `docx2python JOBS FILE…`: docx2python extracts every file, JOBS processes;
+- `soffice-each TARGET OUTDIR FILE…`: one LibreOffice start per file;
+- `docxtpl JOBS OUTDIR CATEGORY N`: N packets, each a plain `DocxTemplate(path).render()` (the template
+  parsed again for every applicant), from the same joined packet template and context as `manyi packet`;
+- `certificate-each OUTDIR N`: N certificates, each rendered and converted by its own LibreOffice start.
+"""
+
+from __future__ import annotations
+
+import sys
+from multiprocessing import Pool
+from pathlib import Path
+
+
+def _docx2python(path: str) -> int:
+    from docx2python import docx2python
+
+    with docx2python(path) as doc:
+        return len(doc.text)
+
+
+def docx2python_all(jobs: int, files: list[str]) -> None:
+    with Pool(jobs) as pool:
+        pool.map(_docx2python, files, chunksize=4)
+
+
+def soffice_each(target: str, outdir: str, files: list[str]) -> None:
+    from pipeline import office
+
+    for n, path in enumerate(files):
+        result = office.convert([Path(path)], target, Path(outdir) / f"{n:03d}")[Path(path)]
+        if not isinstance(result, Path):
+            raise SystemExit(f"{path}: {result}")
+
+
+def _docxtpl_one(task: tuple) -> None:
+    from docxtpl import DocxTemplate
+
+    from pipeline.render import environment
+
+    template, context, out = task
+    doc = DocxTemplate(template)
+    doc.render(context, environment(), autoescape=True)
+    doc.save(out)
+
+
+def docxtpl_all(jobs: int, outdir: str, category: str, n: int) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    import corpus
+
+    from pipeline.campaign import load_campaign
+    from pipeline.packet import packet_context, packet_template
+
+    values = corpus.packet_values(category)
+    values = {form: {k: v for k, v in fields.items() if isinstance(v, (str, int, float))}
+              for form, fields in values.items() if isinstance(fields, dict)}
+    context = packet_context(load_campaign().context(), values, category)
+    template = str(packet_template(category))
+    Path(outdir).mkdir(parents=True, exist_ok=True)
+    tasks = [(template, context, str(Path(outdir) / f"{i:04d}.docx")) for i in range(n)]
+    with Pool(jobs) as pool:
+        pool.map(_docxtpl_one, tasks, chunksize=1)
+
+
+def certificate_each(outdir: str, n: int) -> None:
+    from pipeline import office
+    from pipeline.campaign import load_campaign
+    from pipeline.certificates import settings, title_for
+    from pipeline.house_templates import template
+    from pipeline.render import compiled
+
+    campaign = load_campaign()
+    tpl = compiled(template("certificate.docx"))
+    conf = settings(campaign)
+    for i in range(n):
+        ctx = {"company": f"哈尔滨第{i}电器有限公司", "item_label": "产品名称", "item": "电热水器", "title": title_for(conf["title"], campaign, "product"),
+               "issuer": conf["issuer"], "date": "2017年10月1日", "valid_to": "2020年9月30日",
+               "number": f"HLJ-2017-P-{i:04d}", "category": "产品类"}
+        docx = tpl.render({"c": campaign.context(), "winners": [ctx]}, Path(outdir) / f"{i:03d}.docx")
+        result = office.convert([docx], "pdf", Path(outdir) / f"pdf{i:03d}")[docx]
+        if not isinstance(result, Path):
+            raise SystemExit(f"{docx}: {result}")
+
+
+def main(argv: list[str]) -> None:
+    kind, args = argv[0], argv[1:]
+    if kind == "docx2python":
+        docx2python_all(int(args[0]), args[1:])
+    elif kind == "soffice-each":
+        soffice_each(args[0], args[1], args[2:])
+    elif kind == "docxtpl":
+        docxtpl_all(int(args[0]), args[1], args[2], int(args[3]))
+    elif kind == "certificate-each":
+        certificate_each(args[0], int(args[1]))
+    else:
+        raise SystemExit(f"unknown baseline {kind}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
