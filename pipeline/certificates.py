@@ -1,16 +1,22 @@
 """Certificates for the winners: workbook rows → register numbers → one .docx each (and one PDF of all).
 
-The winners workbook (CONTRACT §1) has a header row with 企业名称 and 类别 and optionally 项目名称.
-Numbers come from the register; the dates printed are the register's, so a reprint matches the
-first print. The PDF is made from ONE document holding every certificate (the template loops
-over `winners`), converted by one LibreOffice start.
+The winners workbook (CONTRACT §1) has a header row with 企业名称 and 类别 and optionally 项目名称
+and 等级 (or 称号: 用户满意 / 标杆 …). A program whose winners are people or teams (广东服务明星)
+names them in its application form's name column (姓名, 班组名称 or just 班组). Each certificate
+carries its program's title for the category and tier, the issuing bodies and the validity of
+that title (so many years, to the end of the title's year, or none). Numbers come from the
+register; the dates printed are the register's, so a reprint matches the first print. The PDF
+is made from ONE document holding every certificate (the template loops over `winners`),
+converted by one LibreOffice start.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,23 +27,33 @@ from pipeline.errors import UserError
 from pipeline.files import safe_filename, unique_names
 from pipeline.forms import application_form, categories, category_id
 from pipeline.house_templates import template
+from pipeline.programs import Program, load_program, program_of, title_for as program_title, validity
 from pipeline.records_io import HONOURED_FIELD
-from pipeline.register import Entry, Winner, assign, connect
-from pipeline.render import compiled
+from pipeline.register import Entry, Terms, Winner, assign, connect
+from pipeline.render import CompiledTemplate, compiled
 from pipeline.text import clean, fold
 
-#: Winners workbook columns (CONTRACT §1).
+#: Winners workbook columns (CONTRACT §1); 等级/称号 name the tier, for programs with more than one.
 COMPANY_COLUMN, CATEGORY_COLUMN, PROJECT_COLUMN = "企业名称", "类别", "项目名称"
+TIER_COLUMNS = ("等级", "称号")
+#: Program fields printed under a person's or a team's name, when the category has no honoured item.
+HOLDER_FIELDS = ("employer",)
 HEADER_SCAN_ROWS = 10
 PDF_NAME = "全部证书.pdf"
 #: The campaign's `certificate:` settings and what they default to.
 DEFAULTS = {
-    "title": "{year}年度 用户满意工程先进单位（{category}）",
-    "issuer": None,          # the association's name
+    "title": None,           # superseded by the program's tier titles (forms/programs); read by title_for only
+    "issuer": None,          # the program's issuing bodies, else the association's name
     "number_prefix": None,   # from the campaign id
     "category_codes": {"enterprise": "EN", "product": "CP", "construction": "CN", "service": "SV"},
 }
+#: The certificate template's validity text, and the same made conditional (no 有效期 when a title has none).
+VALIDITY_TAG = "有效期至{{ w.valid_to }}"
+OPTIONAL_VALIDITY = "{% if w.valid_to %}" + VALIDITY_TAG + "{% endif %}"
 PDF_TIMEOUT_S = 600
+#: Issuing bodies per printed line: a 16 pt line of the landscape page holds about 44 characters,
+#: and the last line still takes （盖章）.
+ISSUER_LINE_CHARS = 30
 
 
 @dataclass
@@ -48,6 +64,7 @@ class WinnerRow:
     company: str
     category: str
     project: str | None = None
+    tier: str | None = None
 
 
 @dataclass
@@ -58,18 +75,27 @@ class Result:
     entries: list[Entry] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     pdf: Path | None = None
+    contexts: list[dict] = field(default_factory=list)
 
 
-def settings(campaign: Campaign) -> dict:
-    """Given a campaign, return its certificate settings over DEFAULTS; unknown keys are refused."""
+def _default_program() -> Program:
+    from pipeline.programs import default_program
+
+    return load_program(default_program())
+
+
+def settings(campaign: Campaign, program: Program | None = None) -> dict:
+    """Given a campaign (and its program), return its certificate settings over DEFAULTS; unknown keys are refused."""
+    program = program or program_of(campaign)
     given = dict(campaign.data.get("certificate") or {})
     unknown = sorted(set(given) - set(DEFAULTS))
     if unknown:
         raise UserError(f"活动文件 {campaign.path.name} 的 certificate 中有未知设置：{'、'.join(unknown)}"
                         f"（可用：{'、'.join(DEFAULTS)}）")
     result = {**DEFAULTS, **given}
-    result["category_codes"] = {**DEFAULTS["category_codes"], **(given.get("category_codes") or {})}
-    result["issuer"] = result["issuer"] or campaign.association["name"]
+    result["category_codes"] = category_codes(program, {**DEFAULTS["category_codes"],
+                                                        **(given.get("category_codes") or {})})
+    result["issuer"] = result["issuer"] or "　".join(program.get("issuers") or []) or campaign.association["name"]
     prefix = str(result["number_prefix"] or re.sub(r"[^A-Za-z0-9]+", "", str(campaign.id)).upper())
     if not re.fullmatch(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*", prefix):
         raise UserError(f"活动文件 {campaign.path.name} 的 certificate.number_prefix 只能含字母、数字和连字符：{prefix}")
@@ -77,16 +103,121 @@ def settings(campaign: Campaign) -> dict:
     return result
 
 
+def category_codes(program: Program, given: dict) -> dict:
+    """Given a program and the configured codes, return a code for each of its categories (UN for unit when unset)."""
+    codes = {cid: str(given[cid]) for cid in program.categories if cid in given}
+    for cid in program.categories:
+        if cid not in codes:
+            short = re.sub(r"[^A-Za-z0-9]", "", cid).upper()
+            codes[cid] = short[:2] if short[:2] not in codes.values() else short
+    return codes
+
+
 def title_for(pattern: str, campaign: Campaign, category: str) -> str:
-    """Given the campaign's title pattern and a category id, return the printed title ({year}, {category} filled)."""
+    """Given a campaign's title pattern and a Heilongjiang category id, return it filled ({year}, {category}).
+
+    Certificates print the program's tier titles (`programs.title_for`); this reads the older
+    campaign-level pattern, kept for campaign files that still carry `certificate.title`.
+    """
     values = {"year": str(campaign.year), "category": categories()[category]}
     return re.sub(r"\{(year|category)\}", lambda m: values[m.group(1)], pattern)
 
 
-def read_winners(path: Path) -> tuple[list[WinnerRow], list[str]]:
-    """Given the winners workbook, return its usable rows and the problems of the others (by Excel row)."""
+def terms_for(program: Program, campaign: Campaign, category: str, tier: str | None) -> Terms:
+    """Given a program, campaign, category and tier, return the certificate's title and validity."""
+    cat = program.category(category)
+    title = program_title(program, category, tier or cat.tiers[0].id, campaign.year)
+    info = validity(program, category, campaign)
+    if info.get("until") == "year_end":  # 当年度的荣誉: the title's own year
+        return Terms(title, last_day=date(int(campaign.year), 12, 31))
+    return Terms(title, years=int(info["years"]) if info.get("years") else None)
+
+
+# --- the winners workbook ------------------------------------------------------------------------
+
+
+def _label(program: Program, field_id: str | None) -> str | None:
+    spec = (program.get("fields") or {}).get(field_id) if field_id else None
+    return clean(spec.get("label")) if isinstance(spec, dict) and spec.get("label") else None
+
+
+def name_columns(program: Program, category: str) -> list[str]:
+    """Given a program and category, return the columns that may name a winner, in order (姓名 for a person)."""
+    from pipeline.program_forms import applicant_field
+
+    cat = program.category(category)
+    own = _label(program, applicant_field(program, category)) if cat.fields else None
+    if cat.subject != "organisation" and own:
+        return [own]  # a person's 企业名称 is their employer, never the holder
+    return list(dict.fromkeys(c for c in (own, COMPANY_COLUMN) if c))
+
+
+def item_field(program: Program, category: str) -> str | None:
+    """Given a program and category, return the field printed under the holder: product, project, service or employer."""
+    honoured = HONOURED_FIELD.get(category)
+    if program.get("forms") == "packet":
+        return honoured
+    fields = program.category(category).fields
+    return next((f for f in (honoured, *HOLDER_FIELDS) if f and f in fields), None)
+
+
+def item_label(program: Program, category: str) -> str | None:
+    """Given a program and category, return the printed label of its item line (产品名称, 工作单位 …), or None."""
+    fid = item_field(program, category)
+    if not fid:
+        return None
+    if program.get("forms") == "packet":
+        return application_form(category).fields[fid].plain_label
+    return _label(program, fid)
+
+
+def category_of(program: Program, text: str | None) -> str | None:
+    """Given a program and the 类别 cell (企业类, 产品, 服务明星, star …), return the category id, or None."""
+    key = fold(text or "")
+    if not key:
+        return None
+    for cat in program.categories.values():
+        name = fold(cat.name)
+        if key in (fold(cat.id), name, name.removesuffix("类"), name + "类"):
+            return cat.id
+    cid = category_id(text)  # the cover's spellings (工程类 …)
+    return cid if cid in program.categories else None
+
+
+def tier_of(program: Program, category: str, text: str | None) -> str | None:
+    """Given a category and the 等级 cell (标杆, benchmark, empty …), return the tier id, or None when unknown."""
+    tiers = program.category(category).tiers
+    if not clean(text):
+        return tiers[0].id
+    key = fold(text)
+    return next((t.id for t in tiers if key in (fold(t.id), fold(t.name))), None)
+
+
+def _matches(header, name: str) -> bool:
+    key = fold(str(header)) if header is not None else ""
+    return bool(key) and key in (fold(name), fold(name).removesuffix("名称"))
+
+
+def find_header(rows: list[tuple], names: tuple = (COMPANY_COLUMN,), others: tuple = ()) -> tuple[int, dict[str, int]]:
+    """Given a sheet's rows, the winner-name columns and the other columns, return the header row's index and name → index."""
+    wanted = (*names, CATEGORY_COLUMN, PROJECT_COLUMN, *TIER_COLUMNS, *others)
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        columns = {}
+        for j, value in enumerate(row):
+            for name in wanted:
+                if name not in columns and _matches(value, name):
+                    columns[name] = j
+        if CATEGORY_COLUMN in columns and any(n in columns for n in names):
+            return i, columns
+    shown = "”或“".join(names)
+    raise UserError(f"获奖名单第一个工作表中找不到表头行（须含“{shown}”和“{CATEGORY_COLUMN}”两列）")
+
+
+def read_winners(path: Path, program: Program | None = None) -> tuple[list[WinnerRow], list[str]]:
+    """Given the winners workbook (and the program), return its usable rows and the problems of the others (by Excel row)."""
     from openpyxl import load_workbook
 
+    program = program or _default_program()
     path = Path(path)
     if not path.is_file():
         raise UserError(f"找不到获奖名单：{path}")
@@ -98,36 +229,34 @@ def read_winners(path: Path) -> tuple[list[WinnerRow], list[str]]:
         rows = list(book.worksheets[0].iter_rows(values_only=True))
     finally:
         book.close()
-    header_at, columns = find_header(rows)
+    names = {cid: name_columns(program, cid) for cid in program.categories}
+    items = {cid: item_label(program, cid) for cid in program.categories}
+    all_names = tuple(dict.fromkeys(n for ns in names.values() for n in ns))
+    header_at, columns = find_header(rows, all_names, tuple(filter(None, items.values())))
     winners, problems = [], []
     for n, row in enumerate(rows[header_at + 1:], start=header_at + 2):
-        cell = lambda name: clean(row[columns[name]]) if name in columns and columns[name] < len(row) else None
-        company, kind, project = cell(COMPANY_COLUMN), cell(CATEGORY_COLUMN), cell(PROJECT_COLUMN)
-        if not (company or kind or project):
+        def cell(name):
+            return clean(row[columns[name]]) if name in columns and columns[name] < len(row) else None
+
+        kind = cell(CATEGORY_COLUMN)
+        category = category_of(program, kind)
+        wanted = names[category] if category else all_names
+        company = next((v for v in map(cell, wanted) if v), None)
+        project = cell(PROJECT_COLUMN) or (cell(items[category]) if category and items[category] else None)
+        tier_text = next((v for v in map(cell, TIER_COLUMNS) if v), None)
+        if not (company or kind or project or any(map(cell, all_names))):
             continue
-        category = category_id(kind or "")
         if not company:
-            problems.append(f"第 {n} 行：企业名称为空，已跳过")
+            problems.append(f"第 {n} 行：{wanted[0]}为空，已跳过")
         elif not category:
-            allowed = "/".join(categories().values())
+            allowed = "/".join(c.name for c in program.categories.values())
             problems.append(f"第 {n} 行（{company}）：类别“{kind or ''}”无法识别（应为 {allowed}），已跳过")
+        elif not tier_of(program, category, tier_text):
+            allowed = "/".join(t.name for t in program.category(category).tiers)
+            problems.append(f"第 {n} 行（{company}）：等级“{tier_text}”无法识别（应为 {allowed}），已跳过")
         else:
-            winners.append(WinnerRow(n, company, category, project))
+            winners.append(WinnerRow(n, company, category, project, tier_of(program, category, tier_text)))
     return winners, problems
-
-
-def find_header(rows: list[tuple]) -> tuple[int, dict[str, int]]:
-    """Given a sheet's rows, return the header row's index and column name → index."""
-    wanted = (COMPANY_COLUMN, CATEGORY_COLUMN, PROJECT_COLUMN)
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        columns = {}
-        for j, value in enumerate(row):
-            for name in wanted:
-                if value is not None and fold(str(value)) == fold(name) and name not in columns:
-                    columns[name] = j
-        if COMPANY_COLUMN in columns and CATEGORY_COLUMN in columns:
-            return i, columns
-    raise UserError(f"获奖名单第一个工作表中找不到表头行（须含“{COMPANY_COLUMN}”和“{CATEGORY_COLUMN}”两列）")
 
 
 def drop_repeats(winners: list[WinnerRow]) -> tuple[list[WinnerRow], list[str]]:
@@ -144,43 +273,94 @@ def drop_repeats(winners: list[WinnerRow]) -> tuple[list[WinnerRow], list[str]]:
     return kept, notes
 
 
-def certificate_context(entry: Entry) -> dict:
-    """Given a register entry, return what the template prints for it (`w`)."""
-    field_id = HONOURED_FIELD.get(entry.category)
-    label = application_form(entry.category).fields[field_id].plain_label if field_id else ""
+# --- printing -------------------------------------------------------------------------------------
+
+
+def optional_validity(document_xml: str) -> str:
+    """Given the certificate template's document.xml, return it printing 有效期 only for titles that have one."""
+    if OPTIONAL_VALIDITY in document_xml or "{% if w.valid_to" in document_xml:
+        return document_xml
+    return document_xml.replace(VALIDITY_TAG, OPTIONAL_VALIDITY)
+
+
+@functools.lru_cache(maxsize=4)
+def _certificate_template(path: str, mtime: float) -> CompiledTemplate:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = {info.filename: zf.read(info) for info in zf.infolist()}
+        xml = parts["word/document.xml"].decode("utf-8")
+    except (OSError, zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
+        raise UserError(f"模板 {Path(path).name} 无法打开：{exc}") from exc
+    patched = optional_validity(xml)
+    if patched == xml:
+        return compiled(Path(path))
+    with tempfile.TemporaryDirectory(prefix="manyi-cert-template-") as tmp:
+        copy = Path(tmp) / Path(path).name
+        with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in parts.items():
+                zf.writestr(name, patched.encode("utf-8") if name == "word/document.xml" else data)
+        return CompiledTemplate(copy)  # holds every part in memory: the copy may go
+
+
+def certificate_template() -> CompiledTemplate:
+    """Return the certificate template (templates/certificate.docx) compiled, its 有效期 printed only when set."""
+    path = template("certificate.docx")
+    return _certificate_template(str(path.resolve()), path.stat().st_mtime)
+
+
+def issuer_lines(issuer: str, width: int = ISSUER_LINE_CHARS) -> str:
+    """Given the issuing bodies (space-separated), return them wrapped between bodies, never inside one."""
+    lines: list[str] = []
+    for body in issuer.split():
+        if lines and len(lines[-1]) + 1 + len(body) <= width:
+            lines[-1] += "　" + body
+        else:
+            lines.append(body)
+    return "\n".join(lines)
+
+
+def certificate_context(entry: Entry, program: Program | None = None) -> dict:
+    """Given a register entry (and its program), return what the template prints for it (`w`)."""
+    program = program or load_program(entry.program)
+    label = item_label(program, entry.category)
     return {
-        "company": entry.company, "item_label": label, "item": entry.project if field_id else None,
-        "title": entry.title, "issuer": entry.issuer, "date": zh_date(entry.valid_from),
-        "valid_to": zh_date(entry.valid_to), "number": entry.number, "category": categories()[entry.category],
+        "company": entry.company, "item_label": label or "", "item": entry.project if label else None,
+        "title": entry.title, "issuer": issuer_lines(entry.issuer), "date": zh_date(entry.valid_from),
+        "valid_to": zh_date(entry.valid_to) if entry.valid_to else "", "number": entry.number,
+        "category": program.category(entry.category).name,
     }
 
 
 def make_certificates(winners_path: Path, out: Path, campaign: Campaign, register_path: Path,
                       pdf: bool = False, today: date | None = None) -> Result:
-    """Given the winners workbook, write one certificate .docx per winner (and one PDF); return the Result."""
-    winners, problems = read_winners(winners_path)
+    """Given the winners workbook, write one certificate .docx per winner (and one PDF); return the Result.
+
+    The campaign's program (its `program:`) gives the categories, titles, issuers and validity.
+    """
+    program = program_of(campaign)
+    winners, problems = read_winners(winners_path, program)
     winners, repeats = drop_repeats(winners)
     result = Result(problems=problems + repeats)
     if not winners:
         raise UserError("获奖名单中没有可颁发证书的行" + ("：" + "；".join(result.problems) if result.problems else ""))
-    conf = settings(campaign)
-    titles = {cid: title_for(conf["title"], campaign, cid) for cid in categories()}
+    conf = settings(campaign, program)
     with connect(register_path) as conn:
         result.entries = assign(
-            conn, [Winner(w.company, w.category, w.project) for w in winners], program=str(campaign.program),
-            campaign=str(campaign.id), prefix=conf["number_prefix"], codes=conf["category_codes"], titles=titles,
-            issuer=conf["issuer"], validity_years=int(campaign.validity_years), today=today or date.today())
-    tpl = compiled(template("certificate.docx"))
-    contexts = [certificate_context(e) for e in result.entries]
+            conn, [Winner(w.company, w.category, w.project, w.tier) for w in winners], program=program.id,
+            campaign=str(campaign.id), prefix=conf["number_prefix"], codes=conf["category_codes"],
+            issuer=conf["issuer"], today=today or date.today(),
+            terms=lambda w: terms_for(program, campaign, w.category, w.tier))
+    tpl = certificate_template()
+    result.contexts = [certificate_context(e, program) for e in result.entries]
     out = Path(out)
     stems = unique_names([safe_filename(f"{e.company}_{e.number}") for e in result.entries])
-    for stem, ctx in zip(stems, contexts):
+    for stem, ctx in zip(stems, result.contexts):
         result.files.append(tpl.render({"c": campaign.context(), "winners": [ctx]}, out / f"{stem}.docx"))
     if pdf:
-        result.pdf = combined_pdf(tpl, campaign, contexts, out / PDF_NAME)
+        result.pdf = combined_pdf(result.contexts, out / PDF_NAME, campaign)
         pages = page_count(result.pdf)
-        if pages != len(contexts):
-            result.problems.append(f"{PDF_NAME} 有 {pages} 页而证书有 {len(contexts)} 张：有证书内容过长超出一页，"
+        if pages != len(result.contexts):
+            result.problems.append(f"{PDF_NAME} 有 {pages} 页而证书有 {len(result.contexts)} 张：有证书内容过长超出一页，"
                                    f"请缩短名称或调整模板 certificate.docx")
     return result
 
@@ -196,10 +376,15 @@ def page_count(path: Path) -> int:
         pdf.close()
 
 
-def combined_pdf(tpl, campaign: Campaign, contexts: list[dict], target: Path) -> Path:
-    """Given the compiled template and every certificate's context, write one PDF of them all; return it."""
+def print_run(contexts: list[dict], target: Path, campaign: Campaign | None = None) -> Path:
+    """Given certificates' contexts (of any programs), write them as one document, a page each; return it."""
+    return certificate_template().render({"c": campaign.context() if campaign else {}, "winners": contexts}, target)
+
+
+def combined_pdf(contexts: list[dict], target: Path, campaign: Campaign | None = None) -> Path:
+    """Given every certificate's context, write one PDF of them all (one LibreOffice start); return it."""
     with tempfile.TemporaryDirectory(prefix="manyi-certs-") as tmp:
-        combined = tpl.render({"c": campaign.context(), "winners": contexts}, Path(tmp) / "certificates.docx")
+        combined = print_run(contexts, Path(tmp) / "certificates.docx", campaign)
         converted = office.convert([combined], "pdf", Path(tmp) / "pdf", timeout=PDF_TIMEOUT_S)[combined]
         if isinstance(converted, str):
             raise UserError(f"证书 PDF 生成失败：{converted}")

@@ -39,6 +39,16 @@ _REGISTER_OPTION = click.option("--register", "register_path", type=click.Path(p
                                 default=Path("output") / "register.db", show_default=True, help="证书登记簿文件")
 
 
+_PROGRAM_OPTION = click.option("--program", help="项目编号（见 manyi programs），如 liaoning；默认黑龙江，或 --campaign 所属的项目")
+
+
+def _campaign(program: str | None, campaign: Path | None):
+    """Given --program and --campaign, return the Campaign (pipeline.programs.resolve_campaign)."""
+    from pipeline.programs import resolve_campaign
+
+    return resolve_campaign(program, campaign)
+
+
 def _date_option(value: str | None):
     """Given a --deadline text (2017-06-30, 2017年6月30日 …), return the date, or None."""
     from datetime import date
@@ -59,14 +69,14 @@ def _date_option(value: str | None):
 @click.option("--pdf", is_flag=True, help="同时生成 PDF")
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
 @click.option("--deadline", help="补正截止日期（默认今天加活动文件的 correction_days 天）")
+@_PROGRAM_OPTION
 @friendly
-def notices(records_dir, out, pdf, campaign, deadline):
+def notices(records_dir, out, pdf, campaign, deadline, program):
     """为每份有错误的申报写一份补正通知，并写出 notices.xlsx 发送清单。"""
-    from pipeline.campaign import load_campaign
     from pipeline.notices import make_notices
     from pipeline.records_io import load_records
 
-    result = make_notices(load_records(records_dir), out, load_campaign(campaign), pdf=pdf,
+    result = make_notices(load_records(records_dir), out, _campaign(program, campaign), pdf=pdf,
                           deadline=_date_option(deadline))
     for problem in result.problems:
         click.secho(f"警告：{problem}", fg="yellow", err=True)
@@ -93,18 +103,19 @@ def summary_table(records_dir, out, include_incomplete, campaign):
 
 
 @cli.command()
-@click.option("--winners", required=True, type=click.Path(path_type=Path), help="获奖名单 .xlsx（企业名称、类别、项目名称）")
+@click.option("--winners", required=True, type=click.Path(path_type=Path),
+              help="获奖名单 .xlsx（企业名称或姓名/班组、类别，可选项目名称、等级）")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
 @click.option("--pdf", is_flag=True, help="另生成一份包含全部证书的 PDF")
 @_REGISTER_OPTION
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
+@_PROGRAM_OPTION
 @friendly
-def certificates(winners, out, pdf, register_path, campaign):
-    """为获奖名单中的每个单位生成证书并登记编号。"""
-    from pipeline.campaign import load_campaign
+def certificates(winners, out, pdf, register_path, campaign, program):
+    """为获奖名单中的每个单位（个人、班组）生成该项目的证书（称号、颁发单位、有效期）并登记编号。"""
     from pipeline.certificates import make_certificates
 
-    result = make_certificates(winners, out, load_campaign(campaign), register_path, pdf=pdf)
+    result = make_certificates(winners, out, _campaign(program, campaign), register_path, pdf=pdf)
     for problem in result.problems:
         click.secho(f"警告：{problem}", fg="yellow", err=True)
     for entry in result.entries:
@@ -118,15 +129,19 @@ def certificates(winners, out, pdf, register_path, campaign):
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
 @click.option("--received", help="收到材料的日期 YYYY-MM-DD（晚于截止日期则提示）")
 @click.option("--jobs", type=click.IntRange(1, 64), help="并行进程数（默认：CPU 核数）")
+@_PROGRAM_OPTION
 @friendly
-def parse(paths, out, campaign, received, jobs):
-    """解析并校验收到的申报材料，写出 records/*.json 与 summary.xlsx。"""
-    from pipeline.campaign import load_campaign
+def parse(paths, out, campaign, received, jobs, program):
+    """解析并校验收到的申报材料，写出 records/*.json 与 summary.xlsx。
+
+    --program 决定所用的活动设置（如最低满意度）；材料须为黑龙江式申报表，
+    其他项目由 manyi packet 生成的申报表、自评表暂不能解析。
+    """
     from pipeline.parse import parse_inbox, terminal_progress
 
     progress, finish = terminal_progress()
     try:
-        result = parse_inbox(list(paths), out, load_campaign(campaign), _date_option(received), jobs, progress)
+        result = parse_inbox(list(paths), out, _campaign(program, campaign), _date_option(received), jobs, progress)
     finally:
         finish()
     click.echo(result.line())
@@ -142,7 +157,7 @@ def register():
 @_REGISTER_OPTION
 @friendly
 def verify(number, register_path):
-    """查验证书编号：持有单位、称号、有效期、状态。未登记时退出码为 1。"""
+    """查验证书编号：评选项目、持有单位、称号、有效期、状态。未登记时退出码为 1。"""
     from pipeline import register as reg
 
     entry = None
@@ -157,15 +172,18 @@ def verify(number, register_path):
 
 @register.command("list")
 @click.option("--campaign", "campaign_id", help="只列出此活动编号（如 heilongjiang-2017）")
+@click.option("--program", "program_id", help="只列出此项目（如 liaoning，见 manyi programs）")
 @click.option("--xlsx", type=click.Path(path_type=Path), help="另存为 Excel 工作簿")
 @_REGISTER_OPTION
 @friendly
-def register_list(campaign_id, xlsx, register_path):
+def register_list(campaign_id, program_id, xlsx, register_path):
     """列出登记簿中的证书。"""
     from pipeline import register as reg
+    from pipeline.programs import load_program
 
+    program_id = load_program(program_id).id if program_id else None  # an unknown program: the valid ones
     with reg.connect(register_path, create=False) as conn:
-        found = reg.entries(conn, campaign_id)
+        found = reg.entries(conn, campaign_id, program_id)
     for entry in found:
         click.echo("\t".join(map(str, reg.list_row(entry)[:8])))
     if xlsx:
@@ -204,19 +222,25 @@ def renew(number, register_path):
 @cli.command()
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
 @click.option("--category", default="all", show_default=True,
-              type=click.Choice(["enterprise", "product", "construction", "service", "all"]), help="申报类别")
+              help="申报类别：all，或项目的类别编号（黑龙江：enterprise/product/construction/service；其他见 manyi programs）")
+@_PROGRAM_OPTION
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
 @click.option("--roster", type=click.Path(path_type=Path), help="申报单位名单 .xlsx：每行生成一份预填的申报材料")
 @click.option("--pdf", is_flag=True, help="同时生成 PDF（需要 LibreOffice）")
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64), help="并行进程数")
 @friendly
-def packet(out, category, campaign, roster, pdf, jobs):
-    """生成申报材料：每类一份空白材料（或按名单每个单位一份），另有推荐汇总表、技术服务委托合同书。"""
-    from pipeline.packet import stderr_progress, write_packets
+def packet(out, category, program, campaign, roster, pdf, jobs):
+    """生成申报材料：每类一份空白材料（或按名单每个单位一份），另有推荐汇总表、技术服务委托合同书。
 
+    其他项目（--program）生成每类的申报表与申报条件自评表。
+    """
+    from pipeline.packet import stderr_progress
+    from pipeline.program_forms import write_program_packet
+
+    chosen = _campaign(program, campaign)
     progress, finish = stderr_progress()
     try:
-        result = write_packets(out, category, campaign, roster, pdf=pdf, jobs=jobs, progress=progress)
+        result = write_program_packet(out, category, chosen, roster, pdf=pdf, jobs=jobs, progress=progress)
     finally:
         finish()
     for problem in result.problems:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -150,7 +151,10 @@ def chosen(program: Program, category: str | None) -> list[str]:
     for cat in program.categories.values():
         if category in (cat.id, cat.name):
             return [cat.id]
-    return [program.category(category).id]  # raises the Chinese error naming the valid ones
+    try:
+        return [program.category(category).id]
+    except UserError as exc:  # the message names the valid categories; all is one more
+        raise UserError(f"{exc}，或 all（全部类别）") from None
 
 
 def program_packet(program: Program | str, category: str | None, out_dir: Path, campaign=None) -> list[Path]:
@@ -184,3 +188,51 @@ def program_packet(program: Program | str, category: str | None, out_dir: Path, 
                 stem = safe_filename(names[kind].replace("{category}", program.category(cid).name))
                 files.append(render_docx(template, context, out / f"{stem}.docx"))
     return files
+
+
+@dataclass
+class ProgramPacket:
+    """What a generated packet run wrote: the documents, their PDFs, problems, and the program's name."""
+
+    out: Path
+    program: str
+    files: list = field(default_factory=list)
+    pdfs: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Return the one-line Chinese summary printed at the end of a run."""
+        text = f"已生成{self.program}申报材料 {len(self.files)} 份（{'、'.join(p.stem for p in self.files)}）"
+        if self.pdfs:
+            text += f"，PDF {len(self.pdfs)} 份"
+        if self.problems:
+            text += f"，{len(self.problems)} 个问题"
+        return f"{text}；输出目录：{self.out}"
+
+
+def write_program_packet(out: Path, category: str | None, campaign, roster: Path | None = None, pdf: bool = False,
+                         jobs: int = 1, progress=None):
+    """Given an output folder, a category (or 'all'), the campaign and the packet options, write its program's packet.
+
+    A program whose seed prints its forms (黑龙江) writes the seed's packet exactly as before
+    (pipeline.packet, rosters included); the others write their generated forms (program_packet).
+    Returns an object with `files`, `pdfs`, `problems` and `summary()`.
+    """
+    from pipeline.packet import PacketResult, add_pdfs, write_packets
+    from pipeline.programs import program_of
+
+    program = program_of(campaign)
+    cats = chosen(program, category)  # an unknown category: the Chinese error naming the valid ones
+    if program.get("forms") == "packet":
+        return write_packets(out, cats[0] if len(cats) == 1 else "all", campaign, roster, pdf=pdf, jobs=jobs,
+                             progress=progress)
+    if roster:
+        raise UserError(f"按名单预填（--roster）只适用于印有申报表的项目；{program.name}的申报表由项目文件生成，"
+                        f"请去掉 --roster")
+    result = ProgramPacket(out=Path(out), program=program.name,
+                           files=program_packet(program, "all" if len(cats) > 1 else cats[0], out, campaign))
+    if pdf:
+        converted = PacketResult(out=result.out, files=result.files)
+        add_pdfs(converted)
+        result.pdfs, result.problems = converted.pdfs, converted.problems
+    return result

@@ -208,6 +208,37 @@ def program_campaign(program: Program, campaign=None):
     return load_campaign(campaign or campaign_for(program.id))
 
 
+def default_program() -> str:
+    """Return the id of the program the default campaign (the seed's Heilongjiang 2017) belongs to."""
+    from pipeline.campaign import load_campaign
+
+    return str(load_campaign().data.get("program"))
+
+
+def program_of(campaign) -> Program:
+    """Given a Campaign, return the Program it is a year of (a campaign file without `program:`: the default's)."""
+    return load_program(str(campaign.data.get("program") or default_program()))
+
+
+def resolve_campaign(program: str | None = None, campaign: Path | str | None = None):
+    """Given `--program` and `--campaign` (either may be None), return the Campaign a command runs with.
+
+    A program alone: its default campaign; a campaign file alone: that file (its `program:` says
+    whose); neither: the seed's Heilongjiang 2017; both: the file, which must be that program's.
+    """
+    from pipeline.campaign import load_campaign
+
+    if not program:
+        return load_campaign(campaign)
+    chosen = load_program(program)
+    loaded = load_campaign(campaign or campaign_for(chosen.id))
+    owner = str(loaded.data.get("program") or default_program())
+    if owner != chosen.id:
+        raise UserError(f"活动文件 {loaded.path.name} 属于项目“{owner}”，与 --program 指定的“{chosen.id}”不一致："
+                        f"请去掉 --campaign（使用该项目的默认活动文件），或换用属于 {chosen.id} 的活动文件")
+    return loaded
+
+
 # --- reading the rules ------------------------------------------------------------------------------
 
 

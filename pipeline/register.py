@@ -1,8 +1,10 @@
 """The certificate register: one SQLite file that hands out numbers and answers "is this genuine?".
 
-A certificate is keyed by (campaign, category, folded company name, folded project name), so
-printing again gives the same number; a new winner takes the next sequence number of its
-campaign and category. Numbers are taken inside `BEGIN IMMEDIATE` (one writer at a time) and
+A certificate is keyed by (program, campaign, category, folded company name, folded project
+name), so printing again gives the same number; a new winner takes the next sequence number of
+its program, campaign and category. Programs are kept apart: listings and look-ups can be limited
+to one program, and each certificate keeps its own title and validity (so many years, to the end
+of the title's year, or none when the program sets none). Numbers are taken inside `BEGIN IMMEDIATE` (one writer at a time) and
 the number column is UNIQUE, so two runs racing on the same file never issue one twice.
 Every issue, renewal and revocation is also kept as a row of `events`: the history stays.
 """
@@ -15,6 +17,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Callable
 
 from pipeline.campaign import zh_date
 from pipeline.errors import UserError
@@ -23,7 +26,7 @@ from pipeline.text import fold
 from pipeline.xlsx import add_sheet, new_workbook, save
 
 DEFAULT_REGISTER = Path("output") / "register.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 60
 STATES_ZH = {"valid": "有效", "revoked": "已撤销", "expired": "已过期"}
 NUMBER_RE = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
@@ -62,6 +65,39 @@ MIGRATIONS = [
         reason TEXT
     );
     """,
+    # 2: programs apart (key and sequence per program), a tier, and validity that may have no end.
+    # SQLite cannot drop NOT NULL in place, so the table is rebuilt (foreign keys are off meanwhile).
+    """
+    CREATE TABLE certificates_v2 (
+        number TEXT NOT NULL UNIQUE,
+        program TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        category TEXT NOT NULL,
+        tier TEXT,
+        seq INTEGER NOT NULL,
+        company TEXT NOT NULL,
+        company_key TEXT NOT NULL,
+        project TEXT,
+        project_key TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL,
+        issuer TEXT NOT NULL,
+        validity_years INTEGER,
+        issued_on TEXT NOT NULL,
+        valid_from TEXT NOT NULL,
+        valid_to TEXT,
+        revoked_on TEXT,
+        revoke_reason TEXT,
+        PRIMARY KEY (program, campaign, category, company_key, project_key),
+        UNIQUE (program, campaign, category, seq)
+    );
+    INSERT INTO certificates_v2 (number, program, campaign, category, seq, company, company_key, project,
+        project_key, title, issuer, validity_years, issued_on, valid_from, valid_to, revoked_on, revoke_reason)
+    SELECT number, program, campaign, category, seq, company, company_key, project, project_key, title, issuer,
+        validity_years, issued_on, valid_from, valid_to, revoked_on, revoke_reason FROM certificates;
+    DROP TABLE certificates;
+    ALTER TABLE certificates_v2 RENAME TO certificates;
+    CREATE INDEX certificates_by_program ON certificates (program, campaign, category, seq)
+    """,
 ]
 
 
@@ -72,6 +108,20 @@ class Winner:
     company: str
     category: str
     project: str | None = None
+    tier: str | None = None
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a certificate grants: its title, and validity of so many years, to a fixed last day, or without end."""
+
+    title: str
+    years: int | None = None
+    last_day: date | None = None
+
+    def valid_to(self, start: date) -> date | None:
+        """Given the first valid day, return the last one (None: the program sets no end)."""
+        return valid_until(start, self.years) if self.years else self.last_day
 
 
 @dataclass(frozen=True)
@@ -86,18 +136,19 @@ class Entry:
     project: str | None
     title: str
     issuer: str
-    validity_years: int
+    validity_years: int | None  # None: a fixed last day (valid_to) or no end at all
     issued_on: date
     valid_from: date
-    valid_to: date
+    valid_to: date | None  # None: the program sets no validity
     revoked_on: date | None
     revoke_reason: str | None
+    tier: str | None = None
 
     def state(self, today: date | None = None) -> str:
         """Return 'revoked', 'expired' or 'valid' as of `today`."""
         if self.revoked_on:
             return "revoked"
-        return "expired" if self.valid_to < (today or date.today()) else "valid"
+        return "expired" if self.valid_to and self.valid_to < (today or date.today()) else "valid"
 
 
 def valid_until(start: date, years: int) -> date:
@@ -128,8 +179,8 @@ def connect(path: Path, create: bool = True):
         raise UserError(f"无法打开证书登记簿 {path}：{exc}") from exc
     with closing(conn):
         try:
+            migrate(conn)  # before foreign keys are on: a migration may rebuild a referenced table
             conn.execute("PRAGMA foreign_keys = ON")
-            migrate(conn)
             yield conn
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.IntegrityError):
@@ -177,49 +228,59 @@ def format_number(prefix: str, code: str, seq: int) -> str:
 
 
 def assign(conn: sqlite3.Connection, winners: list[Winner], *, program: str, campaign: str, prefix: str,
-           codes: dict[str, str], titles: dict[str, str], issuer: str, validity_years: int,
-           today: date) -> list[Entry]:
+           codes: dict[str, str], issuer: str, today: date, titles: dict[str, str] | None = None,
+           validity_years: int | None = None, terms: Callable[[Winner], Terms] | None = None) -> list[Entry]:
     """Given winners and the campaign's facts, return their entries: existing ones kept, new ones numbered.
 
-    All winners are numbered in one transaction, so a run either records all of them or none.
+    `terms(winner)` gives each new certificate's title and validity; without it, `titles` by
+    category and `validity_years` do. All winners are numbered in one transaction, so a run
+    either records all of them or none.
     """
+    terms = terms or (lambda w: Terms(titles[w.category], validity_years))
     numbers = []
     with write_transaction(conn):
         for w in winners:
-            key = (campaign, w.category, key_of(w.company), key_of(w.project))
-            row = conn.execute("SELECT number FROM certificates WHERE campaign=? AND category=? "
+            key = (program, campaign, w.category, key_of(w.company), key_of(w.project))
+            row = conn.execute("SELECT number FROM certificates WHERE program=? AND campaign=? AND category=? "
                                "AND company_key=? AND project_key=?", key).fetchone()
             if row:
                 numbers.append(row[0])
                 continue
-            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM certificates WHERE campaign=? AND category=?",
-                               key[:2]).fetchone()[0]
+            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM certificates "
+                               "WHERE program=? AND campaign=? AND category=?", key[:3]).fetchone()[0]
             number = format_number(prefix, codes[w.category], seq)
-            valid_to = valid_until(today, validity_years)
+            granted = terms(w)
+            valid_to = granted.valid_to(today)
             try:
                 conn.execute(
-                    "INSERT INTO certificates (number, program, campaign, category, seq, company, company_key, "
+                    "INSERT INTO certificates (number, program, campaign, category, tier, seq, company, company_key, "
                     "project, project_key, title, issuer, validity_years, issued_on, valid_from, valid_to) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (number, program, campaign, w.category, seq, w.company, key[2], w.project or None, key[3],
-                     titles[w.category], issuer, validity_years, today.isoformat(), today.isoformat(),
-                     valid_to.isoformat()))
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (number, program, campaign, w.category, w.tier, seq, w.company, key[3], w.project or None,
+                     key[4], granted.title, issuer, granted.years, today.isoformat(), today.isoformat(),
+                     _iso(valid_to)))
             except sqlite3.IntegrityError:
-                raise UserError(f"证书编号 {number} 已被其他活动使用：请在活动文件中为本活动设置不同的 "
+                holder = conn.execute("SELECT campaign, program FROM certificates WHERE number=?", (number,)).fetchone()
+                used_by = f"活动 {holder[0]}（{program_name(holder[1])}）" if holder else "其他活动"
+                raise UserError(f"证书编号 {number} 已被{used_by}使用：请在活动文件中为本活动设置不同的 "
                                 f"certificate.number_prefix") from None
             _event(conn, number, "issued", today, today, valid_to)
             numbers.append(number)
     return [lookup(conn, n) for n in numbers]
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 def _event(conn, number: str, kind: str, on: date, start: date | None = None, end: date | None = None,
            reason: str | None = None) -> None:
     conn.execute("INSERT INTO events (number, kind, on_date, valid_from, valid_to, reason) VALUES (?,?,?,?,?,?)",
-                 (number, kind, on.isoformat(), start and start.isoformat(), end and end.isoformat(), reason))
+                 (number, kind, on.isoformat(), _iso(start), _iso(end), reason))
 
 
 _COLUMNS = ("number, program, campaign, category, company, project, title, issuer, validity_years, "
-            "issued_on, valid_from, valid_to, revoked_on, revoke_reason")
+            "issued_on, valid_from, valid_to, revoked_on, revoke_reason, tier")
 
 
 def _entry(row) -> Entry:
@@ -229,21 +290,24 @@ def _entry(row) -> Entry:
     return Entry(*values)
 
 
-def lookup(conn: sqlite3.Connection, number: str) -> Entry | None:
-    """Given a certificate number (any case, spaces around), return its entry or None."""
-    row = conn.execute(f"SELECT {_COLUMNS} FROM certificates WHERE number = ? COLLATE NOCASE",
-                       ((number or "").strip(),)).fetchone()
+def lookup(conn: sqlite3.Connection, number: str, program: str | None = None) -> Entry | None:
+    """Given a certificate number (any case, spaces around) and optionally a program id, return its entry or None."""
+    sql = f"SELECT {_COLUMNS} FROM certificates WHERE number = ? COLLATE NOCASE"
+    args: tuple = ((number or "").strip(),)
+    if program:
+        sql += " AND program = ?"
+        args += (program,)
+    row = conn.execute(sql, args).fetchone()
     return _entry(row) if row else None
 
 
-def entries(conn: sqlite3.Connection, campaign: str | None = None) -> list[Entry]:
-    """Given a connection (and optionally a campaign id), return the entries by campaign, category, sequence."""
-    sql = f"SELECT {_COLUMNS} FROM certificates"
-    args: tuple = ()
-    if campaign:
-        sql += " WHERE campaign = ?"
-        args = (campaign,)
-    return [_entry(r) for r in conn.execute(sql + " ORDER BY campaign, category, seq", args)]
+def entries(conn: sqlite3.Connection, campaign: str | None = None, program: str | None = None) -> list[Entry]:
+    """Given a connection (optionally a campaign id and a program id), return the entries in number order."""
+    wanted = {"campaign": campaign, "program": program}
+    where = [f"{column} = ?" for column, value in wanted.items() if value]
+    sql = f"SELECT {_COLUMNS} FROM certificates" + (" WHERE " + " AND ".join(where) if where else "")
+    args = tuple(value for value in wanted.values() if value)
+    return [_entry(r) for r in conn.execute(sql + " ORDER BY program, campaign, category, seq", args)]
 
 
 def history(conn: sqlite3.Connection, number: str) -> list[dict]:
@@ -283,6 +347,9 @@ def renew(conn: sqlite3.Connection, number: str, today: date | None = None) -> E
         entry = _require(conn, number)
         if entry.revoked_on:
             raise UserError(f"证书 {entry.number} 已撤销（{entry.revoke_reason}），不能续期")
+        if not entry.validity_years:
+            kind = "只在当年度有效" if entry.valid_to else "没有规定有效期"
+            raise UserError(f"证书 {entry.number} 的称号{kind}，不能续期")
         end = valid_until(today, entry.validity_years)
         conn.execute("UPDATE certificates SET valid_from=?, valid_to=? WHERE number=?",
                      (today.isoformat(), end.isoformat(), entry.number))
@@ -290,30 +357,59 @@ def renew(conn: sqlite3.Connection, number: str, today: date | None = None) -> E
     return lookup(conn, entry.number)
 
 
-LIST_HEADER = ("证书编号", "企业名称", "类别", "项目名称", "称号", "有效期自", "有效期至", "状态", "撤销日期", "撤销原因")
+LIST_HEADER = ("证书编号", "企业名称", "类别", "项目名称", "称号", "有效期自", "有效期至", "状态", "撤销日期", "撤销原因",
+               "评选项目")
+#: Printed where a certificate has no last day.
+NO_END = "未规定"
 
 
-def category_name(category: str) -> str:
-    """Given a category id, return its printed name (产品类), or the id itself when unknown."""
+def _program(program_id: str):
+    """Given a program id, return its Program, or None when no program file has it (an old or foreign register)."""
+    from pipeline.programs import load_program
+
+    try:
+        return load_program(program_id)
+    except UserError:
+        return None
+
+
+def program_name(program_id: str) -> str:
+    """Given a program id, return the program's name, or the id itself when no program file has it."""
+    program = _program(program_id)
+    return program.name if program else program_id
+
+
+def category_name(category: str, program_id: str | None = None) -> str:
+    """Given a category id (and its program), return its printed name (产品类, 服务明星), or the id when unknown."""
+    program = _program(program_id) if program_id else None
+    if program and category in program.categories:
+        return program.categories[category].name
     return categories().get(category, category)
 
 
 def list_row(entry: Entry, today: date | None = None) -> list:
     """Given an entry, return its row of the register listing (LIST_HEADER order)."""
-    return [entry.number, entry.company, category_name(entry.category), entry.project or "", entry.title,
-            entry.valid_from.isoformat(), entry.valid_to.isoformat(), STATES_ZH[entry.state(today)],
-            entry.revoked_on.isoformat() if entry.revoked_on else "", entry.revoke_reason or ""]
+    return [entry.number, entry.company, category_name(entry.category, entry.program), entry.project or "",
+            entry.title, entry.valid_from.isoformat(), _iso(entry.valid_to) or NO_END, STATES_ZH[entry.state(today)],
+            entry.revoked_on.isoformat() if entry.revoked_on else "", entry.revoke_reason or "",
+            program_name(entry.program)]
+
+
+def validity_line(entry: Entry) -> str:
+    """Given an entry, return its validity as `register verify` prints it."""
+    if entry.valid_to:
+        return f"{zh_date(entry.valid_from)} 至 {zh_date(entry.valid_to)}"
+    return f"{NO_END}（{zh_date(entry.valid_from)}颁发）"
 
 
 def describe(entry: Entry, today: date | None = None) -> list[str]:
     """Given an entry, return the lines `register verify` prints, in Chinese."""
     state = entry.state(today)
-    lines = [f"证书编号：{entry.number}", f"持有单位：{entry.company}", f"称　　号：{entry.title}",
-             f"类　　别：{category_name(entry.category)}"]
+    lines = [f"证书编号：{entry.number}", f"评选项目：{program_name(entry.program)}", f"持有单位：{entry.company}",
+             f"称　　号：{entry.title}", f"类　　别：{category_name(entry.category, entry.program)}"]
     if entry.project:
         lines.append(f"项　　目：{entry.project}")
-    lines += [f"颁发单位：{entry.issuer}", f"有 效 期：{zh_date(entry.valid_from)} 至 {zh_date(entry.valid_to)}",
-              f"状　　态：{STATES_ZH[state]}"]
+    lines += [f"颁发单位：{entry.issuer}", f"有 效 期：{validity_line(entry)}", f"状　　态：{STATES_ZH[state]}"]
     if state == "revoked":
         lines += [f"撤销日期：{zh_date(entry.revoked_on)}", f"撤销原因：{entry.revoke_reason}"]
     return lines
