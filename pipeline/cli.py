@@ -222,7 +222,7 @@ def renew(number, register_path):
 @cli.command()
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
 @click.option("--category", default="all", show_default=True,
-              help="申报类别：all，或项目的类别编号（黑龙江：enterprise/product/construction/service；其他见 manyi programs）")
+              help="申报类别：all，或该项目的类别编号（见 manyi programs）")
 @_PROGRAM_OPTION
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
 @click.option("--roster", type=click.Path(path_type=Path), help="申报单位名单 .xlsx：每行生成一份预填的申报材料")

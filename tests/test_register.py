@@ -124,3 +124,29 @@ def test_expired_shows_as_expired(tmp_path):
                         codes={"service": "SV"}, titles={"service": "t"}, issuer="i", validity_years=2,
                         today=date.today() - timedelta(days=3 * 366))
     assert "状　　态：已过期" in invoke("register", "verify", "OLD-SV-0001", "--register", path).output
+
+
+def test_a_version_1_register_is_migrated_keeping_its_certificates(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(register.MIGRATIONS[0])
+    conn.execute("INSERT INTO certificates (number, program, campaign, category, seq, company, company_key, title, "
+                 "issuer, validity_years, issued_on, valid_from, valid_to) VALUES ('HLJ2017-EN-0001', 'heilongjiang', "
+                 "'heilongjiang-2017', 'enterprise', 1, '电机厂', '电机厂', 't', 'i', 2, '2017-09-01', '2017-09-01', "
+                 "'2019-08-31')")
+    conn.execute("INSERT INTO events (number, kind, on_date) VALUES ('HLJ2017-EN-0001', 'issued', '2017-09-01')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with register.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == register.SCHEMA_VERSION == 2
+        entry = register.lookup(conn, "HLJ2017-EN-0001")
+        assert (entry.company, entry.valid_to, entry.tier) == ("电机厂", date(2019, 8, 31), None)
+        assert [e["kind"] for e in register.history(conn, entry.number)] == ["issued"]
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        with pytest.raises(sqlite3.IntegrityError):  # events still point at real certificates
+            conn.execute("INSERT INTO events (number, kind, on_date) VALUES ('NONE-1', 'issued', '2017-09-01')")
+        more = register.assign(conn, [register.Winner("新厂", "enterprise")], program="heilongjiang",
+                               campaign="heilongjiang-2017", prefix="HLJ2017", codes={"enterprise": "EN"},
+                               titles={"enterprise": "t"}, issuer="i", validity_years=2, today=ISSUED)
+        assert more[0].number == "HLJ2017-EN-0002"
