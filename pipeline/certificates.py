@@ -185,12 +185,21 @@ def category_of(program: Program, text: str | None) -> str | None:
 
 
 def tier_of(program: Program, category: str, text: str | None) -> str | None:
-    """Given a category and the 等级 cell (标杆, benchmark, empty …), return the tier id, or None when unknown."""
+    """Given a category and the 等级 or 称号 cell (标杆, benchmark, the title itself, empty …), return the tier id.
+
+    None when the text names none of the category's tiers.
+    """
     tiers = program.category(category).tiers
     if not clean(text):
         return tiers[0].id
     key = fold(text)
-    return next((t.id for t in tiers if key in (fold(t.id), fold(t.name))), None)
+    named = next((t.id for t in tiers if key in (fold(t.id), fold(t.name))), None)
+    if named:
+        return named
+    # A title as printed, with or without its year: the longest title the text ends with.
+    titled = [(len(tail), t.id) for t in tiers
+              if (tail := fold(re.sub(r"^\{year\}(年度)?", "", t.title))) and key.endswith(tail)]
+    return max(titled)[1] if titled else None
 
 
 def _matches(header, name: str) -> bool:

@@ -348,3 +348,12 @@ def test_certificates_command_with_a_program(tmp_path):
     mismatch = invoke("certificates", "--program", "guangzhou", "--campaign", "forms/campaigns/liaoning-2021.yaml",
                       "--winners", book, "--out", tmp_path / "out2", "--register", tmp_path / "r.db")
     assert mismatch.exit_code == 2 and "不一致" in mismatch.output and not (tmp_path / "out2").exists()
+
+
+def test_tier_from_a_称号_column_holding_the_title(tmp_path):
+    book = write_book(tmp_path / "w.xlsx", ["企业名称", "类别", "称号"],
+                      [["甲厂", "产品类", "2021年度 辽宁省用户满意产品（标杆）"], ["乙厂", "产品", "辽宁省用户满意产品"],
+                       ["丙厂", "产品", "辽宁省用户满意服务（标杆）"]])
+    winners, problems = read_winners(book, load_program("liaoning"))
+    assert [(w.company, w.tier) for w in winners] == [("甲厂", "benchmark"), ("乙厂", "satisfied")]
+    assert problems == ["第 4 行（丙厂）：等级“辽宁省用户满意服务（标杆）”无法识别（应为 用户满意/标杆），已跳过"]
