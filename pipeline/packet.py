@@ -28,6 +28,7 @@ from pipeline.files import safe_filename, unique_names
 from pipeline.layout import TEMPLATES_DIR, template_path
 from pipeline.render import compiled
 from pipeline.text import clean, fold
+from pipeline.xlsx import read_first_sheet
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 CHUNK = 8  # roster rows per task when several processes share the work
@@ -245,25 +246,13 @@ class Applicant:
 
 def read_roster(path: Path) -> list[tuple[int, dict]]:
     """Given a roster .xlsx, return (Excel row number, header → text) for each non-blank row of its first sheet."""
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise UserError(f"找不到名单文件：{path}") from None
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise UserError(f"名单文件 {Path(path).name} 无法读取（应为 .xlsx 工作簿）：{exc}") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = [cell_text(h) or "" for h in next(rows, ())]
-        result = []
-        for number, cells in enumerate(rows, 2):
-            texts = [cell_text(v) for v in cells]
-            if any(texts):
-                result.append((number, {h: t for h, t in zip(header, texts) if h}))
-    finally:
-        workbook.close()
+    rows = iter(read_first_sheet(path, "名单文件"))
+    header = [cell_text(h) or "" for h in next(rows, ())]
+    result = []
+    for number, cells in enumerate(rows, 2):
+        texts = [cell_text(v) for v in cells]
+        if any(texts):
+            result.append((number, {h: t for h, t in zip(header, texts) if h}))
     return result
 
 

@@ -17,9 +17,18 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.errors import UserError
-from pipeline.programs import Criterion, Program, criteria_for, load_facts, program_campaign, resolve, tier_of
+from pipeline.programs import (
+    Criterion,
+    Program,
+    criteria_for,
+    load_facts,
+    program_campaign,
+    resolve,
+    tier_of,
+)
 from pipeline.records_io import company_name, form_value, load_records
 from pipeline.text import clean, fold, to_date, to_number
+from pipeline.xlsx import read_first_sheet
 
 MET, NOT_MET, UNKNOWN = "符合", "不符合", "待核实"
 NOT_REACHED = "未达到"
@@ -140,19 +149,8 @@ def fact_column(header: str, program: Program) -> tuple[str, str] | None:
 
 def read_facts_workbook(path: Path, program: Program) -> tuple[dict, list[str]]:
     """Given the facts workbook, return folded company name → {'facts', 'verdicts', 'category', 'name'} and warnings."""
-    from openpyxl import load_workbook
-
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"找不到事实表：{path}")
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise UserError(f"事实表 {path.name} 无法打开（应为 .xlsx 工作簿）：{exc}") from exc
-    try:
-        rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        book.close()
+    rows = [list(r) for r in read_first_sheet(path, "事实表")]
     at = next((i for i, r in enumerate(rows[:10]) if any(fold(str(c or "")) == fold(COMPANY_COLUMN) for c in r)), None)
     if at is None:
         raise UserError(f"事实表 {path.name} 的第一个工作表没有“{COMPANY_COLUMN}”列（表头应在前 10 行内）")

@@ -89,3 +89,25 @@ def save(workbook: Workbook, path: Path) -> None:
     """Given a workbook, save it atomically."""
     with atomic_path(Path(path)) as tmp:
         workbook.save(tmp)
+
+
+def read_first_sheet(path: Path, what: str) -> list[tuple]:
+    """Given a workbook staff prepared (名单, 获奖名单, 事实表) and what it is, return its first sheet's rows.
+
+    Missing files and files that are not .xlsx workbooks become a Chinese UserError naming `what`.
+    """
+    from openpyxl import load_workbook
+
+    from pipeline.errors import UserError
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"找不到{what}：{path}")
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise UserError(f"{what} {path.name} 无法打开（应为 .xlsx 工作簿）：{exc}") from exc
+    try:
+        return list(book.worksheets[0].iter_rows(values_only=True)) if book.worksheets else []
+    finally:
+        book.close()
