@@ -9,13 +9,18 @@ keys, side-label group and occurrence, and takes the neighbouring (or inline) te
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field as dc_field
 
+from pipeline import text as _text
 from pipeline.forms import Form, load_forms
 from pipeline.grid import Block, Document
-from pipeline.text import body_chars, clean, fold
+from pipeline.text import body_chars, clean
 from pipeline.values import value as normalise
+
+#: `text.fold` remembered: the same labels and cell texts are folded again and again.
+fold = functools.lru_cache(maxsize=1 << 15)(_text.fold)
 
 #: Characters a title may carry besides its detect key (实施全省用户满意工程先进单位…, 2017年…).
 TITLE_SLACK = 40
@@ -35,6 +40,52 @@ class Found:
     source: str
 
 
+# --- what is derived from a form once per process -------------------------------------------------
+
+
+def per_object(fn):
+    """Given a function of one object (a Form, the forms dict, a Field), return it remembered per object.
+
+    Forms are unhashable frozen dataclasses loaded once per process; the object is kept beside
+    its result so a reused id() can never return another object's result.
+    """
+    memo: dict[int, tuple] = {}
+
+    @functools.wraps(fn)
+    def wrapper(obj):
+        hit = memo.get(id(obj))
+        if hit is None or hit[0] is not obj:
+            hit = memo[id(obj)] = (obj, fn(obj))
+        return hit[1]
+
+    return wrapper
+
+
+@per_object
+def field_keys(f) -> tuple[str, ...]:
+    """Given a Field, return its folded label and aliases (Field.keys, computed once)."""
+    return f.keys
+
+
+@per_object
+def _form_plan(form: Form) -> dict:
+    """Given a form, return what extraction derives from it: label keys, side labels, printed texts, ranks."""
+    return {
+        "field_keys": sorted({k for f in form.fields.values() for k in field_keys(f)}, key=len, reverse=True),
+        "groups": {fold(f.group) for f in form.fields.values() if f.group},
+        "printed": printed_texts(form),
+        "ranks": global_occurrences(form),
+        "header": {key: f.id for f in form.fields.values() for key in field_keys(f)},
+    }
+
+
+def prepare(forms: dict[str, Form]) -> None:
+    """Given the loaded forms, derive everything extraction needs from them now (before workers fork)."""
+    _detectors(forms)
+    for form in forms.values():
+        _form_plan(form)
+
+
 # --- detection -----------------------------------------------------------------------------------
 
 
@@ -42,6 +93,11 @@ def detectors(forms: dict[str, Form]) -> list[tuple[str, Form]]:
     """Given the forms, return (folded detect key, form), longest key first."""
     keys = [(fold(key), form) for form in forms.values() for key in form.detect]
     return sorted(keys, key=lambda kf: -len(kf[0]))
+
+
+@per_object
+def _detectors(forms: dict[str, Form]) -> tuple[list[tuple[str, Form]], list[Form]]:
+    return detectors(forms), [f for f in forms.values() if f.get("rows")]
 
 
 def block_head(block: Block) -> str:
@@ -71,7 +127,7 @@ def titled_form(head: str, keys: list[tuple[str, Form]]) -> Form | None:
 
 def header_fields(cells: list, form: Form) -> dict[int, str]:
     """Given a row of cells and a list form, return column → field id for the cells that are its labels."""
-    by_key = {key: f.id for f in form.fields.values() for key in f.keys}
+    by_key = _form_plan(form)["header"]
     found = {}
     for cell in cells:
         fid = by_key.get(fold(cell.text))
@@ -97,8 +153,7 @@ def split_forms(doc: Document, forms: dict[str, Form] | None = None) -> list[Fou
     (an .xlsx of respondents).
     """
     forms = forms or load_forms()
-    keys = detectors(forms)
-    listing = [f for f in forms.values() if f.get("rows")]
+    keys, listing = _detectors(forms)
     found: list[Found] = []
     for block in doc.blocks:
         form = titled_form(block_head(block), keys)
@@ -175,8 +230,8 @@ class Index:
         self.units: list[Unit] = []
         self.by_key: dict[str, list[int]] = {}
         self.groups_found: set[str] = set()
-        field_keys = sorted({k for f in form.fields.values() for k in f.keys}, key=len, reverse=True)
-        groups = {fold(f.group) for f in form.fields.values() if f.group}
+        plan = _form_plan(form)
+        field_keys, groups = plan["field_keys"], plan["groups"]
         for t, block in enumerate(blocks):
             if block.kind == "paragraph":
                 self._add(Unit(block.text), field_keys)
@@ -308,7 +363,7 @@ def raw_text(index: Index, f, printed: set[str], global_occurrence: int) -> str 
     The field's group scopes the search when that side label is in the grid; otherwise the
     n-th match over the whole form is taken (n counted over every field with that label).
     """
-    units = index.candidates(f.keys)
+    units = index.candidates(field_keys(f))
     if f.group and fold(f.group) in index.groups_found:
         units, n = [u for u in units if u.group == fold(f.group)], f.occurrence
     elif f.group:
@@ -319,7 +374,7 @@ def raw_text(index: Index, f, printed: set[str], global_occurrence: int) -> str 
     if len(units) <= n:
         return None
     unit = units[n]
-    keyset = set(f.keys)
+    keyset = set(field_keys(f))
     inline = next((rest for k, rest in unit.keys if k in keyset and rest is not None), None)
     if inline is not None:
         return _strip_printed(inline, printed)
@@ -358,8 +413,8 @@ def extract_form(found: Found) -> dict | list:
     if form.id == "report":
         return extract_report(found)
     index = Index(form, found.blocks)
-    printed = printed_texts(form)
-    ranks = global_occurrences(form)
+    plan = _form_plan(form)
+    printed, ranks = plan["printed"], plan["ranks"]
     values = {}
     for f in form.fields.values():
         raw = raw_text(index, f, printed, ranks[f.id])
@@ -406,8 +461,18 @@ def extract_rows(found: Found) -> list[dict]:
                     raw_rows[-1][fid] = raw_rows[-1].get(fid, "") + "\n" + texts[fid]
                 continue
             raw_rows.append(texts)
-    return [{fid: normalise(form.fields[fid], raw.get(fid)) for fid in form.fields if fid in raw}
-            for raw in raw_rows]
+    memo: dict[tuple, object] = {}  # registers repeat their dates and methods row after row
+
+    def value(fid: str, raw: str | None):
+        key = (fid, raw)
+        if key not in memo:
+            out = normalise(form.fields[fid], raw)
+            if not isinstance(out, (str, int, float, type(None))):
+                return out  # lists and dicts are handed out fresh each time
+            memo[key] = out
+        return memo[key]
+
+    return [{fid: value(fid, raw.get(fid)) for fid in form.fields if fid in raw} for raw in raw_rows]
 
 
 # --- the report ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ is written as text.TICK / text.BOX.
 from __future__ import annotations
 
 import posixpath
+import re
 import zipfile
 from pathlib import Path
 
@@ -87,11 +88,30 @@ class _Tags:
         return self.__dict__["del"]
 
 
+# The most frequent empty formatting elements (sizes, spacing, widths, alignment): half of a
+# filled form's elements, holding no text and no attribute the reader uses. They are cut from
+# the bytes before parsing, as whole `<w:x …/>` tags only (`<` cannot occur inside a tag, text or
+# attribute, so nothing else can match); a document that then fails to parse is parsed as it came.
+_NAMES = rb"szCs|sz|spacing|jc|tcW|vAlign|cantSplit|trHeight|ind"
+_FORMATTING = re.compile(rb"<w:(?:" + _NAMES + rb")\b[^<>]*/>")
+_FORMATTING_AND_FONTS = re.compile(rb"<w:(?:" + _NAMES + rb"|rFonts)\b[^<>]*/>")
+
+
+def lean_xml(xml: bytes) -> bytes:
+    """Given document.xml, return it without its frequent empty formatting elements (fonts too when no symbol font is named)."""
+    lower = xml.lower()  # a plain `in` is memchr-fast; a case-insensitive regex search is not
+    symbols = any(name.encode() in lower for name in SYMBOL_FONTS)
+    return (_FORMATTING if symbols else _FORMATTING_AND_FONTS).sub(b"", xml)
+
+
 def read_docx(path: Path, source: str, limits: dict = LIMITS) -> Document:
     """Given a .docx file, return its body as a Document of paragraph and table blocks."""
     xml = main_part(Path(path), limits)
     try:
-        root = parse_xml(xml)
+        try:
+            root = parse_xml(lean_xml(xml))
+        except ValueError:
+            root = parse_xml(xml)
     except ValueError as exc:
         raise Unreadable(f"Word 文件内容无法解析：{exc}") from exc
     ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else W_NS
