@@ -27,7 +27,8 @@ from pipeline.errors import UserError
 from pipeline.files import safe_filename, unique_names
 from pipeline.forms import application_form, categories, category_id
 from pipeline.house_templates import template
-from pipeline.programs import Program, load_program, program_of, title_for as program_title, validity
+from pipeline.programs import Program, load_program, program_of, validity
+from pipeline.programs import title_for as program_title
 from pipeline.records_io import HONOURED_FIELD
 from pipeline.register import Entry, Terms, Winner, assign, connect
 from pipeline.render import CompiledTemplate, compiled
@@ -244,7 +245,7 @@ def read_winners(path: Path, program: Program | None = None) -> tuple[list[Winne
     header_at, columns = find_header(rows, all_names, tuple(filter(None, items.values())))
     winners, problems = [], []
     for n, row in enumerate(rows[header_at + 1:], start=header_at + 2):
-        def cell(name):
+        def cell(name, row=row):
             return clean(row[columns[name]]) if name in columns and columns[name] < len(row) else None
 
         kind = cell(CATEGORY_COLUMN)

@@ -200,6 +200,7 @@ def test_guangzhou_screens_units_and_people_with_articles(tmp_path):
                         ["白云某厂", "先进单位", "是", "是", "无", "是"],
                         ["陈明", "先进个人", None, None, None, "否"]])
     table, warnings = read_facts_workbook(facts, program)
+    assert warnings == []
     records = [{"submission_id": n, "source": n, "category": None, "company_name": n, "forms": {}, "issues": []}
                for n in ("广州地铁集团", "白云某厂", "陈明")]
     by = {s.company: s for s in screen_records(program, records, table)}
@@ -320,8 +321,7 @@ def test_verify_shows_the_program(certified, number, lines):
         assert line in run.output
 
 
-def test_reprint_keeps_numbers_and_the_same_name_in_two_programs_is_two_certificates(certified, tmp_path):
-    base, results, _ = certified
+def test_reprint_keeps_numbers_and_the_same_name_in_two_programs_is_two_certificates(tmp_path):
     db = tmp_path / "r.db"
     shared = write_book(tmp_path / "w.xlsx", ["企业名称", "类别"], [["同名服务公司", "服务类"]])
     national = make_certificates(shared, tmp_path / "n", resolve_campaign("national"), db, today=date(2016, 12, 1))
