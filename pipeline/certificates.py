@@ -115,13 +115,33 @@ def category_codes(program: Program, given: dict) -> dict:
 
 
 def title_for(pattern: str, campaign: Campaign, category: str) -> str:
-    """Given a campaign's title pattern and a Heilongjiang category id, return it filled ({year}, {category}).
+    """Given a campaign's title pattern and a category id, return it filled ({year}, {category}).
 
     Certificates print the program's tier titles (`programs.title_for`); this reads the older
     campaign-level pattern, kept for campaign files that still carry `certificate.title`.
     """
-    values = {"year": str(campaign.year), "category": categories()[category]}
+    program = program_of(campaign)
+    name = program.categories[category].name if category in program.categories else categories()[category]
+    values = {"year": str(campaign.year), "category": name}
     return re.sub(r"\{(year|category)\}", lambda m: values[m.group(1)], pattern)
+
+
+def title_conflicts(conf: dict, campaign: Campaign, program: Program, category_ids) -> list[str]:
+    """Given the settings, campaign, program and the categories printed, return a warning per title that differs.
+
+    The program file's tier titles are printed; a campaign `certificate.title` that would print
+    something else is no longer read, and staff who edited it should hear so.
+    """
+    if not conf.get("title"):
+        return []
+    warnings = []
+    for cid in dict.fromkeys(category_ids):
+        tiers = program.category(cid).tiers
+        old, printed = title_for(conf["title"], campaign, cid), program_title(program, cid, tiers[0].id, campaign.year)
+        if len(tiers) == 1 and old != printed:
+            warnings.append(f"活动文件 {campaign.path.name} 的 certificate.title（{old}）已不再使用：证书称号取自项目文件 "
+                            f"{program.id}.yaml（{printed}），请在项目文件中修改")
+    return warnings
 
 
 def terms_for(program: Program, campaign: Campaign, category: str, tier: str | None) -> Terms:
@@ -354,6 +374,7 @@ def make_certificates(winners_path: Path, out: Path, campaign: Campaign, registe
     if not winners:
         raise UserError("获奖名单中没有可颁发证书的行" + ("：" + "；".join(result.problems) if result.problems else ""))
     conf = settings(campaign, program)
+    result.problems += title_conflicts(conf, campaign, program, [w.category for w in winners])
     with connect(register_path) as conn:
         result.entries = assign(
             conn, [Winner(w.company, w.category, w.project, w.tier) for w in winners], program=program.id,
