@@ -14,6 +14,7 @@ import shutil
 import stat
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -263,7 +264,7 @@ def unpack(sub: Submission, name: str, path: Path, workdir: Path, budget: Budget
                 if "总量" in str(exc):
                     return  # the submission's budget is spent; nothing more can be taken
                 continue
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
                 target.unlink(missing_ok=True)
                 sub.problems.append(Problem(inner, f"文件已损坏或不完整（{exc}）"))
                 continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def sniff_zip(path: Path, limits: dict = LIMITS) -> Sniffed:
             if b"macroEnabled" in types:
                 return Sniffed(kind, MACROS)
             return Sniffed(kind)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError):
         return Sniffed(guess, BROKEN)
 
 
