@@ -67,7 +67,7 @@ def _date_option(value: str | None):
 @click.option("--records", "records_dir", required=True, type=click.Path(path_type=Path), help="manyi parse 写出的记录文件夹")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
 @click.option("--pdf", is_flag=True, help="同时生成 PDF")
-@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
 @click.option("--deadline", help="补正截止日期（默认今天加活动文件的 correction_days 天）")
 @_PROGRAM_OPTION
 @friendly
@@ -108,7 +108,7 @@ def summary_table(records_dir, out, include_incomplete, campaign):
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
 @click.option("--pdf", is_flag=True, help="另生成一份包含全部证书的 PDF")
 @_REGISTER_OPTION
-@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
 @_PROGRAM_OPTION
 @friendly
 def certificates(winners, out, pdf, register_path, campaign, program):
@@ -126,7 +126,7 @@ def certificates(winners, out, pdf, register_path, campaign, program):
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹（records/ 与 summary.xlsx）")
-@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
 @click.option("--received", help="收到材料的日期 YYYY-MM-DD（晚于截止日期则提示）")
 @click.option("--jobs", type=click.IntRange(1, 64), help="并行进程数（默认：CPU 核数）")
 @_PROGRAM_OPTION
@@ -134,8 +134,7 @@ def certificates(winners, out, pdf, register_path, campaign, program):
 def parse(paths, out, campaign, received, jobs, program):
     """解析并校验收到的申报材料，写出 records/*.json 与 summary.xlsx。
 
-    --program 决定所用的活动设置（如最低满意度）；材料须为黑龙江式申报表，
-    其他项目由 manyi packet 生成的申报表、自评表暂不能解析。
+    --program 决定所用的活动设置（如最低满意度）；材料须为黑龙江式申报表，其他项目由 manyi packet 生成的申报表、自评表暂不能解析。
     """
     from pipeline.parse import parse_inbox, terminal_progress
 
@@ -224,7 +223,7 @@ def renew(number, register_path):
 @click.option("--category", default="all", show_default=True,
               help="申报类别：all，或该项目的类别编号（见 manyi programs）")
 @_PROGRAM_OPTION
-@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
 @click.option("--roster", type=click.Path(path_type=Path), help="申报单位名单 .xlsx：每行生成一份预填的申报材料")
 @click.option("--pdf", is_flag=True, help="同时生成 PDF（需要 LibreOffice）")
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64), help="并行进程数")
