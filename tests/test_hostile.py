@@ -420,3 +420,77 @@ def test_rerun_in_process_gives_identical_records(attacked, tmp_path, monkeypatc
     assert {r["source"] for r in result.records} == set(attacked["records"])
     for path in (attacked["out"] / "records").glob("*.json"):
         assert (out / "records" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_bombs_alone_are_refused_in_little_memory(tmp_path):
+    """Zip, docx and xlsx bombs are refused from their headers: the whole run stays far below their inflated size."""
+    box, tmp = tmp_path / "inbox", tmp_path / "tmp"
+    box.mkdir()
+    tmp.mkdir()
+    doc = b.merged_table_docx(tmp_path / "doc.docx")
+    b.bomb_zip(box / "bomb.zip", inflated=400 * 1024 * 1024)
+    b.lying_bomb_zip(box / "lying.zip")
+    ooxml_with(doc, box / "bomb.docx", zeros="word/media/zeros.bin")
+    ooxml_with(b.form_xlsx(tmp_path / "form.xlsx"), box / "bomb.xlsx", zeros="xl/media/zeros.bin")
+    code, stderr, rss = run_manyi(["parse", str(box), "--out", str(tmp_path / "out"), "--jobs", "1"], {}, tmp, tmp_path)
+    assert code == 0 and "Traceback" not in stderr, stderr
+    assert rss < 300 * 1024 * 1024, rss  # a Python with the pipeline loaded, not 400 MB of zeros
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "out" / "records").glob("*.json")]
+    assert len(records) == 4
+    for record in records:
+        assert record["forms"] == {} and messages(record), record["source"]
+
+
+def test_interrupted_summary_write_keeps_the_previous_summary(attacked, tmp_path, monkeypatch):
+    import shutil
+
+    from openpyxl.workbook.workbook import Workbook
+    from pipeline.parse import parse_inbox
+
+    box, out = tmp_path / "inbox", tmp_path / "out"
+    shutil.copytree(attacked["inbox"] / GOOD, box / GOOD)
+    parse_inbox([box], out, jobs=1)
+    previous = (out / "summary.xlsx").read_bytes()
+    shutil.copytree(attacked["inbox"] / "injected", box / "injected")
+
+    def half_then_crash(self, filename):
+        Path(filename).write_bytes(previous[: len(previous) // 2])
+        raise KeyboardInterrupt  # the user pressed Ctrl-C while the workbook was being written
+
+    monkeypatch.setattr(Workbook, "save", half_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        parse_inbox([box], out, jobs=1)
+    assert (out / "summary.xlsx").read_bytes() == previous
+    assert sorted(p.name for p in out.iterdir()) == ["records", "summary.xlsx"]  # no half file, no work folder
+    for path in (out / "records").glob("*.json"):
+        json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_killed_run_leaves_whole_files_and_the_next_run_recovers(attacked, tmp_path, monkeypatch):
+    import shutil
+
+    from pipeline.parse import parse_inbox
+
+    box, out, tmp = tmp_path / "inbox", tmp_path / "out", tmp_path / "tmp"
+    tmp.mkdir()
+    shutil.copytree(attacked["inbox"] / GOOD, box / GOOD)
+    first = {r["source"]: r for r in parse_inbox([box], out, jobs=1).records}
+    previous = (out / "summary.xlsx").read_bytes()
+    shutil.copy(attacked["inbox"] / "slow.pdf", box / "slow.pdf")
+    proc = subprocess.Popen([sys.executable, "-c", WRAPPER, json.dumps({"pdf_seconds": 60}), "parse", str(box),
+                             "--out", str(out), "--jobs", "2"], cwd=REPO, env=dict(os.environ, TMPDIR=str(tmp)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not (out / ".work").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)  # inside the 10-second PDF, well before the end
+    assert proc.poll() is None
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert (out / "summary.xlsx").read_bytes() == previous
+    for path in (out / "records").glob("*.json"):
+        json.loads(path.read_text(encoding="utf-8"))  # never half a record
+    monkeypatch.setitem(LIMITS, "pdf_seconds", 1.0)
+    again = {r["source"]: r for r in parse_inbox([box], out, jobs=1).records}
+    assert again[GOOD] == first[GOOD]
+    assert set(again) == {GOOD, "slow.pdf"} and not (out / ".work").exists()
