@@ -12,11 +12,9 @@ converted by one LibreOffice start.
 
 from __future__ import annotations
 
-import functools
 import re
 import shutil
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,7 +23,7 @@ from pipeline import office
 from pipeline.campaign import Campaign, zh_date
 from pipeline.errors import UserError
 from pipeline.files import safe_filename, unique_names
-from pipeline.forms import application_form, categories, category_id
+from pipeline.forms import application_form, category_id
 from pipeline.house_templates import template
 from pipeline.programs import Program, load_program, program_of, validity
 from pipeline.programs import title_for as program_title
@@ -43,14 +41,10 @@ HEADER_SCAN_ROWS = 10
 PDF_NAME = "全部证书.pdf"
 #: The campaign's `certificate:` settings and what they default to.
 DEFAULTS = {
-    "title": None,           # superseded by the program's tier titles (forms/programs); read by title_for only
     "issuer": None,          # the program's issuing bodies, else the association's name
     "number_prefix": None,   # from the campaign id
     "category_codes": {"enterprise": "EN", "product": "CP", "construction": "CN", "service": "SV"},
 }
-#: The certificate template's validity text, and the same made conditional (no 有效期 when a title has none).
-VALIDITY_TAG = "有效期至{{ w.valid_to }}"
-OPTIONAL_VALIDITY = "{% if w.valid_to %}" + VALIDITY_TAG + "{% endif %}"
 PDF_TIMEOUT_S = 600
 #: Issuing bodies per printed line: a 16 pt line of the landscape page holds about 44 characters,
 #: and the last line still takes （盖章）.
@@ -91,8 +85,9 @@ def settings(campaign: Campaign, program: Program | None = None) -> dict:
     given = dict(campaign.data.get("certificate") or {})
     unknown = sorted(set(given) - set(DEFAULTS))
     if unknown:
+        where = f"；证书称号写在项目文件 forms/programs/{program.id}.yaml 中" if "title" in unknown else ""
         raise UserError(f"活动文件 {campaign.path.name} 的 certificate 中有未知设置：{'、'.join(unknown)}"
-                        f"（可用：{'、'.join(DEFAULTS)}）")
+                        f"（可用：{'、'.join(DEFAULTS)}）{where}")
     result = {**DEFAULTS, **given}
     result["category_codes"] = category_codes(program, {**DEFAULTS["category_codes"],
                                                         **(given.get("category_codes") or {})})
@@ -112,36 +107,6 @@ def category_codes(program: Program, given: dict) -> dict:
             short = re.sub(r"[^A-Za-z0-9]", "", cid).upper()
             codes[cid] = short[:2] if short[:2] not in codes.values() else short
     return codes
-
-
-def title_for(pattern: str, campaign: Campaign, category: str) -> str:
-    """Given a campaign's title pattern and a category id, return it filled ({year}, {category}).
-
-    Certificates print the program's tier titles (`programs.title_for`); this reads the older
-    campaign-level pattern, kept for campaign files that still carry `certificate.title`.
-    """
-    program = program_of(campaign)
-    name = program.categories[category].name if category in program.categories else categories()[category]
-    values = {"year": str(campaign.year), "category": name}
-    return re.sub(r"\{(year|category)\}", lambda m: values[m.group(1)], pattern)
-
-
-def title_conflicts(conf: dict, campaign: Campaign, program: Program, category_ids) -> list[str]:
-    """Given the settings, campaign, program and the categories printed, return a warning per title that differs.
-
-    The program file's tier titles are printed; a campaign `certificate.title` that would print
-    something else is no longer read, and staff who edited it should hear so.
-    """
-    if not conf.get("title"):
-        return []
-    warnings = []
-    for cid in dict.fromkeys(category_ids):
-        tiers = program.category(cid).tiers
-        old, printed = title_for(conf["title"], campaign, cid), program_title(program, cid, tiers[0].id, campaign.year)
-        if len(tiers) == 1 and old != printed:
-            warnings.append(f"活动文件 {campaign.path.name} 的 certificate.title（{old}）已不再使用：证书称号取自项目文件 "
-                            f"{program.id}.yaml（{printed}），请在项目文件中修改")
-    return warnings
 
 
 def terms_for(program: Program, campaign: Campaign, category: str, tier: str | None) -> Terms:
@@ -306,36 +271,9 @@ def drop_repeats(winners: list[WinnerRow]) -> tuple[list[WinnerRow], list[str]]:
 # --- printing -------------------------------------------------------------------------------------
 
 
-def optional_validity(document_xml: str) -> str:
-    """Given the certificate template's document.xml, return it printing 有效期 only for titles that have one."""
-    if OPTIONAL_VALIDITY in document_xml or "{% if w.valid_to" in document_xml:
-        return document_xml
-    return document_xml.replace(VALIDITY_TAG, OPTIONAL_VALIDITY)
-
-
-@functools.lru_cache(maxsize=4)
-def _certificate_template(path: str, mtime: float) -> CompiledTemplate:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            parts = {info.filename: zf.read(info) for info in zf.infolist()}
-        xml = parts["word/document.xml"].decode("utf-8")
-    except (OSError, zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
-        raise UserError(f"模板 {Path(path).name} 无法打开：{exc}") from exc
-    patched = optional_validity(xml)
-    if patched == xml:
-        return compiled(Path(path))
-    with tempfile.TemporaryDirectory(prefix="manyi-cert-template-") as tmp:
-        copy = Path(tmp) / Path(path).name
-        with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, data in parts.items():
-                zf.writestr(name, patched.encode("utf-8") if name == "word/document.xml" else data)
-        return CompiledTemplate(copy)  # holds every part in memory: the copy may go
-
-
 def certificate_template() -> CompiledTemplate:
-    """Return the certificate template (templates/certificate.docx) compiled, its 有效期 printed only when set."""
-    path = template("certificate.docx")
-    return _certificate_template(str(path.resolve()), path.stat().st_mtime)
+    """Return the certificate template (templates/certificate.docx), compiled once per process."""
+    return compiled(template("certificate.docx"))
 
 
 def issuer_lines(issuer: str, width: int = ISSUER_LINE_CHARS) -> str:
@@ -374,7 +312,6 @@ def make_certificates(winners_path: Path, out: Path, campaign: Campaign, registe
     if not winners:
         raise UserError("获奖名单中没有可颁发证书的行" + ("：" + "；".join(result.problems) if result.problems else ""))
     conf = settings(campaign, program)
-    result.problems += title_conflicts(conf, campaign, program, [w.category for w in winners])
     with connect(register_path) as conn:
         result.entries = assign(
             conn, [Winner(w.company, w.category, w.project, w.tier) for w in winners], program=program.id,

@@ -162,7 +162,7 @@ def build_certificate(path: Path) -> Path:
     # The seal goes over the issuer and the date, so they stand to the right with room around them.
     add_text(doc, "{{ w.issuer }}（盖章）", size=16, align=RIGHT, after=4)
     add_text(doc, "{{ w.date }}", size=16, align=RIGHT, after=40)
-    add_text(doc, "证书编号：{{ w.number }}　　　　　有效期至{{ w.valid_to }}", size=12, align=CENTER, after=0)
+    add_text(doc, "证书编号：{{ w.number }}{% if w.valid_to %}　　　　　有效期至{{ w.valid_to }}{% endif %}", size=12, align=CENTER, after=0)
     add_tag(doc, "{%p endfor %}")
     return _save(doc, path)
 

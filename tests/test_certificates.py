@@ -15,7 +15,8 @@ from openpyxl import Workbook
 
 from pipeline import register
 from pipeline.campaign import load_campaign
-from pipeline.certificates import make_certificates, page_count, read_winners, settings, title_for
+from pipeline.certificates import make_certificates, page_count, read_winners, settings, terms_for
+from pipeline.programs import program_of
 from pipeline.errors import UserError
 
 ISSUED = date(2017, 9, 1)
@@ -115,11 +116,12 @@ def test_workbook_without_header_is_refused(tmp_path):
         read_winners(tmp_path / "w.xlsx")
 
 
-def test_title_and_settings_come_from_the_campaign():
+def test_settings_come_from_the_campaign_and_titles_from_the_program():
     campaign = load_campaign()
     conf = settings(campaign)
     assert conf["number_prefix"] == "HLJ2017" and conf["issuer"] == "黑龙江省质量协会"
-    assert title_for(conf["title"], campaign, "service") == "2017年度 黑龙江省用户满意工程先进单位（服务类）"
+    program = program_of(campaign)
+    assert terms_for(program, campaign, "service", None).title == "2017年度 黑龙江省用户满意工程先进单位（服务类）"
 
 
 def _race(db: str, winners: list, barrier, queue) -> None:

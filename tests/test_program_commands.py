@@ -359,16 +359,14 @@ def test_tier_from_a_称号_column_holding_the_title(tmp_path):
     assert problems == ["第 4 行（丙厂）：等级“辽宁省用户满意服务（标杆）”无法识别（应为 用户满意/标杆），已跳过"]
 
 
-def test_a_campaign_title_that_differs_from_the_programs_is_reported(tmp_path):
+def test_a_campaign_that_still_sets_a_certificate_title_is_told_where_titles_live(tmp_path):
     text = Path("forms/campaigns/guangzhou-2016.yaml").read_text(encoding="utf-8")
     edited = tmp_path / "guangzhou-2017.yaml"
-    edited.write_text(text.replace("id: guangzhou-2016", "id: guangzhou-2017")
-                      .replace('title: "{year}年度 广州市实施用户满意工程{category}"', 'title: "{year}年度 广州市{category}"'),
+    edited.write_text(text.replace("certificate:\n", 'certificate:\n  title: "{year}年度 广州市{category}"\n'),
                       encoding="utf-8")
     book = write_book(tmp_path / "w.xlsx", *WINNERS["guangzhou"])
-    result = make_certificates(book, tmp_path / "out", resolve_campaign("guangzhou", edited), tmp_path / "r.db")
-    assert result.entries[0].title == "2016年度 广州市实施用户满意工程先进单位"
-    # 先进单位 has two tiers (its campaign-wide pattern never named them); 先进个人 has one, and it differs.
-    assert len(result.problems) == 1 and "（2016年度 广州市先进个人）已不再使用" in result.problems[0]
-    unchanged = make_certificates(book, tmp_path / "again", resolve_campaign("guangzhou"), tmp_path / "r2.db")
-    assert unchanged.problems == []
+    with pytest.raises(UserError, match="title"):
+        make_certificates(book, tmp_path / "out", resolve_campaign("guangzhou", edited), tmp_path / "r.db")
+    assert make_certificates(book, tmp_path / "again", resolve_campaign("guangzhou"), tmp_path / "r2.db").entries
+
+
