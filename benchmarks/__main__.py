@@ -32,11 +32,14 @@ DEFAULTS = {"n": 1000, "jobs": 2, "docx2python_sample": 40, "doc": 16, "xls": 4,
 
 @dataclass
 class Run:
-    """One timed command: wall seconds, peak RSS of its whole process tree and of its largest process (MB)."""
+    """One timed command: wall seconds, peak RSS of its whole process tree and of its largest process (MB),
+    and when a watched folder first held `watch_count` .json files (seconds from the start, or None)."""
 
     seconds: float
     tree_mb: float
     largest_mb: float
+    reached: float | None = None
+    reached_mb: float | None = None
 
 
 def _tree_rss(pid: int) -> int:
@@ -55,16 +58,32 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(cmd: list[str], cwd: Path = ROOT) -> Run:
-    """Given a command, run it to completion; return its Run. A failing command stops the benchmark."""
+def _count_json(folder: Path) -> int:
+    try:
+        return sum(name.endswith(".json") for name in os.listdir(folder))
+    except OSError:
+        return 0
+
+
+def measure(cmd: list[str], cwd: Path = ROOT, watch: Path | None = None, watch_count: int = 0) -> Run:
+    """Given a command, run it to completion; return its Run. A failing command stops the benchmark.
+
+    With `watch`, the time its records/ folder is complete is noted: parse's records phase ends
+    there, and what follows (batch rules, summary.xlsx) is the rest of the wall time.
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     peak = [0]
+    reached: list[tuple] = []
     done = threading.Event()
 
     def sample():
+        tick = 0
         while not done.wait(0.02):
             peak[0] = max(peak[0], _tree_rss(proc.pid))
+            tick += 1
+            if watch and not reached and tick % 5 == 0 and _count_json(watch) >= watch_count:
+                reached.append((time.perf_counter() - start, peak[0] / 1024))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -77,7 +96,7 @@ def measure(cmd: list[str], cwd: Path = ROOT) -> Run:
     if proc.returncode:
         sys.stdout.write(output.decode(errors="replace")[-3000:])
         raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(map(str, cmd))[:300]}")
-    return Run(seconds, peak[0] / 1024, usage.ru_maxrss / 1024)
+    return Run(seconds, peak[0] / 1024, usage.ru_maxrss / 1024, *(reached[0] if reached else (None, None)))
 
 
 def manyi(*args) -> list[str]:
@@ -110,7 +129,8 @@ def parse_job(work: Path, conf: dict) -> list[Row]:
 
     bases = inbox.whole_bases(work / "bases")
     files = inbox.whole_inbox(work / "whole", conf["n"], bases)
-    run = measure(manyi("parse", work / "whole", "--out", work / "parsed", "--jobs", conf["jobs"]))
+    run = measure(manyi("parse", work / "whole", "--out", work / "parsed", "--jobs", conf["jobs"]),
+                  watch=work / "parsed" / "records", watch_count=conf["n"])
     sample = files[: conf["docx2python_sample"]]
     base = measure(baseline("docx2python", conf["jobs"], *sample))
     rate, base_rate = conf["n"] / run.seconds, len(sample) / base.seconds
@@ -118,6 +138,12 @@ def parse_job(work: Path, conf: dict) -> list[Row]:
                 base_rate, f"docx2python, {len(sample)} of the same files, {conf['jobs']} processes", run,
                 "≥ 100/s, ≥ 20× baseline, ≤ 300 MB",
                 rate >= 100 and rate >= 20 * base_rate and run.tree_mb <= 300)]
+    if run.reached:
+        rows.append(Row(f"  of which: the {conf['n']} records written (start → last record; then batch rules and "
+                        f"summary.xlsx take {run.seconds - run.reached:.1f} s)", conf["n"] / run.reached,
+                        "submissions/s", base_rate, "docx2python, as above", Run(run.reached, run.reached_mb,
+                                                                              float("nan")), "≥ 100/s",
+                        conf["n"] / run.reached >= 100))
     n_mixed = max(20, conf["n"] // 5)
     inbox.mixed_inbox(work / "mixed", n_mixed, bases, work / "bases")
     mixed = measure(manyi("parse", work / "mixed", "--out", work / "parsed-mixed", "--jobs", conf["jobs"]))
@@ -209,7 +235,7 @@ def table(rows: list[Row]) -> str:
         ratio = f"{r.rate / r.base_rate:.1f}×" if r.base_rate else "—"
         met = {True: " ✔", False: " ✘", None: ""}[r.met]
         lines.append(f"| {r.job} | **{r.rate:.1f} {r.unit}** | {r.run.seconds:.1f} s | {base} | {ratio} | "
-                     f"{r.run.tree_mb:.0f} MB / {r.run.largest_mb:.0f} MB | {r.target}{met} |")
+                     f"{r.run.tree_mb:.0f} MB / {'—' if r.run.largest_mb != r.run.largest_mb else f'{r.run.largest_mb:.0f} MB'} | {r.target}{met} |")
     return "\n".join(lines)
 
 

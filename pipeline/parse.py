@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pipeline import inbox, office
 from pipeline.campaign import load_campaign
+from pipeline.extract import prepare
 from pipeline.files import atomic_path
 from pipeline.forms import load_forms
 from pipeline.record import error_record, status_of, submission_record
@@ -119,14 +120,29 @@ def parse_one(entry, files, problems, campaign) -> dict:
         return error_record(entry, f"申报材料“{entry.source}”解析时出错（{type(exc).__name__}），请人工检查")
 
 
+def record_json(value, depth: int = 0) -> str:
+    """Given a record, return its JSON: one line per key, form, issue and respondent.
+
+    json.dumps(indent=…) runs the pure-Python encoder (5 ms for a 200-respondent record); the
+    C encoder writes each leaf compactly and only the outer levels are laid out here.
+    """
+    pad = "  " * (depth + 1)
+    if isinstance(value, dict) and value and depth < 2:
+        items = (f"{pad}{json.dumps(k, ensure_ascii=False)}: {record_json(v, depth + 1)}" for k, v in value.items())
+        return "{\n" + ",\n".join(items) + "\n" + "  " * depth + "}"
+    if isinstance(value, list) and value and depth < 3 and all(isinstance(v, dict) for v in value):
+        return "[\n" + ",\n".join(pad + json.dumps(v, ensure_ascii=False) for v in value) + "\n" + "  " * depth + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def write_record(records_dir: Path, record: dict) -> None:
     """Given the records folder and a record, write records/<submission_id>.json atomically."""
     with atomic_path(records_dir / f"{record['submission_id']}.json") as tmp:
-        tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+        tmp.write_text(record_json(record) + "\n", encoding="utf-8")
 
 
 def _pool_init() -> None:
-    load_forms()
+    prepare(load_forms())  # a no-op after fork; needed where workers are spawned
 
 
 def parse_all(opened: list[tuple], campaign, jobs: int, records_dir: Path, progress=None) -> list[dict]:
@@ -217,7 +233,7 @@ def parse_inbox(paths: list[Path], out: Path, campaign=None, received: date | No
     work = out / WORK
     shutil.rmtree(work, ignore_errors=True)
     entries = inbox.entries([Path(p) for p in paths])
-    load_forms()  # parsed once here, inherited by forked workers
+    prepare(load_forms())  # forms parsed and their label keys derived once here, inherited by forked workers
     try:
         opened = convert_old_formats(open_all(entries, work), work)
         records = parse_all(opened, campaign, max(1, jobs or os.cpu_count() or 1), records_dir, progress)
