@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -25,6 +26,14 @@ def friendly(fn):
         except KeyboardInterrupt:
             click.echo("\n已中断。已写出的文件保持完整。", err=True)
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, SystemExit):
+            raise
+        except Exception as exc:  # a bug of ours: say so plainly; MANYI_DEBUG=1 shows the traceback
+            if os.environ.get("MANYI_DEBUG"):
+                raise
+            click.secho(f"内部错误：{type(exc).__name__}：{exc}。已写出的文件保持完整；"
+                        f"请把这条信息和所用的文件告知技术支持（设置 MANYI_DEBUG=1 可查看详细信息）。", fg="red", err=True)
+            sys.exit(3)
 
     return wrapper
 

@@ -21,15 +21,17 @@ def safe_filename(name: str, fallback: str = "未命名") -> str:
     trailing dots and spaces go, reserved Windows names get a '_' suffix, and the UTF-8 length is
     cut to about 200 bytes on a character boundary. Chinese is kept.
     """
-    text = unicodedata.normalize("NFC", str(name or ""))
-    text = _UNSAFE.sub("_", text)
+    text = str(name or "").encode("utf-8", errors="replace").decode("utf-8")  # lone surrogates → '?'
+    text = _UNSAFE.sub("_", unicodedata.normalize("NFC", text))
     text = re.sub(r"\s+", " ", text).strip().strip(".").strip()
     encoded = text.encode("utf-8")[:MAX_NAME_BYTES]
     text = encoded.decode("utf-8", errors="ignore").rstrip(". ")
     if not text or set(text) <= {"_", "."}:
         text = fallback
-    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
-        text += "_"
+    stem, dot, rest = text.partition(".")
+    if stem.upper().rstrip() in _WINDOWS_RESERVED:
+        # Windows treats COM1.txt as the device COM1 too: the mark goes before the first dot.
+        text = f"{stem}_{dot}{rest}"
     return text
 
 

@@ -11,17 +11,15 @@ rules can compare the cover's category with the 申请表 variants present.
 
 from __future__ import annotations
 
-import re
 
 from pipeline import readers
 from pipeline.attachments import attachment
 from pipeline.extract import extract_form, split_forms
 from pipeline.forms import Form, load_forms
 from pipeline.safety import LIMITS, ChildFailed, Timeout, run_bounded
-from pipeline.text import clean
+from pipeline.text import clean, xml_safe_text
 
 # What XML 1.0 (so openpyxl, lxml, Word) refuses: C0 controls but tab/LF/CR, U+FFFE/U+FFFF, lone surrogates.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 #: The forms whose company name is the record's, in order of trust.
 NAME_FORMS = ("cover", "application", "commitment", "implementation_status", "recommendation", "site_inspection")
@@ -43,7 +41,7 @@ def unreadable_issue(file: str, reason: str) -> dict:
 def xml_safe(value):
     """Given a value of a record (text, list, dict …), return it with characters XML refuses removed."""
     if isinstance(value, str):
-        return _NOT_XML.sub("", value)
+        return xml_safe_text(value)
     if isinstance(value, list):
         return [xml_safe(v) for v in value]
     if isinstance(value, dict):

@@ -19,7 +19,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from pipeline.errors import UserError
 from pipeline.files import atomic_path
-from pipeline.text import BOX, TICK
+from pipeline.text import BOX, TICK, xml_safe_text
 
 _BODY = re.compile(r"<w:body>.*</w:body>|<w:body\b[^>]*>.*</w:body>", re.DOTALL)
 
@@ -50,6 +50,8 @@ class _StrictSandbox(SandboxedEnvironment):
 def environment() -> SandboxedEnvironment:
     """Return the Jinja environment every template renders in: sandboxed, autoescaped, lenient."""
     env = _StrictSandbox(autoescape=True, undefined=jinja2.ChainableUndefined, keep_trailing_newline=True)
+    # Every printed value passes here: characters XML refuses would make Word reject the file.
+    env.finalize = lambda value: xml_safe_text(value) if isinstance(value, str) else value
     env.globals.update(numbered=numbered, box=box)
     return env
 

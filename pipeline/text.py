@@ -21,12 +21,20 @@ TICK, BOX = "☑", "☐"
 #: Answers that explain why a field was left empty (填报说明 2: 不填之项要说明原因).
 EXPLAINED_EMPTY = ("无", "不适用", "/", "／", "—", "-", "未", "暂无", "没有", "n/a", "na")
 
+#: Characters XML 1.0 refuses (C0 controls but tab/CR/LF, U+FFFE/U+FFFF, lone surrogates): Word,
+#: Excel, openpyxl and lxml all fail on them, and PDFs do carry them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _SPACE = re.compile(r"[\s\u3000\u00a0\u200b]+")
 _PUNCT = str.maketrans({
     "（": "(", "）": ")", "：": ":", "，": ",", "；": ";", "、": ",", "／": "/",
     "【": "(", "】": ")", "［": "(", "］": ")", "“": '"', "”": '"', "‘": "'", "’": "'",
     "－": "-", "—": "-", "–": "-", "·": ".", "。": ".", "％": "%",
 })
+
+
+def xml_safe_text(text: str) -> str:
+    """Given text, return it without the characters XML refuses, so every output can hold it."""
+    return _NOT_XML.sub("", text)
 
 
 def clean(value: object) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -10,8 +9,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from pipeline.files import atomic_path
+from pipeline.text import xml_safe_text
 
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 STATUS_FILLS = {
     "complete": PatternFill("solid", fgColor="C6EFCE"),
@@ -33,7 +32,7 @@ def cell_value(value):
         value = "、".join(str(cell_value(v) or "") for v in value)
     elif isinstance(value, dict):
         value = " 至 ".join(str(v) for v in value.values())
-    return _ILLEGAL.sub("", str(value))
+    return xml_safe_text(str(value))
 
 
 def write_row(sheet, row: int, values) -> list:

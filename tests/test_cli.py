@@ -16,10 +16,16 @@ def test_help_lists_every_contract_command():
 
 
 def test_a_wrong_option_explains_itself_in_chinese(tmp_path):
+    result = manyi("packet", "--out", str(tmp_path), "--colour", "red")
+    assert result.returncode == 2
+    assert "命令或参数有误" in result.stderr and "--colour" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_category_lists_the_valid_ones(tmp_path):
     result = manyi("packet", "--out", str(tmp_path), "--category", "food")
     assert result.returncode == 2
-    assert "命令或参数有误" in result.stderr and "food" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "food" in result.stderr and "product（产品类）" in result.stderr
 
 
 def test_a_user_error_is_one_chinese_line(tmp_path):

@@ -168,7 +168,7 @@ EXPECTED_REASONS = {
     "bomb.xlsx": "压缩炸弹",
     "memory.docx": "Word 文件",
     "slow.pdf": "PDF 解析超时",
-    "pages.pdf": "PDF 无法解析",
+    "pages.pdf": "PDF 页数过多",
     "xxe.docx": "实体",
     "late-doctype.docx": "实体",
     "lol.docx": "实体",

@@ -21,6 +21,26 @@ BOX_GLYPHS = "☐□◻⬜"
 GLYPHS = str.maketrans({**{c: TICK for c in TICK_GLYPHS}, **{c: BOX for c in BOX_GLYPHS}})
 
 
+def read_bounded(parse, args: tuple, what: str, seconds: float, memory: int):
+    """Given a parser, its arguments, what the file is ('PDF', 'Excel 文件') and bounds, return its result.
+
+    The parser runs in a child process (pipeline.safety.run_bounded); whatever goes wrong there
+    (time, memory, a parser exception) comes back as `Unreadable` with a Chinese reason.
+    """
+    from pipeline.safety import ChildFailed, Timeout, run_bounded
+
+    try:
+        return run_bounded(parse, *args, seconds=seconds, memory=memory)
+    except Timeout:
+        raise Unreadable(f"{what}解析超时（超过 {seconds:g} 秒），文件可能有问题") from None
+    except Unreadable:
+        raise
+    except ChildFailed as exc:
+        raise Unreadable(f"{what}无法读取（{exc}）") from exc
+    except Exception as exc:  # noqa: BLE001 - whatever the parser raised in the child
+        raise Unreadable(f"{what}无法读取（{type(exc).__name__}）") from exc
+
+
 def normalise_ticks(text: str) -> str:
     """Given text as read, return it with every tick glyph as '☑' and every box glyph as '☐'."""
     return text.translate(GLYPHS)

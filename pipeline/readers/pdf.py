@@ -12,8 +12,8 @@ import bisect
 from pathlib import Path
 
 from pipeline.grid import Block, Cell, Document
-from pipeline.readers import Unreadable, normalise_ticks
-from pipeline.safety import LIMITS, ChildFailed, Timeout, run_bounded
+from pipeline.readers import Unreadable, normalise_ticks, read_bounded
+from pipeline.safety import LIMITS
 
 #: Coordinates closer than this (points) are the same ruling line.
 SNAP = 2.0
@@ -21,17 +21,8 @@ SNAP = 2.0
 
 def read_pdf(path: Path, source: str, limits: dict = LIMITS) -> Document:
     """Given a PDF file, return its Document, parsed in a child process under the time/memory bounds."""
-    try:
-        blocks = run_bounded(pdf_blocks, str(path), limits["pdf_pages"],
-                             seconds=limits["pdf_seconds"], memory=limits["pdf_memory"])
-    except Timeout:
-        raise Unreadable(f"PDF 解析超时（超过 {limits['pdf_seconds']:g} 秒），文件可能有问题") from None
-    except Unreadable:
-        raise
-    except ChildFailed as exc:
-        raise Unreadable(f"PDF 无法解析（{exc}）") from exc
-    except Exception as exc:  # noqa: BLE001 - whatever the parser raised in the child
-        raise Unreadable(f"PDF 无法解析（{type(exc).__name__}）") from exc
+    blocks = read_bounded(pdf_blocks, (str(path), limits["pdf_pages"]), "PDF ",
+                          seconds=limits["pdf_seconds"], memory=limits["pdf_memory"])
     return Document(source=source, blocks=blocks, kind="pdf")
 
 
@@ -42,7 +33,7 @@ def pdf_blocks(path: str, max_pages: int) -> list[Block]:
     blocks: list[Block] = []
     with pdfplumber.open(path) as pdf:
         if len(pdf.pages) > max_pages:
-            raise ValueError(f"页数过多（{len(pdf.pages)} 页）")
+            raise Unreadable(f"PDF 页数过多（{len(pdf.pages)} 页，最多 {max_pages} 页）")
         for page in pdf.pages:
             blocks.extend(page_blocks(page))
             page.flush_cache()

@@ -14,8 +14,8 @@ import zipfile
 from pathlib import Path
 
 from pipeline.grid import Block, Cell, Document
-from pipeline.readers import Unreadable, normalise_ticks
-from pipeline.safety import LIMITS, ChildFailed, Timeout, check_declared, run_bounded
+from pipeline.readers import Unreadable, normalise_ticks, read_bounded
+from pipeline.safety import LIMITS, check_declared
 
 
 def read_xlsx(path: Path, source: str, limits: dict = LIMITS) -> Document:
@@ -23,17 +23,8 @@ def read_xlsx(path: Path, source: str, limits: dict = LIMITS) -> Document:
 
     openpyxl builds every cell in memory, so it runs in a child bounded in time and memory.
     """
-    try:
-        blocks = run_bounded(xlsx_blocks, Path(path), limits,
-                             seconds=limits["xlsx_seconds"], memory=limits["xlsx_memory"])
-    except Timeout:
-        raise Unreadable("Excel 解析超时，文件可能有问题") from None
-    except Unreadable:
-        raise
-    except ChildFailed as exc:
-        raise Unreadable(f"Excel 文件无法读取（{exc}）") from exc
-    except Exception as exc:  # noqa: BLE001 - whatever the parser raised in the child
-        raise Unreadable(f"Excel 文件无法读取（{type(exc).__name__}）") from exc
+    blocks = read_bounded(xlsx_blocks, (Path(path), limits), "Excel 文件",
+                          seconds=limits["xlsx_seconds"], memory=limits["xlsx_memory"])
     return Document(source=source, blocks=blocks, kind="xlsx")
 
 
