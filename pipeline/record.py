@@ -11,13 +11,12 @@ rules can compare the cover's category with the 申请表 variants present.
 
 from __future__ import annotations
 
-
 from pipeline import readers
 from pipeline.attachments import attachment
 from pipeline.extract import extract_form, split_forms
 from pipeline.forms import Form, load_forms
 from pipeline.safety import LIMITS, ChildFailed, Timeout, run_bounded
-from pipeline.text import clean, xml_safe_text
+from pipeline.text import clean, xml_safe
 
 # What XML 1.0 (so openpyxl, lxml, Word) refuses: C0 controls but tab/LF/CR, U+FFFE/U+FFFF, lone surrogates.
 
@@ -36,17 +35,6 @@ def make_issue(severity: str, code: str, message: str, form: str | None = None, 
 def unreadable_issue(file: str, reason: str) -> dict:
     """Given a file name and the Chinese reason, return its `unreadable_file` error."""
     return make_issue("error", "unreadable_file", f"文件“{file}”无法读取：{reason}", file=file)
-
-
-def xml_safe(value):
-    """Given a value of a record (text, list, dict …), return it with characters XML refuses removed."""
-    if isinstance(value, str):
-        return xml_safe_text(value)
-    if isinstance(value, list):
-        return [xml_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {xml_safe(k): xml_safe(v) for k, v in value.items()}
-    return value
 
 
 def read_file(file, limits: dict = LIMITS) -> tuple[list[tuple[Form, object]], dict | None, dict | None]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.errors import UserError
+from pipeline.text import xml_safe
 
 #: The application field that names what a category honours (the product, project or service).
 HONOURED_FIELD = {"product": "product_name", "construction": "project_name", "service": "service_name"}
@@ -45,6 +46,7 @@ def read_record(path: Path) -> dict:
         raise ValueError(f"无法读取（{exc.strerror or exc}）") from None
     if not isinstance(data, dict) or not isinstance(data.get("forms", {}), dict):
         raise ValueError("不是申报记录（应为 manyi parse 写出的 JSON 对象）")
+    data = xml_safe(data)  # a record edited by hand may hold characters Word and Excel refuse
     data.setdefault("forms", {})
     data.setdefault("issues", [])
     data.setdefault("source", Path(path).stem)

@@ -37,6 +37,17 @@ def xml_safe_text(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
+def xml_safe(value):
+    """Given a value of a record (text, list, dict …), return it with characters XML refuses removed."""
+    if isinstance(value, str):
+        return xml_safe_text(value)
+    if isinstance(value, list):
+        return [xml_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {xml_safe(k): xml_safe(v) for k, v in value.items()}
+    return value
+
+
 def clean(value: object) -> str | None:
     """Given a cell's text, return it trimmed with white space runs folded to one space, or None."""
     if value is None:

@@ -69,7 +69,7 @@ def hostile_record(n: int, company: str, controls: str = CONTROLS) -> dict:
 
 
 RECORDS = [hostile_record(n, name) for n, name in enumerate(FORMULAS + [LITERAL, CONTROLS])]
-#: Records as `manyi parse` writes them: control characters were already dropped (pipeline.record.xml_safe).
+#: Records as `manyi parse` writes them: control characters were already dropped (pipeline.text.xml_safe).
 DOCX_RECORDS = [hostile_record(n, name, controls="") for n, name in enumerate(FORMULAS + [LITERAL])]
 
 
@@ -226,7 +226,7 @@ def test_control_characters_read_from_a_file_never_break_outputs(tmp_path, monke
     assert record["company_name"] == company
     assert company in workbook_values(result.summary)
     record["issues"].append(issue(f"“{dirty}”测试"))  # a hand-edited record, too
-    from pipeline.record import xml_safe
+    from pipeline.text import xml_safe
 
     notices = make_notices([xml_safe(record)], tmp_path / "notices", load_campaign(), today=TODAY)
     assert company in docx_text(notices.files[0])
