@@ -31,6 +31,7 @@ from pipeline.records_io import HONOURED_FIELD
 from pipeline.register import Entry, Terms, Winner, assign, connect
 from pipeline.render import CompiledTemplate, compiled
 from pipeline.text import clean, fold
+from pipeline.xlsx import read_first_sheet
 
 #: Winners workbook columns (CONTRACT §1); 等级/称号 name the tier, for programs with more than one.
 COMPANY_COLUMN, CATEGORY_COLUMN, PROJECT_COLUMN = "企业名称", "类别", "项目名称"
@@ -210,20 +211,8 @@ def find_header(rows: list[tuple], names: tuple = (COMPANY_COLUMN,), others: tup
 
 def read_winners(path: Path, program: Program | None = None) -> tuple[list[WinnerRow], list[str]]:
     """Given the winners workbook (and the program), return its usable rows and the problems of the others (by Excel row)."""
-    from openpyxl import load_workbook
-
     program = program or _default_program()
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"找不到获奖名单：{path}")
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise UserError(f"获奖名单 {path.name} 无法打开（应为 .xlsx 工作簿）：{exc}") from exc
-    try:
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
-    finally:
-        book.close()
+    rows = read_first_sheet(path, "获奖名单")
     names = {cid: name_columns(program, cid) for cid in program.categories}
     items = {cid: item_label(program, cid) for cid in program.categories}
     all_names = tuple(dict.fromkeys(n for ns in names.values() for n in ns))

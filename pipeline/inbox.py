@@ -69,6 +69,16 @@ def is_hidden(name: str) -> bool:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ufffe\uffff]")
 
 
+def decode_name(raw: bytes) -> str | None:
+    """Given a name's bytes, return them decoded as UTF-8, else as GB18030 (Chinese Windows), else None."""
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def readable(name: str) -> str:
     """Given a file name as the OS gave it, return it as text fit for records and workbooks.
 
@@ -77,14 +87,7 @@ def readable(name: str) -> str:
     """
     if any("\udc80" <= ch <= "\udcff" for ch in name):
         raw = os.fsencode(name)
-        for encoding in ("utf-8", "gb18030"):
-            try:
-                name = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            name = raw.decode("utf-8", errors="replace")
+        name = decode_name(raw) or raw.decode("utf-8", errors="replace")
     name = name.encode("utf-8", errors="replace").decode("utf-8")  # any other lone surrogate
     return _CONTROL.sub("", name)
 
@@ -198,12 +201,7 @@ def member_name(info: zipfile.ZipInfo) -> str:
         except UnicodeEncodeError:
             raw = None
         if raw is not None:
-            for encoding in ("utf-8", "gb18030"):
-                try:
-                    name = raw.decode(encoding)
-                    break
-                except UnicodeDecodeError:
-                    continue
+            name = decode_name(raw) or name
     return name
 
 
