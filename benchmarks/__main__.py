@@ -213,7 +213,7 @@ def certificates_job(work: Path, conf: dict) -> list[Row]:
     run = measure(manyi("certificates", "--winners", winners, "--out", work / "certs", "--pdf",
                         "--register", work / "register.db"))
     k = conf["cert_sample"]
-    base = measure(baseline("certificate-each", work / "certs-each", k))
+    base = measure(baseline("certificate-each", work / "certs-each", winners_xlsx(work / "few.xlsx", k), k))
     rate, base_rate = conf["winners"] / run.seconds, k / base.seconds
     return [Row(f"certificates: {conf['winners']} winners → one print-ready PDF", rate, "certificates/s", base_rate,
                 f"one LibreOffice start per certificate: {k} measured, {conf['winners']} extrapolated to "
@@ -278,7 +278,11 @@ def main(argv=None) -> None:
             print(f"· {name} …", flush=True)
             t = time.perf_counter()
             (work / name).mkdir(parents=True, exist_ok=True)
-            rows += JOBS[name.strip()](work / name, conf)
+            try:
+                rows += JOBS[name.strip()](work / name, conf)
+            except (SystemExit, Exception) as exc:  # noqa: BLE001 - one broken job must not lose the others' figures
+                print(f"  FAILED: {exc}", flush=True)
+                continue
             print(f"  done in {time.perf_counter() - t:.0f} s (generation included)", flush=True)
     finally:
         if not args.keep:

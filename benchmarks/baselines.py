@@ -5,7 +5,7 @@ process start counts for them as it does for `manyi`.
 - `soffice-each TARGET OUTDIR FILE…`: one LibreOffice start per file;
 - `docxtpl JOBS OUTDIR CATEGORY N`: N packets, each a plain `DocxTemplate(path).render()` (the template
   parsed again for every applicant), from the same joined packet template and context as `manyi packet`;
-- `certificate-each OUTDIR N`: N certificates, each rendered and converted by its own LibreOffice start.
+- `certificate-each OUTDIR WINNERS N`: N winners' certificates, each converted by its own LibreOffice start.
 """
 
 from __future__ import annotations
@@ -65,24 +65,18 @@ def docxtpl_all(jobs: int, outdir: str, category: str, n: int) -> None:
         pool.map(_docxtpl_one, tasks, chunksize=1)
 
 
-def certificate_each(outdir: str, n: int) -> None:
+def certificate_each(outdir: str, winners: str, n: int) -> None:
+    """The first n winners' certificates written by `make_certificates` (no PDF), then each converted alone."""
     from pipeline import office
     from pipeline.campaign import load_campaign
-    from pipeline.certificates import settings, title_for
-    from pipeline.house_templates import template
-    from pipeline.render import compiled
+    from pipeline.certificates import make_certificates
 
-    campaign = load_campaign()
-    tpl = compiled(template("certificate.docx"))
-    conf = settings(campaign)
-    for i in range(n):
-        ctx = {"company": f"哈尔滨第{i}电器有限公司", "item_label": "产品名称", "item": "电热水器", "title": title_for(conf["title"], campaign, "product"),
-               "issuer": conf["issuer"], "date": "2017年10月1日", "valid_to": "2020年9月30日",
-               "number": f"HLJ-2017-P-{i:04d}", "category": "产品类"}
-        docx = tpl.render({"c": campaign.context(), "winners": [ctx]}, Path(outdir) / f"{i:03d}.docx")
-        result = office.convert([docx], "pdf", Path(outdir) / f"pdf{i:03d}")[docx]
-        if not isinstance(result, Path):
-            raise SystemExit(f"{docx}: {result}")
+    out = Path(outdir)
+    result = make_certificates(Path(winners), out / "docx", load_campaign(), out / "register.db")
+    for i, docx in enumerate(result.files[:n]):
+        made = office.convert([docx], "pdf", out / f"pdf{i:03d}")[docx]
+        if not isinstance(made, Path):
+            raise SystemExit(f"{docx}: {made}")
 
 
 def main(argv: list[str]) -> None:
@@ -94,7 +88,7 @@ def main(argv: list[str]) -> None:
     elif kind == "docxtpl":
         docxtpl_all(int(args[0]), args[1], args[2], int(args[3]))
     elif kind == "certificate-each":
-        certificate_each(args[0], int(args[1]))
+        certificate_each(args[0], args[1], int(args[2]))
     else:
         raise SystemExit(f"unknown baseline {kind}")
 
