@@ -216,7 +216,7 @@ def cell_text(tc, tags: _Tags, nested: list[Block]) -> str:
     """Given a w:tc, return its paragraphs joined by '\\n'; nested tables and text boxes go to `nested`."""
     lines: list[str] = []
     _cell_lines(tc, tags, lines, nested)
-    return "\n".join(lines).strip("\n")
+    return normalise_ticks("\n".join(lines).strip("\n"))  # once per cell, not per paragraph
 
 
 def _cell_lines(container, tags: _Tags, lines: list[str], nested: list[Block]) -> None:
@@ -224,7 +224,7 @@ def _cell_lines(container, tags: _Tags, lines: list[str], nested: list[Block]) -
         tag = child.tag
         if tag == tags.p:
             boxes: list = []
-            lines.append(paragraph_text(child, tags, boxes))
+            lines.append(paragraph_text(child, tags, boxes, ticks=False))
             for box in boxes:
                 nested.extend(body_blocks(box, tags))
         elif tag == tags.tbl:
@@ -280,8 +280,10 @@ def _placeholder(sdt, tags: _Tags) -> bool:
 # --- paragraph text ------------------------------------------------------------------------------
 
 
-def paragraph_text(p, tags: _Tags, boxes: list) -> str:
+def paragraph_text(p, tags: _Tags, boxes: list, ticks: bool = True) -> str:
     """Given a w:p, return its displayed text with ticks normalised; text boxes are added to `boxes`.
+
+    With `ticks=False` the glyphs are left as typed (a cell normalises its joined lines once).
 
     Most paragraphs are plain runs: lxml's C-level tag filter hands over just their text-bearing
     elements. A paragraph holding anything that needs context (revisions, content controls,
@@ -308,10 +310,10 @@ def paragraph_text(p, tags: _Tags, boxes: list) -> str:
         else:
             break  # needs the careful walk
     else:
-        return normalise_ticks("".join(out))
+        return normalise_ticks("".join(out)) if ticks else "".join(out)
     out = []
     _inline(p, tags, out, boxes, None)
-    return normalise_ticks("".join(out))
+    return normalise_ticks("".join(out)) if ticks else "".join(out)
 
 
 def _run_symbol_font(run, tags: _Tags) -> str | None:
