@@ -46,21 +46,24 @@ def normalise_ticks(text: str) -> str:
     return text.translate(GLYPHS)
 
 
-def read(file) -> Document:
-    """Given a SubmissionFile of kind docx, xlsx, pdf or image, return its Document."""
+def read(file, limits: dict | None = None) -> Document:
+    """Given a SubmissionFile of kind docx, xlsx, pdf or image (and limits), return its Document."""
+    from pipeline.safety import LIMITS
+
+    limits = limits or LIMITS
     kind = file.kind
     if kind == "docx":
         from pipeline.readers.docx import read_docx
 
-        return read_docx(file.path, file.name)
+        return read_docx(file.path, file.name, limits)
     if kind == "xlsx":
         from pipeline.readers.xlsx import read_xlsx
 
-        return read_xlsx(file.path, file.name)
+        return read_xlsx(file.path, file.name, limits)
     if kind == "pdf":
         from pipeline.readers.pdf import read_pdf
 
-        return read_pdf(file.path, file.name)
+        return read_pdf(file.path, file.name, limits)
     if kind == "image":
         return Document(source=file.name, blocks=[], kind="image")
     if kind in ("doc", "xls"):

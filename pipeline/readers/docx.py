@@ -16,7 +16,14 @@ from pathlib import Path
 
 from pipeline.grid import Block, Cell, Document
 from pipeline.readers import Unreadable, normalise_ticks
-from pipeline.safety import LIMITS, Budget, LimitExceeded, check_declared, parse_xml, read_member
+from pipeline.safety import (
+    LIMITS,
+    Budget,
+    LimitExceeded,
+    check_declared,
+    parse_xml,
+    read_member,
+)
 from pipeline.text import BOX, TICK
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -139,6 +146,15 @@ def main_part(path: Path, limits: dict = LIMITS) -> bytes:
         raise Unreadable(str(exc)) from exc
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise Unreadable(f"文件已损坏或不完整（{exc}）") from exc
+
+
+def declared_main_size(path: Path) -> int | None:
+    """Given a .docx, return the size its main part declares once inflated, or None when unreadable."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.getinfo(main_part_name(zf)).file_size
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return None
 
 
 def main_part_name(zf: zipfile.ZipFile) -> str:
