@@ -210,8 +210,8 @@ def test_control_characters_read_from_a_file_never_break_outputs(tmp_path, monke
     template_packet(folder / "申报材料.docx", "product", packet_values("product", company=company))
     real = readers.read
 
-    def poisoned(file):  # the packet read as if a PDF had carried these characters
-        document = real(file)
+    def poisoned(file, limits=None):  # the packet read as if a PDF had carried these characters
+        document = real(file, limits)
         for block in document.blocks:
             if block.text:
                 block.text = block.text.replace(company, dirty)
