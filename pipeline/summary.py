@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl.styles import Font
-
 from pipeline.campaign import load_campaign
 from pipeline.forms import application_form, categories, load_forms
-from pipeline.xlsx import STATUS_FILLS, new_workbook, save
-from pipeline.xlsx import add_sheet
+from pipeline.xlsx import STATUS_FILLS, add_sheet, new_workbook, save
 
 STATUS_ZH = {"complete": "完整", "incomplete": "需补正"}
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
@@ -100,20 +97,13 @@ def category_sheet(records: list[dict], category: str) -> tuple[list[str], list[
     return header, rows
 
 
-def colour_status(sheet, column: int = 4) -> None:
-    """Given the 汇总 sheet, fill each status cell green (完整) or red (需补正)."""
-    fills = {STATUS_ZH[k]: STATUS_FILLS[k] for k in STATUS_ZH}
-    for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
-        if cell.value in fills:
-            cell.fill = fills[cell.value]
-            cell.font = Font(bold=True)
-
-
 def write_summary(records: list[dict], path: Path, campaign=None) -> Path:
     """Given the records (sorted by source) and a path, write summary.xlsx and return its path."""
     campaign = campaign or load_campaign()
     book = new_workbook()
-    colour_status(add_sheet(book, "汇总", OVERVIEW, (overview_row(r) for r in records)))
+    status_fills = {STATUS_ZH[k]: STATUS_FILLS[k] for k in STATUS_ZH}
+    add_sheet(book, "汇总", OVERVIEW, (overview_row(r) for r in records),
+              fills={OVERVIEW.index("状态") + 1: status_fills})
     add_sheet(book, "问题清单", ISSUES, issue_rows(records, campaign))
     add_sheet(book, "被访者", *respondent_sheet(records))
     for category, name in categories().items():

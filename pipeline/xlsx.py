@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from pipeline.files import atomic_path
 from pipeline.text import xml_safe_text
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Rows measured to fit column widths.
 WIDTH_SAMPLE_ROWS = 500
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -26,7 +29,7 @@ def cell_value(value):
     """Given any value, return what may be written to a cell: never a formula, no illegal characters.
 
     Lists are joined with '、', periods written 'start 至 end'. Text that starts like a formula
-    (= + - @ tab CR) is kept as typed: `write_row` stores every text as a string cell, never a formula.
+    (= + - @ tab CR) is kept as typed: `add_sheet` stores it as a string cell, never a formula.
     """
     if value is None or isinstance(value, (bool, int, float)):
         return value
@@ -37,14 +40,19 @@ def cell_value(value):
     return xml_safe_text(str(value))
 
 
-def write_row(sheet, row: int, values) -> list:
-    """Given a sheet, a row number and values, write them there; text cells are strings, never formulas."""
-    values = [cell_value(v) for v in values]
-    for column, value in enumerate(values, start=1):
-        cell = sheet.cell(row=row, column=column, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"
-    return values
+def _cell(sheet, value, fill=None):
+    """Given a write-only sheet and a cell value, return what to append: the value, or a typed cell.
+
+    Text that starts like a formula (= + - @ tab CR) becomes a string cell, never a formula.
+    """
+    if fill is None and not (isinstance(value, str) and value.startswith(_FORMULA_START)):
+        return value
+    cell = WriteOnlyCell(sheet, value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    if fill is not None:
+        cell.fill, cell.font = fill, Font(bold=True)
+    return cell
 
 
 def _width(value) -> int:
@@ -52,47 +60,58 @@ def _width(value) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value)[:60])
 
 
-def add_sheet(workbook: Workbook, title: str, header: list[str], rows, widths: dict | None = None):
+def add_sheet(workbook: Workbook, title: str, header: list[str], rows, widths: dict | None = None,
+              fills: dict | None = None):
     """Given a workbook, a header and rows, add a sheet with a frozen bold header, filters and fitted widths.
 
-    Rows may be any iterable (a generator streams); the time is linear in the cells written.
+    Rows may be any iterable: they stream to disk (write-only workbook), so memory stays flat
+    however many there are. Widths are fitted to the first rows; `fills` maps a column number to
+    {value: PatternFill} (status colours).
     """
     sheet = workbook.create_sheet(title=title[:31])
-    write_row(sheet, 1, header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    rows = iter(rows)
+    sample = [[cell_value(v) for v in row] for row in itertools.islice(rows, WIDTH_SAMPLE_ROWS)]
     longest = [_width(h) for h in header]
-    last = 1
-    for last, row in enumerate(rows, start=2):
-        values = write_row(sheet, last, row)
-        if last > WIDTH_SAMPLE_ROWS:  # widths need only a sample; measuring every cell costs seconds
-            continue
+    for values in sample:
         for i, value in enumerate(values):
+            if i >= len(longest):
+                longest.append(0)
             if value is not None:
-                if i >= len(longest):
-                    longest.append(0)
                 longest[i] = max(longest[i], _width(value))
-    for i, width in enumerate(longest, start=1):
+    for i, width in enumerate(longest, start=1):  # a write-only sheet takes widths before its first row
         sheet.column_dimensions[get_column_letter(i)].width = min(max(8, width + 2), (widths or {}).get(i, 60))
     sheet.freeze_panes = "A2"
+    heading = []
+    for value in (cell_value(h) for h in header):
+        cell = WriteOnlyCell(sheet, value)
+        cell.data_type = "s"
+        cell.font, cell.fill = Font(bold=True), HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        heading.append(cell)
+    sheet.append(heading)
+    fills = fills or {}
+    last = 1
+    for last, values in enumerate(itertools.chain(sample, ([cell_value(v) for v in r] for r in rows)), start=2):
+        sheet.append([_cell(sheet, v, fills.get(i, {}).get(v)) for i, v in enumerate(values, start=1)])
     if header:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
     return sheet
 
 
 def new_workbook() -> Workbook:
-    """Return an empty workbook (its default sheet removed)."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    return workbook
+    """Return an empty write-only workbook: sheets are added with `add_sheet` and stream to disk."""
+    return Workbook(write_only=True)
 
 
 def save(workbook: Workbook, path: Path) -> None:
     """Given a workbook, save it atomically."""
-    with atomic_path(Path(path)) as tmp:
-        workbook.save(tmp)
+    try:
+        with atomic_path(Path(path)) as tmp:
+            workbook.save(tmp)
+    finally:  # a write-only sheet left open when saving fails would leak its temporary file
+        for sheet in workbook.worksheets:
+            if not sheet.closed:
+                sheet.close()
 
 
 def read_first_sheet(path: Path, what: str) -> list[tuple]:

@@ -51,3 +51,16 @@ def test_summary_of_the_corpus(parsed_corpus):
     respondents = sum(len(r["forms"].get("respondents") or []) for r in records.values())
     assert book["被访者"].max_row == respondents + 1
     assert book["问题清单"].max_row == sum(len(r["issues"]) for r in records.values()) + 1
+
+
+def test_rows_beyond_the_width_sample_stream_through(tmp_path):
+    """Rows past the sample used for widths are all written, coloured, and inside the filter range."""
+    from pipeline.xlsx import WIDTH_SAMPLE_ROWS
+
+    records = [_record(f"公司{i}", "complete" if i % 2 else "incomplete") for i in range(WIDTH_SAMPLE_ROWS + 7)]
+    overview = load_workbook(write_summary(records, tmp_path / "summary.xlsx"))["汇总"]
+    last = WIDTH_SAMPLE_ROWS + 8
+    assert overview.max_row == last and overview[f"B{last}"].value == f"公司{WIDTH_SAMPLE_ROWS + 6}"
+    assert overview.auto_filter.ref == f"A1:I{last}"
+    assert overview[f"D{last}"].value == "需补正" and overview[f"D{last}"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert overview[f"D{last - 1}"].value == "完整" and not overview[f"D{last - 1}"].fill.fgColor.rgb.endswith("FFC7CE")
