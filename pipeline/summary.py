@@ -101,7 +101,7 @@ def write_summary(records: list[dict], path: Path, campaign=None) -> Path:
     """Given the records (sorted by source) and a path, write summary.xlsx and return its path."""
     campaign = campaign or load_campaign()
     book = new_workbook()
-    status_fills = {STATUS_ZH[k]: STATUS_FILLS[k] for k in STATUS_ZH}
+    status_fills = {STATUS_ZH[k]: STATUS_FILLS[k] for k in STATUS_ZH}  # 完整 green, 需补正 red
     add_sheet(book, "汇总", OVERVIEW, (overview_row(r) for r in records),
               fills={OVERVIEW.index("状态") + 1: status_fills})
     add_sheet(book, "问题清单", ISSUES, issue_rows(records, campaign))

@@ -1,35 +1,62 @@
-"""Workbooks for staff: values that can never become formulas, and a readable house style."""
+"""Workbooks for staff: values that can never become formulas, and a readable house style.
+
+Sheets are written as SpreadsheetML straight into the zip, row by row. summary.xlsx of a
+1000-submission campaign holds about a million cells; openpyxl, even write-only, spends 14 s on
+them (11 µs a cell, building a Cell and an lxml element each), this writer about 1.5 s. Every
+text is an inline string, so nothing typed (=, +, -, @ …) ever becomes a formula. Workbooks
+are still read with openpyxl.
+"""
 
 from __future__ import annotations
 
 import itertools
+import math
+import re
+import shutil
+import tempfile
+import zipfile
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from pipeline.files import atomic_path
 from pipeline.text import xml_safe_text
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Rows measured to fit column widths.
 WIDTH_SAMPLE_ROWS = 500
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-STATUS_FILLS = {
-    "complete": PatternFill("solid", fgColor="C6EFCE"),
-    "incomplete": PatternFill("solid", fgColor="FFC7CE"),
-    "error": PatternFill("solid", fgColor="FFC7CE"),
-    "warning": PatternFill("solid", fgColor="FFEB9C"),
-}
+#: Cell styles (index into styles.xml's cellXfs) by name; `fills` of add_sheet names them.
+STYLES = {"plain": 0, "header": 1, "complete": 2, "incomplete": 3, "error": 3, "warning": 4}
+STATUS_FILLS = {"complete": "complete", "incomplete": "incomplete", "error": "error", "warning": "warning"}
+#: Rows handed to the zip at a time: large enough that the zip's own overhead vanishes.
+_CHUNK_ROWS = 2000
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ' \
+      'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
+
+_STYLES_XML = _HEAD + (
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<fonts count="2"><font><sz val="11"/><name val="宋体"/><family val="3"/><charset val="134"/></font>'
+    '<font><b/><sz val="11"/><name val="宋体"/><family val="3"/><charset val="134"/></font></fonts>'
+    '<fills count="6"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
+    + "".join(f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor indexed="64"/></patternFill></fill>'
+              for rgb in ("DDEBF7", "C6EFCE", "FFC7CE", "FFEB9C"))
+    + '</fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" applyAlignment="1">'
+    '<alignment vertical="center" wrapText="1"/></xf>'
+    + "".join(f'<xf numFmtId="0" fontId="1" fillId="{fill}" borderId="0" xfId="0" applyFont="1" applyFill="1"/>'
+              for fill in (3, 4, 5))
+    + '</cellXfs><cellStyles count="1"><cellStyle name="常规" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+)
 
 
 def cell_value(value):
     """Given any value, return what may be written to a cell: never a formula, no illegal characters.
 
     Lists are joined with '、', periods written 'start 至 end'. Text that starts like a formula
-    (= + - @ tab CR) is kept as typed: `add_sheet` stores it as a string cell, never a formula.
+    (= + - @ tab CR) is kept as typed: every text is written as a string, never a formula.
     """
     if value is None or isinstance(value, (bool, int, float)):
         return value
@@ -40,35 +67,109 @@ def cell_value(value):
     return xml_safe_text(str(value))
 
 
-def _cell(sheet, value, fill=None):
-    """Given a write-only sheet and a cell value, return what to append: the value, or a typed cell.
-
-    Text that starts like a formula (= + - @ tab CR) becomes a string cell, never a formula.
-    """
-    if fill is None and not (isinstance(value, str) and value.startswith(_FORMULA_START)):
-        return value
-    cell = WriteOnlyCell(sheet, value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-    if fill is not None:
-        cell.fill, cell.font = fill, Font(bold=True)
-    return cell
-
-
 def _width(value) -> int:
     """Given a cell value, return its display width (CJK characters count double)."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value)[:60])
 
 
-def add_sheet(workbook: Workbook, title: str, header: list[str], rows, widths: dict | None = None,
-              fills: dict | None = None):
+def _text(value: str) -> str:
+    """Given cell text, return it escaped for XML (carriage returns kept as references)."""
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value.replace("\r", "&#13;") if "\r" in value else value
+
+
+def cell_xml(ref: str, value, style: int = 0) -> str:
+    """Given a cell reference ('B7'), a cell value and a style index, return its <c> element ('' when empty)."""
+    s = f' s="{style}"' if style else ""
+    if value is None or value == "":
+        return f'<c r="{ref}"{s}/>' if style else ""
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
+    text = str(value)
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{_text(text)}</t></is></c>'
+
+
+def row_xml(number: int, values: list, letters: list[str], styles: dict | None = None) -> str:
+    """Given a row number, its cell values, column letters and {column index: {value: style}}, return its <row>."""
+    cells = []
+    for i, value in enumerate(values):
+        style = styles[i].get(value, 0) if styles and i in styles else 0
+        cells.append(cell_xml(f"{letters[i]}{number}", value, style))
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def _quoted(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+class Book:
+    """A workbook being written: each sheet streams into a temporary zip; `save` adds the rest."""
+
+    def __init__(self):
+        self._file = tempfile.TemporaryFile()
+        # Level 1: a third of the time of the default level for files a few per cent larger.
+        self._zip = zipfile.ZipFile(self._file, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.sheets: list[tuple[str, str]] = []  # (title, filter range)
+
+    def write_parts(self) -> None:
+        """Write the workbook, its styles and the package parts around the sheets, then close the zip."""
+        n = len(self.sheets)
+        sheets = "".join(f'<sheet name="{_text(t)}" sheetId="{i}" r:id="rId{i}"/>'
+                         for i, (t, _) in enumerate(self.sheets, start=1))
+        names = "".join(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">{_text(_quoted(t))}!{ref}</definedName>'
+            f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{_text(_quoted(t))}!$1:$1</definedName>'
+            for i, (t, ref) in enumerate(self.sheets) if ref)
+        parts = {
+            "[Content_Types].xml": _HEAD + (
+                '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/>'
+                '<Override PartName="/xl/workbook.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                '<Override PartName="/xl/styles.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+                + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+                          'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                          for i in range(1, n + 1))
+                + "</Types>"),
+            "_rels/.rels": _HEAD + (
+                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                'officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+            "xl/_rels/workbook.xml.rels": _HEAD + (
+                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                + "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                          f'relationships/worksheet" Target="worksheets/sheet{i}.xml"/>' for i in range(1, n + 1))
+                + f'<Relationship Id="rId{n + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                  'relationships/styles" Target="styles.xml"/></Relationships>'),
+            "xl/workbook.xml": _HEAD + (
+                f'<workbook {_NS}><bookViews><workbookView activeTab="0"/></bookViews><sheets>{sheets}</sheets>'
+                + (f"<definedNames>{names}</definedNames>" if names else "") + "</workbook>"),
+            "xl/styles.xml": _STYLES_XML,
+        }
+        for name, xml in parts.items():
+            self._zip.writestr(name, xml)
+        self._zip.close()
+
+    def close(self) -> None:
+        self._zip.close()
+        self._file.close()
+
+
+def add_sheet(book: Book, title: str, header: list[str], rows, widths: dict | None = None,
+              fills: dict | None = None) -> str:
     """Given a workbook, a header and rows, add a sheet with a frozen bold header, filters and fitted widths.
 
-    Rows may be any iterable: they stream to disk (write-only workbook), so memory stays flat
-    however many there are. Widths are fitted to the first rows; `fills` maps a column number to
-    {value: PatternFill} (status colours).
+    Rows may be any iterable; they stream into the file, so memory stays flat however many there
+    are. Widths are fitted to the first rows; `widths` caps them by column number. `fills` maps a
+    column number to {value: style name of STATUS_FILLS} (status colours). The sheet prints on A4
+    landscape, one page wide, the header repeated on every page. Returns the sheet's title.
     """
-    sheet = workbook.create_sheet(title=title[:31])
+    title = _BAD_TITLE.sub("_", title).strip("'")[:31] or f"Sheet{len(book.sheets) + 1}"
     rows = iter(rows)
     sample = [[cell_value(v) for v in row] for row in itertools.islice(rows, WIDTH_SAMPLE_ROWS)]
     longest = [_width(h) for h in header]
@@ -78,42 +179,52 @@ def add_sheet(workbook: Workbook, title: str, header: list[str], rows, widths: d
                 longest.append(0)
             if value is not None:
                 longest[i] = max(longest[i], _width(value))
-    for i, width in enumerate(longest, start=1):  # a write-only sheet takes widths before its first row
-        sheet.column_dimensions[get_column_letter(i)].width = min(max(8, width + 2), (widths or {}).get(i, 60))
-    sheet.freeze_panes = "A2"
-    heading = []
-    for value in (cell_value(h) for h in header):
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"
-        cell.font, cell.fill = Font(bold=True), HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        heading.append(cell)
-    sheet.append(heading)
-    fills = fills or {}
-    last = 1
-    for last, values in enumerate(itertools.chain(sample, ([cell_value(v) for v in r] for r in rows)), start=2):
-        sheet.append([_cell(sheet, v, fills.get(i, {}).get(v)) for i, v in enumerate(values, start=1)])
-    if header:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
-    return sheet
+    letters = [get_column_letter(i) for i in range(1, max(len(longest), 1) + 1)]
+    cols = "".join(f'<col min="{i}" max="{i}" width="{min(max(8, w + 2), (widths or {}).get(i, 60))}" customWidth="1"/>'
+                   for i, w in enumerate(longest, start=1))
+    styles = {col - 1: {v: STYLES[name] for v, name in by_value.items()} for col, by_value in (fills or {}).items()}
+    number = len(book.sheets) + 1
+    selected = ' tabSelected="1"' if number == 1 else ""
+    heading = "".join(cell_xml(f"{letters[i]}1", cell_value(h), STYLES["header"]) for i, h in enumerate(header))
+    with book._zip.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as part:
+        part.write((_HEAD + f'<worksheet {_NS}><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr><sheetViews>'
+                    f'<sheetView workbookViewId="0"{selected}>'
+                    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+                    '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+                    f'<sheetFormatPr defaultRowHeight="15"/>{f"<cols>{cols}</cols>" if cols else ""}<sheetData>'
+                    f'<row r="1">{heading}</row>').encode())
+        last = 1
+        body = itertools.chain(sample, ([cell_value(v) for v in r] for r in rows))
+        while chunk := list(itertools.islice(body, _CHUNK_ROWS)):
+            for values in chunk:  # a row longer than the header gets letters as it needs them
+                while len(letters) < len(values):
+                    letters.append(get_column_letter(len(letters) + 1))
+            part.write("".join(row_xml(n, values, letters, styles)
+                               for n, values in enumerate(chunk, start=last + 1)).encode())
+            last += len(chunk)
+        ref = f"$A$1:${letters[len(header) - 1]}${last}" if header else ""
+        part.write(("</sheetData>" + (f'<autoFilter ref="{ref.replace("$", "")}"/>' if ref else "")
+                    + '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
+                    '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+                    "</worksheet>").encode())
+    book.sheets.append((title, ref))
+    return title
 
 
-def new_workbook() -> Workbook:
-    """Return an empty write-only workbook: sheets are added with `add_sheet` and stream to disk."""
-    return Workbook(write_only=True)
+def new_workbook() -> Book:
+    """Return an empty workbook: sheets are added with `add_sheet` and stream to a temporary file."""
+    return Book()
 
 
-def save(workbook: Workbook, path: Path) -> None:
-    """Given a workbook, save it atomically."""
+def save(book: Book, path: Path) -> None:
+    """Given a workbook, save it atomically at `path` (the workbook cannot be added to afterwards)."""
     try:
-        with atomic_path(Path(path)) as tmp:
-            workbook.save(tmp)
-    finally:  # a write-only sheet left open when saving fails would leak its temporary file
-        for sheet in workbook.worksheets:
-            if not sheet.closed:
-                sheet.close()
-
-
+        book.write_parts()
+        book._file.seek(0)
+        with atomic_path(Path(path)) as tmp, open(tmp, "wb") as out:
+            shutil.copyfileobj(book._file, out, 1 << 20)
+    finally:
+        book.close()
 def read_first_sheet(path: Path, what: str) -> list[tuple]:
     """Given a workbook staff prepared (名单, 获奖名单, 事实表) and what it is, return its first sheet's rows.
 

@@ -444,7 +444,7 @@ def test_bombs_alone_are_refused_in_little_memory(tmp_path):
 def test_interrupted_summary_write_keeps_the_previous_summary(attacked, tmp_path, monkeypatch):
     import shutil
 
-    from openpyxl.workbook.workbook import Workbook
+    from pipeline import xlsx
     from pipeline.parse import parse_inbox
 
     box, out = tmp_path / "inbox", tmp_path / "out"
@@ -453,11 +453,11 @@ def test_interrupted_summary_write_keeps_the_previous_summary(attacked, tmp_path
     previous = (out / "summary.xlsx").read_bytes()
     shutil.copytree(attacked["inbox"] / "injected", box / "injected")
 
-    def half_then_crash(self, filename):
-        Path(filename).write_bytes(previous[: len(previous) // 2])
+    def half_then_crash(source, target, length=0):
+        target.write(previous[: len(previous) // 2])
         raise KeyboardInterrupt  # the user pressed Ctrl-C while the workbook was being written
 
-    monkeypatch.setattr(Workbook, "save", half_then_crash)
+    monkeypatch.setattr(xlsx.shutil, "copyfileobj", half_then_crash)
     with pytest.raises(KeyboardInterrupt):
         parse_inbox([box], out, jobs=1)
     assert (out / "summary.xlsx").read_bytes() == previous

@@ -1,0 +1,65 @@
+"""The workbook writer: values round-trip, nothing becomes a formula, the house style and A4 print setup."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+
+from pipeline import office
+from pipeline.xlsx import add_sheet, new_workbook, save
+
+ROWS = [
+    ["A&B <公司> \"引号\"", 3, 86.5, True, None, "  前后空格  "],
+    ["=1+1", "+cmd|' /C calc'!A0", "-2", "@SUM(A1)", "第一行\r\n第二行", float("nan")],
+    ["多一列", 12345678901234, -0.25, False, "", "x", "额外"],
+]
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    path = tmp_path_factory.mktemp("xlsx") / "book.xlsx"
+    book = new_workbook()
+    add_sheet(book, "汇总", ["名称", "数量", "得分", "是否", "空", "备注"], ROWS,
+              fills={1: {"=1+1": "incomplete", "多一列": "complete"}})
+    add_sheet(book, "问题/清单[1]:*?", ["甲"], [])
+    save(book, path)
+    return path
+
+
+def test_values_round_trip_and_no_formula(written):
+    sheet = load_workbook(written)["汇总"]
+    got = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert got[0] == ["A&B <公司> \"引号\"", 3, 86.5, True, None, "  前后空格  ", None]
+    assert got[1][:5] == ["=1+1", "+cmd|' /C calc'!A0", "-2", "@SUM(A1)", "第一行\r\n第二行"]
+    assert got[1][5] == "nan"  # not a number a spreadsheet can hold: kept as text
+    assert got[2] == ["多一列", 12345678901234, -0.25, False, None, "x", "额外"]
+    for row in sheet.iter_rows():
+        assert all(c.data_type != "f" for c in row)
+    with zipfile.ZipFile(written) as zf:
+        assert not any(b"<f>" in zf.read(n) or b"<f " in zf.read(n) for n in zf.namelist() if n.endswith(".xml"))
+
+
+def test_house_style_and_print_setup(written):
+    book = load_workbook(written)
+    sheet = book["汇总"]
+    assert book.sheetnames == ["汇总", "问题_清单_1____"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:F4"
+    assert sheet["A1"].font.b and sheet["A1"].fill.fgColor.rgb == "FFDDEBF7"
+    assert sheet["A3"].fill.fgColor.rgb == "FFFFC7CE" and sheet["A4"].fill.fgColor.rgb == "FFC6EFCE"
+    assert sheet["A2"].fill.fill_type is None
+    assert sheet.page_setup.paperSize == 9 and sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$1"
+    widths = [sheet.column_dimensions[c].width for c in "ABCDEFG"]
+    assert widths[0] == 19 and min(widths) == 8  # fitted to the text (CJK counts double), never under 8
+    assert book["问题_清单_1____"].max_row == 1
+
+
+def test_libreoffice_opens_it_with_the_same_values(written, tmp_path):
+    converted = office.convert([written], "xlsx", tmp_path)[written]
+    assert not isinstance(converted, str), converted
+    sheet = load_workbook(converted)["汇总"]
+    assert sheet["A2"].value == "A&B <公司> \"引号\"" and sheet["B3"].value == "+cmd|' /C calc'!A0"
+    assert sheet["C2"].value == 86.5 and sheet["A1"].font.b
