@@ -57,7 +57,8 @@ class LimitExceeded(Exception):
 def xml_parser() -> etree.XMLParser:
     """Return an lxml parser that resolves no entity, loads no DTD and touches no network."""
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False
+        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False,
+        collect_ids=False,  # no ID lookups are made; collecting them costs a quarter of the parse
     )
 
 
