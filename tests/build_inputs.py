@@ -280,10 +280,8 @@ def fake_encrypted_ole(path: Path) -> Path:
     return path
 
 
-def minimal_pdf(path: Path, encrypted: bool = False) -> Path:
-    """A tiny one-page PDF, optionally with an /Encrypt entry in its trailer."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
+def pdf_file(path: Path, objects: list[bytes], trailer: bytes = b"") -> Path:
+    """Write objects 1..n as a PDF (object 1 the catalog) with a correct xref; `trailer` adds keys."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for n, obj in enumerate(objects, 1):
@@ -292,10 +290,16 @@ def minimal_pdf(path: Path, encrypted: bool = False) -> Path:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    encrypt = b" /Encrypt 9 0 R" if encrypted else b""
-    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, encrypt, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, trailer, xref)
     path.write_bytes(bytes(out))
     return path
+
+
+def minimal_pdf(path: Path, encrypted: bool = False) -> Path:
+    """A tiny one-page PDF, optionally with an /Encrypt entry in its trailer."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
+    return pdf_file(path, objects, b" /Encrypt 9 0 R" if encrypted else b"")
 
 
 def html_as_xlsx(path: Path) -> Path:
