@@ -15,6 +15,7 @@ import sys
 import tempfile
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -50,8 +51,9 @@ class PacketResult:
         names = forms_mod.categories()
         parts = "、".join(f"{names[c]} {n} 份" for c, n in self.counts.items() if n)
         text = f"已生成 {sum(self.counts.values())} 份申报材料（{parts or '无'}）"
-        if self.extras:
-            text += "，另有" + "、".join(p.stem for p in self.extras)
+        if self.extras:  # blank: 推荐汇总表.docx …; roster: a folder of each kind
+            kinds = Counter(p.stem if p.parent == self.out else p.parent.name for p in self.extras)
+            text += "，另有" + "、".join(k if n == 1 else f"{k} {n} 份" for k, n in kinds.items())
         if self.pdfs:
             text += f"，PDF {len(self.pdfs)} 份"
         if self.problems:
@@ -273,17 +275,20 @@ def applicants(rows: list[tuple[int, dict]]) -> tuple[list[Applicant], list[str]
         elif not category:
             problems.append(f"第 {number} 行（{name}）：{cover.fields['category'].label}“{raw}”无法识别（应为 {names}），未生成")
         else:
-            values = {form.id: form_values(row, form, category) for form in forms_mod.packet_forms(category)}
+            forms = [*forms_mod.packet_forms(category), forms_mod.load_forms()["contract"]]
+            values = {form.id: form_values(row, form, category) for form in forms}
             good.append(Applicant(number, name, category, values))
     return good, problems
 
 
 def _render_many(tasks: list[tuple], campaign_ctx: dict, directory: str) -> list[tuple[int, str | None]]:
-    """Render (row, category, values, out) tasks in this process; return (row, error or None) each."""
+    """Render (row, category, values, out, contract out) tasks here: each applicant's packet and
+    技术服务委托合同书 (甲方 filled in); return (row, error or None) each."""
     done = []
-    for number, category, values, out in tasks:
+    for number, category, values, out, contract_out in tasks:
         try:
             render_packet(category, values, Path(out), campaign_ctx, Path(directory))
+            render_form("contract", Path(contract_out), campaign_ctx, values.get("contract"), Path(directory))
             done.append((number, None))
         except UserError as exc:
             done.append((number, str(exc)))
@@ -323,12 +328,16 @@ def write_blank(out: Path, cats: list[str], campaign_ctx: dict, directory: Path,
 
 def write_roster(out: Path, roster: Path, cats: list[str], campaign_ctx: dict, directory: Path,
                  jobs: int, progress, result: PacketResult) -> None:
-    """Write one pre-filled packet per good roster row of the chosen categories; report the bad rows."""
+    """Write one pre-filled packet per good roster row of the chosen categories, with its contract
+    (folder 技术服务委托合同书) and a 推荐汇总表 per 推进单位 listing them (folder 推荐汇总表); report the bad rows."""
     people, problems = applicants(read_roster(roster))
     result.problems += problems
     people = [p for p in people if p.category in cats]
     stems = unique_names([safe_filename(p.name) for p in people])
-    tasks = [(p.row, p.category, p.values, str(out / f"{stem}.docx")) for p, stem in zip(people, stems)]
+    contracts = out / file_stem("contract")
+    contracts.mkdir(exist_ok=True)
+    tasks = [(p.row, p.category, p.values, str(out / f"{stem}.docx"), str(contracts / f"{stem}.docx"))
+             for p, stem in zip(people, stems)]
     by_row = {p.row: p for p in people}
     chunks = [tasks[i: i + CHUNK] for i in range(0, len(tasks), CHUNK)]
     if jobs > 1 and len(chunks) > 1:
@@ -345,14 +354,30 @@ def write_roster(out: Path, roster: Path, cats: list[str], campaign_ctx: dict, d
             outcomes += _render_many(chunk, campaign_ctx, str(directory))
             if progress:
                 progress(len(outcomes), len(tasks))
-    paths = {number: Path(out_path) for number, _c, _v, out_path in tasks}
+    paths = {number: (Path(packet), Path(contract)) for number, _c, _v, packet, contract in tasks}
+    written = []
     for number, error in outcomes:
         person = by_row[number]
         if error:
             result.problems.append(f"第 {number} 行（{person.name}）：{error}")
         else:
-            result.files.append(paths[number])
+            result.files.append(paths[number][0])
+            result.extras.append(paths[number][1])
             result.counts[person.category] = result.counts.get(person.category, 0) + 1
+            written.append(person)
+    result.extras += roster_summary_tables(written, out / file_stem("summary_table"), campaign_ctx, directory)
+
+
+def roster_summary_tables(people: list[Applicant], out: Path, campaign_ctx: dict, directory: Path) -> list[Path]:
+    """Given the applicants written, write a 推荐汇总表 per 推进单位 listing them; return the files."""
+    from pipeline.summary_table import make_summary_tables
+
+    if not people:
+        return []
+    out.mkdir(exist_ok=True)
+    records = [{"source": p.name, "company_name": p.name, "category": p.category, "status": "complete",
+                "forms": p.values} for p in people]
+    return make_summary_tables(records, out, campaign_ctx, template=template_path("summary_table", directory)).files
 
 
 def add_pdfs(result: PacketResult) -> None:
@@ -361,8 +386,11 @@ def add_pdfs(result: PacketResult) -> None:
 
     if not office.available():
         raise UserError(office.INSTALL_HINT)
-    converted = office.convert(result.files, "pdf", result.out)
-    for source in result.files:
+    sources = list(dict.fromkeys(result.files + result.extras))
+    converted = {}
+    for folder in dict.fromkeys(p.parent for p in sources):  # each PDF beside its .docx
+        converted.update(office.convert([p for p in sources if p.parent == folder], "pdf", folder))
+    for source in sources:
         outcome = converted.get(source, office.FAILED_ZH)
         if isinstance(outcome, Path):
             result.pdfs.append(outcome)

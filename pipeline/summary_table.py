@@ -87,7 +87,7 @@ def split_lists(unit: Unit, lines: int) -> tuple[dict, dict]:
 
 def values_for(unit: Unit, printed: dict) -> dict:
     """Given a unit and the names printed on the form, return the form's values (`v`)."""
-    values = {"recommending_unit": unit.name, "promoted_count": len(unit.companies), "awarded_count": BLANK}
+    values = {"recommending_unit": "" if unit.name == NO_UNIT else unit.name, "promoted_count": len(unit.companies), "awarded_count": BLANK}
     values.update(printed)
     values.update({k: str(unit.contacts.get(k) or "") for k in CONTACT_FIELDS})
     return values
@@ -131,9 +131,12 @@ def add_continuation(path: Path, unit: Unit, overflow: dict, lines: int, title: 
         doc.save(str(tmp))
 
 
-def make_summary_tables(records: list[dict], out: Path, campaign: Campaign,
-                        include_incomplete: bool = False) -> Result:
-    """Given records, write one 推荐汇总表 per recommending unit; return the files and warnings."""
+def make_summary_tables(records: list[dict], out: Path, campaign: Campaign | dict,
+                        include_incomplete: bool = False, template: Path = TEMPLATE) -> Result:
+    """Given records, write one 推荐汇总表 per recommending unit; return the files and warnings.
+
+    `campaign` is a Campaign or its render context (packet workers hold the context).
+    """
     form = load_forms()[FORM_ID]
     lines = int(form.get("lines_per_category") or 4)
     units = group_by_unit(records, include_incomplete)
@@ -142,11 +145,12 @@ def make_summary_tables(records: list[dict], out: Path, campaign: Campaign,
         result.warnings.append("没有可列入推荐汇总表的申报" + ("" if include_incomplete else
                                "（只列材料齐全的申报；要列出全部，请加 --include-incomplete）"))
         return result
-    tpl = compiled(TEMPLATE)
+    context = campaign.context() if isinstance(campaign, Campaign) else campaign
+    tpl = compiled(template)
     stems = unique_names([safe_filename(u.name) + SUFFIX for u in units])
     for unit, stem in zip(units, stems):
         printed, overflow = split_lists(unit, lines)
-        path = tpl.render({"c": campaign.context(), "v": values_for(unit, printed)}, Path(out) / f"{stem}.docx")
+        path = tpl.render({"c": context, "v": values_for(unit, printed)}, Path(out) / f"{stem}.docx")
         if overflow:
             result.warnings += overflow_warnings(unit, overflow, lines)
             add_continuation(path, unit, overflow, lines, form.printed_title(campaign))

@@ -201,3 +201,20 @@ def test_each_form_ticks_its_own_boxes_whatever_the_other_forms_hold(tmp_path):
     text = docx_text(out)
     assert TICK + "服务类" in text and BOX + "企业类" in text
     assert BOX + "符合" in text and TICK + "不符合" in text
+
+
+def test_roster_also_writes_each_contract_and_the_summary_tables(roster_run):
+    result, out = roster_run
+    spec = packet_spec()["file_names"]
+    contracts = sorted((out / spec["contract"]).glob("*.docx"))
+    assert sorted(p.name for p in contracts) == sorted(p.name for p in out.glob("*.docx"))  # one per packet
+    text = docx_text(out / spec["contract"] / "测试企业05有限公司.docx")
+    assert "测试企业05有限公司" in text and "0451-80000005" in text  # 甲方 filled from the roster
+    assert "黑龙江省质量协会" in text  # 乙方 from the campaign
+    tables = {p.name: docx_text(p) for p in (out / spec["summary_table"]).glob("*.docx")}
+    assert sorted(tables) == ["哈尔滨市质量协会_推荐汇总表.docx", "未注明推进单位_推荐汇总表.docx"]
+    listed = tables["哈尔滨市质量协会_推荐汇总表.docx"]
+    assert "共推动（48）家企业" in listed and "测试企业01有限公司" in listed
+    assert "未注明推进单位" not in tables["未注明推进单位_推荐汇总表.docx"]  # the form's 推荐单位 is left blank
+    assert LITERAL in tables["未注明推进单位_推荐汇总表.docx"]
+    assert f"{spec['contract']} 50 份" in result.summary() and result.summary().count(spec["summary_table"]) == 1
