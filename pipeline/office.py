@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from pipeline.errors import UserError
+from pipeline.files import unique_names
 from pipeline.safety import LIMITS
 from pipeline.sniff import sniff
 
@@ -159,18 +160,8 @@ def to_pdf(docx_paths: list[Path], outdir: Path, timeout: float = 300) -> dict[P
 
 
 def output_names(paths: list[Path], target: str) -> list[str]:
-    """Given inputs, return distinct output file names '<stem>.<target>' ('<stem>-2.<target>' on clashes)."""
-    seen: set[str] = set()
-    names = []
-    for path in paths:
-        stem, n = path.stem, 1
-        name = f"{stem}.{target}"
-        while name.lower() in seen:
-            n += 1
-            name = f"{stem}-{n}.{target}"
-        seen.add(name.lower())
-        names.append(name)
-    return names
+    """Given inputs, return distinct output file names '<stem>.<target>' ('<stem> (2).<target>' on clashes)."""
+    return [f"{stem}.{target}" for stem in unique_names([p.stem for p in paths])]
 
 
 def stage_inputs(todo: list[tuple[Path, str]], folder: Path) -> list[Path]:

@@ -335,9 +335,10 @@ def write_roster(out: Path, roster: Path, cats: list[str], campaign_ctx: dict, d
     people = [p for p in people if p.category in cats]
     stems = unique_names([safe_filename(p.name) for p in people])
     contracts = out / file_stem("contract")
-    contracts.mkdir(exist_ok=True)
     tasks = [(p.row, p.category, p.values, str(out / f"{stem}.docx"), str(contracts / f"{stem}.docx"))
              for p, stem in zip(people, stems)]
+    if tasks:
+        contracts.mkdir(exist_ok=True)
     by_row = {p.row: p for p in people}
     chunks = [tasks[i: i + CHUNK] for i in range(0, len(tasks), CHUNK)]
     if jobs > 1 and len(chunks) > 1:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline.campaign import load_campaign
 from pipeline.forms import application_form, categories, load_forms
-from pipeline.xlsx import STATUS_FILLS, add_sheet, new_workbook, save
+from pipeline.xlsx import add_sheet, new_workbook, save
 
 STATUS_ZH = {"complete": "完整", "incomplete": "需补正"}
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
@@ -101,10 +101,11 @@ def write_summary(records: list[dict], path: Path, campaign=None) -> Path:
     """Given the records (sorted by source) and a path, write summary.xlsx and return its path."""
     campaign = campaign or load_campaign()
     book = new_workbook()
-    status_fills = {STATUS_ZH[k]: STATUS_FILLS[k] for k in STATUS_ZH}  # 完整 green, 需补正 red
+    status_fills = {zh: status for status, zh in STATUS_ZH.items()}  # 完整 green, 需补正 red (xlsx.STYLES)
     add_sheet(book, "汇总", OVERVIEW, (overview_row(r) for r in records),
               fills={OVERVIEW.index("状态") + 1: status_fills})
-    add_sheet(book, "问题清单", ISSUES, issue_rows(records, campaign))
+    add_sheet(book, "问题清单", ISSUES, issue_rows(records, campaign),
+              fills={ISSUES.index("级别") + 1: {zh: severity for severity, zh in SEVERITY_ZH.items()}})
     add_sheet(book, "被访者", *respondent_sheet(records))
     for category, name in categories().items():
         add_sheet(book, f"{name}申请表", *category_sheet(records, category))

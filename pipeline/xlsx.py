@@ -26,7 +26,6 @@ from pipeline.text import xml_safe_text
 WIDTH_SAMPLE_ROWS = 500
 #: Cell styles (index into styles.xml's cellXfs) by name; `fills` of add_sheet names them.
 STYLES = {"plain": 0, "header": 1, "complete": 2, "incomplete": 3, "error": 3, "warning": 4}
-STATUS_FILLS = {"complete": "complete", "incomplete": "incomplete", "error": "error", "warning": "warning"}
 #: Rows handed to the zip at a time: large enough that the zip's own overhead vanishes.
 _CHUNK_ROWS = 2000
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ' \
@@ -166,7 +165,7 @@ def add_sheet(book: Book, title: str, header: list[str], rows, widths: dict | No
 
     Rows may be any iterable; they stream into the file, so memory stays flat however many there
     are. Widths are fitted to the first rows; `widths` caps them by column number. `fills` maps a
-    column number to {value: style name of STATUS_FILLS} (status colours). The sheet prints on A4
+    column number to {value: a style name of STYLES} (status colours). The sheet prints on A4
     landscape, one page wide, the header repeated on every page. Returns the sheet's title.
     """
     title = _BAD_TITLE.sub("_", title).strip("'")[:31] or f"Sheet{len(book.sheets) + 1}"

@@ -173,7 +173,7 @@ def test_same_stems_do_not_collide_and_batches_are_chunked(tmp_path, fake_soffic
     inputs = [stored_docx(tmp_path / "a" / "申请表.docx", "甲"), stored_docx(tmp_path / "b" / "申请表.docx", "乙"),
               stored_docx(tmp_path / "c.docx", "丙")]
     result = office.convert(inputs, "docx", tmp_path / "out", limits=dict(LIMITS, soffice_batch=2))
-    assert [result[p].name for p in inputs] == ["申请表.docx", "申请表-2.docx", "c.docx"]
+    assert [result[p].name for p in inputs] == ["申请表.docx", "申请表 (2).docx", "c.docx"]
     texts = [readers.read(SubmissionFile("x", result[p], "docx")).text for p in inputs]
     assert texts == ["甲", "乙", "丙"]
     assert fake_soffice.read_text().count("start") == 2

@@ -30,6 +30,7 @@ def test_sheets_headers_and_no_formulas(tmp_path):
     assert [c.value for c in overview[2]] == ["x.zip", '=HYPERLINK("x")', "产品类", "需补正", 1, 0, 86.5, 60, 1]
     assert overview.freeze_panes == "A2" and overview.auto_filter.ref
     assert overview["D2"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert book["问题清单"]["C2"].fill.fgColor.rgb.endswith("FFC7CE")  # 错误 red (警告 would be yellow)
     issue = [c.value for c in book["问题清单"][2]]
     assert issue == ["x.zip", '=HYPERLINK("x")', "错误", "实施全省用户满意工程先进单位（产品类）申请表", "法定代表人姓名",
                      "未填写", "填报说明第2条"]
