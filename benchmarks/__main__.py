@@ -197,7 +197,7 @@ def packets_job(work: Path, conf: dict) -> list[Row]:
     n = conf["docxtpl_sample"]
     base = measure(baseline("docxtpl", conf["jobs"], work / "docxtpl", "product", n))
     rate, base_rate = conf["roster"] / run.seconds, n / base.seconds
-    return [Row(f"packets: {conf['roster']} pre-filled from a roster, --jobs {conf['jobs']}", rate, "packets/s",
+    return [Row(f"packets: {conf['roster']} pre-filled from a roster (each with its contract, plus the 推荐汇总表), --jobs {conf['jobs']}", rate, "packets/s",
                 base_rate, f"plain DocxTemplate per applicant, {n} packets, {conf['jobs']} processes", run,
                 "≥ 20/s", rate >= 20)]
 

@@ -238,7 +238,8 @@ def renew(number, register_path):
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64), help="并行进程数")
 @friendly
 def packet(out, category, program, campaign, roster, pdf, jobs):
-    """生成申报材料：每类一份空白材料（或按名单每个单位一份），另有推荐汇总表、技术服务委托合同书。
+    """生成申报材料：每类一份空白材料，另有推荐汇总表、技术服务委托合同书；
+    按名单（--roster）则每个单位一份预填材料和合同书，每个推进单位一份推荐汇总表。
 
     其他项目（--program）生成每类的申报表与申报条件自评表。
     """

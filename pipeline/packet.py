@@ -53,7 +53,7 @@ class PacketResult:
         text = f"已生成 {sum(self.counts.values())} 份申报材料（{parts or '无'}）"
         if self.extras:  # blank: 推荐汇总表.docx …; roster: a folder of each kind
             kinds = Counter(p.stem if p.parent == self.out else p.parent.name for p in self.extras)
-            text += "，另有" + "、".join(k if n == 1 else f"{k} {n} 份" for k, n in kinds.items())
+            text += "，另有" + "、".join(f"{k} {n} 份" for k, n in kinds.items())
         if self.pdfs:
             text += f"，PDF {len(self.pdfs)} 份"
         if self.problems:

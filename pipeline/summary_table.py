@@ -14,6 +14,7 @@ from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm
+from docx.table import _Cell
 
 from pipeline.campaign import Campaign
 from pipeline.files import atomic_path, safe_filename, unique_names
@@ -115,15 +116,16 @@ def add_continuation(path: Path, unit: Unit, overflow: dict, lines: int, title: 
     doc = Document(str(path))
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     add_text(doc, f"{title}（续页）", font=TITLE_FONT, size=16, align=CENTER, after=6)
-    add_text(doc, f"推荐单位：{unit.name}", size=12, after=6)
+    add_text(doc, f"推荐单位：{'' if unit.name == NO_UNIT else unit.name}", size=12, after=6)
     fields = load_forms()[FORM_ID].fields
     rows = [(fields[k].plain_label, str(n), name) for k, names in overflow.items()
             for n, name in enumerate(names, start=lines + 1)]
     table = doc.add_table(rows=len(rows) + 1, cols=3)
     _grid(table)
-    for r, cells in enumerate([("类别", "序号", "名称"), *rows]):
-        for c, text in enumerate(cells):
-            cell = table.cell(r, c)
+    # table.cell(r, c) lays out the whole grid on every call: with hundreds of names that is seconds.
+    for r, (tr, cells) in enumerate(zip(table._tbl.tr_lst, [("类别", "序号", "名称"), *rows])):
+        for c, (tc, text) in enumerate(zip(tr.tc_lst, cells)):
+            cell = _Cell(tc, table)
             cell.width = (Cm(3), Cm(1.6), Cm(11))[c]
             run = cell.paragraphs[0].add_run(text)
             set_fonts(run._element.get_or_add_rPr(), TITLE_FONT if r == 0 else "宋体")
