@@ -79,3 +79,17 @@ def write_text_atomic(target: Path, text: str) -> None:
     """Given a path and text, write the text there atomically as UTF-8."""
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def output_folder(path: Path) -> Path:
+    """Given a folder to write into, create it (and its parents) and return it; a Chinese UserError if it cannot be."""
+    from pipeline.errors import UserError
+
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UserError(f"无法创建输出目录 {path}：同名的文件已存在，请改名或换一个输出目录") from None
+    except OSError as exc:
+        raise UserError(f"无法创建输出目录 {path}：{exc}") from exc
+    return path

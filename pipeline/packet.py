@@ -25,7 +25,7 @@ from lxml import etree
 from pipeline import forms as forms_mod
 from pipeline.campaign import load_campaign
 from pipeline.errors import UserError
-from pipeline.files import safe_filename, unique_names
+from pipeline.files import output_folder, safe_filename, unique_names
 from pipeline.layout import TEMPLATES_DIR, template_path
 from pipeline.render import compiled
 from pipeline.text import clean, fold
@@ -338,7 +338,7 @@ def write_roster(out: Path, roster: Path, cats: list[str], campaign_ctx: dict, d
     tasks = [(p.row, p.category, p.values, str(out / f"{stem}.docx"), str(contracts / f"{stem}.docx"))
              for p, stem in zip(people, stems)]
     if tasks:
-        contracts.mkdir(exist_ok=True)
+        output_folder(contracts)
     by_row = {p.row: p for p in people}
     chunks = [tasks[i: i + CHUNK] for i in range(0, len(tasks), CHUNK)]
     if jobs > 1 and len(chunks) > 1:
@@ -375,7 +375,7 @@ def roster_summary_tables(people: list[Applicant], out: Path, campaign_ctx: dict
 
     if not people:
         return []
-    out.mkdir(exist_ok=True)
+    output_folder(out)
     records = [{"source": p.name, "company_name": p.name, "category": p.category, "status": "complete",
                 "forms": p.values} for p in people]
     return make_summary_tables(records, out, campaign_ctx, template=template_path("summary_table", directory)).files
@@ -412,10 +412,7 @@ def write_packets(out: Path, category: str = "all", campaign=None, roster: Path 
     directory = Path(templates) if templates else TEMPLATES_DIR
     out = Path(out)
     cats = chosen_categories(category)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"无法创建输出目录 {out}：{exc}") from exc
+    output_folder(out)
     result = PacketResult(out=out, counts={cid: 0 for cid in cats})
     context = campaign.context()
     if roster:

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.errors import UserError
-from pipeline.files import safe_filename
+from pipeline.files import output_folder, safe_filename
 from pipeline.forms import Form, build_fields, layout_groups
 from pipeline.programs import PROGRAMS_DIR, Program, criteria_for, load_program, program_campaign, tier_of
 
@@ -170,10 +170,7 @@ def program_packet(program: Program | str, category: str | None, out_dir: Path, 
     program = _program(program)
     campaign = program_campaign(program, campaign)
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"无法创建输出目录 {out}：{exc}") from exc
+    output_folder(out)
     cats = chosen(program, category)
     files = []
     if program.get("forms") == "packet":

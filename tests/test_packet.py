@@ -218,3 +218,10 @@ def test_roster_also_writes_each_contract_and_the_summary_tables(roster_run):
     assert "未注明推进单位" not in tables["未注明推进单位_推荐汇总表.docx"]  # the form's 推荐单位 is left blank
     assert LITERAL in tables["未注明推进单位_推荐汇总表.docx"]
     assert f"{spec['contract']} 50 份" in result.summary() and result.summary().count(spec["summary_table"]) == 1
+
+
+def test_roster_with_a_file_where_the_contract_folder_goes_is_a_chinese_error(roster_run, tmp_path):
+    _result, out = roster_run
+    (tmp_path / packet_spec()["file_names"]["contract"]).write_text("占位")
+    with pytest.raises(UserError, match="同名的文件已存在"):
+        write_packets(tmp_path, roster=out.parent / "名单.xlsx", category="service")
