@@ -43,10 +43,15 @@ ROOT_RELS = (
 )
 
 
+def document_xml(body: str, prolog: str = "") -> str:
+    """The main document part of a minimal .docx whose w:body is `body`."""
+    return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{prolog}<w:document {NS}><w:body>{body}</w:body></w:document>'
+
+
 def docx_from_body(path: Path, body: str, prolog: str = "", main_ct: str = DOC_CT,
                    extra_parts: dict[str, bytes] | None = None) -> Path:
     """Write a minimal .docx whose w:body is `body` (WordprocessingML, prefixes of NS bound)."""
-    xml = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{prolog}<w:document {NS}><w:body>{body}</w:body></w:document>'
+    xml = document_xml(body, prolog)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", content_types(main_ct))
         zf.writestr("_rels/.rels", ROOT_RELS)

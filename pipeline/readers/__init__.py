@@ -7,6 +7,8 @@ docx/xlsx. Every reader raises `Unreadable` with a Chinese reason for a file it 
 
 from __future__ import annotations
 
+import re
+
 from pipeline.grid import Document
 from pipeline.text import BOX, TICK
 
@@ -19,6 +21,8 @@ class Unreadable(Exception):
 TICK_GLYPHS = "☑✓✔√■☒▣●✅⊠🗹🗸🗷☒"
 BOX_GLYPHS = "☐□◻⬜"
 GLYPHS = str.maketrans({**{c: TICK for c in TICK_GLYPHS}, **{c: BOX for c in BOX_GLYPHS}})
+#: str.translate looks every character up in a dict (1 µs a cell); most cells hold no glyph at all.
+_ANY_GLYPH = re.compile("[" + re.escape(TICK_GLYPHS + BOX_GLYPHS) + "]")
 
 
 def read_bounded(parse, args: tuple, what: str, seconds: float, memory: int):
@@ -43,7 +47,7 @@ def read_bounded(parse, args: tuple, what: str, seconds: float, memory: int):
 
 def normalise_ticks(text: str) -> str:
     """Given text as read, return it with every tick glyph as '☑' and every box glyph as '☐'."""
-    return text.translate(GLYPHS)
+    return text.translate(GLYPHS) if _ANY_GLYPH.search(text) else text
 
 
 def read(file, limits: dict | None = None) -> Document:

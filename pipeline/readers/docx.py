@@ -1,5 +1,7 @@
 """Word .docx → Document, by one lxml pass over the main document part (no python-docx).
 
+Plain documents take a faster token pass (`docx_plain`); this tree reader takes the rest.
+
 Body only, in order: paragraphs (text boxes after the paragraph that anchors them), tables
 with merged cells resolved (gridSpan → colspan, vMerge → rowspan, gridBefore shifts columns)
 and nested tables as their own blocks right after their parent. Every kind of tick Word can
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from pipeline.grid import Block, Cell, Document
 from pipeline.readers import Unreadable, normalise_ticks
+from pipeline.readers.docx_plain import plain_blocks
 from pipeline.safety import (
     LIMITS,
     Budget,
@@ -114,6 +117,14 @@ def lean_xml(xml: bytes) -> bytes:
 def read_docx(path: Path, source: str, limits: dict = LIMITS) -> Document:
     """Given a .docx file, return its body as a Document of paragraph and table blocks."""
     xml = main_part(Path(path), limits)
+    # Ordinary filled forms take the token pass; huge ones keep the tree reader, which the
+    # caller runs in a memory-bounded child.
+    blocks = plain_blocks(xml) if len(xml) <= limits["docx_inline_xml"] else None
+    return Document(source=source, blocks=tree_blocks(xml) if blocks is None else blocks, kind="docx")
+
+
+def tree_blocks(xml: bytes) -> list[Block]:
+    """Given document.xml, return its body blocks by parsing it into a tree; Unreadable when it is not XML."""
     try:
         try:
             root = parse_xml(lean_xml(xml))
@@ -124,8 +135,7 @@ def read_docx(path: Path, source: str, limits: dict = LIMITS) -> Document:
     ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else W_NS
     tags = _Tags(ns if ns in (W_NS, W_STRICT_NS) else W_NS)
     body = _child(root, tags.body)
-    blocks = body_blocks(body, tags) if body is not None else []
-    return Document(source=source, blocks=blocks, kind="docx")
+    return body_blocks(body, tags) if body is not None else []
 
 
 def main_part(path: Path, limits: dict = LIMITS) -> bytes:

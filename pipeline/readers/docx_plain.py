@@ -1,0 +1,246 @@
+"""Plain Word documents → blocks, by one regex pass over document.xml (no tree).
+
+Most returned forms are plain: paragraphs, runs, tables, merged cells, nothing else. For them
+the text-bearing tags are all the reader needs, and a regex hands over just those (about a
+third of a packet's tags) in C, where building and walking an lxml tree costs four times as
+much. Anything that needs context — revisions, content controls, fields, symbol fonts, text
+boxes, comments, a DTD, another encoding or namespace prefix — makes `plain_blocks` return
+None, and the tree reader (`pipeline.readers.docx`) reads the document instead. Both give the
+same blocks for every plain document; tests/test_readers.py checks that over the corpus.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.grid import Block, Cell
+from pipeline.readers import normalise_ticks
+
+W_NS = b"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+#: Fonts whose characters are pictograms (see docx.SYMBOL_FONTS), lower case.
+SYMBOL_FONT_NAMES = (b"wingdings", b"symbol")
+
+#: One match per tag the pass needs, as a tuple (w:t text, closing name, opening name, empty
+#: name, leaf name, leaf attributes, markup that needs the tree reader); every other tag is
+#: skipped inside the regex. Paragraphs, rows and cells are read from their closing tags alone:
+#: all text between two closings belongs to the second. `<!` is a comment or CDATA, `<?` an
+#: instruction; the rest are revisions, content controls, fields, symbols and text boxes.
+TOKENS = re.compile(
+    rb"<(?:w:t(?:\s[^>]*)?>([^<]*)</w:t>"
+    rb"|/w:(p|tc|tr|tbl|tabs|body)>"
+    rb"|w:(tbl|tabs)(?=[\s>])[^>]*(?<!/)>"
+    rb"|w:(p|tc|tr|tbl)\b[^>]*/>"
+    rb"|w:(tab|ptab|br|cr|noBreakHyphen|gridSpan|vMerge|gridBefore)\b([^>]*?)/?>"
+    rb"|(!|\?|w:(?:sym|fldChar|sdt|txbxContent|del|moveFrom|object|tcPrChange|trPrChange)))"
+)
+_BODY = re.compile(rb"<w:body[\s>]")
+_VAL = re.compile(rb"""w:val\s*=\s*["']([^"']*)["']""")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_LEAF_TEXT = {b"tab": b" ", b"ptab": b" ", b"br": b"\n", b"cr": b"\n", b"noBreakHyphen": b"-"}
+
+
+class NotPlain(Exception):
+    """The token pass met something it does not model; the tree reader takes the document."""
+
+
+def plain_blocks(xml: bytes) -> list[Block] | None:
+    """Given document.xml, return its body blocks as the tree reader would, or None when it is not plain."""
+    body = _BODY.search(xml)
+    if body is None or not plain_head(xml, body.start()):
+        return None
+    try:
+        return tokens_to_blocks(TOKENS.findall(xml, body.end()))
+    except (NotPlain, UnicodeDecodeError):
+        return None
+
+
+def plain_head(xml: bytes, body: int) -> bool:
+    """Given document.xml and where its body starts, return whether the rest of it is fit for the token pass.
+
+    UTF-8, no DTD, `w:` bound to WordprocessingML wherever it is declared and no other prefix
+    bound to it, no markup-compatibility alternatives, no symbol font named anywhere.
+    """
+    head = xml[:body].lower()
+    if b"<!" in head or (b"encoding=" in head[:200] and not re.search(rb"""encoding=["']utf-8["']""", head[:200])):
+        return False
+    bound = xml.count(b'xmlns:w="' + W_NS + b'"')
+    if not bound or xml.count(W_NS) != bound or xml.count(b"xmlns:w=") != bound:
+        return False
+    if b":AlternateContent" in xml:
+        return False
+    lower = xml.lower()
+    return not any(name in lower for name in SYMBOL_FONT_NAMES)
+
+
+def xml_text(raw: bytes) -> str:
+    """Given the raw character data of a paragraph's runs, return the text an XML parser would give."""
+    text = raw.decode("utf-8")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "&" not in text:
+        return text
+    first, *rest = text.split("&")
+    out = [first]
+    for part in rest:
+        name, semicolon, after = part.partition(";")
+        if not semicolon:
+            raise NotPlain("&")
+        out.append(entity_char(name) + after)
+    return "".join(out)
+
+
+def entity_char(name: str) -> str:
+    """Given an entity name ('amp', '#x2611', '#9745'), return its character; NotPlain for any other."""
+    if name in _NAMED:
+        return _NAMED[name]
+    try:
+        code = int(name[2:], 16) if name[:2] in ("#x", "#X") else int(name[1:]) if name[:1] == "#" else -1
+    except ValueError:
+        code = -1
+    if not 0 < code <= 0x10FFFF:
+        raise NotPlain(name)
+    return chr(code)
+
+
+def attribute_int(attrs: bytes, default: int) -> int:
+    """Given a leaf tag's attributes, return its w:val as an integer (default when absent or not a number)."""
+    match = _VAL.search(attrs)
+    try:
+        return int(match.group(1)) if match else default
+    except ValueError:
+        return default
+
+
+class _Table:
+    """A table being read: its rows so far, and the row and cell being read."""
+
+    __slots__ = ("rows", "row", "col", "above", "nested", "lines", "cell_nested", "span", "merge")
+
+    def __init__(self):
+        self.rows: list[list[Cell]] = []
+        self.row: list[Cell] = []
+        self.col = 0
+        self.above: dict[int, Cell] = {}  # start column → last emitted cell there, for vMerge
+        self.nested: list[Block] = []  # blocks of tables nested in emitted cells
+        self.lines: list[str] = []  # paragraphs of the open cell
+        self.cell_nested: list[Block] = []  # tables nested in the open cell
+        self.span = 1
+        self.merge: bytes | None = None  # the open cell's w:vMerge attributes
+
+    def close_cell(self) -> None:
+        """Emit the open cell, or extend the cell above it when it continues a vertical merge; open the next."""
+        r, col, span = len(self.rows), self.col, max(1, self.span)
+        merge = self.merge
+        upper = self.above.get(col) if merge is not None and _merge_value(merge) == b"continue" else None
+        if upper is not None and upper.row + upper.rowspan == r:
+            upper.rowspan += 1
+        else:
+            lines = self.lines
+            text = lines[0] if len(lines) == 1 else "\n".join(lines).strip("\n")
+            cell = Cell(normalise_ticks(text), r, col, 1, span)
+            self.row.append(cell)
+            self.above[col] = cell
+            if self.cell_nested:
+                self.nested.extend(self.cell_nested)
+                self.cell_nested = []
+        self.col = col + span
+        self.lines, self.span, self.merge = [], 1, None
+        self.cell_nested = []
+
+    def close_row(self) -> None:
+        self.rows.append(self.row)
+        self.row, self.col = [], 0
+
+
+def _merge_value(attrs: bytes) -> bytes:
+    match = _VAL.search(attrs)
+    return match.group(1) if match else b"continue"
+
+
+def tokens_to_blocks(tokens: list[tuple]) -> list[Block]:
+    """Given the TOKENS matches of a document's body, return its blocks in reading order.
+
+    Paragraphs outside tables become paragraph blocks when they hold text; inside a cell they
+    become its lines. A table's block is followed by the blocks of the tables nested in its
+    cells. Raises NotPlain for markup the pass does not model and tags that do not nest.
+    """
+    blocks: list[Block] = []
+    tables: list[_Table] = []  # open tables, innermost last
+    table: _Table | None = None  # the innermost
+    out: list[bytes] = []  # raw pieces of the paragraph being read
+    in_tabs = False
+    for text, closing, opening, empty, leaf, attrs, needs_tree in tokens:
+        if text:
+            out.append(text)
+        elif closing:
+            if closing == b"p":
+                line = xml_text(b"".join(out))
+                out = []
+                if table is not None:
+                    table.lines.append(line)
+                elif line.strip():
+                    blocks.append(Block("paragraph", text=normalise_ticks(line)))
+            elif closing == b"tc":
+                if table is None:
+                    raise NotPlain("</w:tc>")
+                table.close_cell()
+            elif closing == b"tr":
+                if table is None:
+                    raise NotPlain("</w:tr>")
+                table.close_row()
+            elif closing == b"tbl":
+                table = _close_table(tables, blocks)
+            elif closing == b"tabs":
+                in_tabs = False
+            else:  # </w:body>
+                break
+        elif leaf:
+            if leaf == b"gridSpan" or leaf == b"vMerge" or leaf == b"gridBefore":
+                if table is None:
+                    raise NotPlain(leaf.decode())
+                if leaf == b"gridSpan":
+                    table.span = attribute_int(attrs, 1)
+                elif leaf == b"vMerge":
+                    table.merge = attrs
+                else:
+                    table.col = attribute_int(attrs, 0)
+            elif not (in_tabs and leaf == b"tab"):  # w:tabs/w:tab are tab stops, not characters
+                out.append(_LEAF_TEXT[leaf])
+        elif opening:
+            if opening == b"tbl":
+                table = _Table()
+                tables.append(table)
+            else:
+                in_tabs = True
+        elif empty:
+            if empty == b"p":
+                if table is not None:
+                    table.lines.append("")
+            elif table is None and empty != b"tbl":
+                raise NotPlain(empty.decode())
+            elif empty == b"tc":
+                table.close_cell()
+            elif empty == b"tr":
+                table.close_row()
+            else:
+                tables.append(_Table())
+                table = _close_table(tables, blocks)
+        elif needs_tree:
+            raise NotPlain(needs_tree.decode())
+    if tables or out:
+        raise NotPlain("unclosed")
+    return blocks
+
+
+def _close_table(tables: list[_Table], blocks: list[Block]) -> _Table | None:
+    """Given the open tables, close the innermost; return the one that is now innermost."""
+    if not tables:
+        raise NotPlain("</w:tbl>")
+    done = tables.pop()
+    made = [Block("table", rows=done.rows), *done.nested]
+    if tables:
+        tables[-1].cell_nested.extend(made)
+        return tables[-1]
+    blocks.extend(made)
+    return None

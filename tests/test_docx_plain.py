@@ -1,0 +1,140 @@
+"""The token pass for plain Word documents gives exactly the tree reader's blocks, or steps aside."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+import build_inputs as b
+from pipeline.readers import Unreadable
+from pipeline.readers.docx import main_part, read_docx, tree_blocks
+from pipeline.readers.docx_plain import plain_blocks
+from pipeline.safety import LIMITS
+
+P, TC = b.p, b.tc
+
+#: Bodies the token pass must read, each exercising one thing it models.
+PLAIN = {
+    "merged": "<w:tbl><w:tr>" + TC(P("企业名称")) + TC(P("华光"), span=3) + "</w:tr>"
+              "<w:tr>" + TC(P("地  址"), vmerge="restart") + TC(P("哈尔滨")) + "</w:tr>"
+              "<w:tr>" + TC(P(""), vmerge="continue") + TC(P("南岗区") + P("8 号"), span=3) + "</w:tr>"
+              '<w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr>' + TC(P("备注")) + "</w:tr></w:tbl>" + P("日期"),
+    "nested": "<w:tbl><w:tr>" + TC(P("被访者")) + TC(P("见下表") + "<w:tbl><w:tr>" + TC(P("姓名"))
+              + TC(P("张三") + "<w:tbl><w:tr>" + TC(P("最内层")) + "</w:tr></w:tbl>") + "</w:tr></w:tbl>" + P("（续）"))
+              + "</w:tr></w:tbl>" + P("正文结束"),
+    # The tree reader does not read a merged-away cell, nor the tables nested in it.
+    "nested_in_merged_away_cell": "<w:tbl><w:tr>" + TC(P("甲"), vmerge="restart") + "</w:tr><w:tr>"
+                                  + TC(P("乙") + "<w:tbl><w:tr>" + TC(P("藏")) + "</w:tr></w:tbl>", vmerge="continue")
+                                  + "</w:tr></w:tbl>",
+    "merge_spelled_out": '<w:tbl><w:tr><w:tc><w:tcPr><w:vMerge w:val="restart"></w:vMerge></w:tcPr>' + P("上")
+                         + '</w:tc></w:tr><w:tr><w:tc><w:tcPr><w:vMerge w:val="continue"/></w:tcPr>' + P("")
+                         + "</w:tc></w:tr></w:tbl>",
+    "single_quotes_and_bad_numbers": "<w:tbl><w:tr><w:tc><w:tcPr><w:gridSpan w:val='2'/></w:tcPr>" + P("宽")
+                                     + '</w:tc><w:tc><w:tcPr><w:gridSpan w:val="x"/></w:tcPr>' + P("坏") + "</w:tc></w:tr></w:tbl>",
+    "glyph_ticks": "<w:p>" + b.TICK_CASES["glyphs"][0] + "</w:p>"
+                   + "<w:tbl><w:tr>" + TC(P("☑是") + P("□否")) + "</w:tr></w:tbl>",
+    "entities": P("A &amp; B &lt;C&gt; &#x2611;是 &#9744;否 &quot;x&quot; &apos;y&apos;"),
+    "tabs_breaks_hyphens": '<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr><w:r><w:t>a</w:t>'
+                           '<w:tab/><w:t>b</w:t><w:br/><w:t>c</w:t><w:noBreakHyphen/><w:t>d</w:t>'
+                           '<w:ptab w:relativeTo="margin" w:alignment="right" w:leader="none"/><w:cr/><w:t>e</w:t></w:r></w:p>',
+    "empty_paragraphs_and_runs": "<w:tbl><w:tr>" + TC('<w:p/>' + P("中") + '<w:p w:rsidR="00A1"/>')
+                                 + TC("<w:p><w:r><w:t/></w:r><w:r><w:t></w:t></w:r></w:p>") + "</w:tr><w:tr/></w:tbl>"
+                                 + "<w:p/>" + P("   ") + P("  留白  "),
+    "wrappers": '<w:customXml w:element="x">' + P("块") + "</w:customXml>"
+                '<w:p><w:hyperlink r:id="rId9"><w:r><w:t>链接</w:t></w:r></w:hyperlink>'
+                '<w:ins w:id="1" w:author="a"><w:r><w:t>插入</w:t></w:r></w:ins>'
+                '<w:fldSimple w:instr=" PAGE "><w:r><w:t>3</w:t></w:r></w:fldSimple>'
+                '<w:smartTag w:element="x"><w:r><w:t>标记</w:t></w:r></w:smartTag></w:p>',
+    "line_ends_in_text": P("第一行\r\n第二行\r第三行"),
+}
+
+#: Bodies (or prologs) the token pass must leave to the tree reader.
+NOT_PLAIN = {
+    "sym": "<w:p>" + b.TICK_CASES["sym_wingdings2"][0] + "</w:p>",
+    "symbol_font_run": "<w:p>" + b.TICK_CASES["font_run"][0] + "</w:p>",
+    "w14_checkbox": "<w:p>" + b.TICK_CASES["w14"][0] + "</w:p>",
+    "legacy_checkbox": "<w:p>" + b.TICK_CASES["legacy"][0] + "</w:p>",
+    "revisions": '<w:p><w:del w:id="2" w:author="a"><w:r><w:delText>王五</w:delText></w:r></w:del></w:p>',
+    "comment": P("甲") + "<!-- <w:p><w:r><w:t>注释</w:t></w:r></w:p> -->",
+    "unknown_entity": P("a&nbsp;b"),
+    "unclosed_paragraph": "<w:p><w:r><w:t>甲</w:t></w:r>",
+    "stray_cell_end": P("甲") + "</w:tc>",
+}
+
+
+def both(body: str, prolog: str = "") -> tuple:
+    xml = b.document_xml(body, prolog).encode("utf-8")
+    return xml, plain_blocks(xml)
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN))
+def test_token_pass_reads_what_the_tree_reads(name):
+    xml, plain = both(PLAIN[name])
+    assert plain is not None, name
+    assert plain == tree_blocks(xml)
+    assert plain, name  # every case yields blocks, so the comparison is not of two empty lists
+
+
+@pytest.mark.parametrize("name", sorted(NOT_PLAIN))
+def test_token_pass_steps_aside(name):
+    assert both(NOT_PLAIN[name])[1] is None
+
+
+def test_doctype_other_encoding_and_other_prefix_step_aside():
+    assert both(P("甲"), prolog='<!DOCTYPE w:document [<!ENTITY a "x">]>')[1] is None
+    latin = b.document_xml(P("甲")).replace('encoding="UTF-8"', 'encoding="GB2312"').encode("gb2312")
+    assert plain_blocks(latin) is None
+    other = b.document_xml(P("甲")).replace("xmlns:w=", "xmlns:x=").encode()
+    assert plain_blocks(other) is None  # `w:` would then not be WordprocessingML
+
+
+def test_documents_the_token_pass_refuses_still_read_or_fail_in_chinese(tmp_path):
+    path = b.docx_from_body(tmp_path / "ticks.docx", NOT_PLAIN["sym"])
+    assert read_docx(path, "ticks.docx").blocks[0].text == b.TICK_CASES["sym_wingdings2"][1]
+    path = b.docx_from_body(tmp_path / "bad.docx", NOT_PLAIN["unknown_entity"])
+    with pytest.raises(Unreadable, match="无法解析"):
+        read_docx(path, "bad.docx")
+
+
+def test_huge_documents_keep_the_tree_reader(tmp_path, monkeypatch):
+    path = b.docx_from_body(tmp_path / "big.docx", P("甲") * 200)
+    calls = []
+    monkeypatch.setattr("pipeline.readers.docx.plain_blocks", lambda xml: calls.append(xml) or None)
+    read_docx(path, "big.docx", dict(LIMITS, docx_inline_xml=1000))
+    assert calls == []
+    read_docx(path, "big.docx")
+    assert len(calls) == 1
+
+
+def corpus_documents(inbox, scratch):
+    """Yield (name, document.xml) of every readable Word file in the corpus, zipped ones included."""
+    paths = []
+    for path in sorted(inbox.rglob("*")):
+        if path.suffix.lower() == ".docx":
+            paths.append((path.name, path))
+        elif path.suffix.lower() == ".zip":
+            with zipfile.ZipFile(path) as zf:
+                for n, info in enumerate(zf.infolist()):
+                    if info.filename.lower().endswith(".docx"):
+                        paths.append((info.filename, scratch / f"{path.stem}-{n}.docx"))
+                        paths[-1][1].write_bytes(zf.read(info))
+    for name, path in paths:
+        try:
+            yield name, main_part(path)
+        except Unreadable:
+            continue  # the corpus's broken files: no document.xml to compare
+
+
+def test_token_pass_matches_tree_over_the_corpus(corpus, tmp_path):
+    inbox, _ = corpus
+    plain = refused = 0
+    for name, xml in corpus_documents(inbox, tmp_path):
+        blocks = plain_blocks(xml)
+        if blocks is None:
+            refused += 1
+            continue
+        plain += 1
+        assert blocks == tree_blocks(xml), name
+    # Rendered packets are plain; the ones with symbol ticks and content controls are not.
+    assert plain >= 30 and refused >= 2, (plain, refused)
