@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.errors import UserError
-from pipeline.forms import FORMS_DIR
+from pipeline.forms import FORMS_DIR, yaml_text
 
 CAMPAIGNS_DIR = FORMS_DIR / "campaigns"
 DEFAULT_CAMPAIGN = CAMPAIGNS_DIR / "heilongjiang-2017.yaml"
@@ -53,7 +53,7 @@ def load_campaign(path: Path | str | None = None) -> "Campaign":
     if not path.is_file():
         raise UserError(f"找不到活动文件：{path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_text(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise UserError(f"活动文件 {path.name} 无法读取：{exc}") from exc
     if not isinstance(data, dict):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field as dc_field
 from pipeline import text as _text
 from pipeline.forms import Form, load_forms
 from pipeline.grid import Block, Document
-from pipeline.text import body_chars, clean
+from pipeline.text import body_chars, clean, is_blank
 from pipeline.values import value as normalise
 
 #: `text.fold` remembered: the same labels and cell texts are folded again and again.
@@ -451,8 +451,9 @@ def extract_rows(found: Found) -> list[dict]:
             continue
         first_col = min(columns)
         for n, cells in enumerate(body):
-            texts = {fid: next((c.text for c in cells if c.col == col), "") for col, fid in columns.items()}
-            filled = [fid for fid, t in texts.items() if clean(t)]
+            by_col = {c.col: c.text for c in cells}  # a row's cells start at distinct columns
+            texts = {fid: by_col.get(col, "") for col, fid in columns.items()}
+            filled = [fid for fid, t in texts.items() if not is_blank(t)]
             if not filled:
                 continue
             if (continued and n == 0 and raw_rows and not clean(texts[columns[first_col]])

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
-import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -52,27 +52,28 @@ def unique_names(stems: list[str]) -> list[str]:
     return result
 
 
+_PART_IDS = itertools.count()
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path):
     """Yield a temporary path beside `target`; on success it replaces `target` in one step.
 
-    An interrupted run leaves the previous file whole, never a half-written one.
+    An interrupted run leaves the previous file whole, never a half-written one. The temporary
+    file is left for the writer to create, so it gets the umask's usual mode (outputs are shared
+    documents), and its name is unique per process without a random-name search: a batch writes
+    thousands of records.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem[:40]}.", suffix=target.suffix + ".part", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = target.with_name(f".{target.stem[:40]}.{os.getpid()}-{next(_PART_IDS)}{target.suffix}.part")
     try:
         yield tmp_path
-        # mkstemp makes the file private (0600); outputs are shared documents, so honour the umask.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
+    except BaseException:
+        with contextlib.suppress(OSError):
             tmp_path.unlink()
+        raise
 
 
 def write_text_atomic(target: Path, text: str) -> None:

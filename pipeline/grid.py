@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     """One cell of a table. A merged cell appears once, at its top-left position."""
 
@@ -22,7 +22,7 @@ class Cell:
     colspan: int = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """A paragraph (kind 'paragraph', `text`) or a table (kind 'table', `rows` of `Cell`s)."""
 
@@ -36,7 +36,7 @@ class Block:
             yield from row
 
 
-@dataclass
+@dataclass(slots=True)
 class Document:
     """One readable file of a submission, as blocks in reading order."""
 

@@ -143,8 +143,7 @@ def open_submission(entry: Entry, workdir: Path, limits: dict = LIMITS) -> Submi
     A refused file never stops the others; a zip whose bomb is detected keeps the members
     already taken out and reports the rest as one problem.
     """
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(workdir)  # created by `unpack` when a zip needs it: most entries are plain files
     sub = Submission()
     budget = Budget(limits=dict(limits))
     counter = [0]
@@ -230,6 +229,7 @@ def unpack(sub: Submission, name: str, path: Path, workdir: Path, budget: Budget
         sub.problems.append(Problem(name, f"文件已损坏或不完整（{exc}）"))
         return
     with zf:
+        workdir.mkdir(parents=True, exist_ok=True)
         infos = zf.infolist()
         if len(infos) + budget.members > budget.limits["zip_members"]:
             sub.problems.append(Problem(name, f"压缩炸弹（压缩包内文件过多：{len(infos)} 个）"))

@@ -107,17 +107,24 @@ def convert_old_formats(opened: list[tuple], work: Path) -> list[tuple]:
 # --- one submission (runs in a worker) -----------------------------------------------------------
 
 
-def parse_one(entry, files, problems, campaign) -> dict:
-    """Given an opened submission, return its checked record; any failure becomes an error record."""
+def parse_one(entry, files, problems, campaign, records_dir: Path | None = None) -> dict:
+    """Given an opened submission, return its checked record (written to `records_dir` when given).
+
+    Any failure becomes an error record. Workers write their own records, so the main process
+    stays free to hand out work.
+    """
     try:
         if files is None:
-            return error_record(entry, f"申报材料“{entry.source}”{problems}")
-        record = submission_record(entry, files, problems)
-        record["issues"].extend(check_record(record, campaign))
-        record["status"] = status_of(record["issues"])
-        return record
+            record = error_record(entry, f"申报材料“{entry.source}”{problems}")
+        else:
+            record = submission_record(entry, files, problems)
+            record["issues"].extend(check_record(record, campaign))
+            record["status"] = status_of(record["issues"])
     except Exception as exc:  # noqa: BLE001 - never crash the run, never drop the entry
-        return error_record(entry, f"申报材料“{entry.source}”解析时出错（{type(exc).__name__}），请人工检查")
+        record = error_record(entry, f"申报材料“{entry.source}”解析时出错（{type(exc).__name__}），请人工检查")
+    if records_dir is not None:
+        write_record(records_dir, record)
+    return record
 
 
 def record_json(value, depth: int = 0) -> str:
@@ -128,11 +135,15 @@ def record_json(value, depth: int = 0) -> str:
     """
     pad = "  " * (depth + 1)
     if isinstance(value, dict) and value and depth < 2:
-        items = (f"{pad}{json.dumps(k, ensure_ascii=False)}: {record_json(v, depth + 1)}" for k, v in value.items())
+        items = (f"{pad}{_leaf_json(k)}: {record_json(v, depth + 1)}" for k, v in value.items())
         return "{\n" + ",\n".join(items) + "\n" + "  " * depth + "}"
     if isinstance(value, list) and value and depth < 3 and all(isinstance(v, dict) for v in value):
-        return "[\n" + ",\n".join(pad + json.dumps(v, ensure_ascii=False) for v in value) + "\n" + "  " * depth + "]"
-    return json.dumps(value, ensure_ascii=False)
+        return "[\n" + ",\n".join(pad + _leaf_json(v) for v in value) + "\n" + "  " * depth + "]"
+    return _leaf_json(value)
+
+
+#: json.dumps(…, ensure_ascii=False) builds a new encoder per call; a record has hundreds of leaves.
+_leaf_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def write_record(records_dir: Path, record: dict) -> None:
@@ -151,23 +162,23 @@ def parse_all(opened: list[tuple], campaign, jobs: int, records_dir: Path, progr
     records = []
 
     def done(record: dict) -> None:
-        write_record(records_dir, record)
         records.append(record)
         if progress:
             progress(len(records), total)
 
     if jobs <= 1 or total <= 1:
         for entry, files, problems in opened:
-            done(parse_one(entry, files, problems, campaign))
+            done(parse_one(entry, files, problems, campaign, records_dir))
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_pool_init) as pool:
-            futures = {pool.submit(parse_one, e, f, p, campaign): e for e, f, p in opened}
+            futures = {pool.submit(parse_one, e, f, p, campaign, records_dir): e for e, f, p in opened}
             for future in as_completed(futures):
                 try:
                     record = future.result()
                 except Exception as exc:  # noqa: BLE001 - a dead worker loses one entry, not the run
                     record = error_record(futures[future], f"申报材料“{futures[future].source}”解析时出错"
                                                            f"（{type(exc).__name__}），请人工检查")
+                    write_record(records_dir, record)
                 done(record)
     return sorted(records, key=lambda r: r["source"])
 
@@ -232,6 +243,7 @@ def parse_inbox(paths: list[Path], out: Path, campaign=None, received: date | No
     records_dir.mkdir(parents=True, exist_ok=True)
     work = out / WORK
     shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()  # zips unpack and old formats convert in here; present while a run is under way
     entries = inbox.entries([Path(p) for p in paths])
     prepare(load_forms())  # forms parsed and their label keys derived once here, inherited by forked workers
     try:

@@ -12,11 +12,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from pipeline.errors import UserError
 from pipeline.files import output_folder, safe_filename
-from pipeline.forms import Form, build_fields, layout_groups
+from pipeline.forms import Form, build_fields, layout_groups, yaml_text
 from pipeline.programs import PROGRAMS_DIR, Program, criteria_for, load_program, program_campaign, tier_of
 
 HOUSE_FILE = PROGRAMS_DIR / "_house.yaml"
@@ -27,7 +26,7 @@ APPLICANT_FIELDS = ("company_name", "name", "team_name")
 @functools.lru_cache(maxsize=2)
 def house(path: Path = HOUSE_FILE) -> dict:
     """Given the house style file, return its settings."""
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return yaml_text(Path(path).read_text(encoding="utf-8"))
 
 
 def _program(program: Program | str) -> Program:

@@ -18,7 +18,7 @@ import yaml
 
 from pipeline.campaign import CAMPAIGNS_DIR
 from pipeline.errors import UserError
-from pipeline.forms import FORMS_DIR
+from pipeline.forms import FORMS_DIR, yaml_text
 
 PROGRAMS_DIR = FORMS_DIR / "programs"
 FACTS_FILE = PROGRAMS_DIR / "_facts.yaml"
@@ -117,7 +117,7 @@ class Program:
 
 def _read_yaml(path: Path, what: str) -> dict:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = yaml_text(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise UserError(f"{what} {Path(path).name} 无法读取：{exc}") from exc
     if not isinstance(data, dict):

@@ -7,6 +7,7 @@ compared with `fold`; values are normalised with `clean`, `to_number`, `to_date`
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -23,7 +24,9 @@ EXPLAINED_EMPTY = ("无", "不适用", "/", "／", "—", "-", "未", "暂无", 
 
 #: Characters XML 1.0 refuses (C0 controls but tab/CR/LF, U+FFFE/U+FFFF, lone surrogates): Word,
 #: Excel, openpyxl and lxml all fail on them, and PDFs do carry them.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_NOT_XML_BUT_NUL = "\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff"
+_NOT_XML = re.compile(f"[\x00{_NOT_XML_BUT_NUL}]")
+_NOT_XML_JOINED = re.compile(f"[{_NOT_XML_BUT_NUL}]")
 _SPACE = re.compile(r"[\s\u3000\u00a0\u200b]+")
 _PUNCT = str.maketrans({
     "（": "(", "）": ")", "：": ":", "，": ",", "；": ";", "、": ",", "／": "/",
@@ -37,14 +40,36 @@ def xml_safe_text(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
+def xml_safe_texts(texts: list[str]) -> list[str]:
+    """Given many texts, return them without the characters XML refuses, in one pass over their NUL-joined text."""
+    joined = "\0".join(texts)
+    if joined.count("\0") + 1 != len(texts):  # a text holds NUL itself (or there is none): one at a time
+        return [xml_safe_text(t) for t in texts]
+    return _NOT_XML_JOINED.sub("", joined).split("\0")
+
+
+#: repr() escapes every character XML refuses (none is printable): \x01, \ufffe, \ud800 …
+_ESCAPED_NOT_XML = re.compile(r"\\x(?:0[0-8bcef]|1[0-9a-f])|\\ufff[ef]|\\ud[89a-f][0-9a-f]{2}")
+
+
 def xml_safe(value):
-    """Given a value of a record (text, list, dict …), return it with characters XML refuses removed."""
+    """Given a value of a record (text, list, dict …), return it with characters XML refuses removed.
+
+    A whole record is looked at once, through its repr; only one that holds such a character
+    (or a backslash that looks like one) is walked and rebuilt.
+    """
+    if not isinstance(value, str) and not _ESCAPED_NOT_XML.search(repr(value)):
+        return value
+    return _xml_safe(value)
+
+
+def _xml_safe(value):
     if isinstance(value, str):
         return xml_safe_text(value)
     if isinstance(value, list):
-        return [xml_safe(v) for v in value]
+        return [_xml_safe(v) for v in value]
     if isinstance(value, dict):
-        return {xml_safe(k): xml_safe(v) for k, v in value.items()}
+        return {_xml_safe(k): _xml_safe(v) for k, v in value.items()}
     return value
 
 
@@ -56,11 +81,29 @@ def clean(value: object) -> str | None:
     return text or None
 
 
+def is_blank(text: str | None) -> bool:
+    """Given a cell's text, return whether `clean` would make it None (cheaply, for the many blank cells)."""
+    if not text or text.isspace():
+        return True
+    return "\u200b" in text and clean(text) is None  # the one space character str.isspace does not know
+
+
 def fold(label: str) -> str:
     """Given a label as printed or typed, return a key that ignores width, spacing and punctuation style.
 
     '通  信  地  址' and '通信地址', '全员劳产率 元／人' and '全员劳产率元/人' fold alike.
     """
+    if label and len(label) <= 80:
+        return _fold_short(label)  # labels recur in every submission: remembered
+    return _fold(label)
+
+
+@functools.lru_cache(maxsize=16384)
+def _fold_short(label: str) -> str:
+    return _fold(label)
+
+
+def _fold(label: str) -> str:
     text = unicodedata.normalize("NFKC", label or "").translate(_PUNCT)
     # Lower-casing can undo NFKC composition (Ö → o + ¨), so normalise once more after it.
     text = unicodedata.normalize("NFKC", _SPACE.sub("", text).lower()).translate(_PUNCT)
@@ -89,6 +132,8 @@ def to_number(value: object, unit: str | None = None) -> float | int | str | Non
     text = clean(value)
     if text is None:
         return None
+    if text.isdigit() and text.isascii():  # most numbers: 序号, counts
+        return int(text)
     bare = unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "").rstrip("%")
     for suffix in ((unit,) if unit else ()) + _UNITS:
         if suffix and bare.endswith(suffix):
@@ -164,17 +209,21 @@ _LANDLINE = re.compile(r"^(?:0\d{2,3})?[2-9]\d{6,7}(?:转\d{1,6})?$")
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
 
 
+_PHONE_NOISE = re.compile(r"[\s\-()]")
+_COUNTRY = re.compile(r"^\+?86(?=1[3-9]\d{9}\b)")
+_PHONE_SEPARATORS = re.compile(r"[,;/、，；]|\s{2,}")
+
+
 def phone_digits(value: str) -> str:
     """Given a phone as written ('0451—87979096', '139 0480 9986', '+86 139…'), return its digits."""
-    text = unicodedata.normalize("NFKC", value).translate(_PUNCT)
-    text = re.sub(r"^\+?86(?=1[3-9]\d{9}\b)", "", re.sub(r"[\s\-()]", "", text))
-    return text
+    text = value if value.isascii() else unicodedata.normalize("NFKC", value).translate(_PUNCT)
+    return _COUNTRY.sub("", _PHONE_NOISE.sub("", text))
 
 
 def is_phone(value: str) -> bool:
     """Given a phone field, return whether every number in it is a mobile or landline number."""
-    parts = [p for p in re.split(r"[,;/、，；]|\s{2,}", value or "") if p.strip()]
-    return bool(parts) and all(_MOBILE.match(phone_digits(p)) or _LANDLINE.match(phone_digits(p)) for p in parts)
+    parts = [phone_digits(p) for p in _PHONE_SEPARATORS.split(value or "") if p.strip()]
+    return bool(parts) and all(_MOBILE.match(p) or _LANDLINE.match(p) for p in parts)
 
 
 def is_postcode(value: object) -> bool:

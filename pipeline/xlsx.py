@@ -20,7 +20,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 
 from pipeline.files import atomic_path
-from pipeline.text import xml_safe_text
+from pipeline.text import xml_safe_text, xml_safe_texts
 
 #: Rows measured to fit column widths.
 WIDTH_SAMPLE_ROWS = 500
@@ -57,6 +57,8 @@ def cell_value(value):
     Lists are joined with '、', periods written 'start 至 end'. Text that starts like a formula
     (= + - @ tab CR) is kept as typed: every text is written as a string, never a formula.
     """
+    if type(value) is str:  # nearly every cell: skip the checks below
+        return xml_safe_text(value)
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, (list, tuple)):
@@ -91,13 +93,33 @@ def cell_xml(ref: str, value, style: int = 0) -> str:
     return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{_text(text)}</t></is></c>'
 
 
-def row_xml(number: int, values: list, letters: list[str], styles: dict | None = None) -> str:
-    """Given a row number, its cell values, column letters and {column index: {value: style}}, return its <row>."""
-    cells = []
-    for i, value in enumerate(values):
-        style = styles[i].get(value, 0) if styles and i in styles else 0
-        cells.append(cell_xml(f"{letters[i]}{number}", value, style))
-    return f'<row r="{number}">{"".join(cells)}</row>'
+def rows_xml(rows: list[list], first: int, letters: list[str], styles: dict | None = None) -> str:
+    """Given rows of cell values, the first row's number, column letters and {column index: {value: style}},
+    return their <row> elements.
+
+    Texts, nearly every cell, are made XML-safe and escaped in one pass over the chunk's joined
+    text: cell by cell, that was most of the time of a million-cell sheet. Other values go
+    through `cell_value`.
+    """
+    texts = [v for row in rows for v in row if type(v) is str and v]
+    escaped = iter(_text("\0".join(xml_safe_texts(texts))).split("\0") if texts else ())
+    out = []
+    for number, values in enumerate(rows, start=first):
+        n = str(number)
+        cells = []
+        for i, value in enumerate(values):
+            text = type(value) is str and value
+            if not text:
+                value = cell_value(value)  # numbers, lists, None …: escaped by cell_xml
+            style = styles[i].get(value, 0) if styles and i in styles else 0
+            if text:
+                s = f' s="{style}"' if style else ""
+                space = ' xml:space="preserve"' if value != value.strip() else ""
+                cells.append(f'<c r="{letters[i]}{n}"{s} t="inlineStr"><is><t{space}>{next(escaped)}</t></is></c>')
+            elif value is not None and value != "" or style:
+                cells.append(cell_xml(letters[i] + n, value, style))
+        out.append(f'<row r="{n}">{"".join(cells)}</row>')
+    return "".join(out)
 
 
 def _quoted(title: str) -> str:
@@ -193,13 +215,12 @@ def add_sheet(book: Book, title: str, header: list[str], rows, widths: dict | No
                     f'<sheetFormatPr defaultRowHeight="15"/>{f"<cols>{cols}</cols>" if cols else ""}<sheetData>'
                     f'<row r="1">{heading}</row>').encode())
         last = 1
-        body = itertools.chain(sample, ([cell_value(v) for v in r] for r in rows))
+        body = itertools.chain(sample, rows)
         while chunk := list(itertools.islice(body, _CHUNK_ROWS)):
             for values in chunk:  # a row longer than the header gets letters as it needs them
                 while len(letters) < len(values):
                     letters.append(get_column_letter(len(letters) + 1))
-            part.write("".join(row_xml(n, values, letters, styles)
-                               for n, values in enumerate(chunk, start=last + 1)).encode())
+            part.write(rows_xml(chunk, last + 1, letters, styles).encode())
             last += len(chunk)
         ref = f"$A$1:${letters[len(header) - 1]}${last}" if header else ""
         part.write(("</sheetData>" + (f'<autoFilter ref="{ref.replace("$", "")}"/>' if ref else "")

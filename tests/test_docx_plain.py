@@ -58,6 +58,7 @@ NOT_PLAIN = {
     "revisions": '<w:p><w:del w:id="2" w:author="a"><w:r><w:delText>王五</w:delText></w:r></w:del></w:p>',
     "comment": P("甲") + "<!-- <w:p><w:r><w:t>注释</w:t></w:r></w:p> -->",
     "unknown_entity": P("a&nbsp;b"),
+    "character_xml_refuses": P("a&#1;b"),
     "unclosed_paragraph": "<w:p><w:r><w:t>甲</w:t></w:r>",
     "stray_cell_end": P("甲") + "</w:tc>",
 }

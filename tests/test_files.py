@@ -43,3 +43,15 @@ def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path):
             raise RuntimeError("interrupted")
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["summary.xlsx"]
+
+
+def test_atomic_write_gives_the_umask_mode_and_leaves_no_part_file(tmp_path):
+    old = os.umask(0o027)
+    try:
+        write_text_atomic(tmp_path / "a.json", "x")
+        write_text_atomic(tmp_path / "a.json", "y")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.json").read_text() == "y"
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o640
+    assert os.listdir(tmp_path) == ["a.json"]

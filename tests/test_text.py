@@ -71,6 +71,35 @@ def test_clean_is_idempotent_and_never_has_edge_space(value):
         assert once == once.strip() and "  " not in once
 
 
+@given(st.text(alphabet=st.sampled_from(" \t\n\u3000\u00a0\u200b\u2028a中")))
+def test_is_blank_agrees_with_clean(value):
+    assert text.is_blank(value) == (text.clean(value) is None)
+
+
+def test_phone_digits_of_full_width_and_ascii_alike():
+    assert text.phone_digits("０４５１－８７９７９０９６") == text.phone_digits("0451-87979096") == "045187979096"
+    assert text.phone_digits("+86 139 0480 9986") == "13904809986"
+
+
+def _walk(value):
+    if isinstance(value, str):
+        return text.xml_safe_text(value)
+    if isinstance(value, list):
+        return [_walk(v) for v in value]
+    if isinstance(value, dict):
+        return {_walk(k): _walk(v) for k, v in value.items()}
+    return value
+
+
+_texts = st.text(alphabet=st.sampled_from(["a", "中", "\\", "x", "\x01", "\x0b", "\n", "\ufffe", "\ud800", "\u200b"]))
+
+
+@given(st.recursive(st.none() | st.integers() | _texts,
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_texts, inner, max_size=4)))
+def test_xml_safe_of_a_whole_record_is_the_walk_of_each_text(value):
+    assert text.xml_safe(value) == _walk(value)
+
+
 @given(st.text())
 def test_fold_is_idempotent(value):
     assert text.fold(text.fold(value)) == text.fold(value)

@@ -41,6 +41,23 @@ def test_values_round_trip_and_no_formula(written):
         assert not any(b"<f>" in zf.read(n) or b"<f " in zf.read(n) for n in zf.namelist() if n.endswith(".xml"))
 
 
+def test_rows_past_the_width_sample_are_written_alike(tmp_path):
+    from pipeline.xlsx import WIDTH_SAMPLE_ROWS
+
+    tail = [["a\x00b&", ["甲", "乙"], {"start": "2017-01-05", "end": "2017-03-20"}, "\x01<坏>\ufffe", None, 7],
+            ["完整", "  空格 ", "", 0.5, True, "x\r\ny"]]
+    rows = [["填充", "", "", 1, False, "y"]] * WIDTH_SAMPLE_ROWS + tail
+    book = new_workbook()
+    add_sheet(book, "长", list("ABCDEF"), iter(rows), fills={1: {"完整": "complete"}, 2: {"甲、乙": "error"}})
+    save(book, tmp_path / "long.xlsx")
+    sheet = load_workbook(tmp_path / "long.xlsx")["长"]
+    got = [list(r) for r in sheet.iter_rows(min_row=WIDTH_SAMPLE_ROWS + 2, values_only=True)]
+    assert got == [["ab&", "甲、乙", "2017-01-05 至 2017-03-20", "<坏>", None, 7],
+                   ["完整", "  空格 ", None, 0.5, True, "x\r\ny"]]
+    last = WIDTH_SAMPLE_ROWS + 3
+    assert sheet[f"A{last}"].fill.fgColor.rgb == "FFC6EFCE" and sheet[f"B{last - 1}"].fill.fgColor.rgb == "FFFFC7CE"
+
+
 def test_house_style_and_print_setup(written):
     book = load_workbook(written)
     sheet = book["汇总"]

@@ -98,8 +98,8 @@ def entity_char(name: str) -> str:
         code = int(name[2:], 16) if name[:2] in ("#x", "#X") else int(name[1:]) if name[:1] == "#" else -1
     except ValueError:
         code = -1
-    if not 0 < code <= 0x10FFFF:
-        raise NotPlain(name)
+    if not (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF):
+        raise NotPlain(name)  # a character XML does not allow: the parser is to refuse it
     return chr(code)
 
 

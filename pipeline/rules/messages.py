@@ -8,7 +8,7 @@ and end with the seed article they come from: `…；须填写具体型号、规
 from __future__ import annotations
 
 from pipeline.forms import Form, load_forms
-from pipeline.text import clean, is_explained_empty
+from pipeline.text import is_blank, is_explained_empty
 
 #: Items listed in one message before the rest are summed up as “等 N 处”.
 MAX_LISTED = 10
@@ -73,7 +73,7 @@ def is_empty(value) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        return clean(value) is None
+        return is_blank(value)
     if isinstance(value, (list, tuple, dict)):
         return len(value) == 0
     return False

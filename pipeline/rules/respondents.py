@@ -78,11 +78,10 @@ def respondent_count(record: dict, campaign) -> list[dict]:
     return []
 
 
-def repeated(rows: list[dict], key) -> list[list]:
-    """Given rows and a key function (None for rows without a key), return row-number groups sharing a key."""
+def repeated(rows: list[dict], keys: list) -> list[list]:
+    """Given rows and a key for each (None for rows without one), return row-number groups sharing a key."""
     groups = defaultdict(list)
-    for i, row in enumerate(rows):
-        k = key(row)
+    for i, (row, k) in enumerate(zip(rows, keys)):
         if k:
             groups[k].append(row_number(row, i))
     return [nums for nums in groups.values() if len(nums) > 1]
@@ -96,9 +95,10 @@ def _digits(row: dict) -> str | None:
 def duplicates(record: dict, campaign) -> list[dict]:
     """Given a record, return `respondent_duplicate` warnings for repeated people and repeated phone numbers."""
     rows = rows_of(record) or []
-    people = repeated(rows, lambda r: (fold(str(r.get("name") or "")), _digits(r)) if r.get("name") and _digits(r) else None)
+    digits = [_digits(r) for r in rows]
+    people = repeated(rows, [(fold(str(r["name"])), d) if r.get("name") and d else None for r, d in zip(rows, digits)])
     same_person = {tuple(g) for g in people}
-    phones = [g for g in repeated(rows, _digits) if tuple(g) not in same_person]
+    phones = [g for g in repeated(rows, digits) if tuple(g) not in same_person]
     out = []
     for groups, what, field in ((people, "同一被访者（姓名和联系方式相同）重复登记", "name"),
                                 (phones, "不同被访者的联系方式相同", "contact")):
