@@ -1,9 +1,9 @@
 """`manyi parse`: an inbox in, one JSON record per submission and summary.xlsx out.
 
-inbox entries → their files in one work folder → every .doc/.xls of the inbox converted in ONE
-LibreOffice batch per target → submissions parsed in a pool of `jobs` processes, each record
-checked by the rules and written as soon as it is done → batch rules (duplicates, lateness) →
-the records they touched rewritten → summary.xlsx.
+inbox entries → their files in one work folder → submissions parsed in a pool of `jobs`
+processes as soon as they are opened, each record checked by the rules and written by its worker
+→ (those holding a .doc/.xls wait for ONE LibreOffice batch per target, after the last entry is
+opened) → batch rules (duplicates, lateness) → the records they touched rewritten → summary.xlsx.
 
 Only the small records stay in memory; documents live inside one worker for one submission.
 Records of a previous run in the same `out` whose entry is no longer in the inbox are removed,
@@ -64,22 +64,24 @@ class ParseResult:
 # --- opening and converting ----------------------------------------------------------------------
 
 
-def open_all(entries: list, work: Path) -> list[tuple]:
-    """Given the entries, return (entry, files, problems) for each, zips unpacked under `work`."""
-    opened = []
-    for n, entry in enumerate(entries):
-        try:
-            sub = inbox.open_submission(entry, work / f"e{n:05d}")
-            opened.append((entry, sub.files, sub.problems))
-        except Exception as exc:  # noqa: BLE001 - a broken entry becomes its own error record
-            opened.append((entry, None, f"无法打开（{type(exc).__name__}）"))
-    return opened
+def open_entry(entry, work: Path) -> tuple:
+    """Given an entry and its own work folder, return (entry, files, problems), zips unpacked there."""
+    try:
+        sub = inbox.open_submission(entry, work)
+        return entry, sub.files, sub.problems
+    except Exception as exc:  # noqa: BLE001 - a broken entry becomes its own error record
+        return entry, None, f"无法打开（{type(exc).__name__}）"
+
+
+def needs_conversion(opened: tuple) -> bool:
+    """Given an opened submission, return whether it holds a .doc or .xls to convert first."""
+    return any(f.kind in CONVERT for f in opened[1] or ())
 
 
 def convert_old_formats(opened: list[tuple], work: Path) -> list[tuple]:
     """Given opened submissions, return them with every .doc/.xls replaced by its conversion.
 
-    One `office.convert` call per target for the whole inbox; a file that does not convert
+    One `office.convert` call per target for all of them; a file that does not convert
     becomes a problem of its submission.
     """
     for kind, target in CONVERT.items():
@@ -102,6 +104,22 @@ def convert_old_formats(opened: list[tuple], work: Path) -> list[tuple]:
                     files.remove(f)
                     problems.append(inbox.Problem(f.name, f"旧格式文件转换失败（{result}）"))
     return opened
+
+
+def opened_submissions(entries: list, work: Path):
+    """Given the entries, yield each opened submission, ready to parse.
+
+    Plain ones come as soon as they are opened, so workers start at once; those holding a
+    .doc/.xls wait for the one LibreOffice batch that converts them all, after the last entry.
+    """
+    waiting = []
+    for n, entry in enumerate(entries):
+        opened = open_entry(entry, work / f"e{n:05d}")
+        if needs_conversion(opened):
+            waiting.append(opened)
+        else:
+            yield opened
+    yield from convert_old_formats(waiting, work)
 
 
 # --- one submission (runs in a worker) -----------------------------------------------------------
@@ -147,18 +165,33 @@ _leaf_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def write_record(records_dir: Path, record: dict) -> None:
-    """Given the records folder and a record, write records/<submission_id>.json atomically."""
-    with atomic_path(records_dir / f"{record['submission_id']}.json") as tmp:
-        tmp.write_text(record_json(record) + "\n", encoding="utf-8")
+    """Given the records folder and a record, write records/<submission_id>.json atomically.
+
+    A record that is already there as it is now (a re-run after corrections came in for others)
+    is left alone: replacing a file makes the file system flush it, which costs more than reading.
+    """
+    path = records_dir / f"{record['submission_id']}.json"
+    data = (record_json(record) + "\n").encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass  # not there yet
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _pool_init() -> None:
     prepare(load_forms())  # a no-op after fork; needed where workers are spawned
 
 
-def parse_all(opened: list[tuple], campaign, jobs: int, records_dir: Path, progress=None) -> list[dict]:
-    """Given opened submissions, return their records (sorted by source), each written as it completes."""
-    total = len(opened)
+def parse_all(entries: list, campaign, jobs: int, records_dir: Path, work: Path, progress=None) -> list[dict]:
+    """Given the entries, return their records (sorted by source), each written as it completes.
+
+    Entries are opened in this process (zips unpacked under `work`) and parsed in a pool of
+    `jobs` processes while the next ones are opened.
+    """
+    total = len(entries)
     records = []
 
     def done(record: dict) -> None:
@@ -167,11 +200,12 @@ def parse_all(opened: list[tuple], campaign, jobs: int, records_dir: Path, progr
             progress(len(records), total)
 
     if jobs <= 1 or total <= 1:
-        for entry, files, problems in opened:
+        for entry, files, problems in opened_submissions(entries, work):
             done(parse_one(entry, files, problems, campaign, records_dir))
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_pool_init) as pool:
-            futures = {pool.submit(parse_one, e, f, p, campaign, records_dir): e for e, f, p in opened}
+            futures = {pool.submit(parse_one, e, f, p, campaign, records_dir): e
+                       for e, f, p in opened_submissions(entries, work)}
             for future in as_completed(futures):
                 try:
                     record = future.result()
@@ -247,8 +281,7 @@ def parse_inbox(paths: list[Path], out: Path, campaign=None, received: date | No
     entries = inbox.entries([Path(p) for p in paths])
     prepare(load_forms())  # forms parsed and their label keys derived once here, inherited by forked workers
     try:
-        opened = convert_old_formats(open_all(entries, work), work)
-        records = parse_all(opened, campaign, max(1, jobs or os.cpu_count() or 1), records_dir, progress)
+        records = parse_all(entries, campaign, max(1, jobs or os.cpu_count() or 1), records_dir, work, progress)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for record in apply_batch_rules(records, campaign, received):

@@ -47,6 +47,8 @@ PLAIN = {
                 '<w:fldSimple w:instr=" PAGE "><w:r><w:t>3</w:t></w:r></w:fldSimple>'
                 '<w:smartTag w:element="x"><w:r><w:t>标记</w:t></w:r></w:smartTag></w:p>',
     "line_ends_in_text": P("第一行\r\n第二行\r第三行"),
+    "breaks_at_cell_edges": "<w:tbl><w:tr>" + TC("<w:p><w:r><w:br/><w:t>甲</w:t><w:br/></w:r></w:p>")
+                            + TC("<w:p><w:r><w:t>乙</w:t><w:br/></w:r></w:p>" + P("丙")) + "</w:tr></w:tbl>",
 }
 
 #: Bodies (or prologs) the token pass must leave to the tree reader.

@@ -91,3 +91,15 @@ def test_late_submission_reported_for_every_record(tmp_path, corpus):
     shutil.copytree(inbox / "tpl-product", small / "tpl-product")
     result = parse_inbox([small], tmp_path / "out", received=date(2017, 7, 1), jobs=1)
     assert "late_submission" in {i["code"] for i in result.records[0]["issues"]}
+
+
+def test_an_unchanged_record_is_left_alone_and_a_changed_one_replaced(tmp_path):
+    record = {"submission_id": "甲-1", "source": "甲", "issues": [], "status": "complete"}
+    parse_mod.write_record(tmp_path, record)
+    path = tmp_path / "甲-1.json"
+    first = path.stat().st_ino
+    parse_mod.write_record(tmp_path, dict(record))
+    assert path.stat().st_ino == first  # not rewritten
+    parse_mod.write_record(tmp_path, dict(record, status="incomplete"))
+    assert json.loads(path.read_text(encoding="utf-8"))["status"] == "incomplete"
+    assert [p.name for p in tmp_path.iterdir()] == ["甲-1.json"]

@@ -18,20 +18,17 @@ from pipeline.readers import normalise_ticks
 
 W_NS = b"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
-#: Fonts whose characters are pictograms (see docx.SYMBOL_FONTS), lower case.
-SYMBOL_FONT_NAMES = (b"wingdings", b"symbol")
-
 #: One match per tag the pass needs, as a tuple (w:t text, closing name, opening name, empty
 #: name, leaf name, leaf attributes, markup that needs the tree reader); every other tag is
 #: skipped inside the regex. Paragraphs, rows and cells are read from their closing tags alone:
 #: all text between two closings belongs to the second. `<!` is a comment or CDATA, `<?` an
 #: instruction; the rest are revisions, content controls, fields, symbols and text boxes.
 TOKENS = re.compile(
-    rb"<(?:w:t(?:\s[^>]*)?>([^<]*)</w:t>"
+    rb"<(?:w:t(?:\s[^>]*+)?>([^<]*+)</w:t>"
     rb"|/w:(p|tc|tr|tbl|tabs|body)>"
-    rb"|w:(tbl|tabs)(?=[\s>])[^>]*(?<!/)>"
-    rb"|w:(p|tc|tr|tbl)\b[^>]*/>"
-    rb"|w:(tab|ptab|br|cr|noBreakHyphen|gridSpan|vMerge|gridBefore)\b([^>]*?)/?>"
+    rb"|w:(tbl|tabs)(?=[\s>])[^>]*+(?<!/)>"
+    rb"|w:(p|tc|tr|tbl)\b[^>]*+(?<=/)>"
+    rb"|w:(tab|ptab|br|cr|noBreakHyphen|gridSpan|vMerge|gridBefore)\b([^>]*+)>"
     rb"|(!|\?|w:(?:sym|fldChar|sdt|txbxContent|del|moveFrom|object|tcPrChange|trPrChange)))"
 )
 _BODY = re.compile(rb"<w:body[\s>]")
@@ -70,7 +67,7 @@ def plain_head(xml: bytes, body: int) -> bool:
     if b":AlternateContent" in xml:
         return False
     lower = xml.lower()
-    return not any(name in lower for name in SYMBOL_FONT_NAMES)
+    return b"wingdings" not in lower and b"symbol" not in lower  # the fonts of docx.SYMBOL_FONTS
 
 
 def xml_text(raw: bytes) -> str:
@@ -137,8 +134,7 @@ class _Table:
             upper.rowspan += 1
         else:
             lines = self.lines
-            text = lines[0] if len(lines) == 1 else "\n".join(lines).strip("\n")
-            cell = Cell(normalise_ticks(text), r, col, 1, span)
+            cell = Cell(normalise_ticks("\n".join(lines).strip("\n")), r, col, 1, span)
             self.row.append(cell)
             self.above[col] = cell
             if self.cell_nested:
