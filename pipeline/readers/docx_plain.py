@@ -127,22 +127,25 @@ class _Table:
 
     def close_cell(self) -> None:
         """Emit the open cell, or extend the cell above it when it continues a vertical merge; open the next."""
-        r, col, span = len(self.rows), self.col, max(1, self.span)
-        merge = self.merge
-        upper = self.above.get(col) if merge is not None and _merge_value(merge) == b"continue" else None
-        if upper is not None and upper.row + upper.rowspan == r:
-            upper.rowspan += 1
-        else:
-            lines = self.lines
-            cell = Cell(normalise_ticks("\n".join(lines).strip("\n")), r, col, 1, span)
+        col, span = self.col, self.span if self.span > 1 else 1
+        if self.merge is None or not self._extends_above(col):
+            cell = Cell(normalise_ticks("\n".join(self.lines).strip("\n")), len(self.rows), col, 1, span)
             self.row.append(cell)
             self.above[col] = cell
             if self.cell_nested:
                 self.nested.extend(self.cell_nested)
-                self.cell_nested = []
         self.col = col + span
         self.lines, self.span, self.merge = [], 1, None
-        self.cell_nested = []
+        if self.cell_nested:
+            self.cell_nested = []
+
+    def _extends_above(self, col: int) -> bool:
+        """Given the open cell's column, add it to the cell above when it continues that one's merge."""
+        upper = self.above.get(col)
+        if _merge_value(self.merge) != b"continue" or upper is None or upper.row + upper.rowspan != len(self.rows):
+            return False
+        upper.rowspan += 1
+        return True
 
     def close_row(self) -> None:
         self.rows.append(self.row)
