@@ -72,7 +72,8 @@ def respondent_sheet(records: list[dict]) -> tuple[list[str], list[list]]:
     """Given the records, return the 被访者 header and rows (every respondent with its submission)."""
     form = load_forms()["respondents"]
     header = ["来源", "企业名称"] + [f.plain_label for f in form.fields.values()]
-    rows = [[r.get("source"), r.get("company_name")] + [row.get(fid) for fid in form.fields]
+    fields = list(form.fields)
+    rows = [[r.get("source"), r.get("company_name"), *map(row.get, fields)]
             for r in records for row in ((r.get("forms") or {}).get("respondents") or [])]
     return header, rows
 

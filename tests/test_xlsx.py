@@ -58,6 +58,15 @@ def test_rows_past_the_width_sample_are_written_alike(tmp_path):
     assert sheet[f"A{last}"].fill.fgColor.rgb == "FFC6EFCE" and sheet[f"B{last - 1}"].fill.fgColor.rgb == "FFFFC7CE"
 
 
+def test_columns_of_counts_and_of_texts(tmp_path):
+    rows = [[n, None if n % 3 else n * 10, f"第{n}行" if n % 2 else None, " 边 "] for n in range(1, 2501)]
+    book = new_workbook()
+    add_sheet(book, "数", ["序号", "十倍", "文字", "空格"], rows)
+    save(book, tmp_path / "n.xlsx")
+    got = [list(r) for r in load_workbook(tmp_path / "n.xlsx")["数"].iter_rows(min_row=2, values_only=True)]
+    assert got == rows
+
+
 def test_house_style_and_print_setup(written):
     book = load_workbook(written)
     sheet = book["汇总"]
