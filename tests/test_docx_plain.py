@@ -61,6 +61,7 @@ NOT_PLAIN = {
     "comment": P("甲") + "<!-- <w:p><w:r><w:t>注释</w:t></w:r></w:p> -->",
     "unknown_entity": P("a&nbsp;b"),
     "character_xml_refuses": P("a&#1;b"),
+    "reference_xml_refuses": P("a&#X41;b"),
     "unclosed_paragraph": "<w:p><w:r><w:t>甲</w:t></w:r>",
     "stray_cell_end": P("甲") + "</w:tc>",
 }

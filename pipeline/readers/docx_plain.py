@@ -2,11 +2,11 @@
 
 Most returned forms are plain: paragraphs, runs, tables, merged cells, nothing else. For them
 the text-bearing tags are all the reader needs, and a regex hands over just those (about a
-third of a packet's tags) in C, where building and walking an lxml tree costs four times as
-much. Anything that needs context — revisions, content controls, fields, symbol fonts, text
+tenth of a packet's tags) in C; building and walking an lxml tree costs twice as much. Anything that needs context — revisions, content controls, fields, symbol fonts, text
 boxes, comments, a DTD, another encoding or namespace prefix — makes `plain_blocks` return
 None, and the tree reader (`pipeline.readers.docx`) reads the document instead. Both give the
-same blocks for every plain document; tests/test_readers.py checks that over the corpus.
+same blocks for every plain document; tests/test_docx_plain.py checks that, construct by
+construct and over the whole fixture corpus.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ TOKENS = re.compile(
 )
 _BODY = re.compile(rb"<w:body[\s>]")
 _VAL = re.compile(rb"""w:val\s*=\s*["']([^"']*)["']""")
+_CHAR_REF = re.compile(r"#(?:x([0-9a-fA-F]+)|([0-9]+))")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _LEAF_TEXT = {b"tab": b" ", b"ptab": b" ", b"br": b"\n", b"cr": b"\n", b"noBreakHyphen": b"-"}
 
@@ -91,10 +92,8 @@ def entity_char(name: str) -> str:
     """Given an entity name ('amp', '#x2611', '#9745'), return its character; NotPlain for any other."""
     if name in _NAMED:
         return _NAMED[name]
-    try:
-        code = int(name[2:], 16) if name[:2] in ("#x", "#X") else int(name[1:]) if name[:1] == "#" else -1
-    except ValueError:
-        code = -1
+    ref = _CHAR_REF.fullmatch(name)
+    code = -1 if ref is None else int(ref[1], 16) if ref[1] else int(ref[2])
     if not (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF):
         raise NotPlain(name)  # a character XML does not allow: the parser is to refuse it
     return chr(code)
