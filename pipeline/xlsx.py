@@ -17,8 +17,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
-
 from pipeline.files import atomic_path
 from pipeline.text import xml_safe_text, xml_safe_texts
 
@@ -49,6 +47,15 @@ _STYLES_XML = _HEAD + (
               for fill in (3, 4, 5))
     + '</cellXfs><cellStyles count="1"><cellStyle name="常规" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
 )
+
+
+def column_letter(number: int) -> str:
+    """Given a column number from 1, return its letters (1 → 'A', 28 → 'AB'); openpyxl costs 0.2 s to import."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def cell_value(value):
@@ -203,7 +210,7 @@ def add_sheet(book: Book, title: str, header: list[str], rows, widths: dict | No
                 longest.append(0)
             if value is not None:
                 longest[i] = max(longest[i], _width(value))
-    letters = [get_column_letter(i) for i in range(1, max(len(longest), 1) + 1)]
+    letters = [column_letter(i) for i in range(1, max(len(longest), 1) + 1)]
     cols = "".join(f'<col min="{i}" max="{i}" width="{min(max(8, w + 2), (widths or {}).get(i, 60))}" customWidth="1"/>'
                    for i, w in enumerate(longest, start=1))
     styles = {col - 1: {v: STYLES[name] for v, name in by_value.items()} for col, by_value in (fills or {}).items()}
@@ -222,7 +229,7 @@ def add_sheet(book: Book, title: str, header: list[str], rows, widths: dict | No
         while chunk := list(itertools.islice(body, _CHUNK_ROWS)):
             for values in chunk:  # a row longer than the header gets letters as it needs them
                 while len(letters) < len(values):
-                    letters.append(get_column_letter(len(letters) + 1))
+                    letters.append(column_letter(len(letters) + 1))
             part.write(rows_xml(chunk, last + 1, letters, styles).encode())
             last += len(chunk)
         ref = f"$A$1:${letters[len(header) - 1]}${last}" if header else ""

@@ -89,3 +89,11 @@ def test_libreoffice_opens_it_with_the_same_values(written, tmp_path):
     sheet = load_workbook(converted)["汇总"]
     assert sheet["A2"].value == "A&B <公司> \"引号\"" and sheet["B3"].value == "+cmd|' /C calc'!A0"
     assert sheet["C2"].value == 86.5 and sheet["A1"].font.b
+
+
+def test_column_letters_as_spreadsheets_name_them():
+    from openpyxl.utils import get_column_letter
+
+    from pipeline.xlsx import column_letter
+
+    assert [column_letter(n) for n in range(1, 18279)] == [get_column_letter(n) for n in range(1, 18279)]

@@ -18,18 +18,19 @@ from pipeline.readers import normalise_ticks
 
 W_NS = b"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
-#: One match per tag the pass needs, as a tuple (w:t text, closing name, opening name, empty
+#: One match per tag the pass needs, as a tuple (closing name, w:t text, opening name, empty
 #: name, leaf name, leaf attributes, markup that needs the tree reader); every other tag is
 #: skipped inside the regex. Paragraphs, rows and cells are read from their closing tags alone:
-#: all text between two closings belongs to the second. `<!` is a comment or CDATA, `<?` an
-#: instruction; the rest are revisions, content controls, fields, symbols and text boxes.
+#: all text between two closings belongs to the second. The markup that needs the tree reader:
+#: revisions, content controls, fields, symbols and text boxes. (Each alternative costs time at
+#: every '<' of the body; comments and instructions are looked for apart, see `plain_head`.)
 TOKENS = re.compile(
-    rb"<(?:w:t(?:\s[^>]*+)?>([^<]*+)</w:t>"
-    rb"|/w:(p|tc|tr|tbl|tabs|body)>"
-    rb"|w:(tbl|tabs)(?=[\s>])[^>]*+(?<!/)>"
-    rb"|w:(p|tc|tr|tbl)\b[^>]*+(?<=/)>"
-    rb"|w:(tab|ptab|br|cr|noBreakHyphen|gridSpan|vMerge|gridBefore)\b([^>]*+)>"
-    rb"|(!|\?|w:(?:sym|fldChar|sdt|txbxContent|del|moveFrom|object|tcPrChange|trPrChange)))"
+    rb"<(?:/w:(p|tc|tr|tbl|tabs|body)>"
+    rb"|w:(?:t(?:\s[^>]*+)?>([^<]*+)</w:t>"
+    rb"|(tbl|tabs)(?=[\s>])[^>]*+(?<!/)>"
+    rb"|(p|tc|tr|tbl)\b[^>]*+(?<=/)>"
+    rb"|(tab|ptab|br|cr|noBreakHyphen|gridSpan|vMerge|gridBefore)\b([^>]*+)>"
+    rb"|(sym|fldChar|sdt|txbxContent|del|moveFrom|object|tcPrChange|trPrChange)))"
 )
 _BODY = re.compile(rb"<w:body[\s>]")
 _VAL = re.compile(rb"""w:val\s*=\s*["']([^"']*)["']""")
@@ -56,12 +57,16 @@ def plain_blocks(xml: bytes) -> list[Block] | None:
 def plain_head(xml: bytes, body: int) -> bool:
     """Given document.xml and where its body starts, return whether the rest of it is fit for the token pass.
 
-    UTF-8, no DTD, `w:` bound to WordprocessingML wherever it is declared and no other prefix
-    bound to it, no markup-compatibility alternatives, no symbol font named anywhere.
+    UTF-8, no DTD, comment, CDATA or processing instruction, `w:` bound to WordprocessingML
+    wherever it is declared and no other prefix bound to it, no markup-compatibility
+    alternatives, no symbol font named anywhere.
     """
     head = xml[:body].lower()
     if b"<!" in head or (b"encoding=" in head[:200] and not re.search(rb"""encoding=["']utf-8["']""", head[:200])):
         return False
+    for mark in (b"!", b"?"):  # a comment, CDATA or instruction in the body (memchr first: both are rare)
+        if xml.find(mark, body) != -1 and xml.find(b"<" + mark, body) != -1:
+            return False
     bound = xml.count(b'xmlns:w="' + W_NS + b'"')
     if not bound or xml.count(W_NS) != bound or xml.count(b"xmlns:w=") != bound:
         return False
@@ -168,7 +173,7 @@ def tokens_to_blocks(tokens: list[tuple]) -> list[Block]:
     table: _Table | None = None  # the innermost
     out: list[bytes] = []  # raw pieces of the paragraph being read
     in_tabs = False
-    for text, closing, opening, empty, leaf, attrs, needs_tree in tokens:
+    for closing, text, opening, empty, leaf, attrs, needs_tree in tokens:
         if text:
             out.append(text)
         elif closing:
