@@ -100,6 +100,10 @@ def cell_xml(ref: str, value, style: int = 0) -> str:
     return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{_text(text)}</t></is></c>'
 
 
+_TEXT_KINDS = {str, type(None)}
+_COUNT_KINDS = {int, type(None)}
+
+
 def rows_xml(rows: list[list], first: int, letters: list[str], styles: dict | None = None) -> str:
     """Given rows of cell values, the first row's number, column letters and {column index: {value: style}},
     return their <row> elements.
@@ -117,13 +121,14 @@ def rows_xml(rows: list[list], first: int, letters: list[str], styles: dict | No
 def column_cells(values: tuple, letter: str, numbers: list[str], style_of: dict | None) -> list[str]:
     """Given one column's values in a run of rows, its letter, the row numbers and {value: style},
     return each row's <c> element ('' for an empty cell)."""
-    if style_of is None and all(v is None or type(v) is str for v in values):
+    kinds = set(map(type, values))
+    if style_of is None and kinds <= _TEXT_KINDS:
         texts = [v for v in values if v]
         escaped = iter(_text("\0".join(xml_safe_texts(texts))).split("\0") if texts else ())
         return [(f'<c r="{letter}{n}" t="inlineStr"><is><t xml:space="preserve">{next(escaped)}</t></is></c>'
                  if v != v.strip() else f'<c r="{letter}{n}" t="inlineStr"><is><t>{next(escaped)}</t></is></c>')
                 if v else "" for n, v in zip(numbers, values)]
-    if style_of is None and all(v is None or type(v) is int for v in values):  # counts, 序号
+    if style_of is None and kinds <= _COUNT_KINDS:  # counts, 序号
         return [f'<c r="{letter}{n}"><v>{v}</v></c>' if v is not None else "" for n, v in zip(numbers, values)]
     cells = []
     for n, value in zip(numbers, values):
