@@ -79,10 +79,10 @@ def measure(cmd: list[str], cwd: Path = ROOT, watch: Path | None = None, watch_c
 
     def sample():
         tick = 0
-        while not done.wait(0.02):
+        while not done.wait(0.05):  # often enough for memory that grows over seconds, rarely enough not to slow the run
             peak[0] = max(peak[0], _tree_rss(proc.pid))
             tick += 1
-            if watch and not reached and tick % 5 == 0 and _count_json(watch) >= watch_count:
+            if watch and not reached and tick % 2 == 0 and _count_json(watch) >= watch_count:
                 reached.append((time.perf_counter() - start, peak[0] / 1024))
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -39,6 +39,7 @@ LIMITS = {
     "pdf_memory": 768 * MB,
     "xlsx_seconds": 60.0,
     "xlsx_memory": 768 * MB,
+    "xlsx_inline": 2 * MB,  # a workbook whose parts inflate to no more is read in the worker; larger ones in a bounded child
     "docx_inline_xml": 8 * MB,  # a main part this small is read in the worker; larger ones in a bounded child
     "docx_seconds": 60.0,
     "docx_memory": 768 * MB,

@@ -124,6 +124,20 @@ def test_xlsx_sheets_merges_and_values(tmp_path):
     assert len(rows) == 6 and [c.col for c in doc.blocks[1].rows[5]] == [0, 2, 3]
 
 
+def test_small_workbooks_are_read_here_and_large_ones_in_a_bounded_child(tmp_path, monkeypatch):
+    from pipeline import safety
+    from pipeline.readers.xlsx import read_xlsx
+
+    path = b.form_xlsx(tmp_path / "r.xlsx")
+    children = []
+    real = safety.run_bounded
+    monkeypatch.setattr(safety, "run_bounded", lambda *a, **k: children.append(a[0]) or real(*a, **k))
+    here = read_xlsx(path, "r.xlsx")
+    assert children == []
+    bounded = read_xlsx(path, "r.xlsx", dict(LIMITS, xlsx_inline=100))
+    assert len(children) == 1 and bounded.blocks == here.blocks and here.blocks
+
+
 def test_xlsx_xxe_not_resolved(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOPSECRET")

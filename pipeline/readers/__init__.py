@@ -25,15 +25,18 @@ GLYPHS = str.maketrans({**{c: TICK for c in TICK_GLYPHS}, **{c: BOX for c in BOX
 _ANY_GLYPH = re.compile("[" + re.escape(TICK_GLYPHS + BOX_GLYPHS) + "]")
 
 
-def read_bounded(parse, args: tuple, what: str, seconds: float, memory: int):
+def read_bounded(parse, args: tuple, what: str, seconds: float, memory: int, inline: bool = False):
     """Given a parser, its arguments, what the file is ('PDF', 'Excel 文件') and bounds, return its result.
 
-    The parser runs in a child process (pipeline.safety.run_bounded); whatever goes wrong there
-    (time, memory, a parser exception) comes back as `Unreadable` with a Chinese reason.
+    The parser runs in a child process (pipeline.safety.run_bounded), or here when `inline` (a
+    file too small to need bounds); whatever goes wrong (time, memory, a parser exception)
+    comes back as `Unreadable` with a Chinese reason.
     """
     from pipeline.safety import ChildFailed, Timeout, run_bounded
 
     try:
+        if inline:
+            return parse(*args)
         return run_bounded(parse, *args, seconds=seconds, memory=memory)
     except Timeout:
         raise Unreadable(f"{what}解析超时（超过 {seconds:g} 秒），文件可能有问题") from None
@@ -41,6 +44,8 @@ def read_bounded(parse, args: tuple, what: str, seconds: float, memory: int):
         raise
     except ChildFailed as exc:
         raise Unreadable(f"{what}无法读取（{exc}）") from exc
+    except MemoryError:
+        raise Unreadable(f"{what}内容过多，内存不足") from None
     except Exception as exc:  # noqa: BLE001 - whatever the parser raised in the child
         raise Unreadable(f"{what}无法读取（{type(exc).__name__}）") from exc
 
