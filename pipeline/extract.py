@@ -462,18 +462,34 @@ def extract_rows(found: Found) -> list[dict]:
                     raw_rows[-1][fid] = raw_rows[-1].get(fid, "") + "\n" + texts[fid]
                 continue
             raw_rows.append(texts)
-    memo: dict[tuple, object] = {}  # registers repeat their dates and methods row after row
+    return normalised_rows(form, raw_rows)
 
-    def value(fid: str, raw: str | None):
-        key = (fid, raw)
-        if key not in memo:
-            out = normalise(form.fields[fid], raw)
-            if not isinstance(out, (str, int, float, type(None))):
-                return out  # lists and dicts are handed out fresh each time
-            memo[key] = out
-        return memo[key]
 
-    return [{fid: value(fid, raw.get(fid)) for fid in form.fields if fid in raw} for raw in raw_rows]
+_UNSEEN = object()
+
+
+def normalised_rows(form: Form, raw_rows: list[dict[str, str]]) -> list[dict]:
+    """Given a list form and its rows of raw texts by field id, return the rows with normalised values.
+
+    A register repeats its dates and survey methods row after row: each field remembers the
+    values it has made (lists and dicts excepted, handed out fresh each time).
+    """
+    fields = [(fid, f, {}) for fid, f in form.fields.items()]
+    out = []
+    for raw in raw_rows:
+        row = {}
+        for fid, f, made in fields:
+            if fid not in raw:
+                continue
+            text = raw[fid]
+            value = made.get(text, _UNSEEN)
+            if value is _UNSEEN:
+                value = normalise(f, text)
+                if value is None or isinstance(value, (str, int, float)):
+                    made[text] = value
+            row[fid] = value
+        out.append(row)
+    return out
 
 
 # --- the report ----------------------------------------------------------------------------------

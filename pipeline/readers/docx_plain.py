@@ -33,6 +33,7 @@ TOKENS = re.compile(
     rb"|(sym|fldChar|sdt|txbxContent|del|moveFrom|object|tcPrChange|trPrChange)))"
 )
 _BODY = re.compile(rb"<w:body[\s>]")
+_W_PREFIX = re.compile(rb"""xmlns:w\s*=\s*["']([^"']*)""")
 _VAL = re.compile(rb"""w:val\s*=\s*["']([^"']*)["']""")
 _CHAR_REF = re.compile(r"#(?:x([0-9a-fA-F]+)|([0-9]+))")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
@@ -67,8 +68,8 @@ def plain_head(xml: bytes, body: int) -> bool:
     for mark in (b"!", b"?"):  # a comment, CDATA or instruction in the body (memchr first: both are rare)
         if xml.find(mark, body) != -1 and xml.find(b"<" + mark, body) != -1:
             return False
-    bound = xml.count(b'xmlns:w="' + W_NS + b'"')
-    if not bound or xml.count(W_NS) != bound or xml.count(b"xmlns:w=") != bound:
+    bound = _W_PREFIX.findall(xml)  # `w` means WordprocessingML wherever it is declared, and no other prefix does
+    if not bound or any(uri != W_NS for uri in bound) or xml.count(W_NS) != len(bound):
         return False
     if b":AlternateContent" in xml:
         return False
