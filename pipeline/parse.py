@@ -12,6 +12,7 @@ so records/ and summary.xlsx always describe the same run.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -31,6 +32,8 @@ from pipeline.rules import check_batch, check_record
 
 #: Old formats converted before reading, to the format their reader takes.
 CONVERT = {"doc": "docx", "xls": "xlsx"}
+#: Entries handed to a worker at a time, at most.
+HANDFUL = 8
 WORK = ".work"
 
 
@@ -185,11 +188,25 @@ def _pool_init() -> None:
     prepare(load_forms())  # a no-op after fork; needed where workers are spawned
 
 
+def parse_several(opened: list[tuple], campaign, records_dir: Path) -> list[dict]:
+    """Given opened submissions, return their records, each written (one pool task: a handful of entries)."""
+    return [parse_one(entry, files, problems, campaign, records_dir) for entry, files, problems in opened]
+
+
+def handfuls(items, size: int):
+    """Given an iterable and a size, yield lists of up to `size` items, in order."""
+    it = iter(items)
+    while handful := list(itertools.islice(it, size)):
+        yield handful
+
+
 def parse_all(entries: list, campaign, jobs: int, records_dir: Path, work: Path, progress=None) -> list[dict]:
     """Given the entries, return their records (sorted by source), each written as it completes.
 
     Entries are opened in this process (zips unpacked under `work`) and parsed in a pool of
-    `jobs` processes while the next ones are opened.
+    `jobs` processes while the next ones are opened, a handful per task: one task per entry
+    cost the pool as much as a tenth of the parsing. Small inboxes go one entry per task, so
+    every worker gets its share.
     """
     total = len(entries)
     records = []
@@ -202,17 +219,21 @@ def parse_all(entries: list, campaign, jobs: int, records_dir: Path, work: Path,
     if jobs <= 1 or total <= 1:
         for entry, files, problems in opened_submissions(entries, work):
             done(parse_one(entry, files, problems, campaign, records_dir))
-    else:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_pool_init) as pool:
-            futures = {pool.submit(parse_one, e, f, p, campaign, records_dir): e
-                       for e, f, p in opened_submissions(entries, work)}
-            for future in as_completed(futures):
-                try:
-                    record = future.result()
-                except Exception as exc:  # noqa: BLE001 - a dead worker loses one entry, not the run
-                    record = error_record(futures[future], f"申报材料“{futures[future].source}”解析时出错"
-                                                           f"（{type(exc).__name__}），请人工检查")
+        return sorted(records, key=lambda r: r["source"])
+    size = max(1, min(HANDFUL, total // (jobs * HANDFUL)))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_pool_init) as pool:
+        futures = {pool.submit(parse_several, handful, campaign, records_dir): handful
+                   for handful in handfuls(opened_submissions(entries, work), size)}
+        for future in as_completed(futures):
+            try:
+                found = future.result()
+            except Exception as exc:  # noqa: BLE001 - a worker that died (killed, out of memory) breaks the
+                # pool: what it had not finished becomes error records to check by hand; the run goes on
+                found = [error_record(entry, f"申报材料“{entry.source}”解析时出错（{type(exc).__name__}），请人工检查")
+                         for entry, _, _ in futures[future]]
+                for record in found:
                     write_record(records_dir, record)
+            for record in found:
                 done(record)
     return sorted(records, key=lambda r: r["source"])
 

@@ -103,3 +103,26 @@ def test_an_unchanged_record_is_left_alone_and_a_changed_one_replaced(tmp_path):
     parse_mod.write_record(tmp_path, dict(record, status="incomplete"))
     assert json.loads(path.read_text(encoding="utf-8"))["status"] == "incomplete"
     assert [p.name for p in tmp_path.iterdir()] == ["甲-1.json"]
+
+
+def test_a_dying_worker_costs_records_not_the_run(tmp_path, monkeypatch, corpus):
+    import os
+
+    inbox, _ = corpus
+    real = parse_mod.parse_one
+
+    def die(entry, *args):
+        if entry.source == "tpl-service":
+            os._exit(9)  # a worker killed in the middle (out of memory, a crash in C)
+        return real(entry, *args)
+
+    monkeypatch.setattr(parse_mod, "parse_one", die)
+    small = tmp_path / "inbox"
+    for name in ("tpl-service", "tpl-enterprise", "tpl-product", "tpl-construction"):
+        shutil.copytree(inbox / name, small / name)
+    result = parse_inbox([small], tmp_path / "out", jobs=2)
+    by = {r["source"]: r for r in result.records}
+    assert set(by) == {"tpl-service", "tpl-enterprise", "tpl-product", "tpl-construction"}
+    assert "解析时出错" in by["tpl-service"]["issues"][0]["message"]
+    assert len(list((tmp_path / "out" / "records").glob("*.json"))) == 4
+    assert (tmp_path / "out" / "summary.xlsx").exists()
