@@ -75,9 +75,13 @@ def cell_value(value):
     return xml_safe_text(str(value))
 
 
+_WIDE = re.compile("[\u2e81-\U0010ffff]")  # CJK and beyond: two columns wide
+
+
 def _width(value) -> int:
     """Given a cell value, return its display width (CJK characters count double)."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value)[:60])
+    text = str(value)[:60]
+    return len(text) + len(_WIDE.findall(text))
 
 
 def _text(value: str) -> str:
