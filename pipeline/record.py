@@ -15,7 +15,7 @@ from pipeline import readers
 from pipeline.attachments import attachment
 from pipeline.extract import extract_form, split_forms
 from pipeline.forms import Form, load_forms
-from pipeline.readers.docx import declared_main_size
+from pipeline.readers.docx import docx_document, main_part
 from pipeline.safety import LIMITS, ChildFailed, Timeout, run_bounded
 from pipeline.text import clean, xml_safe
 
@@ -42,11 +42,12 @@ def read_file(file, limits: dict = LIMITS) -> tuple[list[tuple[Form, object]], d
     """Given a SubmissionFile, return (its forms with values, its attachment entry, an unreadable issue)."""
     if file.kind != "docx":
         return read_here(file)
-    size = declared_main_size(file.path)
-    if size is not None and size <= limits["docx_inline_xml"]:
-        # An ordinary packet: a child process per file would cost more than the reading. The part
-        # is capped at the small size it declared, so a file that lies about it is refused here.
-        return read_here(file, limits={**limits, "ooxml_part_size": limits["docx_inline_xml"]})
+    try:  # an ordinary packet is read here: a child process per file would cost more than the reading
+        xml = main_part(file.path, limits, at_most=limits["docx_inline_xml"])
+    except readers.Unreadable as exc:
+        return [], None, unreadable_issue(file.name, str(exc))
+    if xml is not None:
+        return read_here(file, xml=xml)
     try:
         found, extra, problem = run_bounded(read_here, file, True, seconds=limits["docx_seconds"],
                                             memory=limits["docx_memory"])
@@ -60,10 +61,11 @@ def read_file(file, limits: dict = LIMITS) -> tuple[list[tuple[Form, object]], d
     return [(forms[key], values) for key, values in found], extra, problem
 
 
-def read_here(file, by_key: bool = False, limits: dict | None = None):
-    """Given a SubmissionFile, read it in this process; return what `read_file` returns (forms by key if asked)."""
+def read_here(file, by_key: bool = False, xml: bytes | None = None):
+    """Given a SubmissionFile (and a .docx's main part when already read), read it in this process;
+    return what `read_file` returns (forms by key if asked)."""
     try:
-        doc = readers.read(file, limits)
+        doc = readers.read(file) if xml is None else docx_document(xml, file.name)
     except readers.Unreadable as exc:
         return [], None, unreadable_issue(file.name, str(exc))
     except MemoryError:

@@ -116,9 +116,15 @@ def lean_xml(xml: bytes) -> bytes:
 
 def read_docx(path: Path, source: str, limits: dict = LIMITS) -> Document:
     """Given a .docx file, return its body as a Document of paragraph and table blocks."""
-    xml = main_part(Path(path), limits)
-    # Ordinary filled forms take the token pass; huge ones keep the tree reader, which the
-    # caller runs in a memory-bounded child.
+    return docx_document(main_part(Path(path), limits), source, limits)
+
+
+def docx_document(xml: bytes, source: str, limits: dict = LIMITS) -> Document:
+    """Given a .docx's main part and the file's name, return its Document.
+
+    Ordinary filled forms take the token pass; huge ones keep the tree reader, which the caller
+    runs in a memory-bounded child.
+    """
     blocks = plain_blocks(xml) if len(xml) <= limits["docx_inline_xml"] else None
     return Document(source=source, blocks=tree_blocks(xml) if blocks is None else blocks, kind="docx")
 
@@ -138,8 +144,12 @@ def tree_blocks(xml: bytes) -> list[Block]:
     return body_blocks(body, tags) if body is not None else []
 
 
-def main_part(path: Path, limits: dict = LIMITS) -> bytes:
-    """Given a .docx, return the bytes of its main document part, read under the safety limits."""
+def main_part(path: Path, limits: dict = LIMITS, at_most: int | None = None) -> bytes | None:
+    """Given a .docx, return the bytes of its main document part, read under the safety limits.
+
+    With `at_most`, a part that declares more once inflated is not read (None); one that lies
+    about its size is refused at `at_most` bytes.
+    """
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -151,20 +161,14 @@ def main_part(path: Path, limits: dict = LIMITS) -> bytes:
                 info = zf.getinfo(name)
             except KeyError:
                 raise Unreadable("不是有效的 Word 文件（缺少正文）") from None
-            return read_member(zf, info, Budget(limits=limits), max_size=limits["ooxml_part_size"])
+            if at_most is not None and info.file_size > at_most:
+                return None
+            cap = limits["ooxml_part_size"] if at_most is None else min(at_most, limits["ooxml_part_size"])
+            return read_member(zf, info, Budget(limits=limits), max_size=cap)
     except LimitExceeded as exc:
         raise Unreadable(str(exc)) from exc
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise Unreadable(f"文件已损坏或不完整（{exc}）") from exc
-
-
-def declared_main_size(path: Path) -> int | None:
-    """Given a .docx, return the size its main part declares once inflated, or None when unreadable."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return zf.getinfo(main_part_name(zf)).file_size
-    except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
-        return None
 
 
 def main_part_name(zf: zipfile.ZipFile) -> str:
