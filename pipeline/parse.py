@@ -128,8 +128,8 @@ def opened_submissions(entries: list, work: Path):
 # --- one submission (runs in a worker) -----------------------------------------------------------
 
 
-def parse_one(entry, files, problems, campaign, records_dir: Path | None = None) -> dict:
-    """Given an opened submission, return its checked record (written to `records_dir` when given).
+def parse_one(entry, files, problems, campaign, records_dir: Path) -> dict:
+    """Given an opened submission, return its checked record, written to `records_dir`.
 
     Any failure becomes an error record. Workers write their own records, so the main process
     stays free to hand out work.
@@ -143,8 +143,7 @@ def parse_one(entry, files, problems, campaign, records_dir: Path | None = None)
             record["status"] = status_of(record["issues"])
     except Exception as exc:  # noqa: BLE001 - never crash the run, never drop the entry
         record = error_record(entry, f"申报材料“{entry.source}”解析时出错（{type(exc).__name__}），请人工检查")
-    if records_dir is not None:
-        write_record(records_dir, record)
+    write_record(records_dir, record)
     return record
 
 

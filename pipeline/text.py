@@ -7,7 +7,6 @@ compared with `fold`; values are normalised with `clean`, `to_number`, `to_date`
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from datetime import date
@@ -93,17 +92,6 @@ def fold(label: str) -> str:
 
     '通  信  地  址' and '通信地址', '全员劳产率 元／人' and '全员劳产率元/人' fold alike.
     """
-    if label and len(label) <= 80:
-        return _fold_short(label)  # labels recur in every submission: remembered
-    return _fold(label)
-
-
-@functools.lru_cache(maxsize=16384)
-def _fold_short(label: str) -> str:
-    return _fold(label)
-
-
-def _fold(label: str) -> str:
     text = unicodedata.normalize("NFKC", label or "").translate(_PUNCT)
     # Lower-casing can undo NFKC composition (Ö → o + ¨), so normalise once more after it.
     text = unicodedata.normalize("NFKC", _SPACE.sub("", text).lower()).translate(_PUNCT)
