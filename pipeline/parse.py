@@ -199,19 +199,41 @@ def handfuls(items, size: int):
         yield handful
 
 
-def parse_all(entries: list, campaign, jobs: int, records_dir: Path, work: Path, progress=None) -> list[dict]:
+class InOrder:
+    """Records arriving in any order, passed on to `sink` in the order of their sources.
+
+    Workers finish in their own order, and entries holding a .doc/.xls come last of all; each
+    record waits here only until those before it have arrived.
+    """
+
+    def __init__(self, sources: list[str], sink):
+        self.sources, self.sink = sources, sink
+        self.next = 0  # index in `sources` of the next record to pass on
+        self.waiting: dict[str, dict] = {}
+
+    def __call__(self, record: dict) -> None:
+        self.waiting[record["source"]] = record
+        while self.next < len(self.sources) and self.sources[self.next] in self.waiting:
+            self.sink(self.waiting.pop(self.sources[self.next]))
+            self.next += 1
+
+
+def parse_all(entries: list, campaign, jobs: int, records_dir: Path, work: Path, progress=None,
+              arrived=None) -> list[dict]:
     """Given the entries, return their records (sorted by source), each written as it completes.
 
     Entries are opened in this process (zips unpacked under `work`) and parsed in a pool of
     `jobs` processes while the next ones are opened, a handful per task: one task per entry
     cost the pool as much as a tenth of the parsing. Small inboxes go one entry per task, so
-    every worker gets its share.
+    every worker gets its share. `arrived(record)` is called for each record as it comes in.
     """
     total = len(entries)
     records = []
 
     def done(record: dict) -> None:
         records.append(record)
+        if arrived:
+            arrived(record)
         if progress:
             progress(len(records), total)
 
@@ -289,7 +311,7 @@ def parse_inbox(paths: list[Path], out: Path, campaign=None, received: date | No
 
     `progress(done, total)` is called as records complete. Output is the same for any `jobs`.
     """
-    from pipeline.summary import write_summary
+    from pipeline.summary import Summary
 
     campaign = campaign or load_campaign()
     out = Path(out)
@@ -300,13 +322,17 @@ def parse_inbox(paths: list[Path], out: Path, campaign=None, received: date | No
     work.mkdir()  # zips unpack and old formats convert in here; present while a run is under way
     entries = inbox.entries([Path(p) for p in paths])
     prepare(load_forms())  # forms parsed and their label keys derived once here, inherited by forked workers
+    # The 被访者 sheet of summary.xlsx is laid out while the workers parse, not after them.
+    summary = Summary(out / "summary.xlsx", campaign)
     try:
-        records = parse_all(entries, campaign, max(1, jobs or os.cpu_count() or 1), records_dir, work, progress)
+        records = parse_all(entries, campaign, max(1, jobs or os.cpu_count() or 1), records_dir, work, progress,
+                            arrived=InOrder([e.source for e in entries], summary.add))
+        for record in apply_batch_rules(records, campaign, received):
+            write_record(records_dir, record)
+        remove_stale(records_dir, {r["submission_id"] for r in records})
+        result = ParseResult(out=out, records=records)
+        result.summary = summary.finish(records)
     finally:
+        summary.discard()
         shutil.rmtree(work, ignore_errors=True)
-    for record in apply_batch_rules(records, campaign, received):
-        write_record(records_dir, record)
-    remove_stale(records_dir, {r["submission_id"] for r in records})
-    result = ParseResult(out=out, records=records)
-    result.summary = write_summary(records, out / "summary.xlsx")
     return result

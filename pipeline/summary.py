@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline.campaign import load_campaign
 from pipeline.forms import application_form, categories, load_forms
-from pipeline.xlsx import add_sheet, new_workbook, save
+from pipeline.xlsx import Sheet, add_sheet, new_workbook, save
 
 STATUS_ZH = {"complete": "完整", "incomplete": "需补正"}
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
@@ -68,14 +68,16 @@ def issue_rows(records: list[dict], campaign):
                    form, label, issue.get("message"), issue.get("article")]
 
 
-def respondent_sheet(records: list[dict]) -> tuple[list[str], list[list]]:
-    """Given the records, return the 被访者 header and rows (every respondent with its submission)."""
-    form = load_forms()["respondents"]
-    header = ["来源", "企业名称"] + [f.plain_label for f in form.fields.values()]
-    fields = list(form.fields)
-    rows = [[r.get("source"), r.get("company_name"), *map(row.get, fields)]
-            for r in records for row in ((r.get("forms") or {}).get("respondents") or [])]
-    return header, rows
+def respondent_header() -> list[str]:
+    """Return the 被访者 sheet's header: the submission, then every field of the register."""
+    return ["来源", "企业名称"] + [f.plain_label for f in load_forms()["respondents"].fields.values()]
+
+
+def respondent_rows(record: dict) -> list[list]:
+    """Given a record, return its 被访者 rows (each respondent with its submission)."""
+    fields = list(load_forms()["respondents"].fields)
+    source, company = record.get("source"), record.get("company_name")
+    return [[source, company, *map(row.get, fields)] for row in ((record.get("forms") or {}).get("respondents") or [])]
 
 
 def field_headings(form) -> list[str]:
@@ -98,17 +100,51 @@ def category_sheet(records: list[dict], category: str) -> tuple[list[str], list[
     return header, rows
 
 
+class Summary:
+    """summary.xlsx, written in two steps so its longest sheet can be laid out while records still come in.
+
+    `add` each record in source order as soon as it is parsed: its 被访者 rows go to the file at
+    once (the batch rules never change them). `finish` with all the records writes the other sheets,
+    which the batch rules may still change, and saves. `discard` drops an unfinished workbook.
+    """
+
+    #: Tabs in the order staff read them.
+    PLACES = {"汇总": 0, "问题清单": 1, "被访者": 2}
+
+    def __init__(self, path: Path, campaign=None):
+        self.path, self.campaign = Path(path), campaign or load_campaign()
+        self.book = new_workbook()
+        self.respondents = Sheet(self.book, "被访者", respondent_header(), place=self.PLACES["被访者"])
+
+    def add(self, record: dict) -> None:
+        """Given the next record in source order, write its 被访者 rows."""
+        self.respondents.add(respondent_rows(record))
+
+    def finish(self, records: list[dict]) -> Path:
+        """Given all the records (sorted by source, batch rules applied), write the other sheets, save, return the path."""
+        book = self.book
+        self.respondents.close()
+        status_fills = {zh: status for status, zh in STATUS_ZH.items()}  # 完整 green, 需补正 red (xlsx.STYLES)
+        add_sheet(book, "汇总", OVERVIEW, (overview_row(r) for r in records),
+                  fills={OVERVIEW.index("状态") + 1: status_fills}, place=self.PLACES["汇总"])
+        add_sheet(book, "问题清单", ISSUES, issue_rows(records, self.campaign),
+                  fills={ISSUES.index("级别") + 1: {zh: severity for severity, zh in SEVERITY_ZH.items()}},
+                  place=self.PLACES["问题清单"])
+        for place, (category, name) in enumerate(categories().items(), start=len(self.PLACES)):
+            add_sheet(book, f"{name}申请表", *category_sheet(records, category), place=place)
+        save(book, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        self.book.close()
+
+
 def write_summary(records: list[dict], path: Path, campaign=None) -> Path:
     """Given the records (sorted by source) and a path, write summary.xlsx and return its path."""
-    campaign = campaign or load_campaign()
-    book = new_workbook()
-    status_fills = {zh: status for status, zh in STATUS_ZH.items()}  # 完整 green, 需补正 red (xlsx.STYLES)
-    add_sheet(book, "汇总", OVERVIEW, (overview_row(r) for r in records),
-              fills={OVERVIEW.index("状态") + 1: status_fills})
-    add_sheet(book, "问题清单", ISSUES, issue_rows(records, campaign),
-              fills={ISSUES.index("级别") + 1: {zh: severity for severity, zh in SEVERITY_ZH.items()}})
-    add_sheet(book, "被访者", *respondent_sheet(records))
-    for category, name in categories().items():
-        add_sheet(book, f"{name}申请表", *category_sheet(records, category))
-    save(book, Path(path))
-    return Path(path)
+    summary = Summary(path, campaign)
+    try:
+        for record in records:
+            summary.add(record)
+        return summary.finish(records)
+    finally:
+        summary.discard()

@@ -152,17 +152,18 @@ class Book:
         self._file = tempfile.TemporaryFile()
         # Level 1: a third of the time of the default level for files a few per cent larger.
         self._zip = zipfile.ZipFile(self._file, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
-        self.sheets: list[tuple[str, str]] = []  # (title, filter range)
+        self.sheets: list[tuple[int, str, str]] = []  # (place among the tabs, title, filter range), as written
+        self.open_part = None  # the part of the sheet being written, if any
 
     def write_parts(self) -> None:
         """Write the workbook, its styles and the package parts around the sheets, then close the zip."""
         n = len(self.sheets)
-        sheets = "".join(f'<sheet name="{_text(t)}" sheetId="{i}" r:id="rId{i}"/>'
-                         for i, (t, _) in enumerate(self.sheets, start=1))
+        tabs = sorted((place, number, title, ref) for number, (place, title, ref) in enumerate(self.sheets, start=1))
+        sheets = "".join(f'<sheet name="{_text(t)}" sheetId="{i}" r:id="rId{i}"/>' for _, i, t, _ in tabs)
         names = "".join(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">{_text(_quoted(t))}!{ref}</definedName>'
             f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{_text(_quoted(t))}!$1:$1</definedName>'
-            for i, (t, ref) in enumerate(self.sheets) if ref)
+            for i, (_, _, t, ref) in enumerate(tabs) if ref)
         parts = {
             "[Content_Types].xml": _HEAD + (
                 '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -196,58 +197,104 @@ class Book:
         self._zip.close()
 
     def close(self) -> None:
+        """Release the workbook's file: after `save`, or to drop it unsaved (a sheet may still be open)."""
+        if self.open_part is not None:
+            self.open_part.close()
         self._zip.close()
         self._file.close()
 
 
+class Sheet:
+    """A sheet being written: rows are added as they come, in any number of calls, then `close`.
+
+    The first WIDTH_SAMPLE_ROWS rows are held back to fit the column widths, which the sheet's
+    head must carry; after them every row goes straight into the file. Only one sheet of a book
+    can be open at a time. `place` is its tab's position (0 first): a sheet written while others
+    are still to come can stand after them.
+    """
+
+    def __init__(self, book: Book, title: str, header: list[str], widths: dict | None = None,
+                 fills: dict | None = None, place: int | None = None):
+        self.book, self.header, self.widths = book, header, widths
+        self.title = _BAD_TITLE.sub("_", title).strip("'")[:31] or f"Sheet{len(book.sheets) + 1}"
+        self.place = len(book.sheets) if place is None else place
+        self.styles = {col - 1: {v: STYLES[name] for v, name in by_value.items()} for col, by_value in (fills or {}).items()}
+        self.number = len(book.sheets) + 1
+        self.part = book.open_part = book._zip.open(f"xl/worksheets/sheet{self.number}.xml", "w", force_zip64=True)
+        self.sample: list[list] | None = []  # None once the head is written
+        self.letters: list[str] = []
+        self.last = 1  # the last row written
+
+    def add(self, rows) -> None:
+        """Given rows (lists of cell values), write them after the rows added before."""
+        rows = iter(rows)
+        if self.sample is not None:
+            self.sample.extend([cell_value(v) for v in row]
+                               for row in itertools.islice(rows, WIDTH_SAMPLE_ROWS - len(self.sample)))
+            if len(self.sample) < WIDTH_SAMPLE_ROWS:
+                return
+            self._write_head()
+        while chunk := list(itertools.islice(rows, _CHUNK_ROWS)):
+            self._write_rows(chunk)
+
+    def _write_head(self) -> None:
+        longest = [_width(h) for h in self.header]
+        for values in self.sample:
+            for i, value in enumerate(values):
+                if i >= len(longest):
+                    longest.append(0)
+                if value is not None:
+                    longest[i] = max(longest[i], _width(value))
+        self.letters = [column_letter(i) for i in range(1, max(len(longest), 1) + 1)]
+        cols = "".join(f'<col min="{i}" max="{i}" width="{min(max(8, w + 2), (self.widths or {}).get(i, 60))}" customWidth="1"/>'
+                       for i, w in enumerate(longest, start=1))
+        selected = ' tabSelected="1"' if self.place == 0 else ""
+        heading = "".join(cell_xml(f"{self.letters[i]}1", cell_value(h), STYLES["header"]) for i, h in enumerate(self.header))
+        self.part.write((_HEAD + f'<worksheet {_NS}><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr><sheetViews>'
+                         f'<sheetView workbookViewId="0"{selected}>'
+                         '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+                         '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+                         f'<sheetFormatPr defaultRowHeight="15"/>{f"<cols>{cols}</cols>" if cols else ""}<sheetData>'
+                         f'<row r="1">{heading}</row>').encode())
+        sample, self.sample = self.sample, None
+        for start in range(0, len(sample), _CHUNK_ROWS):
+            self._write_rows(sample[start:start + _CHUNK_ROWS])
+
+    def _write_rows(self, rows: list[list]) -> None:
+        for values in rows:  # a row longer than the header gets letters as it needs them
+            while len(self.letters) < len(values):
+                self.letters.append(column_letter(len(self.letters) + 1))
+        self.part.write(rows_xml(rows, self.last + 1, self.letters, self.styles).encode())
+        self.last += len(rows)
+
+    def close(self) -> str:
+        """Finish the sheet (filters, print setup) and return its title."""
+        if self.sample is not None:
+            self._write_head()
+        ref = f"$A$1:${self.letters[len(self.header) - 1]}${self.last}" if self.header else ""
+        self.part.write(("</sheetData>" + (f'<autoFilter ref="{ref.replace("$", "")}"/>' if ref else "")
+                         + '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
+                         '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+                         "</worksheet>").encode())
+        self.part.close()
+        self.book.open_part = None
+        self.book.sheets.append((self.place, self.title, ref))
+        return self.title
+
+
 def add_sheet(book: Book, title: str, header: list[str], rows, widths: dict | None = None,
-              fills: dict | None = None) -> str:
+              fills: dict | None = None, place: int | None = None) -> str:
     """Given a workbook, a header and rows, add a sheet with a frozen bold header, filters and fitted widths.
 
     Rows may be any iterable; they stream into the file, so memory stays flat however many there
     are. Widths are fitted to the first rows; `widths` caps them by column number. `fills` maps a
     column number to {value: a style name of STYLES} (status colours). The sheet prints on A4
-    landscape, one page wide, the header repeated on every page. Returns the sheet's title.
+    landscape, one page wide, the header repeated on every page. `place` puts its tab elsewhere
+    than after those written before (see `Sheet`). Returns the sheet's title.
     """
-    title = _BAD_TITLE.sub("_", title).strip("'")[:31] or f"Sheet{len(book.sheets) + 1}"
-    rows = iter(rows)
-    sample = [[cell_value(v) for v in row] for row in itertools.islice(rows, WIDTH_SAMPLE_ROWS)]
-    longest = [_width(h) for h in header]
-    for values in sample:
-        for i, value in enumerate(values):
-            if i >= len(longest):
-                longest.append(0)
-            if value is not None:
-                longest[i] = max(longest[i], _width(value))
-    letters = [column_letter(i) for i in range(1, max(len(longest), 1) + 1)]
-    cols = "".join(f'<col min="{i}" max="{i}" width="{min(max(8, w + 2), (widths or {}).get(i, 60))}" customWidth="1"/>'
-                   for i, w in enumerate(longest, start=1))
-    styles = {col - 1: {v: STYLES[name] for v, name in by_value.items()} for col, by_value in (fills or {}).items()}
-    number = len(book.sheets) + 1
-    selected = ' tabSelected="1"' if number == 1 else ""
-    heading = "".join(cell_xml(f"{letters[i]}1", cell_value(h), STYLES["header"]) for i, h in enumerate(header))
-    with book._zip.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as part:
-        part.write((_HEAD + f'<worksheet {_NS}><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr><sheetViews>'
-                    f'<sheetView workbookViewId="0"{selected}>'
-                    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-                    '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-                    f'<sheetFormatPr defaultRowHeight="15"/>{f"<cols>{cols}</cols>" if cols else ""}<sheetData>'
-                    f'<row r="1">{heading}</row>').encode())
-        last = 1
-        body = itertools.chain(sample, rows)
-        while chunk := list(itertools.islice(body, _CHUNK_ROWS)):
-            for values in chunk:  # a row longer than the header gets letters as it needs them
-                while len(letters) < len(values):
-                    letters.append(column_letter(len(letters) + 1))
-            part.write(rows_xml(chunk, last + 1, letters, styles).encode())
-            last += len(chunk)
-        ref = f"$A$1:${letters[len(header) - 1]}${last}" if header else ""
-        part.write(("</sheetData>" + (f'<autoFilter ref="{ref.replace("$", "")}"/>' if ref else "")
-                    + '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
-                    '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
-                    "</worksheet>").encode())
-    book.sheets.append((title, ref))
-    return title
+    sheet = Sheet(book, title, header, widths, fills, place)
+    sheet.add(rows)
+    return sheet.close()
 
 
 def new_workbook() -> Book:
@@ -264,6 +311,8 @@ def save(book: Book, path: Path) -> None:
             shutil.copyfileobj(book._file, out, 1 << 20)
     finally:
         book.close()
+
+
 def read_first_sheet(path: Path, what: str) -> list[tuple]:
     """Given a workbook staff prepared (名单, 获奖名单, 事实表) and what it is, return its first sheet's rows.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 import build_inputs as b
 from pipeline.readers import Unreadable
 from pipeline.readers.docx import main_part, read_docx, tree_blocks
-from pipeline.readers.docx_plain import plain_blocks
+from pipeline.readers.docx_plain import _SKIP, TOKENS, plain_blocks
 from pipeline.safety import LIMITS
 
 P, TC = b.p, b.tc
@@ -142,3 +143,35 @@ def test_token_pass_matches_tree_over_the_corpus(corpus, tmp_path):
         assert blocks == tree_blocks(xml), name
     # Rendered packets are plain; the ones with symbol ticks and content controls are not.
     assert plain >= 30 and refused >= 2, (plain, refused)
+
+
+NEEDED = ["p", "tc", "tr", "tbl", "tabs", "tab", "ptab", "br", "cr", "noBreakHyphen", "gridSpan", "vMerge",
+          "gridBefore", "sym", "fldChar", "sdt", "txbxContent", "del", "moveFrom", "object", "tcPrChange", "trPrChange"]
+
+
+@pytest.mark.parametrize("name", NEEDED)
+def test_ruling_out_formatting_tags_never_skips_a_needed_one(name):
+    # The regex rules out frequent formatting tags by name before trying the others; without that
+    # check it must find exactly the same tokens in every spelling of a tag it needs.
+    unchecked = re.compile(TOKENS.pattern.replace(_SKIP, b""))
+    for tag in (f"<w:{name}/>", f'<w:{name} w:val="1"/>', f"<w:{name}>", f"</w:{name}>", f"<w:{name}><w:t>x</w:t>"):
+        assert TOKENS.findall(tag.encode()) == unchecked.findall(tag.encode()), tag
+    assert any(TOKENS.findall(f"<w:{name}/></w:{name}>".encode())), name
+
+
+@pytest.mark.parametrize("name", ["rPr", "rFonts", "jc", "pPr", "spacing", "sz", "szCs", "tcPr", "b", "bCs", "shd"])
+def test_formatting_tags_give_no_token(name):
+    assert TOKENS.findall(f'<w:{name}/><w:{name} w:val="1"/><w:{name}></w:{name}>'.encode()) == []
+
+
+def test_a_symbol_font_however_spelled_steps_aside():
+    run = '<w:p><w:r><w:rPr><w:rFonts w:ascii="{0}" w:hAnsi="{0}"/></w:rPr><w:t>R</w:t></w:r></w:p>'
+    for font in ("Wingdings 2", "SYMBOL", "WingDings", "&#83;ymbol"):
+        assert both(run.format(font))[1] is None, font
+    assert both(run.format("宋体"))[1] is not None
+    assert both(P("Symbol 与 Wingdings 只是正文"))[1] is not None  # named in the text, not as a run's font
+
+
+def test_w_rebound_inside_the_body_steps_aside():
+    body = '<w:tbl xmlns:w="urn:other"><w:tr>' + TC(P("甲")) + "</w:tr></w:tbl>"
+    assert both(body)[1] is None

@@ -6,8 +6,11 @@ import json
 import shutil
 from datetime import date
 
+from openpyxl import load_workbook
+
 from pipeline import parse as parse_mod
 from pipeline.parse import parse_inbox
+from pipeline.summary import write_summary
 
 
 def test_one_record_per_entry_with_expected_facts(parsed_corpus):
@@ -58,6 +61,27 @@ def test_jobs_one_and_two_give_identical_records(parsed_corpus, tmp_path):
     assert {r["source"]: r for r in result.records} == records
     for path in (tmp_path / "one" / "records").glob("*.json"):
         assert path.read_bytes() == (out / "records" / path.name).read_bytes()
+    # summary.xlsx is written while records arrive (the .doc entries last): the same as written at once after
+    at_once = write_summary(result.records, tmp_path / "at-once.xlsx")
+    assert workbook_values(out / "summary.xlsx") == workbook_values(at_once) == workbook_values(result.summary)
+
+
+def workbook_values(path) -> dict:
+    book = load_workbook(path, read_only=True)
+    try:
+        return {name: list(book[name].iter_rows(values_only=True)) for name in book.sheetnames}
+    finally:
+        book.close()
+
+
+def test_records_reach_the_summary_in_source_order_whatever_order_they_arrive_in():
+    passed = []
+    relay = parse_mod.InOrder(["甲", "乙", "丙", "丁"], passed.append)
+    for source in ("丙", "甲", "丁"):
+        relay({"source": source})
+    assert passed == [{"source": "甲"}]  # 丙 and 丁 wait for 乙
+    relay({"source": "乙"})
+    assert [r["source"] for r in passed] == ["甲", "乙", "丙", "丁"]
 
 
 def test_a_crashing_submission_becomes_an_error_record(tmp_path, monkeypatch, corpus):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import pytest
@@ -97,3 +98,35 @@ def test_column_letters_as_spreadsheets_name_them():
     from pipeline.xlsx import column_letter
 
     assert [column_letter(n) for n in range(1, 18279)] == [get_column_letter(n) for n in range(1, 18279)]
+
+
+def test_a_sheet_written_first_can_stand_after_later_ones(tmp_path):
+    from pipeline.xlsx import WIDTH_SAMPLE_ROWS, Sheet
+
+    book = new_workbook()
+    long = Sheet(book, "被访者", ["姓名", "序号"], place=1)
+    for n in range(WIDTH_SAMPLE_ROWS + 5):  # added a row at a time, past the rows held back for widths
+        long.add([[f"人{n}", n]])
+    long.close()
+    add_sheet(book, "汇总", ["名称"], [["甲"]], place=0)
+    add_sheet(book, "末页", ["名称"], [["乙"]], place=2)
+    save(book, tmp_path / "book.xlsx")
+    loaded = load_workbook(tmp_path / "book.xlsx")
+    assert loaded.sheetnames == ["汇总", "被访者", "末页"]
+    assert [s.sheet_view.tabSelected for s in loaded.worksheets] == [True, None, None]
+    assert [r for r in loaded["被访者"].iter_rows(min_row=2, values_only=True)] == \
+        [(f"人{n}", n) for n in range(WIDTH_SAMPLE_ROWS + 5)]
+    assert loaded["被访者"].auto_filter.ref == f"A1:B{WIDTH_SAMPLE_ROWS + 6}"
+    assert [s.print_title_rows for s in loaded.worksheets] == ["$1:$1"] * 3
+    with zipfile.ZipFile(tmp_path / "book.xlsx") as zf:  # each sheet's names go by its tab, not its part
+        names = re.findall(r'localSheetId="(\d)"[^>]*>\'([^\']+)\'!', zf.read("xl/workbook.xml").decode())
+    assert sorted(set(names)) == [("0", "汇总"), ("1", "被访者"), ("2", "末页")]
+
+
+def test_an_unfinished_workbook_is_dropped_quietly(recwarn):
+    from pipeline.xlsx import Sheet
+
+    book = new_workbook()
+    Sheet(book, "半途", ["甲"]).add([["乙"]])
+    book.close()
+    assert book._file.closed and not recwarn.list
