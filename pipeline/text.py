@@ -76,7 +76,10 @@ def clean(value: object) -> str | None:
     """Given a cell's text, return it trimmed with white space runs folded to one space, or None."""
     if value is None:
         return None
-    text = _SPACE.sub(" ", str(value)).strip()
+    text = str(value)
+    if text.isprintable() and " " not in text:
+        return text or None  # no white space at all (every other space character is unprintable)
+    text = _SPACE.sub(" ", text).strip()
     return text or None
 
 
@@ -92,6 +95,12 @@ def fold(label: str) -> str:
 
     '通  信  地  址' and '通信地址', '全员劳产率 元／人' and '全员劳产率元/人' fold alike.
     """
+    if label and label.isalnum() and unicodedata.is_normalized("NFKC", label) and label.lower() == label:
+        return label  # already its own key (names, most labels): a tenth of the time of the whole fold
+    return _fold(label)
+
+
+def _fold(label: str) -> str:
     text = unicodedata.normalize("NFKC", label or "").translate(_PUNCT)
     # Lower-casing can undo NFKC composition (Ö → o + ¨), so normalise once more after it.
     text = unicodedata.normalize("NFKC", _SPACE.sub("", text).lower()).translate(_PUNCT)

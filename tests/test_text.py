@@ -71,6 +71,11 @@ def test_clean_is_idempotent_and_never_has_edge_space(value):
         assert once == once.strip() and "  " not in once
 
 
+@given(st.text(alphabet=st.sampled_from(" \t\n\x1c\x85\u3000\u00a0\u200b\u2028\u205fa中")) | st.text())
+def test_clean_of_text_without_spaces_is_the_text(value):
+    assert text.clean(value) == (text._SPACE.sub(" ", value).strip() or None)
+
+
 @given(st.text(alphabet=st.sampled_from(" \t\n\u3000\u00a0\u200b\u2028a中")))
 def test_is_blank_agrees_with_clean(value):
     assert text.is_blank(value) == (text.clean(value) is None)
@@ -98,6 +103,11 @@ _texts = st.text(alphabet=st.sampled_from(["a", "中", "\\", "x", "\x01", "\x0b"
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_texts, inner, max_size=4)))
 def test_xml_safe_of_a_whole_record_is_the_walk_of_each_text(value):
     assert text.xml_safe(value) == _walk(value)
+
+
+@given(st.text(alphabet=st.sampled_from("张三李四ＡａAa１1①豈ﬁ：:（( \u3000İß")) | st.text())
+def test_fold_of_text_already_folded_is_the_whole_fold(value):
+    assert text.fold(value) == text._fold(value)
 
 
 @given(st.text())

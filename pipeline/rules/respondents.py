@@ -81,22 +81,22 @@ def respondent_count(record: dict, campaign) -> list[dict]:
 def repeated(rows: list[dict], keys: list) -> list[list]:
     """Given rows and a key for each (None for rows without one), return row-number groups sharing a key."""
     groups = defaultdict(list)
-    for i, (row, k) in enumerate(zip(rows, keys)):
+    for i, k in enumerate(keys):
         if k:
-            groups[k].append(row_number(row, i))
-    return [nums for nums in groups.values() if len(nums) > 1]
+            groups[k].append(i)
+    return [[row_number(rows[i], i) for i in group] for group in groups.values() if len(group) > 1]
 
 
-def _digits(row: dict) -> str | None:
-    contact = row.get("contact")
-    return phone_digits(str(contact)) if not is_empty(contact) else None
+def contacts(rows: list[dict]) -> list[str | None]:
+    """Given rows, return each one's contact as text (None when empty)."""
+    return [None if is_empty(c := r.get("contact")) else str(c) for r in rows]
 
 
 def duplicates(record: dict, campaign) -> list[dict]:
     """Given a record, return `respondent_duplicate` warnings for repeated people and repeated phone numbers."""
     rows = rows_of(record) or []
-    digits = [_digits(r) for r in rows]
-    people = repeated(rows, [(fold(str(r["name"])), d) if r.get("name") and d else None for r, d in zip(rows, digits)])
+    digits = [c and phone_digits(c) for c in contacts(rows)]
+    people = repeated(rows, [(fold(str(r["name"])), d) if d and r.get("name") else None for r, d in zip(rows, digits)])
     same_person = {tuple(g) for g in people}
     phones = [g for g in repeated(rows, digits) if tuple(g) not in same_person]
     out = []
@@ -113,9 +113,9 @@ def duplicates(record: dict, campaign) -> list[dict]:
 def bad_contacts(record: dict, campaign) -> list[dict]:
     """Given a record, return an `invalid_format` warning listing rows whose contact is no phone or e-mail."""
     rows = rows_of(record) or []
-    bad = [row_number(r, i) for i, r in enumerate(rows)
-           if not is_empty(r.get("contact")) and not (is_phone(str(r["contact"])) or is_email(str(r["contact"])))]
-    missing = [row_number(r, i) for i, r in enumerate(rows) if is_empty(r.get("name")) or is_empty(r.get("contact"))]
+    given = contacts(rows)
+    bad = [row_number(r, i) for i, (r, c) in enumerate(zip(rows, given)) if c and not (is_phone(c) or is_email(c))]
+    missing = [row_number(r, i) for i, (r, c) in enumerate(zip(rows, given)) if c is None or is_empty(r.get("name"))]
     out = []
     if bad:
         out.append(issue("warning", "invalid_format",
