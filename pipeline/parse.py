@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from json.encoder import c_make_encoder, encode_basestring
 import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -162,8 +163,23 @@ def record_json(value, depth: int = 0) -> str:
     return _leaf_json(value)
 
 
-#: json.dumps(…, ensure_ascii=False) builds a new encoder per call; a record has hundreds of leaves.
-_leaf_json = json.JSONEncoder(ensure_ascii=False).encode
+def _not_json(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def compact_json(value) -> str:
+    """Given a JSON value, return it as json.dumps(value, ensure_ascii=False) would."""
+    return "".join(_ENCODE(value, 0))
+
+
+# json.dumps builds its C encoder anew at every call, which costs as much as encoding a small
+# leaf, and a record has a hundred of them; the C encoder is built once here (as
+# JSONEncoder.iterencode builds it) when this Python has one.
+if c_make_encoder is not None:
+    _ENCODE = c_make_encoder(None, _not_json, encode_basestring, None, ": ", ", ", False, False, True)
+    _leaf_json = compact_json
+else:  # pragma: no cover - CPython always has it
+    _leaf_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def write_record(records_dir: Path, record: dict) -> None:

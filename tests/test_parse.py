@@ -6,6 +6,7 @@ import json
 import shutil
 from datetime import date
 
+from hypothesis import given, strategies as st
 from openpyxl import load_workbook
 
 from pipeline import parse as parse_mod
@@ -150,3 +151,9 @@ def test_a_dying_worker_costs_records_not_the_run(tmp_path, monkeypatch, corpus)
     assert "解析时出错" in by["tpl-service"]["issues"][0]["message"]
     assert len(list((tmp_path / "out" / "records").glob("*.json"))) == 4
     assert (tmp_path / "out" / "summary.xlsx").exists()
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4)))
+def test_leaves_are_written_as_json_dumps_writes_them(value):
+    assert parse_mod._leaf_json(value) == json.dumps(value, ensure_ascii=False)
