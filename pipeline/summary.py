@@ -136,6 +136,7 @@ class Summary:
         return self.path
 
     def discard(self) -> None:
+        """Drop the workbook if it was not saved (a run that failed or was interrupted); a no-op after `finish`."""
         self.book.close()
 
 

@@ -9,7 +9,7 @@ import pytest
 
 import build_inputs as b
 from pipeline.readers import Unreadable
-from pipeline.readers.docx import main_part, read_docx, tree_blocks
+from pipeline.readers.docx import SYMBOL_FONTS, main_part, read_docx, tree_blocks
 from pipeline.readers.docx_plain import _SKIP, TOKENS, plain_blocks
 from pipeline.safety import LIMITS
 
@@ -166,7 +166,7 @@ def test_formatting_tags_give_no_token(name):
 
 def test_a_symbol_font_however_spelled_steps_aside():
     run = '<w:p><w:r><w:rPr><w:rFonts w:ascii="{0}" w:hAnsi="{0}"/></w:rPr><w:t>R</w:t></w:r></w:p>'
-    for font in ("Wingdings 2", "SYMBOL", "WingDings", "&#83;ymbol"):
+    for font in [*SYMBOL_FONTS, *(f.upper() for f in SYMBOL_FONTS), "WingDings", "&#83;ymbol"]:
         assert both(run.format(font))[1] is None, font
     assert both(run.format("宋体"))[1] is not None
     assert both(P("Symbol 与 Wingdings 只是正文"))[1] is not None  # named in the text, not as a run's font

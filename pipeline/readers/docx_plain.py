@@ -67,7 +67,7 @@ def plain_head(xml: bytes, body: int) -> bool:
     """Given document.xml and where its body starts, return whether the rest of it is fit for the token pass.
 
     UTF-8, no DTD, comment, CDATA or processing instruction, `w:` bound to WordprocessingML
-    up to the body's tag and not rebound inside it, no other prefix bound to it, no markup-compatibility
+    up to the body's tag and not redeclared inside it, no other prefix bound to it, no markup-compatibility
     alternatives, no run font that is a symbol font.
     """
     head = xml[:body].lower()
@@ -76,8 +76,10 @@ def plain_head(xml: bytes, body: int) -> bool:
     for mark in (b"!", b"?"):  # a comment, CDATA or instruction in the body (memchr first: both are rare)
         if xml.find(mark, body) != -1 and xml.find(b"<" + mark, body) != -1:
             return False
-    inside = xml.find(b">", body)  # `w` means WordprocessingML up to the body's tag, is not rebound after it,
-    bound = _W_PREFIX.findall(xml, 0, inside)  # and no other prefix is bound to WordprocessingML
+    # `w` means WordprocessingML up to the body's tag, no other prefix does, and nothing inside the
+    # body declares an `xmlns:w…` prefix (that could rebind `w`; such rare documents take the tree)
+    inside = xml.find(b">", body)
+    bound = _W_PREFIX.findall(xml, 0, inside)
     if not bound or any(uri != W_NS for uri in bound) or xml.count(W_NS) != len(bound) or xml.find(b"xmlns:w", inside) != -1:
         return False
     if b":AlternateContent" in xml:
