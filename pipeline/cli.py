@@ -165,7 +165,7 @@ def register():
 @_REGISTER_OPTION
 @friendly
 def verify(number, register_path):
-    """查验证书编号：评选项目、持有单位、称号、有效期、状态。未登记时退出码为 1。"""
+    """查验证书编号：评选项目、持有单位（或获奖人、获奖班组）、称号、有效期、状态。未登记时退出码为 1。"""
     from pipeline import register as reg
 
     entry = None

@@ -402,10 +402,21 @@ def validity_line(entry: Entry) -> str:
     return f"{NO_END}（{zh_date(entry.valid_from)}颁发）"
 
 
+#: What `register verify` calls the holder, by the subject of the certificate's category.
+HOLDER_ZH = {"organisation": "持有单位", "team": "获奖班组", "person": "获 奖 人"}
+
+
+def holder_label(entry: Entry) -> str:
+    """Given an entry, return what its holder is called: 持有单位, or 获奖班组 / 获 奖 人 for a team or a person."""
+    program = _program(entry.program) if entry.program else None
+    category = program.categories.get(entry.category) if program else None
+    return HOLDER_ZH.get(category.subject if category else "organisation", HOLDER_ZH["organisation"])
+
+
 def describe(entry: Entry, today: date | None = None) -> list[str]:
     """Given an entry, return the lines `register verify` prints, in Chinese."""
     state = entry.state(today)
-    lines = [f"证书编号：{entry.number}", f"评选项目：{program_name(entry.program)}", f"持有单位：{entry.company}",
+    lines = [f"证书编号：{entry.number}", f"评选项目：{program_name(entry.program)}", f"{holder_label(entry)}：{entry.company}",
              f"称　　号：{entry.title}", f"类　　别：{category_name(entry.category, entry.program)}"]
     if entry.project:
         lines.append(f"项　　目：{entry.project}")

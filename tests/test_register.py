@@ -41,6 +41,22 @@ def test_verify_finds_a_number(db):
         assert expected in run.output
 
 
+def test_verify_calls_a_person_and_a_team_what_they_are(tmp_path):
+    path = tmp_path / "stars.db"
+    with register.connect(path) as conn:
+        register.assign(conn, [register.Winner("李明", "star"), register.Winner("客服一班", "team"),
+                               register.Winner("广州供电局", "enterprise")],
+                        program="guangdong-stars", campaign="guangdong-stars-2021", prefix="GDS2021",
+                        codes={"star": "XM", "team": "BZ", "enterprise": "QY"},
+                        titles={"star": "服务明星", "team": "服务明星班组", "enterprise": "服务明星企业"},
+                        issuer="广东省质量协会", validity_years=None, today=ISSUED)
+    shown = {n: invoke("register", "verify", n, "--register", path).output
+             for n in ("GDS2021-XM-0001", "GDS2021-BZ-0001", "GDS2021-QY-0001")}
+    assert "获 奖 人：李明" in shown["GDS2021-XM-0001"] and "持有单位" not in shown["GDS2021-XM-0001"]
+    assert "获奖班组：客服一班" in shown["GDS2021-BZ-0001"]
+    assert "持有单位：广州供电局" in shown["GDS2021-QY-0001"]
+
+
 def test_verify_refuses_an_unknown_number(db, tmp_path):
     run = invoke("register", "verify", "HLJ2017-CP-0099", "--register", db)
     assert run.exit_code == 1 and "查无此证" in run.output and "Traceback" not in run.output
