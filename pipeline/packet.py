@@ -367,6 +367,26 @@ def write_roster(out: Path, roster: Path, cats: list[str], campaign_ctx: dict, d
             result.counts[person.category] = result.counts.get(person.category, 0) + 1
             written.append(person)
     result.extras += roster_summary_tables(written, out / file_stem("summary_table"), campaign_ctx, directory)
+    result.problems += unnamed_items(written)
+
+
+def unnamed_items(people: list[Applicant]) -> list[str]:
+    """Given the applicants written, return a Chinese warning per category whose 推荐汇总表 lines can show
+    only the company: the roster gave no name for the product, project or service put forward."""
+    from pipeline.records_io import HONOURED_FIELD
+    from pipeline.summary_table import FORM_ID, LIST_OF
+
+    lists = forms_mod.load_forms()[FORM_ID].fields
+    out = []
+    for category, field_id in HONOURED_FIELD.items():
+        rows = [p.row for p in people if p.category == category
+                and not clean((p.values.get("application") or {}).get(field_id))]
+        if rows:
+            label = forms_mod.application_form(category).fields[field_id].plain_label
+            where = "、".join(map(str, rows[:5])) + (f"等 {len(rows)} 行" if len(rows) > 5 else " 行")
+            out.append(f"第 {where}没有{label}：推荐汇总表“{lists[LIST_OF[category]].plain_label}”一栏暂列企业名称，"
+                       f"请在名单中加“{label}”一列后重新生成，或在表上补填")
+    return out
 
 
 def roster_summary_tables(people: list[Applicant], out: Path, campaign_ctx: dict, directory: Path) -> list[Path]:

@@ -106,10 +106,26 @@ def test_roster_gives_one_named_packet_per_good_row(roster_run):
     packets = sorted(p.name for p in out.glob("*.docx"))
     assert len(packets) == len(result.files) == 50
     assert "测试企业07有限公司.docx" in packets and "测试企业01有限公司 (2).docx" in packets
-    assert len(result.problems) == 2
-    assert any("第 50 行" in p and "企业名称" in p for p in result.problems)
-    assert any("第 51 行" in p and "食品类" in p for p in result.problems)
+    bad_rows = [p for p in result.problems if "未生成" in p]
+    assert len(bad_rows) == 2
+    assert any("第 50 行" in p and "企业名称" in p for p in bad_rows)
+    assert any("第 51 行" in p and "食品类" in p for p in bad_rows)
+    # The roster names no product, project or service: one warning per category says what the 推荐汇总表 lists
+    unnamed = [p for p in result.problems if "暂列企业名称" in p]
+    assert len(unnamed) == 3 and len(result.problems) == 5
+    assert any("没有产品名称" in p and "“推荐产品”" in p and "等 13 行" in p for p in unnamed), unnamed
     assert sum(result.counts.values()) == 50 and result.counts["enterprise"] == 13
+
+
+def test_a_roster_naming_the_products_lists_them_and_warns_of_nothing(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["企业名称", "类别", "产品名称", "推进单位"])
+    book.active.append(["华光电器有限公司", "产品类", "电热水器", "哈尔滨市质量协会"])
+    book.save(tmp_path / "名单.xlsx")
+    result = write_packets(tmp_path / "out", roster=tmp_path / "名单.xlsx")
+    assert result.problems == []
+    table = docx_text(tmp_path / "out" / packet_spec()["file_names"]["summary_table"] / "哈尔滨市质量协会_推荐汇总表.docx")
+    assert "电热水器" in table
 
 
 def test_roster_values_are_prefilled_and_the_category_ticked(roster_run):
