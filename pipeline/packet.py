@@ -374,6 +374,7 @@ def unnamed_items(people: list[Applicant]) -> list[str]:
     """Given the applicants written, return a Chinese warning per category whose 推荐汇总表 lines can show
     only the company: the roster gave no name for the product, project or service put forward."""
     from pipeline.records_io import HONOURED_FIELD
+    from pipeline.rules.messages import listed
     from pipeline.summary_table import FORM_ID, LIST_OF
 
     lists = forms_mod.load_forms()[FORM_ID].fields
@@ -383,9 +384,8 @@ def unnamed_items(people: list[Applicant]) -> list[str]:
                 and not clean((p.values.get("application") or {}).get(field_id))]
         if rows:
             label = forms_mod.application_form(category).fields[field_id].plain_label
-            where = "、".join(map(str, rows[:5])) + (f"等 {len(rows)} 行" if len(rows) > 5 else " 行")
-            out.append(f"第 {where}没有{label}：推荐汇总表“{lists[LIST_OF[category]].plain_label}”一栏暂列企业名称，"
-                       f"请在名单中加“{label}”一列后重新生成，或在表上补填")
+            out.append(f"名单中 {len(rows)} 行没有{label}（行号 {listed(rows)}）：推荐汇总表“{lists[LIST_OF[category]].plain_label}”"
+                       f"一栏暂列企业名称，请在名单中加“{label}”一列后重新生成，或在表上补填")
     return out
 
 

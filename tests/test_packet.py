@@ -113,7 +113,7 @@ def test_roster_gives_one_named_packet_per_good_row(roster_run):
     # The roster names no product, project or service: one warning per category says what the 推荐汇总表 lists
     unnamed = [p for p in result.problems if "暂列企业名称" in p]
     assert len(unnamed) == 3 and len(result.problems) == 5
-    assert any("没有产品名称" in p and "“推荐产品”" in p and "等 13 行" in p for p in unnamed), unnamed
+    assert any("名单中 13 行没有产品名称" in p and "“推荐产品”" in p and "等 13 处" in p for p in unnamed), unnamed
     assert sum(result.counts.values()) == 50 and result.counts["enterprise"] == 13
 
 
