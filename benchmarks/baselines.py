@@ -28,7 +28,7 @@ def docx2python_all(jobs: int, files: list[str]) -> None:
 
 
 def soffice_each(target: str, outdir: str, files: list[str]) -> None:
-    from pipeline import office
+    from pipeline.common import office
 
     for n, path in enumerate(files):
         result = office.convert([Path(path)], target, Path(outdir) / f"{n:03d}")[Path(path)]
@@ -39,7 +39,7 @@ def soffice_each(target: str, outdir: str, files: list[str]) -> None:
 def _docxtpl_one(task: tuple) -> None:
     from docxtpl import DocxTemplate
 
-    from pipeline.render import environment
+    from pipeline.generating.render import environment
 
     template, context, out = task
     doc = DocxTemplate(template)
@@ -51,8 +51,8 @@ def docxtpl_all(jobs: int, outdir: str, category: str, n: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     import corpus
 
-    from pipeline.campaign import load_campaign
-    from pipeline.packet import packet_context, packet_template
+    from pipeline.definitions.campaign import load_campaign
+    from pipeline.generating.packet import packet_context, packet_template
 
     values = corpus.packet_values(category)
     values = {form: {k: v for k, v in fields.items() if isinstance(v, (str, int, float))}
@@ -67,9 +67,9 @@ def docxtpl_all(jobs: int, outdir: str, category: str, n: int) -> None:
 
 def certificate_each(outdir: str, winners: str, n: int) -> None:
     """The first n winners' certificates written by `make_certificates` (no PDF), then each converted alone."""
-    from pipeline import office
-    from pipeline.campaign import load_campaign
-    from pipeline.certificates import make_certificates
+    from pipeline.common import office
+    from pipeline.definitions.campaign import load_campaign
+    from pipeline.issuing.certificates import make_certificates
 
     out = Path(outdir)
     result = make_certificates(Path(winners), out / "docx", load_campaign(), out / "register.db")

@@ -77,8 +77,8 @@ def append_documents(first: Path, others: list[Path], out: Path) -> Path:
 
 def whole_base(category: str, rows: int, scratch: Path) -> Path:
     """Given a category and a respondent count, write one whole-packet .docx (packet + report + contract)."""
-    from pipeline.campaign import load_campaign
-    from pipeline.packet import render_form
+    from pipeline.definitions.campaign import load_campaign
+    from pipeline.generating.packet import render_form
 
     name = company(category)
     values = corpus.packet_values(category, company=name, respondents=corpus.respondents(rows, seed=rows),
@@ -141,7 +141,7 @@ def whole_inbox(folder: Path, n: int, bases: list[Path]) -> list[Path]:
 
 def old_format_inbox(folder: Path, n_doc: int, n_xls: int, scratch: Path) -> list[Path]:
     """Given an empty folder, write n_doc .doc and n_xls .xls submissions (one LibreOffice batch per target)."""
-    from pipeline import office
+    from pipeline.common import office
 
     folder.mkdir(parents=True, exist_ok=True)
     base = split_base("product", 120, scratch / "old")
@@ -163,7 +163,7 @@ def old_format_inbox(folder: Path, n_doc: int, n_xls: int, scratch: Path) -> lis
 def mixed_inbox(folder: Path, n: int, bases: list[Path], scratch: Path) -> None:
     """Given an empty folder, write n submissions of every kind: whole .docx (70 %), split folders with
     an .xlsx respondent list (25 %), and a few folders holding a .doc form (5 %, one LibreOffice batch)."""
-    from pipeline import office
+    from pipeline.common import office
 
     folder.mkdir(parents=True, exist_ok=True)
     splits = [split_base(c, r, scratch / "mixed") for c, r in (("product", 150), ("construction", 50))]

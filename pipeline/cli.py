@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from pipeline import __version__
-from pipeline.errors import UserError
+from pipeline.common.errors import UserError
 
 
 def friendly(fn):
@@ -52,8 +52,8 @@ _PROGRAM_OPTION = click.option("--program", help="项目编号（见 manyi progr
 
 
 def _campaign(program: str | None, campaign: Path | None):
-    """Given --program and --campaign, return the Campaign (pipeline.programs.resolve_campaign)."""
-    from pipeline.programs import resolve_campaign
+    """Given --program and --campaign, return the Campaign (pipeline.definitions.programs.resolve_campaign)."""
+    from pipeline.definitions.programs import resolve_campaign
 
     return resolve_campaign(program, campaign)
 
@@ -62,7 +62,7 @@ def _date_option(value: str | None):
     """Given a --deadline text (2017-06-30, 2017年6月30日 …), return the date, or None."""
     from datetime import date
 
-    from pipeline.text import to_date
+    from pipeline.common.text import to_date
 
     if not value:
         return None
@@ -82,8 +82,8 @@ def _date_option(value: str | None):
 @friendly
 def notices(records_dir, out, pdf, campaign, deadline, program):
     """为每份有错误的申报写一份补正通知，并写出 notices.xlsx 发送清单。"""
-    from pipeline.notices import make_notices
-    from pipeline.records_io import load_records
+    from pipeline.common.records import load_records
+    from pipeline.issuing.notices import make_notices
 
     result = make_notices(load_records(records_dir), out, _campaign(program, campaign), pdf=pdf,
                           deadline=_date_option(deadline))
@@ -101,9 +101,9 @@ def notices(records_dir, out, pdf, campaign, deadline, program):
 @friendly
 def summary_table(records_dir, out, include_incomplete, campaign):
     """按推进单位填写推荐汇总表。"""
-    from pipeline.campaign import load_campaign
-    from pipeline.records_io import load_records
-    from pipeline.summary_table import make_summary_tables
+    from pipeline.common.records import load_records
+    from pipeline.definitions.campaign import load_campaign
+    from pipeline.generating.summary_table import make_summary_tables
 
     result = make_summary_tables(load_records(records_dir), out, load_campaign(campaign), include_incomplete)
     for warning in result.warnings:
@@ -122,7 +122,7 @@ def summary_table(records_dir, out, include_incomplete, campaign):
 @friendly
 def certificates(winners, out, pdf, register_path, campaign, program):
     """为获奖名单中的每个单位（个人、班组）生成该项目的证书（称号、颁发单位、有效期）并登记编号。"""
-    from pipeline.certificates import make_certificates
+    from pipeline.issuing.certificates import make_certificates
 
     result = make_certificates(winners, out, _campaign(program, campaign), register_path, pdf=pdf)
     for problem in result.problems:
@@ -166,7 +166,7 @@ def register():
 @friendly
 def verify(number, register_path):
     """查验证书编号：评选项目、持有单位（或获奖人、获奖班组）、称号、有效期、状态。未登记时退出码为 1。"""
-    from pipeline import register as reg
+    from pipeline.issuing import register as reg
 
     entry = None
     if register_path.is_file():
@@ -186,8 +186,8 @@ def verify(number, register_path):
 @friendly
 def register_list(campaign_id, program_id, xlsx, register_path):
     """列出登记簿中的证书。"""
-    from pipeline import register as reg
-    from pipeline.programs import load_program
+    from pipeline.definitions.programs import load_program
+    from pipeline.issuing import register as reg
 
     program_id = load_program(program_id).id if program_id else None  # an unknown program: the valid ones
     with reg.connect(register_path, create=False) as conn:
@@ -206,7 +206,7 @@ def register_list(campaign_id, program_id, xlsx, register_path):
 @friendly
 def revoke(number, reason, register_path):
     """撤销证书（称号被取消时）。"""
-    from pipeline import register as reg
+    from pipeline.issuing import register as reg
 
     with reg.connect(register_path, create=False) as conn:
         entry = reg.revoke(conn, number, reason)
@@ -219,8 +219,8 @@ def revoke(number, reason, register_path):
 @friendly
 def renew(number, register_path):
     """复评合格后续期：有效期从今天起重新计算。"""
-    from pipeline import register as reg
-    from pipeline.campaign import zh_date
+    from pipeline.definitions.campaign import zh_date
+    from pipeline.issuing import register as reg
 
     with reg.connect(register_path, create=False) as conn:
         entry = reg.renew(conn, number)
@@ -243,8 +243,8 @@ def packet(out, category, program, campaign, roster, pdf, jobs):
 
     其他项目（--program）生成每类的申报表与申报条件自评表。
     """
-    from pipeline.packet import stderr_progress
-    from pipeline.program_forms import write_program_packet
+    from pipeline.generating.packet import stderr_progress
+    from pipeline.generating.program_forms import write_program_packet
 
     chosen = _campaign(program, campaign)
     progress, finish = stderr_progress()
@@ -267,7 +267,7 @@ def templates():
 @friendly
 def templates_build(out):
     """由 forms/ 中的表单描述重新生成全部表单模板（会覆盖在 Word 中做过的修改）。"""
-    from pipeline.layout import TEMPLATES_DIR, build_all
+    from pipeline.generating.layout import TEMPLATES_DIR, build_all
 
     paths = build_all(out or TEMPLATES_DIR)
     click.echo(f"已生成 {len(paths)} 个模板到 {out or TEMPLATES_DIR}。")
@@ -279,7 +279,7 @@ def templates_build(out):
 @friendly
 def templates_check(files, campaign):
     """检查模板：被 Word 拆开或写错的标记、活动文件中没有的变量、缺失的表单文字。有问题时退出码为 1。"""
-    from pipeline.templates_check import check_templates
+    from pipeline.generating.templates_check import check_templates
 
     findings = check_templates(list(files) or None, campaign)
     for finding in findings:
@@ -294,7 +294,7 @@ def templates_check(files, campaign):
 @friendly
 def programs():
     """列出全部评选项目：类别、等级与称号、有效期、条件数；项目文件有问题时一并指出。"""
-    from pipeline.programs import all_programs, describe, validate_program
+    from pipeline.definitions.programs import all_programs, describe, validate_program
 
     found = all_programs()
     bad = 0
@@ -317,7 +317,7 @@ def programs():
 @friendly
 def screen(program, records_dir, facts, out, campaign):
     """按项目的申报条件逐条筛选申报记录，写出达到的等级与每条条件的结果。"""
-    from pipeline.screen import screen as run_screen
+    from pipeline.checking.screen import screen as run_screen
 
     result = run_screen(program, records_dir, out, facts, campaign)
     for warning in result.warnings:

@@ -10,16 +10,16 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
-from pipeline import office
-from pipeline.campaign import load_campaign
-from pipeline.certificates import make_certificates
-from pipeline.errors import UserError
-from pipeline.notices import make_notices
-from pipeline.packet import write_packets
+from pipeline.common import office
+from pipeline.common.errors import UserError
+from pipeline.common.records import load_records
+from pipeline.definitions.campaign import load_campaign
+from pipeline.generating.packet import write_packets
+from pipeline.generating.summary_table import make_summary_tables
+from pipeline.issuing.certificates import make_certificates
+from pipeline.issuing.notices import make_notices
+from pipeline.issuing.register import connect, describe, lookup
 from pipeline.parse import parse_inbox
-from pipeline.records_io import load_records
-from pipeline.register import connect, describe, lookup
-from pipeline.summary_table import make_summary_tables
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 

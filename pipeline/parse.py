@@ -14,22 +14,22 @@ from __future__ import annotations
 
 import itertools
 import json
-from json.encoder import c_make_encoder, encode_basestring
 import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
+from json.encoder import c_make_encoder, encode_basestring
 from pathlib import Path
 
-from pipeline import inbox, office
-from pipeline.campaign import load_campaign
-from pipeline.extract import prepare
-from pipeline.files import atomic_path
-from pipeline.forms import load_forms
-from pipeline.record import error_record, status_of, submission_record
-
-from pipeline.rules import check_batch, check_record
+from pipeline.checking.rules import check_batch, check_record
+from pipeline.common import office
+from pipeline.common.files import atomic_path
+from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.forms import load_forms
+from pipeline.reading.extract import prepare
+from pipeline.reading.submission import error_record, status_of, submission_record
+from pipeline.receiving import inbox
 
 #: Old formats converted before reading, to the format their reader takes.
 CONVERT = {"doc": "docx", "xls": "xlsx"}
@@ -327,7 +327,7 @@ def parse_inbox(paths: list[Path], out: Path, campaign=None, received: date | No
 
     `progress(done, total)` is called as records complete. Output is the same for any `jobs`.
     """
-    from pipeline.summary import Summary
+    from pipeline.issuing.workbook import Summary
 
     campaign = campaign or load_campaign()
     out = Path(out)

@@ -16,10 +16,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
-from openpyxl import Workbook  # noqa: E402
-
 import corpus  # noqa: E402
 from build_inputs import gbk_zip  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
 
 
 def _workbook(path: Path, header: list[str], rows: list[list]) -> None:

@@ -1,7 +1,7 @@
 """A fixture corpus of returned submissions, built in code: what staff really receive.
 
 Two families, so a drift in `forms/` shows:
-- packets rendered from the project's own templates (`pipeline.packet.render_packet`) with values;
+- packets rendered from the project's own templates (`pipeline.generating.packet.render_packet`) with values;
 - packets written by hand with python-docx in the layout the seed notice prints — the few
   layouts below are typed from the seed, NOT read from `forms/`.
 
@@ -25,11 +25,10 @@ import threading
 from pathlib import Path
 
 import docx
+from build_inputs import gbk_zip
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 from openpyxl import Workbook
-
-from build_inputs import gbk_zip
 
 W14 = 'xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml"'
 TICK_STYLES = ("glyph", "square", "check", "sym", "w14", "legacy")
@@ -463,8 +462,8 @@ def seed_packet(path: Path, category: str, values: dict, style: str = "glyph", o
 
 def template_packet(path: Path, category: str, values: dict) -> Path:
     """Write a packet rendered from the project's templates, filled with `values`."""
-    from pipeline.campaign import load_campaign
-    from pipeline.packet import render_packet
+    from pipeline.definitions.campaign import load_campaign
+    from pipeline.generating.packet import render_packet
 
     def printed(value):
         if isinstance(value, dict):
@@ -515,7 +514,7 @@ class Corpus:
 
     def convert(self) -> None:
         """Make every wanted .pdf and .doc in one LibreOffice start per target, both at once."""
-        from pipeline import office
+        from pipeline.common import office
 
         jobs = [(self.to_pdf, "pdf"), (self.to_doc, "doc")]
         results: dict[str, dict] = {}

@@ -13,11 +13,11 @@ from docx import Document
 from docx.oxml.ns import qn
 from openpyxl import Workbook
 
-from pipeline import register
-from pipeline.campaign import load_campaign
-from pipeline.certificates import make_certificates, page_count, read_winners, settings, terms_for
-from pipeline.programs import program_of
-from pipeline.errors import UserError
+from pipeline.common.errors import UserError
+from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.programs import program_of
+from pipeline.issuing import register
+from pipeline.issuing.certificates import make_certificates, page_count, read_winners, settings, terms_for
 
 ISSUED = date(2017, 9, 1)
 WINNERS = [

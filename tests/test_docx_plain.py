@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import zipfile
 
+import build_inputs as b
 import pytest
 
-import build_inputs as b
-from pipeline.readers import Unreadable
-from pipeline.readers.docx import SYMBOL_FONTS, main_part, read_docx, tree_blocks
-from pipeline.readers.docx_plain import _SKIP, TOKENS, plain_blocks
-from pipeline.safety import LIMITS
+from pipeline.common.safety import LIMITS
+from pipeline.reading.readers import Unreadable
+from pipeline.reading.readers.docx import SYMBOL_FONTS, main_part, read_docx, tree_blocks
+from pipeline.reading.readers.docx_plain import _SKIP, TOKENS, plain_blocks
 
 P, TC = b.p, b.tc
 
@@ -105,7 +105,7 @@ def test_documents_the_token_pass_refuses_still_read_or_fail_in_chinese(tmp_path
 def test_huge_documents_keep_the_tree_reader(tmp_path, monkeypatch):
     path = b.docx_from_body(tmp_path / "big.docx", P("甲") * 200)
     calls = []
-    monkeypatch.setattr("pipeline.readers.docx.plain_blocks", lambda xml: calls.append(xml) or None)
+    monkeypatch.setattr("pipeline.reading.readers.docx.plain_blocks", lambda xml: calls.append(xml) or None)
     read_docx(path, "big.docx", dict(LIMITS, docx_inline_xml=1000))
     assert calls == []
     read_docx(path, "big.docx")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.extract import extract_document, heading_number, outline_sections, split_forms
-from pipeline.forms import load_forms
-from pipeline.grid import Block, Cell, Document
-from pipeline.values import ticked_options, value
+from pipeline.definitions.forms import load_forms
+from pipeline.reading.extract import extract_document, heading_number, outline_sections, split_forms
+from pipeline.reading.grid import Block, Cell, Document
+from pipeline.reading.values import ticked_options, value
 
 
 def table(*rows) -> Block:

@@ -3,9 +3,10 @@
 import os
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pipeline.files import atomic_path, safe_filename, unique_names, write_text_atomic
+from pipeline.common.files import atomic_path, safe_filename, unique_names, write_text_atomic
 
 
 def test_chinese_kept_separators_and_reserved_names_made_safe():

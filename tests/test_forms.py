@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import forms
-from pipeline.campaign import load_campaign
-from pipeline.errors import UserError
+from pipeline.common.errors import UserError
+from pipeline.definitions import forms
+from pipeline.definitions.campaign import load_campaign
 
 CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "spec" / "CONTRACT.md"
 

@@ -13,12 +13,14 @@ import functools
 import zipfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 import build_inputs as b
-from pipeline import inbox, sniff
-from pipeline.inbox import SubmissionFile
-from pipeline.record import read_file
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.common import sniff
+from pipeline.reading.submission import read_file
+from pipeline.receiving import inbox
+from pipeline.receiving.inbox import SubmissionFile
 
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
                 derandomize=True)

@@ -21,14 +21,14 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import build_inputs as b
 import pytest
+from corpus import packet_values, png, report_docx, survey_report_docx, template_packet
 from openpyxl import load_workbook
 
-import build_inputs as b
-from corpus import packet_values, png, report_docx, survey_report_docx, template_packet
-from pipeline import inbox as inbox_mod
-from pipeline import sniff
-from pipeline.safety import LIMITS
+from pipeline.common import sniff
+from pipeline.common.safety import LIMITS
+from pipeline.receiving import inbox as inbox_mod
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = uuid.uuid4().hex[:12]  # in every name an escaping archive member would write
@@ -40,7 +40,7 @@ FAST_LIMITS = {"pdf_seconds": 2.0, "docx_memory": 256 * 1024 * 1024}
 GIB = 1024 * 1024 * 1024
 WRAPPER = (
     "import runpy, sys, json\n"
-    "from pipeline import safety\n"
+    "from pipeline.common import safety\n"
     "safety.LIMITS.update(json.loads(sys.argv[1]))\n"
     "sys.argv = ['manyi', *sys.argv[2:]]\n"
     "runpy.run_module('pipeline', run_name='__main__', alter_sys=True)\n"
@@ -434,7 +434,7 @@ def test_bombs_alone_are_refused_in_little_memory(tmp_path):
 def test_interrupted_summary_write_keeps_the_previous_summary(attacked, tmp_path, monkeypatch):
     import shutil
 
-    from pipeline import xlsx
+    from pipeline.common import xlsx
     from pipeline.parse import parse_inbox
 
     box, out = tmp_path / "inbox", tmp_path / "out"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import zipfile
 
+import build_inputs as b
 import pytest
 
-import build_inputs as b
-from pipeline import inbox
-from pipeline.errors import UserError
-from pipeline.safety import LIMITS
+from pipeline.common.errors import UserError
+from pipeline.common.safety import LIMITS
+from pipeline.receiving import inbox
 
 
 def names(sub):

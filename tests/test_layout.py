@@ -5,12 +5,17 @@ import zipfile
 import pytest
 from lxml import etree
 
-from pipeline.forms import load_forms
-from pipeline.layout import (
-    DEFAULTS, build_template, outline_lines, plan_table, printed_labels,
-    template_forms, template_path,
+from pipeline.common.text import fold
+from pipeline.definitions.forms import load_forms
+from pipeline.generating.layout import (
+    DEFAULTS,
+    build_template,
+    outline_lines,
+    plan_table,
+    printed_labels,
+    template_forms,
+    template_path,
 )
-from pipeline.text import fold
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 FORMS = template_forms()

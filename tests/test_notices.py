@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from docx import Document
 from openpyxl import load_workbook
 
-from pipeline import notices
-from pipeline.campaign import load_campaign
 from pipeline.cli import cli
-from pipeline.errors import UserError
-from pipeline.records_io import load_records
+from pipeline.common.errors import UserError
+from pipeline.common.records import load_records
+from pipeline.definitions.campaign import load_campaign
+from pipeline.issuing import notices
 
 TODAY = date(2017, 6, 1)
 

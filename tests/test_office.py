@@ -15,14 +15,15 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import build_inputs as b
 import pytest
 
-import build_inputs as b
-from pipeline import office, readers
-from pipeline.errors import UserError
-from pipeline.inbox import SubmissionFile
-from pipeline.safety import LIMITS
-from pipeline.sniff import sniff
+from pipeline.common import office
+from pipeline.common.errors import UserError
+from pipeline.common.safety import LIMITS
+from pipeline.common.sniff import sniff
+from pipeline.reading import readers
+from pipeline.receiving.inbox import SubmissionFile
 
 pytestmark = pytest.mark.xdist_group("soffice")
 

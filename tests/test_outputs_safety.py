@@ -12,12 +12,13 @@ from pathlib import Path
 
 import docx
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from openpyxl import Workbook, load_workbook
 
-from pipeline.campaign import load_campaign
-from pipeline.errors import UserError
+from pipeline.common.errors import UserError
+from pipeline.definitions.campaign import load_campaign
 
 FORMULAS = ["=1+2", "+SUM(A1:A9)", "-3+4", "@cmd", "\t=1+1", "\r=1+1", '=HYPERLINK("http://evil.example/","点我")',
             "=cmd|' /C calc'!A0"]
@@ -69,7 +70,7 @@ def hostile_record(n: int, company: str, controls: str = CONTROLS) -> dict:
 
 
 RECORDS = [hostile_record(n, name) for n, name in enumerate(FORMULAS + [LITERAL, CONTROLS])]
-#: Records as `manyi parse` writes them: control characters were already dropped (pipeline.text.xml_safe).
+#: Records as `manyi parse` writes them: control characters were already dropped (pipeline.common.text.xml_safe).
 DOCX_RECORDS = [hostile_record(n, name, controls="") for n, name in enumerate(FORMULAS + [LITERAL])]
 
 
@@ -85,7 +86,7 @@ def text_cell(sheet, row: int, values: list) -> None:
 
 
 def test_summary_xlsx_keeps_formulas_as_text_and_strips_controls(tmp_path):
-    from pipeline.summary import write_summary
+    from pipeline.issuing.workbook import write_summary
 
     values = workbook_values(write_summary(RECORDS, tmp_path / "summary.xlsx"))
     for name in FORMULAS + [LITERAL]:
@@ -94,7 +95,7 @@ def test_summary_xlsx_keeps_formulas_as_text_and_strips_controls(tmp_path):
 
 
 def test_notices_mail_list_and_letters(tmp_path):
-    from pipeline.notices import make_notices
+    from pipeline.issuing.notices import make_notices
 
     result = make_notices(DOCX_RECORDS, tmp_path, load_campaign(), today=TODAY)
     values = workbook_values(result.mail_list)
@@ -107,7 +108,7 @@ def test_notices_mail_list_and_letters(tmp_path):
 
 
 def test_register_listing(tmp_path):
-    from pipeline import register
+    from pipeline.issuing import register
 
     with register.connect(tmp_path / "register.db") as conn:
         entries = register.assign(conn, [register.Winner(name, "product", FORMULAS[0]) for name in FORMULAS + [CONTROLS]],
@@ -119,7 +120,7 @@ def test_register_listing(tmp_path):
 
 
 def test_screen_workbook(tmp_path):
-    from pipeline.screen import screen
+    from pipeline.checking.screen import screen
 
     records = tmp_path / "records"
     records.mkdir()
@@ -134,7 +135,7 @@ def test_screen_workbook(tmp_path):
 
 
 def test_packets_from_a_hostile_roster(tmp_path):
-    from pipeline.packet import write_packets
+    from pipeline.generating.packet import write_packets
 
     names = [LITERAL, "=1+1有限公司", "CON", "a/b\\c:d*?\"<>|公司", "公司...", "龙" * 150, "com1.txt", "哈尔滨 公司",
              "哈尔滨　公司"]
@@ -156,7 +157,7 @@ def test_packets_from_a_hostile_roster(tmp_path):
 
 
 def test_summary_tables(tmp_path):
-    from pipeline.summary_table import make_summary_tables
+    from pipeline.generating.summary_table import make_summary_tables
 
     records = [dict(r, status="complete") for r in DOCX_RECORDS]
     result = make_summary_tables(records, tmp_path, load_campaign())
@@ -167,7 +168,7 @@ def test_summary_tables(tmp_path):
 
 
 def test_certificates(tmp_path):
-    from pipeline.certificates import make_certificates
+    from pipeline.issuing.certificates import make_certificates
 
     book = Workbook()
     book.active.append(["企业名称", "类别", "项目名称"])
@@ -183,7 +184,7 @@ def test_certificates(tmp_path):
 
 
 def test_a_template_reaching_for_globals_fails_clearly(tmp_path):
-    from pipeline.render import render_docx
+    from pipeline.generating.render import render_docx
 
     for expression in ("{{ numbered.__globals__ }}", "{{ ''.__class__.__mro__[1].__subclasses__() }}",
                        "{{ box.__code__ }}"):
@@ -199,9 +200,10 @@ def test_a_template_reaching_for_globals_fails_clearly(tmp_path):
 def test_control_characters_read_from_a_file_never_break_outputs(tmp_path, monkeypatch):
     """A PDF can carry any code point: whatever a reader returns, records, summary and notices stay valid."""
     from corpus import packet_values, template_packet
-    from pipeline import readers
-    from pipeline.notices import make_notices
+
+    from pipeline.issuing.notices import make_notices
     from pipeline.parse import parse_inbox
+    from pipeline.reading import readers
 
     company = "哈尔滨光明电器有限公司"
     dirty = "哈尔滨\x01光明\ufffe电器\ud800有限\x02公司"
@@ -226,7 +228,7 @@ def test_control_characters_read_from_a_file_never_break_outputs(tmp_path, monke
     assert record["company_name"] == company
     assert company in workbook_values(result.summary)
     record["issues"].append(issue(f"“{dirty}”测试"))  # a hand-edited record, too
-    from pipeline.text import xml_safe
+    from pipeline.common.text import xml_safe
 
     notices = make_notices([xml_safe(record)], tmp_path / "notices", load_campaign(), today=TODAY)
     assert company in docx_text(notices.files[0])
@@ -242,7 +244,7 @@ def assert_safe_names(stems: list[str]) -> None:
     for stem in stems:
         assert stem and not set(stem) & set('\\/:*?"<>|') and not any(ord(c) < 32 or ord(c) == 127 for c in stem)
         assert not stem.endswith((".", " ")) and stem not in (".", "..")
-        # Windows also reserves 'COM1.txt…' (a reserved name before any dot): pipeline.files only
+        # Windows also reserves 'COM1.txt…' (a reserved name before any dot): pipeline.common.files only
         # guards the whole name today, so that stricter form is not asserted here.
         assert stem.upper() not in _RESERVED
         assert len((stem + ".docx").encode("utf-8")) <= 240, stem
@@ -259,7 +261,7 @@ hostile_names = st.one_of(
 @settings(max_examples=150, deadline=None)
 @given(st.lists(hostile_names, min_size=1, max_size=8))
 def test_notice_file_names_from_any_company_names(names):
-    from pipeline.notices import notice_stems
+    from pipeline.issuing.notices import notice_stems
 
     records = [{"submission_id": f"s{n}", "source": f"s{n}.zip", "company_name": name, "forms": {}}
                for n, name in enumerate(names)]
@@ -272,6 +274,6 @@ def test_notice_file_names_from_any_company_names(names):
 @given(st.text(alphabet=st.characters(whitelist_categories=("Lo",), min_codepoint=0x4E00, max_codepoint=0x9FFF),
                min_size=1, max_size=60))
 def test_chinese_names_are_kept(name):
-    from pipeline.files import safe_filename
+    from pipeline.common.files import safe_filename
 
     assert safe_filename(name) == name

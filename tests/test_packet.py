@@ -8,13 +8,13 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from pipeline.campaign import load_campaign
 from pipeline.cli import cli
-from pipeline.errors import UserError
-from pipeline.forms import categories, load_forms, packet_forms, packet_spec
-from pipeline.layout import printed_labels
-from pipeline.packet import write_packets
-from pipeline.text import TICK, BOX, fold
+from pipeline.common.errors import UserError
+from pipeline.common.text import BOX, TICK, fold
+from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.forms import categories, load_forms, packet_forms, packet_spec
+from pipeline.generating.layout import printed_labels
+from pipeline.generating.packet import write_packets
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 LITERAL = "A&B <公司> {{x}}"
@@ -209,8 +209,8 @@ def test_pdf_without_libreoffice_says_how_to_install(tmp_path, monkeypatch):
 
 def test_each_form_ticks_its_own_boxes_whatever_the_other_forms_hold(tmp_path):
     """The cover's `category` is a check box; the 推荐意见表's `category` is free text: they never mix."""
-    from pipeline.campaign import load_campaign
-    from pipeline.packet import render_packet
+    from pipeline.definitions.campaign import load_campaign
+    from pipeline.generating.packet import render_packet
 
     values = {"cover": {"category": "service"}, "recommendation": {"category": "服务类", "compliant": False}}
     out = render_packet("service", values, tmp_path / "p.docx", load_campaign().context())

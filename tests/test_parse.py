@@ -6,12 +6,13 @@ import json
 import shutil
 from datetime import date
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from pipeline import parse as parse_mod
+from pipeline.issuing.workbook import write_summary
 from pipeline.parse import parse_inbox
-from pipeline.summary import write_summary
 
 
 def test_one_record_per_entry_with_expected_facts(parsed_corpus):

@@ -18,13 +18,14 @@ from click.testing import CliRunner
 from lxml import etree
 from openpyxl import Workbook
 
-from pipeline import office, register
-from pipeline.campaign import zh_date
-from pipeline.certificates import make_certificates, page_count, print_run, read_winners
+from pipeline.checking.screen import read_facts_workbook, screen_records
 from pipeline.cli import cli
-from pipeline.errors import UserError
-from pipeline.programs import load_program, resolve_campaign
-from pipeline.screen import read_facts_workbook, screen_records
+from pipeline.common import office
+from pipeline.common.errors import UserError
+from pipeline.definitions.campaign import zh_date
+from pipeline.definitions.programs import load_program, resolve_campaign
+from pipeline.issuing import register
+from pipeline.issuing.certificates import make_certificates, page_count, print_run, read_winners
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 

@@ -7,11 +7,11 @@ import zipfile
 import pytest
 from lxml import etree
 
-from pipeline.forms import Form, row_fields
-from pipeline.layout import build_template, printed_labels
-from pipeline.program_forms import application_form, checklist_form, program_packet
-from pipeline.programs import all_programs, criteria_for, load_program
-from pipeline.text import fold
+from pipeline.common.text import fold
+from pipeline.definitions.forms import Form, row_fields
+from pipeline.definitions.programs import all_programs, criteria_for, load_program
+from pipeline.generating.layout import build_template, printed_labels
+from pipeline.generating.program_forms import application_form, checklist_form, program_packet
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 PAIRS = [(p.id, cid) for p in all_programs() for cid in p.categories]
@@ -45,7 +45,7 @@ def forms_of(pid, cid):
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
-    """Every generated form's template, built by pipeline.layout like the seed's forms."""
+    """Every generated form's template, built by pipeline.generating.layout like the seed's forms."""
     folder = tmp_path_factory.mktemp("program-templates")
     return {form.key: (form, build_template(form, folder / f"{form.key}.docx"))
             for pid, cid in PAIRS for form in forms_of(pid, cid)}

@@ -7,11 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.campaign import load_campaign
-from pipeline.errors import UserError
-from pipeline.programs import (
-    all_programs, campaign_for, criteria_for, describe, load_facts, load_program, program_ids, title_for,
-    validate_program, validity,
+from pipeline.common.errors import UserError
+from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.programs import (
+    all_programs,
+    campaign_for,
+    criteria_for,
+    describe,
+    load_facts,
+    load_program,
+    program_ids,
+    title_for,
+    validate_program,
+    validity,
 )
 
 SEEDS = Path("/work/shared/seeds")

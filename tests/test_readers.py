@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import build_inputs as b
 import pytest
 
-import build_inputs as b
-from pipeline import readers
-from pipeline.inbox import SubmissionFile
-from pipeline.readers import Unreadable
-from pipeline.safety import LIMITS
+from pipeline.common.safety import LIMITS
+from pipeline.reading import readers
+from pipeline.reading.readers import Unreadable
+from pipeline.receiving.inbox import SubmissionFile
 
 
 def read(path: Path, kind: str):
@@ -95,7 +95,7 @@ def test_docx_main_part_bomb_capped(tmp_path):
     body = b.p("x" * 1000) * 3000  # ~3 MB of XML
     path = b.docx_from_body(tmp_path / "big.docx", body)
     with pytest.raises(Unreadable):
-        from pipeline.readers.docx import read_docx
+        from pipeline.reading.readers.docx import read_docx
         read_docx(path, "big.docx", dict(LIMITS, ooxml_part_size=1_000_000))
 
 
@@ -125,8 +125,8 @@ def test_xlsx_sheets_merges_and_values(tmp_path):
 
 
 def test_small_workbooks_are_read_here_and_large_ones_in_a_bounded_child(tmp_path, monkeypatch):
-    from pipeline import safety
-    from pipeline.readers.xlsx import read_xlsx
+    from pipeline.common import safety
+    from pipeline.reading.readers.xlsx import read_xlsx
 
     path = b.form_xlsx(tmp_path / "r.xlsx")
     children = []
@@ -153,7 +153,7 @@ def test_xlsx_huge_used_range_refused(tmp_path):
     book.active["A1"] = "x"
     book.active["Z9000"] = "y"
     book.save(tmp_path / "h.xlsx")
-    from pipeline.readers.xlsx import read_xlsx
+    from pipeline.reading.readers.xlsx import read_xlsx
     with pytest.raises(Unreadable, match="表格过大"):
         read_xlsx(tmp_path / "h.xlsx", "h.xlsx", dict(LIMITS, xlsx_cells=10_000))
 
@@ -180,7 +180,7 @@ def test_pdf_garbage_is_unreadable(tmp_path):
 
 
 def test_pdf_child_timeout_and_memory_bound(tmp_path, monkeypatch):
-    from pipeline import safety
+    from pipeline.common import safety
 
     def slow(_):
         time.sleep(10)
@@ -197,7 +197,7 @@ def test_pdf_child_timeout_and_memory_bound(tmp_path, monkeypatch):
         safety.run_bounded(greedy, None, seconds=10, memory=256 * 1024 * 1024)
 
     # The PDF reader turns a timeout into its Chinese reason.
-    monkeypatch.setattr("pipeline.readers.pdf.pdf_blocks", lambda path, pages: time.sleep(10))
+    monkeypatch.setattr("pipeline.reading.readers.pdf.pdf_blocks", lambda path, pages: time.sleep(10))
     with pytest.raises(Unreadable, match="PDF 解析超时"):
-        from pipeline.readers.pdf import read_pdf
+        from pipeline.reading.readers.pdf import read_pdf
         read_pdf(b.minimal_pdf(tmp_path / "a.pdf"), "a.pdf", dict(LIMITS, pdf_seconds=0.3))

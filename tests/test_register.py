@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from pipeline import register
 from pipeline.cli import cli
-from pipeline.errors import UserError
+from pipeline.common.errors import UserError
+from pipeline.issuing import register
 
 ISSUED = date(2017, 9, 1)
 

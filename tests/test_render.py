@@ -5,8 +5,8 @@ import zipfile
 import pytest
 from docx import Document
 
-from pipeline.errors import UserError
-from pipeline.render import render_docx
+from pipeline.common.errors import UserError
+from pipeline.generating.render import render_docx
 
 
 def _template(path, *paragraphs):

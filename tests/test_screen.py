@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from pipeline.errors import UserError
-from pipeline.programs import load_program
-from pipeline.screen import read_facts_workbook, screen, screen_records, yes_no
+from pipeline.checking.screen import read_facts_workbook, screen, screen_records, yes_no
+from pipeline.common.errors import UserError
+from pipeline.definitions.programs import load_program
 
 FACT_HEADS = ["企业名称", "信用等级", "连续获得称号年数", "近三年重大事故", "住宅形式", "入住率"]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import zipfile
 
+import build_inputs as b
 import pytest
 
-import build_inputs as b
-from pipeline import sniff as s
-from pipeline.safety import LIMITS
+from pipeline.common import sniff as s
+from pipeline.common.safety import LIMITS
 
 
 def test_docx_saved_as_doc_is_docx(tmp_path):

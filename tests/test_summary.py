@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from openpyxl import load_workbook
 
-from pipeline.forms import application_form
-from pipeline.summary import write_summary
+from pipeline.definitions.forms import application_form
+from pipeline.issuing.workbook import write_summary
 
 
 def _record(company: str, status: str = "incomplete") -> dict:
@@ -56,7 +56,7 @@ def test_summary_of_the_corpus(parsed_corpus):
 
 def test_rows_beyond_the_width_sample_stream_through(tmp_path):
     """Rows past the sample used for widths are all written, coloured, and inside the filter range."""
-    from pipeline.xlsx import WIDTH_SAMPLE_ROWS
+    from pipeline.common.xlsx import WIDTH_SAMPLE_ROWS
 
     records = [_record(f"公司{i}", "complete" if i % 2 else "incomplete") for i in range(WIDTH_SAMPLE_ROWS + 7)]
     overview = load_workbook(write_summary(records, tmp_path / "summary.xlsx"))["汇总"]

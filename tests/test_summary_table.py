@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 from docx import Document
 
-from pipeline.campaign import load_campaign
 from pipeline.cli import cli
-from pipeline.summary_table import NO_UNIT, group_by_unit, make_summary_tables
+from pipeline.definitions.campaign import load_campaign
+from pipeline.generating.summary_table import NO_UNIT, group_by_unit, make_summary_tables
 
 HARBIN = "哈尔滨市质量协会"
 DAQING = "大庆市质量协会"

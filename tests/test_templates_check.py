@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.layout import template_forms, template_path
-from pipeline.templates_check import check_templates
+from pipeline.generating.layout import template_forms, template_path
+from pipeline.generating.templates_check import check_templates
 
 PRODUCT = template_path("application.product")
 

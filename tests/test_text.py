@@ -1,8 +1,9 @@
 """The normalisers: examples from the contract, and properties that must hold for any input."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pipeline import text
+from pipeline.common import text
 
 
 def test_clean_folds_white_space_including_full_width():

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
-from pipeline import office
-from pipeline.xlsx import add_sheet, new_workbook, save
+from pipeline.common import office
+from pipeline.common.xlsx import add_sheet, new_workbook, save
 
 ROWS = [
     ["A&B <公司> \"引号\"", 3, 86.5, True, None, "  前后空格  "],
@@ -43,7 +43,7 @@ def test_values_round_trip_and_no_formula(written):
 
 
 def test_rows_past_the_width_sample_are_written_alike(tmp_path):
-    from pipeline.xlsx import WIDTH_SAMPLE_ROWS
+    from pipeline.common.xlsx import WIDTH_SAMPLE_ROWS
 
     tail = [["a\x00b&", ["甲", "乙"], {"start": "2017-01-05", "end": "2017-03-20"}, "\x01<坏>\ufffe", None, 7],
             ["完整", "  空格 ", "", 0.5, True, "x\r\ny"]]
@@ -95,13 +95,13 @@ def test_libreoffice_opens_it_with_the_same_values(written, tmp_path):
 def test_column_letters_as_spreadsheets_name_them():
     from openpyxl.utils import get_column_letter
 
-    from pipeline.xlsx import column_letter
+    from pipeline.common.xlsx import column_letter
 
     assert [column_letter(n) for n in range(1, 18279)] == [get_column_letter(n) for n in range(1, 18279)]
 
 
 def test_a_sheet_written_first_can_stand_after_later_ones(tmp_path):
-    from pipeline.xlsx import WIDTH_SAMPLE_ROWS, Sheet
+    from pipeline.common.xlsx import WIDTH_SAMPLE_ROWS, Sheet
 
     book = new_workbook()
     long = Sheet(book, "被访者", ["姓名", "序号"], place=1)
@@ -124,7 +124,7 @@ def test_a_sheet_written_first_can_stand_after_later_ones(tmp_path):
 
 
 def test_an_unfinished_workbook_is_dropped_quietly(recwarn):
-    from pipeline.xlsx import Sheet
+    from pipeline.common.xlsx import Sheet
 
     book = new_workbook()
     Sheet(book, "半途", ["甲"]).add([["乙"]])

@@ -1,0 +1,91 @@
+"""The validation rules of the seed (通知, 填报说明, the forms' notes, 管理办法), as small functions.
+
+`check_record` runs every per-submission rule in `RULES` order; `check_batch` the rules that
+compare submissions; `status` the contract's verdict. Each rule: given the record and the
+campaign, return its issues. Thresholds and dates are the campaign's, required fields and formats
+the forms'; nothing is written twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pipeline.checking.rules import (
+    batch,
+    category,
+    construction,
+    enterprise,
+    fields,
+    names,
+    packet,
+    recommendation,
+    report,
+    respondents,
+    subject,
+    survey,
+)
+from pipeline.checking.rules.messages import issue
+
+#: Every per-submission rule, in the order staff read their issues (the issue's rule numbers).
+RULES = (
+    packet.missing_forms,                # 1
+    packet.missing_attachments,
+    category.cover_category,             # 2
+    fields.missing_fields,               # 3
+    fields.invalid_formats,              # 4
+    subject.series_product,              # 5
+    subject.service_name,
+    survey.low_score,                    # 6
+    survey.early_survey,
+    survey.report_disagrees,
+    respondents.respondent_count,        # 7
+    respondents.duplicates,
+    respondents.bad_contacts,
+    respondents.dates_outside,
+    report.too_long,                     # 8
+    report.missing_sections,
+    report.section_lengths,
+    construction.small_project,          # 9
+    construction.recent_completion,
+    construction.owner_evaluation,
+    construction.residential,
+    construction.no_award,
+    enterprise.major_incidents,          # 10
+    enterprise.pass_rate,
+    enterprise.fixed_assets,
+    recommendation.not_compliant,        # 11
+    recommendation.empty_opinion,
+    recommendation.other_category,
+    names.differing_names,               # 12
+)
+
+
+def check_record(record: dict, campaign) -> list[dict]:
+    """Given one parsed record and the campaign, return the issues of every per-submission rule.
+
+    A rule that fails on an unexpected value becomes one warning asking for a manual check,
+    so the other rules (and the record) survive.
+    """
+    out = []
+    for rule in RULES:
+        try:
+            out.extend(rule(record, campaign))
+        except Exception as exc:  # noqa: BLE001 - odd input must not cost the record its other checks
+            out.append(issue("warning", "rule_failed",
+                             f"自动检查“{(rule.__doc__ or rule.__name__).splitlines()[0]}”未能完成"
+                             f"（{type(exc).__name__}），请人工核对", "人工核对"))
+    return out
+
+
+def check_batch(records: list[dict], campaign, received: date | None = None) -> dict[str, list[dict]]:
+    """Given all records of a run, the campaign and the date received, return submission id → cross-submission issues."""
+    out: dict[str, list[dict]] = {}
+    for found in (batch.duplicates(records), batch.late(records, campaign, received)):
+        for sid, issues in found.items():
+            out.setdefault(sid, []).extend(issues)
+    return out
+
+
+def status(issues: list[dict]) -> str:
+    """Given a record's issues, return 'complete' when none is an error, else 'incomplete'."""
+    return "incomplete" if any(i.get("severity") == "error" for i in issues) else "complete"

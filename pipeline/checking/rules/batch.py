@@ -1,0 +1,49 @@
+"""Cross-submission rules: one application per enterprise (通知第三条), and lateness (填报说明第9条)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from pipeline.checking.rules.messages import issue, listed, setting
+from pipeline.checking.rules.names import company_key, form_names
+from pipeline.checking.rules.survey import as_date
+
+
+def company_of(record: dict) -> str | None:
+    """Given a record, return its company name: the record's, else the first form's that gives one."""
+    name = record.get("company_name")
+    if isinstance(name, str) and company_key(name):
+        return name
+    found = form_names(record)
+    return found[0][1] if found else None
+
+
+def duplicates(records: list[dict]) -> dict[str, list[dict]]:
+    """Given all records, return submission id → `duplicate_application` for enterprises that applied twice or more."""
+    by_company = defaultdict(list)
+    for record in records:
+        key = company_key(company_of(record))
+        if key:
+            by_company[key].append(record)
+    out = {}
+    for group in by_company.values():
+        if len(group) < 2:
+            continue
+        sources = listed([r.get("source") or r.get("submission_id") for r in group])
+        for record in group:
+            out[record["submission_id"]] = [issue(
+                "error", "duplicate_application",
+                f"“{company_of(record)}”在本批材料中共有{len(group)}份申报（{sources}）；每个企业只能申报一项，请确认保留哪一项",
+                "通知第三条", field="company_name")]
+    return out
+
+
+def late(records: list[dict], campaign, received: date | None) -> dict[str, list[dict]]:
+    """Given all records and the date they were received, return `late_submission` for each when after the deadline."""
+    deadline = as_date(setting(campaign, "deadline"))
+    if not received or not deadline or received <= deadline:
+        return {}
+    return {r["submission_id"]: [issue("error", "late_submission",
+                                       f"材料于{received.isoformat()}收到，晚于提交截止时间{deadline.isoformat()}",
+                                       "填报说明第9条")] for r in records}

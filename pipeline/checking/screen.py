@@ -1,0 +1,408 @@
+"""`manyi screen`: parsed records (plus a facts workbook) checked against a program's criteria.
+
+records → facts (each fact from the record's paths or a derivation, overridden by the facts
+workbook) → one outcome per criterion: 符合 / 不符合 / 待核实, with its seed article and the value
+it rests on → the tier reached → a workbook for staff.
+
+Criteria without a machine check are judged by staff: they stay 待核实 (“需人工核实”) unless the
+facts workbook has a column named by the criterion's article or id holding 符合 / 不符合. They are
+counted but do not decide the tier, which the checkable criteria do; an unknown checkable
+criterion (a fact nobody gave) makes the tier 待核实.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pipeline.common.errors import UserError
+from pipeline.common.records import company_name, form_value, load_records
+from pipeline.common.text import clean, fold, to_date, to_number
+from pipeline.common.xlsx import read_first_sheet
+from pipeline.definitions.programs import (
+    Criterion,
+    Program,
+    criteria_for,
+    load_facts,
+    program_campaign,
+    resolve,
+    tier_of,
+)
+
+MET, NOT_MET, UNKNOWN = "符合", "不符合", "待核实"
+NOT_REACHED = "未达到"
+MANUAL = "需人工核实"
+COMPANY_COLUMN = "企业名称"
+CATEGORY_COLUMNS = ("类别", "申报类别")
+#: Words that answer a yes/no fact; the “no” words are tried first (不符合 is no, 未认证 is no).
+NO_WORDS = ("无", "否", "没有", "未", "不", "false", "no", "n", "0", "×", "✗", "☒")
+YES_WORDS = ("有", "是", "已", "符合", "true", "yes", "y", "1", "√", "✓", "✔", "☑")
+#: Applicant names for programs whose applicants are people or teams (application fields).
+NAME_FIELDS = ("company_name", "name", "team_name")
+SUMMARY_HEADER = ["企业名称", "类别", "达到等级", "不符合条数", "待核实条数", "说明"]
+DETAIL_HEADER = ["企业名称", "类别", "等级", "条款", "条件", "结果", "依据值"]
+
+
+# --- facts ----------------------------------------------------------------------------------------
+
+
+def yes_no(value) -> bool | None:
+    """Given a yes/no answer ('无', '已认证', '是', True, '不符合'), return True/False, or None when unreadable."""
+    if isinstance(value, bool):
+        return value
+    text = fold(str(value)) if value is not None else ""
+    if not text:
+        return None
+    if text.startswith(NO_WORDS) or text in NO_WORDS:
+        return False
+    if text.startswith(YES_WORDS):
+        return True
+    return None
+
+
+def typed(fact, raw):
+    """Given a fact and a raw value, return it typed (number, bool, ISO date or clean text), or None when empty."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if fact.type == "number":
+        return to_number(raw)
+    if fact.type == "yesno":
+        answer = yes_no(raw)
+        return answer if answer is not None else clean(raw)
+    if fact.type == "date":
+        return to_date(raw)
+    return clean(raw) if not isinstance(raw, (int, float)) else raw
+
+
+def record_value(record: dict, path: str):
+    """Given a record and a path ('forms.application.floor_area', 'attachments.survey_report.score'), return the value."""
+    head, _, rest = path.partition(".")
+    if head == "forms":
+        form, _, fid = rest.partition(".")
+        return form_value(record, form, fid)
+    if head == "attachments":
+        kind, _, key = rest.partition(".")
+        for item in record.get("attachments") or []:
+            if isinstance(item, dict) and item.get("kind") == kind and item.get(key) not in (None, ""):
+                return item[key]
+        return None
+    return record.get(path)
+
+
+def _series_product(record: dict, as_of: date):
+    if any(i.get("code") == "series_product" for i in record.get("issues") or [] if isinstance(i, dict)):
+        return True
+    return False if form_value(record, "application", "product_model") else None
+
+
+def _years_in_use(record: dict, as_of: date):
+    for fid in ("acceptance_date", "completion_date"):
+        value = to_date(form_value(record, "application", fid))
+        try:
+            start = date.fromisoformat(str(value))
+        except ValueError:
+            continue
+        return round((as_of - start).days / 365.25, 2)
+    return None
+
+
+def _has_survey_report(record: dict, as_of: date):
+    found = any(isinstance(a, dict) and a.get("kind") == "survey_report" for a in record.get("attachments") or [])
+    return True if found else None
+
+
+#: Facts computed from a record rather than read off one field (`derive:` in _facts.yaml).
+DERIVED = {"series_product": _series_product, "years_in_use": _years_in_use, "has_survey_report": _has_survey_report}
+
+
+def record_facts(record: dict, as_of: date) -> dict:
+    """Given a record and the date facts are judged at, return fact id → typed value for every fact it carries."""
+    result = {}
+    for fact in load_facts().values():
+        raw = DERIVED[fact.derive](record, as_of) if fact.derive else None
+        for path in fact.paths if raw is None else ():
+            raw = record_value(record, path)
+            if raw is not None:
+                break
+        value = typed(fact, raw)
+        if value is not None:
+            result[fact.id] = value
+    return result
+
+
+def fact_column(header: str, program: Program) -> tuple[str, str] | None:
+    """Given a facts workbook column head, return ('fact', id), ('verdict', criterion id) or ('category', ''), or None."""
+    key = fold(header)
+    if not key:
+        return None
+    if key in {fold(c) for c in CATEGORY_COLUMNS}:
+        return ("category", "")
+    for fact in load_facts().values():
+        if key in {fold(fact.name), fold(fact.id), *(fold(a) for a in fact.aliases)}:
+            return ("fact", fact.id)
+    for crit in program.criteria:
+        if key in (fold(crit.id), fold(crit.article)):
+            return ("verdict", crit.article if key == fold(crit.article) else crit.id)
+    return None
+
+
+def read_facts_workbook(path: Path, program: Program) -> tuple[dict, list[str]]:
+    """Given the facts workbook, return folded company name → {'facts', 'verdicts', 'category', 'name'} and warnings."""
+    path = Path(path)
+    rows = [list(r) for r in read_first_sheet(path, "事实表")]
+    at = next((i for i, r in enumerate(rows[:10]) if any(fold(str(c or "")) == fold(COMPANY_COLUMN) for c in r)), None)
+    if at is None:
+        raise UserError(f"事实表 {path.name} 的第一个工作表没有“{COMPANY_COLUMN}”列（表头应在前 10 行内）")
+    header = [clean(h) or "" for h in rows[at]]
+    name_col = next(i for i, h in enumerate(header) if fold(h) == fold(COMPANY_COLUMN))
+    columns = {i: fact_column(h, program) for i, h in enumerate(header) if i != name_col}
+    warnings = [f"事实表列“{header[i]}”无法识别，已忽略" for i, kind in columns.items() if kind is None and header[i]]
+    facts = load_facts()
+    table = {}
+    for number, row in enumerate(rows[at + 1:], start=at + 2):
+        name = clean(row[name_col]) if name_col < len(row) else None
+        if not name:
+            continue
+        entry = table.setdefault(fold(name), {"name": name, "row": number, "facts": {}, "verdicts": {}, "category": None})
+        for i, kind in columns.items():
+            value = row[i] if i < len(row) else None
+            if kind is None or value is None or clean(value) is None:
+                continue
+            if kind[0] == "fact":
+                entry["facts"][kind[1]] = typed(facts[kind[1]], value)
+            elif kind[0] == "verdict":
+                entry["verdicts"][kind[1]] = yes_no(value)
+            else:
+                entry["category"] = clean(value)
+    return table, warnings
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def compare(check: dict, facts: dict, campaign) -> tuple[bool | None, str]:
+    """Given one comparison {fact, op, value[, scale]} and the facts, return (result or None, the value shown)."""
+    fact = load_facts()[check["fact"]]
+    op, want = check["op"], resolve(check.get("value"), campaign)
+    if fact.id not in facts:
+        return None, f"{fact.name}：未提供"
+    have = facts[fact.id]
+    shown = f"{fact.name}={_shown(have)}"
+    if check.get("scale"):
+        scale = [fold(str(s)) for s in check["scale"]]
+        if fold(str(have)) not in scale:
+            return None, f"{shown}（不在 {'/'.join(map(str, check['scale']))} 中）"
+        have, want = scale.index(fold(str(have))), scale.index(fold(str(want)))
+    if op in ("in", "not_in"):
+        found = any(fold(str(item)) in fold(str(have)) for item in want)
+        return (found if op == "in" else not found), shown
+    if op in ("==", "!="):
+        same = have == want if isinstance(want, bool) or isinstance(have, bool) else fold(str(have)) == fold(str(want))
+        return (same if op == "==" else not same), shown
+    if not isinstance(have, (int, float)) or isinstance(have, bool):
+        return None, f"{shown}（不是数字）"
+    if op == "between":
+        low, high = (resolve(v, campaign) for v in want)
+        return low <= have <= high, shown
+    return {">=": have >= want, ">": have > want, "<=": have <= want, "<": have < want}[op], shown
+
+
+def evaluate(check: dict, facts: dict, campaign) -> tuple[bool | None, str]:
+    """Given a check (comparison, all, any or cases) and the facts, return (True / False / None, evidence)."""
+    if "all" in check or "any" in check:
+        parts = [evaluate(part, facts, campaign) for part in check.get("all") or check.get("any")]
+        results = [r for r, _ in parts]
+        evidence = "；".join(e for _, e in parts)
+        if "all" in check:
+            return (False if False in results else None if None in results else True), evidence
+        return (True if True in results else None if None in results else False), evidence
+    if "cases" in check:
+        for case in check["cases"]:
+            when, shown = evaluate(case["when"], facts, campaign)
+            if when is None:
+                return None, shown
+            if when:
+                if "check" in case:
+                    result, evidence = evaluate(case["check"], facts, campaign)
+                    return result, f"{shown}；{evidence}"
+                if "met" in case:
+                    return True, f"{shown}（{case['met']}）"
+                return None, f"{shown}（{case['manual']}）"
+        return None, "类别未列明，需人工核实"
+    return compare(check, facts, campaign)
+
+
+# --- screening ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """One criterion judged for one applicant: result (符合/不符合/待核实), evidence, whether staff must judge it."""
+
+    criterion: Criterion
+    tier: str
+    result: str
+    evidence: str
+    manual: bool = False
+    tier_name: str = ""
+
+
+@dataclass
+class Screening:
+    """One applicant screened: its name, category, the tier reached and every outcome."""
+
+    company: str
+    category: str | None
+    category_name: str
+    tier: str
+    outcomes: list = field(default_factory=list)
+    note: str = ""
+
+    def count(self, result: str) -> int:
+        """Given a result, return how many criteria had it."""
+        return sum(1 for o in self.outcomes if o.result == result)
+
+
+def judge(criterion: Criterion, facts: dict, verdicts: dict, campaign) -> tuple[str, str, bool]:
+    """Given a criterion, the facts and staff verdicts, return (result, evidence, still for staff to judge)."""
+    verdict = verdicts.get(criterion.id, verdicts.get(criterion.article))
+    if verdict is not None:
+        return (MET if verdict else NOT_MET), "事实表：人工核实", False
+    if criterion.manual:
+        return UNKNOWN, MANUAL, True
+    result, evidence = evaluate(criterion.check, facts, campaign)
+    return {True: MET, False: NOT_MET, None: UNKNOWN}[result], evidence, False
+
+
+def tier_reached(category, outcomes: list[Outcome]) -> str:
+    """Given a category and its outcomes, return the highest tier all of whose checkable criteria are met.
+
+    Tiers add up: 标杆 needs the 用户满意 criteria too. An unknown checkable criterion leaves its
+    tier 待核实; staff-judged criteria not yet judged do not decide.
+    """
+    reached = None
+    for tier in category.tiers:
+        mine = [o for o in outcomes if o.tier == tier.id and not o.manual]
+        if any(o.result == NOT_MET for o in mine):
+            break
+        if any(o.result == UNKNOWN for o in mine):
+            return f"{reached.name}（{tier.name}待核实）" if reached else UNKNOWN
+        reached = tier
+    return reached.name if reached else NOT_REACHED
+
+
+def category_of(program: Program, record: dict, given: str | None) -> str | None:
+    """Given a program, a record and the facts workbook's 类别 (or None), return the program's category id, or None."""
+    for text in (given, record.get("category")):
+        if not text:
+            continue
+        key = fold(text)
+        for cat in program.categories.values():
+            if key in (fold(cat.id), fold(cat.name), fold(cat.name).removesuffix("类"), fold(cat.name) + "类"):
+                return cat.id
+    return None
+
+
+def applicant_name(record: dict) -> str:
+    """Given a record, return the applicant's name (company, person or team), or its source."""
+    name = company_name(record)
+    for fid in NAME_FIELDS if not name else ():
+        name = name or form_value(record, "application", fid)
+    return str(name or record.get("source") or record.get("submission_id") or "（未知）")
+
+
+def screen_record(program: Program, record: dict, extra: dict | None, campaign, as_of: date) -> Screening:
+    """Given a program, a record, its facts workbook row (or None) and the campaign, return its Screening."""
+    extra = extra or {}
+    name = applicant_name(record)
+    cid = category_of(program, record, extra.get("category"))
+    if cid is None:
+        given = extra.get("category") or record.get("category")
+        note = (f"类别“{given}”不属于{program.name}" if given else "记录没有申报类别") + "，未筛选"
+        return Screening(name, None, str(given or "（无类别）"), "无法筛选", note=note)
+    category = program.category(cid)
+    facts = {**record_facts(record, as_of), **extra.get("facts", {})}
+    outcomes = []
+    for crit in criteria_for(program, cid):
+        result, evidence, manual = judge(crit, facts, extra.get("verdicts", {}), campaign)
+        tier = category.tier(tier_of(crit, category))
+        outcomes.append(Outcome(crit, tier.id, result, evidence, manual, tier.name))
+    return Screening(name, cid, category.name, tier_reached(category, outcomes), outcomes)
+
+
+def screen_records(program: Program, records: list[dict], table: dict | None = None, campaign=None,
+                   warn=None) -> list[Screening]:
+    """Given a program, records and the facts table (folded name → row), return one Screening per record."""
+    campaign = program_campaign(program, campaign)
+    as_of = campaign.data.get("deadline") if isinstance(campaign.data.get("deadline"), date) else date.today()
+    table = table or {}
+    used = set()
+    screenings = []
+    for record in records:
+        key = fold(applicant_name(record))
+        used.add(key)
+        screenings.append(screen_record(program, record, table.get(key), campaign, as_of))
+    for key, row in table.items():
+        if key not in used and warn:
+            warn(f"事实表第 {row['row']} 行（{row['name']}）没有对应的申报记录")
+    return screenings
+
+
+def write_workbook(screenings: list[Screening], out: Path) -> Path:
+    """Given screenings, write the 筛选结果 and 逐条结果 sheets to `out` and return it."""
+    from pipeline.common.xlsx import add_sheet, new_workbook, save
+
+    book = new_workbook()
+    add_sheet(book, "筛选结果", SUMMARY_HEADER,
+              [[s.company, s.category_name, s.tier, s.count(NOT_MET), s.count(UNKNOWN), s.note] for s in screenings])
+    detail = []
+    for s in screenings:
+        for o in s.outcomes:
+            detail.append([s.company, s.category_name, o.tier_name, o.criterion.article,
+                           o.criterion.text, o.result, o.evidence])
+    add_sheet(book, "逐条结果", DETAIL_HEADER, detail)
+    try:
+        save(book, out)
+    except OSError as exc:
+        raise UserError(f"无法写出筛选结果 {out}：{exc}") from exc
+    return Path(out)
+
+
+@dataclass
+class ScreenResult:
+    """What a screen run did: the workbook, the screenings and warnings."""
+
+    out: Path
+    screenings: list
+    warnings: list = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Return the one-line Chinese summary."""
+        tiers: dict = {}
+        for s in self.screenings:
+            tiers[s.tier] = tiers.get(s.tier, 0) + 1
+        parts = "、".join(f"{name} {n} 个" for name, n in tiers.items())
+        return f"已筛选 {len(self.screenings)} 个申报（{parts or '无'}）；结果：{self.out}"
+
+
+def screen(program: Program | str, records_dir: Path, out: Path, facts: Path | None = None,
+           campaign=None) -> ScreenResult:
+    """Given a program (or its id), a records folder, an output workbook and an optional facts workbook, screen them."""
+    from pipeline.definitions.programs import load_program
+
+    program = load_program(program) if isinstance(program, (str, Path)) else program
+    warnings: list[str] = []
+    table, more = read_facts_workbook(facts, program) if facts else ({}, [])
+    warnings += more
+    records = load_records(records_dir, warn=warnings.append)
+    screenings = screen_records(program, records, table, campaign, warn=warnings.append)
+    return ScreenResult(write_workbook(screenings, out), screenings, warnings)

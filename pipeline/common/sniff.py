@@ -1,0 +1,205 @@
+"""What a file really is, from its bytes, and whether it must be refused.
+
+Applicants rename files freely (a .doc that is docx, an .xls that is a web page), so the
+name only ever serves to phrase a refusal; the kind always comes from the bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.common.safety import LIMITS, check_declared
+
+KINDS = ("docx", "xlsx", "doc", "xls", "pdf", "zip", "image", "html", "text", "unknown")
+
+EMPTY = "空文件"
+BROKEN = "文件已损坏或不完整"
+ENCRYPTED = "文件已加密/设有密码"
+MACROS = "含宏的文档"
+TOO_BIG = "文件过大"
+HTML_AS_EXCEL = "HTML 伪装成 Excel"
+UNSUPPORTED = "不支持的文件类型"
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """A file's real kind (one of KINDS) and, when it must be refused, the Chinese reason."""
+
+    kind: str
+    problem: str | None = None
+
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_IMAGES = (
+    (b"\x89PNG\r\n\x1a\n", 0), (b"\xff\xd8\xff", 0), (b"GIF87a", 0), (b"GIF89a", 0), (b"BM", 0),
+    (b"II*\x00", 0), (b"MM\x00*", 0), (b"WEBP", 8), (b"ftypheic", 4), (b"ftypheix", 4), (b"ftypmif1", 4),
+)
+_HTML = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<table|<meta|<\?xml[^>]*>\s*<html)", re.I)
+_MHT = re.compile(rb"^\s*(mime-version:|content-type:\s*multipart/related)", re.I)
+_SPREADSHEET_ML = b"urn:schemas-microsoft-com:office:spreadsheet"
+
+
+def sniff(path: Path, limits: dict = LIMITS) -> Sniffed:
+    """Given a file, return its real kind and the reason to refuse it, if any."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return Sniffed("unknown", "无法读取文件")
+    if size == 0:
+        return Sniffed("unknown", EMPTY)
+    with open(path, "rb") as handle:
+        head = handle.read(8192)
+    if size > limits["file_size"]:
+        return Sniffed(_kind_of_head(head), TOO_BIG)
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
+        return sniff_zip(path, limits)
+    if head.startswith(_OLE):
+        return sniff_ole(path)
+    if b"%PDF-" in head[:1024]:
+        return sniff_pdf(path, size)
+    if head.startswith(b"{\\rtf"):
+        # Word saves RTF under .doc; LibreOffice converts it like a .doc.
+        return Sniffed("doc")
+    for magic, offset in _IMAGES:
+        if head[offset:offset + len(magic)] == magic:
+            return Sniffed("image")
+    return sniff_markup_or_text(path, head)
+
+
+def _kind_of_head(head: bytes) -> str:
+    if head.startswith(b"PK"):
+        return "zip"
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    return "unknown"
+
+
+def sniff_zip(path: Path, limits: dict = LIMITS) -> Sniffed:
+    """Given a zip container, return docx / xlsx (Office Open XML) or zip, refusing the unsafe."""
+    guess = {".docx": "docx", ".docm": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx"}.get(path.suffix.lower(), "zip")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = {info.filename for info in infos}
+            kind = ooxml_kind(names)
+            if kind is None:
+                if "[Content_Types].xml" in names:
+                    return Sniffed("unknown", UNSUPPORTED + "（PowerPoint 等 Office 文件）")
+                return Sniffed("zip")
+            bomb = check_declared(infos, limits)
+            if bomb:
+                return Sniffed(kind, bomb)
+            if any(n.lower().endswith("vbaproject.bin") for n in names):
+                return Sniffed(kind, MACROS)
+            types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+            if b"macroEnabled" in types:
+                return Sniffed(kind, MACROS)
+            return Sniffed(kind)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError):
+        return Sniffed(guess, BROKEN)
+
+
+def ooxml_kind(names: set[str]) -> str | None:
+    """Given the member names of a zip, return 'docx' or 'xlsx' when it is such a package."""
+    if "word/document.xml" in names or any(n.startswith("word/document") and n.endswith(".xml") for n in names):
+        return "docx"
+    if "xl/workbook.xml" in names or any(n.startswith("xl/workbook") for n in names):
+        return "xlsx"
+    return None
+
+
+def _utf16_name(name: str) -> re.Pattern:
+    return re.compile(re.escape(name.encode("utf-16-le")) + b"\x00\x00", re.I)
+
+
+_OLE_STREAMS = {name: _utf16_name(name) for name in
+                ("EncryptionInfo", "EncryptedPackage", "WordDocument", "Workbook", "Book")}
+
+
+def ole_streams(data: bytes) -> set[str]:
+    """Given the bytes of an OLE compound file, return the names of the known streams it holds.
+
+    Directory entries are 128 bytes and start on 128-byte boundaries, with the UTF-16 name
+    first; matching names only at such offsets avoids reading the FAT chain.
+    """
+    found = set()
+    for name, pattern in _OLE_STREAMS.items():
+        for match in pattern.finditer(data, 512):
+            if match.start() % 128 == 0:
+                found.add(name)
+                break
+    return found
+
+
+def sniff_ole(path: Path) -> Sniffed:
+    """Given an OLE compound file, return doc / xls, refusing encrypted Office packages."""
+    data = path.read_bytes()
+    if len(data) < 1024:
+        return Sniffed("unknown", BROKEN)
+    streams = ole_streams(data)
+    if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
+        kind = {".xlsx": "xlsx", ".xls": "xls", ".doc": "doc"}.get(path.suffix.lower(), "docx")
+        return Sniffed(kind, ENCRYPTED)
+    if "WordDocument" in streams:
+        return Sniffed("doc", MACROS if _has_ole_macros(data) else None)
+    if "Workbook" in streams or "Book" in streams:
+        return Sniffed("xls", MACROS if _has_ole_macros(data) else None)
+    return Sniffed("unknown", UNSUPPORTED)
+
+
+_VBA = (_utf16_name("_VBA_PROJECT_CUR"), _utf16_name("Macros"), _utf16_name("_VBA_PROJECT"))
+
+
+def _has_ole_macros(data: bytes) -> bool:
+    return any(m.start() % 128 == 0 for pattern in _VBA for m in pattern.finditer(data, 512))
+
+
+def sniff_pdf(path: Path, size: int) -> Sniffed:
+    """Given a PDF, return 'pdf', refusing a truncated or encrypted one."""
+    window = 1 << 20
+    with open(path, "rb") as handle:
+        head = handle.read(window)
+        handle.seek(max(0, size - window))
+        tail = handle.read()
+    if b"%%EOF" not in tail[-2048:]:
+        return Sniffed("pdf", BROKEN)
+    # The /Encrypt entry sits in the trailer (end) or, for linearised files, near the start.
+    if re.search(rb"/Encrypt\s*(\d+\s+\d+\s+R|<<)", tail) or re.search(rb"/Encrypt\s*(\d+\s+\d+\s+R|<<)", head):
+        return Sniffed("pdf", ENCRYPTED)
+    return Sniffed("pdf")
+
+
+def sniff_markup_or_text(path: Path, head: bytes) -> Sniffed:
+    """Given a file that is no known binary format, return html, text or unknown (all refused)."""
+    body = head.lstrip(b"\xef\xbb\xbf")
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            body = body[2:].decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    excel_name = path.suffix.lower() in (".xls", ".xlsx", ".xlsm", ".et")
+    if _HTML.match(body) or _MHT.match(body) or _SPREADSHEET_ML in body[:4096]:
+        if excel_name:
+            return Sniffed("html", HTML_AS_EXCEL)
+        return Sniffed("html", UNSUPPORTED + "（网页文件）")
+    if _looks_like_text(body):
+        return Sniffed("text", UNSUPPORTED + "（纯文本）")
+    return Sniffed("unknown", UNSUPPORTED)
+
+
+def _looks_like_text(data: bytes) -> bool:
+    if b"\x00" in data:
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            data.decode(encoding)
+            return True
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(data) - 4:  # a character cut by the 8 KiB window
+                return True
+    return False

@@ -1,0 +1,503 @@
+"""Word templates built from a form's `layout` (forms/README.md): one .docx per form, docxtpl tags inside.
+
+The builder writes plain WordprocessingML so every run carries its East-Asian font, side labels
+are real vertical merges and the last cell of a row stretches to the table's width. Staff may
+edit the generated files in Word; `manyi templates check` tells them when an edit broke a tag.
+
+A table is planned first (`plan_table`: layout rows → grid slots with spans and merges), then
+each slot becomes cell XML; a plan is pure data, so the grid logic is testable on its own.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import docx
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Cm
+
+from pipeline.common.errors import UserError
+from pipeline.common.files import atomic_path
+from pipeline.definitions.forms import Form, load_forms
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+#: Every setting of the printed page, in one place.
+DEFAULTS = {
+    "page_width": 21.0, "page_height": 29.7,  # A4 portrait, cm
+    "margin_top": 2.0, "margin_bottom": 1.8, "margin_left": 2.1, "margin_right": 2.1,
+    "body_font": "宋体", "title_font": "黑体",
+    "title_size": 18, "subtitle_size": 14, "para_size": 12, "cell_size": 10, "note_size": 10.5,
+    "row_height": 0.66,  # cm, minimum height of a bordered row
+    "border_size": 4,
+    "line_pad": 8,  # ideographic spaces after a right-aligned `line` (承诺企业（盖章）：…)
+    "vertical_max": 10,  # characters of a side label printed one per line; longer ones go two per line  # eighths of a point
+    "cm": 567,  # twips per cm
+}
+#: The text above the report outline in 企业实施用户满意工程情况表 (seed, 附件1); {max_chars} from report.yaml.
+BOX_TYPES = ("choice", "multi", "yesno")
+#: The paragraph after a table: tiny, so a table that fills its page does not push an empty page.
+AFTER_TABLE = ('<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="40" w:lineRule="exact"/>'
+               '<w:rPr><w:sz w:val="2"/></w:rPr></w:pPr></w:p>')
+
+
+# --- runs and paragraphs -------------------------------------------------------------------------
+
+
+def run_xml(text: str, font: str | None = None, size: float | None = None, bold: bool = False) -> str:
+    """Given text and its font, return one w:r with East-Asian and Latin fonts set; '\\n' becomes a line break."""
+    font = font or DEFAULTS["body_font"]
+    half_points = round((size or DEFAULTS["cell_size"]) * 2)
+    props = (f'<w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" w:cs="{font}" w:hint="eastAsia"/>'
+             + ("<w:b/><w:bCs/>" if bold else "")
+             + f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>')
+    pieces = '<w:br/>'.join(f'<w:t xml:space="preserve">{escape(part)}</w:t>' for part in text.split("\n"))
+    return f"<w:r><w:rPr>{props}</w:rPr>{pieces}</w:r>"
+
+
+def para_xml(runs: str = "", align: str | None = None, before: float = 0, after: float = 0,
+             indent_chars: int = 0, line: int | None = None, keep_next: bool = False) -> str:
+    """Given runs XML and paragraph settings (spacing in points), return one w:p."""
+    props = "<w:keepNext/>" if keep_next else ""
+    line_attr = f' w:line="{line}" w:lineRule="auto"' if line else ""
+    props += f'<w:spacing w:before="{round(before * 20)}" w:after="{round(after * 20)}"{line_attr}/>'
+    if indent_chars:
+        props += f'<w:ind w:firstLineChars="{indent_chars * 100}"/>'
+    if align:
+        props += f'<w:jc w:val="{align}"/>'
+    return f"<w:p><w:pPr>{props}</w:pPr>{runs}</w:p>"
+
+
+def text_paras(text: str, size: float | None = None, align: str | None = None, **kw) -> list[str]:
+    """Given text with '\\n' between paragraphs, return one w:p per line."""
+    return [para_xml(run_xml(line, size=size) if line else "", align=align, **kw) for line in str(text).split("\n")]
+
+
+# --- field values as template tags ---------------------------------------------------------------
+
+
+def option_tags(field) -> list[str]:
+    """Given a choice/multi/yesno field, return '{{ box(…) }}option' per option, in form order."""
+    tags = []
+    for key, text in field.options.items():
+        arg = {"yes": "true", "no": "false"}[key] if field.type == "yesno" else repr(str(key))
+        tags.append(f"{{{{ box(v, '{field.id}', {arg}) }}}}{text}")
+    return tags
+
+
+def value_tag(field, form: Form) -> str:
+    """Given a field, return the tag that prints its value: a variable, numbered lines, or check boxes."""
+    if field.type in BOX_TYPES:
+        return "  ".join(option_tags(field))
+    if field.type == "list":
+        return f"{{{{ numbered(v.{field.id}, {int(form.get('lines_per_category') or 1)}) }}}}"
+    return f"{{{{ v.{field.id} }}}}"
+
+
+def printed_labels(form: Form) -> list[str]:
+    """Given a form, return what its printed form must show: detect titles, field labels (options for bare fields)."""
+    bare = {cell["field"] for cell in _layout_cells(form.layout) if isinstance(cell, dict) and cell.get("bare")}
+    labels = list(form.detect)
+    for field in form.fields.values():
+        labels.extend(field.options.values() if field.id in bare else [field.label])
+    return labels
+
+
+def _layout_cells(layout: list):
+    for item in layout:
+        if isinstance(item, dict) and "table" in item:
+            for row in item["table"].get("rows") or []:
+                yield from row
+
+
+# --- table planning ------------------------------------------------------------------------------
+
+
+@dataclass
+class Slot:
+    """One cell of the grid: what it holds, where it starts, how many columns it spans, its merge."""
+
+    kind: str  # side, label, value, inline, text, outline, empty
+    cell: object = None
+    field: str | None = None
+    vertical: bool = False
+    col: int = 0
+    span: int = 1
+    vmerge: str | None = None  # restart / continue
+    rowspan: int = 1
+
+
+def row_slots(row: list) -> list[Slot]:
+    """Given a layout row, return its slots before placement ("=field" gives a label and a value slot)."""
+    slots = []
+    for cell in row:
+        if isinstance(cell, str):
+            if cell.startswith("="):
+                slots += [Slot("label", cell, cell[1:]), Slot("value", cell, cell[1:])]
+            else:
+                slots.append(Slot("text" if "{{" in cell else "label", cell) if cell else Slot("empty", cell))
+            continue
+        span, rowspan = int(cell.get("colspan", 1)), int(cell.get("rowspan", 1))
+        if "label" in cell:
+            slots.append(Slot("side", cell, vertical=bool(cell.get("vertical")), span=span, rowspan=rowspan))
+        elif "field" in cell and cell.get("inline"):
+            slots.append(Slot("inline", cell, cell["field"], span=span, rowspan=rowspan))
+        elif "field" in cell:
+            slots += [Slot("label", cell, cell["field"], vertical=bool(cell.get("vertical")), rowspan=rowspan),
+                      Slot("value", cell, cell["field"], span=span, rowspan=rowspan)]
+        elif "value" in cell:
+            slots.append(Slot("value", cell, cell["value"], span=span, rowspan=rowspan))
+        elif "text" in cell:
+            slots.append(Slot("text", cell, span=span, rowspan=rowspan))
+        elif "outline" in cell:
+            slots.append(Slot("outline", cell, span=span))
+        else:
+            raise UserError(f"表单布局中的单元格无法识别：{cell}")
+    return slots
+
+
+def plan_table(table: dict) -> list[list[Slot]]:
+    """Given a layout table, return its rows of placed slots: spans, vertical merges, stretched last cells.
+
+    A table whose first column holds side labels (工业企业填写 …) lets a row outside them start with
+    a cell two columns wide, so its first label is not squeezed into the side labels' narrow column.
+    """
+    cols = int(table["cols"])
+    rows = table.get("rows") or []
+    side_column = any(row and isinstance(row[0], dict) and "label" in row[0] and row[0].get("rowspan", 1) > 1
+                      for row in rows)
+    merges: list[list[int]] = []  # [col, span, rows left]
+    planned = []
+    for number, row in enumerate(rows, 1):
+        slots = row_slots(row)
+        covered = {m[0]: m[1] for m in merges}
+        if side_column and 0 not in covered and slots and slots[0].kind != "side":
+            if sum(s.span for s in slots) + sum(covered.values()) < cols:
+                slots[0].span += 1
+        placed, col = [], 0
+        for slot in slots:
+            while col in covered:
+                placed.append(Slot("empty", col=col, span=covered[col], vmerge="continue"))
+                col += covered.pop(col)
+            slot.col = col
+            if slot.rowspan > 1:
+                slot.vmerge = "restart"
+            placed.append(slot)
+            col += slot.span
+        for start in sorted(covered):
+            placed.append(Slot("empty", col=start, span=covered[start], vmerge="continue"))
+            col = max(col, start + covered[start])
+        if col > cols:
+            raise UserError(f"表单布局第 {number} 行需要 {col} 列，但表格只有 {cols} 列")
+        last = next((s for s in reversed(placed) if s.vmerge != "continue"), None)
+        if last is not None and col < cols and placed[-1] is last:
+            last.span += cols - col
+        merges = [[m[0], m[1], m[2] - 1] for m in merges if m[2] > 1]
+        merges += [[s.col, s.span, s.rowspan - 1] for s in placed if s.vmerge == "restart"]
+        planned.append(placed)
+    return planned
+
+
+# --- cells and tables ----------------------------------------------------------------------------
+
+
+def _twips(cm: float) -> int:
+    return round(cm * DEFAULTS["cm"])
+
+
+def slot_paras(slot: Slot, form: Form, forms: dict) -> list[str]:
+    """Given a placed slot, return the paragraphs of its cell."""
+    cell = slot.cell if isinstance(slot.cell, dict) else {}
+    field = form.fields.get(slot.field) if slot.field else None
+    if slot.field and field is None:
+        raise UserError(f"表单 {form.key} 的布局引用了未定义的字段 {slot.field}")
+    if slot.kind == "empty":
+        return [para_xml()]
+    if slot.kind == "side" or (slot.kind == "label" and not field):
+        text = cell.get("label") if cell else slot.cell
+        return vertical_paras(text) if slot.vertical else text_paras(text, align="center")
+    if slot.kind == "label":
+        return vertical_paras(field.label) if slot.vertical else text_paras(field.label, align="center")
+    if slot.kind == "value":
+        return value_paras(field, form, cell)
+    if slot.kind == "inline":
+        return inline_paras(field, form, cell)
+    if slot.kind == "text":
+        return text_paras(cell.get("text", "") if cell else slot.cell)
+    if slot.kind == "outline":
+        return outline_paras(forms[cell["outline"]])
+    raise AssertionError(slot.kind)
+
+
+def vertical_paras(text: str) -> list[str]:
+    """Given a side label, return one centred paragraph printing it top to bottom.
+
+    One character per line; a long label (获地区、行业优质工程情况) two per line, as the seed does.
+    """
+    chars = [c for c in str(text) if not c.isspace()]
+    step = 2 if len(chars) > DEFAULTS["vertical_max"] else 1
+    lines = ["".join(chars[i: i + step]) for i in range(0, len(chars), step)]
+    return [para_xml(run_xml("\n".join(lines)), align="center")]
+
+
+def value_paras(field, form: Form, cell: dict) -> list[str]:
+    """Given a field, return its value cell: one tag, or its check boxes (one per line when stacked)."""
+    if field.type in BOX_TYPES and cell.get("stacked"):
+        return [para_xml(run_xml(tag)) for tag in option_tags(field)]
+    return [para_xml(run_xml(value_tag(field, form)))]
+
+
+def inline_paras(field, form: Form, cell: dict) -> list[str]:
+    """Given an inline field, return 'label：value' (or bare check boxes), its hint and its footer lines."""
+    if cell.get("bare"):
+        return [para_xml(run_xml(value_tag(field, form), size=DEFAULTS["para_size"]), align="center")]
+    if field.type in BOX_TYPES and cell.get("stacked"):
+        paras = [para_xml(run_xml(f"{field.label}："))] + value_paras(field, form, cell)
+    else:
+        paras = [para_xml(run_xml(f"{field.label}：{value_tag(field, form)}"))]
+    if cell.get("hint"):
+        paras += text_paras(cell["hint"])
+    footer = str(cell.get("footer") or "").split("\n") if cell.get("footer") else []
+    if footer:
+        used = 0.6 * (len(paras) + len(footer)) + 0.4
+        gap = max(0.0, float(cell.get("height", 0)) - used) * 28.35  # cm → points
+        paras += [para_xml(run_xml(line), align="right", before=gap if i == 0 else 0)
+                  for i, line in enumerate(footer)]
+    return paras
+
+
+def outline_lines(report: Form) -> list[str]:
+    """Given the report form, return the printed outline: '1、企业概貌（300字）；' … '4、主要成果与展望（400字）。'."""
+    outline = report.get("outline") or []
+    tops = [item for item in outline if "." not in str(item["num"])]
+    lines = []
+    for item in outline:
+        num, title = str(item["num"]), item["title"]
+        if "." in num:
+            note = f"（{item['note']}）" if item.get("note") else ""
+            lines.append(f"   {num}{title}{note}")
+            continue
+        low, high = (item.get("guide") or [0, 0])
+        words = f"（{high}字）" if not low else f"（{low}-{high}字）"
+        end = "。" if item is tops[-1] else ("" if low else "；")
+        lines.append(f"{num}、{title}{words if high else ''}{end}")
+    return lines
+
+
+def outline_paras(report: Form) -> list[str]:
+    """Given the report form, return the 情况介绍 paragraphs and its outline."""
+    intro = report.get("intro") or ()
+    max_chars = report.get("max_chars")
+    lines = [line.format(max_chars=max_chars) for line in intro] + outline_lines(report)
+    return [para_xml(run_xml(line), line=300) for line in lines]
+
+
+def cell_xml(slot: Slot, widths: list[float], paras: list[str], borders: bool, valign: str) -> str:
+    """Given a placed slot, the grid widths and its paragraphs, return one w:tc."""
+    width = sum(widths[slot.col: slot.col + slot.span])
+    props = f'<w:tcW w:w="{_twips(width)}" w:type="dxa"/>'
+    if slot.span > 1:
+        props += f'<w:gridSpan w:val="{slot.span}"/>'
+    if slot.vmerge == "restart":
+        props += '<w:vMerge w:val="restart"/>'
+    elif slot.vmerge == "continue":
+        props += "<w:vMerge/>"
+    if not borders and slot.kind == "value":
+        props += f'<w:tcBorders><w:bottom w:val="single" w:sz="{DEFAULTS["border_size"]}" w:space="0" w:color="auto"/></w:tcBorders>'
+    props += f'<w:vAlign w:val="{valign}"/>'
+    return f"<w:tc><w:tcPr>{props}</w:tcPr>{''.join(paras) or para_xml()}</w:tc>"
+
+
+def row_xml(cells: str, height: float | None, header: bool = False) -> str:
+    """Given cells XML and a minimum height (cm), return one w:tr that never splits across pages."""
+    props = "<w:cantSplit/>"
+    if height:
+        props += f'<w:trHeight w:val="{_twips(height)}" w:hRule="atLeast"/>'
+    if header:
+        props += "<w:tblHeader/>"
+    return f"<w:tr><w:trPr>{props}</w:trPr>{cells}</w:tr>"
+
+
+def table_props(widths: list[float], borders: bool) -> str:
+    """Given column widths and whether to draw borders, return w:tblPr and w:tblGrid."""
+    size = DEFAULTS["border_size"]
+    edges = ("top", "left", "bottom", "right", "insideH", "insideV")
+    if borders:
+        lines = "".join(f'<w:{e} w:val="single" w:sz="{size}" w:space="0" w:color="auto"/>' for e in edges)
+    else:
+        lines = "".join(f'<w:{e} w:val="nil"/>' for e in edges)
+    pr = (f'<w:tblPr><w:tblW w:w="{_twips(sum(widths))}" w:type="dxa"/><w:jc w:val="center"/>'
+          f'<w:tblBorders>{lines}</w:tblBorders><w:tblLayout w:type="fixed"/>'
+          '<w:tblCellMar><w:left w:w="57" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar>'
+          '<w:tblLook w:val="0000"/></w:tblPr>')
+    grid = "".join(f'<w:gridCol w:w="{_twips(w)}"/>' for w in widths)
+    return f"{pr}<w:tblGrid>{grid}</w:tblGrid>"
+
+
+def table_widths(table: dict) -> list[float]:
+    """Given a layout table, return its column widths in cm, scaled to the printed width."""
+    cols = int(table["cols"])
+    text_width = DEFAULTS["page_width"] - DEFAULTS["margin_left"] - DEFAULTS["margin_right"]
+    widths = [float(w) for w in table.get("widths") or []]
+    if len(widths) != cols:
+        return [round(text_width / cols, 2)] * cols
+    # Widths are kept in proportion but fill the printed width: wider label columns wrap less.
+    return [round(w * text_width / sum(widths), 2) for w in widths]
+
+
+def table_xml(table: dict, form: Form, forms: dict) -> str:
+    """Given a layout table, return the w:tbl: a list table when it has a `header`, else a planned grid."""
+    widths = table_widths(table)
+    borders = table.get("borders", True)
+    if table.get("header"):
+        return list_table_xml(table, form, widths)
+    rows = []
+    for slots in plan_table(table):
+        heights = [float(s.cell.get("height")) for s in slots if isinstance(s.cell, dict) and s.cell.get("height")]
+        tall = bool(heights)
+        cells = "".join(
+            cell_xml(s, widths, slot_paras(s, form, forms), borders,
+                     "top" if tall and s.kind in ("inline", "text", "outline") else "center")
+            for s in slots)
+        rows.append(row_xml(cells, max(heights) if heights else (DEFAULTS["row_height"] if borders else 1.0)))
+    return f"<w:tbl>{table_props(widths, borders)}{''.join(rows)}</w:tbl>"
+
+
+def list_table_xml(table: dict, form: Form, widths: list[float]) -> str:
+    """Given a list table (`header:` field ids), return a header row and a docxtpl row loop over `rows`."""
+    ids = table["header"]
+    missing = [fid for fid in ids if fid not in form.fields]
+    if missing:
+        raise UserError(f"表单 {form.key} 的表头引用了未定义的字段：{'、'.join(missing)}")
+
+    def one_row(texts: list[str], **kw) -> str:
+        slots = [Slot("label", col=i) for i in range(len(texts))]
+        cells = "".join(cell_xml(s, widths, [para_xml(run_xml(t), align="center")], True, "center")
+                        for s, t in zip(slots, texts))
+        return row_xml(cells, DEFAULTS["row_height"], **kw)
+
+    def tag_row(tag: str) -> str:
+        cell = cell_xml(Slot("text", span=len(ids)), widths, [para_xml(run_xml(tag))], True, "center")
+        return row_xml(cell, None)
+
+    header = one_row([form.fields[fid].label for fid in ids], header=True)
+    body = one_row([f"{{{{ r.{fid} }}}}" for fid in ids])
+    return (f"<w:tbl>{table_props(widths, True)}{header}{tag_row('{%tr for r in rows %}')}"
+            f"{body}{tag_row('{%tr endfor %}')}</w:tbl>")
+
+
+# --- items and documents -------------------------------------------------------------------------
+
+
+def item_xml(item, form: Form, forms: dict) -> list[str]:
+    """Given one layout item, return its body elements (paragraphs or a table) as XML strings."""
+    if item == "pagebreak":
+        return [para_xml(run_xml("").replace("<w:t", '<w:br w:type="page"/><w:t', 1))]
+    if not isinstance(item, dict):
+        raise UserError(f"表单 {form.key} 的布局项无法识别：{item}")
+    if "title" in item:
+        size = item.get("size", DEFAULTS["title_size"])
+        return [para_xml(run_xml(str(item["title"]), DEFAULTS["title_font"], size, bold=True),
+                         align="center", before=0, after=10, keep_next=True)]
+    if "subtitle" in item:
+        return [para_xml(run_xml(str(item["subtitle"]), DEFAULTS["title_font"], DEFAULTS["subtitle_size"], bold=True),
+                         before=12, after=6, keep_next=True)]
+    if "para" in item:
+        return [para_xml(run_xml(str(item["para"]), size=DEFAULTS["para_size"]), indent_chars=2, line=360)]
+    if "line" in item:
+        field = form.fields[item["line"]]
+        printed = item.get("printed") or field.label
+        align = {"right": "right", "center": "center"}.get(item.get("align"))
+        # A right-aligned line keeps room on its right for the seal and the handwritten value.
+        pad = "\u3000" * DEFAULTS["line_pad"] if align == "right" else ""
+        return [para_xml(run_xml(f"{printed}：{value_tag(field, form)}{pad}", size=DEFAULTS["para_size"]),
+                         align=align, before=0, after=6)]
+    if "notes" in item:
+        return [para_xml(run_xml(str(note), size=DEFAULTS["note_size"]), line=300,
+                         indent_chars=0 if i == 0 else 2, before=6 if i == 0 else 0)
+                for i, note in enumerate(item["notes"])]
+    if "table" in item:
+        # A paragraph after each table keeps two tables from fusing and gives Word a place for the cursor.
+        return [table_xml(item["table"], form, forms), AFTER_TABLE]
+    raise UserError(f"表单 {form.key} 的布局项无法识别：{', '.join(item)}")
+
+
+def body_xml(form: Form, forms: dict | None = None) -> list[str]:
+    """Given a form, return its body elements as XML strings, in layout order."""
+    forms = forms or load_forms()
+    elements = []
+    for item in form.layout:
+        elements += item_xml(item, form, forms)
+    return elements
+
+
+def new_document() -> docx.document.Document:
+    """Return an empty A4 portrait document whose Normal style and defaults are 宋体 with w:eastAsia set."""
+    document = docx.Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(DEFAULTS["page_width"]), Cm(DEFAULTS["page_height"])
+    section.top_margin, section.bottom_margin = Cm(DEFAULTS["margin_top"]), Cm(DEFAULTS["margin_bottom"])
+    section.left_margin, section.right_margin = Cm(DEFAULTS["margin_left"]), Cm(DEFAULTS["margin_right"])
+    font = DEFAULTS["body_font"]
+    styles = document.styles.element
+    for rpr in [styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")),
+                document.styles["Normal"].element.get_or_add_rPr()]:
+        fonts = rpr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = rpr.makeelement(qn("w:rFonts"), {})
+            rpr.insert(0, fonts)
+        for attr in list(fonts.attrib):
+            del fonts.attrib[attr]  # theme fonts would win over the named ones
+        for attr in ("ascii", "hAnsi", "eastAsia", "cs"):
+            fonts.set(qn(f"w:{attr}"), font)
+        fonts.set(qn("w:hint"), "eastAsia")
+    lang = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:lang"))
+    if lang is not None:
+        lang.set(qn("w:eastAsia"), "zh-CN")
+    return document
+
+
+def build_template(form: Form, out: Path, forms: dict | None = None) -> Path:
+    """Given a form and an output path, write the form's Word template there and return the path."""
+    document = new_document()
+    body = document.element.body
+    sect = body.find(qn("w:sectPr"))
+    for paragraph in list(body.iterchildren(qn("w:p"))):
+        body.remove(paragraph)
+    for xml in body_xml(form, forms):
+        sect.addprevious(parse_xml(xml.replace(">", f" {nsdecls('w')}>", 1)))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with atomic_path(Path(out)) as tmp:
+        write_stable_zip(buffer.getvalue(), tmp)
+    return Path(out)
+
+
+def write_stable_zip(data: bytes, target: Path) -> None:
+    """Given a .docx's bytes, write it with fixed member dates, so rebuilding an unchanged form changes no byte."""
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2017, 1, 1, 0, 0, 0)), src.read(info),
+                         compress_type=zipfile.ZIP_DEFLATED)
+
+
+def template_forms(forms: dict | None = None) -> list[Form]:
+    """Return the forms that have a printed layout (so a template), in file order."""
+    return [form for form in (forms or load_forms()).values() if form.layout]
+
+
+def template_path(form: Form | str, directory: Path = TEMPLATES_DIR) -> Path:
+    """Given a form (or form key), return the path of its template: templates/<form key>.docx."""
+    key = form if isinstance(form, str) else form.key
+    return Path(directory) / f"{key}.docx"
+
+
+def build_all(directory: Path = TEMPLATES_DIR) -> list[Path]:
+    """Given the templates folder, (re)write every form's template there and return their paths."""
+    forms = load_forms()
+    return [build_template(form, template_path(form, directory), forms) for form in template_forms(forms)]

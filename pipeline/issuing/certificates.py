@@ -1,0 +1,350 @@
+"""Certificates for the winners: workbook rows → register numbers → one .docx each (and one PDF of all).
+
+The winners workbook (CONTRACT §1) has a header row with 企业名称 and 类别 and optionally 项目名称
+and 等级 (or 称号: 用户满意 / 标杆 …). A program whose winners are people or teams (广东服务明星)
+names them in its application form's name column (姓名, 班组名称 or just 班组). Each certificate
+carries its program's title for the category and tier, the issuing bodies and the validity of
+that title (so many years, to the end of the title's year, or none). Numbers come from the
+register; the dates printed are the register's, so a reprint matches the first print. The PDF
+is made from ONE document holding every certificate (the template loops over `winners`),
+converted by one LibreOffice start.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pipeline.common import office
+from pipeline.common.errors import UserError
+from pipeline.common.files import safe_filename, unique_names
+from pipeline.common.records import HONOURED_FIELD
+from pipeline.common.text import clean, fold
+from pipeline.common.xlsx import read_first_sheet
+from pipeline.definitions.campaign import Campaign, zh_date
+from pipeline.definitions.forms import application_form, category_id
+from pipeline.definitions.programs import Program, load_program, program_of, validity
+from pipeline.definitions.programs import title_for as program_title
+from pipeline.generating.house_templates import template
+from pipeline.generating.render import CompiledTemplate, compiled
+from pipeline.issuing.register import Entry, Terms, Winner, assign, connect
+
+#: Winners workbook columns (CONTRACT §1); 等级/称号 name the tier, for programs with more than one.
+COMPANY_COLUMN, CATEGORY_COLUMN, PROJECT_COLUMN = "企业名称", "类别", "项目名称"
+TIER_COLUMNS = ("等级", "称号")
+#: Program fields printed under a person's or a team's name, when the category has no honoured item.
+HOLDER_FIELDS = ("employer",)
+HEADER_SCAN_ROWS = 10
+PDF_NAME = "全部证书.pdf"
+#: The campaign's `certificate:` settings and what they default to.
+DEFAULTS = {
+    "issuer": None,          # the program's issuing bodies, else the association's name
+    "number_prefix": None,   # from the campaign id
+    "category_codes": {"enterprise": "EN", "product": "CP", "construction": "CN", "service": "SV"},
+}
+PDF_TIMEOUT_S = 600
+#: Issuing bodies per printed line: a 16 pt line of the landscape page holds about 44 characters,
+#: and the last line still takes （盖章）.
+ISSUER_LINE_CHARS = 30
+
+
+@dataclass
+class WinnerRow:
+    """A winner as read from the workbook, with its Excel row number."""
+
+    row: int
+    company: str
+    category: str
+    project: str | None = None
+    tier: str | None = None
+
+
+@dataclass
+class Result:
+    """What a certificates run did: files written, problems by row, the entries printed."""
+
+    files: list[Path] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    pdf: Path | None = None
+    contexts: list[dict] = field(default_factory=list)
+
+
+def _default_program() -> Program:
+    from pipeline.definitions.programs import default_program
+
+    return load_program(default_program())
+
+
+def settings(campaign: Campaign, program: Program | None = None) -> dict:
+    """Given a campaign (and its program), return its certificate settings over DEFAULTS; unknown keys are refused."""
+    program = program or program_of(campaign)
+    given = dict(campaign.data.get("certificate") or {})
+    unknown = sorted(set(given) - set(DEFAULTS))
+    if unknown:
+        where = f"；证书称号写在项目文件 forms/programs/{program.id}.yaml 中" if "title" in unknown else ""
+        raise UserError(f"活动文件 {campaign.path.name} 的 certificate 中有未知设置：{'、'.join(unknown)}"
+                        f"（可用：{'、'.join(DEFAULTS)}）{where}")
+    result = {**DEFAULTS, **given}
+    result["category_codes"] = category_codes(program, {**DEFAULTS["category_codes"],
+                                                        **(given.get("category_codes") or {})})
+    result["issuer"] = result["issuer"] or "　".join(program.get("issuers") or []) or campaign.association["name"]
+    prefix = str(result["number_prefix"] or re.sub(r"[^A-Za-z0-9]+", "", str(campaign.id)).upper())
+    if not re.fullmatch(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*", prefix):
+        raise UserError(f"活动文件 {campaign.path.name} 的 certificate.number_prefix 只能含字母、数字和连字符：{prefix}")
+    result["number_prefix"] = prefix
+    return result
+
+
+def category_codes(program: Program, given: dict) -> dict:
+    """Given a program and the configured codes, return a code for each of its categories (UN for unit when unset)."""
+    codes = {cid: str(given[cid]) for cid in program.categories if cid in given}
+    for cid in program.categories:
+        if cid not in codes:
+            short = re.sub(r"[^A-Za-z0-9]", "", cid).upper()
+            codes[cid] = short[:2] if short[:2] not in codes.values() else short
+    return codes
+
+
+def terms_for(program: Program, campaign: Campaign, category: str, tier: str | None) -> Terms:
+    """Given a program, campaign, category and tier, return the certificate's title and validity."""
+    cat = program.category(category)
+    title = program_title(program, category, tier or cat.tiers[0].id, campaign.year)
+    info = validity(program, category, campaign)
+    if info.get("until") == "year_end":  # 当年度的荣誉: the title's own year
+        return Terms(title, last_day=date(int(campaign.year), 12, 31))
+    return Terms(title, years=int(info["years"]) if info.get("years") else None)
+
+
+# --- the winners workbook ------------------------------------------------------------------------
+
+
+def _label(program: Program, field_id: str | None) -> str | None:
+    spec = (program.get("fields") or {}).get(field_id) if field_id else None
+    return clean(spec.get("label")) if isinstance(spec, dict) and spec.get("label") else None
+
+
+def name_columns(program: Program, category: str) -> list[str]:
+    """Given a program and category, return the columns that may name a winner, in order (姓名 for a person)."""
+    from pipeline.generating.program_forms import applicant_field
+
+    cat = program.category(category)
+    own = _label(program, applicant_field(program, category)) if cat.fields else None
+    if cat.subject != "organisation" and own:
+        return [own]  # a person's 企业名称 is their employer, never the holder
+    return list(dict.fromkeys(c for c in (own, COMPANY_COLUMN) if c))
+
+
+def item_field(program: Program, category: str) -> str | None:
+    """Given a program and category, return the field printed under the holder: product, project, service or employer."""
+    honoured = HONOURED_FIELD.get(category)
+    if program.get("forms") == "packet":
+        return honoured
+    fields = program.category(category).fields
+    return next((f for f in (honoured, *HOLDER_FIELDS) if f and f in fields), None)
+
+
+def item_label(program: Program, category: str) -> str | None:
+    """Given a program and category, return the printed label of its item line (产品名称, 工作单位 …), or None."""
+    fid = item_field(program, category)
+    if not fid:
+        return None
+    if program.get("forms") == "packet":
+        return application_form(category).fields[fid].plain_label
+    return _label(program, fid)
+
+
+def category_of(program: Program, text: str | None) -> str | None:
+    """Given a program and the 类别 cell (企业类, 产品, 服务明星, star …), return the category id, or None."""
+    key = fold(text or "")
+    if not key:
+        return None
+    for cat in program.categories.values():
+        name = fold(cat.name)
+        if key in (fold(cat.id), name, name.removesuffix("类"), name + "类"):
+            return cat.id
+    cid = category_id(text)  # the cover's spellings (工程类 …)
+    return cid if cid in program.categories else None
+
+
+def tier_of(program: Program, category: str, text: str | None) -> str | None:
+    """Given a category and the 等级 or 称号 cell (标杆, benchmark, the title itself, empty …), return the tier id.
+
+    None when the text names none of the category's tiers.
+    """
+    tiers = program.category(category).tiers
+    if not clean(text):
+        return tiers[0].id
+    key = fold(text)
+    named = next((t.id for t in tiers if key in (fold(t.id), fold(t.name))), None)
+    if named:
+        return named
+    # A title as printed, with or without its year: the longest title the text ends with.
+    titled = [(len(tail), t.id) for t in tiers
+              if (tail := fold(re.sub(r"^\{year\}(年度)?", "", t.title))) and key.endswith(tail)]
+    return max(titled)[1] if titled else None
+
+
+def _matches(header, name: str) -> bool:
+    key = fold(str(header)) if header is not None else ""
+    return bool(key) and key in (fold(name), fold(name).removesuffix("名称"))
+
+
+def find_header(rows: list[tuple], names: tuple = (COMPANY_COLUMN,), others: tuple = ()) -> tuple[int, dict[str, int]]:
+    """Given a sheet's rows, the winner-name columns and the other columns, return the header row's index and name → index."""
+    wanted = (*names, CATEGORY_COLUMN, PROJECT_COLUMN, *TIER_COLUMNS, *others)
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        columns = {}
+        for j, value in enumerate(row):
+            for name in wanted:
+                if name not in columns and _matches(value, name):
+                    columns[name] = j
+        if CATEGORY_COLUMN in columns and any(n in columns for n in names):
+            return i, columns
+    shown = "”或“".join(names)
+    raise UserError(f"获奖名单第一个工作表中找不到表头行（须含“{shown}”和“{CATEGORY_COLUMN}”两列）")
+
+
+def read_winners(path: Path, program: Program | None = None) -> tuple[list[WinnerRow], list[str]]:
+    """Given the winners workbook (and the program), return its usable rows and the problems of the others (by Excel row)."""
+    program = program or _default_program()
+    rows = read_first_sheet(path, "获奖名单")
+    names = {cid: name_columns(program, cid) for cid in program.categories}
+    items = {cid: item_label(program, cid) for cid in program.categories}
+    all_names = tuple(dict.fromkeys(n for ns in names.values() for n in ns))
+    header_at, columns = find_header(rows, all_names, tuple(filter(None, items.values())))
+    winners, problems = [], []
+    for n, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+        def cell(name, row=row):
+            return clean(row[columns[name]]) if name in columns and columns[name] < len(row) else None
+
+        kind = cell(CATEGORY_COLUMN)
+        category = category_of(program, kind)
+        wanted = names[category] if category else all_names
+        company = next((v for v in map(cell, wanted) if v), None)
+        project = cell(PROJECT_COLUMN) or (cell(items[category]) if category and items[category] else None)
+        tier_text = next((v for v in map(cell, TIER_COLUMNS) if v), None)
+        if not (company or kind or project or any(map(cell, all_names))):
+            continue
+        if not company:
+            problems.append(f"第 {n} 行：{wanted[0]}为空，已跳过")
+        elif not category:
+            allowed = "/".join(c.name for c in program.categories.values())
+            problems.append(f"第 {n} 行（{company}）：类别“{kind or ''}”无法识别（应为 {allowed}），已跳过")
+        elif not tier_of(program, category, tier_text):
+            allowed = "/".join(t.name for t in program.category(category).tiers)
+            problems.append(f"第 {n} 行（{company}）：等级“{tier_text}”无法识别（应为 {allowed}），已跳过")
+        else:
+            winners.append(WinnerRow(n, company, category, project, tier_of(program, category, tier_text)))
+    return winners, problems
+
+
+def drop_repeats(winners: list[WinnerRow]) -> tuple[list[WinnerRow], list[str]]:
+    """Given winners, return them without rows that repeat an earlier one, and a note for each repeat."""
+    seen: dict[tuple, int] = {}
+    kept, notes = [], []
+    for w in winners:
+        key = (w.category, fold(w.company), fold(w.project or ""))
+        if key in seen:
+            notes.append(f"第 {w.row} 行（{w.company}）与第 {seen[key]} 行重复，已跳过")
+        else:
+            seen[key] = w.row
+            kept.append(w)
+    return kept, notes
+
+
+# --- printing -------------------------------------------------------------------------------------
+
+
+def certificate_template() -> CompiledTemplate:
+    """Return the certificate template (templates/certificate.docx), compiled once per process."""
+    return compiled(template("certificate.docx"))
+
+
+def issuer_lines(issuer: str, width: int = ISSUER_LINE_CHARS) -> str:
+    """Given the issuing bodies (space-separated), return them wrapped between bodies, never inside one."""
+    lines: list[str] = []
+    for body in issuer.split():
+        if lines and len(lines[-1]) + 1 + len(body) <= width:
+            lines[-1] += "　" + body
+        else:
+            lines.append(body)
+    return "\n".join(lines)
+
+
+def certificate_context(entry: Entry, program: Program | None = None) -> dict:
+    """Given a register entry (and its program), return what the template prints for it (`w`)."""
+    program = program or load_program(entry.program)
+    label = item_label(program, entry.category)
+    return {
+        "company": entry.company, "item_label": label or "", "item": entry.project if label else None,
+        "title": entry.title, "issuer": issuer_lines(entry.issuer), "date": zh_date(entry.valid_from),
+        "valid_to": zh_date(entry.valid_to) if entry.valid_to else "", "number": entry.number,
+        "category": program.category(entry.category).name,
+    }
+
+
+def make_certificates(winners_path: Path, out: Path, campaign: Campaign, register_path: Path,
+                      pdf: bool = False, today: date | None = None) -> Result:
+    """Given the winners workbook, write one certificate .docx per winner (and one PDF); return the Result.
+
+    The campaign's program (its `program:`) gives the categories, titles, issuers and validity.
+    """
+    program = program_of(campaign)
+    winners, problems = read_winners(winners_path, program)
+    winners, repeats = drop_repeats(winners)
+    result = Result(problems=problems + repeats)
+    if not winners:
+        raise UserError("获奖名单中没有可颁发证书的行" + ("：" + "；".join(result.problems) if result.problems else ""))
+    conf = settings(campaign, program)
+    with connect(register_path) as conn:
+        result.entries = assign(
+            conn, [Winner(w.company, w.category, w.project, w.tier) for w in winners], program=program.id,
+            campaign=str(campaign.id), prefix=conf["number_prefix"], codes=conf["category_codes"],
+            issuer=conf["issuer"], today=today or date.today(),
+            terms=lambda w: terms_for(program, campaign, w.category, w.tier))
+    tpl = certificate_template()
+    result.contexts = [certificate_context(e, program) for e in result.entries]
+    out = Path(out)
+    stems = unique_names([safe_filename(f"{e.company}_{e.number}") for e in result.entries])
+    for stem, ctx in zip(stems, result.contexts):
+        result.files.append(tpl.render({"c": campaign.context(), "winners": [ctx]}, out / f"{stem}.docx"))
+    if pdf:
+        result.pdf = combined_pdf(result.contexts, out / PDF_NAME, campaign)
+        pages = page_count(result.pdf)
+        if pages != len(result.contexts):
+            result.problems.append(f"{PDF_NAME} 有 {pages} 页而证书有 {len(result.contexts)} 张：有证书内容过长超出一页，"
+                                   f"请缩短名称或调整模板 certificate.docx")
+    return result
+
+
+def page_count(path: Path) -> int:
+    """Given a PDF, return its number of pages."""
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(str(path))
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+def print_run(contexts: list[dict], target: Path, campaign: Campaign | None = None) -> Path:
+    """Given certificates' contexts (of any programs), write them as one document, a page each; return it."""
+    return certificate_template().render({"c": campaign.context() if campaign else {}, "winners": contexts}, target)
+
+
+def combined_pdf(contexts: list[dict], target: Path, campaign: Campaign | None = None) -> Path:
+    """Given every certificate's context, write one PDF of them all (one LibreOffice start); return it."""
+    with tempfile.TemporaryDirectory(prefix="manyi-certs-") as tmp:
+        combined = print_run(contexts, Path(tmp) / "certificates.docx", campaign)
+        converted = office.convert([combined], "pdf", Path(tmp) / "pdf", timeout=PDF_TIMEOUT_S)[combined]
+        if isinstance(converted, str):
+            raise UserError(f"证书 PDF 生成失败：{converted}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(converted), str(target))
+    return target

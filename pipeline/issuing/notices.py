@@ -1,0 +1,185 @@
+"""补正通知: for each submission with errors, a letter listing every error and warning, and a mail-merge list.
+
+The messages are the records' own (they already name the form and the label as printed); this
+module adds what is needed to put each right, the deadline, and the association's contacts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from pipeline.common import office
+from pipeline.common.files import safe_filename, unique_names
+from pipeline.common.records import company_name, form_value
+from pipeline.common.xlsx import add_sheet, new_workbook, save
+from pipeline.definitions.campaign import Campaign, zh_date
+from pipeline.definitions.forms import load_forms
+from pipeline.generating.house_templates import template
+from pipeline.generating.render import compiled
+
+#: Campaign settings this module reads, and their defaults.
+DEFAULTS = {"correction_days": 10}
+SUFFIX = "_补正通知"
+LIST_NAME = "notices.xlsx"
+LIST_HEADER = ("企业名称", "联系人", "电话", "邮箱", "错误数", "警告数", "文件")
+PDF_TIMEOUT_S = 600
+
+#: What each issue code asks of the applicant; {…} are filled from the campaign and the form.
+NEEDED = {
+    "missing_form": "补交此表，按表内要求填写完整并加盖公章",
+    "missing_field": "填写此项；确实不适用的，请写明原因（如“无”“不适用”）",
+    "invalid_format": "按正确格式重新填写此项",
+    "no_category": "在封面上勾选一个申报类别",
+    "multiple_categories": "封面上只勾选一个申报类别，其他类别另行申报",
+    "below_threshold": "核实所填数据；未达到申报条件的，本次不能申报",
+    "survey_too_early": "提供{survey_start_min}以后组织的用户满意度调查的结果",
+    "series_product": "产品类只申报一个产品（一个型号规格），不能申报系列产品",
+    "respondent_count": "按被访者信息登记表的要求补足被访者名单",
+    "respondent_duplicate": "删除或更正重复登记的被访者",
+    "report_too_long": "将报告压缩到规定字数以内{max_chars}",
+    "report_missing_section": "按报告提纲补写缺少的部分",
+    "duplicate_application": "同一企业同一类别只保留一份申报材料",
+    "late_submission": "已过截止日期（{deadline}），请与{association}联系确认能否受理",
+    "inconsistent": "核对各表中的此项，改为一致",
+    "unreadable_file": "重新提交能够打开的文件（Word、Excel 或 PDF）",
+}
+FORMAT_NEEDED = {
+    "phone": "填写有效的电话号码（区号-号码或 11 位手机号）",
+    "postcode": "填写 6 位数字的邮政编码",
+    "email": "填写有效的电子邮箱地址",
+}
+TYPE_NEEDED = {"date": "按“{example}”的写法填写日期", "number": "填写数字", "period": "写明起止日期"}
+OTHERWISE = "按申报通知的要求更正"
+
+
+@dataclass
+class Result:
+    """What a notices run wrote."""
+
+    files: list[Path] = field(default_factory=list)
+    pdfs: list[Path] = field(default_factory=list)
+    mail_list: Path | None = None
+    without_errors: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def deadline_for(campaign: Campaign, today: date | None = None, deadline: date | None = None) -> date:
+    """Given a campaign (and optionally a fixed deadline), return the date corrections are due."""
+    if deadline:
+        return deadline
+    days = int(campaign.data.get("correction_days", DEFAULTS["correction_days"]))
+    return (today or date.today()) + timedelta(days=days)
+
+
+def find_field(record: dict, form_id: str | None, field_id: str | None):
+    """Given a record and an issue's form and field ids, return the schema Field, or None."""
+    if not (form_id and field_id):
+        return None
+    forms = load_forms()
+    form = forms.get(f"{form_id}.{record.get('category')}") or forms.get(form_id)
+    return form.fields.get(field_id) if form else None
+
+
+def needed(issue: dict, record: dict, campaign: Campaign) -> str:
+    """Given an issue, its record and the campaign, return in Chinese what the applicant must do."""
+    if issue.get("needed"):
+        return str(issue["needed"])
+    code = issue.get("code")
+    fld = find_field(record, issue.get("form"), issue.get("field"))
+    if code == "invalid_format" and fld is not None:
+        if fld.format in FORMAT_NEEDED:
+            return FORMAT_NEEDED[fld.format]
+        if fld.type in TYPE_NEEDED:
+            return TYPE_NEEDED[fld.type].replace("{example}", zh_date(campaign.deadline))
+    form = load_forms().get(issue.get("form") or "")
+    max_chars = form.get("max_chars") if form else None
+    values = {
+        "survey_start_min": zh_date(campaign.survey_start_min), "deadline": zh_date(campaign.deadline),
+        "association": campaign.association["name"], "max_chars": f"（{max_chars} 字）" if max_chars else "",
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), ""), NEEDED.get(code, OTHERWISE))
+
+
+def association_contact(campaign: Campaign) -> dict:
+    """Given a campaign, return the association's contacts as the notice prints them."""
+    assoc = campaign.association
+    phones = [str(p) for p in (assoc.get("phone"), assoc.get("mobile")) if p]
+    return {
+        "name": assoc["name"], "address": assoc.get("address", ""), "postcode": assoc.get("postcode", ""),
+        "people": "、".join(map(str, assoc.get("contacts") or [])), "phones": "、".join(dict.fromkeys(phones)),
+    }
+
+
+def applicant_contact(record: dict) -> dict:
+    """Given a record, return the applicant's contact person, phone and e-mail (申请表 first, then 合同书)."""
+    def first(*pairs):
+        return next((v for v in (form_value(record, f, k) for f, k in pairs) if v), None)
+
+    return {
+        "person": first(("application", "contact_person"), ("contract", "agent"),
+                        ("application", "legal_representative")),
+        "phone": first(("application", "phone"), ("contract", "phone")),
+        "email": first(("application", "email"),),
+    }
+
+
+def notice_context(record: dict, campaign: Campaign, due: date, today: date) -> dict:
+    """Given a record, the campaign and the dates, return the notice template's context."""
+    issues = [i for i in record.get("issues") or [] if isinstance(i, dict)]
+
+    def entries(severity):
+        return [{"message": i.get("message") or i.get("code") or "", "needed": needed(i, record, campaign),
+                 "article": i.get("article")} for i in issues if i.get("severity") == severity]
+
+    return {
+        "c": campaign.context(), "company": company_name(record) or f"申报单位（材料：{record.get('source')}）",
+        "source": record.get("source") or record.get("submission_id"), "deadline": zh_date(due),
+        "today": zh_date(today), "errors": entries("error"), "warnings": entries("warning"),
+        "contact": association_contact(campaign),
+    }
+
+
+def has_errors(record: dict) -> bool:
+    """Given a record, return whether any of its issues is an error."""
+    return any(isinstance(i, dict) and i.get("severity") == "error" for i in record.get("issues") or [])
+
+
+def notice_stems(records: list[dict]) -> list[str]:
+    """Given records, return distinct file name stems: the company's name, else the source's."""
+    stems = [safe_filename(company_name(r) or f"{r.get('source') or r.get('submission_id')}") + SUFFIX
+             for r in records]
+    return unique_names(stems)
+
+
+def make_notices(records: list[dict], out: Path, campaign: Campaign, pdf: bool = False,
+                 today: date | None = None, deadline: date | None = None) -> Result:
+    """Given records, write a notice for each one with errors, the mail-merge list and (optionally) PDFs."""
+    today = today or date.today()
+    due = deadline_for(campaign, today, deadline)
+    failing = [r for r in records if has_errors(r)]
+    result = Result(without_errors=len(records) - len(failing))
+    out = Path(out)
+    tpl = compiled(template("notice.docx"))
+    rows = []
+    for record, stem in zip(failing, notice_stems(failing)):
+        ctx = notice_context(record, campaign, due, today)
+        path = tpl.render(ctx, out / f"{stem}.docx")
+        result.files.append(path)
+        contact = applicant_contact(record)
+        rows.append([company_name(record) or "", contact["person"], contact["phone"], contact["email"],
+                     len(ctx["errors"]), len(ctx["warnings"]), path.name])
+    if failing:
+        book = new_workbook()
+        add_sheet(book, "补正通知", list(LIST_HEADER), rows)
+        result.mail_list = out / LIST_NAME
+        save(book, result.mail_list)
+    if pdf and result.files:
+        for source, converted in office.convert(result.files, "pdf", out, timeout=PDF_TIMEOUT_S).items():
+            if isinstance(converted, str):
+                result.problems.append(f"{source.name} 未能转为 PDF：{converted}")
+            else:
+                result.pdfs.append(converted)
+    return result

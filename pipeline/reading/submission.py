@@ -1,0 +1,163 @@
+"""One submission → its contract record (before the rules add their issues).
+
+Files are read one at a time and dropped once their forms are extracted, so a worker never
+holds more than one document. A .docx is read and extracted in a child bounded in time and
+memory (PDF and Excel readers bound themselves): a few MB of zipped XML can hold millions
+of paragraphs. Every text of the record is made XML-safe here, once, so no output (workbook,
+Word document) can be broken by what a PDF or a file name carried. Besides the contract's
+keys a record carries `forms_found` (the form keys detected, 'application.product' …) so
+rules can compare the cover's category with the 申请表 variants present.
+"""
+
+from __future__ import annotations
+
+from pipeline.common.safety import LIMITS, ChildFailed, Timeout, run_bounded
+from pipeline.common.text import clean, xml_safe
+from pipeline.definitions.forms import Form, load_forms
+from pipeline.reading import readers
+from pipeline.reading.extract import extract_form, split_forms
+from pipeline.reading.readers.docx import docx_document, main_part
+from pipeline.receiving.attachments import attachment
+
+# What XML 1.0 (so openpyxl, lxml, Word) refuses: C0 controls but tab/LF/CR, U+FFFE/U+FFFF, lone surrogates.
+
+#: The forms whose company name is the record's, in order of trust.
+NAME_FORMS = ("cover", "application", "commitment", "implementation_status", "recommendation", "site_inspection")
+
+
+def make_issue(severity: str, code: str, message: str, form: str | None = None, field: str | None = None,
+               **extra) -> dict:
+    """Given an issue's parts, return the contract's issue dict (extra keys such as file, article kept)."""
+    out = {"severity": severity, "code": code, "form": form, "field": field, "message": message}
+    out.update({k: v for k, v in extra.items() if v is not None})
+    return out
+
+
+def unreadable_issue(file: str, reason: str) -> dict:
+    """Given a file name and the Chinese reason, return its `unreadable_file` error."""
+    return make_issue("error", "unreadable_file", f"文件“{file}”无法读取：{reason}", file=file)
+
+
+def read_file(file, limits: dict = LIMITS) -> tuple[list[tuple[Form, object]], dict | None, dict | None]:
+    """Given a SubmissionFile, return (its forms with values, its attachment entry, an unreadable issue)."""
+    if file.kind != "docx":
+        return read_here(file)
+    try:  # an ordinary packet is read here: a child process per file would cost more than the reading
+        xml = main_part(file.path, limits, at_most=limits["docx_inline_xml"])
+    except readers.Unreadable as exc:
+        return [], None, unreadable_issue(file.name, str(exc))
+    if xml is not None:
+        return read_here(file, xml=xml)
+    try:
+        found, extra, problem = run_bounded(read_here, file, True, seconds=limits["docx_seconds"],
+                                            memory=limits["docx_memory"])
+    except Timeout:
+        return [], None, unreadable_issue(file.name, f"Word 文件解析超时（超过 {limits['docx_seconds']:g} 秒），文件可能有问题")
+    except ChildFailed as exc:
+        return [], None, unreadable_issue(file.name, f"Word 文件无法解析（{exc}）")
+    except Exception as exc:  # noqa: BLE001 - whatever the child re-raised
+        return [], None, unreadable_issue(file.name, f"读取时出错（{type(exc).__name__}）")
+    forms = load_forms()
+    return [(forms[key], values) for key, values in found], extra, problem
+
+
+def read_here(file, by_key: bool = False, xml: bytes | None = None):
+    """Given a SubmissionFile (and a .docx's main part when already read), read it in this process;
+    return what `read_file` returns (forms by key if asked)."""
+    try:
+        doc = readers.read(file) if xml is None else docx_document(xml, file.name)
+    except readers.Unreadable as exc:
+        return [], None, unreadable_issue(file.name, str(exc))
+    except MemoryError:
+        return [], None, unreadable_issue(file.name, "文件内容过多，内存不足")
+    except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
+        return [], None, unreadable_issue(file.name, f"读取时出错（{type(exc).__name__}）")
+    found = split_forms(doc)
+    if not found:
+        return [], attachment(file.name, doc.text), None
+    return [(f.form.key if by_key else f.form, extract_form(f)) for f in found], None, None
+
+
+def merged(first, later):
+    """Given a form's values found twice, return the first with its empty fields filled from the later.
+
+    Respondent lists: the longer list wins (a blank register beside a filled .xlsx).
+    """
+    if isinstance(first, list):
+        return later if len(later) > len(first) else first
+    return {k: v if v not in (None, [], "") else later.get(k) for k, v in first.items()}
+
+
+def category_of(cover: dict | None, variants: list[str]) -> str | None:
+    """Given the cover's values and the 申请表 variants found, return the category id or None."""
+    ticked = (cover or {}).get("category")
+    if isinstance(ticked, str):
+        return ticked
+    return variants[0] if len(set(variants)) == 1 else None
+
+
+def company_of(forms: dict) -> str | None:
+    """Given a record's forms, return the company name: the cover's, else the 申请表's, else any form's."""
+    for form_id in NAME_FORMS:
+        name = clean((forms.get(form_id) or {}).get("company_name"))
+        if name:
+            return name
+    return None
+
+
+def assemble(entry, extracted: list[tuple[Form, object]], attachments: list[dict], issues: list[dict]) -> dict:
+    """Given an entry and what its files gave, return the record in the contract's shape."""
+    by_key: dict[str, object] = {}
+    for form, values in extracted:
+        by_key[form.key] = merged(by_key[form.key], values) if form.key in by_key else values
+    variants = [k.split(".", 1)[1] for k in by_key if k.startswith("application.")]
+    category = category_of(by_key.get("cover"), variants)
+    forms: dict[str, object] = {}
+    for key, values in by_key.items():
+        form_id = key.split(".", 1)[0]
+        if form_id == "application":
+            chosen = f"application.{category}" if f"application.{category}" in by_key else f"application.{variants[0]}"
+            if key != chosen:
+                continue
+        forms[form_id] = values
+    return xml_safe({
+        "submission_id": entry.submission_id,
+        "source": entry.source,
+        "category": category,
+        "company_name": company_of(forms),
+        "forms": forms,
+        "forms_found": list(by_key),
+        "attachments": attachments,
+        "issues": issues,
+        "status": status_of(issues),
+    })
+
+
+def status_of(issues: list[dict]) -> str:
+    """Given a record's issues, return 'complete' when none is an error, else 'incomplete'."""
+    return "incomplete" if any(i.get("severity") == "error" for i in issues) else "complete"
+
+
+def submission_record(entry, files: list, problems: list) -> dict:
+    """Given an entry, its readable files and refused ones (inbox.Problem), return its record."""
+    load_forms()  # cached: one parse of forms/ per process
+    extracted: list[tuple[Form, object]] = []
+    attachments: list[dict] = []
+    issues = [unreadable_issue(p.file, p.reason) for p in problems]
+    for file in files:
+        forms, extra, problem = read_file(file)
+        extracted.extend(forms)
+        if extra:
+            attachments.append(extra)
+        if problem:
+            issues.append(problem)
+    return assemble(entry, extracted, attachments, issues)
+
+
+def error_record(entry, message: str) -> dict:
+    """Given an entry whose parsing failed outright, return a record holding only that error."""
+    issue = make_issue("error", "unreadable_file", message, file=entry.source)
+    return xml_safe({
+        "submission_id": entry.submission_id, "source": entry.source, "category": None, "company_name": None,
+        "forms": {}, "forms_found": [], "attachments": [], "issues": [issue], "status": "incomplete",
+    })
