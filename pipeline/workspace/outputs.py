@@ -11,7 +11,6 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from pipeline.common.records import HONOURED_FIELD, company_name, honoured_name
-from pipeline.common.xlsx import add_sheet, new_workbook, save
 from pipeline.definitions.forms import categories
 from pipeline.issuing.notices import has_errors, make_notices
 from pipeline.issuing.workbook import write_summary
@@ -158,9 +157,16 @@ def _notice_sent(ws: Workspace, version_id: int) -> bool:
         return conn.execute(sa.select(n.c.id).where(n.c.version_id == version_id)).first() is not None
 
 
-def write_applicant_list(rows: list[list], path: Path) -> Path:
-    """Given 工作区 rows and a path, write them as a workbook (the list staff print)."""
-    book = new_workbook()
-    add_sheet(book, WORKSPACE_SHEET, list(WORKSPACE_HEADER), rows)
-    save(book, path)
-    return path
+def workspace_screen(ws: Workspace, out: Path, facts: Path | None = None, program: str | None = None):
+    """Given a workspace, an output workbook and an optional facts workbook, screen the latest version of every
+    applicant by the workspace's program; return the ScreenResult."""
+    from pipeline.checking.screen import ScreenResult, read_facts_workbook, screen_records, write_workbook
+    from pipeline.common.errors import UserError
+
+    if program and program != ws.program.id:
+        raise UserError(f"工作区属于项目“{ws.program.id}”，与 --program {program} 不一致")
+    warnings: list[str] = []
+    table, more = read_facts_workbook(facts, ws.program) if facts else ({}, [])
+    warnings += more
+    screenings = screen_records(ws.program, ws.latest_records(), table, ws.campaign, warn=warnings.append)
+    return ScreenResult(write_workbook(screenings, out), screenings, warnings)
