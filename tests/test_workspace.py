@@ -431,3 +431,9 @@ def test_the_whole_job_from_the_command_line(tmp_path, db_url):
     assert rows["黑龙江北方家电有限公司"][7].startswith("BZ2017-")
     bad = manyi("status", tmp_path / "nowhere")
     assert bad.returncode == 2 and "不是工作区" in bad.stderr
+
+
+def test_an_unreachable_database_is_one_chinese_line(tmp_path):
+    result = manyi("workspace", "init", tmp_path / "ws", "--db", f"postgresql+psycopg://nobody@127.0.0.1:{_free_port()}/x")
+    assert result.returncode == 2 and result.stderr.startswith("错误：无法连接工作区数据库")
+    assert not (tmp_path / "ws" / "workspace.yaml").exists()

@@ -181,7 +181,7 @@ class Workspace:
             config["db"] = db_url
         try:
             ws = cls(root, config)
-            with ws.engine.connect() as conn:
+            with reachable(ws.url), ws.engine.connect() as conn:
                 if db.schema_version(conn):
                     raise UserError(f"数据库 {_shown_url(ws.url)} 已有工作区数据：请为新工作区使用空数据库")
             db.migrate(ws.engine)
@@ -211,10 +211,8 @@ class Workspace:
         except (OSError, yaml.YAMLError) as exc:
             raise UserError(f"工作区设置 {path} 无法读取：{exc}") from None
         ws = cls(root, config)
-        try:
+        with reachable(ws.url):
             db.migrate(ws.engine, backup=ws.backup)
-        except sa.exc.OperationalError as exc:
-            raise UserError(f"无法连接工作区数据库 {_shown_url(ws.url)}：{exc.orig}") from None
         return ws
 
     def close(self) -> None:
@@ -516,7 +514,8 @@ class Workspace:
             matches = [i for i in open_ if i.get("code") == code and (form is None or i.get("form") == form)
                        and (field is None or i.get("field") == field)]
             if not matches:
-                listed = "；".join(f"{i.get('code')} {i.get('form') or ''}.{i.get('field') or ''}" for i in open_) or "无"
+                listed = "；".join(i.get("code", "") + (f"（{i['form']}.{i['field']}）" if i.get("field") else "")
+                                  for i in open_) or "无"
                 raise UserError(f"最新版本没有未处理的问题 {code}" + (f"（{form}.{field}）" if form or field else "")
                                 + f"。未处理的问题：{listed}")
             if len({issue_key(i) for i in matches}) > 1:
@@ -555,6 +554,16 @@ _MOVE_STAGE = (sa.update(_t).where(_t.c.id == sa.bindparam("aid"), _t.c.stage ==
 _SET_STATUS = (sa.update(_t).where(_t.c.id == sa.bindparam("aid"))
                .values(status=sa.bindparam("status"), errors=sa.bindparam("errors"), warnings=sa.bindparam("warnings"),
                        updated_at=sa.bindparam("at")))
+
+
+@contextmanager
+def reachable(url: str):
+    """Run the block, a database that cannot be reached (refused, wrong password, no such database) a UserError."""
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise UserError(f"无法连接工作区数据库 {_shown_url(url)}：{reason}") from None
 
 
 def _shown_url(url: str) -> str:
