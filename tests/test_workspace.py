@@ -437,3 +437,28 @@ def test_an_unreachable_database_is_one_chinese_line(tmp_path):
     result = manyi("workspace", "init", tmp_path / "ws", "--db", f"postgresql+psycopg://nobody@127.0.0.1:{_free_port()}/x")
     assert result.returncode == 2 and result.stderr.startswith("错误：无法连接工作区数据库")
     assert not (tmp_path / "ws" / "workspace.yaml").exists()
+
+
+def test_comparison_counts_each_issue_as_often_as_it_occurs():
+    from pipeline.workspace.compare import answered_items, field_changes, issue_changes
+
+    a = {"severity": "error", "code": "missing_field", "form": "application", "field": "phone", "message": "缺电话"}
+    b = {"severity": "error", "code": "respondent_duplicate", "form": "respondents", "field": None, "message": "重复"}
+    changes = issue_changes([a, b, b], [b, {**a, "field": "email", "message": "缺邮箱"}])
+    assert [i["message"] for i in changes["resolved"]] == ["缺电话", "重复"]
+    assert [i["message"] for i in changes["still_open"]] == ["重复"]
+    assert [i["message"] for i in changes["new"]] == ["缺邮箱"]
+    answered, unanswered = answered_items([a, b], [b])
+    assert answered == [a] and unanswered == [b]
+    before = {"forms": {"application": {"phone": None}, "respondents": [{"name": "甲"}]}}
+    after = {"forms": {"application": {"phone": "0451-1234567"}, "respondents": [{"name": "乙"}]}}
+    assert field_changes(before, after) == [
+        {"form": "application", "field": "phone", "before": None, "after": "0451-1234567"},
+        {"form": "respondents", "field": None, "before": "1 行（内容不同）", "after": "1 行"}]
+
+
+def test_a_record_from_inside_an_archive_finds_its_entry():
+    from pipeline.workspace.receive import entry_of
+
+    todo = {"批次.zip": "zip", "华光公司": "folder"}
+    assert entry_of(todo, "批次.zip/哈尔滨XX有限公司/") == "zip" and entry_of(todo, "华光公司") == "folder"

@@ -71,6 +71,14 @@ def entry_files(entry) -> list[tuple[str, Path]]:
     return [("", entry.path)]
 
 
+def entry_of(todo: dict, source: str) -> tuple:
+    """Given the entries being parsed by source and a record's source, return its entry's (entry, digest, files):
+    the record of one company inside an archive of several names its inner folder ('批次.zip/华光公司/')."""
+    if source in todo:
+        return todo[source]
+    return next(v for k, v in todo.items() if source.startswith(k.rstrip("/") + "/"))
+
+
 def applicant_key(record: dict) -> str:
     """Given a record, return the key its applicant is matched by: normalised company name | category
     (a record without a company name stands alone, keyed by its source)."""
@@ -249,7 +257,7 @@ def receive(ws: Workspace, paths: list[Path], received: date | None = None, jobs
                 prepare(load_forms())  # forms parsed once here, inherited by the forked workers
 
                 def arrived(record: dict) -> None:
-                    _, digest, hashed = todo[record["source"]]
+                    _, digest, hashed = entry_of(todo, record["source"])
                     result.stored.append(store_version(ws, record, digest, hashed, received))
 
                 ws.engine.dispose()  # no open connection is inherited by the forked workers (a PostgreSQL
