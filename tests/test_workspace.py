@@ -462,3 +462,23 @@ def test_a_record_from_inside_an_archive_finds_its_entry():
 
     todo = {"批次.zip": "zip", "华光公司": "folder"}
     assert entry_of(todo, "批次.zip/哈尔滨XX有限公司/") == "zip" and entry_of(todo, "华光公司") == "folder"
+
+
+def test_readers_work_while_a_receive_runs(tmp_path, db_url, packets):
+    import threading
+
+    inbox, _ = packets
+    with make(tmp_path, db_url) as ws:
+        failures, seen = [], set()
+        worker = threading.Thread(target=lambda: receive(ws, inbox))
+        worker.start()
+        while worker.is_alive():
+            try:
+                seen.add(ws.applicants(limit=10).total)
+                ws.stage_counts()
+            except Exception as exc:  # noqa: BLE001 - any failure of a reader is what this test looks for
+                failures.append(exc)
+            time.sleep(0.05)
+        worker.join()
+        assert failures == [] and ws.applicants().total == 4
+        assert seen <= {0, 1, 2, 3, 4}
