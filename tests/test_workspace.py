@@ -482,3 +482,21 @@ def test_readers_work_while_a_receive_runs(tmp_path, db_url, packets):
         worker.join()
         assert failures == [] and ws.applicants().total == 4
         assert seen <= {0, 1, 2, 3, 4}
+
+
+def test_a_decision_belongs_to_its_version_and_the_comparison_reads_the_documents(tmp_path, packets):
+    inbox, _ = packets
+    again = tmp_path / "again"
+    again.mkdir()
+    product_packet(again / COMPANIES[0], COMPANIES[0], "XQ 全系列")
+    with make(tmp_path, None) as ws:
+        receive(ws, inbox)
+        aid = ws.find(COMPANIES[0])
+        ws.decide(aid, "series_product", kind="waive", note="先行受理", by="王敏")
+        assert ws.applicant(aid).row.stage == "材料齐全"
+        receive(ws, again)
+        detail = ws.applicant(aid)
+        comparison = detail.versions[1].comparison
+        assert "series_product" in [i["code"] for i in comparison["still_open"]]
+        assert "series_product" not in [i["code"] for i in comparison["new"] + comparison["resolved"]]
+        assert detail.row.stage == "需补正" and "series_product" in [i["code"] for i in detail.open_issues]

@@ -206,17 +206,18 @@ def settle(ws: Workspace, progress=None) -> int:
 
 def compare_with_previous(ws: Workspace, conn, applicant_id: int, seq: int) -> dict:
     """Within a transaction, return the comparison of an applicant's version `seq` with version `seq - 1`
-    (the earlier one's issues after decisions; the notice sent for it, when one was)."""
-    v, d, n = db.versions, db.decisions, db.notices
+    (the documents' own issues, staff decisions aside: an issue confirmed by hand on the earlier version and
+    still in the new one is still open in the documents; and the notice sent for the earlier one, when one was)."""
+    v, n = db.versions, db.notices
     rows = {r.seq: r for r in conn.execute(sa.select(v).where(v.c.applicant_id == applicant_id, v.c.seq.in_([seq - 1, seq])))}
     before, after = rows[seq - 1], rows[seq]
-    decided = [dict(r._mapping) for r in conn.execute(sa.select(d).where(d.c.version_id == before.id))]
-    old_open, _ = effective_issues(json.loads(before.record), json.loads(before.batch_issues), decided)
+    old_record = json.loads(before.record)
+    old_open = list(old_record.get("issues") or []) + json.loads(before.batch_issues)
     new_record = json.loads(after.record)
     new_all = list(new_record.get("issues") or []) + json.loads(after.batch_issues)
     sent = conn.execute(sa.select(n).where(n.c.version_id == before.id)).first()
     notice = {"number": sent.number, "date": sent.date, "items": json.loads(sent.items)} if sent else None
-    return compare({**json.loads(before.record), "issues": old_open}, {**new_record, "issues": new_all}, notice)
+    return compare({**old_record, "issues": old_open}, {**new_record, "issues": new_all}, notice)
 
 
 def receive(ws: Workspace, paths: list[Path], received: date | None = None, jobs: int | None = None,
