@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from pipeline.common.errors import UserError
 
-pytestmark = pytest.mark.xdist_group("workspace")  # one worker, one PostgreSQL cluster
+pytestmark = pytest.mark.xdist_group("workspace")  # one worker, one PostgreSQL cluster (per worker session)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "inbox"
@@ -391,6 +391,7 @@ def manyi(*args, env=None):
     return result
 
 
+@pytest.mark.xdist_group("workspace-cli")  # the longest tests: beside the others, on the other worker
 def test_the_whole_job_from_the_command_line(tmp_path, db_url):
     ws = tmp_path / "ws"
     init = manyi("workspace", "init", ws, *(["--db", db_url] if db_url else []))
