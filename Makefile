@@ -3,9 +3,12 @@ PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk poppler-utils
+SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai poppler-utils
+# 宋体/黑体/楷体/仿宋 → the installed SC faces (fonts/README.md); root: system-wide, else per user.
+FONTCONF := fonts/30-manyi-zh-cn.conf
+FONTDIR  := $(if $(filter 0,$(shell id -u)),/etc/fonts/conf.d,$(HOME)/.config/fontconfig/conf.d)
 
-.PHONY: demo test bench system venv clean
+.PHONY: demo test bench system fontconfig venv clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -17,7 +20,7 @@ venv: $(STAMP)
 
 # System packages: LibreOffice (for .doc input and PDF output), CJK fonts, pdffonts/pdftoppm.
 system:
-	@if command -v soffice >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . && command -v pdffonts >/dev/null 2>&1; then \
+	@if command -v soffice >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "Noto Serif CJK SC" && fc-list 2>/dev/null | grep -q "AR PL UKai CN" && fc-list 2>/dev/null | grep -q "AR PL UMing CN" && command -v pdffonts >/dev/null 2>&1; then \
 		echo "系统依赖已就绪 (LibreOffice, 中文字体, poppler)"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "正在安装系统依赖: $(SYSPKGS)"; \
@@ -27,13 +30,19 @@ system:
 		echo "Windows/macOS: 安装 LibreOffice 并确保 soffice 在 PATH 中。"; \
 	fi
 
-demo: system venv
+# Installed only when it differs from the copy in place, so running it again changes nothing.
+fontconfig:
+	@if ! cmp -s $(FONTCONF) $(FONTDIR)/$(notdir $(FONTCONF)); then \
+		mkdir -p $(FONTDIR) && cp $(FONTCONF) $(FONTDIR)/ && echo "已安装中文字体映射: $(FONTDIR)/$(notdir $(FONTCONF))"; \
+	fi
+
+demo: system fontconfig venv
 	$(BIN)/python -m pipeline demo --out output/demo
 
-test: system venv
+test: system fontconfig venv
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-bench: system venv
+bench: system fontconfig venv
 	$(BIN)/python -m benchmarks
 
 clean:

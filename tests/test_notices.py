@@ -83,7 +83,7 @@ def test_notice_says_what_is_needed_deadline_and_contacts(written):
     campaign = load_campaign()
     assert text.splitlines()[1] == "同名公司："
     assert "2017年6月11日前" in text  # 10 correction days after 2017-06-01
-    assert "需要：填写有效的电话号码" in text
+    assert "补正要求：填写有效的电话号码" in text
     assert "2016年12月1日以后" in text and "（依据：第五条）" in text
     for value in (campaign.association.name, campaign.association.address, campaign.association.postcode,
                   campaign.association.phone, campaign.association.mobile, *campaign.association.contacts):

@@ -46,6 +46,10 @@ AFTER_TABLE = ('<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="40" w:li
                '<w:rPr><w:sz w:val="2"/></w:rPr></w:pPr></w:p>')
 
 
+#: The language of every run: Chinese (PRC) for East-Asian text and for the Latin around it.
+LANG = '<w:lang w:val="zh-CN" w:eastAsia="zh-CN"/>'
+
+
 # --- runs and paragraphs -------------------------------------------------------------------------
 
 
@@ -53,9 +57,11 @@ def run_xml(text: str, font: str | None = None, size: float | None = None, bold:
     """Given text and its font, return one w:r with East-Asian and Latin fonts set; '\\n' becomes a line break."""
     font = font or DEFAULTS["body_font"]
     half_points = round((size or DEFAULTS["cell_size"]) * 2)
+    # Digits and Latin in the Chinese face (as Word prints 宋体 text), the language Chinese (zh-CN):
+    # declared Japanese, LibreOffice would pick the Japanese forms of the glyphs.
     props = (f'<w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" w:cs="{font}" w:hint="eastAsia"/>'
              + ("<w:b/><w:bCs/>" if bold else "")
-             + f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>')
+             + f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>{LANG}')
     pieces = '<w:br/>'.join(f'<w:t xml:space="preserve">{escape(part)}</w:t>' for part in text.split("\n"))
     return f"<w:r><w:rPr>{props}</w:rPr>{pieces}</w:r>"
 
@@ -456,10 +462,27 @@ def new_document() -> docx.document.Document:
         for attr in ("ascii", "hAnsi", "eastAsia", "cs"):
             fonts.set(qn(f"w:{attr}"), font)
         fonts.set(qn("w:hint"), "eastAsia")
-    lang = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:lang"))
-    if lang is not None:
-        lang.set(qn("w:eastAsia"), "zh-CN")
+    declare_chinese(document)
     return document
+
+
+def declare_chinese(document) -> None:
+    """Given a python-docx document, declare zh-CN on its docDefaults, its styles and its theme font language."""
+    styles = document.styles.element
+    for rpr in [styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")),
+                *(style.find(qn("w:rPr")) for style in styles.iterchildren(qn("w:style")))]:
+        if rpr is None:
+            continue
+        lang = rpr.find(qn("w:lang"))
+        if lang is None:
+            lang = rpr.makeelement(qn("w:lang"), {})
+            rpr.append(lang)
+        for attr in ("val", "eastAsia"):
+            lang.set(qn(f"w:{attr}"), "zh-CN")
+    theme_lang = document.settings.element.find(qn("w:themeFontLang"))
+    if theme_lang is not None:
+        for attr in ("val", "eastAsia"):
+            theme_lang.set(qn(f"w:{attr}"), "zh-CN")
 
 
 def build_template(form: Form, out: Path, forms: dict | None = None) -> Path:
