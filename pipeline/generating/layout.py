@@ -38,7 +38,7 @@ DEFAULTS = {
     "cell_line": 14,  # points, exact: the CJK faces' own line height is half as tall again as their size
     "row_height": 0.66,  # cm, minimum height of a bordered row
     "border_size": 4,
-    "line_pad": 8,  # ideographic spaces after a right-aligned `line` (承诺企业（盖章）：…)
+    "line_pad": 4,  # characters of room right of a right-aligned `line` (承诺企业（盖章）：…), for the seal
     "vertical_max": 10,  # characters of a side label printed one per line; longer ones go two per line  # eighths of a point
     "cm": 567,  # twips per cm
 }
@@ -70,13 +70,20 @@ def run_xml(text: str, font: str | None = None, size: float | None = None, bold:
 
 
 def para_xml(runs: str = "", align: str | None = None, before: float = 0, after: float = 0,
-             indent_chars: int = 0, line: int | None = None, keep_next: bool = False) -> str:
-    """Given runs XML and paragraph settings (spacing in points), return one w:p."""
+             indent_chars: int = 0, line: int | None = None, keep_next: bool = False,
+             size: float | None = None, right_chars: float = 0) -> str:
+    """Given runs XML and paragraph settings (spacing in points, indents in characters of `size`), return one w:p.
+
+    Indents are written in twips as well as in characters: LibreOffice reads only the twips.
+    """
     props = "<w:keepNext/>" if keep_next else ""
     line_attr = f' w:line="{line}" w:lineRule="auto"' if line else ""
     props += f'<w:spacing w:before="{round(before * 20)}" w:after="{round(after * 20)}"{line_attr}/>'
-    if indent_chars:
-        props += f'<w:ind w:firstLineChars="{indent_chars * 100}"/>'
+    char = (size or DEFAULTS["cell_size"]) * 20
+    if indent_chars or right_chars:
+        ind = f' w:firstLine="{round(indent_chars * char)}" w:firstLineChars="{round(indent_chars * 100)}"' if indent_chars else ""
+        ind += f' w:right="{round(right_chars * char)}" w:rightChars="{round(right_chars * 100)}"' if right_chars else ""
+        props += f"<w:ind{ind}/>"
     if align:
         props += f'<w:jc w:val="{align}"/>'
     return f"<w:p><w:pPr>{props}</w:pPr>{runs}</w:p>"
@@ -99,12 +106,17 @@ def option_tags(field) -> list[str]:
     return tags
 
 
-def value_tag(field, form: Form) -> str:
-    """Given a field, return the tag that prints its value: a variable, numbered lines, or check boxes."""
+def value_tag(field, form: Form, blank: str | None = None) -> str:
+    """Given a field (and what to print when it is empty), return the tag that prints its value.
+
+    A variable, numbered lines or check boxes; `blank` (年　　月　　日) stands in for an empty value.
+    """
     if field.type in BOX_TYPES:
         return "  ".join(option_tags(field))
     if field.type == "list":
         return f"{{{{ numbered(v.{field.id}, {int(form.get('lines_per_category') or 1)}) }}}}"
+    if blank:
+        return f"{{% if v.{field.id} %}}{{{{ v.{field.id} }}}}{{% else %}}{blank}{{% endif %}}"
     return f"{{{{ v.{field.id} }}}}"
 
 
@@ -455,13 +467,14 @@ def value_paras(field, form: Form, cell: dict) -> list[str]:
     """Given a field, return its value cell: one tag, or its check boxes (one per line when stacked)."""
     if field.type in BOX_TYPES and cell.get("stacked"):
         return [para_xml(run_xml(tag)) for tag in option_tags(field)]
-    return [para_xml(run_xml(value_tag(field, form)))]
+    return [para_xml(run_xml(value_tag(field, form, cell.get("blank"))))]
 
 
 def inline_paras(field, form: Form, cell: dict) -> list[str]:
     """Given an inline field, return 'label：value' (or bare check boxes), its hint and its footer lines."""
     if cell.get("bare"):
-        return [para_xml(run_xml(value_tag(field, form), size=DEFAULTS["para_size"]), align="center")]
+        return [para_xml(run_xml(value_tag(field, form), size=float(cell.get("size") or DEFAULTS["para_size"])),
+                         align="center")]
     if field.type in BOX_TYPES and cell.get("stacked"):
         paras = [para_xml(run_xml(f"{field.label}："))] + value_paras(field, form, cell)
     else:
@@ -472,7 +485,8 @@ def inline_paras(field, form: Form, cell: dict) -> list[str]:
     if footer:
         used = 0.6 * (len(paras) + len(footer)) + 0.4
         gap = max(0.0, float(cell.get("height", 0)) - used) * 28.35  # cm → points
-        paras += [para_xml(run_xml(line), align="right", before=gap if i == 0 else 0)
+        # Trailing spaces vanish at a right margin: the room right of 年 月 日 is an indent.
+        paras += [para_xml(run_xml(line.rstrip()), align="right", before=gap if i == 0 else 0, right_chars=2)
                   for i, line in enumerate(footer)]
     return paras
 
@@ -585,7 +599,8 @@ def table_xml(table: dict, form: Form, forms: dict) -> str:
             cell_xml(s, widths, slot_paras(s, form, forms, sum(widths[s.col: s.col + s.span])), borders,
                      "top" if tall and s.kind in ("inline", "text", "outline") else "center")
             for s in slots)
-        rows.append(row_xml(cells, max(heights) if heights else (DEFAULTS["row_height"] if borders else 1.0)))
+        plain = float(table.get("row_height") or (DEFAULTS["row_height"] if borders else 1.0))
+        rows.append(row_xml(cells, max(heights) if heights else plain))
     return sized(f"<w:tbl>{table_props(widths, borders)}{''.join(rows)}</w:tbl>", table.get("size"))
 
 
@@ -643,22 +658,26 @@ def item_xml(item, form: Form, forms: dict) -> list[str]:
     if "title" in item:
         size = item.get("size", DEFAULTS["title_size"])
         return [para_xml(run_xml(str(item["title"]), DEFAULTS["title_font"], size, bold=True),
-                         align="center", before=0, after=10, keep_next=True)]
+                         align="center", before=float(item.get("before", 0)), after=float(item.get("after", 10)),
+                         keep_next=True)]
     if "subtitle" in item:
         return [para_xml(run_xml(str(item["subtitle"]), DEFAULTS["title_font"], DEFAULTS["subtitle_size"], bold=True),
                          before=12, after=6, keep_next=True)]
     if "para" in item:
-        return [para_xml(run_xml(str(item["para"]), size=DEFAULTS["para_size"]), indent_chars=2, line=360)]
+        return [para_xml(run_xml(str(item["para"]), size=DEFAULTS["para_size"]), indent_chars=2, line=360,
+                         size=DEFAULTS["para_size"])]
     if "line" in item:
         field = form.fields[item["line"]]
         printed = item.get("printed") or field.label
         align = {"right": "right", "center": "center"}.get(item.get("align"))
         # A right-aligned line keeps room on its right for the seal and the handwritten value.
-        pad = "\u3000" * DEFAULTS["line_pad"] if align == "right" else ""
-        return [para_xml(run_xml(f"{printed}：{value_tag(field, form)}{pad}", size=DEFAULTS["para_size"]),
-                         align=align, before=0, after=6)]
+        # (an indent: spaces at the end of a right-aligned line vanish)
+        pad = DEFAULTS["line_pad"] if align == "right" else 0
+        tag = value_tag(field, form, item.get("blank"))
+        return [para_xml(run_xml(f"{printed}：{tag}", size=DEFAULTS["para_size"]), size=DEFAULTS["para_size"],
+                         align=align, before=float(item.get("before", 0)), after=6, right_chars=pad)]
     if "notes" in item:
-        return [para_xml(run_xml(str(note), size=DEFAULTS["note_size"]), line=300,
+        return [para_xml(run_xml(str(note), size=DEFAULTS["note_size"]), line=300, size=DEFAULTS["note_size"],
                          indent_chars=0 if i == 0 else 2, before=6 if i == 0 else 0)
                 for i, note in enumerate(item["notes"])]
     if "table" in item:
