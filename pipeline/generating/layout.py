@@ -31,7 +31,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 #: Every setting of the printed page, in one place.
 DEFAULTS = {
     "page_width": 21.0, "page_height": 29.7,  # A4 portrait, cm
-    "margin_top": 2.0, "margin_bottom": 1.8, "margin_left": 2.1, "margin_right": 2.1,
+    "margin_top": 2.0, "margin_bottom": 1.8, "margin_left": 1.9, "margin_right": 1.9,
     "body_font": "宋体", "title_font": "黑体",
     # Chinese sizes: titles 小二 (18), subtitles 四号 (14), running text 小四 (12), tables and notes 五号 (10.5).
     "title_size": 18, "subtitle_size": 14, "para_size": 12, "cell_size": 10.5, "note_size": 10.5,
@@ -148,9 +148,9 @@ def _layout_cells(layout: list):
 
 PT_CM = 2.54 / 72
 #: Widths in em of what a cell prints (an upper bound for Noto Serif CJK SC, so what fits here fits there).
-EM = {"wide": 1.0, "latin": 0.56, "space": 0.3}
+EM = {"wide": 1.0, "latin": 0.6, "space": 0.3}
 #: Cell padding (w:tblCellMar, 57 twips a side) plus a safety margin, in cm.
-CELL_PAD = 0.2 + 0.1
+CELL_PAD = 0.2 + 0.2
 #: A run of more characters than this with no break in it is a phrase (企业用户满意工程推进情况统计),
 #: not a word: it may wrap anywhere, and asks its column only for this many characters.
 MAX_WORD = 10
@@ -243,7 +243,8 @@ def min_widths(plan: list[list[Slot]], form: Form, cols: int, size: float) -> li
                 if sample:
                     wants.append((slot, text_width(sample, size) + CELL_PAD))
             else:
-                words = [w if len(w) <= MAX_WORD else w[:MAX_WORD] for w in label_words(text)]
+                words = [w if len(w.replace(" ", "")) <= MAX_WORD else w.replace(" ", "")[:MAX_WORD]
+                         for w in label_words(text)]
                 wants.append((slot, max(text_width(w, size) for w in words) + CELL_PAD))
     for slot, width in sorted(wants, key=lambda sw: sw[0].span):
         have = sum(need[slot.col: slot.col + slot.span])
@@ -716,7 +717,29 @@ def new_document() -> docx.document.Document:
             fonts.set(qn(f"w:{attr}"), font)
         fonts.set(qn("w:hint"), "eastAsia")
     declare_chinese(document)
+    page_numbers(section)
     return document
+
+
+def page_numbers(section) -> None:
+    """Given a section, print 第 X 页 共 Y 页 centred in its footer, except on its first page (a packet's cover).
+
+    A one-page form shows none; a packet (the forms joined behind the cover) numbers every page after it.
+    """
+    section.different_first_page_header_footer = True
+    footer = section.footer
+    footer.is_linked_to_previous = False
+    size = DEFAULTS["note_size"]
+
+    def field(code: str) -> str:
+        return f'<w:fldSimple w:instr=" {code} ">{run_xml("1", size=size)}</w:fldSimple>'
+
+    runs = run_xml("第 ", size=size) + field("PAGE") + run_xml(" 页 共 ", size=size) + field("NUMPAGES") + run_xml(" 页", size=size)
+    paragraph = footer.paragraphs[0]._p
+    paragraph.addprevious(parse_xml(para_xml(runs, align="center").replace(">", f" {nsdecls('w')}>", 1)))
+    paragraph.getparent().remove(paragraph)
+    # The bottom margin holds the footer: it starts 1 cm above the page's edge.
+    section.footer_distance = Cm(1.0)
 
 
 def declare_chinese(document) -> None:
