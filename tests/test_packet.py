@@ -231,7 +231,7 @@ def test_roster_also_writes_each_contract_and_the_summary_tables(roster_run):
     tables = {p.name: docx_text(p) for p in (out / spec["summary_table"]).glob("*.docx")}
     assert sorted(tables) == ["哈尔滨市质量协会_推荐汇总表.docx", "未注明推进单位_推荐汇总表.docx"]
     listed = tables["哈尔滨市质量协会_推荐汇总表.docx"]
-    assert "共推动（48）家企业" in listed and "测试企业01有限公司" in listed
+    assert "共推动（\u3000\u3000\u3000）家企业" in listed and "测试企业01有限公司" in listed  # the unit's own figure
     assert "未注明推进单位" not in tables["未注明推进单位_推荐汇总表.docx"]  # the form's 推荐单位 is left blank
     assert LITERAL in tables["未注明推进单位_推荐汇总表.docx"]
     assert f"{spec['contract']} 50 份" in result.summary() and result.summary().count(spec["summary_table"]) == 1

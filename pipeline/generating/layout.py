@@ -667,6 +667,9 @@ def item_xml(item, form: Form, forms: dict) -> list[str]:
     if "para" in item:
         return [para_xml(run_xml(str(item["para"]), size=DEFAULTS["para_size"]), indent_chars=2, line=360,
                          size=DEFAULTS["para_size"])]
+    if "sign" in item:  # a signature line: right-aligned, room above it for the seal and right of it
+        return [para_xml(run_xml(str(item["sign"]).strip(), size=DEFAULTS["para_size"]), size=DEFAULTS["para_size"],
+                         align="right", before=float(item.get("before", 30)), after=6, right_chars=DEFAULTS["line_pad"])]
     if "line" in item:
         field = form.fields[item["line"]]
         printed = item.get("printed") or field.label
