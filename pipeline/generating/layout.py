@@ -620,8 +620,9 @@ def sized(xml: str, size: float | None) -> str:
 
 
 def header_plan(table: dict) -> list[list[Slot]]:
-    """Given a list table, return its header row as a plan: one label slot per field column."""
-    return [[Slot("label", f"={fid}", fid, col=i) for i, fid in enumerate(table["header"])]]
+    """Given a list table, return its header row and its body row as a plan: a label and a value per column."""
+    return [[Slot("label", f"={fid}", fid, col=i) for i, fid in enumerate(table["header"])],
+            [Slot("value", f"={fid}", fid, col=i) for i, fid in enumerate(table["header"])]]
 
 
 def list_table_xml(table: dict, form: Form, widths: list[float]) -> str:
