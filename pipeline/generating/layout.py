@@ -36,7 +36,7 @@ DEFAULTS = {
     # Chinese sizes: titles 小二 (18), subtitles 四号 (14), running text 小四 (12), tables and notes 五号 (10.5).
     "title_size": 18, "subtitle_size": 14, "para_size": 12, "cell_size": 10.5, "note_size": 10.5,
     "cell_line": 14,  # points, exact: the CJK faces' own line height is half as tall again as their size
-    "row_height": 0.66,  # cm, minimum height of a bordered row
+    "row_height": 0.75,  # cm, minimum height of a bordered row: room to write by hand
     "border_size": 4,
     "line_pad": 4,  # characters of room right of a right-aligned `line` (承诺企业（盖章）：…), for the seal
     "vertical_max": 10,  # characters of a side label printed one per line; longer ones go two per line  # eighths of a point
