@@ -10,7 +10,8 @@ from lxml import etree
 
 from pipeline.cli import cli
 from pipeline.common.errors import UserError
-from pipeline.common.text import BOX, TICK, fold
+from pipeline.common.text import fold
+from pipeline.generating.render import PRINTED_BOX as BOX, PRINTED_TICK as TICK
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.forms import categories, load_forms, packet_forms, packet_spec
 from pipeline.generating.layout import printed_labels
@@ -230,7 +231,7 @@ def test_roster_also_writes_each_contract_and_the_summary_tables(roster_run):
     tables = {p.name: docx_text(p) for p in (out / spec["summary_table"]).glob("*.docx")}
     assert sorted(tables) == ["哈尔滨市质量协会_推荐汇总表.docx", "未注明推进单位_推荐汇总表.docx"]
     listed = tables["哈尔滨市质量协会_推荐汇总表.docx"]
-    assert "共推动（48）家企业" in listed and "测试企业01有限公司" in listed
+    assert "共推动（\u3000\u3000\u3000）家企业" in listed and "测试企业01有限公司" in listed  # the unit's own figure
     assert "未注明推进单位" not in tables["未注明推进单位_推荐汇总表.docx"]  # the form's 推荐单位 is left blank
     assert LITERAL in tables["未注明推进单位_推荐汇总表.docx"]
     assert f"{spec['contract']} 50 份" in result.summary() and result.summary().count(spec["summary_table"]) == 1

@@ -203,6 +203,8 @@ def form_values(row: dict, form, category: str) -> dict:
             values[fld.id] = choice_key(fld, value) if fld.type == "choice" else value
     if "category" in form.fields and form.fields["category"].type == "choice":
         values["category"] = category
+    elif "category" in form.fields and category and not values.get("category"):
+        values["category"] = forms_mod.categories().get(category, category)  # 推荐意见表's 推荐类别: 产品类
     return values
 
 

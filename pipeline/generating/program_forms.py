@@ -94,7 +94,7 @@ def application_form(program: Program | str, category: str) -> Form:
         {"table": {"cols": style["cols"], "widths": style["widths"],
                    "rows": application_rows(specs, tall, style["cols"])}},
         {"notes": list(style["notes"])},
-        {"para": style["seal"]},
+        {"sign": style["seal"]},
     ]
     return _form(f"{program.id}.application", category, title, specs, layout, program)
 

@@ -47,8 +47,8 @@ DEFAULTS = {
     "category_codes": {"enterprise": "EN", "product": "CP", "construction": "CN", "service": "SV"},
 }
 PDF_TIMEOUT_S = 600
-#: Issuing bodies per printed line: a 16 pt line of the landscape page holds about 44 characters,
-#: and the last line still takes （盖章）.
+#: Issuing bodies per printed line: a 16 pt line of the landscape page holds about 44 characters;
+#: the block stands right of centre, under the seal.
 ISSUER_LINE_CHARS = 30
 
 
