@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pipeline.checking.rules import check_batch, check_record
 from pipeline.common import office
+from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.forms import load_forms
@@ -31,8 +32,9 @@ from pipeline.reading.extract import prepare
 from pipeline.reading.submission import error_record, status_of, submission_record
 from pipeline.receiving import inbox
 
-#: Old formats converted before reading, to the format their reader takes.
-CONVERT = {"doc": "docx", "xls": "xlsx"}
+#: Formats converted by LibreOffice before reading, to the format their reader takes: old Office and
+#: WPS (.doc/.xls/.wps/.et, RTF), OpenDocument (.odt/.ott/.ods) and binary Excel (.xlsb).
+CONVERT = {"doc": "docx", "odt": "docx", "xls": "xlsx", "ods": "xlsx", "xlsb": "xlsx"}
 #: Entries handed to a worker at a time, at most.
 HANDFUL = 8
 WORK = ".work"
@@ -70,11 +72,16 @@ class ParseResult:
 
 def open_entry(entry, work: Path) -> tuple:
     """Given an entry and its own work folder, return (entry, files, problems), zips unpacked there."""
+    problem = inbox.entry_problem(entry)
+    if problem:
+        return entry, None, problem
     try:
         sub = inbox.open_submission(entry, work)
-        return entry, sub.files, sub.problems
-    except Exception as exc:  # noqa: BLE001 - a broken entry becomes its own error record
-        return entry, None, f"无法打开（{type(exc).__name__}）"
+    except Exception:  # noqa: BLE001 - a broken entry becomes its own error record
+        return entry, None, "无法打开，可能已损坏；请检查后重新发送"
+    if not sub.files and not sub.problems and entry.path.is_file():
+        return entry, None, inbox.EMPTY_ARCHIVE
+    return entry, sub.files, sub.problems
 
 
 def needs_conversion(opened: tuple) -> bool:
@@ -83,30 +90,30 @@ def needs_conversion(opened: tuple) -> bool:
 
 
 def convert_old_formats(opened: list[tuple], work: Path) -> list[tuple]:
-    """Given opened submissions, return them with every .doc/.xls replaced by its conversion.
+    """Given opened submissions, return them with every file of a kind in CONVERT replaced by its conversion.
 
     One `office.convert` call per target for all of them; a file that does not convert
     becomes a problem of its submission.
     """
-    for kind, target in CONVERT.items():
-        paths = [f.path for _, files, _ in opened if files for f in files if f.kind == kind]
+    for target in dict.fromkeys(CONVERT.values()):
+        paths = [f.path for _, files, _ in opened if files for f in files if CONVERT.get(f.kind) == target]
         if not paths:
             continue
         try:
             done = office.convert(paths, target, work / f"converted-{target}")
         except Exception as exc:  # noqa: BLE001 - no LibreOffice: those files are reported, the rest parsed
-            reason = getattr(exc, "args", [""])[0] or type(exc).__name__
+            reason = exc.args[0] if isinstance(exc, UserError) and exc.args else office.MISSING_ZH
             done = {p: str(reason) for p in paths}
         for _, files, problems in opened:
             if not files:
                 continue
-            for f in [f for f in files if f.kind == kind]:
+            for f in [f for f in files if CONVERT.get(f.kind) == target]:
                 result = done.get(f.path, office.FAILED_ZH)
                 if isinstance(result, Path):
                     f.path, f.kind = result, target
                 else:
                     files.remove(f)
-                    problems.append(inbox.Problem(f.name, f"旧格式文件转换失败（{result}）"))
+                    problems.append(inbox.Problem(f.name, office.conversion_problem(result)))
     return opened
 
 
@@ -142,8 +149,8 @@ def parse_one(entry, files, problems, campaign, records_dir: Path) -> dict:
             record = submission_record(entry, files, problems)
             record["issues"].extend(check_record(record, campaign))
             record["status"] = status_of(record["issues"])
-    except Exception as exc:  # noqa: BLE001 - never crash the run, never drop the entry
-        record = error_record(entry, f"申报材料“{entry.source}”解析时出错（{type(exc).__name__}），请人工检查")
+    except Exception:  # noqa: BLE001 - never crash the run, never drop the entry
+        record = error_record(entry, f"申报材料“{entry.source}”解析时出错，请人工检查")
     write_record(records_dir, record)
     return record
 
@@ -264,9 +271,9 @@ def parse_all(entries: list, campaign, jobs: int, records_dir: Path, work: Path,
         for future in as_completed(futures):
             try:
                 found = future.result()
-            except Exception as exc:  # noqa: BLE001 - a worker that died (killed, out of memory) breaks the
+            except Exception:  # noqa: BLE001 - a worker that died (killed, out of memory) breaks the
                 # pool: what it had not finished becomes error records to check by hand; the run goes on
-                found = [error_record(entry, f"申报材料“{entry.source}”解析时出错（{type(exc).__name__}），请人工检查")
+                found = [error_record(entry, f"申报材料“{entry.source}”解析时出错（处理进程意外退出），请人工检查")
                          for entry, _, _ in futures[future]]
                 for record in found:
                     write_record(records_dir, record)

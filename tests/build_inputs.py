@@ -414,3 +414,40 @@ def many_members_zip(path: Path, count: int = 100_000) -> Path:
     locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, len(local) + len(central), 1)
     path.write_bytes(bytes(local) + bytes(central) + zip64_end + locator + end)
     return path
+
+
+# --- RAR and 7-Zip -------------------------------------------------------------------------------
+
+
+def _rar_block(kind: int, flags: int, body: bytes, data: bytes = b"") -> bytes:
+    """One RAR 4 block: CRC16 (low half of the CRC32 of what follows it), type, flags, size, body."""
+    head = struct.pack("<BHH", kind, flags, 7 + len(body)) + body
+    return struct.pack("<H", zlib.crc32(head) & 0xFFFF) + head + data
+
+
+def rar4(path: Path, members: dict[str, bytes], gbk: bool = False) -> Path:
+    """Write a RAR 4 archive of stored (uncompressed) members, byte by byte (no free tool writes RAR).
+
+    Names are UTF-8 with the Unicode flag (a name holding no zero byte is UTF-8), or, with `gbk`, GBK
+    bytes as WinRAR on Chinese Windows writes them without it.
+    """
+    out = b"Rar!\x1a\x07\x00" + _rar_block(0x73, 0, b"\x00" * 6)
+    for name, data in members.items():
+        raw = name.replace("/", "\\").encode("gbk" if gbk else "utf-8")
+        flags = 0x8000 | (0 if gbk else 0x0200)
+        body = struct.pack("<IIBIIBBHI", len(data), len(data), 2, zlib.crc32(data), 0x5A210000, 20, 0x30,
+                           len(raw), 0x20) + raw
+        out += _rar_block(0x74, flags, body, data)
+    out += _rar_block(0x7B, 0x4000, b"")
+    path.write_bytes(out)
+    return path
+
+
+def seven_zip(path: Path, members: dict[str, bytes]) -> Path:
+    """Write a .7z archive with libarchive (which writes 7z, not RAR)."""
+    import libarchive
+
+    with libarchive.file_writer(str(path), "7zip") as archive:
+        for name, data in members.items():
+            archive.add_file_from_memory(name, len(data), data)
+    return path

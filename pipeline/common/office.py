@@ -40,7 +40,8 @@ INSTALL_HINT = (
 # Passed as one argv item, so no shell quotes around the filter names.
 FILTERS = {"docx": "docx:MS Word 2007 XML", "xlsx": "xlsx:Calc MS Excel 2007 XML", "pdf": "pdf",
            "doc": "doc:MS Word 97", "xls": "xls:MS Excel 97"}
-ACCEPTS = {"docx": {"doc", "docx"}, "xlsx": {"xls", "xlsx"}, "pdf": {"doc", "docx", "xls", "xlsx"},
+ACCEPTS = {"docx": {"doc", "docx", "odt"}, "xlsx": {"xls", "xlsx", "ods", "xlsb"},
+           "pdf": {"doc", "docx", "xls", "xlsx", "odt", "ods"},
            "doc": {"docx", "doc"}, "xls": {"xlsx", "xls"}}
 
 _CANDIDATES = (
@@ -152,6 +153,22 @@ def convert(paths: list[Path], target: str, outdir: Path, timeout: float = 300,
                 # Files after the one that hung were never tried: they go again, first.
                 pending = [i for k, i in enumerate(batch) if k > last + 1] + pending
     return results
+
+
+def conversion_problem(result: str) -> str:
+    """Given the reason `convert` gave for a file (its own or the sniffer's), return what staff read.
+
+    LibreOffice opens every file Word, Excel and WPS save; one it cannot open is damaged, or in a
+    format too old or too rare: the applicant should save it again as .docx / .xlsx.
+    """
+    again = "请用 Word、WPS 或 Excel 打开后另存为 .docx 或 .xlsx 重新发送"
+    if result == FAILED_ZH:
+        return f"文件无法打开（LibreOffice 转换失败，文件可能已损坏或格式过旧）；{again}"
+    if result == TIMEOUT_ZH:
+        return f"文件打开超时（LibreOffice 转换超时，文件可能已损坏）；{again}"
+    if result.startswith(FAILED_ZH) or result in (MISSING_ZH, INSTALL_HINT):
+        return f"文件需用 LibreOffice 转换后读取，但未能转换（{result}）"
+    return result
 
 
 def to_pdf(docx_paths: list[Path], outdir: Path, timeout: float = 300) -> dict[Path, Path | str]:

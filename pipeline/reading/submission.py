@@ -54,9 +54,10 @@ def read_file(file, limits: dict = LIMITS) -> tuple[list[tuple[Form, object]], d
     except Timeout:
         return [], None, unreadable_issue(file.name, f"Word 文件解析超时（超过 {limits['docx_seconds']:g} 秒），文件可能有问题")
     except ChildFailed as exc:
-        return [], None, unreadable_issue(file.name, f"Word 文件无法解析（{exc}）")
-    except Exception as exc:  # noqa: BLE001 - whatever the child re-raised
-        return [], None, unreadable_issue(file.name, f"读取时出错（{type(exc).__name__}）")
+        said = "内存不足" if "内存" in str(exc) else "解析出错"
+        return [], None, unreadable_issue(file.name, f"Word 文件无法解析（{said}）：{readers.DAMAGED}")
+    except Exception:  # noqa: BLE001 - whatever the child re-raised
+        return [], None, unreadable_issue(file.name, f"读取时出错：{readers.DAMAGED}")
     forms = load_forms()
     return [(forms[key], values) for key, values in found], extra, problem
 
@@ -65,17 +66,38 @@ def read_here(file, by_key: bool = False, xml: bytes | None = None):
     """Given a SubmissionFile (and a .docx's main part when already read), read it in this process;
     return what `read_file` returns (forms by key if asked)."""
     try:
-        doc = readers.read(file) if xml is None else docx_document(xml, file.name)
+        try:
+            doc = readers.read(file) if xml is None else docx_document(xml, file.name)
+        except readers.Rejected:
+            doc = read_through_office(file)
     except readers.Unreadable as exc:
         return [], None, unreadable_issue(file.name, str(exc))
     except MemoryError:
         return [], None, unreadable_issue(file.name, "文件内容过多，内存不足")
-    except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
-        return [], None, unreadable_issue(file.name, f"读取时出错（{type(exc).__name__}）")
+    except Exception:  # noqa: BLE001 - one broken file must not stop the others
+        return [], None, unreadable_issue(file.name, f"读取时出错：{readers.DAMAGED}")
     found = split_forms(doc)
     if not found:
         return [], attachment(file.name, doc.text), None
     return [(f.form.key if by_key else f.form, extract_form(f)) for f in found], None, None
+
+
+def read_through_office(file):
+    """Given a SubmissionFile our reader refused (an .xlsx openpyxl rejects), return its Document as
+    read from LibreOffice's re-saved copy; re-raise the refusal when LibreOffice cannot open it either."""
+    import tempfile
+    from dataclasses import replace
+    from pathlib import Path
+
+    from pipeline.common import office
+
+    if not office.available():
+        raise readers.Unreadable(f"Excel 文件无法读取（未安装 LibreOffice，无法再试）：{readers.DAMAGED}")
+    with tempfile.TemporaryDirectory(prefix="manyi-retry-") as tmp:
+        out = office.convert([file.path], file.kind, Path(tmp) / "out").get(file.path)
+        if not isinstance(out, Path):
+            raise readers.Unreadable(f"Excel 文件无法读取（LibreOffice 也无法打开）：{readers.DAMAGED}")
+        return readers.read(replace(file, path=out))
 
 
 def merged(first, later):
