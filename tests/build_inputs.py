@@ -301,10 +301,77 @@ def pdf_file(path: Path, objects: list[bytes], trailer: bytes = b"") -> Path:
 
 
 def minimal_pdf(path: Path, encrypted: bool = False) -> Path:
-    """A tiny one-page PDF, optionally with an /Encrypt entry in its trailer."""
+    """A tiny one-page PDF; `encrypted`: RC4-encrypted with a user password (it cannot be opened without)."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
-    return pdf_file(path, objects, b" /Encrypt 9 0 R" if encrypted else b"")
+    if encrypted:
+        return rc4_pdf(path, objects, user_password=b"secret")
+    return pdf_file(path, objects)
+
+
+_PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
+
+
+def rc4(key: bytes, data: bytes) -> bytes:
+    """RC4, as the PDF standard security handler (revision 2) uses it."""
+    box, j = list(range(256)), 0
+    for i in range(256):
+        j = (j + box[i] + key[i % len(key)]) % 256
+        box[i], box[j] = box[j], box[i]
+    out, i, j = bytearray(), 0, 0
+    for byte in data:
+        i = (i + 1) % 256
+        j = (j + box[i]) % 256
+        box[i], box[j] = box[j], box[i]
+        out.append(byte ^ box[(box[i] + box[j]) % 256])
+    return bytes(out)
+
+
+def rc4_pdf(path: Path, objects: list[bytes], user_password: bytes = b"", owner_password: bytes = b"owner",
+            streams: dict[int, bytes] | None = None) -> Path:
+    """Write a PDF encrypted by the standard security handler, revision 2 (40-bit RC4).
+
+    An empty user password is what "copy-protected" PDFs carry: every reader opens them. `streams`
+    maps an object number (1-based) to the stream its object holds (encrypted with that object's key).
+    """
+    import hashlib
+
+    def padded(pw: bytes) -> bytes:
+        return (pw + _PAD)[:32]
+
+    file_id = b"0123456789abcdef"
+    owner = rc4(hashlib.md5(padded(owner_password)).digest()[:5], padded(user_password))
+    perms = struct.pack("<i", -64)
+    key = hashlib.md5(padded(user_password) + owner + perms + file_id).digest()[:5]
+    user = rc4(key, _PAD)
+    body = list(objects)
+    for n, data in (streams or {}).items():
+        object_key = hashlib.md5(key + struct.pack("<I", n)[:3] + b"\x00\x00").digest()[:10]
+        sealed = rc4(object_key, data)
+        body[n - 1] = body[n - 1] + b" /Length %d >>\nstream\n" % len(sealed) + sealed + b"\nendstream"
+    encrypt = b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -64 >>" % (owner.hex().encode(), user.hex().encode())
+    body.append(encrypt)
+    trailer = b" /Encrypt %d 0 R /ID [<%s> <%s>]" % (len(body), file_id.hex().encode(), file_id.hex().encode())
+    return pdf_file(path, body, trailer)
+
+
+def text_pdf(path: Path, lines: list[str], user_password: bytes | None = None, padding: int = 0) -> Path:
+    """A one-page PDF whose text layer holds `lines` (ASCII, Helvetica); encrypted with an (empty) user
+    password when one is given; `padding` zero bytes after %%EOF, as some scanners and mailers add."""
+    content = b"BT /F1 12 Tf 20 180 Td " + b" ".join(b"(%s) Tj 0 -16 Td" % line.encode("ascii") for line in lines) + b" ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>", b"<<",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    if user_password is None:
+        objects[3] = b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
+        pdf_file(path, objects)
+    else:
+        rc4_pdf(path, objects, user_password=user_password, streams={4: content})
+    if padding:
+        with open(path, "ab") as out:
+            out.write(b"\x00" * padding)
+    return path
 
 
 def html_as_xlsx(path: Path) -> Path:
@@ -451,3 +518,27 @@ def seven_zip(path: Path, members: dict[str, bytes]) -> Path:
         for name, data in members.items():
             archive.add_file_from_memory(name, len(data), data)
     return path
+
+
+def bad_colour_space_pdf(path: Path, line: str = "Hello colour") -> Path:
+    """A PDF whose page uses an ICC colour space stream without its /N: pdfminer gives up, pdfium reads it."""
+    content = b"/CS0 cs 0.5 scn BT /F1 12 Tf 20 180 Td (%s) Tj ET" % line.encode("ascii")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R /Resources << "
+               b"/Font << /F1 5 0 R >> /ColorSpace << /CS0 [/ICCBased 6 0 R] >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", b"<< /Length 0 >>\nstream\n\nendstream"]
+    return pdf_file(path, objects)
+
+
+def image_only_pdf(path: Path) -> Path:
+    """A scanned page: a PDF with one image and no text layer."""
+    pixels = b"\x80" * (8 * 8)
+    content = b"q 200 0 0 200 0 0 cm /Im0 Do Q"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R "
+               b"/Resources << /XObject << /Im0 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+               b"<< /Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray /BitsPerComponent 8 "
+               b"/Length %d >>\nstream\n" % len(pixels) + pixels + b"\nendstream"]
+    return pdf_file(path, objects)

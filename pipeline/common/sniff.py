@@ -244,18 +244,37 @@ def _has_ole_macros(data: bytes) -> bool:
 
 
 def sniff_pdf(path: Path, size: int) -> Sniffed:
-    """Given a PDF, return 'pdf', refusing a truncated or encrypted one."""
+    """Given a PDF, return 'pdf', refusing a truncated one and one that needs a password to open.
+
+    Readers look for the end marker anywhere near the end (scanners and mailers pad files with
+    zeros), so the last megabyte is searched, not the last line. A PDF encrypted with an empty
+    user password (only copying or printing restricted) opens in every reader, and here too.
+    """
     window = 1 << 20
     with open(path, "rb") as handle:
         head = handle.read(window)
         handle.seek(max(0, size - window))
         tail = handle.read()
-    if b"%%EOF" not in tail[-2048:]:
+    if b"%%EOF" not in tail:
         return Sniffed("pdf", BROKEN)
     # The /Encrypt entry sits in the trailer (end) or, for linearised files, near the start.
     if re.search(rb"/Encrypt\s*(\d+\s+\d+\s+R|<<)", tail) or re.search(rb"/Encrypt\s*(\d+\s+\d+\s+R|<<)", head):
-        return Sniffed("pdf", ENCRYPTED)
+        if needs_password(path):
+            return Sniffed("pdf", ENCRYPTED)
     return Sniffed("pdf")
+
+
+def needs_password(path: Path) -> bool:
+    """Given an encrypted PDF, return whether it needs a password to open (pdfium says so)."""
+    try:
+        import pypdfium2
+    except ImportError:  # pragma: no cover - a dependency of pdfplumber
+        return True
+    try:
+        pypdfium2.PdfDocument(str(path)).close()
+    except pypdfium2.PdfiumError as exc:
+        return getattr(exc, "err_code", None) == 4  # FPDF_ERR_PASSWORD; other failures are the reader's to report
+    return False
 
 
 def sniff_markup_or_text(path: Path, head: bytes) -> Sniffed:

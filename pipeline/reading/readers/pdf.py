@@ -1,7 +1,11 @@
 """PDF → Document with pdfplumber, in a forked child bounded in time and memory.
 
 Per page, in top-to-bottom order: ruled tables (`page.find_tables()`) become table Blocks,
-the text outside them becomes one paragraph Block per line. Merged cells are rebuilt from
+the text outside them becomes one paragraph Block per line. Table finding costs most of the
+time, so the text of every page is read first: a PDF that titles no form (a 测评报告, a
+licence) is only text, and in one that does, only pages with ruling lines are searched for
+tables. When pdfminer cannot read a file that pdfium can (a bad colour space …), its text
+comes from pdfium. Merged cells are rebuilt from
 cell rectangles: a cell spans every column and row boundary its rectangle covers, so a
 packet exported to PDF by LibreOffice reads back with the grid of its .docx.
 """
@@ -13,7 +17,7 @@ from pathlib import Path
 
 from pipeline.common.safety import LIMITS
 from pipeline.reading.grid import Block, Cell, Document
-from pipeline.reading.readers import Unreadable, normalise_ticks, read_bounded
+from pipeline.reading.readers import DAMAGED, Unreadable, normalise_ticks, read_bounded
 
 #: Coordinates closer than this (points) are the same ruling line.
 SNAP = 2.0
@@ -30,14 +34,68 @@ def pdf_blocks(path: str, max_pages: int) -> list[Block]:
     """Given a PDF path, return its blocks; meant to run inside `run_bounded`."""
     import pdfplumber
 
-    blocks: list[Block] = []
-    with pdfplumber.open(path) as pdf:
-        if len(pdf.pages) > max_pages:
-            raise Unreadable(f"PDF 页数过多（{len(pdf.pages)} 页，最多 {max_pages} 页）")
-        for page in pdf.pages:
-            blocks.extend(page_blocks(page))
-            page.flush_cache()
+    try:
+        with pdfplumber.open(path) as pdf:
+            if len(pdf.pages) > max_pages:
+                raise Unreadable(f"PDF 页数过多（{len(pdf.pages)} 页，最多 {max_pages} 页），请只发送申报表格部分")
+            lines = [page_lines(page) for page in pdf.pages]
+            if not any(holds_form(page) for page in lines):
+                return [block for page in lines for block in page]
+            blocks: list[Block] = []
+            for page, text in zip(pdf.pages, lines):
+                blocks.extend(page_blocks(page) if page.lines or page.rects else text)
+                page.flush_cache()
+            return blocks
+    except Unreadable:
+        raise
+    except Exception:  # noqa: BLE001 - pdfminer gave up: a second reader may still get the text
+        return pdfium_blocks(path, max_pages)
+
+
+def page_lines(page) -> list[Block]:
+    """Given a pdfplumber page, return its text lines as paragraph Blocks (no table finding)."""
+    blocks = []
+    for line in page.extract_text_lines(return_chars=False):
+        text = normalise_ticks(line["text"]).strip()
+        if text:
+            blocks.append(Block("paragraph", text=text))
     return blocks
+
+
+def holds_form(lines: list[Block]) -> bool:
+    """Given a page's text lines, return whether one is a form's title or a list form's header row."""
+    from pipeline.definitions.forms import load_forms
+    from pipeline.reading.extract import _detectors, titled_form
+
+    keys, listing = _detectors(load_forms())
+    for block in lines:
+        if titled_form(block.text, keys):
+            return True
+        words = set(block.text.split())
+        if any(len(words & {f.plain_label for f in form.fields.values()}) >= 3 for form in listing):
+            return True
+    return False
+
+
+def pdfium_blocks(path: str, max_pages: int) -> list[Block]:
+    """Given a PDF pdfminer could not read, return its text lines as read by pdfium (Unreadable if it cannot)."""
+    import pypdfium2
+
+    try:
+        pdf = pypdfium2.PdfDocument(path)
+    except pypdfium2.PdfiumError:
+        raise Unreadable(f"PDF 文件无法读取：{DAMAGED}") from None
+    try:
+        if len(pdf) > max_pages:
+            raise Unreadable(f"PDF 页数过多（{len(pdf)} 页，最多 {max_pages} 页），请只发送申报表格部分")
+        blocks = []
+        for page in pdf:
+            text = page.get_textpage().get_text_range()
+            blocks += [Block("paragraph", text=line) for line in
+                       (normalise_ticks(raw).strip() for raw in text.splitlines()) if line]
+        return blocks
+    finally:
+        pdf.close()
 
 
 def page_blocks(page) -> list[Block]:
