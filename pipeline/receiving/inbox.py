@@ -202,7 +202,8 @@ def take_file(sub: Submission, name: str, path: Path, workdir: Path, budget: Bud
         elif found.kind == "zip":
             unpack(sub, name, path, workdir, budget, counter, depth + 1, "" if top else name + "/")
         else:
-            unpack_libarchive(sub, name, path, workdir, budget, counter, depth + 1, "" if top else name + "/")
+            unpack_libarchive(sub, name, path, found.kind, workdir, budget, counter, depth + 1,
+                              "" if top else name + "/")
     else:
         sub.files.append(SubmissionFile(name, path, found.kind))
 
@@ -320,7 +321,18 @@ def libarchive_name(raw) -> str:
     return raw or ""
 
 
-def unpack_libarchive(sub: Submission, name: str, path: Path, workdir: Path, budget: Budget,
+def archive_format(path: Path, kind: str) -> str:
+    """Given a .rar or .7z and its sniffed kind, return libarchive's name of its format (rar, rar5, 7zip).
+
+    Named, not guessed: libarchive's guess would read a stored .docx inside a RAR as the zip it is.
+    """
+    if kind == "7z":
+        return "7zip"
+    with open(path, "rb") as handle:
+        return "rar5" if handle.read(8) == b"Rar!\x1a\x07\x01\x00" else "rar"
+
+
+def unpack_libarchive(sub: Submission, name: str, path: Path, kind: str, workdir: Path, budget: Budget,
                       counter: list[int], depth: int, prefix: str) -> None:
     """Copy the members of a .rar or .7z (libarchive) into `workdir` and take each, under the zip limits.
 
@@ -337,7 +349,7 @@ def unpack_libarchive(sub: Submission, name: str, path: Path, workdir: Path, bud
     compressed = path.stat().st_size
     taken: list[tuple[str, Path]] = []
     try:
-        with libarchive.file_reader(str(path)) as archive:
+        with libarchive.file_reader(str(path), format_name=archive_format(path, kind)) as archive:
             for entry in archive:
                 parts = safe_parts(libarchive_name(entry.pathname))
                 if not entry.isfile or not parts or any(is_hidden(part) for part in parts):
