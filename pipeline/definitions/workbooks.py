@@ -95,11 +95,12 @@ def _labels(rows: list[tuple], i: int, span: int) -> list[list[str]]:
     return out
 
 
-def find_header(rows: list[tuple], synonyms: dict[str, tuple], required: tuple, what: str) -> Header:
+def find_header(rows: list[tuple], synonyms: dict[str, tuple], required: tuple, what: str, known=None) -> Header:
     """Given a sheet's rows, each column id's names, the ids that must be there and what the sheet is,
     return its Header; a UserError naming the columns looked for when no row of the first few has them.
 
-    `required` holds column ids or tuples of ids of which one is enough. A header spread over two rows
+    `required` holds column ids or tuples of ids of which one is enough; `known(text)` says whether
+    some other column text means something (under a merged 联系人: 联系人电话 rather than 电话). A header spread over two rows
     (merged cells above sub-headers) is read as one when that names more columns than either row
     alone: the data start below the second.
     """
@@ -116,13 +117,16 @@ def find_header(rows: list[tuple], synonyms: dict[str, tuple], required: tuple, 
     for i in range(min(HEADER_SCAN_ROWS, len(rows))):
         for span in (1, 2):
             columns: dict[str, int] = {}
-            texts = []
+            texts, named = [], 0
             for j, options in enumerate(_labels(rows, i, span)):
                 found = next(((cid, text) for text in options if (cid := match(text)) and cid not in columns), None)
                 if found:
                     columns[found[0]] = j
+                if not found and known is not None:
+                    found = next(((None, text) for text in options if known(text)), None)
+                named += found is not None
                 texts.append(found[1] if found else (options[-1] if options else ""))
-            rank = (len(columns), -span, -i)  # most columns named; then one row rather than two; then the first
+            rank = (named, -span, -i)  # most columns named; then one row rather than two; then the first
             if has(columns) and (best_rank is None or rank > best_rank):
                 best, best_rank = Header(i + span - 1, columns, texts), rank
     if best is not None:

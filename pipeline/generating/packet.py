@@ -202,7 +202,7 @@ def column_fields(header: str) -> dict[str, str]:
     申请表 shares (联系人电话 → phone) fills that field on every form that has it (the 电话 of the
     product, construction and service forms, the contract's).
     """
-    forms = forms_mod.load_forms()
+    forms = {key: form for key, form in forms_mod.load_forms().items() if not form.get("rows")}  # no list form
     direct = {key: fld.id for key, form in forms.items() if (fld := field_for(form, header)) is not None}
     shared = [fid for fid in dict.fromkeys(direct.values()) if fid in shared_fields()]
     for key, form in forms.items():
@@ -286,7 +286,8 @@ def read_roster(path: Path) -> list[tuple[int, dict]]:
     cells); no header naming the company and the category is a UserError naming those columns.
     """
     rows = read_sheet(path, "名单文件")
-    header = find_header(rows, roster_columns(), ("company", "category"), "名单文件")
+    header = find_header(rows, roster_columns(), ("company", "category"), "名单文件",
+                         known=lambda text: bool(column_fields(text)))
     result = []
     for number, cells in enumerate(rows[header.row + 1:], header.row + 2):
         texts = [cell_text(v) for v in cells]
