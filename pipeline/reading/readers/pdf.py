@@ -2,9 +2,8 @@
 
 Per page, in top-to-bottom order: ruled tables (`page.find_tables()`) become table Blocks,
 the text outside them becomes one paragraph Block per line. Table finding costs most of the
-time, so the text of every page is read first: a PDF that titles no form (a 测评报告, a
-licence) is only text, and in one that does, only pages with ruling lines are searched for
-tables. When pdfminer cannot read a file that pdfium can (a bad colour space …), its text
+time, so each page's text is read first, and only a ruled page that names a form (or goes on
+from one) is searched for tables: a 测评报告 or a licence is read as text alone. When pdfminer cannot read a file that pdfium can (a bad colour space …), its text
 comes from pdfium. Merged cells are rebuilt from
 cell rectangles: a cell spans every column and row boundary its rectangle covers, so a
 packet exported to PDF by LibreOffice reads back with the grid of its .docx.
@@ -13,9 +12,12 @@ packet exported to PDF by LibreOffice reads back with the grid of its .docx.
 from __future__ import annotations
 
 import bisect
+import functools
+import re
 from pathlib import Path
 
 from pipeline.common.safety import LIMITS
+from pipeline.common.text import fold
 from pipeline.reading.grid import Block, Cell, Document
 from pipeline.reading.readers import DAMAGED, Unreadable, normalise_ticks, read_bounded
 
@@ -38,12 +40,13 @@ def pdf_blocks(path: str, max_pages: int) -> list[Block]:
         with pdfplumber.open(path) as pdf:
             if len(pdf.pages) > max_pages:
                 raise Unreadable(f"PDF 页数过多（{len(pdf.pages)} 页，最多 {max_pages} 页），请只发送申报表格部分")
-            lines = [page_lines(page) for page in pdf.pages]
-            if not any(holds_form(page) for page in lines):
-                return [block for page in lines for block in page]
             blocks: list[Block] = []
-            for page, text in zip(pdf.pages, lines):
-                blocks.extend(page_blocks(page) if page.lines or page.rects else text)
+            previous = False  # whether the page before was searched for tables: a form may go on over pages
+            for page in pdf.pages:
+                text = page_lines(page)
+                ruled = bool(page.lines or page.rects)
+                previous = ruled and (holds_form(text) or previous)
+                blocks.extend(page_blocks(page) if previous else text)
                 page.flush_cache()
             return blocks
     except Unreadable:
@@ -63,18 +66,26 @@ def page_lines(page) -> list[Block]:
 
 
 def holds_form(lines: list[Block]) -> bool:
-    """Given a page's text lines, return whether one is a form's title or a list form's header row."""
-    from pipeline.definitions.forms import load_forms
-    from pipeline.reading.extract import _detectors, titled_form
+    """Given a page's text lines, return whether they may hold a form: a form's title, or three of one
+    form's field labels. Loose on purpose: a page wrongly searched for tables costs time, not values."""
+    titles, labels = form_words()
+    text = _loose(fold("".join(block.text for block in lines)))
+    return any(title in text for title in titles) or any(sum(lb in text for lb in form) >= 3 for form in labels)
 
-    keys, listing = _detectors(load_forms())
-    for block in lines:
-        if titled_form(block.text, keys):
-            return True
-        words = set(block.text.split())
-        if any(len(words & {f.plain_label for f in form.fields.values()}) >= 3 for form in listing):
-            return True
-    return False
+
+def _loose(text: str) -> str:
+    return re.sub(r"[()（）\[\]【】]", "", text)
+
+
+@functools.lru_cache(maxsize=1)
+def form_words() -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """Return the forms' titles (detect keys) and, per form, its field labels, folded and without brackets."""
+    from pipeline.definitions.forms import load_forms
+
+    forms = load_forms().values()
+    titles = tuple(_loose(fold(key)) for form in forms for key in form.detect)
+    labels = tuple(tuple({_loose(fold(f.plain_label)) for f in form.fields.values()} - {""}) for form in forms)
+    return titles, labels
 
 
 def pdfium_blocks(path: str, max_pages: int) -> list[Block]:
