@@ -396,3 +396,23 @@ def test_no_reason_in_the_fixture_corpus_names_a_python_exception(parsed_corpus)
     _, records, _ = parsed_corpus
     messages = [m for r in records.values() for m in unreadable(r)]
     assert messages and not [m for m in messages if EXCEPTION_NAME.search(m)]
+
+
+def test_an_empty_archive_says_so(tmp_path):
+    from pipeline.parse import parse_inbox
+
+    box = tmp_path / "inbox"
+    box.mkdir()
+    with zipfile.ZipFile(box / "空.zip", "w"):
+        pass
+    b.rar4(box / "空.rar", {})
+    records = {r["source"]: r for r in parse_inbox([box], tmp_path / "out", jobs=1).records}
+    for source in ("空.zip", "空.rar"):
+        assert codes(records[source]) == ["unreadable_file"] and "空压缩包" in unreadable(records[source])[0]
+
+
+def test_a_path_given_by_hand_is_followed_even_when_it_is_a_link(tmp_path):
+    target = b.minimal_pdf(tmp_path / "承诺书.pdf")
+    (tmp_path / "链接.pdf").symlink_to(target)
+    (entry,) = inbox.entries([tmp_path / "链接.pdf"])
+    assert inbox.entry_problem(entry) is None and entry.path == target

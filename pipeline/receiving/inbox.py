@@ -127,6 +127,7 @@ def entries(paths: list[Path]) -> list[Entry]:
         path = Path(raw)
         if not path.exists():
             raise UserError(f"找不到路径：{path}")
+        path = path.resolve() if path.is_symlink() else path  # a PATH given by hand is followed; links inside are not
         if path.is_dir():
             for child in sorted(path.iterdir()):
                 if is_hidden(child.name):
