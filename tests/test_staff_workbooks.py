@@ -104,14 +104,31 @@ def test_old_and_other_workbook_formats_are_read_through_libreoffice(tmp_path):
     from pipeline.common import office
 
     src = titled_roster(tmp_path / "src.xlsx")
-    made = {**office.convert([src], "xls", tmp_path / "xls"), }
-    xls = made[src]
+    xls = office.convert([src], "xls", tmp_path / "xls")[src]
     ods = office.convert([src], "ods", tmp_path / "ods")[src]
     et = tmp_path / "名单.et"
     et.write_bytes(xls.read_bytes())
     for path in (xls, ods, et):
         people, _ = applicants(read_roster(path))
         assert len(people) == 5, path.name
+
+
+@pytest.mark.xdist_group("soffice")
+def test_an_xlsx_openpyxl_refuses_is_read_through_libreoffice(tmp_path, monkeypatch):
+    from pipeline.common import xlsx
+
+    src = titled_roster(tmp_path / "名单.xlsx")
+    real, calls = xlsx.read_first_sheet, []
+
+    def refuse_the_original(path, what):
+        calls.append(Path(path))
+        if Path(path) == src:  # as openpyxl refuses some workbooks Excel and LibreOffice open
+            raise UserError(f"{what} 无法打开")
+        return real(path, what)
+
+    monkeypatch.setattr(xlsx, "read_first_sheet", refuse_the_original)
+    people, _ = applicants(read_roster(src))
+    assert len(people) == 5 and calls[0] == src and len(calls) == 2
 
 
 def test_a_file_that_is_no_workbook_says_so_in_chinese(tmp_path):

@@ -48,17 +48,31 @@ def read_sheet(path: Path, what: str) -> list[tuple]:
         raise UserError(f"找不到{what}：{path}")
     found = sniff(path)
     if found.kind in CONVERTED and not found.problem:
-        if not office.available():
-            raise UserError(f"{what} {path.name} 是 {found.kind} 格式，需要 LibreOffice 转换后才能读取。{office.INSTALL_HINT}")
-        with tempfile.TemporaryDirectory(prefix="manyi-staff-") as tmp:
-            done = office.convert([path], "xlsx", Path(tmp)).get(path)
-            if not isinstance(done, Path):
-                raise UserError(f"{what} {path.name} 无法打开：{office.conversion_problem(str(done))}")
-            return read_first_sheet(done, what)
+        return _converted(path, what, found.kind)
     if found.problem or found.kind != "xlsx":
         reason = found.problem or f"不是 Excel 工作簿（实际为 {found.kind}）"
         raise UserError(f"{what} {path.name} 无法打开：{reason}；请用 Excel 或 WPS 另存为 .xlsx 后再试")
-    return read_first_sheet(path, what)
+    try:
+        return read_first_sheet(path, what)
+    except UserError:
+        if not office.available():
+            raise
+        return _converted(path, what, "xlsx")  # a workbook openpyxl refuses that Excel and LibreOffice open
+
+
+def _converted(path: Path, what: str, kind: str) -> list[tuple]:
+    """Given a staff workbook of another format (or one openpyxl refuses), return its first sheet's rows
+    as read from LibreOffice's .xlsx copy."""
+    from pipeline.common import office
+    from pipeline.common.xlsx import read_first_sheet
+
+    if not office.available():
+        raise UserError(f"{what} {path.name} 是 {kind} 格式，需要 LibreOffice 转换后才能读取。{office.INSTALL_HINT}")
+    with tempfile.TemporaryDirectory(prefix="manyi-staff-") as tmp:
+        done = office.convert([path], "xlsx", Path(tmp)).get(path)
+        if not isinstance(done, Path):
+            raise UserError(f"{what} {path.name} 无法打开：{office.conversion_problem(str(done))}")
+        return read_first_sheet(done, what)
 
 
 @dataclass
