@@ -416,3 +416,17 @@ def test_a_path_given_by_hand_is_followed_even_when_it_is_a_link(tmp_path):
     (tmp_path / "链接.pdf").symlink_to(target)
     (entry,) = inbox.entries([tmp_path / "链接.pdf"])
     assert inbox.entry_problem(entry) is None and entry.path == target
+
+
+def test_a_packet_split_over_files_with_names_spelt_two_ways_stays_one_submission(tmp_path):
+    from pipeline.parse import parse_inbox
+
+    box = tmp_path / "inbox" / "光明公司"
+    box.mkdir(parents=True)
+    values = cp.packet_values("product", "哈尔滨光明电器有限公司")
+    cp.seed_packet(box / "申请表.docx", "product", values, only=("cover", "application"))
+    values["commitment"]["company_name"] = "哈尔滨光明电器公司"  # spelt otherwise in the 承诺书
+    cp.seed_packet(box / "承诺书.docx", "product", values, only=("commitment",))
+    (record,) = parse_inbox([tmp_path / "inbox"], tmp_path / "out", jobs=1).records
+    assert record["source"] == "光明公司" and "batch" not in record
+    assert {"cover", "application", "commitment"} <= set(record["forms"])

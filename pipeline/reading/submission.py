@@ -215,9 +215,10 @@ def submission_records(entry, files: list, problems: list) -> list[dict]:
     """Given an entry, its readable files and refused ones, return its records: one, or one per company
     when the entry is a batch (a 推进单位's archive or folder of several companies' packets).
 
-    A batch is an entry whose top-level parts (sub-folders, or files that hold a whole packet) name
-    two or more different companies; each part becomes a submission whose source names it
-    ('批次.zip/公司A/'), and its record carries `batch` (the entry's source).
+    A batch is an entry of which two or more top-level parts (sub-folders, or files) each hold a
+    packet (`is_packet`) of a different company; each part becomes a submission whose source names
+    it ('批次.zip/公司A/'), and its record carries `batch` (the entry's source). A packet split over
+    several files, or a company name spelt two ways, never splits an entry.
     """
     load_forms()
     read = [(file.name, *read_file(file)) for file in files]
@@ -229,8 +230,9 @@ def submission_records(entry, files: list, problems: list) -> list[dict]:
         groups.setdefault(parts[item[0]], ([], []))[0].append(item)
     for problem in problems:
         groups.setdefault(parts[problem.file], ([], []))[1].append(problem)
-    names = {part: company_of({form.id: values for form, values in _forms(items)}) for part, (items, _) in groups.items()}
-    if len({fold(n) for n in names.values() if n}) < 2:
+    packets = {part: company_of(forms) for part, (items, _) in groups.items()
+               if is_packet(forms := {form.id: values for form, values in _forms(items)})}
+    if len({fold(n) for n in packets.values() if n}) < 2:
         return [record_of(entry, read, problems)]
     records = []
     for part, (items, refused) in sorted(groups.items()):
@@ -240,6 +242,15 @@ def submission_records(entry, files: list, problems: list) -> list[dict]:
         record["batch"] = entry.source
         records.append(record)
     return records
+
+
+#: Forms of which a part must hold this many, one a 申请表, to be a whole packet rather than a stray form.
+PACKET_FORMS = 3
+
+
+def is_packet(forms: dict) -> bool:
+    """Given the forms (id → values) a part of an entry holds, return whether they are a whole packet."""
+    return "application" in forms and len(forms) >= PACKET_FORMS
 
 
 def _forms(items: list[tuple]):
