@@ -43,10 +43,10 @@ def pdf_blocks(path: str, max_pages: int) -> list[Block]:
             blocks: list[Block] = []
             previous = False  # whether the page before was searched for tables: a form may go on over pages
             for page in pdf.pages:
-                text = page_lines(page)
                 ruled = bool(page.lines or page.rects)
-                previous = ruled and (holds_form(text) or previous)
-                blocks.extend(page_blocks(page) if previous else text)
+                # the characters alone, without laying out lines: cheap, and enough to spot a form's words
+                previous = ruled and (previous or holds_form("".join(ch["text"] for ch in page.chars)))
+                blocks.extend(page_blocks(page) if previous else page_lines(page))
                 page.flush_cache()
             return blocks
     except Unreadable:
@@ -65,11 +65,11 @@ def page_lines(page) -> list[Block]:
     return blocks
 
 
-def holds_form(lines: list[Block]) -> bool:
-    """Given a page's text lines, return whether they may hold a form: a form's title, or three of one
-    form's field labels. Loose on purpose: a page wrongly searched for tables costs time, not values."""
+def holds_form(text: str) -> bool:
+    """Given a page's text, return whether it may hold a form: a form's title, or three of one form's
+    field labels. Loose on purpose: a page wrongly searched for tables costs time, not values."""
     titles, labels = form_words()
-    text = _loose(fold("".join(block.text for block in lines)))
+    text = _loose(fold(text))
     return any(title in text for title in titles) or any(sum(lb in text for lb in form) >= 3 for form in labels)
 
 
