@@ -258,13 +258,14 @@ class InOrder:
 
 
 def parse_all(entries: list, campaign, jobs: int, records_dir: Path, work: Path, progress=None,
-              arrived=None) -> list[dict]:
+              arrived=None, entry_done=None) -> list[dict]:
     """Given the entries, return their records (sorted by source), each written as it completes.
 
     Entries are opened in this process (zips unpacked under `work`) and parsed in a pool of
     `jobs` processes while the next ones are opened, a handful per task: one task per entry
     cost the pool as much as a tenth of the parsing. Small inboxes go one entry per task, so
-    every worker gets its share. `arrived(records)` is called with each entry's records as they come in.
+    every worker gets its share. `arrived(record)` is called for each record as it comes in, and
+    `entry_done(records)` with each entry's records (several for a batch), together.
     """
     total = len(entries)
     records = []
@@ -273,8 +274,10 @@ def parse_all(entries: list, campaign, jobs: int, records_dir: Path, work: Path,
     def done(found: list[dict]) -> None:
         records.extend(found)
         count[0] += 1
-        if arrived:
-            arrived(found)
+        for record in found if arrived else ():
+            arrived(record)
+        if entry_done:
+            entry_done(found)
         if progress:
             progress(count[0], total)
 
@@ -370,7 +373,7 @@ def parse_inbox(paths: list[Path], out: Path, campaign=None, received: date | No
     summary = Summary(out / "summary.xlsx", campaign)
     try:
         records = parse_all(entries, campaign, max(1, jobs or os.cpu_count() or 1), records_dir, work, progress,
-                            arrived=InOrder([e.source for e in entries], summary.add))
+                            entry_done=InOrder([e.source for e in entries], summary.add))
         for record in apply_batch_rules(records, campaign, received):
             write_record(records_dir, record)
         remove_stale(records_dir, {r["submission_id"] for r in records})
