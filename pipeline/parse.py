@@ -24,15 +24,17 @@ from pathlib import Path
 
 from pipeline.checking.rules import check_batch, check_record
 from pipeline.common import office
+from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.forms import load_forms
 from pipeline.reading.extract import prepare
-from pipeline.reading.submission import error_record, status_of, submission_record
+from pipeline.reading.submission import error_record, status_of, submission_records
 from pipeline.receiving import inbox
 
-#: Old formats converted before reading, to the format their reader takes.
-CONVERT = {"doc": "docx", "xls": "xlsx"}
+#: Formats converted by LibreOffice before reading, to the format their reader takes: old Office and
+#: WPS (.doc/.xls/.wps/.et, RTF), OpenDocument (.odt/.ott/.ods) and binary Excel (.xlsb).
+CONVERT = {"doc": "docx", "odt": "docx", "xls": "xlsx", "ods": "xlsx", "xlsb": "xlsx"}
 #: Entries handed to a worker at a time, at most.
 HANDFUL = 8
 WORK = ".work"
@@ -58,9 +60,19 @@ class ParseResult:
         """Given 'error' or 'warning', return how many issues of that severity the run found."""
         return sum(i.get("severity") == severity for r in self.records for i in r["issues"])
 
+    def batches(self) -> dict[str, int]:
+        """Return each batch entry (an archive or folder of several companies) → how many submissions it gave."""
+        out: dict[str, int] = {}
+        for record in self.records:
+            if record.get("batch"):
+                out[record["batch"]] = out.get(record["batch"], 0) + 1
+        return out
+
     def line(self) -> str:
         """Return the one Chinese line printed at the end of a run."""
-        return (f"共解析 {len(self.records)} 份申报：完整 {self.complete} 份，需补正 {self.incomplete} 份；"
+        batches = self.batches()
+        split = "".join(f"“{name}”含 {n} 家企业的申报材料，已拆分为 {n} 份；" for name, n in sorted(batches.items()))
+        return (f"共解析 {len(self.records)} 份申报：{split}完整 {self.complete} 份，需补正 {self.incomplete} 份；"
                 f"错误 {self.count('error')} 条，警告 {self.count('warning')} 条。"
                 f"记录在 {self.out / 'records'}，汇总表 {self.summary}")
 
@@ -70,11 +82,16 @@ class ParseResult:
 
 def open_entry(entry, work: Path) -> tuple:
     """Given an entry and its own work folder, return (entry, files, problems), zips unpacked there."""
+    problem = inbox.entry_problem(entry)
+    if problem:
+        return entry, None, problem
     try:
         sub = inbox.open_submission(entry, work)
-        return entry, sub.files, sub.problems
-    except Exception as exc:  # noqa: BLE001 - a broken entry becomes its own error record
-        return entry, None, f"无法打开（{type(exc).__name__}）"
+    except Exception:  # noqa: BLE001 - a broken entry becomes its own error record
+        return entry, None, "无法打开，可能已损坏；请检查后重新发送"
+    if not sub.files and not sub.problems and entry.path.is_file():
+        return entry, None, inbox.EMPTY_ARCHIVE
+    return entry, sub.files, sub.problems
 
 
 def needs_conversion(opened: tuple) -> bool:
@@ -83,30 +100,30 @@ def needs_conversion(opened: tuple) -> bool:
 
 
 def convert_old_formats(opened: list[tuple], work: Path) -> list[tuple]:
-    """Given opened submissions, return them with every .doc/.xls replaced by its conversion.
+    """Given opened submissions, return them with every file of a kind in CONVERT replaced by its conversion.
 
     One `office.convert` call per target for all of them; a file that does not convert
     becomes a problem of its submission.
     """
-    for kind, target in CONVERT.items():
-        paths = [f.path for _, files, _ in opened if files for f in files if f.kind == kind]
+    for target in dict.fromkeys(CONVERT.values()):
+        paths = [f.path for _, files, _ in opened if files for f in files if CONVERT.get(f.kind) == target]
         if not paths:
             continue
         try:
             done = office.convert(paths, target, work / f"converted-{target}")
         except Exception as exc:  # noqa: BLE001 - no LibreOffice: those files are reported, the rest parsed
-            reason = getattr(exc, "args", [""])[0] or type(exc).__name__
+            reason = exc.args[0] if isinstance(exc, UserError) and exc.args else office.MISSING_ZH
             done = {p: str(reason) for p in paths}
         for _, files, problems in opened:
             if not files:
                 continue
-            for f in [f for f in files if f.kind == kind]:
+            for f in [f for f in files if CONVERT.get(f.kind) == target]:
                 result = done.get(f.path, office.FAILED_ZH)
                 if isinstance(result, Path):
                     f.path, f.kind = result, target
                 else:
                     files.remove(f)
-                    problems.append(inbox.Problem(f.name, f"旧格式文件转换失败（{result}）"))
+                    problems.append(inbox.Problem(f.name, office.conversion_problem(result)))
     return opened
 
 
@@ -129,23 +146,26 @@ def opened_submissions(entries: list, work: Path):
 # --- one submission (runs in a worker) -----------------------------------------------------------
 
 
-def parse_one(entry, files, problems, campaign, records_dir: Path) -> dict:
-    """Given an opened submission, return its checked record, written to `records_dir`.
+def parse_one(entry, files, problems, campaign, records_dir: Path) -> list[dict]:
+    """Given an opened submission, return its checked records, written to `records_dir`: one, or one
+    per company of a batch (`submission_records`).
 
     Any failure becomes an error record. Workers write their own records, so the main process
     stays free to hand out work.
     """
     try:
         if files is None:
-            record = error_record(entry, f"申报材料“{entry.source}”{problems}")
+            records = [error_record(entry, f"申报材料“{entry.source}”{problems}")]
         else:
-            record = submission_record(entry, files, problems)
-            record["issues"].extend(check_record(record, campaign))
-            record["status"] = status_of(record["issues"])
-    except Exception as exc:  # noqa: BLE001 - never crash the run, never drop the entry
-        record = error_record(entry, f"申报材料“{entry.source}”解析时出错（{type(exc).__name__}），请人工检查")
-    write_record(records_dir, record)
-    return record
+            records = submission_records(entry, files, problems)
+            for record in records:
+                record["issues"].extend(check_record(record, campaign))
+                record["status"] = status_of(record["issues"])
+    except Exception:  # noqa: BLE001 - never crash the run, never drop the entry
+        records = [error_record(entry, f"申报材料“{entry.source}”解析时出错，请人工检查")]
+    for record in records:
+        write_record(records_dir, record)
+    return records
 
 
 def record_json(value, depth: int = 0) -> str:
@@ -203,8 +223,8 @@ def _pool_init() -> None:
     prepare(load_forms())  # a no-op after fork; needed where workers are spawned
 
 
-def parse_several(opened: list[tuple], campaign, records_dir: Path) -> list[dict]:
-    """Given opened submissions, return their records, each written (one pool task: a handful of entries)."""
+def parse_several(opened: list[tuple], campaign, records_dir: Path) -> list[list[dict]]:
+    """Given opened submissions, return each one's records, written (one pool task: a handful of entries)."""
     return [parse_one(entry, files, problems, campaign, records_dir) for entry, files, problems in opened]
 
 
@@ -216,42 +236,50 @@ def handfuls(items, size: int):
 
 
 class InOrder:
-    """Records arriving in any order, passed on to `sink` in the order of their sources.
+    """Records arriving in any order, passed on to `sink` in the order of their entries' sources.
 
     Workers finish in their own order, and entries holding a .doc/.xls come last of all; each
-    record waits here only until those before it have arrived.
+    record waits here only until those before it have arrived. An entry's records (several for
+    a batch, each with `batch` naming the entry) arrive together, as one list.
     """
 
     def __init__(self, sources: list[str], sink):
         self.sources, self.sink = sources, sink
-        self.next = 0  # index in `sources` of the next record to pass on
-        self.waiting: dict[str, dict] = {}
+        self.next = 0  # index in `sources` of the next entry to pass on
+        self.waiting: dict[str, list[dict]] = {}
 
-    def __call__(self, record: dict) -> None:
-        self.waiting[record["source"]] = record
+    def __call__(self, records: dict | list[dict]) -> None:
+        records = [records] if isinstance(records, dict) else records
+        self.waiting[records[0].get("batch") or records[0]["source"]] = records
         while self.next < len(self.sources) and self.sources[self.next] in self.waiting:
-            self.sink(self.waiting.pop(self.sources[self.next]))
+            for record in self.waiting.pop(self.sources[self.next]):
+                self.sink(record)
             self.next += 1
 
 
 def parse_all(entries: list, campaign, jobs: int, records_dir: Path, work: Path, progress=None,
-              arrived=None) -> list[dict]:
+              arrived=None, entry_done=None) -> list[dict]:
     """Given the entries, return their records (sorted by source), each written as it completes.
 
     Entries are opened in this process (zips unpacked under `work`) and parsed in a pool of
     `jobs` processes while the next ones are opened, a handful per task: one task per entry
     cost the pool as much as a tenth of the parsing. Small inboxes go one entry per task, so
-    every worker gets its share. `arrived(record)` is called for each record as it comes in.
+    every worker gets its share. `arrived(record)` is called for each record as it comes in, and
+    `entry_done(records)` with each entry's records (several for a batch), together.
     """
     total = len(entries)
     records = []
+    count = [0]
 
-    def done(record: dict) -> None:
-        records.append(record)
-        if arrived:
+    def done(found: list[dict]) -> None:
+        records.extend(found)
+        count[0] += 1
+        for record in found if arrived else ():
             arrived(record)
+        if entry_done:
+            entry_done(found)
         if progress:
-            progress(len(records), total)
+            progress(count[0], total)
 
     if jobs <= 1 or total <= 1:
         for entry, files, problems in opened_submissions(entries, work):
@@ -264,14 +292,14 @@ def parse_all(entries: list, campaign, jobs: int, records_dir: Path, work: Path,
         for future in as_completed(futures):
             try:
                 found = future.result()
-            except Exception as exc:  # noqa: BLE001 - a worker that died (killed, out of memory) breaks the
+            except Exception:  # noqa: BLE001 - a worker that died (killed, out of memory) breaks the
                 # pool: what it had not finished becomes error records to check by hand; the run goes on
-                found = [error_record(entry, f"申报材料“{entry.source}”解析时出错（{type(exc).__name__}），请人工检查")
+                found = [[error_record(entry, f"申报材料“{entry.source}”解析时出错（处理进程意外退出），请人工检查")]
                          for entry, _, _ in futures[future]]
-                for record in found:
+                for (record,) in found:
                     write_record(records_dir, record)
-            for record in found:
-                done(record)
+            for entry_records in found:
+                done(entry_records)
     return sorted(records, key=lambda r: r["source"])
 
 
@@ -331,18 +359,21 @@ def parse_inbox(paths: list[Path], out: Path, campaign=None, received: date | No
 
     campaign = campaign or load_campaign()
     out = Path(out)
+    entries = inbox.entries([Path(p) for p in paths])
+    if not entries:
+        shown = "、".join(str(p) for p in paths)
+        raise UserError(f"收件箱 {shown} 中没有任何申报材料（没有文件或文件夹），未解析任何内容；请确认路径是否正确")
     records_dir = out / "records"
     records_dir.mkdir(parents=True, exist_ok=True)
     work = out / WORK
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()  # zips unpack and old formats convert in here; present while a run is under way
-    entries = inbox.entries([Path(p) for p in paths])
     prepare(load_forms())  # forms parsed and their label keys derived once here, inherited by forked workers
     # The 被访者 sheet of summary.xlsx is laid out while the workers parse, not after them.
     summary = Summary(out / "summary.xlsx", campaign)
     try:
         records = parse_all(entries, campaign, max(1, jobs or os.cpu_count() or 1), records_dir, work, progress,
-                            arrived=InOrder([e.source for e in entries], summary.add))
+                            entry_done=InOrder([e.source for e in entries], summary.add))
         for record in apply_batch_rules(records, campaign, received):
             write_record(records_dir, record)
         remove_stale(records_dir, {r["submission_id"] for r in records})

@@ -113,7 +113,10 @@ def test_roster_gives_one_named_packet_per_good_row(roster_run):
     assert any("第 51 行" in p and "食品类" in p for p in bad_rows)
     # The roster names no product, project or service: one warning per category says what the 推荐汇总表 lists
     unnamed = [p for p in result.problems if "暂列企业名称" in p]
-    assert len(unnamed) == 3 and len(result.problems) == 5
+    assert len(unnamed) == 3 and len(result.problems) == 7
+    # 备注 fills no field of any form; row 53 repeats row 2's company and category: both said, rows named
+    assert "名单中的列 “备注” 不对应申报材料中的任何栏目，未填入" in result.problems
+    assert any("第 53 行与第 2 行是同一企业（测试企业01有限公司）的同一类别" in p for p in result.problems)
     assert any("名单中 13 行没有产品名称" in p and "“推荐产品”" in p and "等 13 处" in p for p in unnamed), unnamed
     assert sum(result.counts.values()) == 50 and result.counts["enterprise"] == 13
 

@@ -234,8 +234,8 @@ def check_template(path: Path, context: dict) -> list[Finding]:
     path = Path(path)
     try:
         root = read_document(path)
-    except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
-        return [Finding(path, "", "unreadable", f"无法作为 Word 文档打开（{exc}）")]
+    except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return [Finding(path, "", "unreadable", "无法作为 Word 文档打开（文件已损坏或不是 .docx），请在 Word 中另存为 .docx 后再检查")]
     env = environment()
     form = form_of(path)
     fields = set(form.fields) if form else None

@@ -50,6 +50,7 @@ NEEDED = {
     "late_submission": "已过截止日期（{deadline}），请与{association}联系确认能否受理",
     "inconsistent": "核对各表中的此项，改为一致",
     "unreadable_file": "重新提交能够打开的文件（Word、Excel 或 PDF）",
+    "scanned_forms": "除盖章扫描件外，同时提交申报表格的 Word 电子版（.docx），以便读取所填内容",
 }
 FORMAT_NEEDED = {
     "phone": "填写有效的电话号码（区号-号码或 11 位手机号）",
