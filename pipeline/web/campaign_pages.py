@@ -93,7 +93,7 @@ def receive_post():
             job.result["phase"] = phases.get(phase, phase)
             job.progress(done, total)
 
-        result = receive_into(workspace, [saved.folder], received=received, progress=progress)
+        result = receive_into(workspace, saved.entries, received=received, progress=progress)
         job.result["received"] = views.received_summary(result)
         job.result["refused"] = saved.refused
         # The staging copy goes only once everything is in the store; a failed job keeps it for a retry.
