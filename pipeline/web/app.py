@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from pipeline.common.errors import UserError
 from pipeline.web import auth
 from pipeline.web.jobs import Runner
-from pipeline.web.security import WEB_LIMITS, RateLimit, is_loopback, local_host_header, new_token, same_token
+from pipeline.web.security import WEB_LIMITS, TooMuch, RateLimit, is_loopback, local_host_header, new_token, same_token
 
 PACKAGE = Path(__file__).resolve().parent
 WEB_DIR = "web"  # the page's own files inside the workspace: secret key, outputs of jobs, previews
@@ -118,6 +118,7 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
         MAX_FORM_PARTS=site.limits["upload_files"] + 50, PERMISSIONS={}, TESTING=testing,
         SEND_FILE_MAX_AGE_DEFAULT=0, TEMPLATES_AUTO_RELOAD=False)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.json.ensure_ascii = False  # Chinese messages stay readable in the polling answers
     app.extensions["manyi"] = site
     site.store = store.open_store(site.root)
     app.before_request(lambda: check_request(app, site))
@@ -188,7 +189,8 @@ def register_errors(app: Flask) -> None:
 
     def handle(exc):
         if isinstance(exc, UserError):  # the library's own Chinese explanation of what cannot be done
-            return render_template("error.html", code=400, title="无法完成", detail=str(exc)), 400
+            code = 413 if isinstance(exc, TooMuch) else 400
+            return render_template("error.html", code=code, title="无法完成", detail=str(exc)), code
         if app.testing and not isinstance(exc, HTTPException):
             raise exc
         code = getattr(exc, "code", 500) or 500

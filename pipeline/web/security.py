@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.common.errors import UserError
 from pipeline.common.files import safe_filename
 from pipeline.common.safety import MB
 from pipeline.receiving.inbox import is_hidden, safe_parts
@@ -90,8 +91,8 @@ class Saved:
     size: int
 
 
-class TooMuch(Exception):
-    """An upload over the web page's size or count limit; the message is Chinese."""
+class TooMuch(UserError):
+    """An upload over the web page's size or count limit (answered 413); the message is Chinese."""
 
 
 def upload_parts(filename: str) -> list[str]:
@@ -109,8 +110,8 @@ def upload_parts(filename: str) -> list[str]:
 def save_uploads(files, folder: Path, max_size: int, max_files: int) -> Saved:
     """Given werkzeug FileStorage objects and an empty staging folder, write them there; return the entries.
 
-    A file sent without a folder is an entry by itself; files sent inside a folder make that
-    folder one entry (a submission), as in an inbox. Raises TooMuch over a limit.
+    The entries are what `manyi receive` is given: a file (or zip) sent alone is one submission, a
+    folder sent (picked or dropped) is an inbox of submissions. Raises TooMuch over a limit.
     """
     files = [f for f in files if f and f.filename]
     if len(files) > max_files:

@@ -74,20 +74,25 @@ def field_groups(record: dict, campaign) -> list[dict]:
             groups.append({"id": form_id, "title": form.printed_title(campaign),
                            "rows": [("", "被访者人数", f"{len(values)} 人")]})
             continue
-        rows = [(f.group or "", f.plain_label, shown_value(values.get(f.id))) for f in form.fields.values()
+        rows = [(f.group or "", f.plain_label, shown_value(values.get(f.id), f.options)) for f in form.fields.values()
                 if f.id in values]
         groups.append({"id": form_id, "title": form.printed_title(campaign), "rows": rows})
     return groups
 
 
-def shown_value(value) -> str:
-    """Given an extracted value, return it as a cell shows it (lists joined, booleans as 是/否, None as —)."""
+def shown_value(value, options: dict | None = None) -> str:
+    """Given an extracted value and its field's options, return it as a cell shows it: an option by its printed
+    label (企业类, not enterprise), lists joined, booleans as 是/否, nothing as —."""
+    options = options or {}
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "是" if value else "否"
+        key = "yes" if value else "no"
+        return options.get(key) or ("是" if value else "否")
+    if isinstance(value, str) and value in options:
+        return str(options[value])
     if isinstance(value, (list, tuple)):
-        return "、".join(shown_value(v) for v in value)
+        return "、".join(shown_value(v, options) for v in value)
     if isinstance(value, dict):
         return "；".join(f"{k}：{shown_value(v)}" for k, v in value.items())
     return str(value)
