@@ -476,3 +476,77 @@ def test_serve_refuses_a_lan_host_without_accounts(tmp_path):
     assert page_url("0.0.0.0", 8000) == "http://127.0.0.1:8000/"
     assert "无需登录" in "".join(startup_lines(tmp_path, "127.0.0.1", 8000, False))
     shutil.rmtree(tmp_path / "ws")
+
+
+# --- jobs of the pages: packets, downloads, previews ----------------------------------------------
+
+
+def run_job(app, client, url: str, data: dict | None = None):
+    """POST to a page that starts a job; return the finished job and its page."""
+    answer = client.post(url, data={"csrf": session_token(client), **(data or {})})
+    assert answer.status_code == 302, answer.data.decode()[:400]
+    site = site_of(app)
+    job = site.runner.wait(site.runner.get(answer.location.rsplit("/", 1)[-1]), seconds=300)
+    assert job.state == "done", job.message
+    return job, client.get(answer.location).data.decode()
+
+
+def test_blank_packets_and_roster_packets(lan):
+    import zipfile
+
+    client = signed_in(lan, "staff1")
+    job, page = run_job(lan, client, "/packets/blank")
+    names = [p.name for p in job.files]
+    assert "申报材料（企业类）.docx" in "".join(names) or any(n.endswith(".docx") for n in names)
+    assert len([n for n in names if n.endswith(".docx")]) >= 4
+    first = client.get(f"/jobs/{job.id}/files/0")
+    assert first.status_code == 200 and first.data[:2] == b"PK"
+    assert client.get(f"/jobs/{job.id}/files/{len(job.files)}").status_code == 404
+    roster = SAMPLES / "企业名单.xlsx"
+    answer = client.post("/packets/roster", data={"csrf": session_token(client),
+                                                  "roster": (io.BytesIO(roster.read_bytes()), roster.name)})
+    site = site_of(lan)
+    job = site.runner.wait(site.runner.get(answer.location.rsplit("/", 1)[-1]), seconds=300)
+    assert job.state == "done", job.message
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/jobs/{job.id}/files/0").data))
+    assert len([n for n in archive.namelist() if n.endswith(".docx")]) >= 2
+    not_xlsx = client.post("/packets/roster", data={"csrf": session_token(client),
+                                                    "roster": (io.BytesIO(b"x"), "名单.txt")})
+    assert not_xlsx.status_code == 400 and ".xlsx" in not_xlsx.data.decode()
+
+
+def test_a_reviewer_cannot_see_a_staff_job(lan):
+    staff = signed_in(lan, "staff1")
+    job, _ = run_job(lan, staff, "/downloads/tables")
+    reviewer = signed_in(lan, "reviewer1")
+    assert reviewer.get(f"/jobs/{job.id}").status_code == 404
+    assert reviewer.get(f"/jobs/{job.id}/files/0").status_code == 404
+
+
+def test_notices_are_written_once_per_version(lan, workspace):
+    import zipfile
+
+    client = signed_in(lan, "staff1")
+    job, page = run_job(lan, client, "/downloads/notices")
+    assert job.files and "补正通知" in job.message
+    archive = zipfile.ZipFile(job.files[0])
+    assert "notices.xlsx" in [Path(n).name for n in archive.namelist()]
+    again, _ = run_job(lan, client, "/downloads/notices")
+    assert not again.files and "没有需要新发的补正通知" in again.message
+
+
+def test_page_previews_are_rendered_from_the_documents(lan, workspace):
+    from pipeline.workspace import Workspace
+
+    client = signed_in(lan, "staff1")
+    with Workspace.open(workspace) as ws:
+        target = next(r.id for r in ws.applicants(limit=None).items if r.company_name == "齐齐哈尔重型电器有限公司")
+        pdf = next(f for f in ws.applicant(target).versions[-1].files if f["name"].endswith("测评报告.pdf"))
+    job, _ = run_job(lan, client, f"/applicants/{target}/previews")
+    assert "预览" in job.message
+    page = client.get(f"/applicants/{target}").data.decode()
+    url = f"/applicants/{target}/preview/{pdf['sha256']}/1.png"
+    assert url in page
+    image = client.get(url)
+    assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert client.get(f"/applicants/1/preview/{pdf['sha256']}/1.png").status_code == 404  # not applicant 1's file

@@ -153,49 +153,61 @@ def previews_of(site, detail) -> list[dict]:
 
 
 def make_previews(site, store, files: list[tuple[str, str]], progress, work: Path) -> str:
-    """Given (sha, name) of documents in the store, render the first pages of each as PNG; return a Chinese line.
+    """Given (sha, name) of stored files, render the first pages of each as PNG; return a Chinese line.
 
-    PDFs are rendered directly (pypdfium2, which pdfplumber already brings); Word and Excel files are
-    turned into PDF by LibreOffice first, in one batch.
+    A zip is opened through the inbox's own gate and its documents shown one after another. PDFs
+    are rendered directly (pypdfium2, which pdfplumber already brings); Word and Excel files are
+    turned into PDF by LibreOffice first, in one batch for all.
     """
     import shutil
 
-    import pypdfium2
-
     from pipeline.common import office
     from pipeline.common.sniff import sniff
+    from pipeline.receiving import inbox
 
-    pdfs, convert, skipped = {}, {}, []
-    for sha, name in files:
-        kind = sniff(store.path(sha))
-        staged = work / f"{sha}.{kind}"
-        if kind == "pdf":
-            pdfs[sha] = store.path(sha)
-        elif kind in ("docx", "doc", "xlsx", "xls"):
-            shutil.copyfile(store.path(sha), staged)
-            convert[staged] = sha
+    documents: dict[str, list[tuple[Path, str]]] = {}  # stored sha → (path, kind) of the documents it holds
+    for n, (sha, name) in enumerate(files):
+        kind = sniff(store.path(sha)).kind
+        staged = work / f"f{n}.{kind}"
+        shutil.copyfile(store.path(sha), staged)
+        if kind == "zip":
+            opened = inbox.open_submission(inbox.Entry("preview", name, staged), work / f"z{n}")
+            documents[sha] = [(f.path, f.kind) for f in opened.files]
         else:
-            skipped.append(name)
+            documents[sha] = [(staged, kind)]
+    convert = [p for docs in documents.values() for p, kind in docs if kind in office.ACCEPTS["pdf"]]
+    pdfs = {}
     if convert:
         if not office.available():
             raise UserError(office.INSTALL_HINT)
-        for source, outcome in office.to_pdf(list(convert), work / "pdf").items():
-            if isinstance(outcome, Path):
-                pdfs[convert[source]] = outcome
-    done = 0
-    for n, (sha, path) in enumerate(pdfs.items(), 1):
-        folder = preview_dir(site, sha)
-        folder.mkdir(parents=True, exist_ok=True)
+        pdfs = {source: out for source, out in office.to_pdf(convert, work / "pdf").items() if isinstance(out, Path)}
+    pages = skipped = 0
+    for n, (sha, docs) in enumerate(documents.items(), 1):
+        rendered = [p if kind == "pdf" else pdfs.get(p) for p, kind in docs]
+        skipped += sum(r is None for r in rendered)
+        pages += render_pages([r for r in rendered if r is not None], preview_dir(site, sha))
+        progress(n, len(documents))
+    return f"已生成 {pages} 页预览" + (f"；{skipped} 个文件无法预览（图片或无法转换）" if skipped else "")
+
+
+def render_pages(pdfs: list[Path], folder: Path) -> int:
+    """Given PDFs, render their first pages (PREVIEW_PAGES each) as 1.png, 2.png … in `folder`; return how many."""
+    import pypdfium2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):  # ours, from an earlier rendering of the same file
+        old.unlink()
+    count = 0
+    for path in pdfs:
         document = pypdfium2.PdfDocument(str(path))
         try:
             for page_no in range(min(PREVIEW_PAGES, len(document))):
+                count += 1
                 image = document[page_no].render(scale=0.9).to_pil()
-                image.convert("L").save(folder / f"{page_no + 1}.png", optimize=True)
-                done += 1
+                image.convert("L").save(folder / f"{count}.png", optimize=True)
         finally:
             document.close()
-        progress(n, len(pdfs))
-    return f"已生成 {done} 页预览" + (f"；{len(skipped)} 个文件无法预览" if skipped else "")
+    return count
 
 
 # --- review -------------------------------------------------------------------------------------
