@@ -550,3 +550,11 @@ def test_page_previews_are_rendered_from_the_documents(lan, workspace):
     image = client.get(url)
     assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
     assert client.get(f"/applicants/1/preview/{pdf['sha256']}/1.png").status_code == 404  # not applicant 1's file
+
+
+def test_serving_a_folder_that_is_not_a_workspace_writes_nothing(tmp_path):
+    from pipeline.common.errors import UserError
+
+    with pytest.raises(UserError, match="不是工作区"):
+        create_app(tmp_path / "nothing")
+    assert not (tmp_path / "nothing").exists()

@@ -227,8 +227,10 @@ def kill_group(proc: subprocess.Popen) -> None:
     """Kill the process group of `proc` (soffice and the soffice.bin it forks) and reap it."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, AttributeError):
+    except (ProcessLookupError, PermissionError):
         pass
+    except AttributeError:  # Windows: no process groups; soffice itself is killed (soffice.bin may outlive it)
+        proc.kill()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:

@@ -108,6 +108,7 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
     from pipeline.web import pages, store
 
     site = Site(root=Path(root), host=host, self_check=self_check, limits={**WEB_LIMITS, **(limits or {})})
+    site.ws  # a workspace, or the library's Chinese error, before anything is written in the folder
     if self_check:
         site.checker = Runner("manyi-selfcheck")
         site.selfcheck_rate = RateLimit(site.limits["selfcheck_per_hour"])
