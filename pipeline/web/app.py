@@ -121,7 +121,7 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.json.ensure_ascii = False  # Chinese messages stay readable in the polling answers
     app.extensions["manyi"] = site
-    site.store = store.open_store(site.root)
+    site.store = store.Store(site.ws)
     app.before_request(lambda: check_request(app, site))
     app.context_processor(lambda: {"user": g.get("user"), "csrf_field": csrf_field, "site": site,
                                    "csrf_token": session.get("csrf", "")})

@@ -44,7 +44,7 @@ def applicant_id_or_404(value) -> int:
 
 def assigned_ids() -> set[int]:
     """Return the ids of the applicants assigned to the signed-in reviewer."""
-    return {int(x) for x in site().store.assigned(user_name())}
+    return site().store.assigned(user_name())
 
 
 def detail_or_404(number: int):
@@ -144,7 +144,6 @@ def applicants_bulk():
     if action == "move":
         to, note = request.form.get("to", ""), request.form.get("note") or None
         moved, refused = views.move_many(ws(), ids, to, user_name(), note)
-        audit("批量移动阶段", f"{len(moved)} 份", to)
         flash(f"已把 {len(moved)} 份申报移到“{to}”。" + (f"未移动 {len(refused)} 份：" + "；".join(refused[:5])
                                                           if refused else ""))
         return redirect(request.form.get("back") or url_for("applicants"))
@@ -176,7 +175,6 @@ def applicant_decide(applicant_id):
     form, field = request.form.get("form") or None, request.form.get("field") or None
     note = (request.form.get("note") or "").strip() or None
     ws().decide(number, code, kind=kind, note=note, by=user_name(), form=form, field=field)
-    audit("处理问题", str(number), f"{kind} {code} {note or ''}")
     flash("已记录对该问题的处理。")
     return redirect(url_for("applicant", applicant_id=number))
 
@@ -185,7 +183,6 @@ def applicant_move(applicant_id):
     number = applicant_id_or_404(applicant_id)
     to = request.form.get("to", "")
     ws().move(number, to, by=user_name(), note=(request.form.get("note") or "").strip() or None)
-    audit("移动阶段", str(number), to)
     flash(f"已移到“{to}”。")
     return redirect(url_for("applicant", applicant_id=number))
 
@@ -198,7 +195,7 @@ def applicant_record(applicant_id):
     folder.mkdir(exist_ok=True)
     target = folder / f"A{number:05d}-v{detail.versions[-1].seq}.json"
     target.write_text(json.dumps(detail.record, ensure_ascii=False, indent=1), encoding="utf-8")
-    audit("下载记录", str(number))
+    audit("下载记录", applicant_id=number)
     return send_file(target, as_attachment=True, download_name=f"{views.download_stem(detail)}.json")
 
 
@@ -209,7 +206,7 @@ def applicant_file(applicant_id, sha):
     found = next((f for v in detail.versions for f in v.files if f["sha256"] == sha), None)
     if found is None or not ws().store.has(sha):
         abort(404)
-    audit("下载原件", str(number), found["name"])
+    audit("下载原件", found["name"], applicant_id=number)
     name = found["name"] or detail.versions[0].source
     return send_file(ws().store.path(sha), as_attachment=True, download_name=Path(name).name or "原件")
 
@@ -263,7 +260,6 @@ def review_one(applicant_id):
         recommend = {"yes": True, "no": False}.get(request.form.get("recommend", ""))
         score = views.score_value(request.form.get("score"))
         ws().opinion(number, views.opinion_text(text, score), by=user_name(), recommend=recommend)
-        audit("审定意见", str(number), f"{'推荐' if recommend else '不推荐' if recommend is False else ''}")
         flash("已保存审定意见。")
         return redirect(url_for("review"))
     detail = detail_or_404(number)
@@ -280,10 +276,8 @@ def review_assign():
     found = site().store.user(reviewer)
     if not found or found["role"] != "reviewer":
         raise UserError("请选择评审专家账号")
-    ids = [int(x) for x in request.form.getlist("ids") if x.isdigit()]
-    for number in ids:
-        site().store.assign(reviewer, str(number), on=request.form.get("action") != "unassign")
-    audit("分配评审", reviewer, ",".join(map(str, ids)))
+    ids = [applicant_id_or_404(x) for x in request.form.getlist("ids")]
+    site().store.assign(reviewer, ids, user_name(), on=request.form.get("action") != "unassign")
     flash(f"已为 {reviewer} 更新 {len(ids)} 份申报的分配。")
     return redirect(url_for("review"))
 

@@ -23,9 +23,9 @@ def site():
     return site_of(current_app)
 
 
-def audit(action: str, target: str = "", detail: str = "") -> None:
-    """Record who did what in the workspace's audit log."""
-    site().store.audit(audit_line(g.get("user"), action, target, detail))
+def audit(action: str, target: str = "", detail: str = "", applicant_id: int | None = None) -> None:
+    """Record who did what in the workspace's audit log (what the library does, it records itself)."""
+    site().store.audit({**audit_line(g.get("user"), action, target, detail), "applicant_id": applicant_id})
 
 
 def user_name() -> str:
@@ -225,15 +225,16 @@ def users():
     if request.method == "POST":
         name, role, password = (request.form.get(k, "") for k in ("name", "role", "password"))
         auth.check_new_user(name.strip(), role, password)
-        s.store.add_user(name.strip(), role, auth.hash_password(password))
-        audit("添加账号", name.strip(), role)
+        s.store.add_user(name.strip(), role, auth.hash_password(password), by=user_name())
         flash(f"已添加账号 {name.strip()}（{auth.ROLE_NAMES[role]}）")
         return redirect(url_for("users"))
     return render_template("users.html", users=s.store.users(), roles=auth.ROLE_NAMES)
 
 
 def audit_page():
-    return render_template("audit.html", entries=site().store.audit_log())
+    from pipeline.web.views import activity
+
+    return render_template("audit.html", entries=activity(site().store.audit_log()))
 
 
 def register(app: Flask, s) -> None:

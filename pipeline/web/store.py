@@ -1,89 +1,49 @@
-"""The page's own rows — accounts, reviewer assignments, the audit log — kept beside the workspace.
-
-Placeholder storage until the workspace database gains these tables through its migrations.
-"""
+"""The page's view of the accounts, reviewer assignments and audit log, all kept in the workspace
+database by `pipeline.workspace.accounts` (its tables come with their own migration)."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-import time
 from pathlib import Path
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS web_users (name TEXT PRIMARY KEY, role TEXT NOT NULL, password TEXT NOT NULL,
-    created TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS web_assignments (reviewer TEXT NOT NULL, applicant TEXT NOT NULL,
-    PRIMARY KEY (reviewer, applicant));
-CREATE TABLE IF NOT EXISTS web_audit (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, user TEXT NOT NULL,
-    action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL, address TEXT NOT NULL);
-"""
+from pipeline.workspace import accounts
+
+#: Who `manyi user add` names in the audit log.
+COMMAND_LINE = "命令行"
 
 
 class Store:
-    """Accounts, assignments and the audit log of one workspace."""
+    """Accounts, assignments and the audit log of one open workspace."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self._lock = threading.Lock()
-        with self._connect() as conn:
-            conn.executescript(SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30)
-        conn.row_factory = sqlite3.Row
-        return conn
-
-    def _run(self, sql: str, args=()) -> list[dict]:
-        with self._lock, self._connect() as conn:
-            return [dict(r) for r in conn.execute(sql, args).fetchall()]
+    def __init__(self, ws):
+        self.ws = ws
+        accounts.migrate(ws)
 
     def user(self, name: str) -> dict | None:
         """Given a user name, return its row (name, role, password hash, disabled), or None."""
-        rows = self._run("SELECT * FROM web_users WHERE name = ?", (name,))
-        return rows[0] if rows else None
+        return accounts.user(self.ws, name)
 
     def users(self) -> list[dict]:
-        return self._run("SELECT name, role, created, disabled FROM web_users ORDER BY name")
+        return accounts.all_users(self.ws)
 
-    def add_user(self, name: str, role: str, password_hash: str) -> None:
-        """Add an account, or give an existing one its new role and password."""
-        self._run("INSERT INTO web_users (name, role, password, created) VALUES (?, ?, ?, ?) "
-                  "ON CONFLICT(name) DO UPDATE SET role = excluded.role, password = excluded.password, disabled = 0",
-                  (name, role, password_hash, time.strftime("%Y-%m-%d %H:%M:%S")))
+    def add_user(self, name: str, role: str, password_hash: str, by: str = COMMAND_LINE) -> None:
+        accounts.save_user(self.ws, name, role, password_hash, by)
 
-    def assign(self, reviewer: str, applicant: str, on: bool = True) -> None:
-        if on:
-            self._run("INSERT OR IGNORE INTO web_assignments VALUES (?, ?)", (reviewer, applicant))
-        else:
-            self._run("DELETE FROM web_assignments WHERE reviewer = ? AND applicant = ?", (reviewer, applicant))
+    def assign(self, reviewer: str, applicant_ids: list[int], by: str, on: bool = True) -> None:
+        accounts.assign(self.ws, reviewer, [int(i) for i in applicant_ids], by, on)
 
-    def assigned(self, reviewer: str) -> set[str]:
-        """Given a reviewer, return the ids of the applicants assigned to them."""
-        return {r["applicant"] for r in self._run("SELECT applicant FROM web_assignments WHERE reviewer = ?",
-                                                  (reviewer,))}
+    def assigned(self, reviewer: str) -> set[int]:
+        return accounts.assigned(self.ws, reviewer)
 
-    def reviewers_of(self) -> dict[str, list[str]]:
-        """Return applicant id → its reviewers."""
-        found: dict[str, list[str]] = {}
-        for r in self._run("SELECT reviewer, applicant FROM web_assignments ORDER BY reviewer"):
-            found.setdefault(r["applicant"], []).append(r["reviewer"])
-        return found
+    def reviewers_of(self) -> dict[int, list[str]]:
+        return accounts.reviewers_by_applicant(self.ws)
 
     def audit(self, entry: dict) -> None:
-        self._run("INSERT INTO web_audit (time, user, action, target, detail, address) VALUES (?, ?, ?, ?, ?, ?)",
-                  (entry["time"], entry["user"], entry["action"], entry["target"], entry["detail"],
-                   entry["address"] or ""))
+        """Given an entry made by `app.audit_line`, add it to the workspace's audit log."""
+        detail = {k: entry[k] for k in ("target", "detail", "address") if entry.get(k)}
+        accounts.log(self.ws, entry["user"] or "（未登录）", entry["action"], entry.get("applicant_id"), detail or None)
 
-    def audit_log(self, limit: int = 200) -> list[dict]:
-        return self._run("SELECT * FROM web_audit ORDER BY id DESC LIMIT ?", (limit,))
-
-
-def open_store(root: Path) -> Store:
-    """Given the workspace folder, return its page store."""
-    folder = Path(root) / "web"
-    folder.mkdir(parents=True, exist_ok=True)
-    return Store(folder / "web.db")
+    def audit_log(self, limit: int = 300) -> list[dict]:
+        return self.ws.audit_log(limit=limit)
 
 
 def add_user(root: Path, name: str, role: str, password: str) -> None:
@@ -93,5 +53,5 @@ def add_user(root: Path, name: str, role: str, password: str) -> None:
 
     name = (name or "").strip()
     check_new_user(name, role, password)
-    Workspace.open(root).close()  # a workspace, or the library's Chinese error
-    open_store(root).add_user(name, role, hash_password(password))
+    with Workspace.open(root) as ws:  # a workspace, or the library's Chinese error
+        Store(ws).add_user(name, role, hash_password(password))

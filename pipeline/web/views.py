@@ -13,7 +13,8 @@ from pipeline.issuing.workbook import form_of, issue_place
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 ACTIONS_ZH = {"init": "建立工作区", "receive": "收件", "move": "移动阶段", "confirm": "人工确认", "waive": "同意豁免",
-              "opinion": "审定意见", "notice": "补正通知", "certificates": "打印证书", "version": "收到新版本"}
+              "opinion": "审定意见", "notice": "补正通知", "certificates": "打印证书", "version": "收到新版本",
+              "account": "保存账号", "assign": "分配评审", "unassign": "取消评审分配"}
 DECISIONS_ZH = {"confirm": "人工确认", "waive": "同意豁免"}
 #: Pages rendered per document for the preview, at most.
 PREVIEW_PAGES = 6
@@ -40,8 +41,17 @@ def activity(entries: list[dict]) -> list[dict]:
         if e["action"] == "move" and isinstance(detail, dict):
             what = f"移到“{detail.get('to')}”"
         shown.append({"at": (e.get("at") or "").replace("T", " ")[:16], "by": e.get("by"), "what": what,
-                      "applicant_id": e.get("applicant_id")})
+                      "applicant_id": e.get("applicant_id"), "detail": detail_text(detail)})
     return shown
+
+
+def detail_text(detail) -> str:
+    """Given an audit entry's detail (a dict, text or None), return it as one line."""
+    if not detail:
+        return ""
+    if isinstance(detail, dict):
+        return "；".join(f"{k}：{shown_value(v)}" for k, v in detail.items() if v not in (None, "", []))
+    return str(detail)
 
 
 def received_summary(result) -> dict:
