@@ -527,9 +527,18 @@ def test_a_reviewer_cannot_see_a_staff_job(lan):
 def test_notices_are_written_once_per_version(lan, workspace):
     import zipfile
 
+    from pipeline.workspace import Workspace
+
     client = signed_in(lan, "staff1")
+    with Workspace.open(workspace) as ws:
+        failing = [r.id for r in ws.applicants(status="incomplete", limit=None).items]
+    assert len(failing) >= 2
+    picked, _ = run_job(lan, client, "/applicants/bulk", {"action": "notices", "ids": [str(failing[0])]})
+    assert picked.message.startswith("已生成 1 份补正通知")
+    with Workspace.open(workspace) as ws:
+        assert [len(ws.applicant(i).notices) for i in failing[:2]] == [1, 0]
     job, page = run_job(lan, client, "/downloads/notices")
-    assert job.files and "补正通知" in job.message
+    assert job.files and job.message.startswith(f"已生成 {len(failing) - 1} 份补正通知")
     archive = zipfile.ZipFile(job.files[0])
     assert "notices.xlsx" in [Path(n).name for n in archive.namelist()]
     again, _ = run_job(lan, client, "/downloads/notices")

@@ -369,7 +369,7 @@ def write_notices(ws, folder: Path, ids: list[int] | None, by: str, pdf: bool) -
     from pipeline.workspace.outputs import workspace_notices
 
     out = folder / "补正通知"
-    done = workspace_notices(ws, out, by=by, pdf=pdf)
+    done = workspace_notices(ws, out, by=by, pdf=pdf, only=set(ids) if ids else None)
     message = f"已生成 {len(done.recorded)} 份补正通知" + (f"；{done.already_sent} 份此前已发过" if done.already_sent else "")
     if not out.exists() or not any(out.iterdir()):
         return [], message + "（没有需要新发的补正通知）"
