@@ -545,18 +545,21 @@ def show(dir, applicant):
 
 @cli.command()
 @click.argument("dir", type=click.Path(path_type=Path))
-@click.argument("applicant")
+@click.argument("applicants", nargs=-1, required=True)
 @click.option("--to", "to_stage", required=True, help="移到的阶段（须为项目允许的下一阶段）")
 @click.option("--note", help="说明")
 @_BY_OPTION
 @friendly
-def stage(dir, applicant, to_stage, note, by):
-    """把申报移到下一阶段（如 manyi stage DIR 华光公司 --to 已推荐）。只允许项目规定的阶段变化。"""
+def stage(dir, applicants, to_stage, note, by):
+    """把一家或几家申报移到下一阶段（如 manyi stage DIR 华光公司 北方家电 --to 已推荐）。只允许项目规定的阶段变化。
+
+    所有申报名称先逐一核对，有一个找不到或不唯一就一个也不移动；之后逐家移动，不允许的移动会指出并停止。
+    """
     with _open_workspace(dir) as ws:
-        applicant_id = ws.find(applicant)
-        src = ws.move(applicant_id, to_stage, by, note)
-        name = ws.applicant(applicant_id).row.company_name
-    click.echo(f"{name}：{src} → {to_stage}")
+        ids = [ws.find(name) for name in applicants]
+        for applicant_id in ids:
+            src = ws.move(applicant_id, to_stage, by, note)
+            click.echo(f"{ws.applicant(applicant_id).row.company_name}：{src} → {to_stage}")
 
 
 @cli.command()

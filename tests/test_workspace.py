@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from pipeline.common.errors import UserError
 
-pytestmark = pytest.mark.xdist_group("workspace")  # one worker, one PostgreSQL cluster
+pytestmark = pytest.mark.xdist_group("workspace")  # one worker, one PostgreSQL cluster (per worker session)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "inbox"
@@ -391,6 +391,7 @@ def manyi(*args, env=None):
     return result
 
 
+@pytest.mark.xdist_group("workspace-cli")  # the longest tests: beside the others, on the other worker
 def test_the_whole_job_from_the_command_line(tmp_path, db_url):
     ws = tmp_path / "ws"
     init = manyi("workspace", "init", ws, *(["--db", db_url] if db_url else []))
@@ -411,9 +412,8 @@ def test_the_whole_job_from_the_command_line(tmp_path, db_url):
     wrong = manyi("stage", ws, "龙江建工", "--to", "获奖")
     assert wrong.returncode == 2 and "只能是" in wrong.stderr
     for stage in ("已推荐", "评审", "公示", "获奖"):
-        for company in ("龙江建工", "北方家电"):
-            moved = manyi("stage", ws, company, "--to", stage, "--note", "评审通过")
-            assert moved.returncode == 0, moved.stderr
+        moved = manyi("stage", ws, "龙江建工", "北方家电", "--to", stage, "--note", "评审通过")
+        assert moved.returncode == 0 and moved.stdout.count(f"→ {stage}") == 2, moved.stderr
     certs = manyi("certificates", "--workspace", ws, "--out", tmp_path / "certs")
     assert certs.returncode == 0 and "已生成 2 张证书" in certs.stdout, certs.stderr
     assert len(list((tmp_path / "certs").glob("*.docx"))) == 2
@@ -431,3 +431,72 @@ def test_the_whole_job_from_the_command_line(tmp_path, db_url):
     assert rows["黑龙江北方家电有限公司"][7].startswith("BZ2017-")
     bad = manyi("status", tmp_path / "nowhere")
     assert bad.returncode == 2 and "不是工作区" in bad.stderr
+
+
+def test_an_unreachable_database_is_one_chinese_line(tmp_path):
+    result = manyi("workspace", "init", tmp_path / "ws", "--db", f"postgresql+psycopg://nobody@127.0.0.1:{_free_port()}/x")
+    assert result.returncode == 2 and result.stderr.startswith("错误：无法连接工作区数据库")
+    assert not (tmp_path / "ws" / "workspace.yaml").exists()
+
+
+def test_comparison_counts_each_issue_as_often_as_it_occurs():
+    from pipeline.workspace.compare import answered_items, field_changes, issue_changes
+
+    a = {"severity": "error", "code": "missing_field", "form": "application", "field": "phone", "message": "缺电话"}
+    b = {"severity": "error", "code": "respondent_duplicate", "form": "respondents", "field": None, "message": "重复"}
+    changes = issue_changes([a, b, b], [b, {**a, "field": "email", "message": "缺邮箱"}])
+    assert [i["message"] for i in changes["resolved"]] == ["缺电话", "重复"]
+    assert [i["message"] for i in changes["still_open"]] == ["重复"]
+    assert [i["message"] for i in changes["new"]] == ["缺邮箱"]
+    answered, unanswered = answered_items([a, b], [b])
+    assert answered == [a] and unanswered == [b]
+    before = {"forms": {"application": {"phone": None}, "respondents": [{"name": "甲"}]}}
+    after = {"forms": {"application": {"phone": "0451-1234567"}, "respondents": [{"name": "乙"}]}}
+    assert field_changes(before, after) == [
+        {"form": "application", "field": "phone", "before": None, "after": "0451-1234567"},
+        {"form": "respondents", "field": None, "before": "1 行（内容不同）", "after": "1 行"}]
+
+
+def test_a_record_from_inside_an_archive_finds_its_entry():
+    from pipeline.workspace.receive import entry_of
+
+    todo = {"批次.zip": "zip", "华光公司": "folder"}
+    assert entry_of(todo, "批次.zip/哈尔滨XX有限公司/") == "zip" and entry_of(todo, "华光公司") == "folder"
+
+
+def test_readers_work_while_a_receive_runs(tmp_path, db_url, packets):
+    import threading
+
+    inbox, _ = packets
+    with make(tmp_path, db_url) as ws:
+        failures, seen = [], set()
+        worker = threading.Thread(target=lambda: receive(ws, inbox))
+        worker.start()
+        while worker.is_alive():
+            try:
+                seen.add(ws.applicants(limit=10).total)
+                ws.stage_counts()
+            except Exception as exc:  # noqa: BLE001 - any failure of a reader is what this test looks for
+                failures.append(exc)
+            time.sleep(0.05)
+        worker.join()
+        assert failures == [] and ws.applicants().total == 4
+        assert seen <= {0, 1, 2, 3, 4}
+
+
+def test_a_decision_belongs_to_its_version_and_the_comparison_reads_the_documents(tmp_path, packets):
+    inbox, _ = packets
+    again = tmp_path / "again"
+    again.mkdir()
+    product_packet(again / COMPANIES[0], COMPANIES[0], "XQ 全系列")
+    with make(tmp_path, None) as ws:
+        receive(ws, inbox)
+        aid = ws.find(COMPANIES[0])
+        ws.decide(aid, "series_product", kind="waive", note="先行受理", by="王敏")
+        assert ws.applicant(aid).row.stage == "材料齐全"
+        receive(ws, again)
+        detail = ws.applicant(aid)
+        comparison = detail.versions[1].comparison
+        assert "series_product" in [i["code"] for i in comparison["still_open"]]
+        assert "series_product" not in [i["code"] for i in comparison["new"] + comparison["resolved"]]
+        assert detail.row.stage == "需补正" and "series_product" in [i["code"] for i in detail.open_issues]

@@ -180,7 +180,7 @@ class Workspace:
             config["db"] = db_url
         try:
             ws = cls(root, config)
-            with ws.engine.connect() as conn:
+            with reachable(ws.url), ws.engine.connect() as conn:
                 if db.schema_version(conn):
                     raise UserError(f"数据库 {_shown_url(ws.url)} 已有工作区数据：请为新工作区使用空数据库")
             db.migrate(ws.engine)
@@ -210,10 +210,8 @@ class Workspace:
         except (OSError, yaml.YAMLError) as exc:
             raise UserError(f"工作区设置 {path} 无法读取：{exc}") from None
         ws = cls(root, config)
-        try:
+        with reachable(ws.url):
             db.migrate(ws.engine, backup=ws.backup)
-        except sa.exc.OperationalError as exc:
-            raise UserError(f"无法连接工作区数据库 {_shown_url(ws.url)}：{exc.orig}") from None
         return ws
 
     def close(self) -> None:
@@ -432,20 +430,18 @@ class Workspace:
     # --- changing ------------------------------------------------------------------------------------
 
     def _audit(self, conn, by: str, action: str, applicant_id: int | None, detail: dict | None) -> None:
-        conn.execute(sa.insert(db.audit).values(at=db.now(), by=by, action=action, applicant_id=applicant_id,
-                                                detail=json.dumps(detail, ensure_ascii=False) if detail else None))
+        conn.execute(_INSERT_AUDIT, {"at": db.now(), "by": by, "action": action, "applicant_id": applicant_id,
+                                     "detail": json.dumps(detail, ensure_ascii=False) if detail else None})
 
     def _move(self, conn, applicant_id: int, src: str | None, dst: str, by: str, note: str | None) -> None:
         """Within a transaction, move an applicant from `src` to `dst` (the row must still be at `src`) and record it."""
-        t = db.applicants
         stamp = db.now()
         if src is not None:
-            done = conn.execute(sa.update(t).where(t.c.id == applicant_id, t.c.stage == src)
-                                .values(stage=dst, updated_at=stamp)).rowcount
+            done = conn.execute(_MOVE_STAGE, {"aid": applicant_id, "src": src, "dst": dst, "at": stamp}).rowcount
             if done != 1:
                 raise UserError("该申报的阶段刚被他人修改，请刷新后重试")
-        conn.execute(sa.insert(db.moves).values(applicant_id=applicant_id, from_stage=src, to_stage=dst, by=by,
-                                                at=stamp, note=note))
+        conn.execute(_INSERT_MOVE, {"applicant_id": applicant_id, "from_stage": src, "to_stage": dst, "by": by,
+                                    "at": stamp, "note": note})
         self._audit(conn, by, "move", applicant_id, {"from": src, "to": dst, "note": note})
 
     def _stage_of(self, conn, applicant_id: int) -> str:
@@ -472,15 +468,20 @@ class Workspace:
         among the automatic stages (需补正 / 已补正 / 材料齐全) when parsing or decisions changed where it belongs;
         return its status."""
         t, v = db.applicants, db.versions
-        app = conn.execute(sa.select(t).where(t.c.id == applicant_id)).first()._mapping
-        latest = conn.execute(sa.select(v).where(v.c.id == app["latest_version_id"])).first()._mapping
-        mine = [d for d in self._decisions(conn, applicant_id) if d["version_id"] == latest["id"]]
-        open_, _ = effective_issues(json.loads(latest["record"]), json.loads(latest["batch_issues"]), mine)
-        status = status_of(open_)
-        errors = sum(i.get("severity") == "error" for i in open_)
-        conn.execute(sa.update(t).where(t.c.id == applicant_id).values(
-            status=status, errors=errors, warnings=len(open_) - errors, updated_at=db.now()))
-        stage = app["stage"]
+        app = conn.execute(sa.select(t.c.stage, t.c.latest_version_id).where(t.c.id == applicant_id)).first()
+        latest = conn.execute(sa.select(v.c.record, v.c.batch_issues).where(v.c.id == app.latest_version_id)).first()
+        mine = [d for d in self._decisions(conn, applicant_id) if d["version_id"] == app.latest_version_id]
+        open_, _ = effective_issues(json.loads(latest.record), json.loads(latest.batch_issues), mine)
+        return self.apply_status(conn, applicant_id, app.stage, open_, by, new_version)
+
+    def apply_status(self, conn, applicant_id: int, stage: str, open_issues: list[dict], by: str = SYSTEM,
+                     new_version: bool = False) -> str:
+        """Within a transaction, given an applicant, its stage and its open issues, store its status and counts and
+        move it among the automatic stages as its status asks; return the status."""
+        status = status_of(open_issues)
+        errors = sum(i.get("severity") == "error" for i in open_issues)
+        conn.execute(_SET_STATUS, {"aid": applicant_id, "status": status, "errors": errors,
+                                   "warnings": len(open_issues) - errors, "at": db.now()})
         if stage in self.flow.names() and self.flow.stage(stage).auto:
             roles = self.flow.roles
             path = []
@@ -512,7 +513,8 @@ class Workspace:
             matches = [i for i in open_ if i.get("code") == code and (form is None or i.get("form") == form)
                        and (field is None or i.get("field") == field)]
             if not matches:
-                listed = "；".join(f"{i.get('code')} {i.get('form') or ''}.{i.get('field') or ''}" for i in open_) or "无"
+                listed = "；".join(i.get("code", "") + (f"（{i['form']}.{i['field']}）" if i.get("field") else "")
+                                  for i in open_) or "无"
                 raise UserError(f"最新版本没有未处理的问题 {code}" + (f"（{form}.{field}）" if form or field else "")
                                 + f"。未处理的问题：{listed}")
             if len({issue_key(i) for i in matches}) > 1:
@@ -540,6 +542,27 @@ class Workspace:
             conn.execute(sa.insert(db.decisions).values(applicant_id=applicant_id, version_id=vid, kind="opinion",
                                                         note=text.strip(), recommend=recommend, by=by, at=db.now()))
             self._audit(conn, by, "opinion", applicant_id, {"text": text.strip(), "recommend": recommend})
+
+
+# Statements built once: building a statement costs SQLAlchemy more than running it, and receive runs these per version.
+_t = db.applicants
+_INSERT_AUDIT = sa.insert(db.audit)
+_INSERT_MOVE = sa.insert(db.moves)
+_MOVE_STAGE = (sa.update(_t).where(_t.c.id == sa.bindparam("aid"), _t.c.stage == sa.bindparam("src"))
+               .values(stage=sa.bindparam("dst"), updated_at=sa.bindparam("at")))
+_SET_STATUS = (sa.update(_t).where(_t.c.id == sa.bindparam("aid"))
+               .values(status=sa.bindparam("status"), errors=sa.bindparam("errors"), warnings=sa.bindparam("warnings"),
+                       updated_at=sa.bindparam("at")))
+
+
+@contextmanager
+def reachable(url: str):
+    """Run the block, a database that cannot be reached (refused, wrong password, no such database) a UserError."""
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise UserError(f"无法连接工作区数据库 {_shown_url(url)}：{reason}") from None
 
 
 def _shown_url(url: str) -> str:

@@ -71,6 +71,14 @@ def entry_files(entry) -> list[tuple[str, Path]]:
     return [("", entry.path)]
 
 
+def entry_of(todo: dict, source: str) -> tuple:
+    """Given the entries being parsed by source and a record's source, return its entry's (entry, digest, files):
+    the record of one company inside an archive of several names its inner folder ('批次.zip/华光公司/')."""
+    if source in todo:
+        return todo[source]
+    return next(v for k, v in todo.items() if source.startswith(k.rstrip("/") + "/"))
+
+
 def applicant_key(record: dict) -> str:
     """Given a record, return the key its applicant is matched by: normalised company name | category
     (a record without a company name stands alone, keyed by its source)."""
@@ -84,55 +92,73 @@ def _known_digests(conn) -> set[str]:
     return {r[0] for r in conn.execute(sa.select(db.versions.c.digest))}
 
 
+_t, _v = db.applicants, db.versions
+# Statements built once (see core): receive runs them for every version.
+_FIND = sa.select(_t.c.id, _t.c.version_count).where(_t.c.key == sa.bindparam("key"))
+_INSERT_APPLICANT = sa.insert(_t)
+_INSERT_VERSION = sa.insert(_v)
+_INSERT_FILES = sa.insert(db.files)
+_SET_LATEST = (sa.update(_t).where(_t.c.id == sa.bindparam("aid"))
+               .values(latest_version_id=sa.bindparam("vid"), version_count=sa.bindparam("seq"),
+                       updated_at=sa.bindparam("at")))
+_SET_FACTS = (sa.update(_t).where(_t.c.id == sa.bindparam("aid"))
+              .values(company_name=sa.bindparam("company_name"), category=sa.bindparam("category"),
+                      promoting_unit=sa.bindparam("promoting_unit")))
+_SET_BATCH = sa.update(_v).where(_v.c.id == sa.bindparam("vid")).values(batch_issues=sa.bindparam("issues"))
+_SETTLE = (sa.update(_v).where(_v.c.id == sa.bindparam("vid"))
+           .values(settled=True, comparison=sa.bindparam("comparison")))
+
+
 def store_version(ws: Workspace, record: dict, digest: str, hashed: list[tuple[str, str, int]],
                   received: date | None) -> Received:
     """Given a parsed record, its entry's digest and files, store it as a new version (a new applicant when
     its company and category are new) in one transaction; return what was stored."""
-    t, v = db.applicants, db.versions
     key = applicant_key(record)
     facts = applicant_facts(record)
     stamp = db.now()
     with ws.engine.begin() as conn:
-        row = conn.execute(sa.select(t.c.id, t.c.version_count).where(t.c.key == key)).first()
+        row = conn.execute(_FIND, {"key": key}).first()
         if row is None:
-            applicant_id = conn.execute(sa.insert(t).values(
-                key=key, stage=ws.flow.role("start"), status=record.get("status") or "incomplete", errors=0,
-                warnings=0, version_count=0, created_at=stamp, updated_at=stamp, **facts)).inserted_primary_key[0]
+            applicant_id = conn.execute(_INSERT_APPLICANT, {
+                "key": key, "stage": ws.flow.role("start"), "status": record.get("status") or "incomplete",
+                "errors": 0, "warnings": 0, "version_count": 0, "created_at": stamp, "updated_at": stamp,
+                **facts}).inserted_primary_key[0]
             ws._move(conn, applicant_id, None, ws.flow.role("start"), SYSTEM, "收到申报材料")
             seq = 1
         else:
             applicant_id, seq = row[0], row[1] + 1
-        vid = conn.execute(sa.insert(v).values(
-            applicant_id=applicant_id, seq=seq, digest=digest, source=record.get("source") or "",
-            received_on=received.isoformat() if received else None, received_at=stamp,
-            record=parse.compact_json(record), batch_issues="[]", comparison=None, settled=False)).inserted_primary_key[0]
+            if all(facts.values()):
+                conn.execute(_SET_FACTS, {"aid": applicant_id, **facts})
+        vid = conn.execute(_INSERT_VERSION, {
+            "applicant_id": applicant_id, "seq": seq, "digest": digest, "source": record.get("source") or "",
+            "received_on": received.isoformat() if received else None, "received_at": stamp,
+            "record": parse.compact_json(record), "batch_issues": "[]", "comparison": None,
+            "settled": False}).inserted_primary_key[0]
         if hashed:
-            conn.execute(sa.insert(db.files), [{"version_id": vid, "name": n, "sha256": s, "size": z} for n, s, z in hashed])
-        conn.execute(sa.update(t).where(t.c.id == applicant_id).values(
-            latest_version_id=vid, version_count=seq, updated_at=stamp, **{k: x for k, x in facts.items() if x}))
+            conn.execute(_INSERT_FILES, [{"version_id": vid, "name": n, "sha256": s, "size": z} for n, s, z in hashed])
+        conn.execute(_SET_LATEST, {"aid": applicant_id, "vid": vid, "seq": seq, "at": stamp})
         ws._audit(conn, SYSTEM, "receive", applicant_id, {"version": seq, "source": record.get("source"),
                                                           "digest": digest})
     return Received(applicant_id, facts["company_name"], seq, record.get("source") or "", record.get("status"))
 
 
-def batch_stub(vid: int, raw: str) -> dict:
-    """Given a version id and its record JSON, return the little the batch rules read: id, source, names."""
-    record = json.loads(raw)
+def batch_stub(vid: int, record: dict) -> dict:
+    """Given a version id and its record, return the little the batch rules read: id, source, names."""
     forms = {fid: {"company_name": form.get("company_name")} for fid, form in (record.get("forms") or {}).items()
              if isinstance(form, dict) and "company_name" in form}
     return {"submission_id": str(vid), "source": record.get("source"), "company_name": record.get("company_name"),
             "category": record.get("category"), "forms": forms}
 
 
-def workspace_batch_issues(latest: list[tuple[int, str | None, str]], campaign) -> dict[int, list[dict]]:
-    """Given (version id, received on, record JSON) of every applicant's latest version, return version id →
-    batch issues: duplicates over all of them, lateness by each version's own received date."""
-    stubs = [batch_stub(vid, raw) for vid, _, raw in latest]
+def workspace_batch_issues(latest: list[tuple[dict, str | None]], campaign) -> dict[int, list[dict]]:
+    """Given (batch stub, received on) of every applicant's latest version, return version id → batch issues:
+    duplicates over all of them, lateness by each version's own received date."""
+    stubs = [stub for stub, _ in latest]
     found: dict[str, list] = {}
     for sid, issues in batch.duplicates(stubs).items():
         found.setdefault(sid, []).extend(issues)
     by_day: dict[str, list] = {}
-    for stub, (_, day, _) in zip(stubs, latest):
+    for stub, day in latest:
         if day:
             by_day.setdefault(day, []).append(stub)
     for day, group in by_day.items():
@@ -142,52 +168,56 @@ def workspace_batch_issues(latest: list[tuple[int, str | None, str]], campaign) 
 
 
 def settle(ws: Workspace, progress=None) -> int:
-    """Settle the workspace in one transaction (see the module docstring); return how many versions were settled."""
-    t, v, n = db.applicants, db.versions, db.notices
+    """Settle the workspace in one transaction (see the module docstring); return how many versions were settled.
+
+    Each latest record is read once and only its names and issues are kept, so memory stays small
+    for thousands of applicants; only applicants whose batch issues changed or that have a new
+    version are written.
+    """
+    t, v, d = db.applicants, db.versions, db.decisions
     campaign = ws.campaign
     with ws.engine.begin() as conn:
-        latest = conn.execute(sa.select(v.c.id, v.c.received_on, v.c.record, v.c.batch_issues, v.c.applicant_id)
-                              .join(t, t.c.latest_version_id == v.c.id)).all()
-        issues = workspace_batch_issues([(r[0], r[1], r[2]) for r in latest], campaign)
-        touched = set()
-        for vid, _, _, old, applicant_id in latest:
-            new = parse.compact_json(issues.get(vid, []))
-            if new != old:
-                conn.execute(sa.update(v).where(v.c.id == vid).values(batch_issues=new))
-                touched.add(applicant_id)
+        latest = []
+        for row in conn.execute(sa.select(v.c.id, v.c.received_on, v.c.record, v.c.batch_issues, v.c.applicant_id,
+                                          v.c.seq, v.c.settled, t.c.stage).join(t, t.c.latest_version_id == v.c.id)):
+            record = json.loads(row.record)
+            latest.append((row, batch_stub(row.id, record), record.get("issues") or []))
+        issues = workspace_batch_issues([(stub, row.received_on) for row, stub, _ in latest], campaign)
+        decided: dict[int, list] = {}
+        for dec in conn.execute(sa.select(d).where(d.c.kind.in_(["confirm", "waive"]))):
+            decided.setdefault(dec.version_id, []).append(dict(dec._mapping))
+        for row, _, own in latest:
+            new = parse.compact_json(issues.get(row.id, []))
+            if new != row.batch_issues:
+                conn.execute(_SET_BATCH, {"vid": row.id, "issues": new})
+            if new != row.batch_issues or not row.settled:
+                open_, _ = effective_issues({"issues": own}, issues.get(row.id, []), decided.get(row.id, []))
+                ws.apply_status(conn, row.applicant_id, row.stage, open_, new_version=not row.settled and row.seq > 1)
         del latest
         pending = conn.execute(sa.select(v.c.id, v.c.applicant_id, v.c.seq).where(v.c.settled == sa.false())
                                .order_by(v.c.applicant_id, v.c.seq)).all()
         for done, (vid, applicant_id, seq) in enumerate(pending, 1):
-            comparison = None
-            if seq > 1:
-                comparison = compare_with_previous(ws, conn, applicant_id, seq)
-            conn.execute(sa.update(v).where(v.c.id == vid).values(
-                settled=True, comparison=parse.compact_json(comparison) if comparison else None))
-            latest_id = conn.execute(sa.select(t.c.latest_version_id).where(t.c.id == applicant_id)).scalar_one()
-            if latest_id == vid:
-                ws.refresh(conn, applicant_id, new_version=seq > 1)
-                touched.discard(applicant_id)
+            comparison = compare_with_previous(ws, conn, applicant_id, seq) if seq > 1 else None
+            conn.execute(_SETTLE, {"vid": vid, "comparison": parse.compact_json(comparison) if comparison else None})
             if progress:
                 progress("check", done, len(pending))
-        for applicant_id in sorted(touched):
-            ws.refresh(conn, applicant_id)
     return len(pending)
 
 
 def compare_with_previous(ws: Workspace, conn, applicant_id: int, seq: int) -> dict:
     """Within a transaction, return the comparison of an applicant's version `seq` with version `seq - 1`
-    (the earlier one's issues after decisions; the notice sent for it, when one was)."""
-    v, d, n = db.versions, db.decisions, db.notices
+    (the documents' own issues, staff decisions aside: an issue confirmed by hand on the earlier version and
+    still in the new one is still open in the documents; and the notice sent for the earlier one, when one was)."""
+    v, n = db.versions, db.notices
     rows = {r.seq: r for r in conn.execute(sa.select(v).where(v.c.applicant_id == applicant_id, v.c.seq.in_([seq - 1, seq])))}
     before, after = rows[seq - 1], rows[seq]
-    decided = [dict(r._mapping) for r in conn.execute(sa.select(d).where(d.c.version_id == before.id))]
-    old_open, _ = effective_issues(json.loads(before.record), json.loads(before.batch_issues), decided)
+    old_record = json.loads(before.record)
+    old_open = list(old_record.get("issues") or []) + json.loads(before.batch_issues)
     new_record = json.loads(after.record)
     new_all = list(new_record.get("issues") or []) + json.loads(after.batch_issues)
     sent = conn.execute(sa.select(n).where(n.c.version_id == before.id)).first()
     notice = {"number": sent.number, "date": sent.date, "items": json.loads(sent.items)} if sent else None
-    return compare({**json.loads(before.record), "issues": old_open}, {**new_record, "issues": new_all}, notice)
+    return compare({**old_record, "issues": old_open}, {**new_record, "issues": new_all}, notice)
 
 
 def receive(ws: Workspace, paths: list[Path], received: date | None = None, jobs: int | None = None,
@@ -228,7 +258,7 @@ def receive(ws: Workspace, paths: list[Path], received: date | None = None, jobs
                 prepare(load_forms())  # forms parsed once here, inherited by the forked workers
 
                 def arrived(record: dict) -> None:
-                    _, digest, hashed = todo[record["source"]]
+                    _, digest, hashed = entry_of(todo, record["source"])
                     result.stored.append(store_version(ws, record, digest, hashed, received))
 
                 ws.engine.dispose()  # no open connection is inherited by the forked workers (a PostgreSQL

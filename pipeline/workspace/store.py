@@ -2,7 +2,8 @@
 
 `store/ab/abcdef….bin` holds the bytes whose SHA-256 is `abcdef…`. A file is written to a
 temporary name in the same folder and linked into place, so a half-written file never has a
-hash name and a second writer of the same bytes simply finds it there.
+hash name and a second writer of the same bytes simply finds it there. Files are not fsynced one
+by one (a killed process loses nothing the kernel holds; 1000 fsyncs cost a third of a receive).
 """
 
 from __future__ import annotations
@@ -58,8 +59,6 @@ class Store:
             with open(source, "rb") as src, open(tmp, "wb") as out:
                 while chunk := src.read(CHUNK):
                     out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
             os.chmod(tmp, 0o444)
             try:
                 os.link(tmp, target)  # fails if another writer got there first: theirs are the same bytes
