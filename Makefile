@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk poppler-utils postgresql chromium
 
-.PHONY: demo test bench system venv clean
+.PHONY: demo test bench screenshots system venv clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,11 @@ demo: system venv
 
 test: system venv
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# The README's screenshots of the page, taken by the browser test.
+screenshots: system venv
+	rm -f docs/screenshots/*.jpg
+	MANYI_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -n 0 tests/test_web_browser.py
 
 bench: system venv
 	$(BIN)/python -m benchmarks

@@ -100,7 +100,7 @@ def receive_post():
         shutil.rmtree(saved.folder.parent, ignore_errors=True)
         return result.line()
 
-    return start_job(f"收件：{len(saved.entries)} 份（收件日期 {received.isoformat()}）", work)
+    return start_job(f"收件：{saved.count} 个文件（收件日期 {received.isoformat()}）", work)
 
 
 # --- 申报列表 ------------------------------------------------------------------------------------

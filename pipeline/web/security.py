@@ -89,6 +89,7 @@ class Saved:
     entries: list[Path]
     refused: list[str]
     size: int
+    count: int = 0  # files written
 
 
 class TooMuch(UserError):
@@ -131,7 +132,7 @@ def save_uploads(files, folder: Path, max_size: int, max_files: int) -> Saved:
             continue
         size += copy_limited(upload.stream, target, max_size - size)
         tops.setdefault(folder / target.relative_to(folder).parts[0], None)
-    return Saved(folder, sorted(tops), refused, size)
+    return Saved(folder, sorted(tops), refused, size, len(files) - len(refused))
 
 
 def free_path(path: Path) -> Path:
