@@ -372,6 +372,8 @@ def test_receiving_through_the_page_matches_the_library_and_knows_what_is_alread
     assert any(r["source"] == "胡乱文件.docx" for r in received["new"])
     page = client.get(answer.location).data.decode()
     assert "已收到过（" in page and "新版本（1）" in page
+    detail = client.get(f"/applicants/{received['versions'][0]['applicant_id']}").data.decode()
+    assert "第 2 版" in detail and "与上一版相比：</b>已解决" in detail  # the library's comparison, shown
     assert not (workspace.parent / "inbox").exists() and not list((workspace / "web").glob("upload-*"))
     with pytest.raises(Exception):
         site.job_dir(job.id)  # a job's folder is never reused

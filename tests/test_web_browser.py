@@ -135,8 +135,13 @@ def test_a_campaign_in_the_browser(browser, workspace, tmp_path):
         got.value.save_as(pdf)
         assert pdf.read_bytes()[:5] == b"%PDF-"
         page.goto(served.url + "/awards")
-        assert name in page.inner_text("main") and "有效" in page.inner_text("main")  # the register shows it
+        assert name in page.inner_text("main") and "状　　态：有效" in page.inner_text("main")  # in the register
         shot(page, "awards")
+        page.on("dialog", lambda dialog: dialog.accept())  # 确定撤销证书？
+        page.fill("input[name=reason]", "复评不合格")
+        page.click("button[value=revoke]")
+        page.wait_for_selector(".flash")
+        assert "状　　态：已撤销" in page.inner_text("main") and "复评不合格" in page.inner_text("main")
 
         page.goto(served.url + "/downloads")
         page.click("#make-summary")

@@ -54,7 +54,8 @@ class Job:
     def as_json(self) -> dict:
         """Return what the polling page needs to know."""
         return {"id": self.id, "title": self.title, "state": self.state, "done": self.done, "total": self.total,
-                "percent": self.percent, "message": self.message, "files": [p.name for p in self.files]}
+                "percent": self.percent, "message": self.message, "phase": self.result.get("phase", ""),
+                "files": [p.name for p in self.files]}
 
 
 def failure_message(exc: BaseException) -> str:

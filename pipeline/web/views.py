@@ -119,14 +119,14 @@ def issue_rows(record: dict, issues: list[dict], campaign) -> list[dict]:
 
 
 def version_rows(versions) -> list[dict]:
-    """Given VersionInfo objects, return what the versions table shows, newest first, with what each fixed."""
+    """Given VersionInfo objects, return what the versions table shows, newest first: each with the library's
+    own lines on what it fixed against the version before (and which notice items it answered)."""
+    from pipeline.workspace.compare import comparison_lines
+
     rows = []
     for v in versions:
-        c = v.comparison or {}
         rows.append({"seq": v.seq, "source": v.source, "received_on": v.received_on or "", "status": v.status,
-                     "files": v.files, "resolved": c.get("resolved") or [], "still_open": c.get("still_open") or [],
-                     "new": c.get("new") or [], "changed": c.get("fields_changed") or c.get("changed") or [],
-                     "answered": c.get("answered") or [], "first": v.comparison is None})
+                     "files": v.files, "lines": comparison_lines(v.comparison) if v.comparison else []})
     return list(reversed(rows))
 
 

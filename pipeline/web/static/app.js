@@ -11,7 +11,7 @@
         .then(function (r) { return r.json(); })
         .then(function (s) {
           if (bar) { bar.style.width = s.percent + "%"; }
-          if (text) { text.textContent = s.total ? ("已完成 " + s.done + " / " + s.total) : (s.state === "waiting" ? "排队中…" : "处理中…"); }
+          if (text) { text.textContent = (s.phase ? s.phase + "：" : "") + (s.total ? ("已完成 " + s.done + " / " + s.total) : (s.state === "waiting" ? "排队中…" : "处理中…")); }
           if (s.state === "done" || s.state === "failed") { window.location.reload(); } else { setTimeout(tick, 700); }
         })
         .catch(function () { setTimeout(tick, 2000); });
