@@ -8,7 +8,6 @@ for a POST the CSRF token of the session and the Origin. Pages are in `pages.py`
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import threading
@@ -40,8 +39,8 @@ class Site:
     runner: Runner = field(default_factory=Runner)
     checker: Runner | None = None  # 申报自检 runs in its own queue: applicants never wait for staff work
     selfcheck_rate: RateLimit | None = None
-    selfcheck_results: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    store: object = None  # pipeline.web.store.Store, once the workspace is open
     _ws: object = None
 
     @property
@@ -87,7 +86,7 @@ def secret_key(folder: Path) -> bytes:
         with os.fdopen(fd, "wb") as out:
             out.write(key)
         return path.read_bytes()
-    
+
 
 def route(app: Flask, rule: str, permission: str, methods=("GET",)):
     """Register a view under `rule` needing `permission`; the permission is checked before every request."""
@@ -220,7 +219,3 @@ def audit_line(user: auth.User | None, action: str, target: str = "", detail: st
     return {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "user": user.name if user else "",
             "action": action, "target": target, "detail": detail,
             "address": request.remote_addr if request else ""}
-
-
-def dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -17,7 +17,7 @@ from pipeline.common.errors import UserError
 from pipeline.definitions.forms import categories
 from pipeline.web import views
 from pipeline.web.app import route
-from pipeline.web.pages import audit, site, staged, start_job, user_name, zip_folder
+from pipeline.web.pages import audit, site, staged, start_job, user_name
 
 PAGE_SIZE = 50
 STATUS_ZH = {"complete": "材料齐全", "incomplete": "需补正"}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import zipfile
-from datetime import date
 from pathlib import Path
 
 from flask import (Flask, abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file,
@@ -16,7 +15,7 @@ from flask import (Flask, abort, current_app, flash, g, jsonify, redirect, rende
 from pipeline.common.errors import UserError
 from pipeline.web import auth
 from pipeline.web.app import audit_line, route, site_of
-from pipeline.web.security import TooMuch, save_uploads
+from pipeline.web.security import TooMuch, new_token, save_uploads
 
 
 def site():
@@ -47,7 +46,7 @@ def login():
         if found and not found.get("disabled") and auth.password_matches(found["password"], password):
             session.clear()
             session["user"] = found["name"]
-            session["csrf"] = __import__("secrets").token_urlsafe(32)  # a new token with the new identity
+            session["csrf"] = new_token()  # a new token with the new identity
             g.user = auth.User(found["name"], found["role"])
             audit("登录")
             target = request.args.get("next") or ""

@@ -11,9 +11,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from pipeline.definitions.forms import load_forms
 from pipeline.parse import convert_old_formats, open_entry, parse_one
 from pipeline.reading.extract import prepare
-from pipeline.definitions.forms import load_forms
 from pipeline.receiving import inbox
 
 SEVERITY_ZH = {"error": "必须修改", "warning": "请核对"}

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 from pipeline.common.errors import UserError
-from pipeline.definitions.forms import categories
 from pipeline.issuing.workbook import form_of, issue_place
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
