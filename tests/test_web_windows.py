@@ -114,3 +114,25 @@ def test_soffice_is_killed_where_there_are_no_process_groups(monkeypatch):
     monkeypatch.delattr(os, "killpg")
     office.kill_group(proc)
     assert proc.poll() is not None
+
+
+def test_soffice_exe_is_found_under_program_files(monkeypatch, tmp_path):
+    from pipeline.common import office
+
+    monkeypatch.delenv("MANYI_SOFFICE", raising=False)
+    monkeypatch.setattr(office.shutil, "which", lambda name: None)  # not on PATH, as on Windows
+    monkeypatch.setattr(office, "_CANDIDATES", ())
+    assert office.soffice_path() is None
+    program_files = tmp_path / "Program Files"
+    exe = program_files / "LibreOffice" / "program" / "soffice.exe"
+    exe.parent.mkdir(parents=True)
+    exe.write_bytes(b"")
+    monkeypatch.setenv("ProgramFiles", str(program_files))  # D:\\Program Files, say
+    assert office.soffice_path() == str(exe)
+
+
+def test_the_default_windows_places_are_candidates():
+    from pipeline.common import office
+
+    assert r"C:\Program Files\LibreOffice\program\soffice.exe" in office._CANDIDATES
+    assert r"C:\Program Files (x86)\LibreOffice\program\soffice.exe" in office._CANDIDATES

@@ -72,7 +72,14 @@ def soffice_path() -> str | None:
         found = shutil.which(name)
         if found:
             return found
-    return next((c for c in _CANDIDATES if Path(c).exists()), None)
+    return next((str(c) for c in (*_CANDIDATES, *windows_candidates()) if Path(c).exists()), None)
+
+
+def windows_candidates() -> list[Path]:
+    """Return where the LibreOffice installer puts soffice.exe under the Program Files folders Windows names
+    (they need not be on drive C:); empty elsewhere."""
+    folders = [os.environ.get(k) for k in ("ProgramFiles", "ProgramW6432", "ProgramFiles(x86)")]
+    return [Path(f) / "LibreOffice" / "program" / "soffice.exe" for f in dict.fromkeys(folders) if f]
 
 
 def available() -> bool:
