@@ -570,3 +570,13 @@ def test_serving_a_folder_that_is_not_a_workspace_writes_nothing(tmp_path):
     with pytest.raises(UserError, match="不是工作区"):
         create_app(tmp_path / "nothing")
     assert not (tmp_path / "nothing").exists()
+
+
+def test_values_are_shown_as_printed():
+    from pipeline.web.views import shown_value
+
+    options = {"yes": "符合", "no": "不符合", "enterprise": "企业类"}
+    assert shown_value(True, options) == "符合" and shown_value(False) == "否"
+    assert shown_value("enterprise", options) == "企业类" and shown_value("自填", options) == "自填"
+    assert shown_value({"start": "2017-01-05", "end": "2017-03-20"}) == "2017-01-05 至 2017-03-20"
+    assert shown_value(None) == "—" and shown_value(["a", "b"]) == "a、b" and shown_value(0) == "0"

@@ -102,6 +102,8 @@ def shown_value(value, options: dict | None = None) -> str:
         return str(options[value])
     if isinstance(value, (list, tuple)):
         return "、".join(shown_value(v, options) for v in value)
+    if isinstance(value, dict) and set(value) == {"start", "end"}:  # a period
+        return f"{shown_value(value['start'])} 至 {shown_value(value['end'])}"
     if isinstance(value, dict):
         return "；".join(f"{k}：{shown_value(v)}" for k, v in value.items())
     return str(value)
@@ -112,7 +114,8 @@ def issue_rows(record: dict, issues: list[dict], campaign) -> list[dict]:
     rows = []
     for issue in issues:
         form, label = issue_place(record, issue, campaign)
-        rows.append({**issue, "form_title": form, "field_label": label,
+        where = [x for x in (form, label, f"依据：{issue['article']}" if issue.get("article") else "") if x]
+        rows.append({**issue, "form_title": form, "field_label": label, "where": " · ".join(where),
                      "severity_zh": SEVERITY_ZH.get(issue.get("severity"), "")})
     return rows
 
