@@ -580,3 +580,17 @@ def test_values_are_shown_as_printed():
     assert shown_value("enterprise", options) == "企业类" and shown_value("自填", options) == "自填"
     assert shown_value({"start": "2017-01-05", "end": "2017-03-20"}) == "2017-01-05 至 2017-03-20"
     assert shown_value(None) == "—" and shown_value(["a", "b"]) == "a、b" and shown_value(0) == "0"
+
+
+def test_an_administrator_adds_accounts_on_the_page(lan):
+    client = signed_in(lan, "admin1")
+    answer = client.post("/users", data={"name": "赵审", "role": "reviewer", "password": PASSWORD,
+                                         "csrf": session_token(client)}, follow_redirects=True)
+    assert answer.status_code == 200 and "已添加账号 赵审（评审专家）" in answer.data.decode()
+    assert site_of(lan).store.user("赵审")["role"] == "reviewer"
+    weak = client.post("/users", data={"name": "钱", "role": "staff", "password": "123",
+                                       "csrf": session_token(client)})
+    assert weak.status_code == 400 and "密码至少 8 个字符" in weak.data.decode()
+    assert site_of(lan).store.user("钱") is None
+    log = client.get("/audit").data.decode()
+    assert "保存账号" in log and "admin1" in log

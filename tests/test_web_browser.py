@@ -196,3 +196,29 @@ def test_signing_in_on_a_non_loopback_configuration(browser, workspace):
     finally:
         context.close()
         served.close()
+
+
+def test_a_packet_dropped_on_the_self_check_page(browser, workspace):
+    from pipeline.web.app import create_app
+
+    served = Served(create_app(workspace, self_check=True))
+    packet = SAMPLES / "inbox" / "冰城家政服务有限公司.docx"
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        page.goto(served.url + "/selfcheck")
+        data = list(packet.read_bytes())
+        page.evaluate("""([name, bytes]) => {
+            const dt = new DataTransfer();
+            dt.items.add(new File([new Uint8Array(bytes)], name));
+            document.querySelector(".drop").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true}));
+        }""", [packet.name, data])
+        assert page.inner_text("[data-drop-list]") == "已选择 1 个文件"
+        page.click("form button")
+        page.wait_for_selector("ol.issues", timeout=WAIT)
+        text = page.inner_text("main")
+        assert "冰城家政服务有限公司" in text and "【必须修改】缺少《实施用户满意工程情况的报告》" in text
+        assert "上传的文件已删除" in text
+    finally:
+        context.close()
+        served.close()

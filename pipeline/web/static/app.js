@@ -51,9 +51,13 @@
           more();
         } else if (--pending === 0) { done(); }
       };
-      if (items && items.length && items[0].webkitGetAsEntry) {
-        for (var i = 0; i < items.length; i++) { var en = items[i].webkitGetAsEntry(); if (en) { walk(en, ""); } }
-      } else { input.files = ev.dataTransfer.files; show(input.files); }
+      var entries = [];
+      for (var i = 0; items && i < items.length; i++) {
+        var en = items[i].webkitGetAsEntry ? items[i].webkitGetAsEntry() : null;
+        if (en) { entries.push(en); }
+      }
+      if (entries.length) { entries.forEach(function (en) { walk(en, ""); }); }
+      else { input.files = ev.dataTransfer.files; show(input.files); }  // files only (no folder entries given)
     });
     if (input) { input.addEventListener("change", function () { show(input.files); }); }
   });
