@@ -59,3 +59,21 @@ def test_a_workspace_holding_a_campaign_is_backed_up_before_the_accounts_tables_
         accounts.migrate(ws)
         backups = list((tmp_path / "ws" / "backups").glob("db-*.jsonl"))
         assert len(backups) == 1 and "冰城家政服务有限公司" in backups[0].read_text(encoding="utf-8")
+
+
+def test_an_imported_campaign_gets_its_accounts_tables_again(tmp_path):
+    from pipeline.workspace import Workspace, accounts
+    from pipeline.workspace.transfer import export, import_
+
+    with Workspace.init(tmp_path / "ws") as ws:
+        accounts.migrate(ws)
+        accounts.save_user(ws, "王敏", "staff", "$argon2id$hash", by="命令行")
+        export(ws, tmp_path / "campaign.zip")
+    moved = import_(tmp_path / "campaign.zip", tmp_path / "moved")
+    try:
+        accounts.migrate(moved)
+        assert accounts.all_users(moved) == []  # who may sign in does not travel with the campaign
+        accounts.save_user(moved, "李华", "admin", "$argon2id$x", by="命令行")
+        assert accounts.user(moved, "李华")["role"] == "admin"
+    finally:
+        moved.close()

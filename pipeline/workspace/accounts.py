@@ -46,6 +46,8 @@ def migrate(ws) -> int:
     when it already holds a campaign); return the version they had."""
     with ws.engine.connect() as conn:
         found = int(db.get_meta(conn, ACCOUNTS_KEY, "0"))
+        if not sa.inspect(conn).has_table(users.name):
+            found = 0  # an imported campaign carries the meta line but not these tables
         holds_data = conn.execute(sa.select(sa.func.count()).select_from(db.applicants)).scalar_one() > 0
     if found >= len(ACCOUNT_MIGRATIONS):
         return found
