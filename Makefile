@@ -3,12 +3,12 @@ PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai poppler-utils postgresql libarchive13
+SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai poppler-utils postgresql libarchive13 chromium
 # 宋体/黑体/楷体/仿宋 → the installed SC faces (fonts/README.md); root: system-wide, else per user.
 FONTCONF := fonts/30-manyi-zh-cn.conf
 FONTDIR  := $(if $(filter 0,$(shell id -u)),/etc/fonts/conf.d,$(HOME)/.config/fontconfig/conf.d)
 
-.PHONY: demo test bench system fontconfig venv clean
+.PHONY: demo test bench screenshots system fontconfig venv clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -42,6 +42,11 @@ demo: system fontconfig venv
 
 test: system fontconfig venv
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# The README's screenshots of the page, taken by the browser test.
+screenshots: system fontconfig venv
+	rm -f docs/screenshots/*.jpg
+	MANYI_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -n 0 tests/test_web_browser.py
 
 bench: system fontconfig venv
 	$(BIN)/python -m benchmarks

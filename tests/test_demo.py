@@ -40,3 +40,13 @@ def test_every_step_writes_its_outputs(demo):
     assert len(list(steps["6-证书"].glob("*.docx"))) == 3
     assert any("证书编号：HLJ2017-" in line for line in lines)
     assert lines[-1].startswith("演示完成")
+
+
+def test_the_demo_leaves_a_workspace_and_says_how_to_open_its_page(demo):
+    from pipeline.workspace import Workspace
+
+    steps, lines = demo
+    with Workspace.open(steps["7-工作区"]) as ws:
+        assert ws.applicants(limit=None).total == 5
+    assert any(line.strip().endswith(f"serve {steps['7-工作区']} --open") for line in lines)
+    assert any("http://127.0.0.1:8000/" in line for line in lines)

@@ -77,7 +77,14 @@ def soffice_path() -> str | None:
         found = shutil.which(name)
         if found:
             return found
-    return next((c for c in _CANDIDATES if Path(c).exists()), None)
+    return next((str(c) for c in (*_CANDIDATES, *windows_candidates()) if Path(c).exists()), None)
+
+
+def windows_candidates() -> list[Path]:
+    """Return where the LibreOffice installer puts soffice.exe under the Program Files folders Windows names
+    (they need not be on drive C:); empty elsewhere."""
+    folders = [os.environ.get(k) for k in ("ProgramFiles", "ProgramW6432", "ProgramFiles(x86)")]
+    return [Path(f) / "LibreOffice" / "program" / "soffice.exe" for f in dict.fromkeys(folders) if f]
 
 
 def available() -> bool:
@@ -248,8 +255,10 @@ def kill_group(proc: subprocess.Popen) -> None:
     """Kill the process group of `proc` (soffice and the soffice.bin it forks) and reap it."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, AttributeError):
+    except (ProcessLookupError, PermissionError):
         pass
+    except AttributeError:  # Windows: no process groups; soffice itself is killed (soffice.bin may outlive it)
+        proc.kill()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
