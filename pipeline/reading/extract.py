@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
 from pipeline.common import text as _text
-from pipeline.common.text import body_chars, clean, is_blank
+from pipeline.common.text import body_chars, clean, is_blank, to_date
 from pipeline.definitions.forms import Form, load_forms
 from pipeline.reading.grid import Block, Document
 from pipeline.reading.values import value as normalise
@@ -71,12 +72,18 @@ def field_keys(f) -> tuple[str, ...]:
 @per_object
 def _form_plan(form: Form) -> dict:
     """Given a form, return what extraction derives from it: label keys, side labels, printed texts, ranks."""
+    printed = printed_texts(form)
     return {
         "field_keys": sorted({k for f in form.fields.values() for k in field_keys(f)}, key=len, reverse=True),
         "groups": {fold(f.group) for f in form.fields.values() if f.group},
-        "printed": printed_texts(form),
+        "printed": printed,
+        "marks": {t for t in printed if t.startswith("(") and t.endswith(")")},
+        "longest": max(map(len, printed), default=0),
+        "starts": printed_starts(printed),
         "ranks": global_occurrences(form),
         "header": {key: f.id for f in form.fields.values() for key in field_keys(f)},
+        "slots": {f.slot: f for f in form.fields.values() if f.slot},
+        "footers": {f.id: footer_lines(form, f.id) for f in form.fields.values()},
     }
 
 
@@ -232,6 +239,7 @@ class Index:
         self.by_key: dict[str, list[int]] = {}
         self.groups_found: set[str] = set()
         plan = _form_plan(form)
+        self.printed = plan["printed"]
         field_keys, groups = plan["field_keys"], plan["groups"]
         for t, block in enumerate(blocks):
             if block.kind == "paragraph":
@@ -264,6 +272,13 @@ class Index:
                     previous.right = unit
                 previous = unit
                 self._add(unit, field_keys)
+
+    def next_unit(self, unit: Unit) -> Unit | None:
+        """Given a unit of this index, return the one after it in reading order, or None."""
+        for n, other in enumerate(self.units):
+            if other is unit:
+                return self.units[n + 1] if n + 1 < len(self.units) else None
+        return None
 
     def candidates(self, keys: tuple[str, ...]) -> list[Unit]:
         """Given folded keys, return the units labelled by any of them, in reading order."""
@@ -322,44 +337,173 @@ def layout_cell(form: Form, field_id: str) -> dict:
     return {}
 
 
-def _strip_printed(raw: str | None, printed: set[str]) -> str | None:
-    """Given a value's text, return it without what the form itself prints (hints, footers, 公章 marks).
+def footer_lines(form: Form, field_id: str) -> tuple[str, ...]:
+    """Given a form and a field id, return the folded lines printed under its value (hint, seal lines, 年 月 日)."""
+    cell = layout_cell(form, field_id)
+    lines = [*str(cell.get("hint") or "").split("\n"), *str(cell.get("footer") or "").split("\n")]
+    return tuple(fold(line) for line in lines if fold(line))
 
-    A line that is only printed text (or a bare 年 月 日) goes; printed text inside a line is cut out.
+
+def strip_printed(raw: str | None, plan: dict, lead: tuple[str, ...] = ()) -> str | None:
+    """Given a value's text, return it without what the form prints around it, the applicant's words untouched.
+
+    Printed text goes only where it stands as printed: a whole line (or lines, a hint or note that a
+    PDF wrapped), a bare 年 月 日, the field's own label before a colon at the very start (`lead`),
+    a seal mark in brackets at the very end ('XX公司（加盖公章）'). The same words inside a sentence stay.
     """
     if raw is None:
         return None
-    lines = []
-    for line in raw.split("\n"):
-        key = fold(line)
-        if not key or key in printed:
+    printed = plan["printed"]
+    lines = raw.split("\n")
+    folded = [fold(line) for line in lines]
+    kept: list[str] = []
+    i = 0
+    while i < len(lines):
+        key = folded[i]
+        if not key or key in printed or not key.strip("年月日") or made_of_printed(key, plan["starts"]):
+            i += 1
             continue
-        for text in printed:
-            if len(text) >= 3 and text in key:
-                key = key.replace(text, "")
-                line = _cut_folded(line, text)
-        if not re.sub(r"[年月日]", "", key):
+        span = printed_span(folded, i, printed, plan["longest"])
+        if span:
+            i += span
             continue
-        lines.append(line)
-    return "\n".join(lines) if lines else None
+        kept.append(lines[i])
+        i += 1
+    if not kept:
+        return None
+    kept[0] = cut_lead(kept[0], lead)
+    kept[-1] = cut_mark(kept[-1], plan["marks"])
+    text = "\n".join(kept)
+    return None if is_blank(text) else text
 
 
-def _cut_folded(line: str, folded: str) -> str:
-    """Given a line and a folded piece of it, return the line with that piece (as written) removed."""
-    for start in range(len(line)):
-        if not fold(line[start]) or not folded.startswith(fold(line[start])):
+def printed_starts(printed: set[str]) -> dict[str, list[str]]:
+    """Given the folded printed texts, return first character → those of three or more characters starting with it."""
+    starts: dict[str, list[str]] = {}
+    for text in printed:
+        if len(text) >= 3:
+            starts.setdefault(text[0], []).append(text)
+    return starts
+
+
+def made_of_printed(key: str, starts: dict[str, list[str]]) -> bool:
+    """Given a folded line, return whether it is printed texts side by side and nothing else.
+
+    The seed prints '（此栏企业不填，由评定机构填写）      年  月  日' on one line: hint and date slot.
+    Only pieces of three or more characters count, besides the 年 月 日 of a slot.
+    """
+    ends = {0}
+    for start in range(len(key)):
+        if start not in ends:
             continue
-        for end in range(start + 1, len(line) + 1):
-            piece = fold(line[start:end])
-            if piece == folded:
-                return line[:start] + line[end:]
-            if not folded.startswith(piece):
-                break
+        if key[start] in "年月日":
+            ends.add(start + 1)
+        for text in starts.get(key[start], ()):
+            if key.startswith(text, start):
+                ends.add(start + len(text))
+    return len(key) in ends
+
+
+def printed_span(folded: list[str], start: int, printed: set[str], longest: int) -> int:
+    """Given folded lines and a start, return how many lines from there make one printed text together (0 if none)."""
+    joined = folded[start]
+    for end in range(start + 1, len(folded)):
+        joined += folded[end]
+        if len(joined) > longest:
+            break
+        if joined in printed:
+            return end - start + 1
+    return 0
+
+
+def cut_lead(line: str, keys: tuple[str, ...]) -> str:
+    """Given a value's first line and its field's folded label keys, return it without 'label：' at its start."""
+    key = fold(line[:80])
+    for label in keys:
+        if key.startswith(label + ":") and len(key) > len(label) + 1:
+            end = _folded_end(line, label + ":")
+            if end:
+                return line[end:]
     return line
 
 
-def raw_text(index: Index, f, printed: set[str], global_occurrence: int) -> str | None:
-    """Given a form's index and a field, return the raw text of its value, or None when not found.
+def cut_mark(line: str, marks: set[str]) -> str:
+    """Given a value's last line and the form's bracketed seal marks, return it without one at its very end."""
+    key = fold(line)
+    for mark in marks:
+        if key.endswith(mark) and len(key) > len(mark):
+            for start in range(len(line) - 1, -1, -1):
+                if fold(line[start:]) == mark:
+                    return line[:start].rstrip()
+    return line
+
+
+def _folded_end(line: str, folded: str) -> int:
+    """Given a line and a folded prefix of it, return where that prefix ends in the line (0 when it does not)."""
+    for end in range(len(folded), len(line) + 1):
+        if fold(line[:end]) == folded:
+            return end
+    return 0
+
+
+#: A line holding a date only (digits or Chinese numerals, 年 月 日 or separators), as typed in a 年 月 日 slot.
+_DATE_ONLY = re.compile(r"^[\d\s年月日./\-〇零○一二三四五六七八九十]+$")
+_DATE_LABEL = re.compile(r"^\s*日\s*期\s*[:：]?\s*")
+
+
+def date_only(text: str) -> str | None:
+    """Given a line, return it when it holds only a date (a '日期：' before it allowed), else None."""
+    text = _DATE_LABEL.sub("", unicodedata.normalize("NFKC", text)).strip()
+    if text and _DATE_ONLY.match(text) and re.search(r"\d|[〇零○]", text):
+        iso = to_date(text)
+        return text if iso and iso != text else None
+    return None
+
+
+def trailing_date(line: str) -> tuple[str, str] | None:
+    """Given a line, return (the text before, the date) when it ends with a date after white space, else None."""
+    for match in re.finditer(r"\s+", line):
+        found = date_only(line[match.end():])
+        if found:
+            return line[: match.start()], found
+    return None
+
+
+def split_slot_date(raw: str, footer: tuple[str, ...], same_line: bool = False) -> tuple[str | None, str | None]:
+    """Given a value's text and the folded lines printed under it, return (its text, the date written in its slot).
+
+    The slot is what follows the last printed seal line ('地区、行业质协（公章） 2017年5月18日', or the lines
+    below it); without one, a last line that is only a date. With `same_line` (a date written on the
+    value's own line, 承诺企业（盖章）：XX公司 2017年5月18日) a date after white space at its end counts too.
+    """
+    lines = raw.split("\n")
+    seals = [line for line in footer if line.strip("年月日")]
+    for i in range(len(lines) - 1, -1, -1):
+        key = fold(lines[i])
+        seal = next((s for s in seals if key.startswith(s)), None)
+        if seal is None:
+            continue
+        end = _folded_end(lines[i], seal)
+        slot = " ".join(x.strip() for x in [lines[i][end:], *lines[i + 1:]] if x.strip())
+        found = date_only(slot) if slot else None
+        if found:
+            return "\n".join([*lines[:i], lines[i][:end]]), found  # the seal line stays, as printed
+        break
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=None)
+    if last is None:
+        return raw, None
+    found = date_only(lines[last])
+    if found:
+        return "\n".join(lines[:last]) or None, found
+    if same_line:
+        tail = trailing_date(lines[last])
+        if tail:
+            return "\n".join([*lines[:last], tail[0]]) or None, tail[1]
+    return raw, None
+
+
+def locate(index: Index, f, global_occurrence: int) -> tuple[Unit, str] | None:
+    """Given a form's index and a field, return the unit that labels it and the raw text of its value, or None.
 
     The field's group scopes the search when that side label is in the grid; otherwise the
     n-th match over the whole form is taken (n counted over every field with that label).
@@ -378,11 +522,17 @@ def raw_text(index: Index, f, printed: set[str], global_occurrence: int) -> str 
     keyset = set(field_keys(f))
     inline = next((rest for k, rest in unit.keys if k in keyset and rest is not None), None)
     if inline is not None:
-        return _strip_printed(inline, printed)
+        return unit, inline
     neighbour = unit.right
-    if neighbour is None or fold(neighbour.text) in printed:
+    if neighbour is None or fold(neighbour.text) in index.printed:
         return None
-    return _strip_printed(neighbour.text, printed)
+    return unit, neighbour.text
+
+
+def raw_text(index: Index, f, plan: dict) -> str | None:
+    """Given a form's index, a field and the form's plan, return the raw text of its value, or None when not found."""
+    found = locate(index, f, plan["ranks"][f.id])
+    return strip_printed(found[1], plan, field_keys(f)) if found else None
 
 
 def bare_choice(index: Index, f) -> str | None:
@@ -415,14 +565,37 @@ def extract_form(found: Found) -> dict | list:
         return extract_report(found)
     index = Index(form, found.blocks)
     plan = _form_plan(form)
-    printed, ranks = plan["printed"], plan["ranks"]
-    values = {}
+    values, slot_dates = {}, {}
     for f in form.fields.values():
-        raw = raw_text(index, f, printed, ranks[f.id])
+        located = locate(index, f, plan["ranks"][f.id])
+        raw = located[1] if located else None
+        dated = plan["slots"].get(f.id)
+        if dated is not None and located is not None:
+            raw, slot_dates[dated.id] = slot_date(index, located, plan["footers"][f.id])
+        raw = strip_printed(raw, plan, field_keys(f))
         if raw is None and f.type in ("choice", "multi", "yesno"):
             raw = bare_choice(index, f)
         values[f.id] = normalise(f, raw)
+    for fid, written in slot_dates.items():
+        if values.get(fid) is None and written:
+            values[fid] = normalise(form.fields[fid], written)
     return values
+
+
+def slot_date(index: Index, located: tuple[Unit, str], footer: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """Given a located value and the lines printed under it, return (its text, the date written in its slot).
+
+    A value written on a line of its own (承诺企业（盖章）：…) may have its date on that line or alone on the
+    next paragraph.
+    """
+    unit, raw = located
+    on_line = unit.table < 0
+    text, written = split_slot_date(raw, footer, same_line=on_line)
+    if written is None and on_line:
+        after = index.next_unit(unit)
+        if after is not None and after.table < 0:
+            written = date_only(after.text)
+    return text, written
 
 
 # --- the respondent register ---------------------------------------------------------------------
