@@ -242,3 +242,29 @@ def test_the_commitment_date_wherever_it_stands_below_the_seal(lines, expected):
     doc = Document("x.docx", [para("企业用户满意经营承诺书（范本）"), *map(para, lines)])
     values = forms_of(doc)["commitment"]
     assert (values["company_name"], values["date"]) == ("华光公司", expected)
+
+
+@pytest.mark.parametrize("blocks", [
+    [para("关于哈尔滨光明电器有限公司\n实施用户满意工程情况的报告")],
+    [para("关于哈尔滨光明电器有限公司"), para("实施用户满意工程情况的报告")],
+    [para("关于哈尔滨光明电器有限公司实施用户满意"), para("工程情况的报告")],
+])
+def test_a_title_wrapped_over_two_lines_or_paragraphs_is_read_whole(blocks):
+    doc = Document("x.docx", [para("企业用户满意经营承诺书"), para("承诺企业（盖章）：华光公司"), *blocks,
+                              para("1、企业概貌"), para("本公司成立于1990年。")])
+    found = forms_of(doc)
+    assert found["report"]["title"] == "关于哈尔滨光明电器有限公司实施用户满意工程情况的报告"
+    assert "1" in found["report"]["sections_present"]
+    assert found["commitment"]["company_name"] == "华光公司"
+
+
+@pytest.mark.parametrize("promoted, awarded, expected", [
+    ("12", "5", (12, 5)), ("  36 ", " 8", (36, 8)), ("1.2万", "", (12000, None)), (" ", " ", (None, None)),
+])
+def test_figures_typed_into_the_blanks_of_a_printed_sentence(promoted, awarded, expected):
+    sentence = (f"所在地区或行业实施情况：2017年共推动（{promoted}）家企业实施用户满意工程，（{awarded}）家被评为地区或"
+                "行业级先进单位。拟推荐下述项目为实施全省用户满意工程先进单位。")
+    doc = Document("x.docx", [para("实施全省用户满意工程先进单位推荐汇总表"), table(["推荐单位：哈尔滨市质协"]), table([sentence])])
+    values = forms_of(doc)["summary_table"]
+    assert (values["promoted_count"], values["awarded_count"]) == expected
+    assert values["recommending_unit"] == "哈尔滨市质协"

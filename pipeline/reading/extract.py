@@ -83,6 +83,7 @@ def _form_plan(form: Form) -> dict:
         "ranks": global_occurrences(form),
         "header": {key: f.id for f in form.fields.values() for key in field_keys(f)},
         "slots": {f.slot: f for f in form.fields.values() if f.slot},
+        "blanks": sentence_blanks(form),
         "footers": {f.id: footer_lines(form, f.id) for f in form.fields.values()},
     }
 
@@ -163,15 +164,46 @@ def split_forms(doc: Document, forms: dict[str, Form] | None = None) -> list[Fou
     forms = forms or load_forms()
     keys, listing = _detectors(forms)
     found: list[Found] = []
-    for block in doc.blocks:
+    blocks = doc.blocks
+    for n, block in enumerate(blocks):
         form = titled_form(block_head(block), keys)
         if form is None and block.kind == "table":
             form = next((f for f in listing if header_row(block, f) is not None), None)
+        if form is None and n + 1 < len(blocks):
+            form = wrapped_title(block, blocks[n + 1], keys)
         if form is not None and not (found and found[-1].form is form):
             found.append(Found(form, [], doc.source))
+            lead = found[-2].blocks[-1] if len(found) > 1 and found[-2].blocks else None
+            if lead is not None and title_lead(lead, block, form, keys):
+                found[-1].blocks.append(found[-2].blocks.pop())
         if found:
             found[-1].blocks.append(block)
     return found
+
+
+def wrapped_title(block: Block, following: Block, keys: list[tuple[str, Form]]) -> Form | None:
+    """Given a paragraph and the next block, return the form whose detect key the two paragraphs share
+    across their break (a title wrapped over two paragraphs), or None."""
+    if block.kind != "paragraph" or following.kind != "paragraph" or "\n" in block.text:
+        return None
+    form = titled_form(block.text + following.text, keys)
+    if form is None or titled_form(following.text, keys) is not None:
+        return None
+    return form
+
+
+def title_lead(lead: Block, block: Block, form: Form, keys: list[tuple[str, Form]]) -> bool:
+    """Given the paragraph before a form's title, return whether it is the title's first part.
+
+    A form whose title begins with its own words (the report: 关于XX公司 / 实施用户满意工程情况的报告,
+    `title_starts` in its YAML) takes the paragraph before its title when that starts so.
+    """
+    starts = form.get("title_starts")
+    if not starts or lead.kind != "paragraph" or block.kind != "paragraph":
+        return False
+    text = clean(lead.text) or ""
+    return (text.startswith(starts) and not _COLON.search(text) and "\n" not in text
+            and titled_form(text + block.text, keys) is form)
 
 
 # --- the index of one form's text ----------------------------------------------------------------
@@ -579,7 +611,51 @@ def extract_form(found: Found) -> dict | list:
     for fid, written in slot_dates.items():
         if values.get(fid) is None and written:
             values[fid] = normalise(form.fields[fid], written)
+    for fid, written in blank_values(index, plan["blanks"]).items():
+        if values.get(fid) is None:
+            values[fid] = normalise(form.fields[fid], written)
     return values
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([cv])\.(\w+)\s*\}\}")
+
+
+def sentence_blanks(form: Form) -> list[tuple[re.Pattern, list[str]]]:
+    """Given a form, return for each printed sentence with field blanks in it (共推动（{{ v.promoted_count }}）家…)
+    a pattern over its folded text and the field ids of its blanks, in order.
+
+    Campaign values in the sentence ({{ c.year }}) match anything; each blank takes what is typed between
+    the printed words around it.
+    """
+    out = []
+    for item in form.layout:
+        rows = (item.get("table") or {}).get("rows", []) if isinstance(item, dict) else []
+        for cell in (c for row in rows for c in row):
+            text = cell.get("text") if isinstance(cell, dict) else None
+            if not text or "{{ v." not in str(text):
+                continue
+            pattern, ids, at = "", [], 0
+            for match in _PLACEHOLDER.finditer(str(text)):
+                pattern += re.escape(fold(str(text)[at:match.start()]))
+                pattern += "(.*?)" if match[1] == "v" else ".*?"
+                if match[1] == "v":
+                    ids.append(match[2])
+                at = match.end()
+            pattern += re.escape(fold(str(text)[at:]))
+            out.append((re.compile(pattern), ids))
+    return out
+
+
+def blank_values(index: Index, blanks: list[tuple[re.Pattern, list[str]]]) -> dict[str, str]:
+    """Given a form's index and its sentence blanks, return field id → the text typed into its blank."""
+    found: dict[str, str] = {}
+    for pattern, ids in blanks:
+        for unit in index.units:
+            match = pattern.search(fold(unit.text))
+            if match:
+                found.update({fid: match[n] for n, fid in enumerate(ids, 1) if match[n]})
+                break
+    return found
 
 
 def slot_date(index: Index, located: tuple[Unit, str], footer: tuple[str, ...]) -> tuple[str | None, str | None]:
@@ -719,6 +795,22 @@ def outline_sections(lines: list[str], outline: list[dict]) -> list[str]:
     return [str(item["num"]) for item in outline if str(item["num"]) in found]
 
 
+def report_title(lines: list[str], form: Form) -> tuple[str | None, list[str]]:
+    """Given the report's lines and its form, return its title (wrapped lines joined) and the body lines after it.
+
+    A title broken after the company name ('关于XX公司' / '实施用户满意工程情况的报告') is read whole.
+    """
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return None, []
+    keys = [fold(k) for k in form.detect]
+    for end in range(first + 1, min(first + 3, len(lines)) + 1):
+        joined = "".join(line.strip() for line in lines[first:end])
+        if any(k in fold(joined) for k in keys):
+            return clean(joined), lines[end:]
+    return clean(lines[first]), lines[first + 1:]
+
+
 def extract_report(found: Found) -> dict:
     """Given the found report, return its title, body length and the outline sections present and missing."""
     form = found.form
@@ -728,8 +820,7 @@ def extract_report(found: Found) -> dict:
             lines.extend(block.text.split("\n"))
         else:
             lines.extend(line for cell in block.cells() for line in cell.text.split("\n"))
-    title = clean(lines[0]) if lines else None
-    body = lines[1:]
+    title, body = report_title(lines, form)
     outline = form.get("outline") or []
     present = outline_sections(body, outline)
     return {
