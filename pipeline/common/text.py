@@ -241,7 +241,8 @@ def _cn_small(numeral: str) -> int | None:
 
 def arabic_dates(text: str) -> str:
     """Given text, return it with dates in Chinese numerals written in digits (二〇一七年五月十八日 → 2017年5月18日)."""
-    if not _CN_DATE.search(text):
+    at = text.find("年")
+    if at < 1 or text[at - 1].isdigit() or not _CN_DATE.search(text):  # most dates are in digits: no search
         return text
 
     def digits(match) -> str:

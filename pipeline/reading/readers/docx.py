@@ -107,10 +107,14 @@ _FORMATTING = re.compile(rb"<w:(?:" + _NAMES + rb")\b[^<>]*/>")
 _FORMATTING_AND_FONTS = re.compile(rb"<w:(?:" + _NAMES + rb"|rFonts)\b[^<>]*/>")
 
 
+#: A run font written with a reference (W&#105;ngdings) could be a symbol font: the fonts are kept then.
+_SPELLED_FONT = re.compile(rb"<w:rFonts\b[^>]*&")
+
+
 def lean_xml(xml: bytes) -> bytes:
     """Given document.xml, return it without its frequent empty formatting elements (fonts too when no symbol font is named)."""
     lower = xml.lower()  # a plain `in` is memchr-fast; a case-insensitive regex search is not
-    symbols = any(name.encode() in lower for name in SYMBOL_FONTS)
+    symbols = any(name.encode() in lower for name in SYMBOL_FONTS) or (b"&" in xml and _SPELLED_FONT.search(xml))
     return (_FORMATTING if symbols else _FORMATTING_AND_FONTS).sub(b"", xml)
 
 
