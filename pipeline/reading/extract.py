@@ -77,9 +77,7 @@ def _form_plan(form: Form) -> dict:
         "field_keys": sorted({k for f in form.fields.values() for k in field_keys(f)}, key=len, reverse=True),
         "groups": {fold(f.group) for f in form.fields.values() if f.group},
         "printed": printed,
-        "marks": {t for t in printed if t.startswith("(") and t.endswith(")")},
-        "longest": max(map(len, printed), default=0),
-        "starts": printed_starts(printed),
+        "cells": {f.id: cell_plan(form, f.id, printed) for f in form.fields.values()},
         "ranks": global_occurrences(form),
         "header": {key: f.id for f in form.fields.values() for key in field_keys(f)},
         "slots": {f.slot: f for f in form.fields.values() if f.slot},
@@ -270,6 +268,9 @@ class Index:
         self.units: list[Unit] = []
         self.by_key: dict[str, list[int]] = {}
         self.groups_found: set[str] = set()
+        #: The side label the last table ended under: a page break cuts a side label, the part on the
+        #: next page prints blank and the rows there still belong to it.
+        self._open_group: str | None = None
         plan = _form_plan(form)
         self.printed = plan["printed"]
         field_keys, groups = plan["field_keys"], plan["groups"]
@@ -294,6 +295,12 @@ class Index:
 
     def _add_table(self, t: int, block: Block, groups: set[str], field_keys: list[str]) -> None:
         scopes = side_scopes(block, groups)
+        first = block.rows[0][0] if block.rows and block.rows[0] else None
+        if self._open_group and first is not None and first.col == 0 and is_blank(first.text):
+            start = min((lo for _, lo, _ in scopes), default=len(block.rows) + first.row)
+            scopes.insert(0, (self._open_group, first.row, start))
+        last_row = block.rows[-1][0].row if block.rows and block.rows[-1] else -1
+        self._open_group = next((g for g, lo, hi in scopes if lo <= last_row < hi), None)
         self.groups_found.update(g for g, _, _ in scopes)
         for row in block.rows:
             previous = None
@@ -336,7 +343,9 @@ def side_scopes(block: Block, groups: set[str]) -> list[tuple[str, int, int]]:
 
 def printed_texts(form: Form) -> set[str]:
     """Given a form, return the folded texts its layout prints (labels, notes, hints, footers, 公章 marks)."""
-    out: set[str] = {k for f in form.fields.values() for k in f.keys}
+    lines = {item["line"] for item in form.layout if isinstance(item, dict) and item.get("line")}
+    # A date in another field's 年 月 日 slot has no printed label (unless it has its own line).
+    out: set[str] = {k for f in form.fields.values() if not f.slot or f.id in lines for k in f.keys}
     out.update(fold(f.group) for f in form.fields.values() if f.group)
 
     def add(text) -> None:
@@ -376,12 +385,26 @@ def footer_lines(form: Form, field_id: str) -> tuple[str, ...]:
     return tuple(fold(line) for line in lines if fold(line))
 
 
+def cell_plan(form: Form, field_id: str, printed: set[str]) -> dict:
+    """Given a form, a field id and the form's printed texts, return what may stand printed in the field's value:
+    its cell's hint and footer lines (whole, and line by line), the form's seal marks in brackets."""
+    cell = layout_cell(form, field_id)
+    own = {fold(line) for key in ("hint", "footer") for line in str(cell.get(key) or "").split("\n") if fold(line)}
+    own.update(fold(cell[key]) for key in ("hint", "footer") if cell.get(key))
+    marks = {t for t in printed if t.startswith("(") and t.endswith(")")}
+    texts = own | marks
+    return {"printed": texts, "marks": marks, "longest": max(map(len, texts), default=0),
+            "starts": printed_starts(texts)}
+
+
 def strip_printed(raw: str | None, plan: dict, lead: tuple[str, ...] = ()) -> str | None:
     """Given a value's text, return it without what the form prints around it, the applicant's words untouched.
 
-    Printed text goes only where it stands as printed: a whole line (or lines, a hint or note that a
-    PDF wrapped), a bare 年 月 日, the field's own label before a colon at the very start (`lead`),
-    a seal mark in brackets at the very end ('XX公司（加盖公章）'). The same words inside a sentence stay.
+    `plan` is the field's `cell_plan`. Printed text goes only where it stands as printed: a whole line
+    (or lines: a hint that a PDF wrapped) of its cell's hint or footer or a seal mark, a bare 年 月 日,
+    the field's own label before a colon at the very start (`lead`), a seal mark in brackets at the
+    very end ('XX公司（加盖公章）'). Any other label, even on a line of its own (a PDF wraps a value
+    anywhere), and the same words inside a sentence stay.
     """
     if raw is None:
         return None
@@ -564,7 +587,7 @@ def locate(index: Index, f, global_occurrence: int) -> tuple[Unit, str] | None:
 def raw_text(index: Index, f, plan: dict) -> str | None:
     """Given a form's index, a field and the form's plan, return the raw text of its value, or None when not found."""
     found = locate(index, f, plan["ranks"][f.id])
-    return strip_printed(found[1], plan, field_keys(f)) if found else None
+    return strip_printed(found[1], plan["cells"][f.id], field_keys(f)) if found else None
 
 
 def bare_choice(index: Index, f) -> str | None:
@@ -604,7 +627,7 @@ def extract_form(found: Found) -> dict | list:
         dated = plan["slots"].get(f.id)
         if dated is not None and located is not None:
             raw, slot_dates[dated.id] = slot_date(index, located, plan["footers"][f.id])
-        raw = strip_printed(raw, plan, field_keys(f))
+        raw = strip_printed(raw, plan["cells"][f.id], field_keys(f))
         if raw is None and f.type in ("choice", "multi", "yesno"):
             raw = bare_choice(index, f)
         values[f.id] = normalise(f, raw)
