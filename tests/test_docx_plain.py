@@ -292,3 +292,19 @@ def test_a_run_font_spelled_with_a_character_reference_keeps_its_tick():
     body = '<w:p><w:r><w:rPr><w:rFonts w:ascii="W&#105;ngdings" w:hAnsi="W&#105;ngdings"/></w:rPr><w:t>\uf0fe</w:t></w:r><w:r><w:t>是</w:t></w:r></w:p>'
     xml = b.document_xml(body).encode()
     assert tree_blocks(xml)[0].text == "☑是"
+
+
+def test_tracked_changes_insertions_count_deletions_and_moves_away_are_gone():
+    row = lambda cells, props="": "<w:tr>" + props + "".join(TC(P(c)) for c in cells) + "</w:tr>"  # noqa: E731
+    body = ("<w:tbl>" + row(["序号", "姓名"])
+            + row(["1", "张三"], '<w:trPr><w:del w:id="1" w:author="a"/></w:trPr>')
+            + row(["2", "李四"], '<w:trPr><w:ins w:id="2" w:author="a"/></w:trPr>') + "</w:tbl>"
+            + '<w:p><w:r><w:t>甲</w:t></w:r><w:ins w:id="3" w:author="a"><w:r><w:t>乙</w:t></w:r></w:ins>'
+            '<w:del w:id="4" w:author="a"><w:r><w:delText>丙</w:delText></w:r></w:del>'
+            '<w:moveFrom w:id="5" w:author="a"><w:r><w:t>丁</w:t></w:r></w:moveFrom>'
+            '<w:moveTo w:id="6" w:author="a"><w:r><w:t>戊</w:t></w:r></w:moveTo></w:p>')
+    xml = b.document_xml(body).encode()
+    blocks = tree_blocks(xml)
+    assert [[c.text for c in r] for r in blocks[0].rows] == [["序号", "姓名"], ["2", "李四"]]
+    assert blocks[1].text == "甲乙戊"
+    assert plain_blocks(xml) is None

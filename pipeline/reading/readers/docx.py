@@ -225,7 +225,8 @@ def table_blocks(tbl, tags: _Tags) -> list[Block]:
     rows: list[list[Cell]] = []
     nested: list[Block] = []
     above: dict[int, Cell] = {}  # start column → last emitted cell there, for vMerge
-    for r, tr in enumerate(_children(tbl, tags.tr, tags)):
+    rows_in = [tr for tr in _children(tbl, tags.tr, tags) if not _deleted_row(tr, tags)]
+    for r, tr in enumerate(rows_in):
         row_props = _child(tr, tags.trPr)  # single-tag finds: path finds cost ~10x more in lxml
         col = _int_val(_child(row_props, tags.gridBefore) if row_props is not None else None, tags, 0)
         row: list[Cell] = []
@@ -244,6 +245,12 @@ def table_blocks(tbl, tags: _Tags) -> list[Block]:
             col += span
         rows.append(row)
     return [Block("table", rows=rows), *nested]
+
+
+def _deleted_row(tr, tags: _Tags) -> bool:
+    """Given a w:tr, return whether it is a tracked deletion (w:trPr/w:del): the row is gone."""
+    props = _child(tr, tags.trPr)
+    return props is not None and _child(props, tags.del_) is not None
 
 
 def cell_text(tc, tags: _Tags, nested: list[Block]) -> str:
