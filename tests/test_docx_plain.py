@@ -278,6 +278,21 @@ def test_variants_of_a_real_packet_read_as_the_tree_reads_or_are_refused(packet_
     assert plain is None or plain == tree, [c.__name__ for c, _, _ in changes]
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["plain.docx", "plain.doc"]),
+       st.lists(st.tuples(st.sampled_from(VARIANTS), st.integers(0, 10_000), st.integers(0, 11)), min_size=1, max_size=3))
+def test_variants_of_libreoffice_written_packets_read_as_the_tree_reads_or_are_refused(office_written, name, changes):
+    xml = main_part(office_written[0][name])
+    for change, n, pick in changes:
+        xml = change(xml, n, pick)
+    try:
+        tree = tree_blocks(xml)
+    except Unreadable:
+        assume(False)
+    plain = plain_blocks(xml)
+    assert plain is None or plain == tree, [c.__name__ for c, _, _ in changes]
+
+
 @pytest.mark.parametrize("change", VARIANTS, ids=lambda c: c.__name__)
 def test_each_variant_alone_is_read_as_the_tree_reads(packet_xml, change):
     for n in range(0, 40, 7):
@@ -308,3 +323,12 @@ def test_tracked_changes_insertions_count_deletions_and_moves_away_are_gone():
     assert [[c.text for c in r] for r in blocks[0].rows] == [["序号", "姓名"], ["2", "李四"]]
     assert blocks[1].text == "甲乙戊"
     assert plain_blocks(xml) is None
+
+
+def test_libreoffice_written_packets_take_the_token_pass_and_read_as_the_tree(office_written):
+    paths, _ = office_written
+    for name in ("plain.docx", "plain.doc"):  # written by LibreOffice as .docx, and from its .doc
+        xml = main_part(paths[name])
+        assert plain_blocks(xml) is not None and plain_blocks(xml) == tree_blocks(xml), name
+    for name in ("tracked.docx", "tracked.doc"):  # tracked changes need the tree reader
+        assert plain_blocks(main_part(paths[name])) is None

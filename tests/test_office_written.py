@@ -9,26 +9,18 @@ does. Every value must come back exactly as typed.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import _once
 
-from pipeline.common import office
-from pipeline.definitions.campaign import load_campaign
-from pipeline.generating.packet import render_packet
 from pipeline.reading.extract import extract_document
 from pipeline.reading.readers.docx import read_docx
-
-CLIENT = Path(__file__).with_name("office_client.py")
-SYSTEM_PYTHON = "/usr/bin/python3"
 
 OPINION = "经复核，证实性材料真实、齐全、有效，被推荐企业满意度得分达到要求"
 NOTES = "核对工程名称与图纸一致，企业名称牌悬挂规范"
 EVALUATION = "工程质量优良，工程设计单位配合到位，总体满意"
-#: What the applicant types, as office_client edits, and what each field must read back as.
+#: What the applicant types, as office_client edits (the `office_written` fixture of conftest.py types them),
+#: and what each field must read back as.
 EDITS = [
     {"after": "企业名称（公章）：", "text": "黑龙江龙建建设集团有限公司"},
     {"beside": "工程名称", "nth": 1, "text": "哈尔滨市第一医院门诊楼"},  # the first is the 现场巡视记录表's
@@ -57,33 +49,6 @@ EXPECTED = {
 }
 ADDED_ROW = {"seq": 16, "name": "王小明", "contact": "13904510016", "survey_method": "电话访问",
              "survey_date": "2017-02-01", "employer": "哈尔滨市第一医院"}
-
-
-def run_client(job: dict, folder: Path) -> list[dict]:
-    """Given a job and its folder, run office_client.py once with the system Python; return each task's result."""
-    path = folder / "job.json"
-    path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-    done = subprocess.run([SYSTEM_PYTHON, str(CLIENT), str(path)], capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    return json.loads(path.with_suffix(".result.json").read_text(encoding="utf-8"))["tasks"]
-
-
-@pytest.fixture(scope="session")
-def office_written(tmp_path_factory):
-    """The packet typed plainly and under Track Changes, as .docx and .doc: (paths by name, client results)."""
-
-    def make(root: Path):
-        render_packet("construction", {}, root / "blank.docx", load_campaign().context())
-        tasks = [{"open": "blank.docx", "track_changes": tracked, "edits": EDITS,
-                  "save": [f"{name}.docx", f"{name}.doc"]}
-                 for name, tracked in (("plain", False), ("tracked", True))]
-        results = run_client({"tasks": tasks}, root)
-        docs = {f"{name}.{ext}": root / f"{name}.{ext}" for name in ("plain", "tracked") for ext in ("docx", "doc")}
-        back = office.convert([p for n, p in docs.items() if n.endswith(".doc")], "docx", root / "from-doc")
-        paths = {n: str(back[p] if n.endswith(".doc") else p) for n, p in docs.items()}
-        return paths, results
-
-    return _once(tmp_path_factory, "office-written", make)[1]
 
 
 def test_the_client_did_every_edit(office_written):
