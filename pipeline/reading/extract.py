@@ -184,6 +184,8 @@ def wrapped_title(block: Block, following: Block, keys: list[tuple[str, Form]]) 
     across their break (a title wrapped over two paragraphs), or None."""
     if block.kind != "paragraph" or following.kind != "paragraph" or "\n" in block.text:
         return None
+    if len(block.text) + len(following.text) > len(keys[0][0]) + 2 * TITLE_SLACK if keys else True:
+        return None  # too long for a title, however spaced: spares folding every pair of paragraphs
     form = titled_form(block.text + following.text, keys)
     if form is None or titled_form(following.text, keys) is not None:
         return None
