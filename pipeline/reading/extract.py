@@ -4,7 +4,10 @@ A chain of small steps: `split_forms` cuts a Document into the forms it holds (a
 a table's first cell, that contains a form's `detect` key starts it); `Index` reads one form's
 blocks once into text units keyed by folded label; `extract_form` looks each field up by its
 keys, side-label group and occurrence, and takes the neighbouring (or inline) text to
-`pipeline.reading.values`. The report and the respondent register have their own small readers.
+`pipeline.reading.values`, with the form's printed text taken out only where it stands as printed
+(`strip_printed`), a date written in a printed 年 月 日 slot moved to its own field (`split_slot_date`)
+and figures typed into a printed sentence's blanks read (`blank_values`). The report and the
+respondent register have their own small readers.
 """
 
 from __future__ import annotations
@@ -584,12 +587,6 @@ def locate(index: Index, f, global_occurrence: int) -> tuple[Unit, str] | None:
     if neighbour is None or fold(neighbour.text) in index.printed:
         return None
     return unit, neighbour.text
-
-
-def raw_text(index: Index, f, plan: dict) -> str | None:
-    """Given a form's index, a field and the form's plan, return the raw text of its value, or None when not found."""
-    found = locate(index, f, plan["ranks"][f.id])
-    return strip_printed(found[1], plan["cells"][f.id], field_keys(f)) if found else None
 
 
 def bare_choice(index: Index, f) -> str | None:
