@@ -6,8 +6,10 @@ tenth of a packet's tags) in C; building and walking an lxml tree costs twice as
 boxes, comments, a DTD, another encoding or namespace prefix — makes `plain_blocks` return
 None, and the tree reader (`pipeline.reading.readers.docx`) reads the document instead. Both give the
 same blocks for every plain document; tests/test_docx_plain.py checks that, construct by
-construct and over the whole fixture corpus. The pass checks the nesting of the tags it reads,
-not the well-formedness of those it skips: a document broken only there is read, not refused.
+construct, over the whole fixture corpus and over generated variants of real packets (white space
+in end tags, references in values and namespaces, text outside paragraphs …). The pass checks the
+nesting of the tags it reads, not the well-formedness of those it skips: a document broken only
+there is read, not refused.
 """
 
 from __future__ import annotations
@@ -70,8 +72,10 @@ def plain_head(xml: bytes, body: int) -> bool:
     """Given document.xml and where its body starts, return whether the rest of it is fit for the token pass.
 
     UTF-8, no DTD, comment, CDATA or processing instruction, `w:` bound to WordprocessingML
-    up to the body's tag and not redeclared inside it, no other prefix bound to it, no markup-compatibility
-    alternatives, no run font that is a symbol font.
+    up to the body's tag and not redeclared inside it, no other prefix bound to it, no namespace
+    spelled with a character reference, no markup-compatibility alternatives (in any namespace), as
+    many '>' as '<' in the body (a '>' inside an attribute value would end a tag early for the regex),
+    no run font that is a symbol font.
     """
     head = xml[:body].lower()
     if b"<!" in head or (b"encoding=" in head[:200] and not re.search(rb"""encoding=["']utf-8["']""", head[:200])):
