@@ -93,7 +93,12 @@ def is_blank(text: str | None) -> bool:
     """Given a cell's text, return whether `clean` would make it None (cheaply, for the many blank cells)."""
     if not text or text.isspace():
         return True
-    return not text.isprintable() and clean(text) is None  # invisible characters are unprintable
+    if text.isprintable():
+        return False
+    stripped = text.strip()
+    if stripped[:1] and stripped[0] not in INVISIBLE:
+        return False  # a visible character (most multi-line cells): not blank, no need to clean
+    return clean(text) is None
 
 
 def without_invisible(text: str) -> str:

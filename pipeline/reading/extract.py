@@ -452,16 +452,18 @@ def made_of_printed(key: str, starts: dict[str, list[str]]) -> bool:
     The seed prints '（此栏企业不填，由评定机构填写）      年  月  日' on one line: hint and date slot.
     Only pieces of three or more characters count, besides the 年 月 日 of a slot.
     """
-    ends = {0}
-    for start in range(len(key)):
-        if start not in ends:
-            continue
-        if key[start] in "年月日":
-            ends.add(start + 1)
-        for text in starts.get(key[start], ()):
-            if key.startswith(text, start):
-                ends.add(start + len(text))
-    return len(key) in ends
+    todo, seen = [0], {0}
+    while todo:  # positions reachable by printed pieces; most lines stop at their first character
+        start = todo.pop()
+        if start == len(key):
+            return True
+        nexts = [start + 1] if key[start] in "年月日" else []
+        nexts += [start + len(text) for text in starts.get(key[start], ()) if key.startswith(text, start)]
+        for end in nexts:
+            if end not in seen:
+                seen.add(end)
+                todo.append(end)
+    return False
 
 
 def printed_span(folded: list[str], start: int, printed: set[str], longest: int) -> int:

@@ -214,17 +214,17 @@ def tokens_to_blocks(tokens: list[tuple]) -> list[Block]:
     for closing, text, opening, empty, leaf, attrs, needs_tree in tokens:
         if text:
             out.append(text)
+        elif closing == b"p":
+            line = xml_text(b"".join(out)) if out else ""
+            out = []
+            if table is not None:
+                table.lines.append(line)
+            elif line.strip():
+                blocks.append(Block("paragraph", text=normalise_ticks(line)))
         elif closing:
-            if out and closing != b"p" and closing != b"tabs":
+            if out and closing != b"tabs":
                 raise NotPlain("text outside a paragraph")  # the tree reader reads none of it
-            if closing == b"p":
-                line = xml_text(b"".join(out))
-                out = []
-                if table is not None:
-                    table.lines.append(line)
-                elif line.strip():
-                    blocks.append(Block("paragraph", text=normalise_ticks(line)))
-            elif closing == b"tc":
+            if closing == b"tc":
                 if table is None:
                     raise NotPlain("</w:tc>")
                 table.close_cell()
@@ -255,12 +255,13 @@ def tokens_to_blocks(tokens: list[tuple]) -> list[Block]:
                     table.col, table.before = attribute_int(attrs, 0), True
             elif not (in_tabs and leaf == b"tab"):  # w:tabs/w:tab are tab stops, not characters
                 out.append(_LEAF_TEXT[leaf])
+        elif opening == b"p":
+            if out:
+                raise NotPlain("text outside a paragraph")
         elif opening:
             if out and opening != b"tabs":
                 raise NotPlain("text outside a paragraph")
-            if opening == b"p":
-                pass
-            elif opening == b"tbl":
+            if opening == b"tbl":
                 table = _Table()
                 tables.append(table)
             else:
