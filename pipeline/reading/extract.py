@@ -396,8 +396,8 @@ def cell_plan(form: Form, field_id: str, printed: set[str]) -> dict:
     cell = layout_cell(form, field_id)
     own = {fold(line) for key in ("hint", "footer") for line in str(cell.get(key) or "").split("\n") if fold(line)}
     own.update(fold(cell[key]) for key in ("hint", "footer") if cell.get(key))
-    marks = {t for t in printed if t.startswith("(") and t.endswith(")")}
-    texts = own | marks
+    marks = sorted({t for t in printed if t.startswith("(") and t.endswith(")")}, key=lambda t: (-len(t), t))
+    texts = own | set(marks)
     return {"printed": texts, "marks": marks, "longest": max(map(len, texts), default=0),
             "starts": printed_starts(texts)}
 
@@ -489,8 +489,8 @@ def cut_lead(line: str, keys: tuple[str, ...]) -> str:
     return line
 
 
-def cut_mark(line: str, marks: set[str]) -> str:
-    """Given a value's last line and the form's bracketed seal marks, return it without one at its very end."""
+def cut_mark(line: str, marks: list[str]) -> str:
+    """Given a value's last line and the form's bracketed seal marks (longest first), return it without one at its very end."""
     key = fold(line)
     for mark in marks:
         if key.endswith(mark) and len(key) > len(mark):
