@@ -3,7 +3,7 @@ PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai poppler-utils postgresql libarchive13 chromium
+SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai poppler-utils postgresql libarchive13 chromium python3-uno
 # 宋体/黑体/楷体/仿宋 → the installed SC faces (fonts/README.md); root: system-wide, else per user.
 FONTCONF := fonts/30-manyi-zh-cn.conf
 FONTDIR  := $(if $(filter 0,$(shell id -u)),/etc/fonts/conf.d,$(HOME)/.config/fontconfig/conf.d)
