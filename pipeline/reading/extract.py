@@ -641,7 +641,8 @@ def extract_form(found: Found) -> dict | list:
     return values
 
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([cv])\.(\w+)\s*\}\}")
+#: A value in a printed sentence, with or without a filter or default ({{ v.promoted_count or '　' }}).
+_PLACEHOLDER = re.compile(r"\{\{\s*([cv])\.(\w+)\b[^}]*\}\}")
 
 
 def sentence_blanks(form: Form) -> list[tuple[re.Pattern, list[str]]]:
