@@ -119,7 +119,8 @@ def test_packet_all_writes_every_category_of_the_program(tmp_path):
     stems = {p.stem for p in tmp_path.glob("*.docx")}
     for cat in load_program("guangdong-stars").categories.values():
         assert {f"{cat.name}申报表", f"{cat.name}申报条件自评表"} <= stems
-    assert len(stems) == 8 and "广东省用户满意服务明星申报材料 8 份" in run.output
+    assert {"服务明星推荐意见表", "服务明星班组成员名单"} <= stems  # 第十六条: 推荐意见; 第十三条: the team's members
+    assert len(stems) == 13 and "广东省用户满意服务明星申报材料 13 份" in run.output
 
 
 @pytest.mark.parametrize("args, words", [
