@@ -69,6 +69,10 @@ def entry_applies(item: dict, category: str) -> bool:
 
 
 def _form(item: dict, variant: str, title: str, field_specs: dict, layout: list, program: Program) -> Form:
+    # A document every category prints alike (自我评价报告) is one form: its title cannot tell the category.
+    shared = item.get("title") and "{category}" not in item["title"]
+    cats = tuple(item.get("categories") or program.categories) if shared else (variant,)
+    variant = None if shared else variant
     settings = {k: v for k, v in item.items() if k not in ("form", "title", "fields", "header", "categories")}
     spec = {"id": item["form"], "variant": variant, "title": title, "fields": field_specs, "layout": layout,
             "required_fields": "all", "program": program.id, "kind": kind_of(item), **settings}
@@ -76,7 +80,7 @@ def _form(item: dict, variant: str, title: str, field_specs: dict, layout: list,
         spec.update(rows=True, blank_rows=house()["rows"]["blank_rows"])
     return Form(id=item["form"], variant=variant, title=title, layout=layout, detect=(detect_key(title),),
                 fields=build_fields(spec, layout_groups(layout), program.path or HOUSE_FILE),
-                categories=(variant,), required=bool(item.get("required", True)), spec=spec)
+                categories=cats, required=bool(item.get("required", True)), spec=spec)
 
 
 def form_title(program: Program, kind: str, category_id: str, pattern: str | None = None) -> str:
@@ -221,7 +225,8 @@ def checklist_form(program: Program | str, category: str) -> Form:
         {"notes": [note.replace("{document}", document) for note in style["notes"]]},
         {"para": style["signature"]},
     ]
-    return _form({**item, "criteria": criteria}, category, title, specs, layout, program)
+    return _form({**item, "criteria": criteria, "columns": list(style["columns"])}, category, title, specs, layout,
+                 program)
 
 
 def entry_field_ids(program: Program, item: dict, category: str) -> list[str]:

@@ -416,12 +416,19 @@ def extract_form(found: Found) -> dict | list:
     index = Index(form, found.blocks)
     plan = _form_plan(form)
     printed, ranks = plan["printed"], plan["ranks"]
+    rows_of = form.get("criteria") if form.get("kind") == "checklist" else None
     values = {}
     for f in form.fields.values():
+        if rows_of and (f.id in rows_of or any(f.id == r["evidence"] for r in rows_of.values())):
+            continue  # a row of the 自评表: read by its own reader below
         raw = raw_text(index, f, printed, ranks[f.id])
         if raw is None and f.type in ("choice", "multi", "yesno"):
             raw = bare_choice(index, f)
         values[f.id] = normalise(f, raw)
+    if rows_of:
+        from pipeline.reading.checklist import extract_checklist
+
+        return extract_checklist(found, values)
     return values
 
 
@@ -557,6 +564,9 @@ def extract_report(found: Found) -> dict:
             lines.extend(line for cell in block.cells() for line in cell.text.split("\n"))
     title = clean(lines[0]) if lines else None
     body = lines[1:]
+    if form.get("kind") == "report":  # a program's report: its printed guidance is not the applicant's text
+        guidance = {fold(item["para"]) for item in form.layout if isinstance(item, dict) and "para" in item}
+        body = [line for line in body if fold(line) not in guidance]
     outline = form.get("outline") or []
     present = outline_sections(body, outline)
     return {
