@@ -27,7 +27,7 @@ TYPED = {
     "recommending_unit": "沈阳市质量协会", "promoting_unit": "天河区质量协会", "opinion": "同意推荐，材料真实齐全。",
     "opinion_date": "2021年3月8日", "gender": "女", "birth": "1985年7月12日", "political": "中共党员",
     "education": "大学本科", "employer": "广州供电局", "post": "客户经理", "position": "总经理",
-    "service_years": "12", "team_leader": "陈志强", "members": "9", "qms": "已通过ISO9001认证",
+    "service_years": "12", "team_leader": "陈志强", "members": "9", "qms": "已通过ISO9001认证", "employer_qms": "已通过ISO9001认证",
     "honours": "2019年度优秀员工", "deeds": "十年如一日为客户提供优质服务，获得客户一致好评。",
     "training": "每年组织两次质量管理培训", "qms_certificate": "00119Q31234R2L",
     "satisfaction_history": "2018年85分，2019年86分，2020年88分", "survey_agency": "辽宁省用户满意度测评中心",
@@ -98,8 +98,23 @@ def context_for(form, text, campaign) -> dict:
     return {"c": campaign.context(), "v": dict(text), "rows": []}
 
 
-def write_filled(pid: str, cid: str, folder: Path, change=None) -> dict:
-    """Given a program, a category and a folder, write its filled packet there (one .docx per form).
+SURVEY_REPORT = ["沈阳示范电器有限公司用户满意度测评报告", "辽宁省用户满意度测评中心", "用户满意度指数为88.5分，有效样本量为320。"]
+
+
+def write_survey_report(path: Path) -> Path:
+    """Given a path, write the third-party survey report every program's articles ask for (an attachment)."""
+    import docx
+
+    document = docx.Document()
+    for line in SURVEY_REPORT:
+        document.add_paragraph(line)
+    document.save(str(path))
+    return path
+
+
+def write_filled(pid: str, cid: str, folder: Path, change=None, survey: bool = True) -> dict:
+    """Given a program, a category and a folder, write its filled packet there (one .docx per form), with the
+    survey report attached unless `survey` is false.
 
     `change(form_id, text)` may alter what is typed (a planted violation). Returns form key → what was typed;
     a form `change` returns None for is left out of the packet.
@@ -107,6 +122,8 @@ def write_filled(pid: str, cid: str, folder: Path, change=None) -> dict:
     campaign = resolve_campaign(pid)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if survey:
+        write_survey_report(folder / "测评报告.docx")
     written = {}
     for form in packet_forms(pid, cid):
         text = typed(form)

@@ -49,6 +49,41 @@ def test_a_complete_packet_has_no_error_and_no_seed_form_asked_for(parsed, pid, 
     assert errors == [] and record["status"] == "complete"
     assert not {i.get("form") for i in record["issues"]} & SEED_ONLY
     assert all("推荐意见表》" not in i["message"] or pid != "liaoning" for i in record["issues"])
+    assert [a["kind"] for a in record["attachments"]] == ["survey_report"]
+    assert not record["issues"]  # not even a warning: the survey report is recognised, every 符合 names its evidence
+
+
+#: What no form carries, for each program: the facts table staff fill (第六条第1款⑸ 近三年无重大事故 …).
+FACTS = {
+    "liaoning": {"近三年重大事故": "无", "近三年重大投诉": "无", "近三年严重违法违规": "无",
+                 "主导产品或项目已获用户满意称号": "是", "主导产品或项目已获标杆称号": "是"},
+    "national": {"近三年重大事故": "无", "近三年重大投诉": "无", "近三年严重违法违规": "无"},
+    "guangdong-stars": {"服务一线从业人员": "是", "企业高层管理人员": "是", "省内合法从事服务": "是"},
+    "guangzhou": {"参与用户满意工程活动": "是", "质量教育培训": "是", "近三年重大投诉": "无",
+                  "五年内因虚假材料被撤销称号": "无"},
+}
+
+
+@pytest.mark.parametrize("pid", sorted(FACTS))
+def test_screening_reaches_the_top_tier_from_the_parsed_records(parsed, tmp_path, pid):
+    from pipeline.checking.screen import read_facts_workbook, screen_records
+    from pipeline.common.xlsx import add_sheet, new_workbook, save
+
+    program = load_program(pid)
+    records = [record for (p, _), (_, record) in sorted(parsed.items()) if p == pid]
+    heads = ["企业名称", *FACTS[pid]]
+    book = new_workbook()
+    add_sheet(book, "事实表", heads, [[r["company_name"], *FACTS[pid].values()] for r in records])
+    save(book, tmp_path / "facts.xlsx")
+    table, warnings = read_facts_workbook(tmp_path / "facts.xlsx", program)
+    assert not warnings
+    sources = set()
+    for s in screen_records(program, records, table):
+        assert s.tier == program.category(s.category).tiers[-1].name, (s.category, s.outcomes)
+        assert not s.note
+        sources |= {o.evidence.split("：")[0] for o in s.outcomes if not o.manual}
+    assert sources == {"申报表", "事实表", "附件"} - ({"申报表"} if pid == "guangzhou" else set()) - (
+        {"附件"} if pid not in ("guangdong-stars",) else set())  # every answer says where it came from
 
 
 def parse_one(tmp_path, pid, cid, change):
@@ -78,6 +113,20 @@ def test_liaoning_violations_found_with_liaoning_articles(tmp_path):
     assert [i["article"] for i in by_code["criterion_not_met"]] == [crits[2].article]
     assert all(i["article"].startswith("第") for i in record["issues"])
     assert record["status"] == "incomplete"
+    from pipeline.checking.screen import screen_records
+
+    [screened] = screen_records(load_program("liaoning"), [record])
+    assert "补正" in screened.note and screened.tier in ("未达到", "待核实") or "材料需补正" in screened.tier
+
+
+def test_an_incomplete_packet_never_reaches_a_tier_silently(tmp_path):
+    from pipeline.checking.screen import screen_records
+
+    record = parse_one(tmp_path, "guangdong-stars", "star", lambda f, t: None if f == "recommendation" else t)
+    assert record["status"] == "incomplete"
+    table = {"李晓红": {"name": "李晓红", "row": 2, "facts": {"front_line": True}, "verdicts": {}, "category": None}}
+    [screened] = screen_records(load_program("guangdong-stars"), [record], table)
+    assert screened.tier == "服务明星（材料需补正）" and "1 个错误" in screened.note
 
 
 def test_a_user_satisfaction_applicant_is_not_held_to_the_benchmark(tmp_path):

@@ -154,14 +154,15 @@ def criteria_not_met(record: dict, campaign) -> list[dict]:
     if cat is None:
         return []
     as_of = campaign.data.get("deadline") if isinstance(campaign.data.get("deadline"), date) else date.today()
-    facts = record_facts(record, as_of)
+    sources: dict = {}
+    facts = record_facts(record, as_of, sources)
     wanted = wanted_tiers(program, record, cat)
     category = program.category(cat)
     out = []
     for crit in criteria_for(program, cat):
         if crit.manual or tier_of(crit, category) not in wanted:
             continue
-        result, evidence = evaluate(crit.check, facts, campaign)
+        result, evidence = evaluate(crit.check, facts, campaign, sources)
         if result is False:
             tier = category.tier(tier_of(crit, category)).name
             out.append(issue("error", "below_threshold",
