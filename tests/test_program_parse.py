@@ -169,3 +169,40 @@ def test_cli_parse_with_program(tmp_path):
     record = json.loads(next((tmp_path / "out" / "records").glob("*.json")).read_text(encoding="utf-8"))
     assert record["category"] == "service" and record["status"] == "complete"
     assert "错误 0 条" in run.output
+
+
+def docx_text(path) -> str:
+    import zipfile
+
+    from lxml import etree
+
+    with zipfile.ZipFile(path) as zf:
+        root = etree.fromstring(zf.read("word/document.xml"))
+    return "".join(t.text or "" for t in root.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"))
+
+
+def test_notices_and_workbook_speak_for_the_program(tmp_path):
+    from openpyxl import load_workbook
+
+    write_filled("liaoning", "product", tmp_path / "inbox" / "a",
+                 lambda f, t: None if f == "recommendation" else ({**t, "phone": "12"} if f == "application" else t))
+    run = CliRunner().invoke(cli, ["parse", str(tmp_path / "inbox"), "--out", str(tmp_path / "out"),
+                                   "--program", "liaoning", "--jobs", "1"])
+    assert run.exit_code == 0, run.output
+    run = CliRunner().invoke(cli, ["notices", "--records", str(tmp_path / "out" / "records"), "--out",
+                                   str(tmp_path / "notices"), "--program", "liaoning"])
+    assert run.exit_code == 0, run.output
+    [notice] = (tmp_path / "notices").glob("*.docx")
+    text = docx_text(notice)
+    assert "辽宁省质量协会" in text and "《辽宁省用户满意产品（标杆）推荐评价意见》" in text and "第十四条" in text
+    assert "黑龙江" not in text and "实施全省用户满意工程" not in text and "封面" not in text
+    assert "填写有效的电话号码" in text  # what the applicant must do, from the Liaoning form's own field
+    book = load_workbook(tmp_path / "out" / "summary.xlsx", read_only=True)
+    assert "产品申报表" in book.sheetnames and "产品类申请表" not in book.sheetnames
+    sheet = list(book["产品申报表"].iter_rows(values_only=True))
+    assert sheet[0][:3] == ("来源", "企业名称", "统一社会信用代码") and "自评（第七条第1款⑻）" in sheet[0]
+    assert sheet[1][1] == "沈阳示范电器有限公司" and "符合" in sheet[1]
+    issues = list(book["问题清单"].iter_rows(values_only=True))
+    assert any(row[3] == "2021年度辽宁省用户满意产品（标杆）申报表" and row[4] == "电话" for row in issues)
+    overview = list(book["汇总"].iter_rows(values_only=True))
+    assert overview[1][2] == "产品" and overview[1][6] == 88.5
