@@ -206,3 +206,21 @@ def test_notices_and_workbook_speak_for_the_program(tmp_path):
     assert any(row[3] == "2021年度辽宁省用户满意产品（标杆）申报表" and row[4] == "电话" for row in issues)
     overview = list(book["汇总"].iter_rows(values_only=True))
     assert overview[1][2] == "产品" and overview[1][6] == 88.5
+
+
+def test_summary_table_per_recommending_unit_of_the_program(tmp_path):
+    write_filled("liaoning", "product", tmp_path / "inbox" / "p")
+    write_filled("liaoning", "service", tmp_path / "inbox" / "s",
+                 lambda f, t: {**t, "recommending_unit": "大连市质量协会"} if f == "application" else t)
+    write_filled("liaoning", "enterprise", tmp_path / "inbox" / "e", lambda f, t: None if f == "report" else t)
+    parse_inbox([tmp_path / "inbox"], tmp_path / "out", resolve_campaign("liaoning"), jobs=1)
+    run = CliRunner().invoke(cli, ["summary-table", "--records", str(tmp_path / "out" / "records"), "--out",
+                                   str(tmp_path / "tables"), "--program", "liaoning"])
+    assert run.exit_code == 0, run.output
+    assert "1 份申报材料需补正" in run.output
+    files = {p.name: docx_text(p) for p in (tmp_path / "tables").glob("*.docx")}
+    assert set(files) == {"沈阳市质量协会_推荐汇总表.docx", "大连市质量协会_推荐汇总表.docx"}
+    shenyang = files["沈阳市质量协会_推荐汇总表.docx"]
+    assert "2021年度辽宁省用户满意称号（标杆）推荐评定推荐汇总表" in shenyang
+    assert "沈阳示范电器有限公司" in shenyang and "变频空调" in shenyang and "标杆" in shenyang
+    assert "家电上门安装" in files["大连市质量协会_推荐汇总表.docx"]
