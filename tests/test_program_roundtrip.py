@@ -1,0 +1,196 @@
+"""Round trip per program and category: blank packet → typed in LibreOffice (UNO) → .docx, .doc, .pdf → parsed.
+
+Every generated program's every category: `manyi packet`'s blank forms are filled in LibreOffice itself
+(tests/uno_fill.py: text typed beside labels and after inline labels, boxes ticked, checklist rows
+answered, list rows filled and one added, report text written), saved by LibreOffice as Word 2007,
+Word 97 and PDF, and parsed with the program's campaign. Every typed value must come back, a complete
+packet must have no error, and screening must reach the category's top tier. One soffice session fills
+everything; parsing the .doc inboxes converts them in one LibreOffice batch per program.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from program_packets import expected, packet_forms, program_cases, typed, write_survey_report
+
+from pipeline.checking.screen import screen_records
+from pipeline.definitions.programs import load_program, resolve_campaign
+from pipeline.generating.program_forms import program_packet
+from pipeline.parse import parse_inbox
+
+CASES = program_cases()
+FORMATS = ("docx", "doc", "pdf")
+SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin") or "/usr/bin/python3"
+DRIVER = Path(__file__).with_name("uno_fill.py")
+#: What no form carries, per program (the facts table staff fill).
+FACTS = {
+    "liaoning": {"major_incidents": False, "major_complaints": False, "serious_violations": False,
+                 "main_item_titled": True, "main_item_benchmark": True},
+    "national": {"major_incidents": False, "major_complaints": False, "serious_violations": False},
+    "guangdong-stars": {"front_line": True, "senior_manager": True, "in_province": True},
+    "guangzhou": {"participated": True, "quality_training": True, "major_complaints": False, "fraud_ban": False},
+}
+
+
+def steps_for(form, text) -> list[dict]:
+    """Given a form and what the applicant types, return the driver's steps: where to type, what to tick."""
+    if form.get("kind") == "report":
+        return [{"op": "append", "lines": text["body"]}]
+    if form.get("rows"):
+        header = list(form.fields)
+        rows = [[row[f] for f in header] for row in text]
+        return [{"op": "rows", "header": form.fields[header[0]].label, "rows": rows[:-1], "added": rows[-1:]}]
+    inline = {c.get("field") for item in form.layout if isinstance(item, dict) and "table" in item
+              for row in item["table"].get("rows") or [] for c in row if isinstance(c, dict) and c.get("inline")}
+    lines = {item["line"] for item in form.layout if isinstance(item, dict) and "line" in item}
+    rows_of = form.get("criteria") or {}
+    evidence = {r["evidence"]: sid for sid, r in rows_of.items()}
+    steps = []
+    for fid, value in text.items():
+        fld = form.fields[fid]
+        if fid in rows_of:
+            steps.append({"op": "row", "key": fld.label, "key_col": 1, "col": 3, "option": fld.options[value]})
+        elif fid in evidence:
+            steps.append({"op": "row", "key": form.fields[evidence[fid]].label, "key_col": 1, "col": 4, "text": value})
+        elif fid in lines:
+            steps.append({"op": "line", "label": fld.label, "text": value})
+        elif fid in inline:
+            steps.append({"op": "inline", "label": fld.label, "text": value})
+        elif fld.type == "choice":
+            steps.append({"op": "tick", "label": fld.label, "nth": fld.occurrence, "option": fld.options[value]})
+        else:
+            steps.append({"op": "beside", "label": fld.label, "nth": fld.occurrence, "text": value})
+    return steps
+
+
+def planted(form, text):
+    """Given a form and what is typed, return it with the violations planted (None: the form left out).
+
+    The 推荐意见 is not sent, the first phone is malformed, the first criterion self-evaluated 不符合; the
+    applicant is another one than the complete packet's (the same one twice is a duplicate application).
+    """
+    if form.id == "recommendation":
+        return None
+    if isinstance(text, dict):
+        text = {k: OTHER_APPLICANT if k in ("company_name", "name", "team_name", "applicant") else v
+                for k, v in text.items()}
+    if form.id == "application":
+        phone = next(f.id for f in form.fields.values() if f.format == "phone")
+        return {**text, phone: "12345"}
+    if form.id == "checklist":
+        return {**text, "self_01": "不符合"}
+    return text
+
+
+#: The planted packet of each program: its first category, under this inbox entry, by another applicant.
+PLANTED = "planted"
+OTHER_APPLICANT = "锦州另一示范有限公司"
+
+
+@pytest.fixture(scope="session")
+def roundtrip(tmp_path_factory):
+    """(program, category or PLANTED, format) → (typed by form key, record); and the driver's reports."""
+    root = tmp_path_factory.mktemp("roundtrip")
+    jobs, typed_by = [], {}
+    first = {}
+    for pid, cid in CASES:
+        first.setdefault(pid, cid)
+    for pid, cid, entry, change in [(p, c, c, None) for p, c in CASES] + [
+            (p, c, PLANTED, planted) for p, c in first.items()]:
+        forms = packet_forms(pid, cid)
+        blanks = program_packet(pid, cid, root / "blank" / pid / entry)
+        assert len(blanks) == len(forms)
+        typed_by[(pid, entry)] = {}
+        for form, blank in zip(forms, blanks):
+            text = change(form, typed(form)) if change else typed(form)
+            if text is None:
+                continue
+            typed_by[(pid, entry)][form.key] = text
+            save = {}
+            for fmt in FORMATS:
+                folder = root / fmt / pid / entry
+                folder.mkdir(parents=True, exist_ok=True)
+                save[fmt] = str(folder / f"{form.key}.{fmt}")
+            jobs.append({"source": str(blank), "steps": steps_for(form, text), "save": save})
+        for fmt in FORMATS:
+            write_survey_report(root / fmt / pid / entry / "测评报告.docx")
+    (root / "jobs.json").write_text(json.dumps({"jobs": jobs}, ensure_ascii=False), encoding="utf-8")
+    run = subprocess.run([SYSTEM_PYTHON, str(DRIVER), str(root / "jobs.json")], capture_output=True, text=True,
+                         timeout=900)
+    reports = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    records = {}
+    for pid in sorted({p for p, _ in CASES}):
+        for fmt in FORMATS:
+            result = parse_inbox([root / fmt / pid], root / "out" / fmt / pid, resolve_campaign(pid), jobs=2)
+            for record in result.records:
+                records[(pid, record["source"], fmt)] = (typed_by[(pid, record["source"])], record)
+    return records, reports, run.stderr
+
+
+def test_libreoffice_typed_every_form(roundtrip):
+    records, reports, stderr = roundtrip
+    assert len(reports) == sum(len(typed_here) for typed_here, _ in records.values()) // len(FORMATS), stderr
+    assert [r for r in reports if "error" in r] == []
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("pid", sorted(FACTS))
+def test_planted_violations_found_with_the_programs_articles(roundtrip, pid, fmt):
+    from pipeline.definitions.programs import criteria_for
+    from pipeline.generating.program_forms import entry
+
+    records, _, _ = roundtrip
+    typed_here, record = records[(pid, PLANTED, fmt)]
+    program = load_program(pid)
+    cid = record["category"]
+    found = {(i["code"], i.get("form"), i.get("field"), i["article"]) for i in record["issues"]
+             if i["severity"] == "error"}
+    phone = next(f for f, v in typed_here[f"application.{cid}"].items() if v == "12345")
+    assert found == {
+        ("missing_form", "recommendation", None, entry(program, "recommendation")["article"]),
+        ("invalid_format", "application", phone, entry(program, "application")["article"]),
+        ("criterion_not_met", "checklist", "self_01", criteria_for(program, cid)[0].article),
+    }
+    [screened] = screen_records(program, [record])
+    assert "补正" in screened.note
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("pid, cid", CASES)
+def test_every_typed_value_comes_back(roundtrip, pid, cid, fmt):
+    records, _, _ = roundtrip
+    typed_here, record = records[(pid, cid, fmt)]
+    assert record["category"] == cid
+    forms = {f.key: f for f in packet_forms(pid, cid)}
+    for key, text in typed_here.items():
+        form = forms[key]
+        want = expected(form, text)
+        got = record["forms"].get(form.id)
+        if form.get("kind") == "report":  # LibreOffice may split the title's runs; the text is what counts
+            assert got and got["chars"] == want["chars"], key
+        else:
+            assert got == want, key
+    assert [i for i in record["issues"] if i["severity"] == "error"] == []
+    assert record["status"] == "complete"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_screening_reaches_the_top_tier(roundtrip, fmt):
+    records, _, _ = roundtrip
+    for pid in sorted(FACTS):
+        program = load_program(pid)
+        mine = [record for (p, e, f), (_, record) in records.items() if p == pid and f == fmt and e != PLANTED]
+        table = {r["company_name"]: {"name": r["company_name"], "row": 2, "facts": FACTS[pid], "verdicts": {},
+                                     "category": None} for r in mine}
+        for s in screen_records(program, mine, table):
+            assert s.tier == program.category(s.category).tiers[-1].name, (pid, s.category, fmt)
+
+
+def test_driver_runs_outside_the_virtualenv():
+    assert Path(SYSTEM_PYTHON).exists() and sys.executable != SYSTEM_PYTHON
