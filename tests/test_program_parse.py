@@ -13,6 +13,8 @@ from pipeline.definitions.programs import criteria_for, load_program, resolve_ca
 from pipeline.parse import parse_inbox
 from pipeline.receiving.attachments import classify
 
+#: The module's parsed packets are built once, on one worker.
+pytestmark = pytest.mark.xdist_group("program_parse")
 CASES = program_cases()
 #: Heilongjiang's own forms: a sister program's packet must never be asked for them.
 SEED_ONLY = {"cover", "site_inspection", "implementation_status", "commitment", "respondents"}

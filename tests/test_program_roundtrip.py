@@ -24,6 +24,8 @@ from pipeline.definitions.programs import load_program, resolve_campaign
 from pipeline.generating.program_forms import program_packet
 from pipeline.parse import parse_inbox
 
+#: One worker runs them all, so the session's one LibreOffice fill is not made twice (pytest -n 2 --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("program_roundtrip")
 CASES = program_cases()
 FORMATS = ("docx", "doc", "pdf")
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin") or "/usr/bin/python3"
