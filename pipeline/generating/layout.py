@@ -102,8 +102,11 @@ def value_tag(field, form: Form) -> str:
 def printed_labels(form: Form) -> list[str]:
     """Given a form, return what its printed form must show: detect titles, field labels (options for bare fields)."""
     bare = {cell["field"] for cell in _layout_cells(form.layout) if isinstance(cell, dict) and cell.get("bare")}
+    lines = {item["line"] for item in form.layout if isinstance(item, dict) and item.get("line")}
     labels = list(form.detect)
     for field in form.fields.values():
+        if field.slot and field.id not in lines:
+            continue  # a date in another field's 年 月 日 slot: its label is not printed
         labels.extend(field.options.values() if field.id in bare else [field.label])
     return labels
 
