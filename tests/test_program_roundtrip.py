@@ -1,22 +1,17 @@
 """Round trip per program and category: blank packet → typed in LibreOffice (UNO) → .docx, .doc, .pdf → parsed.
 
 Every generated program's every category: `manyi packet`'s blank forms are filled in LibreOffice itself
-(tests/uno_fill.py: text typed beside labels and after inline labels, boxes ticked, checklist rows
-answered, list rows filled and one added, report text written), saved by LibreOffice as Word 2007,
+(tests/office_client.py: text typed beside labels and after inline labels, boxes ticked, checklist rows
+answered, list rows added, report text written), saved by LibreOffice as Word 2007,
 Word 97 and PDF, and parsed with the program's campaign. Every typed value must come back, a complete
 packet must have no error, and screening must reach the category's top tier. One soffice session fills
-everything; parsing the .doc inboxes converts them in one LibreOffice batch per program.
+everything (one office client job); parsing the .doc inboxes converts them in one LibreOffice batch per program.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from conftest import run_client
 from program_packets import expected, packet_forms, program_cases, typed, write_survey_report
 
 from pipeline.checking.screen import screen_records
@@ -28,8 +23,6 @@ from pipeline.parse import parse_inbox
 pytestmark = pytest.mark.xdist_group("program_roundtrip")
 CASES = program_cases()
 FORMATS = ("docx", "doc", "pdf")
-SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin") or "/usr/bin/python3"
-DRIVER = Path(__file__).with_name("uno_fill.py")
 #: What no form carries, per program (the facts table staff fill).
 FACTS = {
     "liaoning": {"major_incidents": False, "major_complaints": False, "serious_violations": False,
@@ -40,35 +33,36 @@ FACTS = {
 }
 
 
-def steps_for(form, text) -> list[dict]:
-    """Given a form and what the applicant types, return the driver's steps: where to type, what to tick."""
+def edits_for(form, text) -> list[dict]:
+    """Given a form and what the applicant types, return the office client's edits: where to type, what to tick."""
     if form.get("kind") == "report":
-        return [{"op": "append", "lines": text["body"]}]
-    if form.get("rows"):
+        return [{"append": text["body"]}]
+    if form.get("rows"):  # every row added under the header, as the applicant adds them
         header = list(form.fields)
-        rows = [[row[f] for f in header] for row in text]
-        return [{"op": "rows", "header": form.fields[header[0]].label, "rows": rows[:-1], "added": rows[-1:]}]
+        last = form.fields[header[-1]].label
+        return [{"add_row_after": last, "cells": [row[f] for f in header]} for row in reversed(text)]
     inline = {c.get("field") for item in form.layout if isinstance(item, dict) and "table" in item
               for row in item["table"].get("rows") or [] for c in row if isinstance(c, dict) and c.get("inline")}
     lines = {item["line"] for item in form.layout if isinstance(item, dict) and "line" in item}
     rows_of = form.get("criteria") or {}
     evidence = {r["evidence"]: sid for sid, r in rows_of.items()}
-    steps = []
+    articles = [r["article"] for r in rows_of.values()]
+    nth = {sid: articles[: r["row"] - 1].count(r["article"]) for sid, r in rows_of.items()}  # 第十七条 twice
+    edits = []
     for fid, value in text.items():
         fld = form.fields[fid]
-        if fid in rows_of:
-            steps.append({"op": "row", "key": fld.label, "key_col": 1, "col": 3, "option": fld.options[value]})
+        if fid in rows_of:  # the 自评 cell is right of the row's article
+            edits.append({"tick": fld.options[value], "beside": rows_of[fid]["article"], "nth": nth[fid]})
         elif fid in evidence:
-            steps.append({"op": "row", "key": form.fields[evidence[fid]].label, "key_col": 1, "col": 4, "text": value})
-        elif fid in lines:
-            steps.append({"op": "line", "label": fld.label, "text": value})
-        elif fid in inline:
-            steps.append({"op": "inline", "label": fld.label, "text": value})
+            sid = evidence[fid]
+            edits.append({"beside": rows_of[sid]["article"], "nth": nth[sid], "right": 2, "text": value})
+        elif fid in lines or fid in inline:
+            edits.append({"after": f"{fld.label}：", "text": value})
         elif fld.type == "choice":
-            steps.append({"op": "tick", "label": fld.label, "nth": fld.occurrence, "option": fld.options[value]})
+            edits.append({"tick": fld.options[value], "beside": fld.label, "nth": fld.occurrence})
         else:
-            steps.append({"op": "beside", "label": fld.label, "nth": fld.occurrence, "text": value})
-    return steps
+            edits.append({"beside": fld.label, "nth": fld.occurrence, "text": value})
+    return edits
 
 
 def planted(form, text):
@@ -97,9 +91,9 @@ OTHER_APPLICANT = "锦州另一示范有限公司"
 
 @pytest.fixture(scope="session")
 def roundtrip(tmp_path_factory):
-    """(program, category or PLANTED, format) → (typed by form key, record); and the driver's reports."""
+    """(program, category or PLANTED, format) → (typed by form key, record); and the office client's results."""
     root = tmp_path_factory.mktemp("roundtrip")
-    jobs, typed_by = [], {}
+    tasks, typed_by = [], {}
     first = {}
     for pid, cid in CASES:
         first.setdefault(pid, cid)
@@ -114,31 +108,26 @@ def roundtrip(tmp_path_factory):
             if text is None:
                 continue
             typed_by[(pid, entry)][form.key] = text
-            save = {}
-            for fmt in FORMATS:
-                folder = root / fmt / pid / entry
-                folder.mkdir(parents=True, exist_ok=True)
-                save[fmt] = str(folder / f"{form.key}.{fmt}")
-            jobs.append({"source": str(blank), "steps": steps_for(form, text), "save": save})
+            tasks.append({"open": str(blank.relative_to(root)), "edits": edits_for(form, text),
+                          "save": [f"{fmt}/{pid}/{entry}/{form.key}.{fmt}" for fmt in FORMATS]})
         for fmt in FORMATS:
+            (root / fmt / pid / entry).mkdir(parents=True, exist_ok=True)
             write_survey_report(root / fmt / pid / entry / "测评报告.docx")
-    (root / "jobs.json").write_text(json.dumps({"jobs": jobs}, ensure_ascii=False), encoding="utf-8")
-    run = subprocess.run([SYSTEM_PYTHON, str(DRIVER), str(root / "jobs.json")], capture_output=True, text=True,
-                         timeout=900)
-    reports = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    results = run_client({"tasks": tasks}, root)
     records = {}
     for pid in sorted({p for p, _ in CASES}):
         for fmt in FORMATS:
             result = parse_inbox([root / fmt / pid], root / "out" / fmt / pid, resolve_campaign(pid), jobs=2)
             for record in result.records:
                 records[(pid, record["source"], fmt)] = (typed_by[(pid, record["source"])], record)
-    return records, reports, run.stderr
+    return records, results
 
 
 def test_libreoffice_typed_every_form(roundtrip):
-    records, reports, stderr = roundtrip
-    assert len(reports) == sum(len(typed_here) for typed_here, _ in records.values()) // len(FORMATS), stderr
-    assert [r for r in reports if "error" in r] == []
+    records, results = roundtrip
+    assert len(results) == sum(len(typed_here) for typed_here, _ in records.values()) // len(FORMATS)
+    assert [r["errors"] for r in results if r["errors"]] == []
+    assert all(len(r["saved"]) == len(FORMATS) for r in results)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -147,7 +136,7 @@ def test_planted_violations_found_with_the_programs_articles(roundtrip, pid, fmt
     from pipeline.definitions.programs import criteria_for
     from pipeline.generating.program_forms import entry
 
-    records, _, _ = roundtrip
+    records, _ = roundtrip
     typed_here, record = records[(pid, PLANTED, fmt)]
     program = load_program(pid)
     cid = record["category"]
@@ -166,7 +155,7 @@ def test_planted_violations_found_with_the_programs_articles(roundtrip, pid, fmt
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("pid, cid", CASES)
 def test_every_typed_value_comes_back(roundtrip, pid, cid, fmt):
-    records, _, _ = roundtrip
+    records, _ = roundtrip
     typed_here, record = records[(pid, cid, fmt)]
     assert record["category"] == cid
     forms = {f.key: f for f in packet_forms(pid, cid)}
@@ -184,7 +173,7 @@ def test_every_typed_value_comes_back(roundtrip, pid, cid, fmt):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_screening_reaches_the_top_tier(roundtrip, fmt):
-    records, _, _ = roundtrip
+    records, _ = roundtrip
     for pid in sorted(FACTS):
         program = load_program(pid)
         mine = [record for (p, e, f), (_, record) in records.items() if p == pid and f == fmt and e != PLANTED]
@@ -192,7 +181,3 @@ def test_screening_reaches_the_top_tier(roundtrip, fmt):
                                      "category": None} for r in mine}
         for s in screen_records(program, mine, table):
             assert s.tier == program.category(s.category).tiers[-1].name, (pid, s.category, fmt)
-
-
-def test_driver_runs_outside_the_virtualenv():
-    assert Path(SYSTEM_PYTHON).exists() and sys.executable != SYSTEM_PYTHON
