@@ -226,3 +226,25 @@ def test_summary_table_per_recommending_unit_of_the_program(tmp_path):
     assert "2021年度辽宁省用户满意称号（标杆）推荐评定推荐汇总表" in shenyang
     assert "沈阳示范电器有限公司" in shenyang and "变频空调" in shenyang and "标杆" in shenyang
     assert "家电上门安装" in files["大连市质量协会_推荐汇总表.docx"]
+
+
+def test_heilongjiang_reads_its_filled_checklist_too(tmp_path):
+    """The seed's program prints its own packet, but its 推荐条件自评表 is generated: parse reads it, screen uses it."""
+    from pipeline.checking.screen import screen_records
+    from pipeline.generating.layout import build_template
+    from pipeline.generating.program_forms import form_set
+    from pipeline.generating.render import render_docx
+
+    campaign = resolve_campaign("heilongjiang")
+    checklist = form_set("heilongjiang")["checklist.product"]
+    ticks = {sid: "符合" for sid in checklist.get("criteria")} | {"self_02": "不符合", "company_name": "哈尔滨示范厂"}
+    (tmp_path / "inbox" / "a").mkdir(parents=True)
+    render_docx(build_template(checklist, tmp_path / "t.docx"), {"c": campaign.context(), "v": ticks, "rows": []},
+                tmp_path / "inbox" / "a" / "自评表.docx")
+    record = parse_inbox([tmp_path / "inbox"], tmp_path / "out", campaign, jobs=1).records[0]
+    assert record["forms"]["checklist"]["self_02"] == "不符合" and record["category"] == "product"
+    assert record["forms"]["checklist"]["company_name"] == "哈尔滨示范厂"
+    [screened] = screen_records(load_program("heilongjiang"), [record])
+    second = criteria_for(load_program("heilongjiang"), "product")[1]
+    outcome = next(o for o in screened.outcomes if o.criterion.id == second.id)
+    assert outcome.result == "不符合" and outcome.evidence == "自评表：不符合"

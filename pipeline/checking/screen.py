@@ -322,7 +322,7 @@ def self_evaluations(program: Program, record: dict, category_id: str) -> dict[s
     """Given a program, a record and its category, return criterion id → the applicant's 自评 and evidence
     ('符合（附件01）'), from its 申报条件自评表."""
     found = (record.get("forms") or {}).get("checklist")
-    if not isinstance(found, dict) or program.get("forms") != "generated":
+    if not isinstance(found, dict):
         return {}
     from pipeline.generating.program_forms import form_set
 

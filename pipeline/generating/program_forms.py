@@ -298,17 +298,25 @@ def _form_set(program_id: str, mtime: float) -> dict:
     return {form.key: form for cid in program.categories for form in program_forms(program, cid)}
 
 
+@functools.lru_cache(maxsize=8)
+def _seed_form_set(program_id: str, mtime: float) -> dict:
+    from pipeline.definitions.forms import load_forms
+
+    program = load_program(program_id)
+    return {**load_forms(), **{form.key: form for cid in program.categories for form in program_forms(program, cid)}}
+
+
 def form_set(program: Program | str) -> dict[str, Form]:
     """Given a program, return every form a submission of it may hold, by key ('application.product', …).
 
-    A program whose seed prints its forms (黑龙江) reads the seed's forms (forms/*.yaml).
+    A program whose seed prints its forms (黑龙江) reads the seed's forms (forms/*.yaml) and its generated
+    申报条件自评表.
     """
-    from pipeline.definitions.forms import load_forms
-
     program = _program(program)
+    mtime = program.path.stat().st_mtime if program.path else 0.0
     if program.get("forms") != "generated":
-        return load_forms()
-    return _form_set(program.id, program.path.stat().st_mtime if program.path else 0.0)
+        return _seed_form_set(program.id, mtime)
+    return _form_set(program.id, mtime)
 
 
 def chosen(program: Program, category: str | None) -> list[str]:
