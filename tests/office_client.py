@@ -194,12 +194,12 @@ def add_row_after(doc, holding: str, cells: list[str]) -> bool:
     return True
 
 
-BOX, TICK = "\u2610", "\u2611"  # ☐ ☑
+BOXES, TICK = ("\u25a1", "\u2610"), "\u25a0"  # the printed box □ (older templates ☐) → ■, as the house style ticks
 
 
 def tick(cell, option: str) -> bool:
-    """Given a cell and an option printed in it, tick its box (☐option → ☑option); False when there is none."""
-    at = cell.String.find(BOX + option)
+    """Given a cell and an option printed in it, tick its box (□option → ☑option); False when there is none."""
+    at = max(cell.String.find(box + option) for box in BOXES)
     if at < 0:
         return False
     cursor = cell.Text.createTextCursorByRange(cell.Text.Start)

@@ -79,10 +79,13 @@ def _loose(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def form_words() -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-    """Return the forms' titles (detect keys) and, per form, its field labels, folded and without brackets."""
+    """Return the forms' titles (detect keys) and, per form, its field labels, folded and without brackets:
+    the seed's forms and every program's, since a PDF is read before anyone knows whose packet it is."""
     from pipeline.definitions.forms import load_forms
+    from pipeline.definitions.programs import all_programs
+    from pipeline.generating.program_forms import form_set
 
-    forms = load_forms().values()
+    forms = [*load_forms().values(), *(form for program in all_programs() for form in form_set(program).values())]
     titles = tuple(_loose(fold(key)) for form in forms for key in form.detect)
     labels = tuple(tuple({_loose(fold(f.plain_label)) for f in form.fields.values()} - {""}) for form in forms)
     return titles, labels
