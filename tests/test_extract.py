@@ -89,6 +89,8 @@ def test_ticks_before_after_and_deleted_options(text, expected):
 
 def test_yesno_does_not_find_yes_inside_no():
     field = load_forms()["recommendation"].fields["compliant"]
+    assert value(field, "☑不符合 ☐符合") is False  # 不符合 first: the shorter 符合 is inside it
+    assert value(field, "☐不符合 ☑符合") is True
     assert value(field, "☐ 符合\n☑ 不符合") is False
     assert value(field, "☑ 符合\n☐ 不符合") is True
     assert value(field, "☐ 符合 ☐ 不符合") is None
