@@ -159,7 +159,7 @@ def test_every_variation_extracts_the_values_it_was_filled_with(parsed_corpus):
     assert {name: m for name, m in wrong.items() if m} == {}
     # The variations really are in the corpus.
     names = set(facts)
-    for variation in ("sym", "w14", "legacy", "square", "check", "pdf", "doc", "xlsx", "split"):
+    for variation in ("sym", "w14", "legacy", "square", "check", "pdf", "doc", "xlsx", "legacy-xls", "split"):
         assert any(variation in name for name in names), variation
 
 
