@@ -1,0 +1,130 @@
+"""What staff read: the whole message of each rule's issue, as reviewed, and how values are shown in it.
+
+Messages are built from the forms' titles and labels; these tables are the Chinese a person checked,
+so a changed word, a lost label or a wrong article fails here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from test_rules import broken, valid_record
+
+from pipeline.checking.rules import check_batch, check_record
+from pipeline.checking.rules.messages import issue, shown
+from pipeline.definitions.campaign import load_campaign
+
+
+@pytest.fixture(scope="module")
+def campaign():
+    return load_campaign()
+
+
+#: (case, record, its one issue as (severity, code, form, field, message)).
+MESSAGES = [
+    ("not_compliant", lambda: broken("product", "recommendation", compliant=False),
+     ("error", "below_threshold", "recommendation", "compliant",
+      "《实施全省用户满意工程先进单位推荐意见表》“是否符合相关规范”勾选了不符合；企业须符合相关法律、法规、国家标准、行业标准的要求（推荐意见表注2）。")),
+    ("empty_opinion", lambda: broken("product", "recommendation", opinion="无"),
+     ("error", "missing_field", "recommendation", "opinion",
+      "《实施全省用户满意工程先进单位推荐意见表》“推荐意见”填写为“无”；推荐意见须包括企业在行业中的重要性、用户评价、满意度测评及推荐意见等（推荐意见表注4）。")),
+    ("other_category", lambda: broken("product", "recommendation", category="服务类"),
+     ("warning", "inconsistent", "recommendation", "category",
+      "《实施全省用户满意工程先进单位推荐意见表》“推荐类别”为“服务类”，而申报类别是产品类；请核对（填报说明第8条）。")),
+    ("service_name", lambda: broken("service", "application", service_name="客户服务中心"),
+     ("warning", "service_name_unclear", "application", "service_name",
+      "《实施全省用户满意工程先进单位（服务类）申请表》“专项服务名称”填写为“客户服务中心”，像是服务机构名称；须填写企业提供的专项服务名称（不是企业的服务机构），请核对（填报说明第2条）。")),
+    ("series_model", lambda: broken("product", "application", product_model="KFR-35GW、KFR-50LW"),
+     ("error", "series_product", "application", "product_model",
+      "《实施全省用户满意工程先进单位（产品类）申请表》“产品型号及规格”填写为“KFR-35GW、KFR-50LW”，列出了2个型号，属于系列产品；须填写具体型号、规格（填报说明第2条）。")),
+    ("small_project", lambda: broken("construction", "application", floor_area=0.5, budget=1500),
+     ("error", "below_threshold", "application", "floor_area",
+      "《实施全省用户满意工程先进单位（建筑工程类）申请表》“建筑面积（万平方米）”为0.5，“工程预算（万元）”为1500；须建筑面积1万平方米以上或建筑施工安装量在2000万元以上（管理办法第七条第2款）。")),
+    ("recent_completion", lambda: broken("construction", "application", completion_date="2016-07-01", acceptance_date="2016-08-01"),
+     ("error", "below_threshold", "application", "completion_date",
+      "《实施全省用户满意工程先进单位（建筑工程类）申请表》“竣工日期”为2016-07-01，到2017-06-20不满1年；工程须竣工后经1年以上使用、检验（管理办法第七条第3款）。")),
+    ("owner_evaluation", lambda: broken("construction", "application", owner_evaluation="无"),
+     ("error", "missing_field", "application", "owner_evaluation",
+      "《实施全省用户满意工程先进单位（建筑工程类）申请表》“建设单位（用户）满意度评价鉴定意见”填写为“无”；建设单位（用户）须出具满意度评价意见（管理办法第七条第5款）。")),
+    ("no_award", lambda: broken("construction", "application", awards="无"),
+     ("warning", "award_check", "application", "awards",
+      "《实施全省用户满意工程先进单位（建筑工程类）申请表》“获地区、行业优质工程情况”填写为“无”；工程须获得国家、省、市、地区或行业命名的优质工程，请核对（管理办法第七条第1款）。")),
+    ("residential", lambda: broken("construction", "application", project_type="住宅工程"),
+     ("warning", "occupancy_check", "application", "project_type",
+      "《实施全省用户满意工程先进单位（建筑工程类）申请表》“工程类别”为住宅工程；须达到基本入住条件且入住率在60%以上，请核对是否附有入住率证明（管理办法第七条第4款）。")),
+    ("major_incident", lambda: broken("enterprise", "application", major_incidents="有"),
+     ("error", "below_threshold", "application", "major_incidents",
+      "《实施全省用户满意工程先进单位（企业类）申请表》“三年有无重大安全、质量事故”填写为“有”；企业须近年无重大安全、质量事故（管理办法第五条第4款）。")),
+    ("pass_rate", lambda: broken("enterprise", "application", inspection_pass_rate=98.5),
+     ("warning", "below_threshold", "application", "inspection_pass_rate",
+      "《实施全省用户满意工程先进单位（企业类）申请表》“国家抽检合格率”为98.5%；产品须在国家各级质量监督抽查中合格，请核对（管理办法第五条第4款）。")),
+    ("fixed_assets", lambda: broken("enterprise", "application", fixed_assets_net=13000),
+     ("error", "inconsistent", "application", "fixed_assets_net",
+      "《实施全省用户满意工程先进单位（企业类）申请表》“净值”为13000，大于“原值”12000；净值不应超过原值，请核对（填报说明第2条）。")),
+    ("no_category", lambda: broken("product", "cover", category=None),
+     ("error", "no_category", "cover", "category",
+      "《申报材料》“类别”未勾选；须勾选企业类、产品类、建筑工程类、服务类之一（通知第一条）。")),
+    ("multiple_categories", lambda: broken("product", "cover", category=["product", "service"]),
+     ("error", "multiple_categories", "cover", "category",
+      "《申报材料》“类别”勾选了产品类、服务类；每个企业只能申报一项，只能勾选一类（通知第三条）。")),
+    ("missing_field", lambda: broken("product", "application", legal_representative=None),
+     ("error", "missing_field", "application", "legal_representative",
+      "《实施全省用户满意工程先进单位（产品类）申请表》“法定代表人姓名”未填写；须如实填写，确实不适用的请注明原因（如“无”“不适用”）（填报说明第2条）。")),
+    ("invalid_format", lambda: broken("product", "application", postcode="15003"),
+     ("error", "invalid_format", "application", "postcode",
+      "《实施全省用户满意工程先进单位（产品类）申请表》“邮编”填写为“15003”，不是6位数字的邮政编码；请核对后重新填写（填报说明第2条）。")),
+    ("report_too_long", lambda: broken("service", "report", chars=5001),
+     ("error", "report_too_long", "report", "chars",
+      "《实施用户满意工程情况的报告》正文5001字，超过5000字的上限；请精简（企业实施用户满意工程情况表（报告要求））。")),
+    ("report_missing_section", lambda: broken("product", "report", sections_missing=["3.2", "4"]),
+     ("warning", "report_missing_section", "report", "sections_missing",
+      "《实施用户满意工程情况的报告》未找到以下部分：3.2顾客识别与顾客分类、4主要成果与展望；请按情况表列出的结构撰写（企业实施用户满意工程情况表（报告要求））。")),
+]
+
+
+@pytest.mark.parametrize("case, record, expected", MESSAGES, ids=[m[0] for m in MESSAGES])
+def test_each_rule_says_exactly_this(case, record, expected, campaign):
+    (found,) = check_record(record(), campaign)
+    assert (found["severity"], found["code"], found["form"], found["field"], found["message"]) == expected
+    assert found["message"].endswith(f"（{found['article']}）。")
+
+
+def test_differing_names_lists_every_form_and_its_name(campaign):
+    (found,) = check_record(broken("service", "commitment", company_name="黑龙江省另一家公司"), campaign)
+    same = "“企业名称”为“黑龙江省示例电器有限公司”"
+    assert found["message"] == (
+        f"各表企业名称不一致：《申报材料》{same}；《实施全省用户满意工程先进单位（服务类）申请表》{same}；"
+        f"《企业实施用户满意工程情况表》{same}；《企业用户满意经营承诺书》“承诺企业”为“黑龙江省另一家公司”；"
+        f"《实施全省用户满意工程先进单位推荐意见表》{same}；请核对并统一（填报说明第2条）。")
+    assert (found["severity"], found["code"], found["form"], found["field"]) == ("warning", "inconsistent", None,
+                                                                                "company_name")
+
+
+def test_batch_messages(campaign):
+    first, second = valid_record("product"), valid_record("service")
+    second.update(submission_id="b", source=None)
+    found = check_batch([first, second], campaign, date(2017, 6, 21))
+    duplicate = ("“黑龙江省示例电器有限公司”在本批材料中共有2份申报（product.zip、b）；每个企业只能申报一项，"
+                 "请确认保留哪一项（通知第三条）。")
+    late = "材料于2017-06-21收到，晚于提交截止时间2017-06-20（填报说明第9条）。"
+    for sid in ("sub-product", "b"):
+        assert [(i["severity"], i["code"], i["field"], i["message"]) for i in found[sid]] == [
+            ("error", "duplicate_application", "company_name", duplicate), ("error", "late_submission", None, late)]
+
+
+@pytest.mark.parametrize("value, text", [
+    (None, "空白"), (True, "是"), (False, "否"), (2.0, "2"), (2.5, "2.5"), (0, "0"), (0.0, "0"), ("无", "无"),
+    ({"start": "2017-01-05", "end": "2017-03-20"}, "2017-01-05至2017-03-20"), ({"start": "2017-01-05"}, "{'start': '2017-01-05'}"),
+    (["公共建筑", "住宅工程"], "公共建筑、住宅工程"), ([1.0, None, True], "1、空白、是"), ((), ""),
+])
+def test_shown(value, text):
+    assert shown(value) == text
+
+
+def test_an_issue_ends_with_its_article_once():
+    assert issue("error", "x", "某栏未填写；", "填报说明第2条", form="f", field="g") == {
+        "severity": "error", "code": "x", "form": "f", "field": "g", "message": "某栏未填写（填报说明第2条）。",
+        "article": "填报说明第2条"}
+    assert issue("warning", "y", "请核对。, ", "第一条")["message"] == "请核对（第一条）。"
+    assert issue("warning", "y", "请核对", "第一条")["form"] is None
