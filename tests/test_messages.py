@@ -128,3 +128,27 @@ def test_an_issue_ends_with_its_article_once():
         "article": "填报说明第2条"}
     assert issue("warning", "y", "请核对。, ", "第一条")["message"] == "请核对（第一条）。"
     assert issue("warning", "y", "请核对", "第一条")["form"] is None
+
+
+# --- the article each issue names ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("category, form, fid, article", [
+    ("product", "application", "legal_representative", "填报说明第2条"),
+    ("product", "cover", "industry", "填报说明第2条"),
+    ("product", "implementation_status", "customer_count", "填报说明第3条"),
+    ("product", "commitment", "company_name", "填报说明第5条"),
+    ("construction", "site_inspection", "company_name", "填报说明第8条"),
+    ("product", "recommendation", "company_name", "填报说明第8条"),
+    ("product", "recommendation", "survey_period", "推荐意见表注3"),
+    ("product", "recommendation", "valid_questionnaires", "被访者信息登记表注3"),
+    ("construction", "application", "owner_evaluation", "管理办法第七条第5款"),
+])
+def test_an_empty_field_names_its_article(category, form, fid, article, campaign):
+    record = broken(category, form, **{fid: None})
+    if fid == "valid_questionnaires":
+        record["attachments"][1]["sample_size"] = None
+    if fid == "survey_period":
+        record["attachments"][1]["survey_period"] = None
+    found = [i for i in check_record(record, campaign) if i["code"] == "missing_field"]
+    assert [(i["form"], i["field"], i["article"]) for i in found] == [(form, fid, article)]

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 from test_rules import COMPANY, PERIOD, broken, codes, only, respondent_rows, valid_record
 
-from pipeline.checking.rules import check_batch, check_record, construction, report, respondents, survey
+from pipeline.checking.rules import batch, check_batch, check_record, construction, report, respondents, survey
 from pipeline.definitions.campaign import CAMPAIGNS_DIR, Namespace, load_campaign
 from pipeline.definitions.forms import load_forms
 
@@ -492,3 +492,36 @@ def test_two_submissions_of_one_company_and_one_of_another(campaign):
     assert {sid: codes(i) for sid, i in found.items()} == {"sub-product": ["duplicate_application"],
                                                            "b": ["duplicate_application"]}
     assert "共有2份申报" in found["b"][0]["message"]
+
+
+# --- smaller pieces the rules stand on ----------------------------------------------------------
+
+
+def test_years_after_a_quarter_year():
+    assert construction.years_after(date(2017, 1, 1), 0.25) == date(2017, 4, 2)  # 91 of 365.25 days
+
+
+@pytest.mark.parametrize("answer, found", [(False, []), (True, ["below_threshold"]), ("否", []), ("是", ["below_threshold"])])
+def test_a_yes_no_incident_answer(answer, found, campaign):
+    record = broken("enterprise", "application", major_incidents=answer)
+    assert codes(check_record(record, campaign)) == found
+
+
+def named(name, forms: dict | None = None, sid: str = "x") -> dict:
+    return {"submission_id": sid, "source": f"{sid}.zip", "company_name": name,
+            "forms": {f: {"company_name": n} for f, n in (forms or {}).items()}}
+
+
+def test_the_company_a_batch_rule_compares_by():
+    assert batch.company_of(named("甲公司")) == "甲公司"
+    assert batch.company_of(named("（公章）", {"cover": "乙公司"})) == "乙公司"      # a seal note alone is no name
+    assert batch.company_of(named("  ", {"cover": "乙公司", "commitment": "丙公司"})) == "乙公司"
+    assert batch.company_of(named(None, {})) is None
+    assert batch.company_of(named(None, {"commitment": "丙公司"})) == "丙公司"
+
+
+def test_duplicates_after_a_company_that_applied_once(campaign):
+    records = [named("独家公司", sid="a"), named("两次公司", sid="b"), named("两次公司（盖章）", sid="c")]
+    found = batch.duplicates(records)
+    assert sorted(found) == ["b", "c"]
+    assert "（b.zip、c.zip）" in found["c"][0]["message"]

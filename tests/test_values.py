@@ -143,3 +143,77 @@ def test_values_by_type():
         "start": "2017-01-05", "end": "2017-03-20"}
     assert value(field("cover", "company_name"), "  示例  公司 ") == "示例 公司"
     assert value(field("cover", "company_name"), "   ") is None
+
+
+# --- option placement, case by case (each row a way of placing options that once went wrong) ------
+
+
+#: Options where the shorter one sorts first and lies inside the longer one.
+NESTED = {"a": "有", "b": "有缺陷"}
+
+
+@pytest.mark.parametrize("text, options, spans", [
+    ("有缺陷有", NESTED, {"b": (0, 3), "a": (3, 4)}),             # the short one right after the long one
+    ("有缺陷", NESTED, {"b": (0, 3)}),
+    ("有缺缺", {"a": "缺", "b": "有缺"}, {"b": (0, 2), "a": (2, 3)}),  # the next place, one character on
+    ("有缺陷有有", NESTED, {"b": (0, 3), "a": (3, 4)}),            # the first free place, not the last
+])
+def test_option_spans_table(text, options, spans):
+    assert option_spans(text, options) == spans
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("☑有缺陷 ☐有", ["b"]),
+    ("☐有缺陷 ☑有", ["a"]),
+    ("有缺陷☐ 有☑", ["a"]),        # marks after, the short option found first at 0 inside the long one
+    ("有缺陷☑ 有☐", ["b"]),
+])
+def test_the_longer_option_is_placed_first_whatever_its_sort_order(text, expected):
+    assert ticked_options(text, NESTED) == expected
+
+
+def test_numbering_of_two_digits_between_mark_and_option():
+    options = {"x": "12.其它", "y": "13.另外"}
+    assert ticked_options("☑12.其它 ☐13.另外", options) == ["x"]
+    assert ticked_options("☐12.其它 ☑13.另外", options) == ["y"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("☐企业类 产品类√ ☐建筑工程类 ☐服务类", ["product"]),     # marks before, one applicant ticked after instead
+    ("☐企业类 产品类✔ ☐建筑工程类 ☐服务类", ["product"]),
+    ("☐企业类 产品类☐ ☐建筑工程类 ☐服务类", []),
+])
+def test_a_tick_after_one_option_counts_among_marks_before(text, expected):
+    assert (ticked_options(text, CATEGORY.options) or []) == expected
+
+
+def test_several_options_left_without_any_mark_are_no_answer():
+    assert ticked_options("符合 不符合", COMPLIANT.options) is None
+    assert ticked_options("企业类 产品类", CATEGORY.options) is None
+
+
+def test_one_ticked_option_of_a_multi_choice_is_a_list():
+    evidence = field("recommendation", "evidence_review")
+    first, *others = evidence.options.values()
+    text = f"☑{first} " + " ".join(f"☐{p}" for p in others)
+    assert value(evidence, text) == [next(iter(evidence.options))]
+
+
+@pytest.mark.parametrize("raw, joined", [
+    ("黑龙江 示例\n公司", "黑龙江 示例公司"),      # a space inside a line stays
+    ("\n \n", ""),
+    ("有限\nABC", "有限ABC"),                    # next to a Chinese character, either side
+    ("ABC\n有限", "ABC有限"),
+    ("Room\n3", "Room 3"),                      # a digit on one side only
+    ("3\nRoom", "3 Room"),
+    ("TAX\nFREE", "TAX FREE"),
+    ("a/\nb", "a/b"),
+    ("a.\nb", "a.b"),
+])
+def test_join_lines_more(raw, joined):
+    assert join_lines(raw) == joined
+
+
+def test_a_number_field_drops_its_own_unit():
+    score = field("recommendation", "satisfaction_score")
+    assert score.unit and value(score, f"86.5{score.unit}") == 86.5
