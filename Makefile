@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk poppler-utils
 
-.PHONY: demo test bench system venv clean
+.PHONY: demo test bench mutants system venv clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -36,5 +36,10 @@ test: system venv
 bench: system venv
 	$(BIN)/python -m benchmarks
 
+# Mutation testing of the rules and normalisers (mutmut, 2 processes); writes benchmarks/mutants.md. Not part of `make test`.
+mutants: venv
+	$(BIN)/pip install -q -r benchmarks/requirements-mutants.txt
+	$(BIN)/python -m benchmarks.mutants --max-children 2
+
 clean:
-	rm -rf $(VENV) output/demo
+	rm -rf $(VENV) output/demo mutants
