@@ -152,3 +152,45 @@ def test_an_empty_field_names_its_article(category, form, fid, article, campaign
         record["attachments"][1]["survey_period"] = None
     found = [i for i in check_record(record, campaign) if i["code"] == "missing_field"]
     assert [(i["form"], i["field"], i["article"]) for i in found] == [(form, fid, article)]
+
+
+def test_a_message_ending_in_a_letter_keeps_it():
+    assert issue("error", "x", "型号为KFR-35GWX", "第二条")["message"] == "型号为KFR-35GWX（第二条）。"
+
+
+def test_a_date_written_without_separators_is_no_date(campaign):
+    from pipeline.checking.rules import fields
+    from pipeline.definitions.forms import load_forms
+
+    completion = load_forms()["application.construction"].fields["completion_date"]
+    assert fields.format_problem(completion, "20150501") == "日期（如2017年5月9日）"
+    assert fields.format_problem(completion, "2015-05-01") is None
+    record = broken("construction", "application", completion_date="20150501")
+    assert [(i["code"], i["field"]) for i in check_record(record, campaign)] == [("invalid_format", "completion_date")]
+
+
+def test_a_service_named_like_its_own_organisation(campaign):
+    from pipeline.checking.rules import subject
+
+    assert subject.organisation_like("家电之家", ["家电之家", None])
+    assert subject.organisation_like("家电 之家", [None, "家电之家"])
+    assert not subject.organisation_like("上门安装服务", ["家电之家", "龙江家电"])
+    assert not subject.organisation_like(None, ["家电之家"])
+    for org, company in (("家电之家", "龙江家电"), ("售后", "家电之家")):
+        record = broken("service", "application", service_name="家电之家", service_org=org, company_name=company)
+        assert [i["code"] for i in subject.service_name(record, campaign)] == ["service_name_unclear"]
+    assert subject.service_name(broken("service", "application", service_name=None), campaign) == []
+
+
+def test_a_recommended_category_that_is_no_text_is_left_alone(campaign):
+    from pipeline.checking.rules import recommendation
+
+    for written in (5, ["服务类"], None):
+        assert recommendation.other_category(broken("product", "recommendation", category=written), campaign) == []
+
+
+def test_an_unknown_application_variant_is_named_as_found(campaign):
+    record = valid_record("product")
+    record["forms_found"] = ["cover", "application.product", "application.food"]
+    found = [i for i in check_record(record, campaign) if i["code"] == "multiple_categories"]
+    assert [i["message"] for i in found] == ["提交了产品类、food多份申请表；每个企业只能申报一项（通知第三条）。"]

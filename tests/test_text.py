@@ -307,3 +307,19 @@ def test_xml_safe_texts_of_many_texts_with_and_without_nul():
     assert text.xml_safe_texts(["a\x00b", "c\x0b"]) == ["ab", "c"]
     assert text.xml_safe_texts([]) == []
     assert text.xml_safe("a\x01") == "a" and text.xml_safe(5) == 5
+
+
+def test_dates_in_text_of_twenty_characters_at_most():
+    twenty = "2017年5月9日" + "上午在哈尔滨市开会讨论"  # 9 + 11 characters
+    assert len(twenty) == 20 and text.to_date(twenty) == "2017-05-09"
+    assert text.to_date(twenty + "。") == twenty + "。"
+
+
+def test_a_datetime_with_microseconds_is_its_day():
+    from datetime import datetime
+
+    assert text.to_date(datetime(2017, 5, 9, 13, 30, 0, 123456)) == "2017-05-09"
+
+
+def test_a_trailing_letter_is_no_percent_sign():
+    assert text.to_number("12X") == "12X" and text.to_number("12%%") == 12
