@@ -194,3 +194,57 @@ def test_an_unknown_application_variant_is_named_as_found(campaign):
     record["forms_found"] = ["cover", "application.product", "application.food"]
     found = [i for i in check_record(record, campaign) if i["code"] == "multiple_categories"]
     assert [i["message"] for i in found] == ["提交了产品类、food多份申请表；每个企业只能申报一项（通知第三条）。"]
+
+
+# --- the packet, the report outline and a rule that fails ---------------------------------------
+
+
+def test_missing_forms_without_a_category_in_packet_order_with_their_articles(campaign):
+    from pipeline.checking.rules import packet
+    from pipeline.definitions.forms import categories, packet_spec
+
+    record = {"submission_id": "x", "source": "x", "category": None, "forms": {}, "attachments": []}
+    found = packet.missing_forms(record, campaign)
+    order = list(packet_spec()["order"])
+    shown_forms = [i["form"] for i in found[:-1]]
+    assert shown_forms == sorted(shown_forms, key=lambda f: order.index(f) if f in order else len(order))
+    assert [(i["form"], i["article"]) for i in found[:-1]] == [
+        (f, packet.FORM_ARTICLES.get(f, "填报说明第1条")) for f in shown_forms]
+    assert found[-1]["message"] == f"缺少申请表（{'、'.join(categories().values())}之一），请补交（填报说明第1条）。"
+    assert found[-1]["form"] == "application"
+    record["forms"]["application"] = {}
+    assert "application" not in [i["form"] for i in packet.missing_forms(record, campaign)]
+
+
+def test_missing_sections_counted_from_the_sections_present(campaign):
+    from pipeline.definitions.forms import load_forms
+
+    outline = [str(s["num"]) for s in load_forms()["report"].get("outline")]
+    record = broken("product", "report", sections_missing=None, sections_present=[n for n in outline if n != "3.2"])
+    (found,) = check_record(record, campaign)
+    assert found["message"] == ("《实施用户满意工程情况的报告》未找到以下部分：3.2顾客识别与顾客分类；"
+                                "请按情况表列出的结构撰写（企业实施用户满意工程情况表（报告要求））。")
+    assert check_record(broken("product", "report", sections_missing=None, sections_present=outline), campaign) == []
+    unknown = broken("product", "report", sections_missing=["9"])
+    assert "未找到以下部分：9；" in check_record(unknown, campaign)[0]["message"]
+
+
+def test_a_rule_that_fails_becomes_one_warning_and_the_others_still_run(campaign, monkeypatch):
+    import pipeline.checking.rules as rules
+
+    def broken_rule(record, campaign):
+        """Given a record, return nothing but trouble."""
+        raise ZeroDivisionError
+
+    def undocumented(record, campaign):
+        raise KeyError("x")
+    undocumented.__doc__ = None
+
+    monkeypatch.setattr(rules, "RULES", (broken_rule, undocumented) + rules.RULES)
+    found = check_record(broken("product", "application", postcode="15003"), campaign)
+    assert found[:2] == [
+        {"severity": "warning", "code": "rule_failed", "form": None, "field": None, "article": "人工核对",
+         "message": "自动检查“Given a record, return nothing but trouble.”未能完成（ZeroDivisionError），请人工核对（人工核对）。"},
+        {"severity": "warning", "code": "rule_failed", "form": None, "field": None, "article": "人工核对",
+         "message": "自动检查“undocumented”未能完成（KeyError），请人工核对（人工核对）。"}]
+    assert [i["code"] for i in found[2:]] == ["invalid_format"]
