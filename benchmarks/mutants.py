@@ -6,7 +6,7 @@ pipeline/reading/values.py and pipeline/common/text.py against their fast target
 part of benchmarks/mutants.md. The explanations of the survivors judged equivalent are the
 hand-written part of that file, above the results; they are kept.
 
-    python -m benchmarks.mutants [--max-children 2] [--keep]
+    python -m benchmarks.mutants [--max-children 2] [--keep] [--report-only]
 """
 
 from __future__ import annotations
@@ -49,21 +49,24 @@ def module_of(name: str) -> str:
     return f"{module}.{NUMBERED.sub('', rest)}"
 
 
-def results_section(stats: dict, seconds: float, names: list[str], max_children: int) -> str:
+def results_section(stats: dict, seconds: float | None, names: list[str], max_children: int) -> str:
     """Given mutmut's counts, the run time and the survivors, return the report's results part."""
     tested = stats["killed"] + stats["survived"] + stats["timeout"] + stats["suspicious"] + stats["segfault"]
     score = 100 * (tested - stats["survived"]) / tested if tested else 0.0
+    untested = stats["total"] - tested - stats["no_tests"] - stats["skipped"]
+    when = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {max_children} processes"
     lines = [
         BEGIN,
-        f"Last run: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {max_children} processes, "
-        f"{seconds / 60:.1f} minutes.",
+        f"Last run: {when}, {seconds / 60:.1f} minutes." if seconds is not None else f"Report of {when}.",
         "",
-        "| mutants | killed | survived | timeout | no test | score (killed / tested) |",
-        "|---|---|---|---|---|---|",
-        f"| {stats['total']} | {stats['killed']} | {stats['survived']} | {stats['timeout']} | "
-        f"{stats['no_tests']} | {score:.1f} % |",
+        "| mutants | killed | timeout (killed) | survived | no test | not yet run | score (killed / tested) |",
+        "|---|---|---|---|---|---|---|",
+        f"| {stats['total']} | {stats['killed']} | {stats['timeout']} | {stats['survived']} | "
+        f"{stats['no_tests']} | {untested} | {score:.1f} % |",
         "",
     ]
+    if untested:
+        lines += [f"The run was stopped before {untested} mutants were tried: this is the score of the others.", ""]
     if names:
         lines += ["Survivors by function (`mutmut show NAME` shows each; explained above):", ""]
         lines += [f"- `{where}`: {count}" for where, count in sorted(Counter(map(module_of, names)).items())]
@@ -89,12 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="reuse mutants/ from a previous run (only changed code reruns)")
+    parser.add_argument("--report-only", action="store_true", help="write the report of the mutants/ there is, run nothing")
     args = parser.parse_args(argv)
-    if not args.keep:
-        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
-    start = time.monotonic()
-    mutmut("run", "--max-children", str(args.max_children))
-    seconds = time.monotonic() - start
+    seconds = None
+    if not args.report_only:
+        if not args.keep:
+            shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+        start = time.monotonic()
+        mutmut("run", "--max-children", str(args.max_children))
+        seconds = time.monotonic() - start
     mutmut("export-cicd-stats", quiet=True)
     stats = json.loads((ROOT / "mutants" / "mutmut-cicd-stats.json").read_text(encoding="utf-8"))
     names = survivors(mutmut("results", quiet=True))
