@@ -211,7 +211,7 @@ def test_missing_forms_without_a_category_in_packet_order_with_their_articles(ca
     assert [(i["form"], i["article"]) for i in found[:-1]] == [
         (f, packet.FORM_ARTICLES.get(f, "填报说明第1条")) for f in shown_forms]
     assert found[-1]["message"] == f"缺少申请表（{'、'.join(categories().values())}之一），请补交（填报说明第1条）。"
-    assert found[-1]["form"] == "application"
+    assert (found[-1]["form"], found[-1]["severity"]) == ("application", "error")
     record["forms"]["application"] = {}
     assert "application" not in [i["form"] for i in packet.missing_forms(record, campaign)]
 
@@ -248,3 +248,62 @@ def test_a_rule_that_fails_becomes_one_warning_and_the_others_still_run(campaign
         {"severity": "warning", "code": "rule_failed", "form": None, "field": None, "article": "人工核对",
          "message": "自动检查“undocumented”未能完成（KeyError），请人工核对（人工核对）。"}]
     assert [i["code"] for i in found[2:]] == ["invalid_format"]
+
+
+def test_enterprise_rules_read_only_an_enterprise_application(campaign):
+    from pipeline.checking.rules import enterprise
+
+    record = broken("product", "application", inspection_pass_rate=50, major_incidents="有", fixed_assets_original=1,
+                    fixed_assets_net=5)
+    for rule in (enterprise.major_incidents, enterprise.pass_rate, enterprise.fixed_assets):
+        assert rule(record, campaign) == []
+
+
+def test_fixed_assets_written_as_text_are_a_format_issue_only(campaign):
+    record = broken("enterprise", "application", fixed_assets_net="很多")
+    assert [(i["code"], i["field"]) for i in check_record(record, campaign)] == [("invalid_format", "fixed_assets_net")]
+
+
+@pytest.mark.parametrize("category, form, fid, value, article", [
+    ("product", "implementation_status", "customer_count", "很多", "填报说明第3条"),
+    ("product", "recommendation", "survey_period", "今年春天", "推荐意见表注3"),
+    ("product", "application", "postcode", "15003", "填报说明第2条"),
+])
+def test_a_malformed_value_names_its_article(category, form, fid, value, article, campaign):
+    found = [i for i in check_record(broken(category, form, **{fid: value}), campaign) if i["code"] == "invalid_format"]
+    assert [(i["form"], i["field"], i["article"], i["severity"]) for i in found] == [(form, fid, article, "error")]
+
+
+def test_no_trade_part_filled_is_one_error_naming_the_parts(campaign):
+    from pipeline.definitions.forms import application_form
+
+    record = valid_record("enterprise")
+    for f in application_form("enterprise").fields.values():
+        if f.group:
+            record["forms"]["application"][f.id] = None
+    (found,) = check_record(record, campaign)
+    assert found == {"severity": "error", "code": "missing_field", "form": "application", "field": None,
+                     "article": "填报说明第2条",
+                     "message": "《实施全省用户满意工程先进单位（企业类）申请表》中“工业企业填写”、“建筑企业填写”、“服务企业填写”"
+                                "各栏都未填写；须填写与本企业相符的一栏（填报说明第2条）。"}
+
+
+@pytest.mark.parametrize("kind, category, article", [("business_license", "service", "填报说明第4条"),
+                                                     ("survey_report", "enterprise", "填报说明第6条"),
+                                                     ("trademark", "product", "填报说明第4条")])
+def test_a_missing_attachment_names_its_article(kind, category, article, campaign):
+    record = valid_record(category)
+    record["attachments"] = [a for a in record["attachments"] if a["kind"] != kind]
+    found = [i for i in check_record(record, campaign) if i["code"] == "attachment_check"]
+    assert [(i["severity"], i["article"]) for i in found] == [("warning", article)]
+
+
+def test_respondent_rows_without_a_seq_are_named_by_position(campaign):
+    record = valid_record("service")
+    rows = record["forms"]["respondents"]
+    for row in rows:
+        row["seq"] = None
+    rows[3]["contact"] = "12345"
+    rows[5]["name"] = None
+    found = {i["code"]: i["message"] for i in check_record(record, campaign)}
+    assert "中序号4的" in found["invalid_format"] and "中序号6缺少" in found["missing_field"]
