@@ -307,3 +307,45 @@ def test_respondent_rows_without_a_seq_are_named_by_position(campaign):
     rows[5]["name"] = None
     found = {i["code"]: i["message"] for i in check_record(record, campaign)}
     assert "中序号4的" in found["invalid_format"] and "中序号6缺少" in found["missing_field"]
+
+
+def test_category_issues_whole(campaign):
+    from pipeline.checking.rules import category
+
+    record = valid_record("product")
+    record["forms_found"] = ["cover", "application.product", "application.service"]
+    assert check_record(record, campaign) == [{
+        "severity": "error", "code": "multiple_categories", "form": "application", "field": None,
+        "message": "提交了产品类、服务类多份申请表；每个企业只能申报一项（通知第三条）。", "article": "通知第三条"}]
+    record["forms_found"] = ["cover", "application.service"]
+    assert category.cover_category(record, campaign) == [{
+        "severity": "error", "code": "inconsistent", "form": "cover", "field": "category",
+        "message": "《申报材料》“类别”勾选的是产品类，但提交的是《实施全省用户满意工程先进单位（服务类）申请表》；类别须一致（通知第三条）。",
+        "article": "通知第三条"}]
+    record["forms_found"] = ["cover", "application.service", "application.enterprise"]
+    (inconsistent,) = [i for i in category.cover_category(record, campaign) if i["code"] == "inconsistent"]
+    assert "但提交的是《实施全省用户满意工程先进单位（服务类）申请表》、《实施全省用户满意工程先进单位（企业类）申请表》；" in (
+        inconsistent["message"])
+
+
+def test_cover_ticks_count_only_when_the_cover_is_there(campaign):
+    from pipeline.checking.rules import category
+
+    record = valid_record("product")
+    del record["forms"]["cover"]
+    record["cover_categories"] = ["产品类", "企业类"]
+    assert category.cover_category(record, campaign) == []
+
+
+def test_respondent_contact_and_name_issues_whole(campaign):
+    record = valid_record("service")
+    rows = record["forms"]["respondents"]
+    rows[3]["contact"] = "12345"
+    rows[5]["name"] = None
+    assert check_record(record, campaign) == [
+        {"severity": "warning", "code": "invalid_format", "form": "respondents", "field": "contact",
+         "message": "《被访者信息登记表》中序号4的“联系方式”不是有效的电话号码；请核对（被访者信息登记表注4）。",
+         "article": "被访者信息登记表注4"},
+        {"severity": "warning", "code": "missing_field", "form": "respondents", "field": "name",
+         "message": "《被访者信息登记表》中序号6缺少“姓名”或“联系方式”；请补全（被访者信息登记表注4）。",
+         "article": "被访者信息登记表注4"}]
