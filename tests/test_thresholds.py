@@ -525,3 +525,43 @@ def test_duplicates_after_a_company_that_applied_once(campaign):
     found = batch.duplicates(records)
     assert sorted(found) == ["b", "c"]
     assert "（b.zip、c.zip）" in found["c"][0]["message"]
+
+
+def without(campaign, *keys) -> Namespace:
+    """Given the campaign and settings, return it without them (a campaign of another program)."""
+    data = {k: v for k, v in campaign.data.items() if k not in keys}
+    if "construction" in data:
+        data["construction"] = {k: v for k, v in data["construction"].items() if k not in keys}
+    return Namespace(data)
+
+
+def test_rules_whose_setting_is_absent_stay_silent(campaign):
+    low = broken("construction", "recommendation", satisfaction_score=10)
+    assert survey.low_score(low, without(campaign, "min_satisfaction")) == []
+    small = broken("construction", "application", floor_area=0.1, budget=1)
+    assert construction.small_project(small, without(campaign, "min_floor_area")) == []
+    assert construction.small_project(small, without(campaign, "min_value")) == []
+    few = registered(300, 10)
+    assert respondents.respondent_count(few, without(campaign, "respondents_all_below")) == []
+    assert respondents.respondent_count(few, without(campaign, "respondents_max")) == []
+
+
+def test_an_area_or_a_budget_written_as_text_is_left_to_the_format_rule(campaign):
+    area = campaign.construction["min_floor_area"]
+    assert project(campaign, "很大", campaign.construction["min_value"] - 1) == []
+    assert project(campaign, area - 0.01, "很多") == []
+
+
+def test_a_sample_of_exactly_the_maximum_one_short_is_asked_for_in_principle(campaign):
+    most = campaign.respondents_max
+    (found,) = respondents.respondent_count(registered(most, most - 1), campaign)
+    assert "原则上须提供所有被访者信息" in found["message"] and "样本量超过" not in found["message"]
+
+
+def test_a_respondent_without_a_date_does_not_hide_later_ones(campaign):
+    def edit(rows):
+        rows[1]["survey_date"] = None
+        rows[6]["survey_date"] = "2016-01-01"
+        rows[7]["survey_date"] = "去年"
+    found = {i["message"] for i in respondents.dates_outside(with_rows(edit), campaign)}
+    assert any("序号7不在调查时间" in m for m in found) and any("序号8不是可识别的日期" in m for m in found)
