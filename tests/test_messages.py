@@ -349,3 +349,44 @@ def test_respondent_contact_and_name_issues_whole(campaign):
         {"severity": "warning", "code": "missing_field", "form": "respondents", "field": "name",
          "message": "《被访者信息登记表》中序号6缺少“姓名”或“联系方式”；请补全（被访者信息登记表注4）。",
          "article": "被访者信息登记表注4"}]
+
+
+# --- the survey and register issues, whole (read and checked by a person) -----------------------
+
+from test_thresholds import registered, scored, surveyed_from  # noqa: E402
+
+from pipeline.checking.rules import respondents, survey  # noqa: E402
+
+WHOLE = [
+    (survey.low_score, lambda: scored(79.9),
+     [{"severity": "error", "code": "below_threshold", "form": "recommendation", "field": "satisfaction_score", "message": "《实施全省用户满意工程先进单位推荐意见表》“被推荐企业满意度得分”为79.9分，低于要求的80分（管理办法第五条第5款）。", "article": "管理办法第五条第5款"}]),
+    (survey.early_survey, lambda: surveyed_from(date(2016, 11, 30)),
+     [{"severity": "error", "code": "survey_too_early", "form": "recommendation", "field": "survey_period", "message": "《实施全省用户满意工程先进单位推荐意见表》“调查时间”从2016-11-30开始，早于2016-12-01；数据应以2016-12-01后组织的用户满意度调查为准（推荐意见表注3）。", "article": "推荐意见表注3"}]),
+    (respondents.respondent_count, lambda: registered(40, 39),
+     [{"severity": "error", "code": "respondent_count", "form": "respondents", "field": None, "message": "《被访者信息登记表》登记了39名被访者，有效问卷数量为40；样本量少于50个的须全部提供，应登记40名（被访者信息登记表注3）。", "article": "被访者信息登记表注3"}]),
+    (respondents.respondent_count, lambda: registered(120, 100),
+     [{"severity": "warning", "code": "respondent_count", "form": "respondents", "field": None, "message": "《被访者信息登记表》登记了100名被访者，有效问卷数量为120；原则上须提供所有被访者信息，应登记120名（被访者信息登记表注2）。", "article": "被访者信息登记表注2"}]),
+    (respondents.respondent_count, lambda: registered(300, 201),
+     [{"severity": "warning", "code": "respondent_count", "form": "respondents", "field": None, "message": "《被访者信息登记表》登记了201名被访者，多于应登记的200名（有效问卷数量为300）；请核对（被访者信息登记表注3）。", "article": "被访者信息登记表注3"}]),
+    (respondents.respondent_count, lambda: registered(60, 0),
+     [{"severity": "error", "code": "respondent_count", "form": "respondents", "field": None, "message": "《被访者信息登记表》未填写任何被访者；须提供被访者信息（通知第二条）。", "article": "通知第二条"}]),
+]
+
+
+@pytest.mark.parametrize("rule, record, expected", WHOLE)
+def test_survey_and_register_issues_whole(rule, record, expected, campaign):
+    assert rule(record(), campaign) == expected
+
+
+def test_disagreeing_report_issues_whole(campaign):
+    record = valid_record("construction")
+    record["attachments"][1].update(score=88, sample_size=61, survey_period={"start": "2017-01-01", "end": "2017-03-20"})
+    where = "《实施全省用户满意工程先进单位推荐意见表》"
+    assert [(i["severity"], i["code"], i["form"], i["field"], i["article"], i["message"])
+            for i in survey.report_disagrees(record, campaign)] == [
+        ("warning", "inconsistent", "recommendation", "satisfaction_score", "填报说明第6条",
+         f"{where}“被推荐企业满意度得分”为“86.5”，第三方测评报告中为“88”；请核对（填报说明第6条）。"),
+        ("warning", "inconsistent", "recommendation", "valid_questionnaires", "填报说明第6条",
+         f"{where}“有效问卷数量”为“60”，第三方测评报告中为“61”；请核对（填报说明第6条）。"),
+        ("warning", "inconsistent", "recommendation", "survey_period", "填报说明第6条",
+         f"{where}“调查时间”为“2017-01-05至2017-03-20”，第三方测评报告中为“2017-01-01至2017-03-20”；请核对（填报说明第6条）。")]
