@@ -8,7 +8,7 @@ SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-
 FONTCONF := fonts/30-manyi-zh-cn.conf
 FONTDIR  := $(if $(filter 0,$(shell id -u)),/etc/fonts/conf.d,$(HOME)/.config/fontconfig/conf.d)
 
-.PHONY: demo test bench screenshots system fontconfig venv clean
+.PHONY: demo test bench screenshots mutants system fontconfig venv clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -51,5 +51,10 @@ screenshots: system fontconfig venv
 bench: system fontconfig venv
 	$(BIN)/python -m benchmarks
 
+# Mutation testing of the rules and normalisers (mutmut, 2 processes); writes benchmarks/mutants.md. Not part of `make test`.
+mutants: venv
+	$(BIN)/pip install -q -r benchmarks/requirements-mutants.txt
+	$(BIN)/python -m benchmarks.mutants --max-children 2
+
 clean:
-	rm -rf $(VENV) output/demo
+	rm -rf $(VENV) output/demo mutants

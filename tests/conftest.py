@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import pickle
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# `make mutants` runs the targeted tests once per mutant, from its copy of the repository in mutants/:
+# fewer, fixed examples there.
+settings.register_profile("mutants", max_examples=30, derandomize=True, deadline=None, database=None)
+if Path(__file__).resolve().parents[1].name == "mutants" or os.environ.get("MUTANT_UNDER_TEST"):
+    settings.load_profile("mutants")
 
 
 @contextmanager

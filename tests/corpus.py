@@ -501,6 +501,7 @@ class Corpus:
         self.facts: dict[str, dict] = {}
         self.to_pdf: list[tuple[Path, Path]] = []  # (docx, wanted pdf)
         self.to_doc: list[tuple[Path, Path]] = []
+        self.to_xls: list[tuple[Path, Path]] = []
 
     def folder(self, name: str) -> Path:
         path = self.inbox / name
@@ -527,7 +528,7 @@ class Corpus:
         """Make every wanted .pdf and .doc in one LibreOffice start per target, both at once."""
         from pipeline.common import office
 
-        jobs = [(self.to_pdf, "pdf"), (self.to_doc, "doc")]
+        jobs = [(self.to_pdf, "pdf"), (self.to_doc, "doc"), (self.to_xls, "xls")]
         results: dict[str, dict] = {}
 
         def run(pairs, target):
@@ -587,6 +588,16 @@ def build_corpus(root: Path) -> dict[str, dict]:
     respondents_xlsx(folder / "被访者.xlsx", values["respondents"], title=True)
     c.extras(folder, values, "product", survey={"sample": 120})
     c.expect(folder.name, "product", values)
+
+    # The same register as an old Excel .xls (made from an .xlsx by LibreOffice in the batch below).
+    values = packet_values("product", company="鸡西矿山机械有限公司", respondents=respondents(80, seed=11),
+                           recommendation__valid_questionnaires=80)
+    folder = c.folder("seed-product-legacy-xls")
+    seed_packet(folder / "申报材料.docx", "product", dict(values, respondents=[]), style="legacy")
+    c.to_xls.append((respondents_xlsx(c.scratch / "被访者-xls.xlsx", values["respondents"], title=True),
+                     folder / "被访者.xls"))
+    c.extras(folder, values, "product", survey={"sample": 80})
+    c.expect(folder.name, "product", values, check="xls")
 
     values = packet_values("product", company="牡丹江光华电器有限公司")
     folder = c.folder("seed-product-split-square")

@@ -2,10 +2,15 @@
 
 import subprocess
 import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def manyi(*args):
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, timeout=120)
+    """Run the command line as staff do, from the repository whatever folder pytest was started in."""
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, timeout=120,
+                          cwd=REPO)
 
 
 def test_help_lists_every_contract_command():

@@ -1,10 +1,29 @@
-"""`manyi demo` on the bundled sample: every step writes what staff expect."""
+"""`manyi demo` on the bundled sample: every step writes what staff expect, opened and read back."""
 
 import json
+import re
+import subprocess
 
 import pytest
+from docx import Document
+from openpyxl import load_workbook
 
+from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.forms import categories, required_forms
 from pipeline.demo import run_demo
+
+#: Every issue of each sample submission, by (severity, code): no more, no fewer.
+EXPECTED_ISSUES = {
+    "哈尔滨电机厂有限责任公司": [],
+    "齐齐哈尔重型电器有限公司": [],
+    "北方家电申报材料.zip": [("error", "series_product"), ("warning", "attachment_check"),
+                          ("warning", "attachment_check"), ("warning", "attachment_check")],
+    "龙江建工集团有限公司": [("error", "below_threshold")],
+    "冰城家政服务有限公司.docx": [("error", "missing_form"), ("error", "respondent_count"),
+                             ("warning", "attachment_check"), ("warning", "attachment_check")],
+}
+#: A font name of a CJK face (Noto/Source Han, the Windows and Arphic ones).
+CJK_FONT = re.compile(r"CJK|Han|Song|Hei|Kai|Ming|Fang|AR ?PL|Sim|Yahei", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +45,132 @@ def test_the_sample_parses_to_its_designed_outcome(demo):
     assert "missing_form" in codes["冰城家政服务有限公司.docx"]
     assert records["北方家电申报材料.zip"]["company_name"] == "黑龙江北方家电有限公司"
     assert records["龙江建工集团有限公司"]["category"] == "construction"
+
+
+def records_of(steps) -> dict:
+    return {r["source"]: r for r in (json.loads(p.read_text(encoding="utf-8"))
+                                     for p in (steps["3-解析结果"] / "records").glob("*.json"))}
+
+
+def squeeze(text: str) -> str:
+    """Text without any white space: PDF text wraps lines and spaces digits apart from Chinese."""
+    return re.sub(r"\s+", "", text)
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def pdf_fonts(path) -> list[tuple[str, bool, bool]]:
+    """Given a PDF, return (name, embedded, has a ToUnicode map) for each of its fonts (pdffonts)."""
+    lines = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    out = []
+    for line in lines:
+        *_, emb, _sub, uni, _num, _gen = line.split()
+        out.append((line.split()[0], emb == "yes", uni == "yes"))
+    return out
+
+
+def assert_printable_chinese(path):
+    fonts = pdf_fonts(path)
+    assert fonts and all(emb and uni for _, emb, uni in fonts), (path.name, fonts)
+    assert any(CJK_FONT.search(name) for name, _, _ in fonts), (path.name, fonts)
+
+
+def test_every_issue_of_every_sample_is_pinned(demo):
+    steps, _ = demo
+    found = {src: sorted((i["severity"], i["code"]) for i in r["issues"]) for src, r in records_of(steps).items()}
+    assert found == {src: sorted(issues) for src, issues in EXPECTED_ISSUES.items()}
+
+
+def test_blank_packet_pdfs_hold_every_form_title_in_embedded_chinese_fonts(demo):
+    steps, _ = demo
+    campaign = load_campaign()
+    for cid, printed in categories().items():
+        path = steps["1-空白申报材料"] / f"{printed}申报材料.pdf"
+        text = squeeze(pdf_text(path))
+        for form in required_forms(cid):
+            if not form.in_packet:
+                continue  # the report is the applicant's own document
+            found_by = [squeeze(d) for d in form.get("detect") or []] or [squeeze(form.printed_title(campaign))]
+            assert any(phrase in text for phrase in found_by), (path.name, form.id)
+        assert_printable_chinese(path)
+
+
+def test_notice_docx_and_pdf_list_every_error_and_warning(demo):
+    steps, _ = demo
+    folder = steps["4-补正通知"]
+    records = records_of(steps)
+    failing = {r["company_name"]: r for r in records.values() if r["status"] == "incomplete"}
+    # an application below a condition of the program gets a 不符合申报条件告知书, every other one a 补正通知
+    letter = {c: "不符合申报条件告知书" if any(i["code"] == "below_threshold" and i["severity"] == "error"
+                                          for i in r["issues"]) else "补正通知" for c, r in failing.items()}
+    assert "不符合申报条件告知书" in letter.values() and "补正通知" in letter.values()
+    assert sorted(p.name for p in folder.glob("*.docx")) == sorted(f"{c}_{k}.docx" for c, k in letter.items())
+    for company, record in failing.items():
+        docx = folder / f"{company}_{letter[company]}.docx"
+        body = squeeze("\n".join(p.text for p in Document(str(docx)).paragraphs))
+        pdf = squeeze(pdf_text(docx.with_suffix(".pdf")))  # written by LibreOffice, all notices in one batch
+        assert f"{company}：" in body and f"{company}：" in pdf
+        ineligible = letter[company] != "补正通知"
+        shown = [i for i in record["issues"]
+                 if not ineligible or (i["severity"] == "error" and i["code"] == "below_threshold")]
+        for found in shown:
+            assert squeeze(found["message"]) in body, (company, found["message"])
+            assert squeeze(found["message"]) in pdf, (company, found["message"])
+        if not ineligible:
+            errors = sum(i["severity"] == "error" for i in record["issues"])
+            assert f"尚有以下{errors}处需要补正" in body and f"尚有以下{errors}处需要补正" in pdf
+        assert_printable_chinese(docx.with_suffix(".pdf"))
+    book = load_workbook(folder / "notices.xlsx", read_only=True)
+    rows = list(book.active.values)
+    book.close()
+    assert rows[0] == ("企业名称", "联系人", "电话", "邮箱", "错误数", "警告数", "文件")
+    assert {(r[0], r[4], r[5], r[6]) for r in rows[1:]} == {
+        (c, sum(i["severity"] == "error" for i in r["issues"]), sum(i["severity"] == "warning" for i in r["issues"]),
+         f"{c}_{letter[c]}.docx") for c, r in failing.items()}
+
+
+def test_summary_workbook_cells_are_the_records_values(demo):
+    steps, _ = demo
+    records = records_of(steps)
+    book = load_workbook(steps["3-解析结果"] / "summary.xlsx", read_only=True)
+    sheets = {name: list(book[name].values) for name in ("汇总", "问题清单", "被访者")}
+    book.close()
+    names, status = categories(), {"complete": "完整", "incomplete": "需补正"}
+    expected = []
+    for source in sorted(records):
+        r = records[source]
+        rec = r["forms"].get("recommendation") or {}
+        expected.append((source, r["company_name"], names[r["category"]], status[r["status"]],
+                         sum(i["severity"] == "error" for i in r["issues"]),
+                         sum(i["severity"] == "warning" for i in r["issues"]),
+                         rec.get("satisfaction_score"), rec.get("valid_questionnaires"),
+                         len(r["forms"].get("respondents") or [])))
+    assert sheets["汇总"][1:] == expected
+    level = {"error": "错误", "warning": "警告"}
+    assert sorted((row[0], row[2], row[5], row[6]) for row in sheets["问题清单"][1:]) == sorted(
+        (s, level[i["severity"]], i["message"], i["article"]) for s, r in records.items() for i in r["issues"])
+    respondents = sorted((s, row.get("seq"), row.get("name"), row.get("contact"), row.get("survey_date"))
+                         for s, r in records.items() for row in r["forms"].get("respondents") or [])
+    assert sorted((row[0], row[2], row[3], row[4], row[6]) for row in sheets["被访者"][1:]) == respondents
+
+
+def test_certificates_pdf_names_each_winner_with_its_number_in_order(demo):
+    steps, lines = demo
+    folder = steps["6-证书"]
+    text = pdf_text(folder / "全部证书.pdf")
+    numbers = re.findall(r"证书编号：(\S+)", text)
+    files = sorted(folder.glob("*.docx"))
+    assert sorted(numbers) == sorted(p.stem.rsplit("_", 1)[1] for p in files)
+    # Each certificate's text, from its company to the next one's, names its own number.
+    by_company = dict(path.stem.rsplit("_", 1) for path in files)
+    starts = sorted((text.index(company), company) for company in by_company)
+    for (start, company), (end, _) in zip(starts, starts[1:] + [(len(text), None)]):
+        assert re.findall(r"证书编号：(\S+)", text[start:end]) == [by_company[company]], company
+    assert text.count("荣誉证书") == len(files)
+    assert_printable_chinese(folder / "全部证书.pdf")
 
 
 def test_every_step_writes_its_outputs(demo):

@@ -89,6 +89,8 @@ def test_ticks_before_after_and_deleted_options(text, expected):
 
 def test_yesno_does_not_find_yes_inside_no():
     field = load_forms()["recommendation"].fields["compliant"]
+    assert value(field, "☑不符合 ☐符合") is False  # 不符合 first: the shorter 符合 is inside it
+    assert value(field, "☐不符合 ☑符合") is True
     assert value(field, "☐ 符合\n☑ 不符合") is False
     assert value(field, "☑ 符合\n☐ 不符合") is True
     assert value(field, "☐ 符合 ☐ 不符合") is None
@@ -157,7 +159,7 @@ def test_every_variation_extracts_the_values_it_was_filled_with(parsed_corpus):
     assert {name: m for name, m in wrong.items() if m} == {}
     # The variations really are in the corpus.
     names = set(facts)
-    for variation in ("sym", "w14", "legacy", "square", "check", "pdf", "doc", "xlsx", "split"):
+    for variation in ("sym", "w14", "legacy", "square", "check", "pdf", "doc", "xlsx", "legacy-xls", "split"):
         assert any(variation in name for name in names), variation
 
 

@@ -12,10 +12,13 @@ import json
 import os
 import random
 import signal
+import socket
 import string
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 import uuid
 import zipfile
 import zlib
@@ -127,14 +130,50 @@ def paths_zip(path: Path, doc: bytes) -> Path:
     return path
 
 
-def rtf_with_links(path: Path, secret: Path) -> Path:
+def rtf_with_links(path: Path, secret: Path, url: str) -> Path:
     """Word-readable RTF (converted by LibreOffice) whose fields would pull in a local file and a URL."""
     path.write_text(
         "{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Arial;}}\\pard Company "
         f'{{\\field{{\\*\\fldinst {{INCLUDETEXT "{secret}"}}}}{{\\fldrslt {{PLACEHOLDER}}}}}}\\par '
-        '{\\field{\\*\\fldinst {INCLUDEPICTURE "http://127.0.0.1:9/x.png" \\\\d}}{\\fldrslt {PICTURE}}}\\par}',
+        f'{{\\field{{\\*\\fldinst {{INCLUDEPICTURE "{url}/x.png" \\\\d}}}}{{\\fldrslt {{PICTURE}}}}}}\\par '
+        f'{{\\field{{\\*\\fldinst {{INCLUDETEXT "{url}/y.txt"}}}}{{\\fldrslt {{REMOTE}}}}}}\\par}}',
         encoding="ascii")
     return path
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that counts every connection made to it, until closed."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.hits: list[bytes] = []
+        self.open = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.open:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    self.hits.append(conn.recv(200) or b"(connected)")
+                except OSError:
+                    self.hits.append(b"(connected)")
+
+    def close(self) -> list[bytes]:
+        """Stop listening; return what each connection sent (its first bytes)."""
+        self.open = False
+        self.thread.join(5)
+        self.sock.close()
+        return self.hits
 
 
 def good_submission(folder: Path, company: str = GOOD_COMPANY) -> Path:
@@ -179,8 +218,8 @@ EXPECTED_REASONS = {
 }
 
 
-def build_hostile_inbox(root: Path) -> Path:
-    """Write the attack inbox under `root/inbox` (scratch and secrets beside it) and return it."""
+def build_hostile_inbox(root: Path, url: str) -> Path:
+    """Write the attack inbox under `root/inbox` (scratch and secrets beside it) and return it; links point at `url`."""
     box, scratch, secret_dir = root / "inbox", root / "scratch", root / "secret"
     for folder in (box, scratch, secret_dir):
         folder.mkdir(parents=True)
@@ -215,7 +254,7 @@ def build_hostile_inbox(root: Path) -> Path:
     b.plain_zip(box / "幻灯片.pptx", {"[Content_Types].xml": b"<Types/>", "ppt/presentation.xml": b"<p/>"})
     encrypted_zip(box / "密码.zip")
     paths_zip(box / "paths.zip", doc.read_bytes())
-    rtf_with_links(box / "links.doc", secret)
+    rtf_with_links(box / "links.doc", secret, url)
     gbk = os.path.join(os.fsencode(box), "华光公司".encode("gbk"))
     os.mkdir(gbk)
     Path(os.fsdecode(gbk), "说明.txt").write_text("纯文本", encoding="utf-8")
@@ -283,19 +322,28 @@ def snapshot(root: Path, *skip: Path) -> dict[str, tuple[int, int]]:
 def attacked(tmp_path_factory):
     """The attack inbox parsed once by the command line: (root, out, records by source, stderr, peak RSS, before, after)."""
     root = tmp_path_factory.mktemp("hostile")
-    box = build_hostile_inbox(root)
+    listener = Listener()
+    box = build_hostile_inbox(root, listener.url)
     out, tmp, harness = root / "out", root / "tmp", root / "harness"
     tmp.mkdir()
     harness.mkdir()
     before = snapshot(root, out, tmp, harness)
-    code, stderr, rss = run_manyi(["parse", str(box), "--out", str(out)], FAST_LIMITS, tmp, harness)
+    try:
+        code, stderr, rss = run_manyi(["parse", str(box), "--out", str(out)], FAST_LIMITS, tmp, harness)
+        # The listener would have seen a fetch: prove it is listening with one connection of our own.
+        try:
+            urllib.request.urlopen(f"{listener.url}/probe", timeout=2)
+        except OSError:
+            pass
+    finally:
+        hits = listener.close()
     after = snapshot(root, out, tmp, harness)
     records = {}
     for path in (out / "records").glob("*.json"):
         record = json.loads(path.read_text(encoding="utf-8"))
         records[record["source"]] = record
     return {"root": root, "inbox": box, "out": out, "tmp": tmp, "code": code, "stderr": stderr, "rss": rss,
-            "records": records, "before": before, "after": after}
+            "records": records, "before": before, "after": after, "hits": hits}
 
 
 def messages(record: dict) -> str:
@@ -374,8 +422,10 @@ def test_secrets_never_reach_a_record(attacked):
 
 
 def test_libreoffice_did_not_fetch_links(attacked):
+    # Our own probe is the one connection the listener saw: nothing in the run fetched the document's links.
+    assert [hit.split(b" HTTP")[0] for hit in attacked["hits"]] == [b"GET /probe"]
     record = attacked["records"]["links.doc"]
-    assert "PLACEHOLDER" in json.dumps(record) or record["attachments"], record
+    assert f"SECRET-{TOKEN}" not in json.dumps(record, ensure_ascii=False)
     assert not any("转换" in i["message"] for i in record["issues"]), record["issues"]
 
 

@@ -22,7 +22,7 @@ from pipeline.checking.screen import read_facts_workbook, screen_records
 from pipeline.cli import cli
 from pipeline.common import office
 from pipeline.common.errors import UserError
-from pipeline.definitions.campaign import zh_date
+from pipeline.definitions.campaign import CAMPAIGNS_DIR, zh_date
 from pipeline.definitions.programs import load_program, resolve_campaign
 from pipeline.issuing import register
 from pipeline.issuing.certificates import make_certificates, page_count, print_run, read_winners
@@ -127,7 +127,7 @@ def test_packet_all_writes_every_category_of_the_program(tmp_path):
     (["--program", "liaoning", "--category", "food"], ["没有类别“food”", "construction（建筑工程）", "all"]),
     (["--category", "食品"], ["没有类别“食品”", "product（产品类）"]),
     (["--program", "shanghai"], ["找不到项目“shanghai”", "guangdong-stars、guangzhou、heilongjiang、liaoning、national"]),
-    (["--program", "liaoning", "--campaign", "forms/campaigns/heilongjiang-2017.yaml"],
+    (["--program", "liaoning", "--campaign", str(CAMPAIGNS_DIR / "heilongjiang-2017.yaml")],
      ["heilongjiang-2017.yaml 属于项目“heilongjiang”", "“liaoning”不一致"]),
     (["--program", "national", "--roster", "名单.xlsx"], ["--roster", "全国用户满意标杆"]),
 ])
@@ -145,10 +145,10 @@ def test_packet_mistakes_are_chinese_errors(args, words, tmp_path):
 def test_resolve_campaign():
     assert resolve_campaign().id == "heilongjiang-2017"
     assert resolve_campaign("liaoning").id == "liaoning-2021"
-    assert resolve_campaign(None, "forms/campaigns/national-2016.yaml").program == "national"
-    assert resolve_campaign("guangzhou", "forms/campaigns/guangzhou-2016.yaml").id == "guangzhou-2016"
+    assert resolve_campaign(None, str(CAMPAIGNS_DIR / "national-2016.yaml")).program == "national"
+    assert resolve_campaign("guangzhou", str(CAMPAIGNS_DIR / "guangzhou-2016.yaml")).id == "guangzhou-2016"
     with pytest.raises(UserError, match="不一致"):
-        resolve_campaign("guangzhou", "forms/campaigns/national-2016.yaml")
+        resolve_campaign("guangzhou", str(CAMPAIGNS_DIR / "national-2016.yaml"))
 
 
 def test_parse_runs_with_the_programs_campaign(tmp_path, monkeypatch):
@@ -347,7 +347,7 @@ def test_certificates_command_with_a_program(tmp_path):
                  "--register", tmp_path / "r.db")
     assert run.exit_code == 0, run.output
     assert "GZ2016-PE-0001  陈明  广州供电局" in run.output and "已生成 2 张证书" in run.output
-    mismatch = invoke("certificates", "--program", "guangzhou", "--campaign", "forms/campaigns/liaoning-2021.yaml",
+    mismatch = invoke("certificates", "--program", "guangzhou", "--campaign", str(CAMPAIGNS_DIR / "liaoning-2021.yaml"),
                       "--winners", book, "--out", tmp_path / "out2", "--register", tmp_path / "r.db")
     assert mismatch.exit_code == 2 and "不一致" in mismatch.output and not (tmp_path / "out2").exists()
 
@@ -362,7 +362,7 @@ def test_tier_from_a_称号_column_holding_the_title(tmp_path):
 
 
 def test_a_campaign_that_still_sets_a_certificate_title_is_told_where_titles_live(tmp_path):
-    text = Path("forms/campaigns/guangzhou-2016.yaml").read_text(encoding="utf-8")
+    text = (CAMPAIGNS_DIR / "guangzhou-2016.yaml").read_text(encoding="utf-8")
     edited = tmp_path / "guangzhou-2017.yaml"
     edited.write_text(text.replace("certificate:\n", 'certificate:\n  title: "{year}年度 广州市{category}"\n'),
                       encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openpyxl import load_workbook
 
-from pipeline.definitions.forms import application_form
+from pipeline.definitions.forms import application_form, categories
 from pipeline.issuing.workbook import write_summary
 
 
@@ -52,6 +52,18 @@ def test_summary_of_the_corpus(parsed_corpus):
     respondents = sum(len(r["forms"].get("respondents") or []) for r in records.values())
     assert book["被访者"].max_row == respondents + 1
     assert book["问题清单"].max_row == sum(len(r["issues"]) for r in records.values()) + 1
+    # The cells are the records' values: counts, status and the recommendation's figures per row.
+    status = {"complete": "完整", "incomplete": "需补正"}
+    for row in overview[1:]:
+        record = records[row[0]]
+        recommendation = (record["forms"].get("recommendation") or {})
+        assert row[1:] == (record["company_name"], categories().get(record["category"], "未确定"), status[record["status"]],
+                           sum(i["severity"] == "error" for i in record["issues"]),
+                           sum(i["severity"] == "warning" for i in record["issues"]),
+                           recommendation.get("satisfaction_score"), recommendation.get("valid_questionnaires"),
+                           len(record["forms"].get("respondents") or [])), row[0]
+    issues = sorted((row[0], row[5]) for row in list(book["问题清单"].values)[1:])
+    assert issues == sorted((source, i["message"]) for source, r in records.items() for i in r["issues"])
 
 
 def test_rows_beyond_the_width_sample_stream_through(tmp_path):

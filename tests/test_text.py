@@ -75,9 +75,18 @@ def test_clean_is_idempotent_and_never_has_edge_space(value):
         assert once == once.strip() and "  " not in once
 
 
+#: Characters no one sees, written out here rather than taken from the module under test.
+UNSEEN = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+
+
+def clean_oracle(value: str) -> str | None:
+    """clean, said another way: drop the unseen characters, split on white space, join with one space."""
+    return " ".join("".join(c for c in value if c not in UNSEEN).split()) or None
+
+
 @given(st.text(alphabet=st.sampled_from(" \t\n\x1c\x85\u3000\u00a0\u200b\u2028\u205fa中")) | st.text())
-def test_clean_of_text_without_spaces_is_the_text(value):
-    assert text.clean(value) == (text._SPACE.sub(" ", text._INVISIBLE.sub("", value)).strip() or None)
+def test_clean_is_split_and_join(value):
+    assert text.clean(value) == clean_oracle(value)
 
 
 @given(st.text(alphabet=st.sampled_from(" \t\n\u3000\u00a0\u200b\u2028a中")))
@@ -209,3 +218,175 @@ def test_chinese_numeral_dates_are_dates(written, expected):
 ])
 def test_a_month_only_period_ends_on_the_months_last_day(written, expected):
     assert text.to_period(written) == expected
+# --- hand-written tables: what staff type, and what it must become ------------------------------
+
+
+@pytest.mark.parametrize("written, number", [
+    ("约1200", 1200), ("1200", 1200), ("1200.0", 1200.0), ("12.50", 12.5),
+    ("-3", -3), ("+7", 7), ("0", 0), ("１２．５％", 12.5), ("15人次", 15), ("12分", 12),
+    ("60%", 60), (" 86.5 ", 86.5), (12.5, 12.5), (0, 0),
+])
+def test_numbers_table(written, number):
+    found = text.to_number(written)
+    assert found == number and type(found) is type(number), written
+
+
+@pytest.mark.parametrize("written", ["1200约", "1.2.3", "N/A", "约", "十二", "12万元左右", "1e5", "0x10", "--3",
+                                     # a money or area unit where the label states none: 万元 or 元 cannot be guessed
+                                     "约 1,200 万元", "2.5万平方米", "3亿元"])
+def test_text_that_is_no_number_comes_back_as_written(written):
+    assert text.to_number(written) == written
+
+
+def test_a_bool_is_no_number_and_the_labels_unit_is_dropped():
+    assert text.to_number(True) is None and text.to_number(False) is None
+    assert text.to_number("12分", unit="分") == 12 and text.to_number("12吨", unit="台件") == "12吨"
+    assert text.to_number(None) is None and text.to_number("  ") is None
+
+
+@pytest.mark.parametrize("written, day", [
+    ("2017年5月9日", "2017-05-09"), ("2017年05月09日", "2017-05-09"), ("2017.5", "2017-05-01"),
+    ("2017年12月31日", "2017-12-31"), ("2016年2月29日", "2016-02-29"), ("二〇一七年", "二〇一七年"),
+])
+def test_dates_table(written, day):
+    assert text.to_date(written) == day
+
+
+def test_a_long_sentence_that_merely_contains_a_date_is_kept_as_written():
+    sentence = "我公司于2017年5月9日通过了质量管理体系认证的监督审核"
+    assert text.to_date(sentence) == sentence
+    assert text.to_date(f"  {sentence} ") == sentence
+    assert text.to_period(sentence) == sentence
+    short = "于2017年5月9日"
+    assert text.to_date(short) == "2017-05-09"
+
+
+def test_a_date_object_and_an_impossible_date():
+    from datetime import date, datetime
+
+    assert text.to_date(date(2017, 5, 9)) == "2017-05-09"
+    assert text.to_date(datetime(2017, 5, 9, 13, 30)) == "2017-05-09"
+    assert text.to_date("2017年13月1日") == "2017年13月1日"
+    assert text.to_period("2017年13月1日至2017年3月1日") == "2017年13月1日至2017年3月1日"
+
+
+@pytest.mark.parametrize("written, period", [
+    ("2016年12月1日—2017年3月31日", {"start": "2016-12-01", "end": "2017-03-31"}),
+    ("2016/12/01～2017/03/31", {"start": "2016-12-01", "end": "2017-03-31"}),
+    ("2017年1月5日-3月20日", {"start": "2017-01-05", "end": "2017-03-20"}),
+    ("2017年1月5日至2月30日", "2017年1月5日至2月30日"),
+    ("2017年1月5日", "2017年1月5日"),
+    ("", None),
+])
+def test_periods_table(written, period):
+    assert text.to_period(written) == period
+
+
+@pytest.mark.parametrize("phone", [
+    "13904809986", "139 0480 9986", "139-0480-9986", "+86 139 0480 9986", "8613904809986", "１３９０４８０９９８６",
+    "0451-87979096", "0451—87979096", "(0451)87979096", "045187979096", "87979096", "0451-87979096转123",
+    "010-62345678", "0451-87979096、13904809986", "0451-87979096；13904809986", "0451-87979096/87979097",
+    "19912345678", "0451 8797 9096",
+])
+def test_phones_table(phone):
+    assert text.is_phone(phone), phone
+
+
+@pytest.mark.parametrize("not_phone", [
+    "12345678901", "10012345678", "11012345678", "1390480998", "139048099861", "12345", "电话", "",
+    "0451-87979096转", "0451-87979096转1234567", "0451-07979096", "00451-87979096", "1234567",
+    "13904809986、12345", "zhang@example.com", "+1 139 0480 9986",
+])
+def test_not_phones_table(not_phone):
+    assert not text.is_phone(not_phone), not_phone
+
+
+@given(st.sampled_from("3456789"), st.text(alphabet="0123456789", min_size=9, max_size=9),
+       st.sampled_from(["", " ", "-"]), st.booleans())
+def test_any_mobile_number_in_any_grouping_is_a_phone(second, rest, sep, wide):
+    digits = "1" + second + rest
+    written = sep.join([digits[:3], digits[3:7], digits[7:]])
+    if wide:
+        written = written.translate(str.maketrans("0123456789-", "０１２３４５６７８９－"))
+    assert text.is_phone(written) and text.phone_digits(written) == digits
+
+
+@given(st.sampled_from("012"), st.text(alphabet="0123456789", min_size=9, max_size=9))
+def test_eleven_digits_starting_10_11_or_12_are_no_mobile(second, rest):
+    assert not text.is_phone("1" + second + rest)
+
+
+@pytest.mark.parametrize("email, ok", [
+    ("zhang.san@example.com", True), ("hlj@zhixie.org.cn", True), ("a+b@x-y.cn", True), (" zhang@example.com ", True),
+    ("ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ", True), ("zhang@example", False), ("zhang.example.com", False),
+    ("@example.com", False), ("zhang@@example.com", False), ("zhang@example.com; li@example.com", False), ("", False),
+])
+def test_emails_table(email, ok):
+    assert text.is_email(email) is ok
+
+
+@pytest.mark.parametrize("postcode, ok", [("150036", True), (150036, True), (" 150036 ", True), ("１５００３６", True),
+                                          ("15003", False), ("1500366", False), ("15003a", False), ("", False)])
+def test_postcodes_table(postcode, ok):
+    assert text.is_postcode(postcode) is ok
+
+
+@pytest.mark.parametrize("answer", ["无", "不适用", "/", "／", "—", "-", "未", "暂无", "没有", "N/A", "n/a", "NA", "na",
+                                    " 无 ", "未开展出口业务", "无此项", "不适用于本企业"])
+def test_explained_empty_table(answer):
+    assert text.is_explained_empty(answer), answer
+
+
+@pytest.mark.parametrize("answer", ["有", "12", "", None, "   ", "2016年无重大事故", "NAS", "没有了？有", "满意"])
+def test_not_explained_empty_table(answer):
+    assert not text.is_explained_empty(answer), answer
+
+
+@pytest.mark.parametrize("label, key", [
+    ("通  信  地  址", "通信地址"), ("企业名称（公章）：", "企业名称(公章)"), ("ＡＢＣ", "abc"), ("邮箱：", "邮箱"),
+    ("保修期返修率（％）", "保修期返修率(%)"), ("“甲”、‘乙’", "\"甲\",'乙'"), ("【注】", "(注)"), ("一—二", "一-二"),
+    ("張三", "張三"), ("", ""),
+])
+def test_fold_table(label, key):
+    assert text.fold(label) == key
+
+
+def test_body_chars_do_not_count_white_space():
+    assert text.body_chars("一二 三\n四\u3000五\u200b") == 5
+    assert text.body_chars("") == 0 and text.body_chars(None) == 0
+
+
+def test_listed_cuts_long_lists():
+    assert text.listed(range(1, 11)) == "、".join(str(i) for i in range(1, 11))
+    assert text.listed(range(1, 12)) == "、".join(str(i) for i in range(1, 11)) + "等 11 处"
+    assert text.listed([]) == ""
+
+
+def test_ticks():
+    for mark in "☑✓✔√■☒▣●✅⊠":
+        assert text.is_ticked(mark)
+    for mark in "☐□○ x":
+        assert not text.is_ticked(mark)
+
+
+def test_xml_safe_texts_of_many_texts_with_and_without_nul():
+    assert text.xml_safe_texts(["a\x01b", "c", "\ufffe"]) == ["ab", "c", ""]
+    assert text.xml_safe_texts(["a\x00b", "c\x0b"]) == ["ab", "c"]
+    assert text.xml_safe_texts([]) == []
+    assert text.xml_safe("a\x01") == "a" and text.xml_safe(5) == 5
+
+
+def test_dates_in_text_of_twenty_characters_at_most():
+    twenty = "2017年5月9日" + "上午在哈尔滨市开会讨论"  # 9 + 11 characters
+    assert len(twenty) == 20 and text.to_date(twenty) == "2017-05-09"
+    assert text.to_date(twenty + "。") == twenty + "。"
+
+
+def test_a_datetime_with_microseconds_is_its_day():
+    from datetime import datetime
+
+    assert text.to_date(datetime(2017, 5, 9, 13, 30, 0, 123456)) == "2017-05-09"
+
+
+def test_a_trailing_letter_is_no_percent_sign():
+    assert text.to_number("12X") == "12X" and text.to_number("12%%") == "12%%"

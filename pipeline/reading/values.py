@@ -12,8 +12,8 @@ import re
 from pipeline.common.text import BOX, TICK, TICKED, UNTICKED, clean, fold, to_date, to_number, to_period
 
 MARKS = frozenset({TICK, BOX}) | TICKED | UNTICKED
-#: Printed numbering before an option ('1.公共建筑') and the note after it ('（请附复印件）').
-_NUMBERING = re.compile(r"^\d+[.、]")
+#: Printed numbering before an option ('1.公共建筑', folded '12、其它' → '12,其它') and the note after it ('（请附复印件）').
+_NUMBERING = re.compile(r"^\d+[.,、]")
 _NOTE = re.compile(r"\(.*\)$")
 
 
@@ -89,6 +89,8 @@ def choice_value(field, raw: str | None):
     return keys[0] if len(keys) == 1 else keys
 
 
+#: An item's printed numbering ('1.', '2、', '3）'); a year ('2016年') or a decimal ('3.5万') is no numbering.
+_LIST_NUMBER = re.compile(r"^\d{1,3}\s*(?:[、)）]|[.．](?!\d))\s*")
 _CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")
 
 
@@ -123,6 +125,6 @@ def value(field, raw: str | None):
         return to_period(raw)
     if field.type == "list":
         items = [clean(line) for line in (raw or "").splitlines()]
-        items = [re.sub(r"^\d+\s*[.、]?\s*", "", i) for i in items if i]
+        items = [_LIST_NUMBER.sub("", i) for i in items if i]
         return [i for i in items if i] or None
     return clean(raw)

@@ -80,10 +80,10 @@ def check_record(record: dict, campaign) -> list[dict]:
         try:
             out.extend(rule(record, campaign))
         except Exception:  # noqa: BLE001 - odd input must not cost the record its other checks
-            # The docstring's first line says which check; the exception's name would say nothing to staff.
-            out.append(issue("warning", "rule_failed",
-                             f"自动检查“{(rule.__doc__ or rule.__name__).splitlines()[0]}”未能完成"
-                             f"（所填内容无法自动判断），请人工核对", "人工核对"))
+            # Staff read the message, so it names no code; `rule` tells support which check it was.
+            failed = issue("warning", "rule_failed", "有一项自动检查未能完成（所填内容无法自动判断），"
+                           "请人工核对本申报的各表内容", "人工核对")
+            out.append({**failed, "rule": f"{rule.__module__.rsplit('.', 1)[-1]}.{rule.__name__}"})
     return out
 
 
