@@ -77,20 +77,24 @@ def _date_option(value: str | None):
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
 @click.option("--pdf", is_flag=True, help="同时生成 PDF")
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
-@click.option("--deadline", help="补正截止日期（默认今天加活动文件的 correction_days 天）")
+@click.option("--deadline", help="补正截止日期（默认通知日期加活动文件的 correction_days 天）")
+@click.option("--date", "issue_on", help="通知落款日期 YYYY-MM-DD（默认：活动文件的 notice_date，未写则为今天）")
 @_PROGRAM_OPTION
 @friendly
-def notices(records_dir, out, pdf, campaign, deadline, program):
+def notices(records_dir, out, pdf, campaign, deadline, issue_on, program):
     """为每份有错误的申报写一份补正通知，并写出 notices.xlsx 发送清单。"""
     from pipeline.common.records import load_records
+    from pipeline.definitions.campaign import issue_date, zh_date
     from pipeline.issuing.notices import make_notices
 
-    result = make_notices(load_records(records_dir), out, _campaign(program, campaign), pdf=pdf,
+    chosen = _campaign(program, campaign)
+    dated, origin = issue_date(chosen, "notices", _date_option(issue_on))
+    result = make_notices(load_records(records_dir), out, chosen, pdf=pdf, today=dated,
                           deadline=_date_option(deadline))
     for problem in result.problems:
         click.secho(f"警告：{problem}", fg="yellow", err=True)
     click.echo(f"已写出 {len(result.files)} 份补正通知" + (f"、{len(result.pdfs)} 份 PDF" if pdf else "")
-               + f"到 {out}；{result.without_errors} 份申报无需补正。")
+               + f"到 {out}（通知日期 {zh_date(dated)}，{origin}）；{result.without_errors} 份申报无需补正。")
 
 
 @cli.command("summary-table")
@@ -118,18 +122,27 @@ def summary_table(records_dir, out, include_incomplete, campaign):
 @click.option("--pdf", is_flag=True, help="另生成一份包含全部证书的 PDF")
 @_REGISTER_OPTION
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
+@click.option("--date", "issue_on", help="颁发日期 YYYY-MM-DD，有效期从这天算起（默认：活动文件的 award_date，未写则为今天）")
 @_PROGRAM_OPTION
 @friendly
-def certificates(winners, out, pdf, register_path, campaign, program):
-    """为获奖名单中的每个单位（个人、班组）生成该项目的证书（称号、颁发单位、有效期）并登记编号。"""
+def certificates(winners, out, pdf, register_path, campaign, issue_on, program):
+    """为获奖名单中的每个单位（个人、班组）生成该项目的证书（称号、颁发单位、有效期）并登记编号。
+
+    已撤销的证书不再打印；颁发当天就已过期的证书不予颁发；两种情况都会指出是名单的哪一行。
+    """
+    from pipeline.definitions.campaign import issue_date, zh_date
     from pipeline.issuing.certificates import make_certificates
 
-    result = make_certificates(winners, out, _campaign(program, campaign), register_path, pdf=pdf)
+    chosen = _campaign(program, campaign)
+    dated, origin = issue_date(chosen, "certificates", _date_option(issue_on))
+    result = make_certificates(winners, out, chosen, register_path, pdf=pdf, today=dated)
     for problem in result.problems:
         click.secho(f"警告：{problem}", fg="yellow", err=True)
     for entry in result.entries:
         click.echo(f"{entry.number}  {entry.company}" + (f"  {entry.project}" if entry.project else ""))
-    click.echo(f"已生成 {len(result.files)} 张证书到 {out}" + (f"，PDF：{result.pdf}" if result.pdf else "") + "。")
+    click.echo(f"已生成 {len(result.files)} 张证书到 {out}" + (f"，PDF：{result.pdf}" if result.pdf else "")
+               + f"；新颁发的证书日期为 {zh_date(dated)}（{origin}），有效期从这天算起"
+               + (f"；{len(result.problems)} 行未打印或有问题，见上面的警告" if result.problems else "") + "。")
 
 
 @cli.command()
@@ -138,9 +151,11 @@ def certificates(winners, out, pdf, register_path, campaign, program):
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
 @click.option("--received", help="收到材料的日期 YYYY-MM-DD（晚于截止日期则提示）")
 @click.option("--jobs", type=click.IntRange(1, 64), help="并行进程数（默认：CPU 核数）")
+@click.option("--replace", is_flag=True, help="删除输出文件夹中不属于本次收件箱的旧记录（默认保留，并列入汇总表）")
+@click.option("--wait", is_flag=True, help="输出文件夹正被另一次运行使用时，等它结束再开始（默认立即退出）")
 @_PROGRAM_OPTION
 @friendly
-def parse(paths, out, campaign, received, jobs, program):
+def parse(paths, out, campaign, received, jobs, replace, wait, program):
     """解析并校验收到的申报材料，写出 records/*.json 与 summary.xlsx。
 
     --program 决定所用的活动设置（如最低满意度）；材料须为黑龙江式申报表，其他项目由 manyi packet 生成的申报表、自评表暂不能解析。
@@ -149,9 +164,12 @@ def parse(paths, out, campaign, received, jobs, program):
 
     progress, finish = terminal_progress()
     try:
-        result = parse_inbox(list(paths), out, _campaign(program, campaign), _date_option(received), jobs, progress)
+        result = parse_inbox(list(paths), out, _campaign(program, campaign), _date_option(received), jobs, progress,
+                             replace=replace, wait=wait, echo=lambda line: click.echo(line, err=True))
     finally:
         finish()
+    for note in result.notes:
+        click.secho(f"提示：{note}", fg="yellow", err=True)
     click.echo(result.line())
 
 
@@ -168,10 +186,13 @@ def verify(number, register_path):
     """查验证书编号：评选项目、持有单位（或获奖人、获奖班组）、称号、有效期、状态。未登记时退出码为 1。"""
     from pipeline.issuing import register as reg
 
-    entry = None
-    if register_path.is_file():
-        with reg.connect(register_path, create=False) as conn:
-            entry = reg.lookup(conn, number)
+    if not register_path.is_file():
+        click.secho(f"证书登记簿不存在：{register_path}。请用 --register 指定颁发证书时所用的登记簿文件"
+                    f"（manyi certificates 的 --register；make demo 的登记簿在 output/demo/6-证书/register.db）",
+                    fg="red", err=True)
+        sys.exit(1)
+    with reg.connect(register_path, create=False) as conn:
+        entry = reg.lookup(conn, number)
     if entry is None:
         click.secho(f"查无此证：登记簿 {register_path} 中没有证书编号 {number}", fg="red", err=True)
         sys.exit(1)
@@ -327,7 +348,7 @@ def screen(program, records_dir, facts, out, campaign):
 
 @cli.command()
 @click.option("--out", default=Path("output/demo"), show_default=True, type=click.Path(path_type=Path),
-              help="输出文件夹（会先清空）")
+              help="输出文件夹（不会删除或改动其中已有的其他文件）")
 @friendly
 def demo(out):
     """用自带样例完整演示一遍：生成材料 → 解析校验 → 补正通知 → 推荐汇总表 → 证书。"""

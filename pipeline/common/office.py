@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from pipeline.common import outputs
 from pipeline.common.errors import UserError
 from pipeline.common.files import unique_names
 from pipeline.common.safety import LIMITS
@@ -129,6 +130,7 @@ def convert(paths: list[Path], target: str, outdir: Path, timeout: float = 300,
     soffice = require()
     outdir.mkdir(parents=True, exist_ok=True)
     names = output_names([p for p, _ in todo], target)
+    outputs.check_writable(outdir / name for name in names)  # before LibreOffice starts, not half-way
     with tempfile.TemporaryDirectory(prefix="manyi-soffice-") as tmp:
         staged = stage_inputs(todo, Path(tmp) / "in")
         pending = list(range(len(todo)))
@@ -142,6 +144,7 @@ def convert(paths: list[Path], target: str, outdir: Path, timeout: float = 300,
                 if done[k]:
                     final = outdir / names[i]
                     shutil.move(str(done[k]), final)
+                    outputs.note_written(final)
                     results[source] = final
                 elif not timed_out:
                     results[source] = FAILED_ZH
