@@ -10,7 +10,18 @@ from pathlib import Path
 import click
 
 from pipeline import __version__
+from pipeline.common import click_zh
 from pipeline.common.errors import UserError
+
+click_zh.install(click.Group())  # click's own messages in Chinese, before any command is built
+
+
+class Commands(click.Group):
+    """manyi's group: every command below it shows Chinese usage and value names (click_zh)."""
+
+    def make_context(self, *args, **kwargs):
+        click_zh.localise(self)  # commands added to the group anywhere in this module are covered too
+        return super().make_context(*args, **kwargs)
 
 
 def friendly(fn):
@@ -38,8 +49,8 @@ def friendly(fn):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="manyi")
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="manyi", message="%(prog)s，版本 %(version)s", help="显示版本号后退出。")
 def cli():
     """manyi 满意 —— 用户满意工程申报材料：生成、解析校验、补正通知、证书。"""
 
@@ -146,7 +157,7 @@ def certificates(winners, out, pdf, register_path, campaign, issue_on, program):
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="收件箱…")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹（records/ 与 summary.xlsx）")
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
 @click.option("--received", help="收到材料的日期 YYYY-MM-DD（晚于截止日期则提示）")
@@ -179,7 +190,7 @@ def register():
 
 
 @register.command()
-@click.argument("number")
+@click.argument("number", metavar="证书编号")
 @_REGISTER_OPTION
 @friendly
 def verify(number, register_path):
@@ -221,7 +232,7 @@ def register_list(campaign_id, program_id, xlsx, register_path):
 
 
 @register.command()
-@click.argument("number")
+@click.argument("number", metavar="证书编号")
 @click.option("--reason", required=True, help="撤销原因")
 @_REGISTER_OPTION
 @friendly
@@ -235,7 +246,7 @@ def revoke(number, reason, register_path):
 
 
 @register.command()
-@click.argument("number")
+@click.argument("number", metavar="证书编号")
 @_REGISTER_OPTION
 @friendly
 def renew(number, register_path):
@@ -295,7 +306,7 @@ def templates_build(out):
 
 
 @templates.command("check")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path), metavar="[模板.docx]…")
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
 @friendly
 def templates_check(files, campaign):
