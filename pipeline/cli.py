@@ -198,7 +198,7 @@ def verify(number, register_path):
     from pipeline.issuing import register as reg
 
     if not register_path.is_file():
-        click.secho(f"证书登记簿不存在：{register_path}。请用 --register 指定颁发证书时所用的登记簿文件"
+        click.secho(f"证书登记簿不存在：{register_path}，无法查验证书编号 {number}。请用 --register 指定颁发证书时所用的登记簿文件"
                     f"（manyi certificates 的 --register；make demo 的登记簿在 output/demo/6-证书/register.db）",
                     fg="red", err=True)
         sys.exit(1)

@@ -156,6 +156,8 @@ def test_parse_runs_with_the_programs_campaign(tmp_path, monkeypatch):
     seen = {}
 
     class Done:
+        notes = []
+
         def line(self):
             return "已解析 0 份"
 
