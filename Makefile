@@ -3,7 +3,7 @@ PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk poppler-utils
+SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk poppler-utils python3-uno
 
 .PHONY: demo test bench system venv clean
 
@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-# System packages: LibreOffice (for .doc input and PDF output), CJK fonts, pdffonts/pdftoppm.
+# System packages: LibreOffice (for .doc input and PDF output), CJK fonts, pdffonts/pdftoppm, python3-uno (a test retypes cells in LibreOffice).
 system:
-	@if command -v soffice >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . && command -v pdffonts >/dev/null 2>&1; then \
-		echo "系统依赖已就绪 (LibreOffice, 中文字体, poppler)"; \
+	@if command -v soffice >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . && command -v pdffonts >/dev/null 2>&1 && /usr/bin/python3 -c 'import uno' 2>/dev/null; then \
+		echo "系统依赖已就绪 (LibreOffice, 中文字体, poppler, python3-uno)"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "正在安装系统依赖: $(SYSPKGS)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSPKGS) >/dev/null; \
