@@ -82,7 +82,7 @@ def run_demo(out: Path, echo=print, samples: Path = SAMPLES) -> dict[str, Path]:
     if result.entries:
         with connect(register, create=False) as conn:
             entry = lookup(conn, result.entries[0].number)
-        echo("    查验第一张证书（manyi register verify）：")
+        echo(f"    查验第一张证书（manyi register verify {entry.number} --register {register}）：")
         for line in describe(entry):
             echo(f"      {line}")
     echo(f"演示完成，全部输出在 {out}")
