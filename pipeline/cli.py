@@ -153,7 +153,7 @@ def certificates(winners, out, pdf, register_path, campaign, issue_on, program):
         click.echo(f"{entry.number}  {entry.company}" + (f"  {entry.project}" if entry.project else ""))
     click.echo(f"已生成 {len(result.files)} 张证书到 {out}" + (f"，PDF：{result.pdf}" if result.pdf else "")
                + f"；新颁发的证书日期为 {zh_date(dated)}（{origin}），有效期从这天算起"
-               + (f"；{len(result.problems)} 行未打印或有问题，见上面的警告" if result.problems else "") + "。")
+               + (f"；另有 {len(result.problems)} 条警告（未打印的行及原因），见上" if result.problems else "") + "。")
 
 
 @cli.command()
