@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-# System packages: LibreOffice (for .doc input and PDF output), CJK fonts, pdffonts/pdftoppm, python3-uno (a test retypes cells in LibreOffice).
+# System packages: LibreOffice (for .doc input and PDF output), CJK fonts, pdffonts/pdftoppm, python3-uno
+# (tests/office_client.py types into packets through UNO with the system python3).
 system:
-	@if command -v soffice >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . && command -v pdffonts >/dev/null 2>&1 && /usr/bin/python3 -c 'import uno' 2>/dev/null; then \
+	@if command -v soffice >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . && command -v pdffonts >/dev/null 2>&1 && /usr/bin/python3 -c "import uno" 2>/dev/null; then \
 		echo "系统依赖已就绪 (LibreOffice, 中文字体, poppler, python3-uno)"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "正在安装系统依赖: $(SYSPKGS)"; \
