@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pipeline.common import outputs
 from pipeline.common.errors import UserError
-from pipeline.common.files import unique_names
+from pipeline.common.files import atomic_path, unique_names
 from pipeline.common.safety import LIMITS
 from pipeline.common.sniff import sniff
 
@@ -143,8 +143,8 @@ def convert(paths: list[Path], target: str, outdir: Path, timeout: float = 300,
                 source = todo[i][0]
                 if done[k]:
                     final = outdir / names[i]
-                    shutil.move(str(done[k]), final)
-                    outputs.note_written(final)
+                    with atomic_path(final) as part:  # across file systems a move is a copy: never a half file
+                        shutil.move(str(done[k]), part)
                     results[source] = final
                 elif not timed_out:
                     results[source] = FAILED_ZH

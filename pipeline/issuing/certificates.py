@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pipeline.common import office, outputs
+from pipeline.common import office
 from pipeline.common.errors import UserError
-from pipeline.common.files import safe_filename, unique_names
+from pipeline.common.files import atomic_path, safe_filename, unique_names
 from pipeline.common.records import HONOURED_FIELD
 from pipeline.common.text import clean, fold
 from pipeline.common.xlsx import read_first_sheet
@@ -382,8 +382,6 @@ def combined_pdf(contexts: list[dict], target: Path, campaign: Campaign | None =
         converted = office.convert([combined], "pdf", Path(tmp) / "pdf", timeout=PDF_TIMEOUT_S)[combined]
         if isinstance(converted, str):
             raise UserError(f"证书 PDF 生成失败：{converted}")
-        outputs.check_writable([target])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(converted), str(target))
-        outputs.note_written(target)
+        with atomic_path(target) as part:  # never a half PDF, never over a file manyi did not write
+            shutil.move(str(converted), part)
     return target
