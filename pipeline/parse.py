@@ -415,7 +415,7 @@ def _parse_locked(paths: list[Path], out: Path, campaign, received, jobs, progre
         origins.update({e.submission_id: [inbox_of(e, paths), run] for e in entries})
         summary.origins = origins
         result.summary = summary.finish(sorted([*records, *others], key=lambda r: r["source"]))
-        outputs.finish_run(out, origins)
+        outputs.finish_run(out, origins, mark)
         finished = True
     finally:
         summary.discard()

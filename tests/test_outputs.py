@@ -262,3 +262,27 @@ def test_an_interrupted_parse_is_marked_and_readers_name_the_missing_entries(tmp
     parse_inbox([first], out, jobs=1)  # run again to its end: the mark goes
     warnings.clear()
     assert len(load_records(out, warnings.append)) == 2 and warnings == []
+
+
+def test_a_later_run_of_another_inbox_keeps_the_warning_of_the_unfinished_one(tmp_path, two_inboxes, monkeypatch):
+    first, second = two_inboxes
+    out = tmp_path / "out"
+    real = parse_mod.submission_record
+
+    def interrupted(entry, files, problems):
+        if entry.source == "tpl-service":
+            raise KeyboardInterrupt
+        return real(entry, files, problems)
+
+    monkeypatch.setattr(parse_mod, "submission_record", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        parse_inbox([first], out, jobs=1)
+    monkeypatch.setattr(parse_mod, "submission_record", real)
+    parse_inbox([second], out, jobs=1)  # finishes, but does not redo the first inbox's missing entry
+    warnings = []
+    load_records(out, warnings.append)
+    assert len(warnings) == 1 and "tpl-service" in warnings[0] and "tpl-product" not in warnings[0]
+    parse_inbox([first], out, jobs=1)
+    warnings.clear()
+    load_records(out, warnings.append)
+    assert warnings == [] and not (out / outputs.RUN).exists()

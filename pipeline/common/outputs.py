@@ -293,9 +293,18 @@ def _read_json(path: Path):
 
 
 def start_run(folder: Path, command: str, entries: dict[str, str]) -> dict:
-    """Given the out folder, the command and id → source of the entries about to be written, mark the run begun; return the mark."""
+    """Given the out folder, the command and id → source of the entries about to be written, mark the run begun; return the mark.
+
+    The mark of an earlier run that did not finish is kept inside it, for the entries this run does not redo.
+    """
     me = this_process(command)
-    mark = {**me.__dict__, "entries": entries, "done": None}
+    earlier = _read_json(Path(folder) / RUN)
+    if isinstance(earlier, dict) and isinstance(earlier.get("entries"), dict):
+        earlier = {**earlier, "entries": {k: v for k, v in earlier["entries"].items() if k not in entries}}
+        earlier = earlier if earlier["entries"] else None
+    else:
+        earlier = None
+    mark = {**me.__dict__, "entries": entries, "done": None, "earlier": earlier}
     _write_json(Path(folder) / RUN, mark)
     return mark
 
@@ -305,9 +314,14 @@ def stop_run(folder: Path, mark: dict, done: list[str]) -> None:
     _write_json(Path(folder) / RUN, {**mark, "done": sorted(done)})
 
 
-def finish_run(folder: Path, origins: dict[str, list[str]]) -> None:
-    """Given the out folder and id → [inbox, run] of every record now there, record the origins and clear the mark."""
+def finish_run(folder: Path, origins: dict[str, list[str]], mark: dict | None = None) -> None:
+    """Given the out folder, id → [inbox, run] of every record now there (and the run's mark), record the origins
+    and clear the mark; an earlier unfinished run's mark stays for the entries this run did not redo."""
     _write_json(Path(folder) / ORIGINS, origins)
+    earlier = (mark or {}).get("earlier")
+    if earlier:
+        _write_json(Path(folder) / RUN, earlier)
+        return
     with contextlib.suppress(FileNotFoundError):
         (Path(folder) / RUN).unlink()
 
@@ -327,8 +341,12 @@ def unfinished(folder: Path, present: set[str]) -> tuple[dict, list[str]] | None
     mark = _read_json(Path(folder) / RUN)
     if not isinstance(mark, dict) or not isinstance(mark.get("entries"), dict):
         return None
-    done = set(mark["done"]) if isinstance(mark.get("done"), list) else present
-    return mark, sorted(src for sid, src in mark["entries"].items() if sid not in done)
+    missing = []
+    for run in (mark, mark.get("earlier")):
+        if isinstance(run, dict) and isinstance(run.get("entries"), dict):
+            done = set(run["done"]) if isinstance(run.get("done"), list) else present
+            missing += [src for sid, src in run["entries"].items() if sid not in done]
+    return mark, sorted(missing)
 
 
 def unfinished_warning(folder: Path, present: set[str]) -> str | None:
