@@ -118,21 +118,35 @@ def check_writable(paths) -> None:
         raise UserError(refusal(found))
 
 
+# folder → the manifest open for appending; a batch writes thousands of records into one folder.
+_APPENDING: dict[Path, object] = {}
+
+
+def _append(folder: Path, line: str) -> None:
+    """Given a folder and a manifest line, append it: one write of one short line, so workers never interleave."""
+    target = folder / MANIFEST
+    handle = _APPENDING.get(folder)
+    try:
+        if handle is not None and os.stat(target).st_ino != os.fstat(handle.fileno()).st_ino:
+            handle = None  # the folder was emptied or replaced since: open the manifest there now
+    except OSError:
+        handle = None
+    if handle is None:
+        handle = _APPENDING[folder] = open(target, "ab", buffering=0)  # noqa: SIM115 - kept open for the batch
+    handle.write(line.encode("utf-8"))
+
+
 def note_written(path: Path) -> None:
     """Given a file manyi has just written, list it in its folder's manifest."""
     path = Path(path)
-    line = json.dumps([path.name, path.stat().st_size, digest(path)], ensure_ascii=False) + "\n"
-    # One append of one short line: workers writing records into one folder never interleave.
-    with open(path.parent / MANIFEST, "ab") as f:
-        f.write(line.encode("utf-8"))
+    _append(path.parent, json.dumps([path.name, path.stat().st_size, digest(path)], ensure_ascii=False) + "\n")
 
 
 def note_live(path: Path) -> None:
     """Given a file manyi keeps and changes in place (the certificate register), list it as manyi's whatever it holds."""
     path = Path(path)
     if manifest(path.parent).get(path.name, (0, ""))[1] != LIVE:
-        with open(path.parent / MANIFEST, "ab") as f:
-            f.write((json.dumps([path.name, -1, LIVE], ensure_ascii=False) + "\n").encode("utf-8"))
+        _append(path.parent, json.dumps([path.name, -1, LIVE], ensure_ascii=False) + "\n")
 
 
 def remove_own(path: Path) -> bool:
