@@ -118,22 +118,13 @@ def check_writable(paths) -> None:
         raise UserError(refusal(found))
 
 
-# folder → the manifest open for appending; a batch writes thousands of records into one folder.
-_APPENDING: dict[Path, object] = {}
-
-
 def _append(folder: Path, line: str) -> None:
-    """Given a folder and a manifest line, append it: one write of one short line, so workers never interleave."""
-    target = folder / MANIFEST
-    handle = _APPENDING.get(folder)
-    try:
-        if handle is not None and os.stat(target).st_ino != os.fstat(handle.fileno()).st_ino:
-            handle = None  # the folder was emptied or replaced since: open the manifest there now
-    except OSError:
-        handle = None
-    if handle is None:
-        handle = _APPENDING[folder] = open(target, "ab", buffering=0)  # noqa: SIM115 - kept open for the batch
-    handle.write(line.encode("utf-8"))
+    """Given a folder and a manifest line, append it: one write of one short line, so workers never interleave.
+
+    Opened and closed each time: a manifest kept open would stop Windows from deleting the folder.
+    """
+    with open(folder / MANIFEST, "ab", buffering=0) as f:
+        f.write(line.encode("utf-8"))
 
 
 def note_written(path: Path) -> None:
