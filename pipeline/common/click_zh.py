@@ -114,6 +114,10 @@ MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "shell_co
 METAVARS = {"text": "文本", "integer": "整数", "integer range": "整数", "float": "数字", "float range": "数字",
             "boolean": "是/否", "path": "路径", "file": "文件", "directory": "文件夹", "filename": "文件",
             "choice": "选项", "datetime": "日期", "uuid": "UUID", "整数": "整数", "数字": "数字"}
+#: Value names of arguments by their name, where a command gives none of its own.
+ARGUMENTS = {"paths": "收件箱", "path": "路径", "number": "证书编号", "files": "文件", "file": "文件", "dir": "文件夹",
+             "folder": "文件夹", "applicant": "申报单位", "applicants": "申报单位", "name": "名称", "names": "名称",
+             "inbox": "收件箱", "inboxes": "收件箱", "url": "地址"}
 OPTIONS_METAVAR = "[选项]"
 SUBCOMMAND_METAVAR = "命令 [参数]..."
 
@@ -138,7 +142,10 @@ def metavar_of(param: click.Parameter) -> str | None:
         kind = "directory" if param.type.dir_okay and not param.type.file_okay else (
             "file" if param.type.file_okay and not param.type.dir_okay else "path")
     if isinstance(param, click.Argument):
-        return None  # arguments are named by their commands (编号, 收件箱 …)
+        zh = ARGUMENTS.get(param.name or "")
+        if zh and param.nargs == -1:
+            return f"{zh}…" if param.required else f"[{zh}…]"
+        return zh
     if getattr(param, "is_flag", False) or isinstance(param.type, click.Choice):
         return None
     return METAVARS.get(kind)
