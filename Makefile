@@ -3,7 +3,7 @@ PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk poppler-utils python3-uno
+SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk poppler-utils postgresql python3-uno
 
 .PHONY: demo test bench system venv clean
 
@@ -15,11 +15,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-# System packages: LibreOffice (for .doc input and PDF output), CJK fonts, pdffonts/pdftoppm, python3-uno
-# (tests/office_client.py types into packets through UNO with the system python3).
+# System packages: LibreOffice (for .doc input and PDF output), CJK fonts, pdffonts/pdftoppm, PostgreSQL (workspace tests),
+# python3-uno (tests type into documents through UNO with the system python3).
 system:
-	@if command -v soffice >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . && command -v pdffonts >/dev/null 2>&1 && /usr/bin/python3 -c "import uno" 2>/dev/null; then \
-		echo "系统依赖已就绪 (LibreOffice, 中文字体, poppler, python3-uno)"; \
+	@if command -v soffice >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . && command -v pdffonts >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && /usr/bin/python3 -c "import uno" 2>/dev/null; then \
+		echo "系统依赖已就绪 (LibreOffice, 中文字体, poppler, PostgreSQL, python3-uno)"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "正在安装系统依赖: $(SYSPKGS)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSPKGS) >/dev/null; \

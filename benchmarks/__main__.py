@@ -2,7 +2,7 @@
 against a baseline measured in the same run, with peak memory; the table is printed and written to
 benchmarks/results.md.
 
-    python -m benchmarks [--n 1000] [--jobs 2] [--parse-runs 3] [--only parse,old,packets,certificates] [--keep DIR]
+    python -m benchmarks [--n 1000] [--jobs 2] [--parse-runs 3] [--only parse,old,packets,certificates,workspace] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -234,7 +234,68 @@ def certificates_job(work: Path, conf: dict) -> list[Row]:
                 f"{conf['winners'] / base_rate:.0f} s", run, "≤ 60 s in all", run.seconds <= 60)]
 
 
-JOBS = {"parse": parse_job, "old": old_job, "packets": packets_job, "certificates": certificates_job}
+def _du(path: Path) -> float:
+    """Given a file or folder, return its size in MB."""
+    path = Path(path)
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 1e6
+
+
+def changed_copy(src: Path, dest: Path) -> Path:
+    """Given a .docx, write `dest`: the same document in different bytes (a zip comment), as a resent packet is."""
+    import zipfile
+
+    shutil.copyfile(src, dest)
+    with zipfile.ZipFile(dest, "a") as zf:
+        zf.comment = b"resent"
+    return dest
+
+
+def workspace_job(work: Path, conf: dict) -> list[Row]:
+    """receive vs parse on the same inbox and --jobs (alternating, best of `parse_runs` each); re-receive of the
+    inbox with 20 entries changed vs receiving those 20 alone; database and store sizes."""
+    from benchmarks import inbox
+
+    n, jobs = conf["n"], conf["jobs"]
+    bases = inbox.whole_bases(work / "bases")
+    files = inbox.whole_inbox(work / "whole", n, bases)
+    parses, receives = [], []
+    for k in range(max(1, conf["parse_runs"] - 1)):
+        shutil.rmtree(work / "parsed", ignore_errors=True)
+        parses.append(measure(manyi("parse", work / "whole", "--out", work / "parsed", "--jobs", jobs)))
+        ws = work / f"ws{k}"
+        shutil.rmtree(ws, ignore_errors=True)
+        measure(manyi("workspace", "init", ws))
+        receives.append(measure(manyi("receive", ws, work / "whole", "--jobs", jobs)))
+    parse_run, receive_run = min(parses, key=lambda r: r.seconds), min(receives, key=lambda r: r.seconds)
+    ws = work / "ws0"
+    db_mb, store_mb = _du(ws / "workspace.db") + _du(ws / "workspace.db-wal"), _du(ws / "store")
+    changed = work / "changed"
+    changed.mkdir()
+    step = max(1, n // 20)
+    for path in files[::step][:20]:
+        changed_copy(path, changed / path.name)
+        shutil.copyfile(changed / path.name, path)  # the inbox now holds the 20 resent packets
+    again = measure(manyi("receive", ws, work / "whole", "--jobs", jobs))
+    alone_ws = work / "ws-alone"
+    measure(manyi("workspace", "init", alone_ws))
+    alone = measure(manyi("receive", alone_ws, changed, "--jobs", jobs))
+    rate, parse_rate = n / receive_run.seconds, n / parse_run.seconds
+    ratio = again.seconds / alone.seconds
+    return [
+        Row(f"receive: {n} whole-packet .docx into a new workspace (SQLite), --jobs {jobs}; best of {len(receives)}, "
+            f"alternating with parse; database {db_mb:.0f} MB, store {store_mb:.0f} MB", rate, "submissions/s",
+            parse_rate, f"manyi parse of the same inbox, --jobs {jobs}, best of {len(parses)}", receive_run,
+            *targets(("≥ 80% of parse", rate >= 0.8 * parse_rate), ("≤ 300 MB", receive_run.tree_mb <= 300))),
+        Row(f"re-receive: the same {n} with 20 resent (new bytes), {n - 20} recognised unchanged; "
+            f"{again.seconds / alone.seconds:.1f}× receiving the 20 alone ({alone.seconds:.1f} s)", n / again.seconds,
+            "entries/s", 20 / alone.seconds, "receive of the 20 alone into a new workspace", again,
+            *targets(("≤ 3× the 20 alone", ratio <= 3), ("≤ 300 MB", again.tree_mb <= 300))),
+    ]
+
+
+JOBS = {"parse": parse_job, "old": old_job, "packets": packets_job, "certificates": certificates_job,
+        "workspace": workspace_job}
 
 
 # --- output --------------------------------------------------------------------------------------

@@ -59,6 +59,35 @@ _REGISTER_OPTION = click.option("--register", "register_path", type=click.Path(p
                                 default=Path("output") / "register.db", show_default=True, help="证书登记簿文件")
 
 
+_WORKSPACE_OPTION = click.option("--workspace", "workspace_dir", type=click.Path(path_type=Path),
+                                 help="工作区文件夹（manyi workspace init 建立），代替 --records")
+
+
+def _default_user() -> str:
+    import getpass
+
+    return os.environ.get("MANYI_USER") or getpass.getuser()
+
+
+_BY_OPTION = click.option("--by", default=_default_user, show_default="环境变量 MANYI_USER，或登录名",
+                          help="操作人姓名（记入工作区的操作记录）")
+
+
+def _records_or_workspace(records_dir, workspace_dir) -> str:
+    """Given --records and --workspace, return which one was given; raise UserError unless exactly one."""
+    if records_dir and workspace_dir:
+        raise UserError("--records 与 --workspace 只能选一个")
+    if not records_dir and not workspace_dir:
+        raise UserError("请用 --records 指定记录文件夹，或用 --workspace 指定工作区")
+    return "workspace" if workspace_dir else "records"
+
+
+def _open_workspace(path: Path):
+    from pipeline.workspace import Workspace
+
+    return Workspace.open(path)
+
+
 _PROGRAM_OPTION = click.option("--program", help="项目编号（见 manyi programs），如 liaoning；默认黑龙江，或 --campaign 所属的项目")
 
 
@@ -84,19 +113,38 @@ def _date_option(value: str | None):
 
 
 @cli.command()
-@click.option("--records", "records_dir", required=True, type=click.Path(path_type=Path), help="manyi parse 写出的记录文件夹")
+@click.option("--records", "records_dir", type=click.Path(path_type=Path), help="manyi parse 写出的记录文件夹")
+@_WORKSPACE_OPTION
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
 @click.option("--pdf", is_flag=True, help="同时生成 PDF")
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
 @click.option("--deadline", help="补正截止日期（默认通知日期加活动文件的 correction_days 天）")
 @click.option("--date", "issue_on", help="通知落款日期 YYYY-MM-DD（默认：活动文件的 notice_date，未写则为今天）")
 @_PROGRAM_OPTION
+@_BY_OPTION
 @friendly
-def notices(records_dir, out, pdf, campaign, deadline, issue_on, program):
-    """为每份有错误的申报写一份补正通知，并写出 notices.xlsx 发送清单。"""
+def notices(records_dir, workspace_dir, out, pdf, campaign, deadline, issue_on, program, by):
+    """为每份有错误的申报写一份补正通知，并写出 notices.xlsx 发送清单。
+
+    用 --workspace 时：只为最新版本有错误、且尚未就该版本发过通知的申报写通知，并登记通知编号、日期和所列问题。
+    """
     from pipeline.common.records import load_records
     from pipeline.definitions.campaign import issue_date, zh_date
     from pipeline.issuing.notices import make_notices
+
+    if _records_or_workspace(records_dir, workspace_dir) == "workspace":
+        from pipeline.workspace.outputs import workspace_notices
+
+        with _open_workspace(workspace_dir) as ws:
+            dated, origin = issue_date(ws.campaign, "notices", _date_option(issue_on))
+            done = workspace_notices(ws, out, by, pdf=pdf, today=dated, deadline=_date_option(deadline))
+        for problem in done.result.problems:
+            click.secho(f"警告：{problem}", fg="yellow", err=True)
+        for row in done.recorded:
+            click.echo(f"{row['number']}  {row['file']}")
+        click.echo(f"已写出并登记 {len(done.recorded)} 份补正通知到 {out}（通知日期 {zh_date(dated)}，{origin}）；"
+                   f"{done.already_sent} 份申报的最新版本已发过通知。")
+        return
 
     chosen = _campaign(program, campaign)
     dated, origin = issue_date(chosen, "notices", _date_option(issue_on))
@@ -109,44 +157,64 @@ def notices(records_dir, out, pdf, campaign, deadline, issue_on, program):
 
 
 @cli.command("summary-table")
-@click.option("--records", "records_dir", required=True, type=click.Path(path_type=Path), help="manyi parse 写出的记录文件夹")
+@click.option("--records", "records_dir", type=click.Path(path_type=Path), help="manyi parse 写出的记录文件夹")
+@_WORKSPACE_OPTION
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
 @click.option("--include-incomplete", is_flag=True, help="材料不齐全的申报也列入")
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
 @friendly
-def summary_table(records_dir, out, include_incomplete, campaign):
-    """按推进单位填写推荐汇总表。"""
+def summary_table(records_dir, workspace_dir, out, include_incomplete, campaign):
+    """按推进单位填写推荐汇总表（--workspace：各申报的最新版本，已人工处理的问题不计）。"""
     from pipeline.common.records import load_records
     from pipeline.definitions.campaign import load_campaign
     from pipeline.generating.summary_table import make_summary_tables
 
-    result = make_summary_tables(load_records(records_dir), out, load_campaign(campaign), include_incomplete)
+    if _records_or_workspace(records_dir, workspace_dir) == "workspace":
+        with _open_workspace(workspace_dir) as ws:
+            records, chosen = ws.latest_records(), ws.campaign
+    else:
+        records, chosen = load_records(records_dir), load_campaign(campaign)
+    result = make_summary_tables(records, out, chosen, include_incomplete)
     for warning in result.warnings:
         click.secho(f"警告：{warning}", fg="yellow", err=True)
     click.echo(f"已写出 {len(result.files)} 份推荐汇总表到 {out}。")
 
 
 @cli.command()
-@click.option("--winners", required=True, type=click.Path(path_type=Path),
+@click.option("--winners", type=click.Path(path_type=Path),
               help="获奖名单 .xlsx（企业名称或姓名/班组、类别，可选项目名称、等级）")
+@_WORKSPACE_OPTION
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
 @click.option("--pdf", is_flag=True, help="另生成一份包含全部证书的 PDF")
 @_REGISTER_OPTION
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
 @click.option("--date", "issue_on", help="颁发日期 YYYY-MM-DD，有效期从这天算起（默认：活动文件的 award_date，未写则为今天）")
 @_PROGRAM_OPTION
+@_BY_OPTION
 @friendly
-def certificates(winners, out, pdf, register_path, campaign, issue_on, program):
+def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issue_on, program, by):
     """为获奖名单中的每个单位（个人、班组）生成该项目的证书（称号、颁发单位、有效期）并登记编号。
 
     已撤销的证书不再打印；颁发当天就已过期的证书不予颁发；两种情况都会指出是名单的哪一行。
+    用 --workspace 时：获奖单位为处于获奖阶段的申报，证书登记在工作区内（DIR/register.db）。
     """
     from pipeline.definitions.campaign import issue_date, zh_date
     from pipeline.issuing.certificates import make_certificates
 
-    chosen = _campaign(program, campaign)
-    dated, origin = issue_date(chosen, "certificates", _date_option(issue_on))
-    result = make_certificates(winners, out, chosen, register_path, pdf=pdf, today=dated)
+    if winners and workspace_dir:
+        raise UserError("--winners 与 --workspace 只能选一个")
+    if workspace_dir:
+        from pipeline.workspace.outputs import workspace_certificates
+
+        with _open_workspace(workspace_dir) as ws:
+            dated, origin = issue_date(ws.campaign, "certificates", _date_option(issue_on))
+            result = workspace_certificates(ws, out, by, pdf=pdf, today=dated)
+    elif not winners:
+        raise UserError("请用 --winners 指定获奖名单，或用 --workspace 指定工作区")
+    else:
+        chosen = _campaign(program, campaign)
+        dated, origin = issue_date(chosen, "certificates", _date_option(issue_on))
+        result = make_certificates(winners, out, chosen, register_path, pdf=pdf, today=dated)
     for problem in result.problems:
         click.secho(f"警告：{problem}", fg="yellow", err=True)
     for entry in result.entries:
@@ -341,20 +409,240 @@ def programs():
 
 
 @cli.command()
-@click.option("--program", required=True, help="项目编号（见 manyi programs），如 liaoning")
-@click.option("--records", "records_dir", required=True, type=click.Path(path_type=Path), help="manyi parse 写出的记录文件夹")
+@click.option("--program", help="项目编号（见 manyi programs），如 liaoning（用 --workspace 时为工作区的项目）")
+@click.option("--records", "records_dir", type=click.Path(path_type=Path), help="manyi parse 写出的记录文件夹")
+@_WORKSPACE_OPTION
 @click.option("--facts", type=click.Path(path_type=Path), help="事实表 .xlsx（企业名称、信用等级、连续获得称号年数 …）")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出的筛选结果 .xlsx")
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认为该项目的活动文件）")
 @friendly
-def screen(program, records_dir, facts, out, campaign):
+def screen(program, records_dir, workspace_dir, facts, out, campaign):
     """按项目的申报条件逐条筛选申报记录，写出达到的等级与每条条件的结果。"""
     from pipeline.checking.screen import screen as run_screen
 
-    result = run_screen(program, records_dir, out, facts, campaign)
+    if _records_or_workspace(records_dir, workspace_dir) == "workspace":
+        from pipeline.workspace.outputs import workspace_screen
+
+        with _open_workspace(workspace_dir) as ws:
+            result = workspace_screen(ws, out, facts, program)
+    else:
+        if not program:
+            raise UserError("请用 --program 指定项目（见 manyi programs）")
+        result = run_screen(program, records_dir, out, facts, campaign)
     for warning in result.warnings:
         click.secho(f"警告：{warning}", fg="yellow", err=True)
     click.echo(result.summary())
+
+
+# --- the campaign workspace ------------------------------------------------------------------------
+
+
+@cli.group()
+def workspace():
+    """活动工作区：一个活动的全部申报、版本、处理意见集中保存。"""
+
+
+@workspace.command("init")
+@click.argument("dir", type=click.Path(path_type=Path))
+@_PROGRAM_OPTION
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（复制一份到工作区，之后可改工作区内的 campaign.yaml）")
+@click.option("--db", "db_url", help="数据库地址（默认工作区内的 SQLite 文件；如 postgresql+psycopg://用户:密码@主机/库名）")
+@_BY_OPTION
+@friendly
+def workspace_init(dir, program, campaign, db_url, by):
+    """新建活动工作区：数据库、收到文件的存档、活动文件副本。"""
+    from pipeline.workspace import Workspace
+
+    with Workspace.init(dir, program, campaign, db_url, by=by) as ws:
+        click.echo(f"已建立工作区 {dir}：{ws.program.name}，活动 {ws.campaign.id}；阶段：{' → '.join(ws.flow.names())}")
+
+
+@workspace.command("export")
+@click.argument("dir", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
+@friendly
+def workspace_export(dir, file):
+    """把整个活动（数据库、收到的文件、活动文件、证书登记簿）导出为一个 .zip。"""
+    from pipeline.workspace.transfer import export
+
+    with _open_workspace(dir) as ws:
+        manifest = export(ws, file)
+    click.echo(f"已导出到 {file}：{manifest['rows']['applicants']} 家申报、{manifest['rows']['versions']} 个版本、"
+               f"{manifest['files']} 个文件。")
+
+
+@workspace.command("import")
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.argument("dir", type=click.Path(path_type=Path))
+@click.option("--db", "db_url", help="数据库地址（默认新工作区内的 SQLite 文件）")
+@friendly
+def workspace_import(file, dir, db_url):
+    """把 manyi workspace export 导出的 .zip 导入为新的工作区（DIR 须为新的或空的文件夹）。"""
+    from pipeline.workspace.transfer import import_
+
+    with import_(file, dir, db_url) as ws:
+        total = sum(ws.stage_counts().values())
+    click.echo(f"已导入到 {dir}：{total} 家申报。")
+
+
+@cli.command()
+@click.argument("dir", type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--received", help="收到材料的日期 YYYY-MM-DD（晚于截止日期则提示）")
+@click.option("--jobs", type=click.IntRange(1, 64), help="并行进程数（默认：CPU 核数）")
+@click.option("--no-wait", is_flag=True, help="工作区正在接收另一批时不等待，直接退出")
+@friendly
+def receive(dir, paths, received, jobs, no_wait):
+    """把收件箱中的每份申报存为工作区中申报单位的一个版本，解析并校验；与已存版本完全相同的不再解析。"""
+    from pipeline.parse import terminal_progress
+    from pipeline.workspace.receive import receive as run_receive
+
+    bar, finish = terminal_progress("接收申报材料")
+    progress = (lambda phase, done, total: bar(done, total) if phase == "parse" else None) if bar else None
+    with _open_workspace(dir) as ws:
+        try:
+            result = run_receive(ws, list(paths), _date_option(received), jobs, progress, wait=not no_wait)
+        finally:
+            finish()
+        for item in result.stored:
+            if item.seq > 1:
+                detail = ws.applicant(item.applicant_id)
+                from pipeline.workspace.compare import comparison_lines
+
+                comparison = detail.versions[-1].comparison
+                if comparison:
+                    click.echo(f"{item.company_name}（第 {item.seq} 版）：" + "\n".join(comparison_lines(comparison)))
+    click.echo(result.line())
+
+
+@cli.command()
+@click.argument("dir", type=click.Path(path_type=Path))
+@friendly
+def status(dir):
+    """工作区概况：各阶段的申报数，以及在等谁处理。"""
+    from pipeline.workspace.outputs import status_lines
+
+    with _open_workspace(dir) as ws:
+        click.echo("\n".join(status_lines(ws)))
+
+
+@cli.command("list")
+@click.argument("dir", type=click.Path(path_type=Path))
+@click.option("--stage", help="只列出此阶段")
+@click.option("--category", help="只列出此类别（enterprise/product/construction/service …）")
+@click.option("--status", "status_", type=click.Choice(["complete", "incomplete"]), help="complete 材料齐全 / incomplete 需补正")
+@click.option("--unit", help="只列出此推进单位")
+@click.option("--search", help="企业名称中包含的文字")
+@friendly
+def list_applicants(dir, stage, category, status_, unit, search):
+    """列出工作区中的申报（编号、企业名称、类别、阶段、状态、版本数）。"""
+    from pipeline.definitions.forms import categories
+
+    names = categories()
+    with _open_workspace(dir) as ws:
+        page = ws.applicants(category=category, stage=stage, status=status_, unit=unit, search=search, limit=None)
+    for row in page.items:
+        click.echo(f"{row.id}\t{row.company_name or '（未识别企业名称）'}\t{names.get(row.category, row.category or '')}\t"
+                   f"{row.stage}\t错误 {row.errors}\t警告 {row.warnings}\t{row.version_count} 版")
+    click.echo(f"共 {page.total} 家。")
+
+
+@cli.command()
+@click.argument("dir", type=click.Path(path_type=Path))
+@click.argument("applicant")
+@friendly
+def show(dir, applicant):
+    """显示一家申报：最新版本的问题、人工处理、各版本对比、阶段记录、补正通知。"""
+    from pipeline.workspace.compare import comparison_lines
+
+    with _open_workspace(dir) as ws:
+        d = ws.applicant(ws.find(applicant))
+    click.echo(f"{d.id} {d.row.company_name}  阶段：{d.row.stage}（之后可到：{'、'.join(d.next_stages) or '无'}）")
+    click.echo(f"未处理的问题 {len(d.open_issues)} 项：")
+    for i in d.open_issues:
+        click.echo(f"  [{'错误' if i['severity'] == 'error' else '警告'}] {i['code']}"
+                   f"{' ' + i['form'] + '.' + i['field'] if i.get('form') and i.get('field') else ''}：{i['message']}")
+    for i in d.decided_issues:
+        click.echo(f"  [已{i['decision_zh']}] {i['code']}：{i['message']} —— {i['note'] or ''}（{i['by']}，{i['at']}）")
+    for v in d.versions:
+        click.echo(f"第 {v.seq} 版：{v.source}，收到于 {v.received_at}，{len(v.files)} 个文件")
+        if v.comparison:
+            click.echo("\n".join("  " + line for line in comparison_lines(v.comparison)))
+    for m in d.moves:
+        click.echo(f"阶段：{m['from_stage'] or '—'} → {m['to_stage']}（{m['by']}，{m['at']}）{m['note'] or ''}")
+    for n in d.notices:
+        click.echo(f"补正通知 {n['number']}（{n['date']}）：{len(n['items'])} 项")
+    for o in (x for x in d.decisions if x["kind"] == "opinion"):
+        click.echo(f"审定意见：{o['note']}（{o['by']}，{o['at']}）")
+
+
+@cli.command()
+@click.argument("dir", type=click.Path(path_type=Path))
+@click.argument("applicants", nargs=-1, required=True)
+@click.option("--to", "to_stage", required=True, help="移到的阶段（须为项目允许的下一阶段）")
+@click.option("--note", help="说明")
+@_BY_OPTION
+@friendly
+def stage(dir, applicants, to_stage, note, by):
+    """把一家或几家申报移到下一阶段（如 manyi stage DIR 华光公司 北方家电 --to 已推荐）。只允许项目规定的阶段变化。
+
+    所有申报名称先逐一核对，有一个找不到或不唯一就一个也不移动；之后逐家移动，不允许的移动会指出并停止。
+    """
+    with _open_workspace(dir) as ws:
+        ids = [ws.find(name) for name in applicants]
+        for applicant_id in ids:
+            src = ws.move(applicant_id, to_stage, by, note)
+            click.echo(f"{ws.applicant(applicant_id).row.company_name}：{src} → {to_stage}")
+
+
+@cli.command()
+@click.argument("dir", type=click.Path(path_type=Path))
+@click.argument("applicant")
+@click.argument("code")
+@click.option("--note", required=True, help="处理说明，如 测评报告已人工核对")
+@click.option("--waive", is_flag=True, help="同意豁免（默认：人工确认无误）")
+@click.option("--form", help="问题所在的表（同一问题代码有多处时）")
+@click.option("--field", help="问题所在的字段（同一问题代码有多处时）")
+@_BY_OPTION
+@friendly
+def confirm(dir, applicant, code, note, waive, form, field, by):
+    """人工处理最新版本的一个问题（如 manyi confirm DIR 华光公司 survey_too_early --note 测评报告已人工核对）。"""
+    with _open_workspace(dir) as ws:
+        applicant_id = ws.find(applicant)
+        issue = ws.decide(applicant_id, code, "waive" if waive else "confirm", note, by, form, field)
+        row = ws.applicant(applicant_id).row
+    click.echo(f"{row.company_name}：已{'豁免' if waive else '确认'}“{issue['message']}”；现在阶段 {row.stage}，"
+               f"未处理的错误 {row.errors} 项。")
+
+
+@cli.command()
+@click.argument("dir", type=click.Path(path_type=Path))
+@click.argument("applicant")
+@click.argument("text")
+@click.option("--recommend/--not-recommend", default=None, help="是否推荐")
+@_BY_OPTION
+@friendly
+def opinion(dir, applicant, text, recommend, by):
+    """记录评审人的审定意见（及是否推荐）。"""
+    with _open_workspace(dir) as ws:
+        applicant_id = ws.find(applicant)
+        ws.opinion(applicant_id, text, by, recommend)
+    click.echo("已记录审定意见。")
+
+
+@cli.command()
+@_WORKSPACE_OPTION
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出的汇总表 .xlsx")
+@friendly
+def summary(workspace_dir, out):
+    """工作区汇总表：每家申报一行（最新版本、阶段、版本数、补正通知、审定意见），另有问题清单等。"""
+    from pipeline.workspace.outputs import workspace_summary
+
+    if not workspace_dir:
+        raise UserError("请用 --workspace 指定工作区（manyi parse 已写出 summary.xlsx）")
+    with _open_workspace(workspace_dir) as ws:
+        path = workspace_summary(ws, out)
+    click.echo(f"已写出汇总表 {path}。")
 
 
 @cli.command()

@@ -117,7 +117,8 @@ METAVARS = {"text": "文本", "integer": "整数", "integer range": "整数", "f
 #: Value names of arguments by their name, where a command gives none of its own.
 ARGUMENTS = {"paths": "收件箱", "path": "路径", "number": "证书编号", "files": "文件", "file": "文件", "dir": "文件夹",
              "folder": "文件夹", "applicant": "申报单位", "applicants": "申报单位", "name": "名称", "names": "名称",
-             "inbox": "收件箱", "inboxes": "收件箱", "url": "地址"}
+             "inbox": "收件箱", "inboxes": "收件箱", "url": "地址", "text": "文字", "code": "问题代码",
+             "stage": "阶段", "user": "用户名"}
 OPTIONS_METAVAR = "[选项]"
 SUBCOMMAND_METAVAR = "命令 [参数]..."
 

@@ -359,6 +359,12 @@ def validate_program(program: Program) -> list[str]:
                 problems.append(f"{where}：等级 {crit.tier} 不存在于类别 {cid}")
         if crit.check is not None:
             problems += check_problems(crit.check, facts, where)
+    try:
+        from pipeline.definitions.stages import workflow_of
+
+        workflow_of(program)
+    except UserError as exc:
+        problems.append(str(exc))
     for cat in program.categories.values():
         if not criteria_for(program, cat.id):
             problems.append(f"类别 {cat.id} 没有任何申报条件")

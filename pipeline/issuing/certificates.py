@@ -317,9 +317,18 @@ def make_certificates(winners_path: Path, out: Path, campaign: Campaign, registe
     both rows are named in the problems.
     """
     program = program_of(campaign)
-    issued = today or issue_date(campaign, "certificates")[0]
     winners, problems = read_winners(winners_path, program)
+    return certificates_for(winners, out, campaign, register_path, pdf=pdf, today=today, problems=problems)
+
+
+def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, register_path: Path,
+                     pdf: bool = False, today: date | None = None, problems: list[str] | None = None) -> Result:
+    """Given the winners (from a workbook or a campaign workspace), write their certificates as
+    `make_certificates` does; `problems` are carried into the Result."""
+    program = program_of(campaign)
+    issued = today or issue_date(campaign, "certificates")[0]
     winners, repeats = drop_repeats(winners)
+    problems = list(problems or [])
     result = Result(problems=problems + repeats)
     if not winners:
         raise UserError("获奖名单中没有可颁发证书的行" + ("：" + "；".join(result.problems) if result.problems else ""))

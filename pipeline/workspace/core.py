@@ -1,0 +1,580 @@
+"""The campaign workspace: a folder holding its settings, a copy of the campaign file, the store of every
+file received, and (by default) the SQLite database; any SQLAlchemy URL may hold the database instead.
+
+    ws = Workspace.init(DIR, program="heilongjiang")      # or Workspace.open(DIR)
+    page = ws.applicants(stage="需补正", search="华光", sort="name", offset=0, limit=50)
+    detail = ws.applicant(page.items[0].id)
+    ws.decide(detail.id, "survey_too_early", kind="confirm", note="测评报告已人工核对", by="王敏")
+    ws.move(detail.id, "已推荐", by="王敏", note="材料齐全")
+
+Staff decisions are rows of their own, never edits of a parsed record: the status shown is
+computed from the latest version's issues and the decisions on them. Every change runs in one
+transaction and leaves a line in the audit log (who, when, what).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+import yaml
+
+from pipeline.common.errors import UserError
+from pipeline.common.records import company_name as record_company
+from pipeline.common.records import form_value
+from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.forms import categories
+from pipeline.definitions.programs import load_program, program_of, resolve_campaign
+from pipeline.definitions.stages import Workflow, workflow_of
+from pipeline.workspace import db
+from pipeline.workspace.compare import issue_key
+from pipeline.workspace.store import Store
+
+CONFIG = "workspace.yaml"
+CAMPAIGN_COPY = "campaign.yaml"
+DB_FILE = "workspace.db"
+STORE = "store"
+BACKUPS = "backups"
+LOCK = ".receive.lock"
+#: Who the workspace names for what it does by itself.
+SYSTEM = "系统"
+#: Decision kinds on an issue: confirmed by hand (the fact was checked), waived (accepted as it is).
+ISSUE_DECISIONS = {"confirm": "人工确认", "waive": "同意豁免"}
+#: Orders `applicants` may sort by.
+SORTS = ("name", "category", "stage", "status", "unit", "errors", "versions", "updated", "id")
+STATUS_ZH = {"complete": "材料齐全", "incomplete": "需补正"}
+
+
+@dataclass
+class ApplicantRow:
+    """One applicant as a list shows it."""
+
+    id: int
+    company_name: str | None
+    category: str | None
+    promoting_unit: str | None
+    stage: str
+    status: str
+    errors: int
+    warnings: int
+    version_count: int
+    updated_at: str
+    waits: str = ""
+
+
+@dataclass
+class Page:
+    """A page of applicants: the rows, how many match in all, and where the page starts."""
+
+    items: list[ApplicantRow]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass
+class VersionInfo:
+    """One received version of an applicant, with its comparison with the version before (None for the first)."""
+
+    id: int
+    seq: int
+    source: str
+    received_on: str | None
+    received_at: str
+    digest: str
+    status: str
+    comparison: dict | None
+    files: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class ApplicantDetail:
+    """An applicant in full: its row, latest record (issues after decisions), versions, stage history,
+    decisions, notices sent, and the stages it may move to."""
+
+    row: ApplicantRow
+    record: dict
+    open_issues: list[dict]
+    decided_issues: list[dict]
+    versions: list[VersionInfo]
+    moves: list[dict]
+    decisions: list[dict]
+    notices: list[dict]
+    next_stages: list[str]
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+
+def _rows(result) -> list[dict]:
+    return [dict(r._mapping) for r in result]
+
+
+def _require_name(by: str) -> str:
+    by = (by or "").strip()
+    if not by:
+        raise UserError("请写明操作人（--by 姓名）")
+    return by
+
+
+def effective_issues(record: dict, batch_issues: list[dict], decisions: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Given a version's record, its batch issues and the decisions on that version, return (open issues,
+    decided issues): an issue confirmed or waived by hand is decided, each decision covering one issue."""
+    pending = [d for d in decisions if d["kind"] in ISSUE_DECISIONS]
+    open_, decided = [], []
+    for issue in list(record.get("issues") or []) + list(batch_issues):
+        match = next((d for d in pending if (d["code"], d["form"], d["field"]) == issue_key(issue)), None)
+        if match is None:
+            open_.append(issue)
+        else:
+            pending.remove(match)
+            decided.append({**issue, "decision": match["kind"], "decision_zh": ISSUE_DECISIONS[match["kind"]],
+                            "note": match["note"], "by": match["by"], "at": match["at"]})
+    return open_, decided
+
+
+def status_of(issues: list[dict]) -> str:
+    """Given open issues, return 'incomplete' when one is an error, else 'complete'."""
+    return "incomplete" if any(i.get("severity") == "error" for i in issues) else "complete"
+
+
+class Workspace:
+    """A campaign workspace (see the module docstring). Open one with `Workspace.open` or make one with `Workspace.init`."""
+
+    def __init__(self, root: Path, config: dict):
+        self.root = Path(root)
+        self.config = config
+        self.url = config.get("db") or db.sqlite_url(self.root / DB_FILE)
+        self.engine = db.make_engine(self.url, write=True)
+        self.reader = db.make_engine(self.url, write=False) if self.url.startswith("sqlite") else self.engine
+        self.store = Store(self.root / STORE)
+        self.program = load_program(config["program"])
+        self.flow: Workflow = workflow_of(self.program)
+
+    # --- making and opening ------------------------------------------------------------------------
+
+    @classmethod
+    def init(cls, root: Path, program: str | None = None, campaign: Path | None = None, db_url: str | None = None,
+             by: str = SYSTEM) -> "Workspace":
+        """Given a new (or empty) folder, the program, a campaign file and a database URL (each optional),
+        make the workspace there and return it. The campaign file is copied into the folder for staff to edit."""
+        root = Path(root)
+        if (root / CONFIG).exists():
+            raise UserError(f"{root} 已经是工作区（有 {CONFIG}）；请换一个文件夹，或直接使用它")
+        if root.exists() and any(root.iterdir()):
+            raise UserError(f"文件夹 {root} 不是空的：工作区须建在新的或空的文件夹中")
+        chosen = resolve_campaign(program, campaign)
+        prog = program_of(chosen)
+        workflow_of(prog)  # a program without stages cannot have a workspace: say so before anything is written
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(chosen.path, root / CAMPAIGN_COPY)
+        (root / STORE).mkdir()
+        config = {"program": prog.id, "campaign": CAMPAIGN_COPY, "campaign_id": str(chosen.id)}
+        if db_url:
+            config["db"] = db_url
+        try:
+            ws = cls(root, config)
+            with reachable(ws.url), ws.engine.connect() as conn:
+                if db.schema_version(conn):
+                    raise UserError(f"数据库 {_shown_url(ws.url)} 已有工作区数据：请为新工作区使用空数据库")
+            db.migrate(ws.engine)
+            with ws.engine.begin() as conn:
+                db.set_meta(conn, "program", prog.id)
+                db.set_meta(conn, "campaign_id", str(chosen.id))
+                ws._audit(conn, by, "init", None, {"program": prog.id, "campaign": str(chosen.id)})
+        except Exception:
+            shutil.rmtree(root / STORE, ignore_errors=True)
+            (root / CAMPAIGN_COPY).unlink(missing_ok=True)
+            (root / DB_FILE).unlink(missing_ok=True)
+            raise
+        (root / CONFIG).write_text(
+            "# manyi 工作区设置（请勿手工修改 db；活动设置请改 campaign.yaml）\n"
+            + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        return ws
+
+    @classmethod
+    def open(cls, root: Path) -> "Workspace":
+        """Given a workspace folder, return the Workspace, its database brought to the current schema (backed up first)."""
+        root = Path(root)
+        path = root / CONFIG
+        if not path.is_file():
+            raise UserError(f"{root} 不是工作区（没有 {CONFIG}）：请先运行 manyi workspace init {root}")
+        try:
+            config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise UserError(f"工作区设置 {path} 无法读取：{exc}") from None
+        ws = cls(root, config)
+        with reachable(ws.url):
+            db.migrate(ws.engine, backup=ws.backup)
+        return ws
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+        if self.reader is not self.engine:
+            self.reader.dispose()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def campaign(self):
+        """The campaign, read from the workspace's own copy (staff may edit it)."""
+        return load_campaign(self.root / self.config.get("campaign", CAMPAIGN_COPY))
+
+    def backup(self) -> Path:
+        """Write a dump of the whole database to backups/ and return its path (before a migration)."""
+        folder = self.root / BACKUPS
+        folder.mkdir(exist_ok=True)
+        target = folder / f"db-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+        with self.reader.connect() as conn, open(target, "w", encoding="utf-8") as out:
+            db.dump(conn, out)
+        return target
+
+    @contextmanager
+    def receive_lock(self, wait: bool = True):
+        """Hold the workspace's one parse queue: a second receive waits (or, with wait=False, raises UserError)."""
+        with open(self.root / LOCK, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                handle.seek(0)
+                raise UserError(f"工作区 {self.root} 正在接收另一批材料（{handle.read().strip() or '另一进程'}），请稍后再试") from None
+            try:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(f"进程 {__import__('os').getpid()}，开始于 {db.now()}")
+                handle.flush()
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # --- reading -------------------------------------------------------------------------------------
+
+    def _row(self, r: dict) -> ApplicantRow:
+        stage = r["stage"]
+        waits = self.flow.stage(stage).waits if stage in self.flow.names() else ""
+        return ApplicantRow(id=r["id"], company_name=r["company_name"], category=r["category"],
+                            promoting_unit=r["promoting_unit"], stage=stage, status=r["status"], errors=r["errors"],
+                            warnings=r["warnings"], version_count=r["version_count"], updated_at=r["updated_at"],
+                            waits=waits)
+
+    def _filtered(self, query, category=None, stage=None, status=None, unit=None, search=None):
+        t = db.applicants
+        if category:
+            query = query.where(t.c.category == category)
+        if stage:
+            query = query.where(t.c.stage.in_([stage] if isinstance(stage, str) else list(stage)))
+        if status:
+            query = query.where(t.c.status == status)
+        if unit:
+            query = query.where(t.c.promoting_unit == unit)
+        if search:
+            query = query.where(sa.func.lower(t.c.company_name).contains(search.strip().lower(), autoescape=True))
+        return query
+
+    def applicants(self, category: str | None = None, stage: str | list | None = None, status: str | None = None,
+                   unit: str | None = None, search: str | None = None, sort: str = "name", descending: bool = False,
+                   offset: int = 0, limit: int | None = 50) -> Page:
+        """Given filters (category id, stage or stages, status complete/incomplete, 推进单位, part of the name),
+        an order (SORTS) and a page, return that page of applicants; counting and paging run in the database."""
+        t = db.applicants
+        if sort not in SORTS:
+            raise UserError(f"无法按“{sort}”排序，可用：{'、'.join(SORTS)}")
+        order_index = sa.case({name: n for n, name in enumerate(self.flow.names())}, value=t.c.stage, else_=999)
+        column = {"name": t.c.company_name, "category": t.c.category, "stage": order_index, "status": t.c.status,
+                  "unit": t.c.promoting_unit, "errors": t.c.errors, "versions": t.c.version_count,
+                  "updated": t.c.updated_at, "id": t.c.id}[sort]
+        filters = dict(category=category, stage=stage, status=status, unit=unit, search=search)
+        query = self._filtered(sa.select(t), **filters)
+        query = query.order_by(column.desc() if descending else column.asc(), t.c.id).offset(max(0, offset))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.reader.connect() as conn:
+            total = conn.execute(self._filtered(sa.select(sa.func.count()).select_from(t), **filters)).scalar_one()
+            items = [self._row(r) for r in _rows(conn.execute(query))]
+        return Page(items=items, total=total, offset=offset, limit=limit or total)
+
+    def units(self) -> list[str]:
+        """Return the 推进单位 that applicants name, sorted (for a filter's choices)."""
+        t = db.applicants
+        with self.reader.connect() as conn:
+            return [r[0] for r in conn.execute(sa.select(t.c.promoting_unit).distinct().order_by(t.c.promoting_unit))
+                    if r[0]]
+
+    def stage_counts(self) -> dict[str, int]:
+        """Return stage → number of applicants, every stage of the program in order (0 included)."""
+        t = db.applicants
+        with self.reader.connect() as conn:
+            found = dict(conn.execute(sa.select(t.c.stage, sa.func.count()).group_by(t.c.stage)).all())
+        counts = {name: found.pop(name, 0) for name in self.flow.names()}
+        counts.update(found)  # a stage no longer in the program file still shows
+        return counts
+
+    def find(self, name_or_id: str) -> int:
+        """Given an applicant's id, full name or part of it, return its id; raise UserError when none or several match."""
+        text = str(name_or_id).strip()
+        t = db.applicants
+        with self.reader.connect() as conn:
+            if text.isdigit():
+                row = conn.execute(sa.select(t.c.id).where(t.c.id == int(text))).first()
+                if row:
+                    return row[0]
+            exact = conn.execute(sa.select(t.c.id, t.c.company_name, t.c.category).where(t.c.company_name == text)).all()
+            found = exact or conn.execute(sa.select(t.c.id, t.c.company_name, t.c.category).where(
+                t.c.company_name.contains(text, autoescape=True)).order_by(t.c.id).limit(20)).all()
+        if len(found) == 1:
+            return found[0][0]
+        if not found:
+            raise UserError(f"工作区中没有申报单位“{text}”（可用 manyi status 查看，或写编号）")
+        names = "；".join(f"{r[0]} {r[1]}（{categories().get(r[2], r[2] or '类别未知')}）" for r in found)
+        raise UserError(f"“{text}”对应多个申报：{names}。请写编号")
+
+    def _versions(self, conn, applicant_id: int) -> list[dict]:
+        v = db.versions
+        return _rows(conn.execute(sa.select(v).where(v.c.applicant_id == applicant_id).order_by(v.c.seq)))
+
+    def _decisions(self, conn, applicant_id: int) -> list[dict]:
+        d = db.decisions
+        return _rows(conn.execute(sa.select(d).where(d.c.applicant_id == applicant_id).order_by(d.c.id)))
+
+    def applicant(self, applicant_id: int) -> ApplicantDetail:
+        """Given an applicant id, return its ApplicantDetail; raise UserError when there is none."""
+        t, m, n, f = db.applicants, db.moves, db.notices, db.files
+        with self.reader.connect() as conn:
+            found = conn.execute(sa.select(t).where(t.c.id == applicant_id)).first()
+            if not found:
+                raise UserError(f"工作区中没有编号为 {applicant_id} 的申报")
+            row = self._row(dict(found._mapping))
+            versions = self._versions(conn, applicant_id)
+            decisions = self._decisions(conn, applicant_id)
+            moves = _rows(conn.execute(sa.select(m).where(m.c.applicant_id == applicant_id).order_by(m.c.id)))
+            sent = _rows(conn.execute(sa.select(n).where(n.c.applicant_id == applicant_id).order_by(n.c.id)))
+            files = _rows(conn.execute(sa.select(f).where(f.c.version_id.in_([v["id"] for v in versions]))))
+        infos = []
+        for v in versions:
+            record = json.loads(v["record"])
+            mine = [d for d in decisions if d["version_id"] == v["id"]]
+            open_, _ = effective_issues(record, json.loads(v["batch_issues"]), mine)
+            infos.append(VersionInfo(
+                id=v["id"], seq=v["seq"], source=v["source"], received_on=v["received_on"], received_at=v["received_at"],
+                digest=v["digest"], status=status_of(open_),
+                comparison=json.loads(v["comparison"]) if v["comparison"] else None,
+                files=[{"name": x["name"], "sha256": x["sha256"], "size": x["size"]} for x in files
+                       if x["version_id"] == v["id"]]))
+        latest = versions[-1]
+        record = json.loads(latest["record"])
+        open_, decided = effective_issues(record, json.loads(latest["batch_issues"]),
+                                          [d for d in decisions if d["version_id"] == latest["id"]])
+        record = {**record, "issues": open_, "status": status_of(open_)}
+        for notice in sent:
+            notice["items"] = json.loads(notice["items"])
+        return ApplicantDetail(row=row, record=record, open_issues=open_, decided_issues=decided, versions=infos,
+                               moves=moves, decisions=decisions, notices=sent,
+                               next_stages=list(self.flow.stage(row.stage).next) if row.stage in self.flow.names() else [])
+
+    def latest_records(self, stage: str | list | None = None) -> list[dict]:
+        """Return the latest record of every applicant (optionally of some stages), issues after decisions,
+        sorted by name; each carries `applicant_id`, `stage` and `version_count` beside the record's own keys,
+        and a `submission_id` unique in the workspace (A00012)."""
+        t, v = db.applicants, db.versions
+        query = (sa.select(t.c.id, t.c.stage, t.c.version_count, v.c.id.label("vid"), v.c.record, v.c.batch_issues)
+                 .join(v, v.c.id == t.c.latest_version_id).order_by(t.c.company_name, t.c.id))
+        query = self._filtered(query, stage=stage)
+        d = db.decisions
+        with self.reader.connect() as conn:
+            rows = _rows(conn.execute(query))
+            decided = _rows(conn.execute(sa.select(d).where(d.c.kind.in_(list(ISSUE_DECISIONS)))))
+        by_version: dict[int, list] = {}
+        for dec in decided:
+            by_version.setdefault(dec["version_id"], []).append(dec)
+        out = []
+        for r in rows:
+            record = json.loads(r["record"])
+            open_, _ = effective_issues(record, json.loads(r["batch_issues"]), by_version.get(r["vid"], []))
+            record.update(issues=open_, status=status_of(open_), submission_id=f"A{r['id']:05d}",
+                          applicant_id=r["id"], stage=r["stage"], version_count=r["version_count"], version_id=r["vid"])
+            out.append(record)
+        return out
+
+    def audit_log(self, applicant_id: int | None = None, offset: int = 0, limit: int = 100) -> list[dict]:
+        """Return the audit log, newest first (optionally of one applicant): at, by, action, applicant_id, detail."""
+        a = db.audit
+        query = sa.select(a).order_by(a.c.id.desc()).offset(offset).limit(limit)
+        if applicant_id is not None:
+            query = query.where(a.c.applicant_id == applicant_id)
+        with self.reader.connect() as conn:
+            rows = _rows(conn.execute(query))
+        for row in rows:
+            row["detail"] = json.loads(row["detail"]) if row["detail"] else None
+        return rows
+
+    def winners(self) -> list[ApplicantRow]:
+        """Return the applicants in the program's winning stage (获奖), by name."""
+        return self.applicants(stage=self.flow.role("winning"), limit=None).items
+
+    def waiting(self) -> list[tuple[str, str, int]]:
+        """Return (stage, who it waits on, count) for each stage that holds applicants and waits on someone."""
+        return [(name, self.flow.stage(name).waits, n) for name, n in self.stage_counts().items()
+                if n and name in self.flow.names() and self.flow.stage(name).waits]
+
+    # --- changing ------------------------------------------------------------------------------------
+
+    def _audit(self, conn, by: str, action: str, applicant_id: int | None, detail: dict | None) -> None:
+        conn.execute(_INSERT_AUDIT, {"at": db.now(), "by": by, "action": action, "applicant_id": applicant_id,
+                                     "detail": json.dumps(detail, ensure_ascii=False) if detail else None})
+
+    def _move(self, conn, applicant_id: int, src: str | None, dst: str, by: str, note: str | None) -> None:
+        """Within a transaction, move an applicant from `src` to `dst` (the row must still be at `src`) and record it."""
+        stamp = db.now()
+        if src is not None:
+            done = conn.execute(_MOVE_STAGE, {"aid": applicant_id, "src": src, "dst": dst, "at": stamp}).rowcount
+            if done != 1:
+                raise UserError("该申报的阶段刚被他人修改，请刷新后重试")
+        conn.execute(_INSERT_MOVE, {"applicant_id": applicant_id, "from_stage": src, "to_stage": dst, "by": by,
+                                    "at": stamp, "note": note})
+        self._audit(conn, by, "move", applicant_id, {"from": src, "to": dst, "note": note})
+
+    def _stage_of(self, conn, applicant_id: int) -> str:
+        t = db.applicants
+        row = conn.execute(sa.select(t.c.stage).where(t.c.id == applicant_id)).first()
+        if not row:
+            raise UserError(f"工作区中没有编号为 {applicant_id} 的申报")
+        return row[0]
+
+    def move(self, applicant_id: int, to: str, by: str, note: str | None = None) -> str:
+        """Given an applicant, the stage to move it to, who and why, move it when the program allows that move;
+        return the stage it came from. Raise UserError naming the allowed moves otherwise."""
+        by = _require_name(by)
+        with self.engine.begin() as conn:
+            src = self._stage_of(conn, applicant_id)
+            if src == to:
+                raise UserError(f"该申报已在“{to}”阶段")
+            self.flow.check_move(src, to)
+            self._move(conn, applicant_id, src, to, by, note)
+        return src
+
+    def refresh(self, conn, applicant_id: int, by: str = SYSTEM, new_version: bool = False) -> str:
+        """Within a transaction, recompute an applicant's status from its latest version and decisions, and move it
+        among the automatic stages (需补正 / 已补正 / 材料齐全) when parsing or decisions changed where it belongs;
+        return its status."""
+        t, v = db.applicants, db.versions
+        app = conn.execute(sa.select(t.c.stage, t.c.latest_version_id).where(t.c.id == applicant_id)).first()
+        latest = conn.execute(sa.select(v.c.record, v.c.batch_issues).where(v.c.id == app.latest_version_id)).first()
+        mine = [d for d in self._decisions(conn, applicant_id) if d["version_id"] == app.latest_version_id]
+        open_, _ = effective_issues(json.loads(latest.record), json.loads(latest.batch_issues), mine)
+        return self.apply_status(conn, applicant_id, app.stage, open_, by, new_version)
+
+    def apply_status(self, conn, applicant_id: int, stage: str, open_issues: list[dict], by: str = SYSTEM,
+                     new_version: bool = False) -> str:
+        """Within a transaction, given an applicant, its stage and its open issues, store its status and counts and
+        move it among the automatic stages as its status asks; return the status."""
+        status = status_of(open_issues)
+        errors = sum(i.get("severity") == "error" for i in open_issues)
+        conn.execute(_SET_STATUS, {"aid": applicant_id, "status": status, "errors": errors,
+                                   "warnings": len(open_issues) - errors, "at": db.now()})
+        if stage in self.flow.names() and self.flow.stage(stage).auto:
+            roles = self.flow.roles
+            path = []
+            if new_version and stage == roles["incomplete"]:
+                path.append(roles["corrected"])
+            target = roles["incomplete"] if status == "incomplete" else roles["complete"]
+            if (path[-1] if path else stage) != target:
+                path.append(target)
+            for dst in path:
+                if self.flow.allowed(stage, dst):
+                    self._move(conn, applicant_id, stage, dst, by, "解析结果" if by == SYSTEM else "处理问题后")
+                    stage = dst
+        return status
+
+    def decide(self, applicant_id: int, code: str, kind: str = "confirm", note: str | None = None, by: str = "",
+               form: str | None = None, field: str | None = None) -> dict:
+        """Given an applicant, an open issue of its latest version (code, and form/field when the code occurs more
+        than once), `confirm` (checked by hand) or `waive`, a note and who, record the decision; return the issue."""
+        by = _require_name(by)
+        if kind not in ISSUE_DECISIONS:
+            raise UserError(f"处理方式应为 {'、'.join(f'{k}（{v}）' for k, v in ISSUE_DECISIONS.items())}")
+        with self.engine.begin() as conn:
+            self._stage_of(conn, applicant_id)
+            t, v = db.applicants, db.versions
+            vid = conn.execute(sa.select(t.c.latest_version_id).where(t.c.id == applicant_id)).scalar_one()
+            latest = conn.execute(sa.select(v).where(v.c.id == vid)).first()._mapping
+            mine = [d for d in self._decisions(conn, applicant_id) if d["version_id"] == vid]
+            open_, _ = effective_issues(json.loads(latest["record"]), json.loads(latest["batch_issues"]), mine)
+            matches = [i for i in open_ if i.get("code") == code and (form is None or i.get("form") == form)
+                       and (field is None or i.get("field") == field)]
+            if not matches:
+                listed = "；".join(i.get("code", "") + (f"（{i['form']}.{i['field']}）" if i.get("field") else "")
+                                  for i in open_) or "无"
+                raise UserError(f"最新版本没有未处理的问题 {code}" + (f"（{form}.{field}）" if form or field else "")
+                                + f"。未处理的问题：{listed}")
+            if len({issue_key(i) for i in matches}) > 1:
+                keys = "、".join(f"--form {i.get('form')} --field {i.get('field')}" for i in matches)
+                raise UserError(f"问题 {code} 有多处，请用 --form/--field 指明：{keys}")
+            issue = matches[0]
+            conn.execute(sa.insert(db.decisions).values(
+                applicant_id=applicant_id, version_id=vid, kind=kind, code=issue.get("code"), form=issue.get("form"),
+                field=issue.get("field"), note=note, by=by, at=db.now()))
+            self._audit(conn, by, kind, applicant_id, {"code": code, "form": issue.get("form"),
+                                                       "field": issue.get("field"), "note": note})
+            self.refresh(conn, applicant_id, by=by)
+        return issue
+
+    def opinion(self, applicant_id: int, text: str, by: str, recommend: bool | None = None) -> None:
+        """Given an applicant, a reviewer's 审定意见, who, and whether it is recommended (None: not said), record it."""
+        by = _require_name(by)
+        if not (text or "").strip():
+            raise UserError("审定意见不能为空")
+        with self.engine.begin() as conn:
+            vid = conn.execute(sa.select(db.applicants.c.latest_version_id)
+                               .where(db.applicants.c.id == applicant_id)).scalar_one_or_none()
+            if vid is None:
+                raise UserError(f"工作区中没有编号为 {applicant_id} 的申报")
+            conn.execute(sa.insert(db.decisions).values(applicant_id=applicant_id, version_id=vid, kind="opinion",
+                                                        note=text.strip(), recommend=recommend, by=by, at=db.now()))
+            self._audit(conn, by, "opinion", applicant_id, {"text": text.strip(), "recommend": recommend})
+
+
+# Statements built once: building a statement costs SQLAlchemy more than running it, and receive runs these per version.
+_t = db.applicants
+_INSERT_AUDIT = sa.insert(db.audit)
+_INSERT_MOVE = sa.insert(db.moves)
+_MOVE_STAGE = (sa.update(_t).where(_t.c.id == sa.bindparam("aid"), _t.c.stage == sa.bindparam("src"))
+               .values(stage=sa.bindparam("dst"), updated_at=sa.bindparam("at")))
+_SET_STATUS = (sa.update(_t).where(_t.c.id == sa.bindparam("aid"))
+               .values(status=sa.bindparam("status"), errors=sa.bindparam("errors"), warnings=sa.bindparam("warnings"),
+                       updated_at=sa.bindparam("at")))
+
+
+@contextmanager
+def reachable(url: str):
+    """Run the block, a database that cannot be reached (refused, wrong password, no such database) a UserError."""
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise UserError(f"无法连接工作区数据库 {_shown_url(url)}：{reason}") from None
+
+
+def _shown_url(url: str) -> str:
+    """Given a database URL, return it with any password hidden."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+def applicant_facts(record: dict) -> dict:
+    """Given a record, return the columns an applicant is listed by: company name, category, 推进单位."""
+    return {"company_name": record_company(record), "category": record.get("category"),
+            "promoting_unit": form_value(record, "cover", "promoting_unit")}

@@ -1,0 +1,256 @@
+"""The workspace database: its tables (SQLAlchemy Core), engine, schema versions and a portable dump.
+
+Any SQLAlchemy URL works; the default is an SQLite file in the workspace folder (WAL mode, so
+readers never wait for a receive run). JSON values (records, issues, comparisons) are stored as
+text, so a dump moves between SQLite and PostgreSQL unchanged. The schema version lives in the
+`meta` table; `migrate` brings an older database up to date after backing it up.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from pipeline.common.errors import UserError
+
+SCHEMA_VERSION = 1
+metadata = sa.MetaData()
+
+meta = sa.Table("meta", metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text))
+
+applicants = sa.Table(
+    "applicants", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(400), nullable=False, unique=True),  # normalised company name | category
+    sa.Column("company_name", sa.Text),
+    sa.Column("category", sa.String(40)),
+    sa.Column("promoting_unit", sa.Text),
+    sa.Column("stage", sa.String(80), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # complete / incomplete: record + decisions
+    sa.Column("errors", sa.Integer, nullable=False, default=0),  # open errors after decisions
+    sa.Column("warnings", sa.Integer, nullable=False, default=0),
+    sa.Column("latest_version_id", sa.Integer),
+    sa.Column("version_count", sa.Integer, nullable=False, default=0),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+    sa.Index("ix_applicants_stage", "stage"),
+    sa.Index("ix_applicants_category", "category"),
+    sa.Index("ix_applicants_unit", "promoting_unit"),
+)
+
+versions = sa.Table(
+    "versions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("applicant_id", sa.Integer, sa.ForeignKey("applicants.id"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),  # SHA-256 over the entry's files (names and bytes)
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("received_on", sa.String(10)),
+    sa.Column("received_at", sa.String(32), nullable=False),
+    sa.Column("record", sa.Text, nullable=False),  # the parsed, checked record (per-record rules)
+    sa.Column("batch_issues", sa.Text, nullable=False, default="[]"),  # duplicates, lateness over the workspace
+    sa.Column("comparison", sa.Text),  # with the version before (None for the first)
+    sa.Column("settled", sa.Boolean, nullable=False, default=False),  # compared, batch-checked, staged
+    sa.UniqueConstraint("applicant_id", "seq"),
+    sa.Index("ix_versions_digest", "digest"),
+)
+
+files = sa.Table(
+    "files", metadata,
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("versions.id"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Index("ix_files_version", "version_id"),
+)
+
+moves = sa.Table(
+    "stage_moves", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("applicant_id", sa.Integer, sa.ForeignKey("applicants.id"), nullable=False),
+    sa.Column("from_stage", sa.String(80)),
+    sa.Column("to_stage", sa.String(80), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Index("ix_moves_applicant", "applicant_id"),
+)
+
+decisions = sa.Table(
+    "decisions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("applicant_id", sa.Integer, sa.ForeignKey("applicants.id"), nullable=False),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("versions.id")),
+    sa.Column("kind", sa.String(20), nullable=False),  # confirm / waive / opinion
+    sa.Column("code", sa.String(80)),  # the issue decided on: code, form, field
+    sa.Column("form", sa.String(80)),
+    sa.Column("field", sa.String(80)),
+    sa.Column("recommend", sa.Boolean),  # an opinion's recommendation (None: not said)
+    sa.Column("note", sa.Text),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Index("ix_decisions_applicant", "applicant_id"),
+)
+
+notices = sa.Table(
+    "notices", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("applicant_id", sa.Integer, sa.ForeignKey("applicants.id"), nullable=False),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("versions.id"), nullable=False),
+    sa.Column("number", sa.String(40), nullable=False, unique=True),
+    sa.Column("date", sa.String(10), nullable=False),
+    sa.Column("items", sa.Text, nullable=False),  # the errors listed: [{code, form, field, message}]
+    sa.Column("file", sa.Text),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.UniqueConstraint("version_id"),
+)
+
+audit = sa.Table(
+    "audit", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("applicant_id", sa.Integer),
+    sa.Column("detail", sa.Text),
+    sa.Index("ix_audit_applicant", "applicant_id"),
+)
+
+#: Tables in the order a dump is loaded (referenced tables first).
+TABLES = (meta, applicants, versions, files, moves, decisions, notices, audit)
+
+#: MIGRATIONS[n] brings a version-n database to version n+1 (version 0: empty).
+MIGRATIONS = [lambda conn: metadata.create_all(conn)]
+
+
+def now() -> str:
+    """Return the current UTC time as ISO text (seconds)."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def sqlite_url(path: Path) -> str:
+    """Given a file path, return its SQLite URL."""
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor it them
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str, write: bool = True) -> sa.Engine:
+    """Given a SQLAlchemy URL, return an engine; raise UserError when the URL is unusable.
+
+    SQLite: WAL, a long busy timeout, and transactions begun by SQLAlchemy itself: a writing
+    engine's with BEGIN IMMEDIATE (two writers queue for the lock instead of one failing when
+    it upgrades a read lock), a reading one's with a plain BEGIN (a snapshot, never waiting).
+    """
+    try:
+        if not url.startswith("sqlite"):
+            return sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 60})
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise UserError(f"数据库地址无法使用：{url}（{exc}）") from None
+    begin = "BEGIN IMMEDIATE" if write else "BEGIN"
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        _sqlite_pragmas(dbapi_conn, _record)
+        dbapi_conn.isolation_level = None  # pysqlite's own implicit BEGIN off: the "begin" event below issues it
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def schema_version(conn) -> int:
+    """Given a connection, return the database's schema version (0 when it has no tables)."""
+    if not sa.inspect(conn).has_table("meta"):
+        return 0
+    row = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
+    return int(row[0]) if row else 0
+
+
+def migrate(engine: sa.Engine, backup=None) -> int:
+    """Given an engine, bring its schema to SCHEMA_VERSION; return the version it had.
+
+    `backup()` is called first when an existing (non-empty) database is to be changed.
+    """
+    with engine.connect() as conn:
+        found = schema_version(conn)
+    if found > SCHEMA_VERSION:
+        raise UserError("工作区数据库由更新版本的 manyi 创建，请升级 manyi 后再使用")
+    if found == SCHEMA_VERSION:
+        return found
+    if found and backup:
+        backup()
+    with engine.begin() as conn:
+        for step in MIGRATIONS[found:]:
+            step(conn)
+        set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+    return found
+
+
+def set_meta(conn, key: str, value: str) -> None:
+    """Given a connection, a key and a value, store the value in `meta` (replacing the old one)."""
+    conn.execute(sa.delete(meta).where(meta.c.key == key))
+    conn.execute(sa.insert(meta).values(key=key, value=value))
+
+
+def get_meta(conn, key: str, default: str | None = None) -> str | None:
+    """Given a connection and a key, return its value in `meta`, or `default`."""
+    row = conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).first()
+    return row[0] if row else default
+
+
+# --- a portable dump -------------------------------------------------------------------------------
+
+
+def dump(conn, out) -> dict[str, int]:
+    """Given a connection and a text stream, write every table as JSON lines ({"table", "row"}); return rows per table."""
+    counts = {}
+    for table in TABLES:
+        n = 0
+        order = [c for c in table.primary_key.columns] or list(table.columns)
+        for row in conn.execute(sa.select(table).order_by(*order)):
+            out.write(json.dumps({"table": table.name, "row": dict(row._mapping)}, ensure_ascii=False) + "\n")
+            n += 1
+        counts[table.name] = n
+    return counts
+
+
+def load(conn, lines) -> dict[str, int]:
+    """Given a connection to an empty, migrated database and dump lines, insert the rows; return rows per table.
+
+    PostgreSQL's id sequences are moved past the loaded ids, so new rows get new ids.
+    """
+    by_name = {t.name: t for t in TABLES}
+    counts: dict[str, int] = {}
+    batch: dict[str, list] = {}
+    for line in lines:
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        batch.setdefault(item["table"], []).append(item["row"])
+    conn.execute(sa.delete(meta))
+    for table in TABLES:
+        rows = batch.get(table.name) or []
+        if rows:
+            conn.execute(sa.insert(by_name[table.name]), rows)
+        counts[table.name] = len(rows)
+    if conn.dialect.name == "postgresql":
+        for table in TABLES:
+            if "id" in table.c and table.c.id.autoincrement is True:
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                     f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)")
+    return counts

@@ -1,0 +1,172 @@
+"""What a workspace gives out, through the same library as a records folder: 补正通知 (recorded: number, date,
+items), the summary workbook, the 推荐汇总表, certificates for the winning stage, the screening workbook."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from pipeline.common.records import HONOURED_FIELD, company_name, honoured_name
+from pipeline.definitions.forms import categories
+from pipeline.issuing.notices import has_errors, make_notices
+from pipeline.issuing.workbook import write_summary
+from pipeline.workspace import db
+from pipeline.workspace.core import STATUS_ZH, Workspace, _require_name
+
+REGISTER = "register.db"
+WORKSPACE_SHEET = "工作区"
+WORKSPACE_HEADER = ("编号", "企业名称", "类别", "推进单位", "阶段", "状态", "版本数", "补正通知", "审定意见")
+
+
+def notice_items(record: dict) -> list[dict]:
+    """Given a record (issues after decisions), return the items a notice lists for it: its errors."""
+    return [{k: i.get(k) for k in ("code", "form", "field", "message")}
+            for i in record.get("issues") or [] if i.get("severity") == "error"]
+
+
+def notice_number(campaign, seq: int) -> str:
+    """Given the campaign and a sequence number, return a notice number (BZ2017-0001)."""
+    return f"BZ{campaign.year}-{seq:04d}"
+
+
+@dataclass
+class NoticesResult:
+    """A notices run over a workspace: the issuing library's Result and the notices recorded."""
+
+    result: object
+    recorded: list[dict]
+    already_sent: int
+
+
+def workspace_notices(ws: Workspace, out: Path, by: str, pdf: bool = False, today: date | None = None,
+                      deadline: date | None = None) -> NoticesResult:
+    """Given a workspace, write a 补正通知 for each applicant whose latest version has errors and has not had
+    one for that version, and record each (number, date, items). Returns what was written and recorded."""
+    by = _require_name(by)
+    today = today or ws.campaign.data.get("notice_date") or date.today()
+    records = ws.latest_records()
+    n = db.notices
+    with ws.reader.connect() as conn:
+        sent = {r[0] for r in conn.execute(sa.select(n.c.version_id))}
+    failing = [r for r in records if has_errors(r)]
+    due = [r for r in failing if r["version_id"] not in sent]
+    result = make_notices(due, out, ws.campaign, pdf=pdf, today=today, deadline=deadline)
+    recorded = []
+    if due:
+        with ws.engine.begin() as conn:
+            seq = conn.execute(sa.select(sa.func.count()).select_from(n)).scalar_one()
+            for record, path in zip(due, result.files):
+                seq += 1
+                row = {"applicant_id": record["applicant_id"], "version_id": record["version_id"],
+                       "number": notice_number(ws.campaign, seq), "date": today.isoformat(),
+                       "items": json.dumps(notice_items(record), ensure_ascii=False), "file": path.name,
+                       "by": by, "at": db.now()}
+                conn.execute(sa.insert(n).values(**row))
+                ws._audit(conn, by, "notice", record["applicant_id"], {"number": row["number"], "file": path.name})
+                recorded.append(row)
+    return NoticesResult(result=result, recorded=recorded, already_sent=len(failing) - len(due))
+
+
+def workspace_rows(ws: Workspace, records: list[dict]) -> list[list]:
+    """Given the workspace's latest records, return the 工作区 sheet's rows: stage, versions, notices, opinions."""
+    n, d = db.notices, db.decisions
+    with ws.reader.connect() as conn:
+        sent: dict[int, list[str]] = {}
+        for row in conn.execute(sa.select(n.c.applicant_id, n.c.number, n.c.date).order_by(n.c.id)):
+            sent.setdefault(row[0], []).append(f"{row[1]}（{row[2]}）")
+        opinions: dict[int, list[str]] = {}
+        for row in conn.execute(sa.select(d.c.applicant_id, d.c.note, d.c.by).where(d.c.kind == "opinion").order_by(d.c.id)):
+            opinions.setdefault(row[0], []).append(f"{row[1]}（{row[2]}）")
+    names = categories()
+    return [[r["applicant_id"], company_name(r) or "", names.get(r.get("category"), r.get("category") or ""),
+             ((r.get("forms") or {}).get("cover") or {}).get("promoting_unit") or "", r["stage"],
+             STATUS_ZH.get(r["status"], r["status"]), r["version_count"], "；".join(sent.get(r["applicant_id"], [])),
+             "；".join(opinions.get(r["applicant_id"], []))] for r in records]
+
+
+def workspace_summary(ws: Workspace, path: Path) -> Path:
+    """Given a workspace and a path, write the summary workbook (one row per applicant, latest version) with a
+    工作区 sheet (stage, status, versions, notices, opinions); return the path."""
+    from openpyxl import load_workbook
+
+    records = ws.latest_records()
+    write_summary(records, path, ws.campaign)
+    book = load_workbook(path)  # the 工作区 sheet added to the workbook the issuing library wrote
+    sheet = book.create_sheet(WORKSPACE_SHEET, 0)
+    sheet.append(list(WORKSPACE_HEADER))
+    for row in workspace_rows(ws, records):
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def winner_rows(ws: Workspace):
+    """Return the winners (applicants in the winning stage) as the certificates library reads them."""
+    from pipeline.issuing.certificates import WinnerRow
+
+    rows = []
+    for n, record in enumerate(ws.latest_records(stage=ws.flow.role("winning")), start=1):
+        category = record.get("category")
+        project = honoured_name(record) if category in HONOURED_FIELD else None
+        rows.append(WinnerRow(row=n, company=company_name(record) or record.get("source") or "", category=category,
+                              project=project if project != company_name(record) else None))
+    return rows
+
+
+def workspace_certificates(ws: Workspace, out: Path, by: str, pdf: bool = False, today: date | None = None):
+    """Given a workspace, print a certificate for each applicant in the winning stage, numbered in the
+    workspace's register; return the certificates Result."""
+    from pipeline.common.errors import UserError
+    from pipeline.issuing.certificates import certificates_for
+
+    by = _require_name(by)
+    winners = winner_rows(ws)
+    if not winners:
+        raise UserError(f"没有处于“{ws.flow.role('winning')}”阶段的申报：请先用 manyi stage 把获奖单位移到该阶段")
+    result = certificates_for(winners, out, ws.campaign, ws.root / REGISTER, pdf=pdf,
+                              today=today or ws.campaign.data.get("award_date"))
+    with ws.engine.begin() as conn:
+        ws._audit(conn, by, "certificates", None, {"numbers": [e.number for e in result.entries], "out": str(out)})
+    return result
+
+
+def status_lines(ws: Workspace) -> list[str]:
+    """Given a workspace, return what `manyi status` prints: counts per stage, and what waits on whom."""
+    counts = ws.stage_counts()
+    total = sum(counts.values())
+    lines = [f"工作区 {ws.root}：{ws.program.name}，活动 {ws.campaign.id}；共 {total} 家申报"]
+    lines += [f"  {stage}：{n}" for stage, n in counts.items()]
+    waiting = ws.waiting()
+    if waiting:
+        lines.append("等待处理：")
+        lines += [f"  {n} 家在“{stage}”，等待{who}" for stage, who, n in waiting]
+    unsent = sum(1 for r in ws.latest_records(stage=ws.flow.role("incomplete")) if has_errors(r)
+                 and not _notice_sent(ws, r["version_id"]))
+    if unsent:
+        lines.append(f"  {unsent} 家需补正而尚未发补正通知（manyi notices --workspace {ws.root} --out 文件夹）")
+    return lines
+
+
+def _notice_sent(ws: Workspace, version_id: int) -> bool:
+    n = db.notices
+    with ws.reader.connect() as conn:
+        return conn.execute(sa.select(n.c.id).where(n.c.version_id == version_id)).first() is not None
+
+
+def workspace_screen(ws: Workspace, out: Path, facts: Path | None = None, program: str | None = None):
+    """Given a workspace, an output workbook and an optional facts workbook, screen the latest version of every
+    applicant by the workspace's program; return the ScreenResult."""
+    from pipeline.checking.screen import ScreenResult, read_facts_workbook, screen_records, write_workbook
+    from pipeline.common.errors import UserError
+
+    if program and program != ws.program.id:
+        raise UserError(f"工作区属于项目“{ws.program.id}”，与 --program {program} 不一致")
+    warnings: list[str] = []
+    table, more = read_facts_workbook(facts, ws.program) if facts else ({}, [])
+    warnings += more
+    screenings = screen_records(ws.program, ws.latest_records(), table, ws.campaign, warn=warnings.append)
+    return ScreenResult(write_workbook(screenings, out), screenings, warnings)

@@ -1,0 +1,100 @@
+"""A whole campaign moved to another machine: `export` writes the database (a portable dump), the settings,
+the campaign file, the register and the store into one zip; `import_` makes a fresh workspace from it,
+on SQLite or any database URL."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+from pipeline.common.errors import UserError
+from pipeline.common.files import atomic_path
+from pipeline.workspace import db
+from pipeline.workspace.core import CAMPAIGN_COPY, CONFIG, STORE, Workspace
+from pipeline.workspace.outputs import REGISTER
+from pipeline.workspace.store import file_sha256
+
+DUMP = "database.jsonl"
+MANIFEST = "manifest.json"
+FORMAT = 1
+
+
+def export(ws: Workspace, target: Path) -> dict:
+    """Given a workspace and a .zip path, write the campaign into it; return the manifest (counts)."""
+    target = Path(target)
+    if target.suffix.lower() != ".zip":
+        raise UserError(f"导出文件应以 .zip 结尾：{target}")
+    with ws.receive_lock(wait=True), atomic_path(target) as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+            text = io.StringIO()
+            with ws.reader.connect() as conn:
+                counts = db.dump(conn, text)
+            zf.writestr(DUMP, text.getvalue())
+            zf.write(ws.root / (ws.config.get("campaign") or CAMPAIGN_COPY), CAMPAIGN_COPY)
+            if (ws.root / REGISTER).is_file():
+                zf.write(ws.root / REGISTER, REGISTER)
+            stored = 0
+            for path in sorted((ws.root / STORE).rglob("*.bin")):
+                zf.write(path, f"{STORE}/{path.relative_to(ws.root / STORE).as_posix()}", zipfile.ZIP_STORED)
+                stored += 1
+            manifest = {"format": FORMAT, "program": ws.config["program"], "campaign_id": ws.config.get("campaign_id"),
+                        "schema_version": db.SCHEMA_VERSION, "rows": counts, "files": stored}
+            zf.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+    return manifest
+
+
+def import_(source: Path, root: Path, db_url: str | None = None) -> Workspace:
+    """Given an exported .zip and a new (or empty) folder, make the workspace there and return it; every stored
+    file is checked against its SHA-256 before anything is written to the database."""
+    source, root = Path(source), Path(root)
+    if root.exists() and any(root.iterdir()):
+        raise UserError(f"文件夹 {root} 不是空的：导入须放到新的或空的文件夹中")
+    try:
+        zf = zipfile.ZipFile(source)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise UserError(f"无法读取导出文件 {source}：{exc}") from None
+    with zf:
+        names = set(zf.namelist())
+        if not {MANIFEST, DUMP, CAMPAIGN_COPY} <= names:
+            raise UserError(f"{source} 不是 manyi 工作区导出文件（缺少 {MANIFEST}/{DUMP}）")
+        manifest = json.loads(zf.read(MANIFEST))
+        if manifest.get("schema_version", 0) > db.SCHEMA_VERSION:
+            raise UserError("导出文件来自更新版本的 manyi，请升级后再导入")
+        root.mkdir(parents=True, exist_ok=True)
+        try:
+            (root / STORE).mkdir()
+            for name in sorted(n for n in names if n.startswith(f"{STORE}/") and n.endswith(".bin")):
+                target = root / STORE / Path(name).relative_to(STORE)
+                if target.name != Path(name).name or ".." in Path(name).parts:
+                    raise UserError(f"导出文件中的路径不安全：{name}")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(name) as src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out)
+                if file_sha256(target)[0] != target.stem:
+                    raise UserError(f"导出文件已损坏：{name} 的内容与其校验值不符")
+                target.chmod(0o444)
+            (root / CAMPAIGN_COPY).write_bytes(zf.read(CAMPAIGN_COPY))
+            if REGISTER in names:
+                (root / REGISTER).write_bytes(zf.read(REGISTER))
+            config = {"program": manifest["program"], "campaign": CAMPAIGN_COPY, "campaign_id": manifest.get("campaign_id")}
+            if db_url:
+                config["db"] = db_url
+            ws = Workspace(root, config)
+            with ws.engine.connect() as conn:
+                if db.schema_version(conn):
+                    raise UserError("目标数据库已有工作区数据：请为导入使用空数据库")
+            db.migrate(ws.engine)
+            with ws.engine.begin() as conn:
+                db.load(conn, io.TextIOWrapper(zf.open(DUMP), encoding="utf-8"))
+                db.set_meta(conn, "schema_version", str(db.SCHEMA_VERSION))
+                ws._audit(conn, "系统", "import", None, {"from": source.name})
+        except BaseException:
+            shutil.rmtree(root, ignore_errors=True)  # it was new or empty: all of it is this import's
+            raise
+    import yaml
+
+    (root / CONFIG).write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return ws
