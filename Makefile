@@ -3,9 +3,12 @@ PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk poppler-utils postgresql python3-uno
+SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai poppler-utils postgresql libarchive13 chromium python3-uno
+# 宋体/黑体/楷体/仿宋 → the installed SC faces (fonts/README.md); root: system-wide, else per user.
+FONTCONF := fonts/30-manyi-zh-cn.conf
+FONTDIR  := $(if $(filter 0,$(shell id -u)),/etc/fonts/conf.d,$(HOME)/.config/fontconfig/conf.d)
 
-.PHONY: demo test bench system venv clean
+.PHONY: demo test bench screenshots system fontconfig venv clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -18,23 +21,35 @@ venv: $(STAMP)
 # System packages: LibreOffice (for .doc input and PDF output), CJK fonts, pdffonts/pdftoppm, PostgreSQL (workspace tests),
 # python3-uno (tests type into documents through UNO with the system python3).
 system:
-	@if command -v soffice >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . && command -v pdffonts >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && /usr/bin/python3 -c "import uno" 2>/dev/null; then \
-		echo "系统依赖已就绪 (LibreOffice, 中文字体, poppler, PostgreSQL, python3-uno)"; \
+	@missing=$$(for p in $(SYSPKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -z "$$missing" ]; then \
+		echo "系统依赖已就绪"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "正在安装系统依赖: $(SYSPKGS)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSPKGS) >/dev/null; \
+		echo "正在安装系统依赖: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else \
-		echo "请先安装系统依赖（需要管理员权限）: sudo apt-get install $(SYSPKGS)"; \
+		echo "请先安装系统依赖（需要管理员权限）: sudo apt-get install $$missing"; \
 		echo "Windows/macOS: 安装 LibreOffice 并确保 soffice 在 PATH 中。"; \
 	fi
 
-demo: system venv
+# Installed only when it differs from the copy in place, so running it again changes nothing.
+fontconfig:
+	@if ! cmp -s $(FONTCONF) $(FONTDIR)/$(notdir $(FONTCONF)); then \
+		mkdir -p $(FONTDIR) && cp $(FONTCONF) $(FONTDIR)/ && echo "已安装中文字体映射: $(FONTDIR)/$(notdir $(FONTCONF))"; \
+	fi
+
+demo: system fontconfig venv
 	$(BIN)/python -m pipeline demo --out output/demo
 
-test: system venv
+test: system fontconfig venv
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-bench: system venv
+# The README's screenshots of the page, taken by the browser test.
+screenshots: system fontconfig venv
+	rm -f docs/screenshots/*.jpg
+	MANYI_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -n 0 tests/test_web_browser.py
+
+bench: system fontconfig venv
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -294,8 +294,15 @@ def workspace_job(work: Path, conf: dict) -> list[Row]:
     ]
 
 
+def web_job(work: Path, conf: dict) -> list[Row]:
+    """Receive through the page vs `manyi receive`; the list page of 1000 applicants (benchmarks/web.py)."""
+    from benchmarks.web import web_job as run
+
+    return run(work, conf, (Row, Run, measure, manyi, targets, _tree_rss, PY, ROOT))
+
+
 JOBS = {"parse": parse_job, "old": old_job, "packets": packets_job, "certificates": certificates_job,
-        "workspace": workspace_job}
+        "workspace": workspace_job, "web": web_job}
 
 
 # --- output --------------------------------------------------------------------------------------

@@ -656,6 +656,40 @@ def demo(out):
     run_demo(out, echo=click.echo)
 
 
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址；127.0.0.1 以外须用账号登录")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="端口")
+@click.option("--open", "open_browser", is_flag=True, help="启动后打开浏览器")
+@click.option("--self-check", is_flag=True, help="开放“申报自检”页：申报单位上传一份材料即可看到问题（不保存）")
+@friendly
+def serve(directory, host, port, open_browser, self_check):
+    """在浏览器中处理整个活动：收件、申报列表、详情、评审、证书、下载。"""
+    from pipeline.web.server import serve as run
+
+    run(directory, host=host, port=port, open_browser=open_browser, self_check=self_check, echo=click.echo)
+
+
+@cli.group()
+def user():
+    """页面账号（在 127.0.0.1 以外提供页面时需要）。"""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["admin", "staff", "reviewer"]), help="角色：管理员、工作人员、评审专家")
+@click.option("--workspace", "directory", default=".", show_default=True, type=click.Path(path_type=Path),
+              help="工作区文件夹（默认当前文件夹）")
+@click.password_option("--password", help="密码（不写则提示输入两次）")
+@friendly
+def user_add(name, role, directory, password):
+    """添加账号，或修改已有账号的角色和密码（密码以 argon2id 散列保存）。"""
+    from pipeline.web.store import add_user
+
+    add_user(directory, name, role, password)
+    click.echo(f"已保存账号 {name}（{role}）。")
+
+
 def main():
     try:
         code = cli.main(prog_name="manyi", standalone_mode=False)

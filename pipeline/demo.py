@@ -6,6 +6,7 @@ staff get: packets, parsed records and summary, correction notices, summary tabl
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from pipeline.issuing.certificates import make_certificates
 from pipeline.issuing.notices import make_notices
 from pipeline.issuing.register import connect, describe, lookup
 from pipeline.parse import parse_inbox
+from pipeline.workspace import Workspace
+from pipeline.workspace.receive import receive
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -43,6 +46,13 @@ def demo_folder(out: Path, echo=print) -> Path:
     return fresh
 
 
+def serve_command(workspace: Path) -> str:
+    """Given the demo's workspace, return the command that serves its page (the venv's manyi when there is one)."""
+    venv = Path(".venv") / ("Scripts" if os.name == "nt" else "bin") / "manyi"
+    program = str(venv) if venv.exists() or venv.with_suffix(".exe").exists() else "manyi"
+    return f"{program} serve {workspace} --open"
+
+
 def run_demo(out: Path, echo=print, samples: Path = SAMPLES) -> dict[str, Path]:
     """Given an output folder, run every job on the sample and return step name → its output folder."""
     inbox, roster, winners = samples / "inbox", samples / "企业名单.xlsx", samples / "获奖名单.xlsx"
@@ -54,28 +64,29 @@ def run_demo(out: Path, echo=print, samples: Path = SAMPLES) -> dict[str, Path]:
         echo("提示：未找到 LibreOffice，本次演示不生成 PDF（安装后重新运行 make demo 即可）。")
     out = demo_folder(Path(out), echo)
     steps = {name: out / name for name in
-             ("1-空白申报材料", "2-预填申报材料", "3-解析结果", "4-补正通知", "5-推荐汇总表", "6-证书")}
+             ("1-空白申报材料", "2-预填申报材料", "3-解析结果", "4-补正通知", "5-推荐汇总表", "6-证书",
+                            "7-工作区")}
 
-    echo(f"【1/6】生成四类空白申报材料{'（含 PDF）' if pdf else ''} …")
+    echo(f"【1/7】生成四类空白申报材料{'（含 PDF）' if pdf else ''} …")
     echo("    " + write_packets(steps["1-空白申报材料"], "all", campaign, pdf=pdf).summary())
-    echo(f"【2/6】按企业名单 {roster.name} 生成预填申报材料 …")
+    echo(f"【2/7】按企业名单 {roster.name} 生成预填申报材料 …")
     echo("    " + write_packets(steps["2-预填申报材料"], "all", campaign, roster=roster, jobs=2).summary())
 
-    echo(f"【3/6】解析样例收件箱 {inbox.name}/ 中退回的申报材料 …")
+    echo(f"【3/7】解析样例收件箱 {inbox.name}/ 中退回的申报材料 …")
     received = campaign.deadline - timedelta(days=2)
     echo("    " + parse_inbox([inbox], steps["3-解析结果"], campaign, received=received, jobs=2).line())
 
     records = load_records(steps["3-解析结果"] / "records")
-    echo("【4/6】为需补正的申报生成补正通知 …")
+    echo("【4/7】为需补正的申报生成补正通知 …")
     notices = make_notices(records, steps["4-补正通知"], campaign, pdf=pdf)
     echo(f"    已生成 {len(notices.files)} 份补正通知，另有邮寄名单 {notices.mail_list.name if notices.mail_list else '（无）'}")
-    echo("【5/6】按推进单位填写推荐汇总表 …")
+    echo("【5/7】按推进单位填写推荐汇总表 …")
     tables = make_summary_tables(records, steps["5-推荐汇总表"], campaign)
     for warning in tables.warnings:
         echo(f"    提示：{warning}")
     echo(f"    已生成 {len(tables.files)} 份推荐汇总表（只列完整的申报）")
 
-    echo(f"【6/6】按获奖名单 {winners.name} 打印证书 …")
+    echo(f"【6/7】按获奖名单 {winners.name} 打印证书 …")
     register = steps["6-证书"] / "register.db"
     result = make_certificates(winners, steps["6-证书"], campaign, register, pdf=pdf)
     echo(f"    已生成 {len(result.files)} 张证书{'，合并 PDF：' + result.pdf.name if result.pdf else ''}")
@@ -85,5 +96,10 @@ def run_demo(out: Path, echo=print, samples: Path = SAMPLES) -> dict[str, Path]:
         echo(f"    查验第一张证书（manyi register verify {entry.number} --register {register}）：")
         for line in describe(entry):
             echo(f"      {line}")
+    echo("【7/7】建立活动工作区并收取样例收件箱（manyi workspace init、manyi receive）…")
+    with Workspace.init(steps["7-工作区"]) as ws:
+        echo("    " + receive(ws, [inbox], received=received, jobs=2).line())
+    echo("    在浏览器中处理这个活动：运行下面的命令，然后打开 http://127.0.0.1:8000/")
+    echo(f"      {serve_command(steps['7-工作区'])}")
     echo(f"演示完成，全部输出在 {out}")
     return steps

@@ -25,15 +25,17 @@ from pathlib import Path
 
 from pipeline.checking.rules import check_batch, check_record
 from pipeline.common import office, outputs
+from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.forms import load_forms
 from pipeline.reading.extract import prepare
-from pipeline.reading.submission import error_record, status_of, submission_record
+from pipeline.reading.submission import error_record, status_of, submission_records
 from pipeline.receiving import inbox
 
-#: Old formats converted before reading, to the format their reader takes.
-CONVERT = {"doc": "docx", "xls": "xlsx"}
+#: Formats converted by LibreOffice before reading, to the format their reader takes: old Office and
+#: WPS (.doc/.xls/.wps/.et, RTF), OpenDocument (.odt/.ott/.ods) and binary Excel (.xlsb).
+CONVERT = {"doc": "docx", "odt": "docx", "xls": "xlsx", "ods": "xlsx", "xlsb": "xlsx"}
 #: Entries handed to a worker at a time, at most.
 HANDFUL = 8
 WORK = ".work"
@@ -62,9 +64,19 @@ class ParseResult:
         """Given 'error' or 'warning', return how many issues of that severity the run found."""
         return sum(i.get("severity") == severity for r in self.records for i in r["issues"])
 
+    def batches(self) -> dict[str, int]:
+        """Return each batch entry (an archive or folder of several companies) → how many submissions it gave."""
+        out: dict[str, int] = {}
+        for record in self.records:
+            if record.get("batch"):
+                out[record["batch"]] = out.get(record["batch"], 0) + 1
+        return out
+
     def line(self) -> str:
         """Return the one Chinese line printed at the end of a run."""
-        return (f"共解析 {len(self.records)} 份申报：完整 {self.complete} 份，需补正 {self.incomplete} 份；"
+        batches = self.batches()
+        split = "".join(f"“{name}”含 {n} 家企业的申报材料，已拆分为 {n} 份；" for name, n in sorted(batches.items()))
+        return (f"共解析 {len(self.records)} 份申报：{split}完整 {self.complete} 份，需补正 {self.incomplete} 份；"
                 f"错误 {self.count('error')} 条，警告 {self.count('warning')} 条。"
                 + (f"文件夹中另有其他收件箱的 {self.others} 份记录，一并列入汇总表。" if self.others else "")
                 + (f"已删除不在本次收件箱中的 {self.removed} 份旧记录。" if self.removed else "")
@@ -76,11 +88,16 @@ class ParseResult:
 
 def open_entry(entry, work: Path) -> tuple:
     """Given an entry and its own work folder, return (entry, files, problems), zips unpacked there."""
+    problem = inbox.entry_problem(entry)
+    if problem:
+        return entry, None, problem
     try:
         sub = inbox.open_submission(entry, work)
-        return entry, sub.files, sub.problems
-    except Exception as exc:  # noqa: BLE001 - a broken entry becomes its own error record
-        return entry, None, f"无法打开（{type(exc).__name__}）"
+    except Exception:  # noqa: BLE001 - a broken entry becomes its own error record
+        return entry, None, "无法打开，可能已损坏；请检查后重新发送"
+    if not sub.files and not sub.problems and entry.path.is_file():
+        return entry, None, inbox.EMPTY_ARCHIVE
+    return entry, sub.files, sub.problems
 
 
 def needs_conversion(opened: tuple) -> bool:
@@ -89,30 +106,30 @@ def needs_conversion(opened: tuple) -> bool:
 
 
 def convert_old_formats(opened: list[tuple], work: Path) -> list[tuple]:
-    """Given opened submissions, return them with every .doc/.xls replaced by its conversion.
+    """Given opened submissions, return them with every file of a kind in CONVERT replaced by its conversion.
 
     One `office.convert` call per target for all of them; a file that does not convert
     becomes a problem of its submission.
     """
-    for kind, target in CONVERT.items():
-        paths = [f.path for _, files, _ in opened if files for f in files if f.kind == kind]
+    for target in dict.fromkeys(CONVERT.values()):
+        paths = [f.path for _, files, _ in opened if files for f in files if CONVERT.get(f.kind) == target]
         if not paths:
             continue
         try:
             done = office.convert(paths, target, work / f"converted-{target}")
         except Exception as exc:  # noqa: BLE001 - no LibreOffice: those files are reported, the rest parsed
-            reason = getattr(exc, "args", [""])[0] or type(exc).__name__
+            reason = exc.args[0] if isinstance(exc, UserError) and exc.args else office.MISSING_ZH
             done = {p: str(reason) for p in paths}
         for _, files, problems in opened:
             if not files:
                 continue
-            for f in [f for f in files if f.kind == kind]:
+            for f in [f for f in files if CONVERT.get(f.kind) == target]:
                 result = done.get(f.path, office.FAILED_ZH)
                 if isinstance(result, Path):
                     f.path, f.kind = result, target
                 else:
                     files.remove(f)
-                    problems.append(inbox.Problem(f.name, f"旧格式文件转换失败（{result}）"))
+                    problems.append(inbox.Problem(f.name, office.conversion_problem(result)))
     return opened
 
 
@@ -135,23 +152,26 @@ def opened_submissions(entries: list, work: Path):
 # --- one submission (runs in a worker) -----------------------------------------------------------
 
 
-def parse_one(entry, files, problems, campaign, records_dir: Path) -> dict:
-    """Given an opened submission, return its checked record, written to `records_dir`.
+def parse_one(entry, files, problems, campaign, records_dir: Path) -> list[dict]:
+    """Given an opened submission, return its checked records, written to `records_dir`: one, or one
+    per company of a batch (`submission_records`).
 
     Any failure becomes an error record. Workers write their own records, so the main process
     stays free to hand out work.
     """
     try:
         if files is None:
-            record = error_record(entry, f"申报材料“{entry.source}”{problems}")
+            records = [error_record(entry, f"申报材料“{entry.source}”{problems}")]
         else:
-            record = submission_record(entry, files, problems)
-            record["issues"].extend(check_record(record, campaign))
-            record["status"] = status_of(record["issues"])
-    except Exception as exc:  # noqa: BLE001 - never crash the run, never drop the entry
-        record = error_record(entry, f"申报材料“{entry.source}”解析时出错（{type(exc).__name__}），请人工检查")
-    write_record(records_dir, record)
-    return record
+            records = submission_records(entry, files, problems)
+            for record in records:
+                record["issues"].extend(check_record(record, campaign))
+                record["status"] = status_of(record["issues"])
+    except Exception:  # noqa: BLE001 - never crash the run, never drop the entry
+        records = [error_record(entry, f"申报材料“{entry.source}”解析时出错，请人工检查")]
+    for record in records:
+        write_record(records_dir, record)
+    return records
 
 
 def record_json(value, depth: int = 0) -> str:
@@ -209,8 +229,8 @@ def _pool_init() -> None:
     prepare(load_forms())  # a no-op after fork; needed where workers are spawned
 
 
-def parse_several(opened: list[tuple], campaign, records_dir: Path) -> list[dict]:
-    """Given opened submissions, return their records, each written (one pool task: a handful of entries)."""
+def parse_several(opened: list[tuple], campaign, records_dir: Path) -> list[list[dict]]:
+    """Given opened submissions, return each one's records, written (one pool task: a handful of entries)."""
     return [parse_one(entry, files, problems, campaign, records_dir) for entry, files, problems in opened]
 
 
@@ -222,42 +242,50 @@ def handfuls(items, size: int):
 
 
 class InOrder:
-    """Records arriving in any order, passed on to `sink` in the order of their sources.
+    """Records arriving in any order, passed on to `sink` in the order of their entries' sources.
 
     Workers finish in their own order, and entries holding a .doc/.xls come last of all; each
-    record waits here only until those before it have arrived.
+    record waits here only until those before it have arrived. An entry's records (several for
+    a batch, each with `batch` naming the entry) arrive together, as one list.
     """
 
     def __init__(self, sources: list[str], sink):
         self.sources, self.sink = sources, sink
-        self.next = 0  # index in `sources` of the next record to pass on
-        self.waiting: dict[str, dict] = {}
+        self.next = 0  # index in `sources` of the next entry to pass on
+        self.waiting: dict[str, list[dict]] = {}
 
-    def __call__(self, record: dict) -> None:
-        self.waiting[record["source"]] = record
+    def __call__(self, records: dict | list[dict]) -> None:
+        records = [records] if isinstance(records, dict) else records
+        self.waiting[records[0].get("batch") or records[0]["source"]] = records
         while self.next < len(self.sources) and self.sources[self.next] in self.waiting:
-            self.sink(self.waiting.pop(self.sources[self.next]))
+            for record in self.waiting.pop(self.sources[self.next]):
+                self.sink(record)
             self.next += 1
 
 
 def parse_all(entries: list, campaign, jobs: int, records_dir: Path, work: Path, progress=None,
-              arrived=None) -> list[dict]:
+              arrived=None, entry_done=None) -> list[dict]:
     """Given the entries, return their records (sorted by source), each written as it completes.
 
     Entries are opened in this process (zips unpacked under `work`) and parsed in a pool of
     `jobs` processes while the next ones are opened, a handful per task: one task per entry
     cost the pool as much as a tenth of the parsing. Small inboxes go one entry per task, so
-    every worker gets its share. `arrived(record)` is called for each record as it comes in.
+    every worker gets its share. `arrived(record)` is called for each record as it comes in, and
+    `entry_done(records)` with each entry's records (several for a batch), together.
     """
     total = len(entries)
     records = []
+    count = [0]
 
-    def done(record: dict) -> None:
-        records.append(record)
-        if arrived:
+    def done(found: list[dict]) -> None:
+        records.extend(found)
+        count[0] += 1
+        for record in found if arrived else ():
             arrived(record)
+        if entry_done:
+            entry_done(found)
         if progress:
-            progress(len(records), total)
+            progress(count[0], total)
 
     if jobs <= 1 or total <= 1:
         for entry, files, problems in opened_submissions(entries, work):
@@ -270,14 +298,14 @@ def parse_all(entries: list, campaign, jobs: int, records_dir: Path, work: Path,
         for future in as_completed(futures):
             try:
                 found = future.result()
-            except Exception as exc:  # noqa: BLE001 - a worker that died (killed, out of memory) breaks the
+            except Exception:  # noqa: BLE001 - a worker that died (killed, out of memory) breaks the
                 # pool: what it had not finished becomes error records to check by hand; the run goes on
-                found = [error_record(entry, f"申报材料“{entry.source}”解析时出错（{type(exc).__name__}），请人工检查")
+                found = [[error_record(entry, f"申报材料“{entry.source}”解析时出错（处理进程意外退出），请人工检查")]
                          for entry, _, _ in futures[future]]
-                for record in found:
+                for (record,) in found:
                     write_record(records_dir, record)
-            for record in found:
-                done(record)
+            for entry_records in found:
+                done(entry_records)
     return sorted(records, key=lambda r: r["source"])
 
 
@@ -363,56 +391,74 @@ def parse_inbox(paths: list[Path], out: Path, campaign=None, received: date | No
     Records of other entries already in `out` stay and are in summary.xlsx too; `replace` removes
     them. One run at a time holds `out` (`wait` for it, else a UserError naming the holder).
     """
-    out = Path(out)
+    out, paths = Path(out), [Path(p) for p in paths]
+    if not inbox.entries(paths):  # said before anything is created, the out folder included
+        shown = "、".join(str(p) for p in paths)
+        raise UserError(f"收件箱 {shown} 中没有任何申报材料（没有文件或文件夹），未解析任何内容；请确认路径是否正确")
     with outputs.locked(out, "manyi parse " + " ".join(map(str, paths)), wait=wait, echo=echo) as notes:
-        result = _parse_locked([Path(p) for p in paths], out, campaign, received, jobs, progress, replace)
+        result = _parse_locked(paths, out, campaign, received, jobs, progress, replace)
     result.notes[:0] = notes
     return result
+
+
+def entry_key(record: dict) -> str:
+    """Given a record, return the source of the inbox entry it came from (the batch entry for one of several companies)."""
+    return record.get("batch") or record["source"]
 
 
 def _parse_locked(paths: list[Path], out: Path, campaign, received, jobs, progress, replace) -> ParseResult:
     from pipeline.issuing.workbook import Summary
 
     campaign = campaign or load_campaign()
+    entries = inbox.entries(paths)
     records_dir = out / "records"
     records_dir.mkdir(parents=True, exist_ok=True)
+    ids, sources = {e.submission_id for e in entries}, {e.source for e in entries}
+    # Refused before anything is written: a record or summary.xlsx manyi did not write (or that was edited).
+    outputs.check_writable([records_dir / f"{sid}.json" for sid in sorted(ids)] + [out / "summary.xlsx"])
+    earlier = [] if replace else other_records(records_dir, ids)
+    others = [r for r in earlier if entry_key(r) not in sources]  # records of entries this run does not redo
     work = out / WORK
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()  # zips unpack and old formats convert in here; present while a run is under way
-    entries = inbox.entries(paths)
-    ids = {e.submission_id for e in entries}
-    # Refused before anything is written: a record or summary.xlsx manyi did not write (or that was edited).
-    outputs.check_writable([records_dir / f"{sid}.json" for sid in sorted(ids)] + [out / "summary.xlsx"])
-    others = [] if replace else other_records(records_dir, ids)
     prepare(load_forms())  # forms parsed and their label keys derived once here, inherited by forked workers
     # The 被访者 sheet of summary.xlsx is laid out while the workers parse, not after them.
     origins = outputs.origins(out)
     summary = Summary(out / "summary.xlsx", campaign, origins)
-    relay = InOrder(sorted([e.source for e in entries] + [r["source"] for r in others]), summary.add)
+    kept: dict[str, list[dict]] = {}
     for record in others:
-        relay(record)
+        kept.setdefault(entry_key(record), []).append(record)
+    relay = InOrder(sorted(sources | set(kept)), summary.add)
+    for group in kept.values():
+        relay(group)
     mark = outputs.start_run(out, "manyi parse " + " ".join(map(str, paths)),
                              {e.submission_id: e.source for e in entries})
-    done: list[str] = []
+    finished_entries: set[str] = set()
 
-    def arrived(record: dict) -> None:
-        done.append(record["submission_id"])
-        relay(record)
+    def entry_done(records: list[dict]) -> None:
+        finished_entries.add(entry_key(records[0]))
+        relay(records)
 
     finished = False
     try:
         records = parse_all(entries, campaign, max(1, jobs or os.cpu_count() or 1), records_dir, work, progress,
-                            arrived=arrived)
+                            entry_done=entry_done)
         for record in apply_batch_rules(records, campaign, received):
             write_record(records_dir, record)
+        produced = {r["submission_id"] for r in records}
         result = ParseResult(out=out, records=records, others=len(others))
+        # An entry parsed again replaces all its records: those it no longer gives go (manyi's own only).
+        for record in earlier:
+            if entry_key(record) in sources and record["submission_id"] not in produced:
+                outputs.remove_own(records_dir / f"{record['submission_id']}.json")
         if replace:
-            result.removed, foreign = remove_stale(records_dir, ids)
+            result.removed, foreign = remove_stale(records_dir, produced)
             if foreign:
                 result.notes.append(f"records 中有 {len(foreign)} 个文件不是 manyi 写出的，未删除：{'、'.join(foreign[:5])}")
-        run = mark["started"]
+        run, by_source = mark["started"], {e.source: e for e in entries}
         origins = {sid: origins[sid] for sid in origins if (records_dir / f"{sid}.json").exists()}
-        origins.update({e.submission_id: [inbox_of(e, paths), run] for e in entries})
+        origins.update({r["submission_id"]: [inbox_of(by_source[entry_key(r)], paths), run] for r in records
+                        if entry_key(r) in by_source})
         summary.origins = origins
         result.summary = summary.finish(sorted([*records, *others], key=lambda r: r["source"]))
         outputs.finish_run(out, origins, mark)
@@ -421,5 +467,5 @@ def _parse_locked(paths: list[Path], out: Path, campaign, received, jobs, progre
         summary.discard()
         shutil.rmtree(work, ignore_errors=True)
         if not finished:
-            outputs.stop_run(out, mark, done)
+            outputs.stop_run(out, mark, [e.submission_id for e in entries if e.source in finished_entries])
     return result

@@ -301,10 +301,77 @@ def pdf_file(path: Path, objects: list[bytes], trailer: bytes = b"") -> Path:
 
 
 def minimal_pdf(path: Path, encrypted: bool = False) -> Path:
-    """A tiny one-page PDF, optionally with an /Encrypt entry in its trailer."""
+    """A tiny one-page PDF; `encrypted`: RC4-encrypted with a user password (it cannot be opened without)."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
-    return pdf_file(path, objects, b" /Encrypt 9 0 R" if encrypted else b"")
+    if encrypted:
+        return rc4_pdf(path, objects, user_password=b"secret")
+    return pdf_file(path, objects)
+
+
+_PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
+
+
+def rc4(key: bytes, data: bytes) -> bytes:
+    """RC4, as the PDF standard security handler (revision 2) uses it."""
+    box, j = list(range(256)), 0
+    for i in range(256):
+        j = (j + box[i] + key[i % len(key)]) % 256
+        box[i], box[j] = box[j], box[i]
+    out, i, j = bytearray(), 0, 0
+    for byte in data:
+        i = (i + 1) % 256
+        j = (j + box[i]) % 256
+        box[i], box[j] = box[j], box[i]
+        out.append(byte ^ box[(box[i] + box[j]) % 256])
+    return bytes(out)
+
+
+def rc4_pdf(path: Path, objects: list[bytes], user_password: bytes = b"", owner_password: bytes = b"owner",
+            streams: dict[int, bytes] | None = None) -> Path:
+    """Write a PDF encrypted by the standard security handler, revision 2 (40-bit RC4).
+
+    An empty user password is what "copy-protected" PDFs carry: every reader opens them. `streams`
+    maps an object number (1-based) to the stream its object holds (encrypted with that object's key).
+    """
+    import hashlib
+
+    def padded(pw: bytes) -> bytes:
+        return (pw + _PAD)[:32]
+
+    file_id = b"0123456789abcdef"
+    owner = rc4(hashlib.md5(padded(owner_password)).digest()[:5], padded(user_password))
+    perms = struct.pack("<i", -64)
+    key = hashlib.md5(padded(user_password) + owner + perms + file_id).digest()[:5]
+    user = rc4(key, _PAD)
+    body = list(objects)
+    for n, data in (streams or {}).items():
+        object_key = hashlib.md5(key + struct.pack("<I", n)[:3] + b"\x00\x00").digest()[:10]
+        sealed = rc4(object_key, data)
+        body[n - 1] = body[n - 1] + b" /Length %d >>\nstream\n" % len(sealed) + sealed + b"\nendstream"
+    encrypt = b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -64 >>" % (owner.hex().encode(), user.hex().encode())
+    body.append(encrypt)
+    trailer = b" /Encrypt %d 0 R /ID [<%s> <%s>]" % (len(body), file_id.hex().encode(), file_id.hex().encode())
+    return pdf_file(path, body, trailer)
+
+
+def text_pdf(path: Path, lines: list[str], user_password: bytes | None = None, padding: int = 0) -> Path:
+    """A one-page PDF whose text layer holds `lines` (ASCII, Helvetica); encrypted with an (empty) user
+    password when one is given; `padding` zero bytes after %%EOF, as some scanners and mailers add."""
+    content = b"BT /F1 12 Tf 20 180 Td " + b" ".join(b"(%s) Tj 0 -16 Td" % line.encode("ascii") for line in lines) + b" ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>", b"<<",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    if user_password is None:
+        objects[3] = b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
+        pdf_file(path, objects)
+    else:
+        rc4_pdf(path, objects, user_password=user_password, streams={4: content})
+    if padding:
+        with open(path, "ab") as out:
+            out.write(b"\x00" * padding)
+    return path
 
 
 def html_as_xlsx(path: Path) -> Path:
@@ -414,3 +481,64 @@ def many_members_zip(path: Path, count: int = 100_000) -> Path:
     locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, len(local) + len(central), 1)
     path.write_bytes(bytes(local) + bytes(central) + zip64_end + locator + end)
     return path
+
+
+# --- RAR and 7-Zip -------------------------------------------------------------------------------
+
+
+def _rar_block(kind: int, flags: int, body: bytes, data: bytes = b"") -> bytes:
+    """One RAR 4 block: CRC16 (low half of the CRC32 of what follows it), type, flags, size, body."""
+    head = struct.pack("<BHH", kind, flags, 7 + len(body)) + body
+    return struct.pack("<H", zlib.crc32(head) & 0xFFFF) + head + data
+
+
+def rar4(path: Path, members: dict[str, bytes], gbk: bool = False) -> Path:
+    """Write a RAR 4 archive of stored (uncompressed) members, byte by byte (no free tool writes RAR).
+
+    Names are UTF-8 with the Unicode flag (a name holding no zero byte is UTF-8), or, with `gbk`, GBK
+    bytes as WinRAR on Chinese Windows writes them without it.
+    """
+    out = b"Rar!\x1a\x07\x00" + _rar_block(0x73, 0, b"\x00" * 6)
+    for name, data in members.items():
+        raw = name.replace("/", "\\").encode("gbk" if gbk else "utf-8")
+        flags = 0x8000 | (0 if gbk else 0x0200)
+        body = struct.pack("<IIBIIBBHI", len(data), len(data), 2, zlib.crc32(data), 0x5A210000, 20, 0x30,
+                           len(raw), 0x20) + raw
+        out += _rar_block(0x74, flags, body, data)
+    out += _rar_block(0x7B, 0x4000, b"")
+    path.write_bytes(out)
+    return path
+
+
+def seven_zip(path: Path, members: dict[str, bytes]) -> Path:
+    """Write a .7z archive with libarchive (which writes 7z, not RAR)."""
+    import libarchive
+
+    with libarchive.file_writer(str(path), "7zip") as archive:
+        for name, data in members.items():
+            archive.add_file_from_memory(name, len(data), data)
+    return path
+
+
+def bad_colour_space_pdf(path: Path, line: str = "Hello colour") -> Path:
+    """A PDF whose page uses an ICC colour space stream without its /N: pdfminer gives up, pdfium reads it."""
+    content = b"/CS0 cs 0.5 scn BT /F1 12 Tf 20 180 Td (%s) Tj ET" % line.encode("ascii")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R /Resources << "
+               b"/Font << /F1 5 0 R >> /ColorSpace << /CS0 [/ICCBased 6 0 R] >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", b"<< /Length 0 >>\nstream\n\nendstream"]
+    return pdf_file(path, objects)
+
+
+def image_only_pdf(path: Path) -> Path:
+    """A scanned page: a PDF with one image and no text layer."""
+    pixels = b"\x80" * (8 * 8)
+    content = b"q 200 0 0 200 0 0 cm /Im0 Do Q"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R "
+               b"/Resources << /XObject << /Im0 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+               b"<< /Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray /BitsPerComponent 8 "
+               b"/Length %d >>\nstream\n" % len(pixels) + pixels + b"\nendstream"]
+    return pdf_file(path, objects)

@@ -66,9 +66,10 @@ def test_certificate_docx_content_and_page(printed):
     doc = Document(str(result.files[1]))
     text = "\n".join(p.text for p in doc.paragraphs)
     for expected in ("黑龙江飞鹤乳业有限公司", "产品名称：飞鹤星飞帆婴幼儿配方奶粉",
-                     "2017年度 黑龙江省用户满意工程先进单位（产品类）", "黑龙江省质量协会（盖章）", "2017年9月1日",
+                     "“2017年度全省用户满意工程先进单位（产品类）”", "黑龙江省质量协会", "2017年9月1日",
                      "有效期至2019年8月31日", "证书编号：HLJ2017-CP-0001"):
         assert expected in text
+    assert "（盖章）" not in text  # the seal goes over the issuer's name
     section = doc.sections[0]
     assert section.page_width > section.page_height  # landscape
     assert round(section.page_width.cm, 1) == 29.7 and round(section.page_height.cm, 1) == 21.0
@@ -121,7 +122,7 @@ def test_settings_come_from_the_campaign_and_titles_from_the_program():
     conf = settings(campaign)
     assert conf["number_prefix"] == "HLJ2017" and conf["issuer"] == "黑龙江省质量协会"
     program = program_of(campaign)
-    assert terms_for(program, campaign, "service", None).title == "2017年度 黑龙江省用户满意工程先进单位（服务类）"
+    assert terms_for(program, campaign, "service", None).title == "2017年度全省用户满意工程先进单位（服务类）"
 
 
 def _race(db: str, winners: list, barrier, queue) -> None:

@@ -314,9 +314,15 @@ def test_run_succeeds_without_traceback_and_under_a_gibibyte(attacked):
 def test_one_record_per_entry(attacked):
     entries = inbox_mod.entries([attacked["inbox"]])
     assert sorted(attacked["records"]) == sorted(e.source for e in entries)
-    assert len(entries) == len(EXPECTED_REASONS) + 5  # the symlinked top-level entry is no submission
-    assert set(EXPECTED_REASONS) | {GOOD, "injected", "paths.zip", "links.doc", "linked"} == set(attacked["records"])
+    assert len(entries) == len(EXPECTED_REASONS) + 6  # the symlinked entry too: see the next test
+    assert set(EXPECTED_REASONS) | {GOOD, "injected", "paths.zip", "links.doc", "linked", f"toplink-{TOKEN}"} == set(attacked["records"])
     assert len(list((attacked["out"] / "records").glob("*.json"))) == len(entries)
+
+
+def test_a_symlinked_entry_gets_a_record_saying_it_was_not_followed(attacked):
+    record = attacked["records"][f"toplink-{TOKEN}"]
+    assert [i["code"] for i in record["issues"]] == ["unreadable_file"]
+    assert "符号链接" in record["issues"][0]["message"] and record["forms"] == {}
 
 
 @pytest.mark.parametrize("source", sorted(EXPECTED_REASONS))
@@ -343,7 +349,8 @@ def test_nothing_written_outside_out_and_temp_folders_gone(attacked):
     assert attacked["before"] == attacked["after"]
     assert list(attacked["tmp"].iterdir()) == []  # soffice profiles and conversions cleaned up
     assert not (attacked["out"] / ".work").exists()
-    escaped = [p for p in attacked["root"].parent.rglob(f"*{TOKEN}*") if attacked["inbox"] not in p.parents]
+    escaped = [p for p in attacked["root"].parent.rglob(f"*{TOKEN}*") if attacked["inbox"] not in p.parents
+               and p.parent != attacked["out"] / "records"]  # the symlink's own record is named after it
     assert escaped == []
     for place in (Path("/tmp"), Path("/"), Path.home(), REPO):
         assert not list(place.glob(f"*{TOKEN}*"))

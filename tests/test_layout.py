@@ -151,3 +151,54 @@ def test_list_form_loops_over_rows(fresh):
 def test_campaign_values_stay_placeholders_in_templates(fresh):
     text = text_of(document(fresh["contract"]))
     assert "{{ c.fee }}" in text and "{{ c.association.account }}" in text and "2000" not in text
+
+
+# --- widths that follow the content (issue 21) ----------------------------------------------------
+
+
+def test_label_words_break_only_between_words():
+    from pipeline.generating.layout import label_words
+
+    assert label_words("通  信  地  址") == ["通  信  地  址"]  # letter-spacing is not a break
+    assert label_words("全员劳产率 元／人") == ["全员劳产率", "元／人"]
+    assert label_words("三年有无重大安全、质量事故") == ["三年有无重大安全、", "质量事故"]
+    assert label_words("年 产 量（台件）") == ["年 产 量", "（台件）"]
+    assert label_words("证实性材料\n复核情况") == ["证实性材料", "复核情况"]
+
+
+def test_a_label_too_wide_for_its_cell_is_broken_between_words_and_kept_when_it_fits():
+    from pipeline.generating.layout import wrap_label
+
+    assert wrap_label("工程建筑面积（平方米）", 3.0, 10.5) == "工程建筑面积\n（平方米）"
+    assert wrap_label("工程建筑面积（平方米）", 6.0, 10.5) == "工程建筑面积（平方米）"
+    assert wrap_label("负责申报部门名称", 2.0, 10.5) == "负责申报部门名称"  # one word: never split
+
+
+def test_long_vertical_labels_read_column_by_column_and_brackets_turn():
+    from pipeline.generating.layout import vertical_lines
+
+    assert vertical_lines("获地区、行业优质工程情况") == ["获优", "地质", "区工", "、程", "行情", "业况"]
+    assert vertical_lines("制定服务规范情况", columns=2) == ["制规", "定范", "服情", "务况"]
+    assert vertical_lines("委托方（甲方）") == ["委", "托", "方", "︵", "甲", "方", "︶"]
+
+
+def test_label_columns_get_what_their_labels_need_and_values_share_the_rest():
+    from pipeline.generating.layout import fitted_widths
+
+    widths = fitted_widths([1.0, 4.0, 1.0, 4.0], [3.0, 1.0, 3.0, 2.0], {0, 2}, 16.0)
+    assert widths[0] == widths[2] == 3.0  # the label columns: their need, more than the layout gave
+    assert widths[1] == widths[3] == 5.0  # the values: the rest, in the layout's proportions
+    narrow = fitted_widths([1.0, 4.0, 1.0, 1.0], [3.0, 1.0, 3.0, 4.0], {0, 2}, 16.0)
+    assert narrow[3] == 4.0 and narrow[1] == 6.0  # a value column keeps its own need (a phone on one line)
+
+
+def test_the_enterprise_form_fits_its_labels_and_a_phone():
+    from pipeline.generating.layout import label_columns, min_widths, table_widths
+
+    form = load_forms()["application.enterprise"]
+    table = next(item["table"] for item in form.layout if isinstance(item, dict) and "table" in item)
+    plan = plan_table(table)
+    widths, need = table_widths(table, form, plan), min_widths(plan, form, 8, float(table["size"]))
+    assert round(sum(widths), 1) == 17.2
+    assert all(w >= n - 0.01 for w, n in zip(widths, need)), (widths, need)
+    assert label_columns(plan) == {0, 1, 3, 5, 6}

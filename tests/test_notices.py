@@ -83,7 +83,7 @@ def test_notice_says_what_is_needed_deadline_and_contacts(written):
     campaign = load_campaign()
     assert text.splitlines()[1] == "同名公司："
     assert "2017年6月11日前" in text  # 10 correction days after 2017-06-01
-    assert "需要：填写有效的电话号码" in text
+    assert "补正要求：填写有效的电话号码" in text
     assert "2016年12月1日以后" in text and "（依据：第五条）" in text
     for value in (campaign.association.name, campaign.association.address, campaign.association.postcode,
                   campaign.association.phone, campaign.association.mobile, *campaign.association.contacts):
@@ -160,3 +160,37 @@ def test_cli_notices(tmp_path):
     assert len(list((tmp_path / "out").glob("*.docx"))) == 3
     bad = CliRunner().invoke(cli, ["notices", "--records", str(tmp_path / "none"), "--out", str(tmp_path / "o")])
     assert bad.exit_code == 2 and "找不到记录文件夹" in bad.output and "Traceback" not in bad.output
+
+
+def test_an_application_below_a_threshold_gets_the_ineligible_letter_without_deadline(tmp_path):
+    small = {"submission_id": "s9", "source": "龙江建工/", "category": "construction", "company_name": "龙江建工",
+             "forms": {}, "status": "incomplete",
+             "issues": [issue("below_threshold", "建筑面积为0.6；须1万平方米以上", article="第七条第2款"),
+                        issue("missing_field", "“电话”未填写", form="application", field="phone"),
+                        issue("late_submission", "晚于截止日期", severity="warning")]}
+    result = notices.make_notices([small, make_records()[0]], tmp_path, load_campaign(), today=TODAY)
+    assert [p.name for p in result.files] == ["龙江建工_不符合申报条件告知书.docx", "同名公司_补正通知.docx"]
+    text = docx_text(result.files[0])
+    assert text.splitlines()[0] == "不符合申报条件告知书" and "不符合申报条件，本次不能受理" in text
+    assert "1．建筑面积为0.6；须1万平方米以上" in text
+    assert "请于" not in text and "补正要求" not in text and "“电话”未填写" not in text  # no correction asked
+    assert docx_text(result.files[1]).splitlines()[0] == "补 正 通 知"
+
+
+def test_notice_names_the_applicants_files_not_inbox_folders_and_prints_the_full_address(tmp_path):
+    records = make_records()
+    records[1]["issues"][0]["file"] = "乙公司申报材料.docx"
+    result = notices.make_notices(records[:2], tmp_path, load_campaign(), today=TODAY)
+    first, second = docx_text(result.files[0]), docx_text(result.files[1])
+    assert "申报材料（甲.zip）经审核" in first
+    assert "申报材料（乙公司申报材料.docx）经审核" in second and "乙/" not in second
+    assert "哈尔滨市香坊区香顺街53号　省质量协会（省质监局楼内）" in first
+
+
+def test_notice_prints_the_campaigns_reference_numbered(tmp_path):
+    campaign = load_campaign()
+    campaign.data["notices"] = {"reference": "黑质协函〔2017〕{n}号"}
+    result = notices.make_notices(make_records()[:2], tmp_path, campaign, today=TODAY)
+    assert docx_text(result.files[1]).splitlines()[1] == "黑质协函〔2017〕2号"
+    plain = notices.make_notices(make_records()[:1], tmp_path / "plain", load_campaign(), today=TODAY)
+    assert docx_text(plain.files[0]).splitlines()[1] == "同名公司："

@@ -240,14 +240,14 @@ def test_a_lock_of_another_computer_is_respected(tmp_path):
 def test_an_interrupted_parse_is_marked_and_readers_name_the_missing_entries(tmp_path, two_inboxes, monkeypatch):
     first, _ = two_inboxes
     out = tmp_path / "out"
-    real = parse_mod.submission_record
+    real = parse_mod.submission_records
 
     def interrupted(entry, files, problems):
         if entry.source == "tpl-service":
             raise KeyboardInterrupt
         return real(entry, files, problems)
 
-    monkeypatch.setattr(parse_mod, "submission_record", interrupted)
+    monkeypatch.setattr(parse_mod, "submission_records", interrupted)
     with pytest.raises(KeyboardInterrupt):
         parse_inbox([first], out, jobs=1)
     assert (out / outputs.RUN).exists() and not (out / outputs.LOCK).exists()
@@ -258,7 +258,7 @@ def test_an_interrupted_parse_is_marked_and_readers_name_the_missing_entries(tmp
 
     run = CliRunner().invoke(cli, ["summary-table", "--records", str(out), "--out", str(tmp_path / "tables")])
     assert "没有完成" in run.output and "tpl-service" in run.output
-    monkeypatch.setattr(parse_mod, "submission_record", real)
+    monkeypatch.setattr(parse_mod, "submission_records", real)
     parse_inbox([first], out, jobs=1)  # run again to its end: the mark goes
     warnings.clear()
     assert len(load_records(out, warnings.append)) == 2 and warnings == []
@@ -267,17 +267,17 @@ def test_an_interrupted_parse_is_marked_and_readers_name_the_missing_entries(tmp
 def test_a_later_run_of_another_inbox_keeps_the_warning_of_the_unfinished_one(tmp_path, two_inboxes, monkeypatch):
     first, second = two_inboxes
     out = tmp_path / "out"
-    real = parse_mod.submission_record
+    real = parse_mod.submission_records
 
     def interrupted(entry, files, problems):
         if entry.source == "tpl-service":
             raise KeyboardInterrupt
         return real(entry, files, problems)
 
-    monkeypatch.setattr(parse_mod, "submission_record", interrupted)
+    monkeypatch.setattr(parse_mod, "submission_records", interrupted)
     with pytest.raises(KeyboardInterrupt):
         parse_inbox([first], out, jobs=1)
-    monkeypatch.setattr(parse_mod, "submission_record", real)
+    monkeypatch.setattr(parse_mod, "submission_records", real)
     parse_inbox([second], out, jobs=1)  # finishes, but does not redo the first inbox's missing entry
     warnings = []
     load_records(out, warnings.append)

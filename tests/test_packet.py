@@ -10,7 +10,8 @@ from lxml import etree
 
 from pipeline.cli import cli
 from pipeline.common.errors import UserError
-from pipeline.common.text import BOX, TICK, fold
+from pipeline.common.text import fold
+from pipeline.generating.render import PRINTED_BOX as BOX, PRINTED_TICK as TICK
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.forms import categories, load_forms, packet_forms, packet_spec
 from pipeline.generating.layout import printed_labels
@@ -112,7 +113,10 @@ def test_roster_gives_one_named_packet_per_good_row(roster_run):
     assert any("第 51 行" in p and "食品类" in p for p in bad_rows)
     # The roster names no product, project or service: one warning per category says what the 推荐汇总表 lists
     unnamed = [p for p in result.problems if "暂列企业名称" in p]
-    assert len(unnamed) == 3 and len(result.problems) == 5
+    assert len(unnamed) == 3 and len(result.problems) == 7
+    # 备注 fills no field of any form; row 53 repeats row 2's company and category: both said, rows named
+    assert "名单中的列 “备注” 不对应申报材料中的任何栏目，未填入" in result.problems
+    assert any("第 53 行与第 2 行是同一企业（测试企业01有限公司）的同一类别" in p for p in result.problems)
     assert any("名单中 13 行没有产品名称" in p and "“推荐产品”" in p and "等 13 处" in p for p in unnamed), unnamed
     assert sum(result.counts.values()) == 50 and result.counts["enterprise"] == 13
 
@@ -230,7 +234,7 @@ def test_roster_also_writes_each_contract_and_the_summary_tables(roster_run):
     tables = {p.name: docx_text(p) for p in (out / spec["summary_table"]).glob("*.docx")}
     assert sorted(tables) == ["哈尔滨市质量协会_推荐汇总表.docx", "未注明推进单位_推荐汇总表.docx"]
     listed = tables["哈尔滨市质量协会_推荐汇总表.docx"]
-    assert "共推动（48）家企业" in listed and "测试企业01有限公司" in listed
+    assert "共推动（\u3000\u3000\u3000）家企业" in listed and "测试企业01有限公司" in listed  # the unit's own figure
     assert "未注明推进单位" not in tables["未注明推进单位_推荐汇总表.docx"]  # the form's 推荐单位 is left blank
     assert LITERAL in tables["未注明推进单位_推荐汇总表.docx"]
     assert f"{spec['contract']} 50 份" in result.summary() and result.summary().count(spec["summary_table"]) == 1

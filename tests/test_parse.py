@@ -99,14 +99,14 @@ def test_records_reach_the_summary_in_source_order_whatever_order_they_arrive_in
 
 def test_a_crashing_submission_becomes_an_error_record(tmp_path, monkeypatch, corpus):
     inbox, _ = corpus
-    real = parse_mod.submission_record
+    real = parse_mod.submission_records
 
     def explode(entry, files, problems):
         if entry.source == "tpl-service":
             raise RuntimeError("boom")
         return real(entry, files, problems)
 
-    monkeypatch.setattr(parse_mod, "submission_record", explode)
+    monkeypatch.setattr(parse_mod, "submission_records", explode)
     small = tmp_path / "inbox"
     shutil.copytree(inbox / "tpl-service", small / "tpl-service")
     shutil.copytree(inbox / "tpl-enterprise", small / "tpl-enterprise")

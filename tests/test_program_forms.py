@@ -106,6 +106,6 @@ def test_program_packet_writes_filled_documents(tmp_path):
     assert [f.name for f in files] == ["产品申报表.docx", "产品申报条件自评表.docx"]
     application, checklist = (text_of(f) for f in files)
     assert "2021年度辽宁省用户满意产品（标杆）申报表" in application and "{{" not in application
-    assert "☐用户满意" in application and "☐标杆" in application
+    assert "□用户满意" in application and "□标杆" in application
     assert "以单项产品（规格/型号）为评定单元，而非系列产品" in checklist and "第七条第1款⑻" in checklist
-    assert checklist.count("☐符合") == len(criteria_for(load_program("liaoning"), "product"))
+    assert checklist.count("□符合") == len(criteria_for(load_program("liaoning"), "product"))

@@ -68,10 +68,12 @@ def test_overflow_goes_to_a_continuation_page_with_a_warning(written):
     text = document_text(written.files[0])
     form_part, _, continuation = text.partition("（续页）")
     for i in range(1, 5):
-        assert f"{i}  好牌产品{i} HX-{i}" in form_part
+        assert f"{i}  产品公司{i}：好牌产品{i} HX-{i}" in form_part  # the company and what it puts forward
     assert "好牌产品5" not in form_part and "好牌产品6" not in form_part
-    assert "推荐产品 | 5 | 好牌产品5 HX-5" in continuation
-    assert "推荐产品 | 6 | 好牌产品6 HX-6" in continuation
+    assert "类别 | 序号 | 名称" in continuation
+    assert "推荐产品 | 5 | 产品公司5：好牌产品5 HX-5" in continuation
+    assert "推荐产品 | 6 | 产品公司6：好牌产品6 HX-6" in continuation
+    assert continuation.rstrip().endswith("推荐单位（公章）　　　　年　　月　　日")  # its own stamp line
     assert len(written.warnings) == 1
     assert HARBIN in written.warnings[0] and "6 项" in written.warnings[0] and "续页" in written.warnings[0]
 
@@ -79,19 +81,20 @@ def test_overflow_goes_to_a_continuation_page_with_a_warning(written):
 def test_counts_contacts_and_names_per_category(written):
     harbin = document_text(written.files[0])
     assert "好牌产品7" not in harbin  # incomplete: not listed
-    assert "共推动（7）家企业" in harbin  # but counted among the companies the unit promoted
+    # The unit's own figures: left blank with room to write them in.
+    assert "共推动（　　　）家企业实施用户满意工程，（　　　）家被评为" in harbin
     daqing = document_text(written.files[1])
     assert "推荐单位：大庆市质量协会" in daqing
-    assert "1  龙江企业有限公司" in daqing and "1  大庆市体育馆工程" in daqing
+    assert "1  龙江企业有限公司" in daqing and "1  建工集团：大庆市体育馆工程" in daqing
     assert "联系人 | 王五" in daqing and "电  话 | 0459-6543210" in daqing and "邮  编 | 163000" in daqing
     assert "（续页）" not in daqing
-    assert "1  供热服务" in document_text(written.files[2])
+    assert "1  服务公司：供热服务" in document_text(written.files[2])
 
 
 def test_incomplete_listed_only_when_asked():
     names = lambda units: [n for u in units for n in u.lists["products"]]
-    assert "好牌产品7 HX-7" not in names(group_by_unit(make_records()))
-    assert "好牌产品7 HX-7" in names(group_by_unit(make_records(), include_incomplete=True))
+    assert "产品公司7：好牌产品7 HX-7" not in names(group_by_unit(make_records()))
+    assert "产品公司7：好牌产品7 HX-7" in names(group_by_unit(make_records(), include_incomplete=True))
 
 
 def test_cli_summary_table(tmp_path):
@@ -104,4 +107,4 @@ def test_cli_summary_table(tmp_path):
     assert run.exit_code == 0, run.output
     assert "已写出 3 份推荐汇总表" in run.output and "续页" in run.output
     text = document_text(tmp_path / "out" / f"{HARBIN}_推荐汇总表.docx")
-    assert "推荐产品 | 7 | 好牌产品7 HX-7" in text
+    assert "推荐产品 | 7 | 产品公司7：好牌产品7 HX-7" in text

@@ -19,7 +19,6 @@ from pathlib import Path
 from pipeline.common.errors import UserError
 from pipeline.common.records import company_name, form_value, load_records
 from pipeline.common.text import clean, fold, to_date, to_number
-from pipeline.common.xlsx import read_first_sheet
 from pipeline.definitions.programs import (
     Criterion,
     Program,
@@ -29,6 +28,7 @@ from pipeline.definitions.programs import (
     resolve,
     tier_of,
 )
+from pipeline.definitions.workbooks import column_names, find_header, read_sheet
 
 MET, NOT_MET, UNKNOWN = "符合", "不符合", "待核实"
 NOT_REACHED = "未达到"
@@ -150,12 +150,11 @@ def fact_column(header: str, program: Program) -> tuple[str, str] | None:
 def read_facts_workbook(path: Path, program: Program) -> tuple[dict, list[str]]:
     """Given the facts workbook, return folded company name → {'facts', 'verdicts', 'category', 'name'} and warnings."""
     path = Path(path)
-    rows = [list(r) for r in read_first_sheet(path, "事实表")]
-    at = next((i for i, r in enumerate(rows[:10]) if any(fold(str(c or "")) == fold(COMPANY_COLUMN) for c in r)), None)
-    if at is None:
-        raise UserError(f"事实表 {path.name} 的第一个工作表没有“{COMPANY_COLUMN}”列（表头应在前 10 行内）")
-    header = [clean(h) or "" for h in rows[at]]
-    name_col = next(i for i, h in enumerate(header) if fold(h) == fold(COMPANY_COLUMN))
+    rows = [list(r) for r in read_sheet(path, "事实表")]
+    found = find_header(rows, {"company": column_names("cover", "company_name", COMPANY_COLUMN)}, ("company",),
+                        f"事实表 {path.name} ")
+    at, name_col = found.row, found.columns["company"]
+    header = [clean(h) or "" for h in found.texts]
     columns = {i: fact_column(h, program) for i, h in enumerate(header) if i != name_col}
     warnings = [f"事实表列“{header[i]}”无法识别，已忽略" for i, kind in columns.items() if kind is None and header[i]]
     facts = load_facts()
@@ -303,12 +302,9 @@ def tier_reached(category, outcomes: list[Outcome]) -> str:
 def category_of(program: Program, record: dict, given: str | None) -> str | None:
     """Given a program, a record and the facts workbook's 类别 (or None), return the program's category id, or None."""
     for text in (given, record.get("category")):
-        if not text:
-            continue
-        key = fold(text)
-        for cat in program.categories.values():
-            if key in (fold(cat.id), fold(cat.name), fold(cat.name).removesuffix("类"), fold(cat.name) + "类"):
-                return cat.id
+        found = program.find_category(text)
+        if found:
+            return found
     return None
 
 

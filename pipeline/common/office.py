@@ -40,9 +40,14 @@ INSTALL_HINT = (
 
 # Passed as one argv item, so no shell quotes around the filter names.
 FILTERS = {"docx": "docx:MS Word 2007 XML", "xlsx": "xlsx:Calc MS Excel 2007 XML", "pdf": "pdf",
-           "doc": "doc:MS Word 97", "xls": "xls:MS Excel 97"}
-ACCEPTS = {"docx": {"doc", "docx"}, "xlsx": {"xls", "xlsx"}, "pdf": {"doc", "docx", "xls", "xlsx"},
-           "doc": {"docx", "doc"}, "xls": {"xlsx", "xls"}}
+           "doc": "doc:MS Word 97", "xls": "xls:MS Excel 97",
+           "odt": "odt:writer8", "ods": "ods:calc8", "rtf": "rtf:Rich Text Format"}
+ACCEPTS = {"docx": {"doc", "docx", "odt"}, "xlsx": {"xls", "xlsx", "ods", "xlsb"},
+           "pdf": {"doc", "docx", "xls", "xlsx", "odt", "ods"},
+           "doc": {"docx", "doc"}, "xls": {"xlsx", "xls"},
+           "odt": {"docx", "doc", "odt"}, "ods": {"xlsx", "xls", "ods"}, "rtf": {"docx", "doc"}}
+#: The kind `sniff` gives a target's output, where it is not the target's own name (RTF reads as a .doc).
+SNIFFED_AS = {"rtf": "doc"}
 
 _CANDIDATES = (
     "/usr/bin/soffice", "/usr/local/bin/soffice", "/opt/libreoffice/program/soffice",
@@ -73,7 +78,14 @@ def soffice_path() -> str | None:
         found = shutil.which(name)
         if found:
             return found
-    return next((c for c in _CANDIDATES if Path(c).exists()), None)
+    return next((str(c) for c in (*_CANDIDATES, *windows_candidates()) if Path(c).exists()), None)
+
+
+def windows_candidates() -> list[Path]:
+    """Return where the LibreOffice installer puts soffice.exe under the Program Files folders Windows names
+    (they need not be on drive C:); empty elsewhere."""
+    folders = [os.environ.get(k) for k in ("ProgramFiles", "ProgramW6432", "ProgramFiles(x86)")]
+    return [Path(f) / "LibreOffice" / "program" / "soffice.exe" for f in dict.fromkeys(folders) if f]
 
 
 def available() -> bool:
@@ -107,8 +119,8 @@ def convert(paths: list[Path], target: str, outdir: Path, timeout: float = 300,
             limits: dict = LIMITS) -> dict[Path, Path | str]:
     """Given Word/Excel files, return for each its converted file in `outdir` or a Chinese error.
 
-    `target` is 'docx', 'xlsx' or 'pdf' ('doc'/'xls' too, which tests use to make old-format
-    files). Inputs are sniffed first: bytes that are not really
+    `target` is 'docx', 'xlsx' or 'pdf' ('doc'/'xls'/'odt'/'ods'/'rtf' too, which tests use to make
+    the files applicants send). Inputs are sniffed first: bytes that are not really
     a Word/Excel document are refused without reaching LibreOffice. `timeout` bounds each
     soffice start.
     """
@@ -155,6 +167,22 @@ def convert(paths: list[Path], target: str, outdir: Path, timeout: float = 300,
                 # Files after the one that hung were never tried: they go again, first.
                 pending = [i for k, i in enumerate(batch) if k > last + 1] + pending
     return results
+
+
+def conversion_problem(result: str) -> str:
+    """Given the reason `convert` gave for a file (its own or the sniffer's), return what staff read.
+
+    LibreOffice opens every file Word, Excel and WPS save; one it cannot open is damaged, or in a
+    format too old or too rare: the applicant should save it again as .docx / .xlsx.
+    """
+    again = "请用 Word、WPS 或 Excel 打开后另存为 .docx 或 .xlsx 重新发送"
+    if result == FAILED_ZH:
+        return f"文件无法打开（LibreOffice 转换失败，文件可能已损坏或格式过旧）；{again}"
+    if result == TIMEOUT_ZH:
+        return f"文件打开超时（LibreOffice 转换超时，文件可能已损坏）；{again}"
+    if result.startswith(FAILED_ZH) or result in (MISSING_ZH, INSTALL_HINT):
+        return f"文件需用 LibreOffice 转换后读取，但未能转换（{result}）"
+    return result
 
 
 def to_pdf(docx_paths: list[Path], outdir: Path, timeout: float = 300) -> dict[Path, Path | str]:
@@ -223,15 +251,17 @@ def run_soffice(soffice: str, inputs: list[Path], target: str, tmp: Path,
 
 def _valid_output(path: Path, target: str) -> bool:
     found = sniff(path)
-    return found.problem is None and found.kind == target
+    return found.problem is None and found.kind == SNIFFED_AS.get(target, target)
 
 
 def kill_group(proc: subprocess.Popen) -> None:
     """Kill the process group of `proc` (soffice and the soffice.bin it forks) and reap it."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, AttributeError):
+    except (ProcessLookupError, PermissionError):
         pass
+    except AttributeError:  # Windows: no process groups; soffice itself is killed (soffice.bin may outlive it)
+        proc.kill()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:

@@ -112,28 +112,33 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget, sink
     compression ratio against the *compressed size in the central directory* — the only size
     zipfile itself bounds reading by — so a bomb stops after a few megabytes, not at the end.
     """
+    with zf.open(info) as stream:
+        return copy_bounded(iter(lambda: stream.read(budget.limits["chunk"]), b""), info.compress_size, budget,
+                            sink, max_size)
+
+
+def copy_bounded(chunks, compressed: int, budget: Budget, sink=None, max_size: int | None = None) -> bytes | int:
+    """Given a member's inflated chunks and its compressed size, return its bytes (or, with `sink`, write
+    them there and return the size), checking as it goes the member size, the submission total and the
+    ratio to `compressed`: any archive format's member is held to the limits of a zip member."""
     limits = budget.limits
     cap = min(max_size or limits["zip_member_size"], limits["zip_member_size"])
-    ratio_cap = max(limits["zip_ratio_floor"], limits["zip_ratio"] * max(info.compress_size, 1))
+    ratio_cap = max(limits["zip_ratio_floor"], limits["zip_ratio"] * max(compressed, 1))
     parts: list[bytes] = []
     size = 0
-    with zf.open(info) as stream:
-        while True:
-            chunk = stream.read(limits["chunk"])
-            if not chunk:
-                break
-            size += len(chunk)
-            budget.total += len(chunk)
-            if size > ratio_cap:
-                raise LimitExceeded("压缩炸弹（压缩比异常）")
-            if size > cap:
-                raise LimitExceeded("文件过大")
-            if budget.total > limits["zip_total_size"]:
-                raise LimitExceeded("压缩炸弹（解压后总量过大）")
-            if sink is None:
-                parts.append(chunk)
-            else:
-                sink.write(chunk)
+    for chunk in chunks:
+        size += len(chunk)
+        budget.total += len(chunk)
+        if size > ratio_cap:
+            raise LimitExceeded("压缩炸弹（压缩比异常）")
+        if size > cap:
+            raise LimitExceeded("文件过大")
+        if budget.total > limits["zip_total_size"]:
+            raise LimitExceeded("压缩炸弹（解压后总量过大）")
+        if sink is None:
+            parts.append(chunk)
+        else:
+            sink.write(chunk)
     return b"".join(parts) if sink is None else size
 
 

@@ -338,7 +338,8 @@ def read_first_sheet(path: Path, what: str) -> list[tuple]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise UserError(f"{what} {path.name} 无法打开（应为 .xlsx 工作簿）：{exc}") from exc
+        raise UserError(f"{what} {path.name} 无法打开（应为 .xlsx 工作簿，文件可能已损坏）；"
+                        f"请用 Excel 或 WPS 打开后另存为 .xlsx 再试") from exc
     try:
         return list(book.worksheets[0].iter_rows(values_only=True)) if book.worksheets else []
     finally:

@@ -103,10 +103,27 @@ class Program:
         """A program-level setting from the YAML (organiser, issuers, review_stages …)."""
         return self.data.get(key, default)
 
+    def find_category(self, text: str | None) -> str | None:
+        """Given a category as staff write it (product, 产品, 产品类, 服务类␠, 企业类 for 企业, 工程类 …),
+        return its id, or None."""
+        from pipeline.common.text import clean, fold
+        from pipeline.definitions.forms import category_id
+
+        key = fold(clean(text) or "")
+        if not key:
+            return None
+        for cat in self.categories.values():
+            name = fold(cat.name)
+            if key in (fold(cat.id), name, name.removesuffix("类"), name + "类"):
+                return cat.id
+        cid = category_id(text)  # the cover's spellings (工程类 …)
+        return cid if cid in self.categories else None
+
     def category(self, category_id: str) -> Category:
-        """Given a category id, return the Category, or raise a Chinese UserError naming the valid ones."""
+        """Given a category id (or any spelling `find_category` knows), return the Category, or raise a
+        Chinese UserError naming the valid ones."""
         try:
-            return self.categories[category_id]
+            return self.categories[self.find_category(category_id) or category_id]
         except KeyError:
             names = "、".join(f"{c.id}（{c.name}）" for c in self.categories.values())
             raise UserError(f"{self.name}没有类别“{category_id}”，可用：{names}") from None

@@ -1,7 +1,7 @@
 """Word templates for documents that are not seed forms: the 补正通知 and the certificate.
 
-Built with python-docx in the house style of the form templates (宋体 body, 黑体 titles, the
-East Asian font set on every run, on the styles and on docDefaults), then edited by staff as
+Built with python-docx in the house style of the form templates (宋体 body, 黑体 titles, one face
+for Chinese, digits and Latin, zh-CN declared on every run, on the styles and on docDefaults), then edited by staff as
 they like: only the `{{ … }}` tags matter. Rebuild with `python -m pipeline.generating.house_templates`.
 """
 
@@ -19,23 +19,37 @@ from docx.shared import Cm, Pt, RGBColor
 from pipeline.common.files import atomic_path
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
-BODY_FONT, TITLE_FONT, LATIN_FONT = "宋体", "黑体", "Times New Roman"
+#: One family per document (digits and Latin in it too), as Word prints a 宋体 letter.
+BODY_FONT, TITLE_FONT = "宋体", "黑体"
 CENTER, RIGHT, LEFT = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.LEFT
 SEAL_RED = RGBColor(0xA0, 0x10, 0x10)
+#: Chinese sizes in points: 小二, 三号, 小三, 四号, 小四, 五号.
+XIAO_ER, SAN_HAO, XIAO_SAN, SI_HAO, XIAO_SI, WU_HAO = 18, 16, 15, 14, 12, 10.5
 
 
 def set_fonts(rpr, east_asia: str) -> None:
-    """Given a w:rPr, set its Latin fonts and its East Asian font (the one CJK text shows in)."""
+    """Given a w:rPr, set every font slot to `east_asia` (Latin and digits in the same face) and declare zh-CN."""
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
         rpr.insert(0, fonts)
-    for attr, name in (("w:ascii", LATIN_FONT), ("w:hAnsi", LATIN_FONT), ("w:eastAsia", east_asia)):
-        fonts.set(qn(attr), name)
+    for attr in list(fonts.attrib):
+        del fonts.attrib[attr]  # theme fonts would win over the named ones
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), east_asia)
+    fonts.set(qn("w:hint"), "eastAsia")
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    for attr in ("w:val", "w:eastAsia"):
+        lang.set(qn(attr), "zh-CN")
 
 
 def house_document(landscape: bool = False, margins_cm: float = 2.5) -> Document:
-    """Return an empty A4 document whose docDefaults and styles use 宋体 (黑体 for headings)."""
+    """Return an empty A4 document whose docDefaults and styles use 宋体 (黑体 for headings), in zh-CN."""
+    from pipeline.generating.layout import declare_chinese
+
     doc = Document()
     styles = doc.styles.element
     defaults = styles.find(qn("w:docDefaults"))
@@ -45,7 +59,8 @@ def house_document(landscape: bool = False, margins_cm: float = 2.5) -> Document
         if getattr(style, "font", None) is None:
             continue
         set_fonts(style.element.get_or_add_rPr(), TITLE_FONT if style.name.startswith(("Heading", "Title")) else BODY_FONT)
-    doc.styles["Normal"].font.size = Pt(12)
+    declare_chinese(doc)
+    doc.styles["Normal"].font.size = Pt(XIAO_SI)
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
     if landscape:
@@ -56,10 +71,15 @@ def house_document(landscape: bool = False, margins_cm: float = 2.5) -> Document
     return doc
 
 
-def add_text(doc, text: str, *, font: str = BODY_FONT, size: float = 12, bold: bool = False,
+def add_text(doc, text: str, *, font: str = BODY_FONT, size: float = XIAO_SI, bold: bool = False,
              align=LEFT, before: float = 0, after: float = 4, indent_chars: float = 0,
-             color: RGBColor | None = None, spacing: float | None = None, left_chars: float = 0):
-    """Given a document and text, append one paragraph of one run in the house style; return it."""
+             color: RGBColor | None = None, spacing: float | None = None, left_chars: float = 0,
+             hanging_chars: float = 0, right_chars: float = 0, keep_next: bool = False):
+    """Given a document and text, append one paragraph of one run in the house style; return it.
+
+    `hanging_chars` hangs the first line out of the left indent (a numbered item: 1．… with its
+    wrapped lines under the text, not under the number).
+    """
     para = doc.add_paragraph()
     para.alignment = align
     fmt = para.paragraph_format
@@ -68,8 +88,14 @@ def add_text(doc, text: str, *, font: str = BODY_FONT, size: float = 12, bold: b
         fmt.first_line_indent = Pt(size * indent_chars)
     if left_chars:  # wrapped lines stay under the first, not back at the margin
         fmt.left_indent = Pt(size * left_chars)
+    if hanging_chars:
+        fmt.first_line_indent = Pt(-size * hanging_chars)
+    if right_chars:
+        fmt.right_indent = Pt(size * right_chars)
     if spacing:
         fmt.line_spacing = spacing
+    if keep_next:
+        fmt.keep_with_next = True
     run = para.add_run(text)
     run.font.size = Pt(size)
     run.font.bold = bold
@@ -101,38 +127,75 @@ def page_border(section, style: str = "thinThickThinSmallGap", size: int = 24, c
     anchor.addnext(borders)
 
 
+def centre_vertically(section) -> None:
+    """Given a section, centre its text between the top and bottom margins (a certificate's balanced block)."""
+    valign = OxmlElement("w:vAlign")
+    valign.set(qn("w:val"), "center")
+    sect_pr = section._sectPr
+    # w:vAlign comes after w:cols / w:docGrid's neighbours; before w:docGrid is within the schema order.
+    grid = sect_pr.find(qn("w:docGrid"))
+    if grid is not None:
+        grid.addprevious(valign)
+    else:
+        sect_pr.append(valign)
+
+
 def build_notice(path: Path) -> Path:
     """Given an output path, write the 补正通知 template there and return the path.
 
-    Context: c (campaign), company, source, deadline, today, errors/warnings (message, needed,
-    article), contact (name, address, postcode, people, phones).
+    One template, two letters: a 补正通知 (errors to put right by a deadline) or, for an application
+    that fails an eligibility condition (`ineligible`), a 不符合申报条件告知书 giving the reasons.
+    Context: c (campaign), title, reference (文号, may be empty), ineligible, company, files,
+    deadline, today, errors/warnings (message, needed, article), contact (name, address, postcode,
+    people, phones). All in 宋体, the title bold 小二, the body 小四.
     """
     doc = house_document()
-    add_text(doc, "补 正 通 知", font=TITLE_FONT, size=22, align=CENTER, after=18)
-    add_text(doc, "{{ company }}：", size=14, after=8)
-    add_text(doc, "贵单位报送的{{ c.name }}申报材料（{{ source }}）经审核，尚有以下 {{ errors|length }} 处需要补正。"
+    size = XIAO_SI
+    add_text(doc, "{{ title }}", size=XIAO_ER, bold=True, align=CENTER, after=6)
+    add_tag(doc, "{%p if reference %}")
+    add_text(doc, "{{ reference }}", size=size, align=CENTER, after=6)
+    add_tag(doc, "{%p endif %}")
+    add_text(doc, "{{ company }}：", size=size, before=12, after=6)
+    add_tag(doc, "{%p if ineligible %}")
+    add_text(doc, "贵单位报送的{{ c.name }}申报材料{{ files }}经审核，不符合申报条件，本次不能受理，"
+                  "原因如下：", size=size, indent_chars=2, spacing=1.5, after=6)
+    add_text(doc, "不符合的申报条件", size=size, bold=True, indent_chars=2, before=6, after=4, keep_next=True)
+    add_tag(doc, "{%p else %}")
+    add_text(doc, "贵单位报送的{{ c.name }}申报材料{{ files }}经审核，尚有以下 {{ errors|length }} 处需要补正。"
                   "请于{{ deadline }}前将补正后的材料报送{{ contact.name }}，逾期未补正的按材料不全处理。",
-             size=14, indent_chars=2, spacing=1.4, after=10)
-    add_text(doc, "一、需要补正的问题", font=TITLE_FONT, size=14, before=6, after=6)
+             size=size, indent_chars=2, spacing=1.5, after=6)
+    add_text(doc, "一、需要补正的问题", size=size, bold=True, indent_chars=2, before=6, after=4, keep_next=True)
+    add_tag(doc, "{%p endif %}")
     add_tag(doc, "{%p for e in errors %}")
-    add_text(doc, "{{ loop.index }}．{{ e.message }}", size=12, indent_chars=2, after=0, spacing=1.3)
-    add_text(doc, "需要：{{ e.needed }}{% if e.article %}（依据：{{ e.article }}）{% endif %}",
-             size=12, left_chars=3.5, after=6, spacing=1.3)
+    # Numbered items hang: the number stands out, wrapped lines and 补正要求 align under the text.
+    add_text(doc, "{{ loop.index }}．{{ e.message }}", size=size, left_chars=3.5, hanging_chars=1.5,
+             after=0, spacing=1.3)
+    add_tag(doc, "{%p if not ineligible %}")
+    add_text(doc, "补正要求：{{ e.needed }}{% if e.article %}（依据：{{ e.article }}）{% endif %}",
+             size=size, left_chars=3.5, after=6, spacing=1.3)
+    add_tag(doc, "{%p endif %}")
     add_tag(doc, "{%p endfor %}")
-    add_text(doc, "二、请核对的事项", font=TITLE_FONT, size=14, before=6, after=6)
+    add_tag(doc, "{%p if not ineligible %}")
+    add_text(doc, "二、请核对的事项", size=size, bold=True, indent_chars=2, before=6, after=4, keep_next=True)
     add_tag(doc, "{%p if warnings %}")
     add_tag(doc, "{%p for w in warnings %}")
-    add_text(doc, "{{ loop.index }}．{{ w.message }}", size=12, indent_chars=2, after=4, spacing=1.3)
+    add_text(doc, "{{ loop.index }}．{{ w.message }}", size=size, left_chars=3.5, hanging_chars=1.5,
+             after=4, spacing=1.3)
     add_tag(doc, "{%p endfor %}")
     add_tag(doc, "{%p else %}")
-    add_text(doc, "无。", size=12, indent_chars=2)
+    add_text(doc, "无。", size=size, indent_chars=2)
     add_tag(doc, "{%p endif %}")
-    add_text(doc, "三、联系方式", font=TITLE_FONT, size=14, before=6, after=6)
-    for line in ("联系单位：{{ contact.name }}", "地　　址：{{ contact.address }}　　邮编：{{ contact.postcode }}",
+    add_tag(doc, "{%p endif %}")
+    add_text(doc, "{% if ineligible %}如对审核结果有异议{% else %}如有疑问{% endif %}，请与我会联系。",
+             size=size, indent_chars=2, before=6, after=6, spacing=1.5)
+    add_text(doc, "{% if ineligible %}联系方式{% else %}三、联系方式{% endif %}", size=size, bold=True,
+             indent_chars=2, before=6, after=4, keep_next=True)
+    for line in ("联系单位：{{ contact.name }}", "地　　址：{{ contact.address }}", "邮　　编：{{ contact.postcode }}",
                  "联 系 人：{{ contact.people }}", "电　　话：{{ contact.phones }}"):
-        add_text(doc, line, size=12, indent_chars=2, after=2)
-    add_text(doc, "{{ contact.name }}", size=14, align=RIGHT, before=30, after=2)
-    add_text(doc, "{{ today }}", size=14, align=RIGHT)
+        add_text(doc, line, size=size, indent_chars=2, after=2, keep_next=True)
+    # Room above the signature for the association's seal.
+    add_text(doc, "{{ contact.name }}", size=size, align=RIGHT, right_chars=2, before=36, after=2, keep_next=True)
+    add_text(doc, "{{ today }}", size=size, align=RIGHT, right_chars=2)
     return _save(doc, path)
 
 
@@ -140,29 +203,31 @@ def build_certificate(path: Path) -> Path:
     """Given an output path, write the certificate template (A4 landscape, framed) there; return the path.
 
     One page per item of `winners` (company, item_label, item, title, issuer, date, valid_to,
-    number), so one render makes one certificate or a whole print run.
+    number), so one render makes one certificate or a whole print run. The block stands in the
+    middle of the page; the seal goes over the issuer's name and the date, so nothing says （盖章）.
     """
-    doc = house_document(landscape=True, margins_cm=2.4)
+    doc = house_document(landscape=True, margins_cm=2.6)
     section = doc.sections[0]
-    section.top_margin = section.bottom_margin = Cm(2.0)
+    section.top_margin = section.bottom_margin = Cm(2.2)
     page_border(section)
+    centre_vertically(section)
     # Sized so a certificate whose company, item and title each wrap once still fits its page.
     add_tag(doc, "{%p for w in winners %}")
-    title = add_text(doc, "荣 誉 证 书", font=TITLE_FONT, size=44, bold=True, align=CENTER, before=30, after=30,
+    title = add_text(doc, "荣 誉 证 书", font=TITLE_FONT, size=40, bold=True, align=CENTER, after=26,
                      color=SEAL_RED)
     # Each certificate starts a page; on the document's first paragraph this adds no blank page.
     title.paragraph_format.page_break_before = True
-    add_text(doc, "{{ w.company }}", font=TITLE_FONT, size=26, align=CENTER, after=12)
+    add_text(doc, "{{ w.company }}", size=24, bold=True, align=CENTER, after=10, spacing=1.2)
     add_tag(doc, "{%p if w.item %}")
-    add_text(doc, "{{ w.item_label }}：{{ w.item }}", size=16, align=CENTER, after=4)
+    add_text(doc, "{{ w.item_label }}：{{ w.item }}", size=SAN_HAO, align=CENTER, after=4, spacing=1.2)
     add_tag(doc, "{%p endif %}")
-    add_text(doc, "被评为", size=16, align=CENTER, before=14, after=12)
-    add_text(doc, "{{ w.title }}", font=TITLE_FONT, size=22, align=CENTER, after=16)
-    add_text(doc, "特发此证。", size=16, align=CENTER, after=40)
-    # The seal goes over the issuer and the date, so they stand to the right with room around them.
-    add_text(doc, "{{ w.issuer }}（盖章）", size=16, align=RIGHT, after=4)
-    add_text(doc, "{{ w.date }}", size=16, align=RIGHT, after=40)
-    add_text(doc, "证书编号：{{ w.number }}{% if w.valid_to %}　　　　　有效期至{{ w.valid_to }}{% endif %}", size=12, align=CENTER, after=0)
+    add_text(doc, "被评为", size=SAN_HAO, align=CENTER, before=12, after=10)
+    add_text(doc, "“{{ w.title }}”", size=22, bold=True, align=CENTER, after=12, spacing=1.2)
+    add_text(doc, "特发此证。", size=SAN_HAO, align=CENTER, after=30)
+    add_text(doc, "{{ w.issuer }}", size=SAN_HAO, align=RIGHT, right_chars=3, after=4)
+    add_text(doc, "{{ w.date }}", size=SAN_HAO, align=RIGHT, right_chars=3, after=30)
+    add_text(doc, "证书编号：{{ w.number }}{% if w.valid_to %}　　　　有效期至{{ w.valid_to }}{% endif %}",
+             size=XIAO_SI, align=CENTER, after=0)
     add_tag(doc, "{%p endfor %}")
     return _save(doc, path)
 

@@ -11,6 +11,7 @@ each slot becomes cell XML; a plan is pure data, so the grid logic is testable o
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +31,14 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 #: Every setting of the printed page, in one place.
 DEFAULTS = {
     "page_width": 21.0, "page_height": 29.7,  # A4 portrait, cm
-    "margin_top": 2.0, "margin_bottom": 1.8, "margin_left": 2.1, "margin_right": 2.1,
+    "margin_top": 2.0, "margin_bottom": 1.8, "margin_left": 1.9, "margin_right": 1.9,
     "body_font": "宋体", "title_font": "黑体",
-    "title_size": 18, "subtitle_size": 14, "para_size": 12, "cell_size": 10, "note_size": 10.5,
-    "row_height": 0.66,  # cm, minimum height of a bordered row
+    # Chinese sizes: titles 小二 (18), subtitles 四号 (14), running text 小四 (12), tables and notes 五号 (10.5).
+    "title_size": 18, "subtitle_size": 14, "para_size": 12, "cell_size": 10.5, "note_size": 10.5,
+    "cell_line": 14,  # points, exact: the CJK faces' own line height is half as tall again as their size
+    "row_height": 0.75,  # cm, minimum height of a bordered row: room to write by hand
     "border_size": 4,
-    "line_pad": 8,  # ideographic spaces after a right-aligned `line` (承诺企业（盖章）：…)
+    "line_pad": 4,  # characters of room right of a right-aligned `line` (承诺企业（盖章）：…), for the seal
     "vertical_max": 10,  # characters of a side label printed one per line; longer ones go two per line  # eighths of a point
     "cm": 567,  # twips per cm
 }
@@ -46,6 +49,10 @@ AFTER_TABLE = ('<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="40" w:li
                '<w:rPr><w:sz w:val="2"/></w:rPr></w:pPr></w:p>')
 
 
+#: The language of every run: Chinese (PRC) for East-Asian text and for the Latin around it.
+LANG = '<w:lang w:val="zh-CN" w:eastAsia="zh-CN"/>'
+
+
 # --- runs and paragraphs -------------------------------------------------------------------------
 
 
@@ -53,21 +60,30 @@ def run_xml(text: str, font: str | None = None, size: float | None = None, bold:
     """Given text and its font, return one w:r with East-Asian and Latin fonts set; '\\n' becomes a line break."""
     font = font or DEFAULTS["body_font"]
     half_points = round((size or DEFAULTS["cell_size"]) * 2)
+    # Digits and Latin in the Chinese face (as Word prints 宋体 text), the language Chinese (zh-CN):
+    # declared Japanese, LibreOffice would pick the Japanese forms of the glyphs.
     props = (f'<w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" w:cs="{font}" w:hint="eastAsia"/>'
              + ("<w:b/><w:bCs/>" if bold else "")
-             + f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>')
+             + f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>{LANG}')
     pieces = '<w:br/>'.join(f'<w:t xml:space="preserve">{escape(part)}</w:t>' for part in text.split("\n"))
     return f"<w:r><w:rPr>{props}</w:rPr>{pieces}</w:r>"
 
 
 def para_xml(runs: str = "", align: str | None = None, before: float = 0, after: float = 0,
-             indent_chars: int = 0, line: int | None = None, keep_next: bool = False) -> str:
-    """Given runs XML and paragraph settings (spacing in points), return one w:p."""
+             indent_chars: int = 0, line: int | None = None, keep_next: bool = False,
+             size: float | None = None, right_chars: float = 0) -> str:
+    """Given runs XML and paragraph settings (spacing in points, indents in characters of `size`), return one w:p.
+
+    Indents are written in twips as well as in characters: LibreOffice reads only the twips.
+    """
     props = "<w:keepNext/>" if keep_next else ""
     line_attr = f' w:line="{line}" w:lineRule="auto"' if line else ""
     props += f'<w:spacing w:before="{round(before * 20)}" w:after="{round(after * 20)}"{line_attr}/>'
-    if indent_chars:
-        props += f'<w:ind w:firstLineChars="{indent_chars * 100}"/>'
+    char = (size or DEFAULTS["cell_size"]) * 20
+    if indent_chars or right_chars:
+        ind = f' w:firstLine="{round(indent_chars * char)}" w:firstLineChars="{round(indent_chars * 100)}"' if indent_chars else ""
+        ind += f' w:right="{round(right_chars * char)}" w:rightChars="{round(right_chars * 100)}"' if right_chars else ""
+        props += f"<w:ind{ind}/>"
     if align:
         props += f'<w:jc w:val="{align}"/>'
     return f"<w:p><w:pPr>{props}</w:pPr>{runs}</w:p>"
@@ -90,21 +106,34 @@ def option_tags(field) -> list[str]:
     return tags
 
 
-def value_tag(field, form: Form) -> str:
-    """Given a field, return the tag that prints its value: a variable, numbered lines, or check boxes."""
+def value_tag(field, form: Form, blank: str | None = None) -> str:
+    """Given a field (and what to print when it is empty), return the tag that prints its value.
+
+    A variable, numbered lines or check boxes; `blank` (年　　月　　日) stands in for an empty value.
+    """
     if field.type in BOX_TYPES:
         return "  ".join(option_tags(field))
     if field.type == "list":
         return f"{{{{ numbered(v.{field.id}, {int(form.get('lines_per_category') or 1)}) }}}}"
+    if blank:
+        return f"{{% if v.{field.id} %}}{{{{ v.{field.id} }}}}{{% else %}}{blank}{{% endif %}}"
     return f"{{{{ v.{field.id} }}}}"
 
 
 def printed_labels(form: Form) -> list[str]:
     """Given a form, return what its printed form must show: detect titles, field labels (options for bare fields)."""
-    bare = {cell["field"] for cell in _layout_cells(form.layout) if isinstance(cell, dict) and cell.get("bare")}
+    cells = [cell for cell in _layout_cells(form.layout) if isinstance(cell, dict) and cell.get("field")]
+    bare = {cell["field"] for cell in cells if cell.get("bare")}
+    # A vertical label in two columns prints its characters in another order (获优地质区工…).
+    vertical = {cell["field"]: int(cell.get("columns", 1)) for cell in cells if cell.get("vertical")}
     labels = list(form.detect)
     for field in form.fields.values():
-        labels.extend(field.options.values() if field.id in bare else [field.label])
+        if field.id in bare:
+            labels.extend(field.options.values())
+        elif field.id in vertical:
+            labels.append("".join(vertical_lines(field.label, vertical[field.id])))
+        else:
+            labels.append(field.label)
     return labels
 
 
@@ -113,6 +142,172 @@ def _layout_cells(layout: list):
         if isinstance(item, dict) and "table" in item:
             for row in item["table"].get("rows") or []:
                 yield from row
+
+
+# --- measuring printed text ------------------------------------------------------------------------
+
+PT_CM = 2.54 / 72
+#: Widths in em of what a cell prints (an upper bound for Noto Serif CJK SC, so what fits here fits there).
+EM = {"wide": 1.0, "latin": 0.6, "space": 0.3}
+#: Cell padding (w:tblCellMar, 57 twips a side) plus a safety margin, in cm.
+CELL_PAD = 0.2 + 0.2
+#: A run of more characters than this with no break in it is a phrase (企业用户满意工程推进情况统计),
+#: not a word: it may wrap anywhere, and asks its column only for this many characters.
+MAX_WORD = 10
+#: Sample values a column must hold on one line: a phone with its area code, a date written out.
+ONE_LINE = {"phone": "0451-87979096", "date": "2017年12月31日"}
+
+
+def text_width(text: str, size: float) -> float:
+    """Given one line of text and its size in points, return its printed width in cm (an upper bound)."""
+    ems = 0.0
+    for ch in text:
+        if ch.isspace():
+            ems += EM["space"]
+        elif ord(ch) < 0x2E80 and not "\uff00" <= ch <= "\uffef":
+            ems += EM["latin"]
+        else:
+            ems += EM["wide"]
+    return ems * size * PT_CM
+
+
+def label_pieces(label: str) -> list[tuple[str, str]]:
+    """Given a printed label, return its words as (what stands before it on a shared line, word).
+
+    A line may break only between words: at a line break, after 、，；, before （, and at a space
+    between two runs of two or more characters (全员劳产率 元／人); spaces that letter-space a
+    label (通  信  地  址, 年 产 量) join, so those never break.
+    """
+    pieces: list[tuple[str, str]] = []
+    for number, line in enumerate(str(label).split("\n")):
+        runs = re.split(r"(\s+)", line.strip())  # text, space, text, …
+        sep = "\n" if number else ""
+        word = ""
+        for i, run in enumerate(runs):
+            if i % 2:  # a space: a break only between two longer runs
+                if len(runs[i - 1]) >= 2 and i + 1 < len(runs) and len(runs[i + 1]) >= 2:
+                    pieces.append((sep, word))
+                    sep, word = run, ""
+                else:
+                    word += run
+                continue
+            for part in re.split(r"(?<=[、，；])|(?=[（(])", run):
+                if not part:
+                    continue
+                if word and (part.startswith(("（", "(")) or word.endswith(("、", "，", "；"))):
+                    pieces.append((sep, word))
+                    sep, word = "", part
+                else:
+                    word += part
+        if word:
+            pieces.append((sep, word))
+    return pieces
+
+
+def label_words(label: str) -> list[str]:
+    """Given a printed label, return its words: the pieces no line may break inside."""
+    return [word for _, word in label_pieces(label)]
+
+
+def wrap_label(label: str, width: float, size: float) -> str:
+    """Given a label, its cell's width (cm) and size, return it with line breaks between words so each line fits."""
+    room = width - CELL_PAD
+    lines: list[str] = []
+    for sep, word in label_pieces(label):
+        if lines and sep != "\n" and text_width(lines[-1] + sep + word, size) <= room:
+            lines[-1] += sep + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def min_widths(plan: list[list[Slot]], form: Form, cols: int, size: float) -> list[float]:
+    """Given a planned table, return each column's least width (cm): its labels' longest word, its one-line values.
+
+    A slot spanning several columns spreads what it lacks over them.
+    """
+    need = [2 * CELL_PAD] * cols
+    wants = []
+    for row in plan:
+        for slot in row:
+            text = _slot_text(slot, form)
+            if text is None:
+                continue
+            if slot.vertical:
+                cell = slot.cell if isinstance(slot.cell, dict) else {}
+                widest = max(len(line) for line in vertical_lines(text, int(cell.get("columns", 1))))
+                wants.append((slot, widest * size * PT_CM * 1.1 + CELL_PAD))
+            elif slot.kind == "value":
+                field = form.fields.get(slot.field)
+                sample = ONE_LINE.get(field.format or field.type) if field else None
+                if sample:
+                    wants.append((slot, text_width(sample, size) + CELL_PAD))
+            else:
+                words = [w if len(w.replace(" ", "")) <= MAX_WORD else w.replace(" ", "")[:MAX_WORD]
+                         for w in label_words(text)]
+                wants.append((slot, max(text_width(w, size) for w in words) + CELL_PAD))
+    for slot, width in sorted(wants, key=lambda sw: sw[0].span):
+        have = sum(need[slot.col: slot.col + slot.span])
+        if width > have:
+            for col in range(slot.col, slot.col + slot.span):
+                need[col] += (width - have) / slot.span
+    return need
+
+
+def _slot_text(slot: Slot, form: Form) -> str | None:
+    """Given a slot, return the label it prints (None for values without a one-line rule and for free text)."""
+    cell = slot.cell if isinstance(slot.cell, dict) else {}
+    if slot.kind == "value":
+        return ""
+    if slot.kind == "side" or (slot.kind == "label" and not slot.field):
+        return str(cell.get("label") if cell else slot.cell)
+    if slot.kind == "label":
+        field = form.fields.get(slot.field)
+        return field.label if field else None
+    return None
+
+
+def fitted_widths(base: list[float], need: list[float], label_cols: set[int], total: float) -> list[float]:
+    """Given the layout's widths, each column's least width, the label columns and the printed width, return widths.
+
+    Label columns keep the layout's width, widened to what their labels need; the value columns
+    share the rest in the layout's proportions, each at least its own need (a phone on one line).
+    When that does not fit, label columns give back what they hold beyond their need first.
+    """
+    base = [w * total / sum(base) for w in base]
+    values = [i for i in range(len(base)) if i not in label_cols] or list(range(len(base)))
+    widths = {i: max(need[i], base[i]) for i in range(len(base)) if i not in values}
+    short = sum(need[i] for i in values) - (total - sum(widths.values()))
+    surplus = sum(widths[i] - need[i] for i in widths)
+    if short > 0 and surplus > 0:
+        cut = min(1.0, short / surplus)
+        widths = {i: w - (w - need[i]) * cut for i, w in widths.items()}
+    for _ in range(len(base)):
+        spare = total - sum(widths.values())
+        weight = sum(base[i] for i in values) or 1.0
+        share = {i: spare * base[i] / weight for i in values}
+        narrow = [i for i in values if share[i] < need[i]]
+        if not narrow or len(narrow) == len(values):
+            widths.update(share if not narrow else {i: need[i] for i in values})
+            break
+        widths.update({i: need[i] for i in narrow})
+        values = [i for i in values if i not in narrow]
+    ordered = [widths[i] for i in range(len(base))]
+    scale = total / sum(ordered)
+    return [round(w * scale, 2) for w in ordered]
+
+
+def label_columns(plan: list[list[Slot]]) -> set[int]:
+    """Given a planned table, return the columns whose own cells (one column wide) are only labels."""
+    labels, others = set(), set()
+    for row in plan:
+        for slot in row:
+            if slot.kind in ("label", "side"):
+                if slot.span == 1:  # a label across columns (outside the side labels) decides nothing
+                    labels.add(slot.col)
+            elif slot.kind != "empty" and slot.span == 1:
+                others.add(slot.col)
+    return labels - others
 
 
 # --- table planning ------------------------------------------------------------------------------
@@ -210,8 +405,11 @@ def _twips(cm: float) -> int:
     return round(cm * DEFAULTS["cm"])
 
 
-def slot_paras(slot: Slot, form: Form, forms: dict) -> list[str]:
-    """Given a placed slot, return the paragraphs of its cell."""
+def slot_paras(slot: Slot, form: Form, forms: dict, width: float = 0.0) -> list[str]:
+    """Given a placed slot (and its cell's width in cm), return the paragraphs of its cell.
+
+    A label wider than its cell is broken between words (wrap_label), never inside one.
+    """
     cell = slot.cell if isinstance(slot.cell, dict) else {}
     field = form.fields.get(slot.field) if slot.field else None
     if slot.field and field is None:
@@ -220,9 +418,11 @@ def slot_paras(slot: Slot, form: Form, forms: dict) -> list[str]:
         return [para_xml()]
     if slot.kind == "side" or (slot.kind == "label" and not field):
         text = cell.get("label") if cell else slot.cell
-        return vertical_paras(text) if slot.vertical else text_paras(text, align="center")
+        return vertical_paras(text, int(cell.get("columns", 1))) if slot.vertical else label_paras(text, width)
     if slot.kind == "label":
-        return vertical_paras(field.label) if slot.vertical else text_paras(field.label, align="center")
+        if slot.vertical:
+            return vertical_paras(field.label, int(cell.get("columns", 1)))
+        return label_paras(field.label, width)
     if slot.kind == "value":
         return value_paras(field, form, cell)
     if slot.kind == "inline":
@@ -234,28 +434,48 @@ def slot_paras(slot: Slot, form: Form, forms: dict) -> list[str]:
     raise AssertionError(slot.kind)
 
 
-def vertical_paras(text: str) -> list[str]:
-    """Given a side label, return one centred paragraph printing it top to bottom.
+def label_paras(text: str, width: float) -> list[str]:
+    """Given a label and its cell's width (cm; 0 when unknown), return one centred paragraph, broken between words."""
+    if width:
+        text = wrap_label(str(text), width, DEFAULTS["cell_size"])
+    return [para_xml(run_xml(str(text)), align="center")]
 
-    One character per line; a long label (获地区、行业优质工程情况) two per line, as the seed does.
+
+#: Brackets as printed in a vertical label: the vertical forms, so （甲方） reads top to bottom.
+VERTICAL_FORMS = str.maketrans({"（": "︵", "）": "︶", "(": "︵", ")": "︶", "、": "︑", "，": "︐"})
+
+
+def vertical_lines(text: str, columns: int = 1) -> list[str]:
+    """Given a side label, return its printed lines, top to bottom.
+
+    One character per line; a long label, or one asked for in two columns, two per line read
+    column by column, as the seed prints 获优/地质/区工/、程/行情/业况 for 获地区、行业优质工程情况.
+    Brackets turn to their vertical forms (︵甲方︶) in a one-column label.
     """
     chars = [c for c in str(text) if not c.isspace()]
-    step = 2 if len(chars) > DEFAULTS["vertical_max"] else 1
-    lines = ["".join(chars[i: i + step]) for i in range(0, len(chars), step)]
-    return [para_xml(run_xml("\n".join(lines)), align="center")]
+    if columns < 2 and len(chars) <= DEFAULTS["vertical_max"]:
+        return [c.translate(VERTICAL_FORMS) for c in chars]
+    rows = -(-len(chars) // 2)
+    return [chars[i] + (chars[i + rows] if i + rows < len(chars) else "") for i in range(rows)]
+
+
+def vertical_paras(text: str, columns: int = 1) -> list[str]:
+    """Given a side label (and its columns), return one centred paragraph printing it top to bottom."""
+    return [para_xml(run_xml("\n".join(vertical_lines(text, columns))), align="center")]
 
 
 def value_paras(field, form: Form, cell: dict) -> list[str]:
     """Given a field, return its value cell: one tag, or its check boxes (one per line when stacked)."""
     if field.type in BOX_TYPES and cell.get("stacked"):
         return [para_xml(run_xml(tag)) for tag in option_tags(field)]
-    return [para_xml(run_xml(value_tag(field, form)))]
+    return [para_xml(run_xml(value_tag(field, form, cell.get("blank"))))]
 
 
 def inline_paras(field, form: Form, cell: dict) -> list[str]:
     """Given an inline field, return 'label：value' (or bare check boxes), its hint and its footer lines."""
     if cell.get("bare"):
-        return [para_xml(run_xml(value_tag(field, form), size=DEFAULTS["para_size"]), align="center")]
+        return [para_xml(run_xml(value_tag(field, form), size=float(cell.get("size") or DEFAULTS["para_size"])),
+                         align="center")]
     if field.type in BOX_TYPES and cell.get("stacked"):
         paras = [para_xml(run_xml(f"{field.label}："))] + value_paras(field, form, cell)
     else:
@@ -266,7 +486,8 @@ def inline_paras(field, form: Form, cell: dict) -> list[str]:
     if footer:
         used = 0.6 * (len(paras) + len(footer)) + 0.4
         gap = max(0.0, float(cell.get("height", 0)) - used) * 28.35  # cm → points
-        paras += [para_xml(run_xml(line), align="right", before=gap if i == 0 else 0)
+        # Trailing spaces vanish at a right margin: the room right of 年 月 日 is an indent.
+        paras += [para_xml(run_xml(line.rstrip()), align="right", before=gap if i == 0 else 0, right_chars=2)
                   for i, line in enumerate(footer)]
     return paras
 
@@ -297,9 +518,17 @@ def outline_paras(report: Form) -> list[str]:
     return [para_xml(run_xml(line), line=300) for line in lines]
 
 
+_NO_LINE = re.compile(r'<w:spacing ((?:(?!w:line)[^>])*)/>')
+
+
 def cell_xml(slot: Slot, widths: list[float], paras: list[str], borders: bool, valign: str) -> str:
-    """Given a placed slot, the grid widths and its paragraphs, return one w:tc."""
+    """Given a placed slot, the grid widths and its paragraphs, return one w:tc.
+
+    Paragraphs without a line spacing of their own get an exact one, so rows are as tall as their text.
+    """
     width = sum(widths[slot.col: slot.col + slot.span])
+    line = f'w:line="{round(DEFAULTS["cell_line"] * 20)}" w:lineRule="exact"'
+    paras = [_NO_LINE.sub(lambda m: f"<w:spacing {m.group(1).strip()} {line}/>", para) for para in paras]
     props = f'<w:tcW w:w="{_twips(width)}" w:type="dxa"/>'
     if slot.span > 1:
         props += f'<w:gridSpan w:val="{slot.span}"/>'
@@ -339,33 +568,61 @@ def table_props(widths: list[float], borders: bool) -> str:
     return f"{pr}<w:tblGrid>{grid}</w:tblGrid>"
 
 
-def table_widths(table: dict) -> list[float]:
-    """Given a layout table, return its column widths in cm, scaled to the printed width."""
+def table_widths(table: dict, form: Form | None = None, plan: list[list[Slot]] | None = None) -> list[float]:
+    """Given a layout table (and its form and plan), return its column widths in cm, filling the printed width.
+
+    With the plan, widths follow the content: a label column is as wide as its longest word, so
+    labels never break inside one; the value columns share the rest in the layout's proportions.
+    """
     cols = int(table["cols"])
-    text_width = DEFAULTS["page_width"] - DEFAULTS["margin_left"] - DEFAULTS["margin_right"]
+    printed = DEFAULTS["page_width"] - DEFAULTS["margin_left"] - DEFAULTS["margin_right"]
     widths = [float(w) for w in table.get("widths") or []]
     if len(widths) != cols:
-        return [round(text_width / cols, 2)] * cols
-    # Widths are kept in proportion but fill the printed width: wider label columns wrap less.
-    return [round(w * text_width / sum(widths), 2) for w in widths]
+        widths = [1.0] * cols
+    if form is None or plan is None:
+        return [round(w * printed / sum(widths), 2) for w in widths]
+    need = min_widths(plan, form, cols, float(table.get("size") or DEFAULTS["cell_size"]))
+    return fitted_widths(widths, need, label_columns(plan), printed)
 
 
 def table_xml(table: dict, form: Form, forms: dict) -> str:
     """Given a layout table, return the w:tbl: a list table when it has a `header`, else a planned grid."""
-    widths = table_widths(table)
     borders = table.get("borders", True)
     if table.get("header"):
-        return list_table_xml(table, form, widths)
+        return list_table_xml(table, form, table_widths(table, form, header_plan(table)))
+    plan = plan_table(table)
+    widths = table_widths(table, form, plan) if borders else table_widths(table)
     rows = []
-    for slots in plan_table(table):
+    for slots in plan:
         heights = [float(s.cell.get("height")) for s in slots if isinstance(s.cell, dict) and s.cell.get("height")]
         tall = bool(heights)
         cells = "".join(
-            cell_xml(s, widths, slot_paras(s, form, forms), borders,
+            cell_xml(s, widths, slot_paras(s, form, forms, sum(widths[s.col: s.col + s.span])), borders,
                      "top" if tall and s.kind in ("inline", "text", "outline") else "center")
             for s in slots)
-        rows.append(row_xml(cells, max(heights) if heights else (DEFAULTS["row_height"] if borders else 1.0)))
-    return f"<w:tbl>{table_props(widths, borders)}{''.join(rows)}</w:tbl>"
+        plain = float(table.get("row_height") or (DEFAULTS["row_height"] if borders else 1.0))
+        rows.append(row_xml(cells, max(heights) if heights else plain))
+    return sized(f"<w:tbl>{table_props(widths, borders)}{''.join(rows)}</w:tbl>", table.get("size"))
+
+
+def sized(xml: str, size: float | None) -> str:
+    """Given a table's XML and its own text size (points; None for the default 五号), return it in that size.
+
+    A dense form (the enterprise 申请表's 47 fields on one page) sets its table in 小五 (9 pt).
+    """
+    if not size:
+        return xml
+    default, half = round(DEFAULTS["cell_size"] * 2), round(float(size) * 2)
+    line = round(DEFAULTS["cell_line"] * 20)
+    xml = xml.replace(f'<w:sz w:val="{default}"/><w:szCs w:val="{default}"/>', f'<w:sz w:val="{half}"/><w:szCs w:val="{half}"/>')
+    return xml.replace(f'w:line="{line}" w:lineRule="exact"',
+                       f'w:line="{round(line * float(size) / DEFAULTS["cell_size"])}" w:lineRule="exact"')
+
+
+def header_plan(table: dict) -> list[list[Slot]]:
+    """Given a list table, return its header row and its body row as a plan: a label and a value per column."""
+    return [[Slot("label", f"={fid}", fid, col=i) for i, fid in enumerate(table["header"])],
+            [Slot("value", f"={fid}", fid, col=i) for i, fid in enumerate(table["header"])]]
 
 
 def list_table_xml(table: dict, form: Form, widths: list[float]) -> str:
@@ -377,7 +634,7 @@ def list_table_xml(table: dict, form: Form, widths: list[float]) -> str:
 
     def one_row(texts: list[str], **kw) -> str:
         slots = [Slot("label", col=i) for i in range(len(texts))]
-        cells = "".join(cell_xml(s, widths, [para_xml(run_xml(t), align="center")], True, "center")
+        cells = "".join(cell_xml(s, widths, label_paras(t, widths[s.col] if "{{" not in t else 0), True, "center")
                         for s, t in zip(slots, texts))
         return row_xml(cells, DEFAULTS["row_height"], **kw)
 
@@ -403,22 +660,29 @@ def item_xml(item, form: Form, forms: dict) -> list[str]:
     if "title" in item:
         size = item.get("size", DEFAULTS["title_size"])
         return [para_xml(run_xml(str(item["title"]), DEFAULTS["title_font"], size, bold=True),
-                         align="center", before=0, after=10, keep_next=True)]
+                         align="center", before=float(item.get("before", 0)), after=float(item.get("after", 10)),
+                         keep_next=True)]
     if "subtitle" in item:
         return [para_xml(run_xml(str(item["subtitle"]), DEFAULTS["title_font"], DEFAULTS["subtitle_size"], bold=True),
                          before=12, after=6, keep_next=True)]
     if "para" in item:
-        return [para_xml(run_xml(str(item["para"]), size=DEFAULTS["para_size"]), indent_chars=2, line=360)]
+        return [para_xml(run_xml(str(item["para"]), size=DEFAULTS["para_size"]), indent_chars=2, line=360,
+                         size=DEFAULTS["para_size"])]
+    if "sign" in item:  # a signature line: right-aligned, room above it for the seal and right of it
+        return [para_xml(run_xml(str(item["sign"]).strip(), size=DEFAULTS["para_size"]), size=DEFAULTS["para_size"],
+                         align="right", before=float(item.get("before", 30)), after=6, right_chars=DEFAULTS["line_pad"])]
     if "line" in item:
         field = form.fields[item["line"]]
         printed = item.get("printed") or field.label
         align = {"right": "right", "center": "center"}.get(item.get("align"))
         # A right-aligned line keeps room on its right for the seal and the handwritten value.
-        pad = "\u3000" * DEFAULTS["line_pad"] if align == "right" else ""
-        return [para_xml(run_xml(f"{printed}：{value_tag(field, form)}{pad}", size=DEFAULTS["para_size"]),
-                         align=align, before=0, after=6)]
+        # (an indent: spaces at the end of a right-aligned line vanish)
+        pad = DEFAULTS["line_pad"] if align == "right" else 0
+        tag = value_tag(field, form, item.get("blank"))
+        return [para_xml(run_xml(f"{printed}：{tag}", size=DEFAULTS["para_size"]), size=DEFAULTS["para_size"],
+                         align=align, before=float(item.get("before", 0)), after=6, right_chars=pad)]
     if "notes" in item:
-        return [para_xml(run_xml(str(note), size=DEFAULTS["note_size"]), line=300,
+        return [para_xml(run_xml(str(note), size=DEFAULTS["note_size"]), line=300, size=DEFAULTS["note_size"],
                          indent_chars=0 if i == 0 else 2, before=6 if i == 0 else 0)
                 for i, note in enumerate(item["notes"])]
     if "table" in item:
@@ -456,10 +720,49 @@ def new_document() -> docx.document.Document:
         for attr in ("ascii", "hAnsi", "eastAsia", "cs"):
             fonts.set(qn(f"w:{attr}"), font)
         fonts.set(qn("w:hint"), "eastAsia")
-    lang = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:lang"))
-    if lang is not None:
-        lang.set(qn("w:eastAsia"), "zh-CN")
+    declare_chinese(document)
+    page_numbers(section)
     return document
+
+
+def page_numbers(section) -> None:
+    """Given a section, print 第 X 页 共 Y 页 centred in its footer, except on its first page (a packet's cover).
+
+    A one-page form shows none; a packet (the forms joined behind the cover) numbers every page after it.
+    """
+    section.different_first_page_header_footer = True
+    footer = section.footer
+    footer.is_linked_to_previous = False
+    size = DEFAULTS["note_size"]
+
+    def field(code: str) -> str:
+        return f'<w:fldSimple w:instr=" {code} ">{run_xml("1", size=size)}</w:fldSimple>'
+
+    runs = run_xml("第 ", size=size) + field("PAGE") + run_xml(" 页 共 ", size=size) + field("NUMPAGES") + run_xml(" 页", size=size)
+    paragraph = footer.paragraphs[0]._p
+    paragraph.addprevious(parse_xml(para_xml(runs, align="center").replace(">", f" {nsdecls('w')}>", 1)))
+    paragraph.getparent().remove(paragraph)
+    # The bottom margin holds the footer: it starts 1 cm above the page's edge.
+    section.footer_distance = Cm(1.0)
+
+
+def declare_chinese(document) -> None:
+    """Given a python-docx document, declare zh-CN on its docDefaults, its styles and its theme font language."""
+    styles = document.styles.element
+    for rpr in [styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")),
+                *(style.find(qn("w:rPr")) for style in styles.iterchildren(qn("w:style")))]:
+        if rpr is None:
+            continue
+        lang = rpr.find(qn("w:lang"))
+        if lang is None:
+            lang = rpr.makeelement(qn("w:lang"), {})
+            rpr.append(lang)
+        for attr in ("val", "eastAsia"):
+            lang.set(qn(f"w:{attr}"), "zh-CN")
+    theme_lang = document.settings.element.find(qn("w:themeFontLang"))
+    if theme_lang is not None:
+        for attr in ("val", "eastAsia"):
+            theme_lang.set(qn(f"w:{attr}"), "zh-CN")
 
 
 def build_template(form: Form, out: Path, forms: dict | None = None) -> Path:

@@ -25,9 +25,9 @@ from lxml import etree
 from pipeline.common.errors import UserError
 from pipeline.common.files import output_folder, safe_filename, unique_names
 from pipeline.common.text import clean, fold
-from pipeline.common.xlsx import read_first_sheet
 from pipeline.definitions import forms as forms_mod
 from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.workbooks import column_names, find_header, header_key, read_sheet
 from pipeline.generating.layout import TEMPLATES_DIR, template_path
 from pipeline.generating.templates_check import stop_on_broken
 from pipeline.generating.render import compiled
@@ -179,12 +179,39 @@ def cell_text(value) -> str | None:
 def field_for(form, header: str):
     """Given a form and a column header, return the field whose label (or alias) folds equal to it, or None.
 
-    A field outside side-labelled groups wins over one inside (电话 is the contact's, not the project's).
+    A remark in brackets after the header (企业名称（盖章）) is ignored. A field outside side-labelled
+    groups wins over one inside (电话 is the contact's, not the project's).
     """
-    key = fold(header)
-    matches = [f for f in form.fields.values() if key in f.keys]
+    keys = {fold(header), header_key(header)}
+    matches = [f for f in form.fields.values() if keys & set(f.keys)]
     matches.sort(key=lambda f: (f.group is not None, f.occurrence))
     return matches[0] if matches else None
+
+
+@functools.lru_cache(maxsize=1)
+def shared_fields() -> frozenset:
+    """Return the field ids every 申请表 has (企业名称, 电话, 邮编 …): the same fact wherever a form holds one."""
+    ids = [set(forms_mod.application_form(cid).fields) for cid in forms_mod.categories()]
+    return frozenset(set.intersection(*ids))
+
+
+@functools.lru_cache(maxsize=256)
+def column_fields(header: str) -> dict[str, str]:
+    """Given a roster column header, return form key → field id of every form the column fills.
+
+    A column fills the field its label or an alias names on each form; a column naming a field every
+    申请表 shares (联系人电话 → phone) fills that field on every form that has it (the 电话 of the
+    product, construction and service forms, the contract's).
+    """
+    forms = {key: form for key, form in forms_mod.load_forms().items() if not form.get("rows")}  # no list form
+    direct = {key: fld.id for key, form in forms.items() if (fld := field_for(form, header)) is not None}
+    shared = [fid for fid in dict.fromkeys(direct.values()) if fid in shared_fields()]
+    for key, form in forms.items():
+        if key not in direct:
+            fid = next((f for f in shared if f in form.fields), None)
+            if fid:
+                direct[key] = fid
+    return direct
 
 
 def choice_key(field, value: str):
@@ -199,11 +226,14 @@ def form_values(row: dict, form, category: str) -> dict:
     """Given a roster row (header → text), a form and the row's category, return the form's values."""
     values = {}
     for header, value in row.items():
-        fld = field_for(form, header) if value is not None else None
-        if fld is not None and fld.id not in values:
-            values[fld.id] = choice_key(fld, value) if fld.type == "choice" else value
+        fid = column_fields(header).get(form.key) if value is not None else None
+        if fid is not None and fid not in values:
+            fld = form.fields[fid]
+            values[fid] = choice_key(fld, value) if fld.type == "choice" else value
     if "category" in form.fields and form.fields["category"].type == "choice":
         values["category"] = category
+    elif "category" in form.fields and category and not values.get("category"):
+        values["category"] = forms_mod.categories().get(category, category)  # 推荐意见表's 推荐类别: 产品类
     return values
 
 
@@ -247,26 +277,46 @@ class Applicant:
     values: dict
 
 
+def roster_columns() -> dict[str, tuple]:
+    """Return the roster's key columns (company, category) → the names staff head them with (forms/)."""
+    return {"company": column_names("cover", "company_name"), "category": column_names("cover", "category")}
+
+
 def read_roster(path: Path) -> list[tuple[int, dict]]:
-    """Given a roster .xlsx, return (Excel row number, header → text) for each non-blank row of its first sheet."""
-    rows = iter(read_first_sheet(path, "名单文件"))
-    header = [cell_text(h) or "" for h in next(rows, ())]
+    """Given a roster workbook, return (Excel row number, header → text) for each non-blank row of its first sheet.
+
+    The header row is found within the first rows (a title above it, two header rows with merged
+    cells); no header naming the company and the category is a UserError naming those columns.
+    """
+    rows = read_sheet(path, "名单文件")
+    header = find_header(rows, roster_columns(), ("company", "category"), "名单文件",
+                         known=lambda text: bool(column_fields(text)))
     result = []
-    for number, cells in enumerate(rows, 2):
+    for number, cells in enumerate(rows[header.row + 1:], header.row + 2):
         texts = [cell_text(v) for v in cells]
         if any(texts):
-            result.append((number, {h: t for h, t in zip(header, texts) if h}))
+            result.append((number, {h: t for h, t in zip(header.texts, texts) if h}))
     return result
+
+
+def unused_columns(rows: list[tuple[int, dict]]) -> list[str]:
+    """Given roster rows, return a warning naming the columns that fill no field of any form, if any."""
+    headers = dict.fromkeys(h for _, row in rows for h in row)
+    unused = [h for h in headers if not column_fields(h)]
+    if not unused:
+        return []
+    return [f"名单中的列 {'、'.join(f'“{h}”' for h in unused)} 不对应申报材料中的任何栏目，未填入"]
 
 
 def applicants(rows: list[tuple[int, dict]]) -> tuple[list[Applicant], list[str]]:
     """Given roster rows, return the applicants and a Chinese problem line per bad row (naming its row)."""
     cover = forms_mod.load_forms()["cover"]
     names = "/".join(forms_mod.categories().values())
-    good, problems = [], []
+    good, problems = [], unused_columns(rows)
+    seen: dict[tuple, int] = {}
     for number, row in rows:
         name = form_values(row, cover, "").get("company_name")
-        label = next((h for h in row if field_for(cover, h) is cover.fields["category"]), None)
+        label = next((h for h in row if column_fields(h).get("cover") == "category"), None)
         raw = row.get(label) if label else None
         category = forms_mod.category_id(raw) if raw else None
         if not name:
@@ -276,6 +326,10 @@ def applicants(rows: list[tuple[int, dict]]) -> tuple[list[Applicant], list[str]
         elif not category:
             problems.append(f"第 {number} 行（{name}）：{cover.fields['category'].label}“{raw}”无法识别（应为 {names}），未生成")
         else:
+            first = seen.setdefault((fold(name), category), number)
+            if first != number:
+                problems.append(f"第 {number} 行与第 {first} 行是同一企业（{name}）的同一类别，两行都已生成"
+                                f"（后一份文件名带序号），请核对是否重复")
             forms = [*forms_mod.packet_forms(category), forms_mod.load_forms()["contract"]]
             values = {form.id: form_values(row, form, category) for form in forms}
             good.append(Applicant(number, name, category, values))
@@ -303,7 +357,7 @@ def chosen_categories(category: str) -> list[str]:
     """Given 'all' or a category id (or its Chinese name), return the category ids to write."""
     if category in (None, "", "all"):
         return list(forms_mod.categories())
-    cid = forms_mod.category_id(category)
+    cid = forms_mod.category_id((category or "").strip())
     if not cid:
         raise UserError(f"类别“{category}”无法识别，应为 all 或 {'/'.join(forms_mod.categories())}")
     return [cid]

@@ -94,7 +94,7 @@ def application_form(program: Program | str, category: str) -> Form:
         {"table": {"cols": style["cols"], "widths": style["widths"],
                    "rows": application_rows(specs, tall, style["cols"])}},
         {"notes": list(style["notes"])},
-        {"para": style["seal"]},
+        {"sign": style["seal"]},
     ]
     return _form(f"{program.id}.application", category, title, specs, layout, program)
 
@@ -146,9 +146,9 @@ def chosen(program: Program, category: str | None) -> list[str]:
     """Given a program and 'all'/None or a category id or name, return the category ids to write."""
     if category in (None, "", "all"):
         return list(program.categories)
-    for cat in program.categories.values():
-        if category in (cat.id, cat.name):
-            return [cat.id]
+    found = program.find_category(category)
+    if found:
+        return [found]
     try:
         return [program.category(category).id]
     except UserError as exc:  # the message names the valid categories; all is one more

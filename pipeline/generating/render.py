@@ -19,19 +19,23 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
-from pipeline.common.text import BOX, TICK, xml_safe_text
+from pipeline.common.text import TICKED, UNTICKED, xml_safe_text
 
+#: The boxes as printed: □ as in the seed, ■ when chosen; both are in the Chinese faces (☐ ☑ are not,
+#: and would print in another font). The readers take them as unticked and ticked.
+PRINTED_BOX, PRINTED_TICK = "□", "■"
+assert PRINTED_BOX in UNTICKED and PRINTED_TICK in TICKED
 _BODY = re.compile(r"<w:body>.*</w:body>|<w:body\b[^>]*>.*</w:body>", re.DOTALL)
 
 
 def box(values: dict, field: str, option) -> str:
-    """Given field values, a field id and an option, return ☑ when that option is chosen, else ☐."""
+    """Given field values, a field id and an option, return ■ when that option is chosen, else □."""
     value = (values or {}).get(field)
     if isinstance(value, (list, tuple)):
         chosen = option in value
     else:
         chosen = value == option or (isinstance(option, bool) and value is option)
-    return TICK if chosen else BOX
+    return PRINTED_TICK if chosen else PRINTED_BOX
 
 
 def numbered(items, lines: int) -> str:

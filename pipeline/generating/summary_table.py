@@ -10,18 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docx import Document
-from docx.enum.text import WD_BREAK
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm
-from docx.table import _Cell
 
 from pipeline.common.files import atomic_path, safe_filename, unique_names
 from pipeline.common.records import company_name, form_value, honoured_name
 from pipeline.common.text import fold
 from pipeline.definitions.campaign import Campaign
 from pipeline.definitions.forms import load_forms
-from pipeline.generating.house_templates import CENTER, TITLE_FONT, add_text, set_fonts
 from pipeline.generating.render import compiled
 
 FORM_ID = "summary_table"
@@ -31,8 +26,8 @@ SUFFIX = "_推荐汇总表"
 #: Which list of the form a category's submissions go in.
 LIST_OF = {"enterprise": "enterprises", "product": "products", "construction": "projects", "service": "services"}
 CONTACT_FIELDS = ("contact_person", "phone", "address", "postcode")
-#: Left blank for the unit to fill in by hand: the records cannot know it.
-BLANK = "\u3000\u3000"
+#: Left blank, with room, for the unit to write its own figures (共推动（ ）家企业…): the records cannot know them.
+BLANK = "\u3000\u3000\u3000"
 
 
 @dataclass
@@ -77,8 +72,19 @@ def group_by_unit(records: list[dict], include_incomplete: bool = False) -> list
             continue
         unit.companies.add(fold(company_name(record) or record.get("source") or ""))
         if include_incomplete or record.get("status") == "complete":
-            unit.lists[list_name].append(honoured_name(record) or str(record.get("source")))
+            unit.lists[list_name].append(listed_name(record))
     return [u for u in units.values() if any(u.lists.values())]
+
+
+def listed_name(record: dict) -> str:
+    """Given a record, return its line on the form: the company, or the company and what it puts forward.
+
+    哈尔滨XX有限公司：XX牌 XX-200 型… for a product, project or service; the company alone for 企业类.
+    """
+    company, item = company_name(record), honoured_name(record)
+    if item and company and fold(item) != fold(company):
+        return f"{company}：{item}"
+    return str(item or company or record.get("source"))
 
 
 def split_lists(unit: Unit, lines: int) -> tuple[dict, dict]:
@@ -88,7 +94,8 @@ def split_lists(unit: Unit, lines: int) -> tuple[dict, dict]:
 
 def values_for(unit: Unit, printed: dict) -> dict:
     """Given a unit and the names printed on the form, return the form's values (`v`)."""
-    values = {"recommending_unit": "" if unit.name == NO_UNIT else unit.name, "promoted_count": len(unit.companies), "awarded_count": BLANK}
+    values = {"recommending_unit": "" if unit.name == NO_UNIT else unit.name, "promoted_count": BLANK,
+              "awarded_count": BLANK}
     values.update(printed)
     values.update({k: str(unit.contacts.get(k) or "") for k in CONTACT_FIELDS})
     return values
@@ -101,34 +108,64 @@ def overflow_warnings(unit: Unit, overflow: dict, lines: int) -> list[str]:
             f"其余 {len(names)} 项印在续页" for k, names in overflow.items()]
 
 
-def _grid(table) -> None:
-    borders = OxmlElement("w:tblBorders")
-    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        edge = OxmlElement(f"w:{side}")
-        edge.set(qn("w:val"), "single")
-        edge.set(qn("w:sz"), "4")
-        borders.append(edge)
-    table._tbl.tblPr.append(borders)
+#: The continuation's columns (cm): the category, the line's number, the line; the last fills the width.
+CONTINUATION_WIDTHS = (2.4, 1.2)
+
+
+def continuation_xml(unit: Unit, overflow: dict, lines: int, title: str) -> list[str]:
+    """Given a unit, the lines that did not fit and the form's title, return the 续页's body elements (XML).
+
+    Set like the form itself: its title in the same style with （续页）, the unit and the column
+    heads, all three repeated on every page the list runs to, and the unit's own stamp line under it.
+    """
+    from pipeline.generating import layout
+
+    fields = load_forms()[FORM_ID].fields
+    printed = layout.DEFAULTS["page_width"] - layout.DEFAULTS["margin_left"] - layout.DEFAULTS["margin_right"]
+    widths = [*CONTINUATION_WIDTHS, round(printed - sum(CONTINUATION_WIDTHS), 2)]
+    size = layout.DEFAULTS["para_size"]
+
+    def row(texts: list[str], header: bool = False) -> str:
+        cells = "".join(layout.cell_xml(layout.Slot("label", col=i), widths,
+                                        [layout.para_xml(layout.run_xml(text), align=None if i == 2 and not header
+                                                         else "center")], True, "center")
+                        for i, text in enumerate(texts))
+        return layout.row_xml(cells, layout.DEFAULTS["row_height"], header=header)
+
+    def banner(paragraph: str, edges=("top", "left", "right")) -> str:  # a header row without side borders
+        nil = "".join(f'<w:{e} w:val="nil"/>' for e in edges)
+        cell = (f'<w:tc><w:tcPr><w:tcW w:w="{round(sum(widths) * layout.DEFAULTS["cm"])}" w:type="dxa"/>'
+                f'<w:gridSpan w:val="3"/><w:tcBorders>{nil}</w:tcBorders></w:tcPr>{paragraph}</w:tc>')
+        return layout.row_xml(cell, None, header=True)
+
+    unit_name = "" if unit.name == NO_UNIT else unit.name
+    # The title and the unit are header rows too: every page of a long 续页 starts with them.
+    rows = [banner(layout.para_xml(layout.run_xml(f"{title}（续页）", layout.DEFAULTS["title_font"],
+                                                  layout.DEFAULTS["title_size"], bold=True), align="center", after=10),
+                   ("top", "left", "bottom", "right")),
+            banner(layout.para_xml(layout.run_xml(f"{fields['recommending_unit'].label}：{unit_name}", size=size),
+                                   after=6)),
+            row(["类别", "序号", "名称"], header=True)]
+    rows += [row([fields[k].plain_label, str(n), name]) for k, names in overflow.items()
+             for n, name in enumerate(names, start=lines + 1)]
+    return [
+        f"<w:tbl>{layout.table_props(widths, True)}{''.join(rows)}</w:tbl>",
+        layout.para_xml(layout.run_xml("推荐单位（公章）\u3000\u3000\u3000\u3000年\u3000\u3000月\u3000\u3000日", size=size),
+                        align="right", before=30, size=size, right_chars=2),
+    ]
 
 
 def add_continuation(path: Path, unit: Unit, overflow: dict, lines: int, title: str) -> None:
     """Given a filled 推荐汇总表 and the names that did not fit, append a continuation page listing them all."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
     doc = Document(str(path))
-    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-    add_text(doc, f"{title}（续页）", font=TITLE_FONT, size=16, align=CENTER, after=6)
-    add_text(doc, f"推荐单位：{'' if unit.name == NO_UNIT else unit.name}", size=12, after=6)
-    fields = load_forms()[FORM_ID].fields
-    rows = [(fields[k].plain_label, str(n), name) for k, names in overflow.items()
-            for n, name in enumerate(names, start=lines + 1)]
-    table = doc.add_table(rows=len(rows) + 1, cols=3)
-    _grid(table)
-    # table.cell(r, c) lays out the whole grid on every call: with hundreds of names that is seconds.
-    for r, (tr, cells) in enumerate(zip(table._tbl.tr_lst, [("类别", "序号", "名称"), *rows])):
-        for c, (tc, text) in enumerate(zip(tr.tc_lst, cells)):
-            cell = _Cell(tc, table)
-            cell.width = (Cm(3), Cm(1.6), Cm(11))[c]
-            run = cell.paragraphs[0].add_run(text)
-            set_fonts(run._element.get_or_add_rPr(), TITLE_FONT if r == 0 else "宋体")
+    body = doc.element.body
+    sect = body.find(qn("w:sectPr"))
+    sect.addprevious(parse_xml(f'<w:p {nsdecls("w")}><w:r><w:br w:type="page"/></w:r></w:p>'))
+    for xml in continuation_xml(unit, overflow, lines, title):
+        sect.addprevious(parse_xml(xml.replace(">", f" {nsdecls('w')}>", 1)))
     with atomic_path(path) as tmp:
         doc.save(str(tmp))
 

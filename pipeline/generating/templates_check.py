@@ -284,8 +284,8 @@ def check_template(path: Path, context: dict) -> list[Finding]:
     path = Path(path)
     try:
         root = read_document(path)
-    except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
-        return [Finding(path, "", "unreadable", f"无法作为 Word 文档打开（{exc}）")]
+    except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return [Finding(path, "", "unreadable", "无法作为 Word 文档打开（文件已损坏或不是 .docx），请在 Word 中另存为 .docx 后再检查")]
     env = environment()
     paras = paragraphs(root)
     form = form_of("".join(p.text for p in paras))

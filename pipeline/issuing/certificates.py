@@ -24,11 +24,12 @@ from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path, safe_filename, unique_names
 from pipeline.common.records import HONOURED_FIELD
 from pipeline.common.text import clean, fold
-from pipeline.common.xlsx import read_first_sheet
 from pipeline.definitions.campaign import Campaign, issue_date, zh_date
-from pipeline.definitions.forms import application_form, category_id
+from pipeline.definitions.forms import application_form
 from pipeline.definitions.programs import Program, load_program, program_of, validity, validity_text
 from pipeline.definitions.programs import title_for as program_title
+from pipeline.definitions.workbooks import column_names, read_sheet
+from pipeline.definitions.workbooks import find_header as staff_header
 from pipeline.generating.house_templates import template
 from pipeline.generating.render import CompiledTemplate, compiled
 from pipeline.issuing.register import Entry, Terms, Winner, assign, connect, registered
@@ -38,7 +39,6 @@ COMPANY_COLUMN, CATEGORY_COLUMN, PROJECT_COLUMN = "企业名称", "类别", "项
 TIER_COLUMNS = ("等级", "称号")
 #: Program fields printed under a person's or a team's name, when the category has no honoured item.
 HOLDER_FIELDS = ("employer",)
-HEADER_SCAN_ROWS = 10
 PDF_NAME = "全部证书.pdf"
 #: The campaign's `certificate:` settings and what they default to.
 DEFAULTS = {
@@ -47,8 +47,8 @@ DEFAULTS = {
     "category_codes": {"enterprise": "EN", "product": "CP", "construction": "CN", "service": "SV"},
 }
 PDF_TIMEOUT_S = 600
-#: Issuing bodies per printed line: a 16 pt line of the landscape page holds about 44 characters,
-#: and the last line still takes （盖章）.
+#: Issuing bodies per printed line: a 16 pt line of the landscape page holds about 44 characters;
+#: the block stands right of centre, under the seal.
 ISSUER_LINE_CHARS = 30
 
 
@@ -160,15 +160,7 @@ def item_label(program: Program, category: str) -> str | None:
 
 def category_of(program: Program, text: str | None) -> str | None:
     """Given a program and the 类别 cell (企业类, 产品, 服务明星, star …), return the category id, or None."""
-    key = fold(text or "")
-    if not key:
-        return None
-    for cat in program.categories.values():
-        name = fold(cat.name)
-        if key in (fold(cat.id), name, name.removesuffix("类"), name + "类"):
-            return cat.id
-    cid = category_id(text)  # the cover's spellings (工程类 …)
-    return cid if cid in program.categories else None
+    return program.find_category(text)
 
 
 def tier_of(program: Program, category: str, text: str | None) -> str | None:
@@ -189,30 +181,27 @@ def tier_of(program: Program, category: str, text: str | None) -> str | None:
     return max(titled)[1] if titled else None
 
 
-def _matches(header, name: str) -> bool:
-    key = fold(str(header)) if header is not None else ""
-    return bool(key) and key in (fold(name), fold(name).removesuffix("名称"))
+def column_synonyms(name: str) -> tuple[str, ...]:
+    """Given a winners column (企业名称, 类别, 姓名, 产品名称 …), return the names staff head it with:
+    the cover's label and aliases for 企业名称 and 类别 (forms/), else the name with and without 名称."""
+    if name == COMPANY_COLUMN:
+        return column_names("cover", "company_name")
+    if name == CATEGORY_COLUMN:
+        return column_names("cover", "category")
+    return tuple(dict.fromkeys((name, name.removesuffix("名称") or name)))
 
 
 def find_header(rows: list[tuple], names: tuple = (COMPANY_COLUMN,), others: tuple = ()) -> tuple[int, dict[str, int]]:
     """Given a sheet's rows, the winner-name columns and the other columns, return the header row's index and name → index."""
-    wanted = (*names, CATEGORY_COLUMN, PROJECT_COLUMN, *TIER_COLUMNS, *others)
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        columns = {}
-        for j, value in enumerate(row):
-            for name in wanted:
-                if name not in columns and _matches(value, name):
-                    columns[name] = j
-        if CATEGORY_COLUMN in columns and any(n in columns for n in names):
-            return i, columns
-    shown = "”或“".join(names)
-    raise UserError(f"获奖名单第一个工作表中找不到表头行（须含“{shown}”和“{CATEGORY_COLUMN}”两列）")
+    wanted = dict.fromkeys((*names, CATEGORY_COLUMN, PROJECT_COLUMN, *TIER_COLUMNS, *others))
+    header = staff_header(rows, {n: column_synonyms(n) for n in wanted}, (tuple(names), CATEGORY_COLUMN), "获奖名单")
+    return header.row, header.columns
 
 
 def read_winners(path: Path, program: Program | None = None) -> tuple[list[WinnerRow], list[str]]:
     """Given the winners workbook (and the program), return its usable rows and the problems of the others (by Excel row)."""
     program = program or _default_program()
-    rows = read_first_sheet(path, "获奖名单")
+    rows = read_sheet(path, "获奖名单")
     names = {cid: name_columns(program, cid) for cid in program.categories}
     items = {cid: item_label(program, cid) for cid in program.categories}
     all_names = tuple(dict.fromkeys(n for ns in names.values() for n in ns))

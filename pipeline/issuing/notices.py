@@ -23,6 +23,11 @@ from pipeline.generating.render import compiled
 #: Campaign settings this module reads, and their defaults.
 DEFAULTS = {"correction_days": 10}
 SUFFIX = "_补正通知"
+#: The two letters the notice template prints: put errors right by a deadline, or not eligible at all.
+TITLES = {"correction": "补 正 通 知", "ineligible": "不符合申报条件告知书"}
+SUFFIXES = {"correction": SUFFIX, "ineligible": "_不符合申报条件告知书"}
+#: Issue codes that mean the application fails a condition of the program, not a correctable slip.
+INELIGIBLE_CODES = frozenset({"below_threshold"})
 LIST_NAME = "notices.xlsx"
 LIST_HEADER = ("企业名称", "联系人", "电话", "邮箱", "错误数", "警告数", "文件")
 PDF_TIMEOUT_S = 600
@@ -45,6 +50,7 @@ NEEDED = {
     "late_submission": "已过截止日期（{deadline}），请与{association}联系确认能否受理",
     "inconsistent": "核对各表中的此项，改为一致",
     "unreadable_file": "重新提交能够打开的文件（Word、Excel 或 PDF）",
+    "scanned_forms": "除盖章扫描件外，同时提交申报表格的 Word 电子版（.docx），以便读取所填内容",
 }
 FORMAT_NEEDED = {
     "phone": "填写有效的电话号码（区号-号码或 11 位手机号）",
@@ -104,11 +110,15 @@ def needed(issue: dict, record: dict, campaign: Campaign) -> str:
 
 
 def association_contact(campaign: Campaign) -> dict:
-    """Given a campaign, return the association's contacts as the notice prints them."""
+    """Given a campaign, return the association's contacts as the notice prints them.
+
+    The address is the full one of the seed's call: street, then where in it (省质量协会（省质监局楼内）).
+    """
     assoc = campaign.association
     phones = [str(p) for p in (assoc.get("phone"), assoc.get("mobile")) if p]
+    address = "　".join(str(part) for part in (assoc.get("address"), assoc.get("location_note")) if part)
     return {
-        "name": assoc["name"], "address": assoc.get("address", ""), "postcode": assoc.get("postcode", ""),
+        "name": assoc["name"], "address": address, "postcode": assoc.get("postcode", ""),
         "people": "、".join(map(str, assoc.get("contacts") or [])), "phones": "、".join(dict.fromkeys(phones)),
     }
 
@@ -126,18 +136,50 @@ def applicant_contact(record: dict) -> dict:
     }
 
 
-def notice_context(record: dict, campaign: Campaign, due: date, today: date) -> dict:
-    """Given a record, the campaign and the dates, return the notice template's context."""
+def letter_kind(record: dict) -> str:
+    """Given a record with errors, return 'ineligible' when one fails a condition of the program, else 'correction'."""
+    codes = {i.get("code") for i in record.get("issues") or [] if isinstance(i, dict) and i.get("severity") == "error"}
+    return "ineligible" if codes & INELIGIBLE_CODES else "correction"
+
+
+def submitted_files(record: dict) -> str:
+    """Given a record, return '（file, file）' naming what the applicant sent, or '' when only a folder is known.
+
+    The inbox folder is staff's, not the applicant's: a folder's name is not printed.
+    """
+    names = []
+    source = str(record.get("source") or "")
+    if Path(source).suffix and "/" not in source.rstrip("/"):
+        names.append(source)
+    names += [str(i["file"]) for i in record.get("issues") or [] if isinstance(i, dict) and i.get("file")]
+    names = list(dict.fromkeys(names))
+    return f"（{'、'.join(names)}）" if names else ""
+
+
+def notice_reference(campaign: Campaign, number: int) -> str:
+    """Given a campaign and the letter's number in this run, return its 文号 (campaign `notices.reference`), or ''."""
+    pattern = str((campaign.data.get("notices") or {}).get("reference") or "")
+    return pattern.replace("{n}", str(number))
+
+
+def notice_context(record: dict, campaign: Campaign, due: date, today: date, number: int = 1) -> dict:
+    """Given a record, the campaign, the dates and the letter's number, return the notice template's context."""
     issues = [i for i in record.get("issues") or [] if isinstance(i, dict)]
+    kind = letter_kind(record)
 
-    def entries(severity):
+    def entries(severity, codes=None):
         return [{"message": i.get("message") or i.get("code") or "", "needed": needed(i, record, campaign),
-                 "article": i.get("article")} for i in issues if i.get("severity") == severity]
+                 "article": i.get("article")} for i in issues
+                if i.get("severity") == severity and (codes is None or i.get("code") in codes)]
 
+    ineligible = kind == "ineligible"
     return {
         "c": campaign.context(), "company": company_name(record) or f"申报单位（材料：{record.get('source')}）",
-        "source": record.get("source") or record.get("submission_id"), "deadline": zh_date(due),
-        "today": zh_date(today), "errors": entries("error"), "warnings": entries("warning"),
+        "title": TITLES[kind], "ineligible": ineligible, "reference": notice_reference(campaign, number),
+        "source": record.get("source") or record.get("submission_id"), "files": submitted_files(record),
+        "deadline": zh_date(due), "today": zh_date(today),
+        "errors": entries("error", INELIGIBLE_CODES if ineligible else None),
+        "warnings": [] if ineligible else entries("warning"),
         "contact": association_contact(campaign),
     }
 
@@ -148,9 +190,9 @@ def has_errors(record: dict) -> bool:
 
 
 def notice_stems(records: list[dict]) -> list[str]:
-    """Given records, return distinct file name stems: the company's name, else the source's."""
-    stems = [safe_filename(company_name(r) or f"{r.get('source') or r.get('submission_id')}") + SUFFIX
-             for r in records]
+    """Given records, return distinct file name stems: the company's name, else the source's, and the letter's kind."""
+    stems = [safe_filename(company_name(r) or f"{r.get('source') or r.get('submission_id')}")
+             + SUFFIXES[letter_kind(r)] for r in records]
     return unique_names(stems)
 
 
@@ -167,8 +209,8 @@ def make_notices(records: list[dict], out: Path, campaign: Campaign, pdf: bool =
     out = Path(out)
     tpl = compiled(template("notice.docx"))
     rows = []
-    for record, stem in zip(failing, notice_stems(failing)):
-        ctx = notice_context(record, campaign, due, today)
+    for number, (record, stem) in enumerate(zip(failing, notice_stems(failing)), 1):
+        ctx = notice_context(record, campaign, due, today, number)
         path = tpl.render(ctx, out / f"{stem}.docx")
         result.files.append(path)
         contact = applicant_contact(record)

@@ -12,12 +12,13 @@ rules can compare the cover's category with the 申请表 variants present.
 from __future__ import annotations
 
 from pipeline.common.safety import LIMITS, ChildFailed, Timeout, run_bounded
-from pipeline.common.text import clean, xml_safe
+from pipeline.common.text import clean, fold, xml_safe
 from pipeline.definitions.forms import Form, load_forms
 from pipeline.reading import readers
 from pipeline.reading.extract import extract_form, split_forms
 from pipeline.reading.readers.docx import docx_document, main_part
 from pipeline.receiving.attachments import attachment
+from pipeline.receiving.inbox import submission_id
 
 # What XML 1.0 (so openpyxl, lxml, Word) refuses: C0 controls but tab/LF/CR, U+FFFE/U+FFFF, lone surrogates.
 
@@ -54,9 +55,10 @@ def read_file(file, limits: dict = LIMITS) -> tuple[list[tuple[Form, object]], d
     except Timeout:
         return [], None, unreadable_issue(file.name, f"Word 文件解析超时（超过 {limits['docx_seconds']:g} 秒），文件可能有问题")
     except ChildFailed as exc:
-        return [], None, unreadable_issue(file.name, f"Word 文件无法解析（{exc}）")
-    except Exception as exc:  # noqa: BLE001 - whatever the child re-raised
-        return [], None, unreadable_issue(file.name, f"读取时出错（{type(exc).__name__}）")
+        said = "内存不足" if "内存" in str(exc) else "解析出错"
+        return [], None, unreadable_issue(file.name, f"Word 文件无法解析（{said}）：{readers.DAMAGED}")
+    except Exception:  # noqa: BLE001 - whatever the child re-raised
+        return [], None, unreadable_issue(file.name, f"读取时出错：{readers.DAMAGED}")
     forms = load_forms()
     return [(forms[key], values) for key, values in found], extra, problem
 
@@ -65,17 +67,62 @@ def read_here(file, by_key: bool = False, xml: bytes | None = None):
     """Given a SubmissionFile (and a .docx's main part when already read), read it in this process;
     return what `read_file` returns (forms by key if asked)."""
     try:
-        doc = readers.read(file) if xml is None else docx_document(xml, file.name)
+        try:
+            doc = readers.read(file) if xml is None else docx_document(xml, file.name)
+        except readers.Rejected:
+            doc = read_through_office(file)
     except readers.Unreadable as exc:
         return [], None, unreadable_issue(file.name, str(exc))
     except MemoryError:
         return [], None, unreadable_issue(file.name, "文件内容过多，内存不足")
-    except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
-        return [], None, unreadable_issue(file.name, f"读取时出错（{type(exc).__name__}）")
+    except Exception:  # noqa: BLE001 - one broken file must not stop the others
+        return [], None, unreadable_issue(file.name, f"读取时出错：{readers.DAMAGED}")
     found = split_forms(doc)
     if not found:
-        return [], attachment(file.name, doc.text), None
+        extra = attachment(file.name, doc.text)
+        if is_scan(doc):
+            extra["scan"] = True  # read by `scan_issue`; an image or a PDF without a text layer
+        return [], extra, None
     return [(f.form.key if by_key else f.form, extract_form(f)) for f in found], None, None
+
+
+def read_through_office(file):
+    """Given a SubmissionFile our reader refused (an .xlsx openpyxl rejects), return its Document as
+    read from LibreOffice's re-saved copy; re-raise the refusal when LibreOffice cannot open it either."""
+    import tempfile
+    from dataclasses import replace
+    from pathlib import Path
+
+    from pipeline.common import office
+
+    if not office.available():
+        raise readers.Unreadable(f"Excel 文件无法读取（未安装 LibreOffice，无法再试）：{readers.DAMAGED}")
+    with tempfile.TemporaryDirectory(prefix="manyi-retry-") as tmp:
+        out = office.convert([file.path], file.kind, Path(tmp) / "out").get(file.path)
+        if not isinstance(out, Path):
+            raise readers.Unreadable(f"Excel 文件无法读取（LibreOffice 也无法打开）：{readers.DAMAGED}")
+        return readers.read(replace(file, path=out))
+
+
+def is_scan(doc) -> bool:
+    """Given a Document, return whether it is a photo or a scan: an image, or a PDF with no text layer."""
+    return doc.kind == "image" or (doc.kind == "pdf" and not doc.text.strip())
+
+
+#: The one issue of a submission whose forms came only as scans or photos (instead of a missing form each).
+SCANNED = "scanned_forms"
+
+
+def scan_issue(extracted: list, attachments: list[dict]) -> dict | None:
+    """Given what a submission's files gave, return the `scanned_forms` error when no form could be read
+    and every file read is a scan or a photo, else None."""
+    if extracted or not attachments or not all(a.get("scan") for a in attachments):
+        return None
+    names = "、".join(a["file"] for a in attachments[:5]) + (" 等" if len(attachments) > 5 else "")
+    return make_issue(
+        "error", SCANNED,
+        f"申报表格只有扫描件或照片（{names}），无法读取其中填写的内容；"
+        "请在盖章扫描件之外，同时提交可编辑的 Word 电子版（.docx）申报材料")
 
 
 def merged(first, later):
@@ -141,17 +188,92 @@ def status_of(issues: list[dict]) -> str:
 def submission_record(entry, files: list, problems: list) -> dict:
     """Given an entry, its readable files and refused ones (inbox.Problem), return its record."""
     load_forms()  # cached: one parse of forms/ per process
+    read = [(file.name, *read_file(file)) for file in files]
+    return record_of(entry, read, problems)
+
+
+def record_of(entry, read: list[tuple], problems: list) -> dict:
+    """Given an entry, what each of its files gave (name, forms, attachment, issue) and the refused files,
+    return its record."""
     extracted: list[tuple[Form, object]] = []
     attachments: list[dict] = []
     issues = [unreadable_issue(p.file, p.reason) for p in problems]
-    for file in files:
-        forms, extra, problem = read_file(file)
+    for _, forms, extra, problem in read:
         extracted.extend(forms)
         if extra:
             attachments.append(extra)
         if problem:
             issues.append(problem)
+    scanned = scan_issue(extracted, attachments)
+    if scanned:
+        issues.append(scanned)
+    attachments = [{k: v for k, v in a.items() if k != "scan"} for a in attachments]
     return assemble(entry, extracted, attachments, issues)
+
+
+def submission_records(entry, files: list, problems: list) -> list[dict]:
+    """Given an entry, its readable files and refused ones, return its records: one, or one per company
+    when the entry is a batch (a 推进单位's archive or folder of several companies' packets).
+
+    A batch is an entry of which two or more top-level parts (sub-folders, or files) each hold a
+    packet (`is_packet`) of a different company; each part becomes a submission whose source names
+    it ('批次.zip/公司A/'), and its record carries `batch` (the entry's source). A packet split over
+    several files, or a company name spelt two ways, never splits an entry.
+    """
+    load_forms()
+    read = [(file.name, *read_file(file)) for file in files]
+    parts = batch_parts([name for name, *_ in read] + [p.file for p in problems])
+    if parts is None:
+        return [record_of(entry, read, problems)]
+    groups: dict[str, tuple[list, list]] = {}
+    for item in read:
+        groups.setdefault(parts[item[0]], ([], []))[0].append(item)
+    for problem in problems:
+        groups.setdefault(parts[problem.file], ([], []))[1].append(problem)
+    packets = {part: company_of(forms) for part, (items, _) in groups.items()
+               if is_packet(forms := {form.id: values for form, values in _forms(items)})}
+    if len({fold(n) for n in packets.values() if n}) < 2:
+        return [record_of(entry, read, problems)]
+    records = []
+    for part, (items, refused) in sorted(groups.items()):
+        source = f"{entry.source}/{part}"
+        sub_entry = type(entry)(submission_id(source), source, entry.path)
+        record = record_of(sub_entry, items, refused)
+        record["batch"] = entry.source
+        records.append(record)
+    return records
+
+
+#: Forms of which a part must hold this many, one a 申请表, to be a whole packet rather than a stray form.
+PACKET_FORMS = 3
+
+
+def is_packet(forms: dict) -> bool:
+    """Given the forms (id → values) a part of an entry holds, return whether they are a whole packet."""
+    return "application" in forms and len(forms) >= PACKET_FORMS
+
+
+def _forms(items: list[tuple]):
+    for _, forms, _, _ in items:
+        yield from forms
+
+
+def batch_parts(names: list[str]) -> dict[str, str] | None:
+    """Given the names of an entry's files ('公司A/申请表.docx' …), return each name's top-level part
+    ('公司A/', or the file's own name for a file at the top), one shared wrapping folder skipped;
+    None when there are fewer than two parts."""
+    if len(names) < 2:
+        return None
+    split = [name.split("/") for name in names]
+    skip = 0
+    while all(len(parts) > skip + 1 for parts in split) and len({parts[skip] for parts in split}) == 1:
+        skip += 1
+    prefix = "/".join(split[0][:skip]) + "/" if skip else ""
+    out = {}
+    for name, parts in zip(names, split):
+        rest = parts[skip:]
+        out[name] = prefix + (rest[0] + "/" if len(rest) > 1 else rest[0])
+    return out if len(set(out.values())) > 1 else None
 
 
 def error_record(entry, message: str) -> dict:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.common.errors import UserError
-from pipeline.common.safety import LIMITS, Budget, LimitExceeded, read_member
-from pipeline.common.sniff import sniff
+from pipeline.common.safety import LIMITS, Budget, LimitExceeded, copy_bounded
+from pipeline.common.sniff import BROKEN, ENCRYPTED, sniff
 
 
 @dataclass(frozen=True)
@@ -104,15 +104,15 @@ def submission_id(source: str) -> str:
 def entries(paths: list[Path]) -> list[Entry]:
     """Given the PATHs of `manyi parse`, return one Entry per submission, sorted by source.
 
-    A folder is an inbox whose top-level entries are submissions; a file or zip is one. The
-    same file given twice counts once; two different entries whose names read the same (two
+    A folder is an inbox whose top-level entries are submissions; a file or zip is one. A symbolic
+    link is listed (its record says it was not followed), never resolved. The same file given twice counts once; two different entries whose names read the same (two
     PATHs each holding 华光公司) both stay, the second as '华光公司 (2)'.
     """
     found: dict[str, Path] = {}
     seen: set[Path] = set()
 
     def add(path: Path) -> None:
-        real = path.resolve()
+        real = path.absolute() if path.is_symlink() else path.resolve()
         if real in seen:
             return
         seen.add(real)
@@ -127,14 +127,29 @@ def entries(paths: list[Path]) -> list[Entry]:
         path = Path(raw)
         if not path.exists():
             raise UserError(f"找不到路径：{path}")
+        path = path.resolve() if path.is_symlink() else path  # a PATH given by hand is followed; links inside are not
         if path.is_dir():
             for child in sorted(path.iterdir()):
-                if is_hidden(child.name) or child.is_symlink():
+                if is_hidden(child.name):
                     continue
                 add(child)
         else:
             add(path)
     return [Entry(submission_id(source), source, found[source]) for source in sorted(found)]
+
+
+SYMLINK = "是符号链接（快捷方式），出于安全未跟随读取；请把文件本身（而不是链接）放入收件箱"
+EMPTY_FOLDER = "是空文件夹，里面没有任何文件；请确认申报材料已放入该文件夹"
+EMPTY_ARCHIVE = "是空压缩包，里面没有任何文件；请重新压缩申报材料后发送"
+
+
+def entry_problem(entry: Entry) -> str | None:
+    """Given an entry, return why it cannot be opened at all (a symbolic link, an empty folder), or None."""
+    if entry.path.is_symlink():
+        return SYMLINK
+    if entry.path.is_dir() and not folder_files(entry.path):
+        return EMPTY_FOLDER
+    return None
 
 
 def open_submission(entry: Entry, workdir: Path, limits: dict = LIMITS) -> Submission:
@@ -168,21 +183,28 @@ def folder_files(folder: Path) -> list[Path]:
     return out
 
 
+#: Archive kinds (from `sniff`) whose members become the submission's files.
+ARCHIVES = ("zip", "rar", "7z")
+
+
 def take_file(sub: Submission, name: str, path: Path, workdir: Path, budget: Budget,
               counter: list[int], depth: int, top: bool = False) -> None:
-    """Sniff one file and add it to the submission as a file, a problem, or (zip) its members.
+    """Sniff one file and add it to the submission as a file, a problem, or (archive) its members.
 
-    Members of a zip are named inside it ('inner.zip/表1.docx'), except for the members of a
-    zip that is itself the submission.
+    Members of an archive are named inside it ('inner.zip/表1.docx'), except for the members of an
+    archive that is itself the submission.
     """
     found = sniff(path, budget.limits)
     if found.problem:
         sub.problems.append(Problem(name, found.problem))
-    elif found.kind == "zip":
+    elif found.kind in ARCHIVES:
         if depth >= budget.limits["zip_depth"]:
-            sub.problems.append(Problem(name, "压缩包嵌套层数过多"))
-        else:
+            sub.problems.append(Problem(name, "压缩包嵌套层数过多，请解压后直接发送其中的文件"))
+        elif found.kind == "zip":
             unpack(sub, name, path, workdir, budget, counter, depth + 1, "" if top else name + "/")
+        else:
+            unpack_libarchive(sub, name, path, found.kind, workdir, budget, counter, depth + 1,
+                              "" if top else name + "/")
     else:
         sub.files.append(SubmissionFile(name, path, found.kind))
 
@@ -220,13 +242,40 @@ def is_symlink(info: zipfile.ZipInfo) -> bool:
     return info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16)
 
 
+def member_target(workdir: Path, counter: list[int], parts: list[str]) -> Path:
+    """Given a member's path parts, return the generated path its bytes are copied to (m0001.docx …)."""
+    counter[0] += 1
+    suffix = Path(parts[-1]).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ""
+    return workdir / f"m{counter[0]:04d}{suffix}"
+
+
+def place(sub: Submission, archive: str, inner: str, chunks, compressed: int, workdir: Path, budget: Budget,
+          counter: list[int], parts: list[str]) -> Path | None | bool:
+    """Copy one member's chunks under the limits; return its path, None when refused, False when the
+    submission's budget is spent (nothing more can be taken)."""
+    target = member_target(workdir, counter, parts)
+    try:
+        with open(target, "wb") as out:
+            copy_bounded(chunks, compressed, budget, sink=out)
+    except LimitExceeded as exc:
+        target.unlink(missing_ok=True)
+        sub.problems.append(Problem(inner, str(exc)))
+        return False if "总量" in str(exc) else None
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError):
+        target.unlink(missing_ok=True)
+        sub.problems.append(Problem(inner, BROKEN))
+        return None
+    return target
+
+
 def unpack(sub: Submission, name: str, path: Path, workdir: Path, budget: Budget,
            counter: list[int], depth: int, prefix: str) -> None:
     """Copy the members of the zip `path` (named `name` in the submission) into `workdir` and take each."""
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        sub.problems.append(Problem(name, f"文件已损坏或不完整（{exc}）"))
+    except (zipfile.BadZipFile, OSError):
+        sub.problems.append(Problem(name, BROKEN))
         return
     with zf:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -247,26 +296,94 @@ def unpack(sub: Submission, name: str, path: Path, workdir: Path, budget: Budget
                 sub.problems.append(Problem(name, str(exc)))
                 return
             if info.flag_bits & 0x1:
-                sub.problems.append(Problem(inner, "文件已加密/设有密码"))
+                sub.problems.append(Problem(inner, ENCRYPTED))
                 continue
-            counter[0] += 1
-            suffix = Path(parts[-1]).suffix.lower()
-            suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ""
-            target = workdir / f"m{counter[0]:04d}{suffix}"
             try:
-                with open(target, "wb") as out:
-                    read_member(zf, info, budget, sink=out)
-            except LimitExceeded as exc:
-                target.unlink(missing_ok=True)
-                sub.problems.append(Problem(inner, str(exc)))
-                if "总量" in str(exc):
-                    return  # the submission's budget is spent; nothing more can be taken
+                stream = zf.open(info)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError):
+                sub.problems.append(Problem(inner, BROKEN))
                 continue
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
-                target.unlink(missing_ok=True)
-                sub.problems.append(Problem(inner, f"文件已损坏或不完整（{exc}）"))
-                continue
-            take_file(sub, inner, target, workdir, budget, counter, depth)
+            with stream:
+                chunks = iter(lambda: stream.read(budget.limits["chunk"]), b"")
+                target = place(sub, name, inner, chunks, info.compress_size, workdir, budget, counter, parts)
+            if target is False:
+                return
+            if target is not None:
+                take_file(sub, inner, target, workdir, budget, counter, depth)
+
+
+def libarchive_name(raw) -> str:
+    """Given a member name as libarchive gave it (text, or bytes it could not decode), return it as text.
+
+    RAR and 7-Zip store Unicode names; an old RAR made on Chinese Windows stores GBK bytes.
+    """
+    if isinstance(raw, bytes):
+        return decode_name(raw) or raw.decode("utf-8", errors="replace")
+    return raw or ""
+
+
+def archive_format(path: Path, kind: str) -> str:
+    """Given a .rar or .7z and its sniffed kind, return libarchive's name of its format (rar, rar5, 7zip).
+
+    Named, not guessed: libarchive's guess would read a stored .docx inside a RAR as the zip it is.
+    """
+    if kind == "7z":
+        return "7zip"
+    with open(path, "rb") as handle:
+        return "rar5" if handle.read(8) == b"Rar!\x1a\x07\x01\x00" else "rar"
+
+
+def unpack_libarchive(sub: Submission, name: str, path: Path, kind: str, workdir: Path, budget: Budget,
+                      counter: list[int], depth: int, prefix: str) -> None:
+    """Copy the members of a .rar or .7z (libarchive) into `workdir` and take each, under the zip limits.
+
+    These formats keep no compressed size per member that libarchive reports, so each member's
+    ratio is judged against the size of the whole archive.
+    """
+    try:
+        import libarchive
+        from libarchive.exception import ArchiveError
+    except ImportError:  # pragma: no cover - libarchive-c is a dependency; libarchive13 a system package
+        sub.problems.append(Problem(name, "本机缺少 libarchive，无法解压 RAR/7z 压缩包；请改用 .zip 压缩后发送"))
+        return
+    workdir.mkdir(parents=True, exist_ok=True)
+    compressed = path.stat().st_size
+    taken: list[tuple[str, Path]] = []
+    try:
+        with libarchive.file_reader(str(path), format_name=archive_format(path, kind)) as archive:
+            for entry in archive:
+                parts = safe_parts(libarchive_name(entry.pathname))
+                if not entry.isfile or not parts or any(is_hidden(part) for part in parts):
+                    continue
+                inner = prefix + "/".join(parts)
+                try:
+                    budget.count_member()
+                except LimitExceeded as exc:
+                    sub.problems.append(Problem(name, str(exc)))
+                    break
+                try:
+                    target = place(sub, name, inner, entry.get_blocks(budget.limits["chunk"]), compressed,
+                                   workdir, budget, counter, parts)
+                except ArchiveError as exc:
+                    encrypted = any(w in str(exc).lower() for w in ("passphrase", "encrypt", "password"))
+                    sub.problems.append(Problem(inner, ENCRYPTED if encrypted else BROKEN))
+                    if encrypted:
+                        continue
+                    break  # a damaged solid archive cannot go on past a broken member
+                if target is False:
+                    break
+                if target is not None:
+                    taken.append((inner, target))
+    except ArchiveError as exc:
+        message = str(exc).lower()
+        if any(w in message for w in ("passphrase", "encrypt", "password")):
+            sub.problems.append(Problem(name, ENCRYPTED))
+        elif not taken:
+            sub.problems.append(Problem(name, f"{BROKEN}（也可能是本程序无法解压的 RAR/7z 变体，可改用 .zip 压缩）"))
+        else:
+            sub.problems.append(Problem(name, f"压缩包后半部分已损坏，只取出了前 {len(taken)} 个文件；请重新压缩后发送"))
+    for inner, target in taken:
+        take_file(sub, inner, target, workdir, budget, counter, depth)
 
 
 def cleanup(workdir: Path) -> None:

@@ -14,7 +14,6 @@ transaction and leaves a line in the audit log (who, when, what).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
 import time
@@ -32,7 +31,7 @@ from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.forms import categories
 from pipeline.definitions.programs import load_program, program_of, resolve_campaign
 from pipeline.definitions.stages import Workflow, workflow_of
-from pipeline.workspace import db
+from pipeline.workspace import db, locking
 from pipeline.workspace.compare import issue_key
 from pipeline.workspace.store import Store
 
@@ -246,7 +245,7 @@ class Workspace:
         """Hold the workspace's one parse queue: a second receive waits (or, with wait=False, raises UserError)."""
         with open(self.root / LOCK, "a+") as handle:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                locking.lock(handle, wait)
             except BlockingIOError:
                 handle.seek(0)
                 raise UserError(f"工作区 {self.root} 正在接收另一批材料（{handle.read().strip() or '另一进程'}），请稍后再试") from None
@@ -257,7 +256,7 @@ class Workspace:
                 handle.flush()
                 yield
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                locking.unlock(handle)
 
     # --- reading -------------------------------------------------------------------------------------
 

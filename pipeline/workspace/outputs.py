@@ -43,16 +43,17 @@ class NoticesResult:
 
 
 def workspace_notices(ws: Workspace, out: Path, by: str, pdf: bool = False, today: date | None = None,
-                      deadline: date | None = None) -> NoticesResult:
+                      deadline: date | None = None, only: set[int] | None = None) -> NoticesResult:
     """Given a workspace, write a 补正通知 for each applicant whose latest version has errors and has not had
-    one for that version, and record each (number, date, items). Returns what was written and recorded."""
+    one for that version (of the applicant ids `only`, when given), and record each (number, date, items).
+    Returns what was written and recorded."""
     by = _require_name(by)
     today = today or ws.campaign.data.get("notice_date") or date.today()
     records = ws.latest_records()
     n = db.notices
     with ws.reader.connect() as conn:
         sent = {r[0] for r in conn.execute(sa.select(n.c.version_id))}
-    failing = [r for r in records if has_errors(r)]
+    failing = [r for r in records if has_errors(r) and (only is None or r["applicant_id"] in only)]
     due = [r for r in failing if r["version_id"] not in sent]
     result = make_notices(due, out, ws.campaign, pdf=pdf, today=today, deadline=deadline)
     recorded = []

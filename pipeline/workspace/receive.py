@@ -64,7 +64,11 @@ class ReceiveResult:
 
 
 def entry_files(entry) -> list[tuple[str, Path]]:
-    """Given an inbox entry, return (name within the entry, path) of each file it holds; a single file's name is ''."""
+    """Given an inbox entry, return (name within the entry, path) of each file it holds; a single file's name is ''.
+
+    A symbolic link holds nothing: it is never followed (its record says so)."""
+    if entry.path.is_symlink():
+        return []
     if entry.path.is_dir():
         return [("/".join(inbox.readable(p) for p in path.relative_to(entry.path).parts), path)
                 for path in inbox.folder_files(entry.path)]

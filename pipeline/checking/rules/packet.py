@@ -40,7 +40,12 @@ def expected_forms(cat: str | None) -> list:
 
 
 def missing_forms(record: dict, campaign) -> list[dict]:
-    """Given a record and the campaign, return a `missing_form` error for each required form absent."""
+    """Given a record and the campaign, return a `missing_form` error for each required form absent.
+
+    None for a submission whose forms came as scans only: its one `scanned_forms` error says so.
+    """
+    if any(i.get("code") == "scanned_forms" for i in record.get("issues") or []):
+        return []
     cat = category(record)
     out = []
     for form in expected_forms(cat):

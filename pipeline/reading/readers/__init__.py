@@ -17,6 +17,14 @@ class Unreadable(Exception):
     """A file that cannot be read; the message is the Chinese reason shown to the user."""
 
 
+class Rejected(Unreadable):
+    """A file our parser refused although other programs may open it: worth one try through LibreOffice."""
+
+
+#: Said of a file a parser could not make sense of (never the parser's exception name).
+DAMAGED = "文件内容不符合格式规范，可能已损坏；请用 Word、WPS 或 Excel 打开后另存一份重新发送"
+
+
 #: Glyphs applicants type for a ticked / an empty box, folded to text.TICK / text.BOX.
 TICK_GLYPHS = "☑✓✔√■☒▣●✅⊠🗹🗸🗷☒"
 BOX_GLYPHS = "☐□◻⬜"
@@ -43,11 +51,12 @@ def read_bounded(parse, args: tuple, what: str, seconds: float, memory: int, inl
     except Unreadable:
         raise
     except ChildFailed as exc:
-        raise Unreadable(f"{what}无法读取（{exc}）") from exc
+        said = str(exc) if str(exc) in ("内存不足",) or str(exc).startswith("子进程") else "解析出错"
+        raise Unreadable(f"{what}无法读取（{said}）：{DAMAGED}") from exc
     except MemoryError:
         raise Unreadable(f"{what}内容过多，内存不足") from None
     except Exception as exc:  # noqa: BLE001 - whatever the parser raised in the child
-        raise Unreadable(f"{what}无法读取（{type(exc).__name__}）") from exc
+        raise Unreadable(f"{what}无法读取：{DAMAGED}") from exc
 
 
 def normalise_ticks(text: str) -> str:
@@ -75,6 +84,8 @@ def read(file, limits: dict | None = None) -> Document:
         return read_pdf(file.path, file.name, limits)
     if kind == "image":
         return Document(source=file.name, blocks=[], kind="image")
-    if kind in ("doc", "xls"):
-        raise Unreadable(f"{kind} 文件需先用 LibreOffice 转换后再读取")
-    raise Unreadable("不支持的文件类型")
+    if kind in ("doc", "xls", "odt", "ods", "xlsb"):
+        raise Unreadable("此文件需先用 LibreOffice 转换后再读取")
+    from pipeline.common.sniff import UNKNOWN
+
+    raise Unreadable(UNKNOWN)

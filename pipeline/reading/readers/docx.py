@@ -24,9 +24,10 @@ from pipeline.common.safety import (
     parse_xml,
     read_member,
 )
+from pipeline.common.sniff import BROKEN
 from pipeline.common.text import BOX, TICK
 from pipeline.reading.grid import Block, Cell, Document
-from pipeline.reading.readers import Unreadable, normalise_ticks
+from pipeline.reading.readers import DAMAGED, Unreadable, normalise_ticks
 from pipeline.reading.readers.docx_plain import plain_blocks
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -137,7 +138,8 @@ def tree_blocks(xml: bytes) -> list[Block]:
         except ValueError:
             root = parse_xml(xml)
     except ValueError as exc:
-        raise Unreadable(f"Word 文件内容无法解析：{exc}") from exc
+        said = str(exc) if "实体" in str(exc) else DAMAGED  # an entity declaration is an attack, said so
+        raise Unreadable(f"Word 文件内容无法解析：{said}") from exc
     ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else W_NS
     tags = _Tags(ns if ns in (W_NS, W_STRICT_NS) else W_NS)
     body = _child(root, tags.body)
@@ -168,7 +170,7 @@ def main_part(path: Path, limits: dict = LIMITS, at_most: int | None = None) -> 
     except LimitExceeded as exc:
         raise Unreadable(str(exc)) from exc
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise Unreadable(f"文件已损坏或不完整（{exc}）") from exc
+        raise Unreadable(BROKEN) from exc
 
 
 def main_part_name(zf: zipfile.ZipFile) -> str:

@@ -1,7 +1,10 @@
 """PDF → Document with pdfplumber, in a forked child bounded in time and memory.
 
 Per page, in top-to-bottom order: ruled tables (`page.find_tables()`) become table Blocks,
-the text outside them becomes one paragraph Block per line. Merged cells are rebuilt from
+the text outside them becomes one paragraph Block per line. Table finding costs most of the
+time, so each page's text is read first, and only a ruled page that names a form (or goes on
+from one) is searched for tables: a 测评报告 or a licence is read as text alone. When pdfminer cannot read a file that pdfium can (a bad colour space …), its text
+comes from pdfium. Merged cells are rebuilt from
 cell rectangles: a cell spans every column and row boundary its rectangle covers, so a
 packet exported to PDF by LibreOffice reads back with the grid of its .docx.
 """
@@ -9,11 +12,14 @@ packet exported to PDF by LibreOffice reads back with the grid of its .docx.
 from __future__ import annotations
 
 import bisect
+import functools
+import re
 from pathlib import Path
 
 from pipeline.common.safety import LIMITS
+from pipeline.common.text import fold
 from pipeline.reading.grid import Block, Cell, Document
-from pipeline.reading.readers import Unreadable, normalise_ticks, read_bounded
+from pipeline.reading.readers import DAMAGED, Unreadable, normalise_ticks, read_bounded
 
 #: Coordinates closer than this (points) are the same ruling line.
 SNAP = 2.0
@@ -30,14 +36,77 @@ def pdf_blocks(path: str, max_pages: int) -> list[Block]:
     """Given a PDF path, return its blocks; meant to run inside `run_bounded`."""
     import pdfplumber
 
-    blocks: list[Block] = []
-    with pdfplumber.open(path) as pdf:
-        if len(pdf.pages) > max_pages:
-            raise Unreadable(f"PDF 页数过多（{len(pdf.pages)} 页，最多 {max_pages} 页）")
-        for page in pdf.pages:
-            blocks.extend(page_blocks(page))
-            page.flush_cache()
+    try:
+        with pdfplumber.open(path) as pdf:
+            if len(pdf.pages) > max_pages:
+                raise Unreadable(f"PDF 页数过多（{len(pdf.pages)} 页，最多 {max_pages} 页），请只发送申报表格部分")
+            blocks: list[Block] = []
+            previous = False  # whether the page before was searched for tables: a form may go on over pages
+            for page in pdf.pages:
+                ruled = bool(page.lines or page.rects)
+                # the characters alone, without laying out lines: cheap, and enough to spot a form's words
+                previous = ruled and (previous or holds_form("".join(ch["text"] for ch in page.chars)))
+                blocks.extend(page_blocks(page) if previous else page_lines(page))
+                page.flush_cache()
+            return blocks
+    except Unreadable:
+        raise
+    except Exception:  # noqa: BLE001 - pdfminer gave up: a second reader may still get the text
+        return pdfium_blocks(path, max_pages)
+
+
+def page_lines(page) -> list[Block]:
+    """Given a pdfplumber page, return its text lines as paragraph Blocks (no table finding)."""
+    blocks = []
+    for line in page.extract_text_lines(return_chars=False):
+        text = normalise_ticks(line["text"]).strip()
+        if text:
+            blocks.append(Block("paragraph", text=text))
     return blocks
+
+
+def holds_form(text: str) -> bool:
+    """Given a page's text, return whether it may hold a form: a form's title, or three of one form's
+    field labels. Loose on purpose: a page wrongly searched for tables costs time, not values."""
+    titles, labels = form_words()
+    text = _loose(fold(text))
+    return any(title in text for title in titles) or any(sum(lb in text for lb in form) >= 3 for form in labels)
+
+
+def _loose(text: str) -> str:
+    return re.sub(r"[()（）\[\]【】]", "", text)
+
+
+@functools.lru_cache(maxsize=1)
+def form_words() -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """Return the forms' titles (detect keys) and, per form, its field labels, folded and without brackets."""
+    from pipeline.definitions.forms import load_forms
+
+    forms = load_forms().values()
+    titles = tuple(_loose(fold(key)) for form in forms for key in form.detect)
+    labels = tuple(tuple({_loose(fold(f.plain_label)) for f in form.fields.values()} - {""}) for form in forms)
+    return titles, labels
+
+
+def pdfium_blocks(path: str, max_pages: int) -> list[Block]:
+    """Given a PDF pdfminer could not read, return its text lines as read by pdfium (Unreadable if it cannot)."""
+    import pypdfium2
+
+    try:
+        pdf = pypdfium2.PdfDocument(path)
+    except pypdfium2.PdfiumError:
+        raise Unreadable(f"PDF 文件无法读取：{DAMAGED}") from None
+    try:
+        if len(pdf) > max_pages:
+            raise Unreadable(f"PDF 页数过多（{len(pdf)} 页，最多 {max_pages} 页），请只发送申报表格部分")
+        blocks = []
+        for page in pdf:
+            text = page.get_textpage().get_text_range()
+            blocks += [Block("paragraph", text=line) for line in
+                       (normalise_ticks(raw).strip() for raw in text.splitlines()) if line]
+        return blocks
+    finally:
+        pdf.close()
 
 
 def page_blocks(page) -> list[Block]:

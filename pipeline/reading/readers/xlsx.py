@@ -17,8 +17,9 @@ import openpyxl  # here, not in the child: every bounded child forked per workbo
 from openpyxl.xml import DEFUSEDXML
 
 from pipeline.common.safety import LIMITS, check_declared
+from pipeline.common.sniff import BROKEN
 from pipeline.reading.grid import Block, Cell, Document
-from pipeline.reading.readers import Unreadable, normalise_ticks, read_bounded
+from pipeline.reading.readers import DAMAGED, Rejected, Unreadable, normalise_ticks, read_bounded
 
 
 def read_xlsx(path: Path, source: str, limits: dict = LIMITS) -> Document:
@@ -52,7 +53,7 @@ def xlsx_blocks(path: Path, limits: dict = LIMITS) -> list[Block]:
         with zipfile.ZipFile(path) as zf:
             bomb = check_declared(zf.infolist(), limits)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise Unreadable(f"文件已损坏或不完整（{exc}）") from exc
+        raise Unreadable(BROKEN) from exc
     if bomb:
         raise Unreadable(bomb)
     try:
@@ -60,7 +61,10 @@ def xlsx_blocks(path: Path, limits: dict = LIMITS) -> list[Block]:
             warnings.simplefilter("ignore")  # openpyxl warns about every unsupported extension
             book = openpyxl.load_workbook(path, data_only=True, keep_links=False, keep_vba=False)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises anything from KeyError to EntitiesForbidden
-        raise Unreadable(f"Excel 文件无法读取（{type(exc).__name__}）") from exc
+        if _entities(exc):  # an entity declaration: an attack, not a quirk another program would forgive
+            raise Unreadable("Excel 文件无法读取：XML 中含有实体声明（可能是恶意文件）") from exc
+        # Other programs open many files openpyxl refuses (a SharedStrings.xml part, an empty s="").
+        raise Rejected(f"Excel 文件无法读取：{DAMAGED}") from exc
     blocks: list[Block] = []
     try:
         for sheet in book.worksheets:
@@ -72,6 +76,16 @@ def xlsx_blocks(path: Path, limits: dict = LIMITS) -> list[Block]:
     finally:
         book.close()
     return blocks
+
+
+def _entities(exc: BaseException | None) -> bool:
+    """Given openpyxl's exception, return whether defusedxml refused an entity somewhere in its chain."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if type(exc).__module__.startswith("defusedxml"):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def sheet_rows(sheet, limits: dict = LIMITS) -> list[list[Cell]] | None:

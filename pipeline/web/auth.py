@@ -1,0 +1,70 @@
+"""Accounts and roles: who may do what on the page.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults follow RFC 9106). Every route names
+the permission it needs; a route without one is refused (deny by default, see `app.route`).
+On 127.0.0.1 the one local user is an administrator without a login.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from pipeline.common.errors import UserError
+
+#: Role → the permissions it has. `review`: enter 审定意见 for one's own applicants.
+ROLES = {
+    "admin": frozenset({"read", "staff", "admin", "review", "tally"}),
+    "staff": frozenset({"read", "staff", "tally"}),
+    "reviewer": frozenset({"review"}),
+}
+ROLE_NAMES = {"admin": "管理员", "staff": "工作人员", "reviewer": "评审专家"}
+#: Permissions a route may name beside the roles': `public` needs no account (login page, 申报自检).
+PERMISSIONS = frozenset().union(*ROLES.values()) | {"public", "user"}
+
+_HASHER = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in person: name and role (the local user of 127.0.0.1 is an admin)."""
+
+    name: str
+    role: str
+    local: bool = False
+
+    def can(self, permission: str) -> bool:
+        """Given a permission, return whether this user has it ('user': any signed-in account)."""
+        return permission in ("public", "user") or permission in ROLES.get(self.role, ())
+
+    @property
+    def role_name(self) -> str:
+        return ROLE_NAMES.get(self.role, self.role)
+
+
+LOCAL_USER = User(name="本机用户", role="admin", local=True)
+
+
+def hash_password(password: str) -> str:
+    """Given a password, return its argon2id hash (salted; the text encodes the parameters)."""
+    return _HASHER.hash(password)
+
+
+def password_matches(stored: str, password: str) -> bool:
+    """Given a stored hash and a typed password, return whether they match."""
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_new_user(name: str, role: str, password: str) -> None:
+    """Given a new account's name, role and password, raise a Chinese UserError unless they are usable."""
+    if role not in ROLES:
+        raise UserError(f"没有角色“{role}”，可用：{'、'.join(ROLES)}")
+    if not name or len(name) > 64 or any(ch.isspace() or ord(ch) < 32 for ch in name):
+        raise UserError("用户名不能为空、不能含空格，最长 64 个字符")
+    if len(password) < 8:
+        raise UserError("密码至少 8 个字符")

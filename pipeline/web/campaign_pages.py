@@ -1,0 +1,400 @@
+"""The campaign's pages over the workspace library: 首页, 收件, 申报列表, 申报详情, 评审, 获奖与证书, 下载.
+
+Nothing here reads, checks or decides by itself: each view asks `pipeline.workspace` and shows
+the answer; every change goes through the library, which records it with the user's name.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+from flask import Flask, abort, flash, g, redirect, render_template, request, send_file, url_for
+
+from pipeline.common.errors import UserError
+from pipeline.definitions.forms import categories
+from pipeline.web import views
+from pipeline.web.app import route
+from pipeline.web.pages import audit, site, staged, start_job, user_name
+
+PAGE_SIZE = 50
+STATUS_ZH = {"complete": "材料齐全", "incomplete": "需补正"}
+
+
+def ws():
+    """Return the workspace the page serves."""
+    return site().ws
+
+
+def applicant_id_or_404(value) -> int:
+    """Given an applicant id from the URL or a form, return it as int when the user may see it, else abort 404.
+
+    A reviewer sees only the applicants assigned to them: any other id is 'not found' for them.
+    """
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        abort(404)
+    if not g.user.can("read") and number not in assigned_ids():
+        abort(404)
+    return number
+
+
+def assigned_ids() -> set[int]:
+    """Return the ids of the applicants assigned to the signed-in reviewer."""
+    return site().store.assigned(user_name())
+
+
+def detail_or_404(number: int):
+    try:
+        return ws().applicant(number)
+    except UserError:
+        abort(404)
+
+
+# --- 首页 ----------------------------------------------------------------------------------------
+
+
+def home():
+    w = ws()
+    campaign = w.campaign
+    return render_template("home.html", campaign=campaign, program=w.program, counts=w.stage_counts(),
+                           waiting=w.waiting(), activity=views.activity(w.audit_log(limit=15)),
+                           facts=views.campaign_facts(campaign, w.program))
+
+
+# --- 收件 ----------------------------------------------------------------------------------------
+
+
+def receive():
+    return render_template("receive.html", today=date.today().isoformat(), limits=site().limits)
+
+
+def receive_post():
+    """Save the uploaded files and folders in a staging folder; receive them in a job; show new / new version / same."""
+    from pipeline.workspace.receive import receive as receive_into
+
+    try:
+        received = date.fromisoformat(request.form.get("received") or date.today().isoformat())
+    except ValueError:
+        raise UserError("收件日期无法识别，请写作 YYYY-MM-DD") from None
+    saved = staged(request.files.getlist("files"), "upload_size", "upload_files")
+    if not saved.entries:
+        shutil.rmtree(saved.folder.parent, ignore_errors=True)
+        raise UserError("没有可收取的文件" + (f"（{len(saved.refused)} 个文件名无效，已忽略）" if saved.refused else ""))
+    workspace = ws()
+
+    def work(job, folder):
+        phases = {"store": "保存文件", "parse": "解析", "check": "核对"}
+
+        def progress(phase, done, total):
+            job.result["phase"] = phases.get(phase, phase)
+            job.progress(done, total)
+
+        result = receive_into(workspace, saved.entries, received=received, progress=progress)
+        job.result["received"] = views.received_summary(result)
+        job.result["refused"] = saved.refused
+        # The staging copy goes only once everything is in the store; a failed job keeps it for a retry.
+        shutil.rmtree(saved.folder.parent, ignore_errors=True)
+        return result.line()
+
+    return start_job(f"收件：{saved.count} 个文件（收件日期 {received.isoformat()}）", work)
+
+
+# --- 申报列表 ------------------------------------------------------------------------------------
+
+
+def list_filters(args) -> dict:
+    """Given the query string, return the library's filters (only known values pass)."""
+    w = ws()
+    stage = args.get("stage") or None
+    return {"category": args.get("category") if args.get("category") in categories() else None,
+            "stage": stage if stage in w.flow.names() else None,
+            "status": args.get("status") if args.get("status") in STATUS_ZH else None,
+            "unit": args.get("unit") or None, "search": (args.get("q") or "").strip()[:100] or None}
+
+
+def applicants():
+    from pipeline.workspace.core import SORTS
+
+    w = ws()
+    filters = list_filters(request.args)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
+    descending = request.args.get("desc") == "1"
+    try:
+        page_no = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page_no = 1
+    page = w.applicants(**filters, sort=sort, descending=descending, offset=(page_no - 1) * PAGE_SIZE,
+                        limit=PAGE_SIZE)
+    pages = max(1, -(-page.total // PAGE_SIZE))
+    return render_template("applicants.html", page=page, page_no=page_no, pages=pages, filters=filters, sort=sort,
+                           descending=descending, categories=categories(), stages=w.flow.names(),
+                           units=w.units(), statuses=STATUS_ZH, args=request.args)
+
+
+def applicants_bulk():
+    """Move the selected applicants to a stage, or write notices for them (in a job)."""
+    ids = sorted({applicant_id_or_404(x) for x in request.form.getlist("ids")})
+    if not ids:
+        raise UserError("请先勾选申报")
+    action = request.form.get("action")
+    if action == "move":
+        to, note = request.form.get("to", ""), request.form.get("note") or None
+        moved, refused = views.move_many(ws(), ids, to, user_name(), note)
+        flash(f"已把 {len(moved)} 份申报移到“{to}”。" + (f"未移动 {len(refused)} 份：" + "；".join(refused[:5])
+                                                          if refused else ""))
+        return redirect(request.form.get("back") or url_for("applicants"))
+    if action == "notices":
+        return notices_job(ids)
+    raise UserError("未知的批量操作")
+
+
+# --- 申报详情 ------------------------------------------------------------------------------------
+
+
+def applicant(applicant_id):
+    number = applicant_id_or_404(applicant_id)
+    detail = detail_or_404(number)
+    campaign = ws().campaign
+    return render_template("applicant.html", d=detail, groups=views.field_groups(detail.record, campaign),
+                           issues=views.issue_rows(detail.record, detail.open_issues, campaign),
+                           decided=views.issue_rows(detail.record, detail.decided_issues, campaign),
+                           versions=views.version_rows(detail.versions), categories=categories(),
+                           opinions=[d for d in detail.decisions if d["kind"] == "opinion"],
+                           previews=views.previews_of(site(), detail), statuses=STATUS_ZH)
+
+
+def applicant_decide(applicant_id):
+    """Confirm or waive one open issue of the latest version, with a note."""
+    number = applicant_id_or_404(applicant_id)
+    kind = request.form.get("kind")
+    code = request.form.get("code", "")
+    form, field = request.form.get("form") or None, request.form.get("field") or None
+    note = (request.form.get("note") or "").strip() or None
+    ws().decide(number, code, kind=kind, note=note, by=user_name(), form=form, field=field)
+    flash("已记录对该问题的处理。")
+    return redirect(url_for("applicant", applicant_id=number))
+
+
+def applicant_move(applicant_id):
+    number = applicant_id_or_404(applicant_id)
+    to = request.form.get("to", "")
+    ws().move(number, to, by=user_name(), note=(request.form.get("note") or "").strip() or None)
+    flash(f"已移到“{to}”。")
+    return redirect(url_for("applicant", applicant_id=number))
+
+
+def applicant_record(applicant_id):
+    """Download the latest record (JSON, issues after decisions) of one applicant."""
+    number = applicant_id_or_404(applicant_id)
+    detail = detail_or_404(number)
+    folder = site().web_dir / "records"
+    folder.mkdir(exist_ok=True)
+    target = folder / f"A{number:05d}-v{detail.versions[-1].seq}.json"
+    target.write_text(json.dumps(detail.record, ensure_ascii=False, indent=1), encoding="utf-8")
+    audit("下载记录", applicant_id=number)
+    return send_file(target, as_attachment=True, download_name=f"{views.download_stem(detail)}.json")
+
+
+def applicant_file(applicant_id, sha):
+    """Download one original file of one of the applicant's versions, by its SHA-256 (never a path)."""
+    number = applicant_id_or_404(applicant_id)
+    detail = detail_or_404(number)
+    found = next((f for v in detail.versions for f in v.files if f["sha256"] == sha), None)
+    if found is None or not ws().store.has(sha):
+        abort(404)
+    audit("下载原件", found["name"], applicant_id=number)
+    name = found["name"] or detail.versions[0].source
+    return send_file(ws().store.path(sha), as_attachment=True, download_name=Path(name).name or "原件")
+
+
+def applicant_preview(applicant_id, sha, page):
+    """One page of a document rendered as PNG (made by the preview job)."""
+    number = applicant_id_or_404(applicant_id)
+    detail = detail_or_404(number)
+    if not any(f["sha256"] == sha for v in detail.versions for f in v.files):
+        abort(404)
+    path = views.preview_path(site(), sha, page)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="image/png", max_age=3600)
+
+
+def applicant_previews(applicant_id):
+    """Render the latest version's documents as page images, in a job."""
+    number = applicant_id_or_404(applicant_id)
+    detail = detail_or_404(number)
+    s, store = site(), ws().store
+    files = [(f["sha256"], f["name"] or detail.versions[-1].source) for f in detail.versions[-1].files]
+
+    def work(job, folder):
+        return views.make_previews(s, store, files, job.progress, folder)
+
+    return start_job(f"生成预览：{detail.row.company_name or number}", work, str(number))
+
+
+# --- 评审 ----------------------------------------------------------------------------------------
+
+
+def review():
+    """Reviewers: the applicants assigned to them. Staff: the tally of opinions per applicant, and assignments."""
+    w, s = ws(), site()
+    if g.user.can("tally"):
+        records = w.applicants(limit=None).items
+        return render_template("review_tally.html", rows=views.tally(w, records), store=s.store,
+                               reviewers=[u for u in s.store.users() if u["role"] == "reviewer"],
+                               assigned=s.store.reviewers_of())
+    rows = [r for r in w.applicants(limit=None).items if r.id in assigned_ids()]
+    mine = views.my_opinions(w, rows, user_name())
+    return render_template("review.html", rows=rows, mine=mine, categories=categories())
+
+
+def review_one(applicant_id):
+    """A reviewer's 审定意见, recommendation and optional score for one assigned applicant."""
+    number = applicant_id_or_404(applicant_id)
+    if request.method == "POST":
+        text = request.form.get("opinion", "")
+        recommend = {"yes": True, "no": False}.get(request.form.get("recommend", ""))
+        score = views.score_value(request.form.get("score"))
+        ws().opinion(number, views.opinion_text(text, score), by=user_name(), recommend=recommend)
+        flash("已保存审定意见。")
+        return redirect(url_for("review"))
+    detail = detail_or_404(number)
+    campaign = ws().campaign
+    return render_template("review_one.html", d=detail, groups=views.field_groups(detail.record, campaign),
+                           issues=views.issue_rows(detail.record, detail.open_issues, campaign),
+                           mine=[o for o in detail.decisions if o["kind"] == "opinion" and o["by"] == user_name()],
+                           categories=categories())
+
+
+def review_assign():
+    """Assign (or unassign) a reviewer to the selected applicants."""
+    reviewer = request.form.get("reviewer", "")
+    found = site().store.user(reviewer)
+    if not found or found["role"] != "reviewer":
+        raise UserError("请选择评审专家账号")
+    ids = [applicant_id_or_404(x) for x in request.form.getlist("ids")]
+    site().store.assign(reviewer, ids, user_name(), on=request.form.get("action") != "unassign")
+    flash(f"已为 {reviewer} 更新 {len(ids)} 份申报的分配。")
+    return redirect(url_for("review"))
+
+
+# --- 获奖与证书 ----------------------------------------------------------------------------------
+
+
+def awards():
+    w = ws()
+    winning = w.flow.role("winning")
+    before = [name for name in w.flow.names() if winning in w.flow.stage(name).next]
+    return render_template("awards.html", winners=w.winners(), winning=winning,
+                           candidates=w.applicants(stage=before, limit=None).items if before else [],
+                           register=views.register_rows(w, request.args.get("q", "")), q=request.args.get("q", ""),
+                           categories=categories())
+
+
+def awards_certificates():
+    """Print the certificates of every winner as one PDF (a job); numbers go into the register."""
+    return certificates_job()
+
+
+def register_action():
+    """Revoke (with a reason) or renew one certificate of the register."""
+    number, action = request.form.get("number", ""), request.form.get("action")
+    reason = (request.form.get("reason") or "").strip()
+    views.register_change(ws(), number, action, reason, user_name())
+    audit("撤销证书" if action == "revoke" else "续期证书", number, reason)
+    flash(f"证书 {number} 已{'撤销' if action == 'revoke' else '续期'}。")
+    return redirect(url_for("awards", q=number))
+
+
+# --- 下载 ----------------------------------------------------------------------------------------
+
+
+def downloads():
+    return render_template("downloads.html")
+
+
+def download_summary():
+    workspace = ws()
+
+    def work(job, folder):
+        job.files = [views.write_summary(workspace, folder)]
+        return "已生成汇总表 summary.xlsx"
+
+    return start_job("生成汇总表 summary.xlsx", work)
+
+
+def download_tables():
+    workspace = ws()
+
+    def work(job, folder):
+        files, warnings = views.write_summary_tables(workspace, folder)
+        job.files = files
+        job.result["problems"] = warnings
+        return f"已生成 {len(files)} 份推荐汇总表（每个推进单位一份）"
+
+    return start_job("生成推荐汇总表", work)
+
+
+def notices_job(ids: list[int] | None = None):
+    workspace = ws()
+    by = user_name()
+    pdf = request.form.get("pdf") == "1"
+
+    def work(job, folder):
+        files, message = views.write_notices(workspace, folder, ids, by, pdf)
+        job.files = files
+        return message
+
+    return start_job("生成补正通知" + (f"（选中的 {len(ids)} 份）" if ids else ""), work)
+
+
+def download_notices():
+    return notices_job(None)
+
+
+def certificates_job():
+    workspace = ws()
+    by = user_name()
+
+    def work(job, folder):
+        files, message = views.write_certificates(workspace, folder, by)
+        job.files = files
+        return message
+
+    return start_job("打印证书", work)
+
+
+def register(app: Flask, s) -> None:
+    """Register the campaign's pages with the permission each needs."""
+    route(app, "/", "read")(home)
+    route(app, "/receive", "read")(receive)
+    route(app, "/receive", "staff", ("POST",))(receive_post)
+    route(app, "/applicants", "read")(applicants)
+    route(app, "/applicants/bulk", "staff", ("POST",))(applicants_bulk)
+    route(app, "/applicants/<applicant_id>", "read")(applicant)
+    route(app, "/applicants/<applicant_id>/decide", "staff", ("POST",))(applicant_decide)
+    route(app, "/applicants/<applicant_id>/move", "staff", ("POST",))(applicant_move)
+    route(app, "/applicants/<applicant_id>/record.json", "read")(applicant_record)
+    route(app, "/applicants/<applicant_id>/files/<sha>", "read")(applicant_file)
+    route(app, "/applicants/<applicant_id>/previews", "staff", ("POST",))(applicant_previews)
+    route(app, "/applicants/<applicant_id>/preview/<sha>/<int:page>.png", "read")(applicant_preview)
+    route(app, "/review", "user")(review)
+    route(app, "/review/assign", "staff", ("POST",))(review_assign)
+    route(app, "/review/<applicant_id>", "review", ("GET", "POST"))(review_one)
+    route(app, "/awards", "read")(awards)
+    route(app, "/awards/certificates", "staff", ("POST",))(awards_certificates)
+    route(app, "/awards/register", "staff", ("POST",))(register_action)
+    route(app, "/downloads", "read")(downloads)
+    route(app, "/downloads/summary", "staff", ("POST",))(download_summary)
+    route(app, "/downloads/notices", "staff", ("POST",))(download_notices)
+    route(app, "/downloads/tables", "staff", ("POST",))(download_tables)
+    route(app, "/downloads/certificates", "staff", ("POST",))(certificates_job_view)
+    app.config.setdefault("UPLOAD_LIMITS", {}).update(receive_post="upload_size")
+
+
+def certificates_job_view():
+    return certificates_job()

@@ -1,0 +1,261 @@
+"""The pages. Each view is a few lines over the library: it reads the request, calls the library
+(directly, or in a job for long work), records the audit entry and renders a template.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from flask import (Flask, abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file,
+                   session, url_for)
+
+from pipeline.common.errors import UserError
+from pipeline.web import auth
+from pipeline.web.app import audit_line, route, site_of
+from pipeline.web.security import TooMuch, new_token, save_uploads
+
+
+def site():
+    return site_of(current_app)
+
+
+def audit(action: str, target: str = "", detail: str = "", applicant_id: int | None = None) -> None:
+    """Record who did what in the workspace's audit log (what the library does, it records itself)."""
+    site().store.audit({**audit_line(g.get("user"), action, target, detail), "applicant_id": applicant_id})
+
+
+def user_name() -> str:
+    return g.user.name if g.get("user") else ""
+
+
+# --- sign-in -------------------------------------------------------------------------------------
+
+
+def login():
+    """The sign-in page (only on a non-loopback host; the local user never signs in)."""
+    s = site()
+    if s.local:
+        return redirect(url_for("home"))
+    error = None
+    if request.method == "POST":
+        name, password = request.form.get("name", "").strip(), request.form.get("password", "")
+        found = s.store.user(name)
+        if found and not found.get("disabled") and auth.password_matches(found["password"], password):
+            session.clear()
+            session["user"] = found["name"]
+            session["csrf"] = new_token()  # a new token with the new identity
+            g.user = auth.User(found["name"], found["role"])
+            audit("登录")
+            target = request.args.get("next") or ""
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("home"))
+        error = "用户名或密码不对"
+        s.store.audit(audit_line(None, "登录失败", name))
+    return render_template("login.html", error=error), (401 if error else 200)
+
+
+def logout():
+    audit("退出")
+    session.clear()
+    return redirect(url_for("login"))
+
+
+# --- jobs ----------------------------------------------------------------------------------------
+
+
+def job_or_404(job_id: str):
+    """Given a job id, return the job when this user may see it, else abort 404."""
+    job = site().runner.get(job_id)
+    if job is None or (job.user != user_name() and not g.user.can("staff")):
+        abort(404)
+    return job
+
+
+def job_page(job_id: str):
+    return render_template("job.html", job=job_or_404(job_id))
+
+
+def job_status(job_id: str):
+    return jsonify(job_or_404(job_id).as_json())
+
+
+def job_file(job_id: str, n: int):
+    """Download the n-th file a job wrote: by its index, never by a path from the client."""
+    job = job_or_404(job_id)
+    if not job.finished or not 0 <= n < len(job.files):
+        abort(404)
+    audit("下载", job.files[n].name, job.title)
+    return send_file(job.files[n], as_attachment=True, download_name=job.files[n].name)
+
+
+def start_job(title: str, work, target: str = ""):
+    """Queue `work(job, folder)` with its own output folder; record it; return the redirect to its page."""
+    s = site()
+
+    def run(job):
+        return work(job, s.job_dir(job.id))
+
+    job = s.runner.submit(title, user_name(), run)
+    audit(title, target)
+    return redirect(url_for("job_page", job_id=job.id))
+
+
+def zip_folder(folder: Path, target: Path) -> Path:
+    """Given a folder, write every file under it into the zip `target` (paths relative to it); return it."""
+    with zipfile.ZipFile(target, "x", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            zf.write(path, path.relative_to(folder).as_posix())
+    return target
+
+
+def staged(files, limit_size: str, limit_files: str):
+    """Given uploaded files, save them in a new staging folder of the workspace; return Saved (or raise TooMuch)."""
+    s = site()
+    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=s.web_dir))
+    try:
+        return save_uploads(files, folder / "inbox", s.limits[limit_size], s.limits[limit_files])
+    except TooMuch:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+# --- 申报材料 ------------------------------------------------------------------------------------
+
+
+def packets():
+    from pipeline.definitions.forms import categories
+
+    return render_template("packets.html", categories=categories())
+
+
+def packets_blank():
+    """Write the blank packets of every category (docx, and PDF when asked), the 推荐汇总表 and the contract."""
+    from pipeline.generating.packet import write_packets
+
+    pdf = request.form.get("pdf") == "1"
+    campaign = site().campaign()
+
+    def work(job, folder):
+        result = write_packets(folder / "空白申报材料", "all", campaign, pdf=pdf)
+        job.files = sorted(result.files + result.pdfs, key=lambda p: p.name)
+        job.result["problems"] = result.problems
+        return result.summary().split("；输出目录")[0]
+
+    return start_job("生成空白申报材料" + ("（含 PDF）" if pdf else ""), work)
+
+
+def packets_roster():
+    """Take a roster .xlsx; in a job, write a pre-filled packet per good row, zipped, and list the bad rows."""
+    from pipeline.generating.packet import write_packets
+
+    upload = request.files.get("roster")
+    if not upload or not upload.filename:
+        raise UserError("请选择企业名单 .xlsx 文件")
+    saved = staged([upload], "roster_size", "selfcheck_files")
+    if not saved.entries or saved.entries[0].suffix.lower() != ".xlsx":
+        shutil.rmtree(saved.folder.parent, ignore_errors=True)
+        raise UserError("企业名单须为 .xlsx 文件")
+    roster, campaign = saved.entries[0], site().campaign()
+
+    def work(job, folder):
+        try:
+            result = write_packets(folder / "预填申报材料", "all", campaign, roster=roster, progress=job.progress)
+            job.result["problems"] = result.problems
+            job.files = [zip_folder(folder / "预填申报材料", folder / "预填申报材料.zip")]
+            return result.summary().split("；输出目录")[0]
+        finally:
+            shutil.rmtree(saved.folder.parent, ignore_errors=True)
+
+    return start_job("按名单生成预填申报材料", work, upload.filename)
+
+
+# --- 申报自检 ------------------------------------------------------------------------------------
+
+
+def selfcheck():
+    s = site()
+    if not s.self_check:
+        abort(404)
+    return render_template("selfcheck.html", limits=s.limits)
+
+
+def selfcheck_post():
+    """Take one applicant's packet; check it in the self-check queue; nothing of it is kept."""
+    from pipeline.web.selfcheck import check_packet
+
+    s = site()
+    if not s.self_check:
+        abort(404)
+    if not s.selfcheck_rate.allow(request.remote_addr or ""):
+        abort(429, "自检次数太多，请一小时后再试")
+    saved = staged(request.files.getlist("files"), "selfcheck_size", "selfcheck_files")
+    if not saved.entries:
+        shutil.rmtree(saved.folder.parent, ignore_errors=True)
+        raise UserError("请选择申报材料文件（Word、Excel、PDF 或压缩包）")
+    campaign = s.campaign()
+
+    def work(job):
+        try:
+            job.result["check"] = check_packet(saved.folder, campaign)
+        finally:
+            shutil.rmtree(saved.folder.parent, ignore_errors=True)
+
+    job = s.checker.submit("申报自检", "", work)
+    return redirect(url_for("selfcheck_result", job_id=job.id))
+
+
+def selfcheck_result(job_id: str):
+    s = site()
+    job = s.checker.get(job_id) if s.self_check else None
+    if job is None:
+        abort(404)
+    if request.path.endswith(".json"):
+        return jsonify(job.as_json())
+    return render_template("selfcheck_result.html", job=job)
+
+
+# --- accounts and the audit log ------------------------------------------------------------------
+
+
+def users():
+    s = site()
+    if request.method == "POST":
+        name, role, password = (request.form.get(k, "") for k in ("name", "role", "password"))
+        auth.check_new_user(name.strip(), role, password)
+        s.store.add_user(name.strip(), role, auth.hash_password(password), by=user_name())
+        flash(f"已添加账号 {name.strip()}（{auth.ROLE_NAMES[role]}）")
+        return redirect(url_for("users"))
+    return render_template("users.html", users=s.store.users(), roles=auth.ROLE_NAMES)
+
+
+def audit_page():
+    from pipeline.web.views import activity
+
+    return render_template("audit.html", entries=activity(site().store.audit_log()))
+
+
+def register(app: Flask, s) -> None:
+    """Register every page with the permission it needs."""
+    route(app, "/logout", "user", ("POST",))(logout)
+    route(app, "/jobs/<job_id>", "user")(job_page)
+    route(app, "/jobs/<job_id>.json", "user")(job_status)
+    route(app, "/jobs/<job_id>/files/<int:n>", "user")(job_file)
+    route(app, "/packets", "read")(packets)
+    route(app, "/packets/blank", "staff", ("POST",))(packets_blank)
+    route(app, "/packets/roster", "staff", ("POST",))(packets_roster)
+    app.config.setdefault("UPLOAD_LIMITS", {}).update(packets_roster="roster_size", selfcheck_post="selfcheck_size")
+    route(app, "/selfcheck", "public")(selfcheck)
+    route(app, "/selfcheck", "public", ("POST",))(selfcheck_post)
+    route(app, "/selfcheck/<job_id>", "public")(selfcheck_result)
+    route(app, "/selfcheck/<job_id>.json", "public")(selfcheck_result_json)
+    route(app, "/users", "admin", ("GET", "POST"))(users)
+    route(app, "/audit", "admin")(audit_page)
+    from pipeline.web import campaign_pages
+
+    campaign_pages.register(app, s)
+
+
+def selfcheck_result_json(job_id: str):
+    return selfcheck_result(job_id)

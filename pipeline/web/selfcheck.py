@@ -1,0 +1,44 @@
+"""申报自检: an applicant checks one packet before sending it; nothing is kept.
+
+The packet goes through exactly what `manyi parse` does to one entry (the inbox gate, the
+LibreOffice batch for old formats, the readers and the rules), in a throw-away folder that is
+removed when the check ends. Only the issues are returned, in the campaign's own words.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from pipeline.definitions.forms import load_forms
+from pipeline.parse import convert_old_formats, open_entry, parse_one
+from pipeline.reading.extract import prepare
+from pipeline.receiving import inbox
+
+SEVERITY_ZH = {"error": "必须修改", "warning": "请核对"}
+
+
+def check_packet(folder: Path, campaign) -> dict:
+    """Given a folder holding one applicant's uploaded files, return what the check found.
+
+    Returns {company, category, issues: [{severity, label, message, article}], files: [...],
+    problems: [...]}; the folder is left for the caller to remove.
+    """
+    children = [p for p in sorted(folder.iterdir()) if not inbox.is_hidden(p.name)]
+    target = children[0] if len(children) == 1 else folder
+    entry = inbox.entries([target])[0] if target is not folder else inbox.Entry(
+        inbox.submission_id(folder.name), folder.name, folder)
+    work = Path(tempfile.mkdtemp(prefix="manyi-selfcheck-work-"))
+    try:
+        prepare(load_forms())
+        opened = convert_old_formats([open_entry(entry, work / "e")], work)[0]
+        record = parse_one(*opened, campaign, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    issues = [{"severity": i.get("severity"), "label": SEVERITY_ZH.get(i.get("severity"), "提示"),
+               "message": i.get("message", ""), "article": i.get("article") or ""} for i in record["issues"]]
+    issues.sort(key=lambda i: i["severity"] != "error")
+    return {"company": record.get("company_name") or "", "category": record.get("category") or "",
+            "forms_found": record.get("forms_found") or [], "issues": issues,
+            "errors": sum(i["severity"] == "error" for i in issues)}

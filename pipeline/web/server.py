@@ -1,0 +1,52 @@
+"""`manyi serve`: the page served by waitress (pure Python, the same on Windows and Linux)."""
+
+from __future__ import annotations
+
+import threading
+import webbrowser
+from pathlib import Path
+
+from pipeline.common.errors import UserError
+from pipeline.web.security import is_loopback
+
+#: Threads answering requests; long work runs in the workspace's job worker, not in these.
+THREADS = 8
+
+
+def page_url(host: str, port: int) -> str:
+    """Given the --host and --port, return the address to open in a browser."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
+
+
+def startup_lines(root: Path, host: str, port: int, self_check: bool) -> list[str]:
+    """Given how the page is served, return the Chinese lines printed when it starts."""
+    lines = [f"工作区 {root} 的页面已启动：请在浏览器打开 {page_url(host, port)}"]
+    if is_loopback(host):
+        lines.append("只有本机可以访问（127.0.0.1），无需登录。")
+    else:
+        lines.append("其他电脑也可以访问：需要账号登录（manyi user add 名字 --role staff 添加账号）。")
+    if self_check:
+        lines.append(f"申报自检已开启：申报单位可打开 {page_url(host, port)}selfcheck 自行检查材料。")
+    lines.append("按 Ctrl+C 停止。")
+    return lines
+
+
+def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
+          self_check: bool = False, echo=print) -> None:
+    """Given a workspace and where to listen, serve the page until interrupted."""
+    import waitress
+
+    from pipeline.web.app import create_app, site_of
+
+    app = create_app(root, host=host, self_check=self_check)
+    if not is_loopback(host) and not site_of(app).store.users():
+        raise UserError("在 127.0.0.1 以外的地址提供页面需要账号：请先运行 manyi user add 名字 --role admin")
+    for line in startup_lines(Path(root), host, port, self_check):
+        echo(line)
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, args=(page_url(host, port),)).start()
+    try:
+        waitress.serve(app, host=host, port=port, threads=THREADS, ident="manyi", _quiet=True)
+    except OSError as exc:
+        raise UserError(f"无法在 {host}:{port} 上启动（{exc.strerror or exc}）：端口可能已被占用，可换一个，如 --port 8001") from None

@@ -1,0 +1,215 @@
+"""What is printed: every document through LibreOffice once, then its fonts, pages and lines read from the PDFs.
+
+One session fixture renders each form blank and filled with long realistic values
+(tests/print_values.py), the four blank packets, a 推荐汇总表 with a long 续页, a notice of each
+kind, a certificate of every program and converts them all in ONE LibreOffice batch.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pdfplumber
+import pytest
+
+from pipeline.common import office
+from pipeline.definitions import forms as forms_mod
+from pipeline.definitions.campaign import load_campaign, zh_date
+from pipeline.definitions.programs import PROGRAMS_DIR, load_program, title_for
+from pipeline.generating.layout import MAX_WORD, label_words, plan_table, template_forms, template_path
+from pipeline.generating.packet import write_packets
+from pipeline.generating.render import PRINTED_BOX, PRINTED_TICK, compiled
+from pipeline.generating.summary_table import make_summary_tables
+from pipeline.issuing.certificates import issuer_lines, print_run
+from pipeline.issuing.notices import make_notices
+from pipeline.common.text import TICKED, UNTICKED
+from tests.print_values import long_rows, long_values
+
+pytestmark = pytest.mark.xdist_group("print")
+
+#: Pages of each form as the seed prints it: one, except the cover (cover and 填报说明).
+SEED_PAGES = {"cover": 2, "recommendation": 1, "site_inspection": 1, "application.enterprise": 1,
+              "application.product": 1, "application.construction": 1, "application.service": 1,
+              "implementation_status": 1, "commitment": 1, "summary_table": 1, "contract": 1}
+#: Faces the documents may print in (fonts/30-manyi-zh-cn.conf). The Noto CJK collections share one
+#: glyph table whose name says "jp" for every regional face (fonts/README.md); fontconfig is checked below.
+ALLOWED_FACE = re.compile(r"\+(NotoSerifCJKjp|NotoSansCJKjp|AR-?PL-?U(Ming|Kai)-?CN|ARPLU(Ming|Kai)CN)")
+ONE_LINE = ("0451-87979096", "2017年12月31日")
+
+
+def product(i: int, unit: str = "哈尔滨市质量协会") -> dict:
+    return {"submission_id": f"p{i}", "source": f"p{i}.zip", "category": "product", "status": "complete",
+            "company_name": f"黑龙江省哈尔滨市北方重型机械装备制造集团有限责任公司{i}",
+            "forms": {"cover": {"promoting_unit": unit},
+                      "application": {"product_name": f"北方牌断路器{i}", "product_model": f"BFZJ-{i}"}}}
+
+
+def failing(kind: str) -> dict:
+    code = "below_threshold" if kind == "ineligible" else "missing_field"
+    return {"submission_id": kind, "source": f"{kind}.docx", "category": "construction", "status": "incomplete",
+            "company_name": f"龙江建工{kind}", "forms": {},
+            "issues": [{"severity": "error", "code": code, "form": "application", "field": "floor_area",
+                        "message": "《申请表》“建筑面积（万平方米）”为0.6；须1万平方米以上（管理办法第七条第2款）。"}]}
+
+
+def certificates() -> list[dict]:
+    """One certificate's context per program, its longest title and every issuer."""
+    contexts = []
+    for path in sorted(PROGRAMS_DIR.glob("[!_]*.yaml")):
+        program = load_program(path.stem)
+        for cat in program.categories.values():
+            contexts.append({"company": "黑龙江省哈尔滨市北方重型机械装备制造集团有限责任公司", "item_label": "产品名称",
+                             "item": "北方牌 BFZJ-2000/35 型高压真空断路器",
+                             "title": title_for(program, cat.id, cat.tiers[-1].id, 2017),
+                             "issuer": issuer_lines("　".join(program.get("issuers") or ["黑龙江省质量协会"])),
+                             "date": zh_date(date(2017, 9, 1)), "valid_to": zh_date(date(2019, 8, 31)),
+                             "number": f"{path.stem.upper()}-{cat.id.upper()}-0001"})
+            break
+    return contexts
+
+
+@pytest.fixture(scope="session")
+def printed(tmp_path_factory):
+    """Every document written and converted in one batch: name → (docx, pdf)."""
+    root = tmp_path_factory.mktemp("print")
+    docs = root / "docx"
+    docs.mkdir()
+    campaign = load_campaign()
+    ctx = campaign.context()
+    made: dict[str, Path] = {}
+    for form in template_forms():
+        for kind, values in (("long", long_values(form)), ("blank", {})):
+            rows = long_rows() if kind == "long" and form.id == "respondents" else []
+            made[f"{form.key}.{kind}"] = compiled(template_path(form)).render(
+                {"c": ctx, "v": values, "rows": rows}, docs / f"{form.key}.{kind}.docx")
+    packets = write_packets(root / "packets", "all", campaign)
+    for path in packets.files:
+        made[f"packet.{path.stem}"] = (docs / f"packet.{path.stem}.docx")
+        made[f"packet.{path.stem}"].write_bytes(path.read_bytes())
+    tables = make_summary_tables([product(i) for i in range(1, 40)], root / "tables", campaign)
+    made["summary_table.continued"] = docs / "summary_table.continued.docx"
+    made["summary_table.continued"].write_bytes(tables.files[0].read_bytes())
+    notices = make_notices([failing("ineligible"), failing("correction")], root / "notices", campaign,
+                           today=date(2017, 6, 1))
+    for path in notices.files:
+        made[f"notice.{path.stem}"] = docs / f"notice.{path.stem.split('_')[-1]}.docx"
+        made[f"notice.{path.stem}"].write_bytes(path.read_bytes())
+    made["certificates"] = print_run(certificates(), docs / "certificates.docx", campaign)
+    pdfs = office.convert(list(made.values()), "pdf", root / "pdf", timeout=600)
+    assert all(isinstance(p, Path) for p in pdfs.values()), pdfs
+    return {name: (path, pdfs[path]) for name, path in made.items()}
+
+
+def pages(pdf: Path) -> list[str]:
+    """Given a PDF, return each page's text without spaces."""
+    with pdfplumber.open(str(pdf)) as doc:
+        return [re.sub(r"\s", "", page.extract_text() or "") for page in doc.pages]
+
+
+def lines(pdf: Path) -> list[str]:
+    """Given a PDF, return every printed line of every page, without spaces."""
+    with pdfplumber.open(str(pdf)) as doc:
+        return [re.sub(r"\s", "", line["text"]) for page in doc.pages for line in page.extract_text_lines()]
+
+
+def printed_words(form) -> set[str]:
+    """Given a form, return the words of the labels its tables print across (vertical ones excepted)."""
+    words = set()
+    for item in form.layout:
+        if not (isinstance(item, dict) and "table" in item) or item["table"].get("header"):
+            continue
+        for row in plan_table(item["table"]):
+            for slot in row:
+                cell = slot.cell if isinstance(slot.cell, dict) else {}
+                if slot.vertical or slot.kind not in ("label", "side"):
+                    continue
+                text = form.fields[slot.field].label if slot.field else (cell.get("label") if cell else slot.cell)
+                words.update(w.replace(" ", "") for w in label_words(str(text))
+                             if "{{" not in w and len(w.replace(" ", "")) <= MAX_WORD)
+    return words
+
+
+def test_fontconfig_resolves_the_word_faces_to_simplified_chinese_ones():
+    """The alias file is installed (make system): 宋体 prints in a Song face, 黑体 in a Hei one, both SC."""
+    expected = {"宋体": "Noto Serif CJK SC", "SimSun": "Noto Serif CJK SC", "黑体": "Noto Sans CJK SC",
+                "SimHei": "Noto Sans CJK SC", "楷体": "AR PL UKai CN", "仿宋": "AR PL UMing CN"}
+    found = {name: subprocess.run(["fc-match", "-f", "%{family[0]}", name], capture_output=True, text=True,
+                                  check=True).stdout for name in expected}
+    assert found == expected, "请运行 make fontconfig 安装 fonts/30-manyi-zh-cn.conf"
+
+
+def test_every_pdf_embeds_only_the_chinese_faces(printed):
+    for name, (_, pdf) in printed.items():
+        listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+        fonts = listing.splitlines()[2:]
+        assert fonts, name
+        for line in fonts:
+            assert ALLOWED_FACE.search(line.split()[0]), f"{name}: {line}"  # no DejaVu, Liberation, TW/HK/JP face
+            assert line.split()[-5] == "yes", f"{name} does not embed {line}"
+
+
+def test_each_form_of_the_seed_keeps_its_pages_blank_and_filled_with_long_values(printed):
+    for key, expected in SEED_PAGES.items():
+        for kind in ("blank", "long"):
+            got = len(pages(printed[f"{key}.{kind}"][1]))
+            assert got == expected, f"{key} {kind}: {got} pages"
+
+
+def test_no_label_breaks_inside_a_word_and_phones_and_dates_stay_on_one_line(printed):
+    forms = forms_mod.load_forms()
+    for form in template_forms():
+        printed_lines = lines(printed[f"{form.key}.long"][1])
+        text = "\n".join(printed_lines)
+        broken = [w for w in printed_words(form) if w not in text]
+        assert not broken, f"{form.key}: {broken}"
+        kinds = {f.format or f.type for f in forms[form.key].fields.values()}
+        for sample, kind in zip(ONE_LINE, ("phone", "date")):
+            if kind in kinds:
+                assert any(sample in line for line in printed_lines), f"{form.key}: {sample} wraps"
+
+
+def test_a_packet_numbers_its_pages_after_the_cover(printed):
+    for cid, name in forms_mod.categories().items():
+        texts = pages(printed[f"packet.{name}申报材料"][1])
+        total = len(texts)
+        assert f"第1页共{total}页" not in texts[0]  # the cover carries none
+        for n, page in enumerate(texts[1:], start=2):
+            assert page.endswith(f"第{n}页共{total}页"), (name, n, page[-20:])
+
+
+def test_the_continuation_repeats_title_unit_and_heads_and_has_its_stamp_line(printed):
+    texts = pages(printed["summary_table.continued"][1])
+    assert len(texts) >= 3 and "（续页）" not in texts[0]
+    for page in texts[1:]:
+        assert "推荐汇总表（续页）" in page and "推荐单位：哈尔滨市质量协会" in page and "类别序号名称" in page
+    assert "有限责任公司39：北方牌断路器3" in texts[-1] and "BFZJ-39" in texts[-1]  # company：item, the last
+    assert texts[-1].endswith(f"推荐单位（公章）年月日第{len(texts)}页共{len(texts)}页")
+    assert "共推动（）家企业" in texts[0]  # the unit's own figures: left for it to write
+
+
+def test_each_notice_kind_and_every_programs_certificate_print_on_their_pages(printed):
+    ineligible, correction = (pages(printed[f"notice.{k}"][1]) for k in
+                              ("龙江建工ineligible_不符合申报条件告知书", "龙江建工correction_补正通知"))
+    assert ineligible[0].startswith("不符合申报条件告知书") and "请于" not in "".join(ineligible)
+    assert correction[0].startswith("补正通知") and "补正要求：" in "".join(correction)
+    certs = pages(printed["certificates"][1])
+    assert len(certs) == len(certificates())
+    for page, ctx in zip(certs, certificates()):
+        assert f"“{ctx['title'].replace(' ', '')}”" in page and "（盖章）" not in page
+
+
+def test_boxes_print_in_glyphs_the_chinese_faces_have_and_the_readers_take():
+    assert PRINTED_BOX in UNTICKED and PRINTED_TICK in TICKED
+    for glyph in (PRINTED_BOX, PRINTED_TICK):
+        faces = subprocess.run(["fc-list", f":charset={ord(glyph):x}", "family"], capture_output=True, text=True,
+                               check=True).stdout
+        assert "Noto Serif CJK SC" in faces, glyph
+
+
+def test_blank_dates_print_year_month_day_and_the_prefilled_ones_their_value(printed):
+    cover, commitment = pages(printed["cover.blank"][1])[0], pages(printed["commitment.blank"][1])[0]
+    assert cover.endswith("填表日期年月日") and commitment.endswith("承诺企业（盖章）：日期：年月日")
+    assert "填表日期2017年12月31日" in pages(printed["cover.long"][1])[0]
