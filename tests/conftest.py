@@ -1,4 +1,4 @@
-"""Session fixtures: the fixture corpus built once per test run, and one parse of it.
+"""Session fixtures: the fixture corpus built once per test run, one parse of it, a packet typed in LibreOffice.
 
 Under pytest-xdist every worker is its own session, so the corpus is built in the run's shared
 base folder under a file lock: the first worker builds it (one LibreOffice batch), the others
@@ -8,7 +8,9 @@ wait and reuse it. The parse of the whole inbox is shared the same way.
 from __future__ import annotations
 
 import fcntl
+import json
 import pickle
+import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,3 +65,40 @@ def parsed_corpus(tmp_path_factory, corpus):
 
     root, records = _once(tmp_path_factory, "parsed", run)
     return root / "out", {r["source"]: r for r in records}, facts
+
+
+#: The office client (tests/office_client.py) runs under the system Python, which has Debian's python3-uno.
+OFFICE_CLIENT = Path(__file__).with_name("office_client.py")
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def run_client(job: dict, folder: Path) -> list[dict]:
+    """Given a job and its folder, run office_client.py once with the system Python; return each task's result."""
+    path = folder / "job.json"
+    path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+    done = subprocess.run([SYSTEM_PYTHON, str(OFFICE_CLIENT), str(path)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return json.loads(path.with_suffix(".result.json").read_text(encoding="utf-8"))["tasks"]
+
+
+@pytest.fixture(scope="session")
+def office_written(tmp_path_factory):
+    """The packet typed plainly and under Track Changes, as .docx and .doc: (paths by name, client results)."""
+
+    def make(root: Path):
+        from pipeline.common import office
+        from pipeline.definitions.campaign import load_campaign
+        from pipeline.generating.packet import render_packet
+        from test_office_written import EDITS  # what the applicant types, beside what it must read back as
+
+        render_packet("construction", {}, root / "blank.docx", load_campaign().context())
+        tasks = [{"open": "blank.docx", "track_changes": tracked, "edits": EDITS,
+                  "save": [f"{name}.docx", f"{name}.doc"]}
+                 for name, tracked in (("plain", False), ("tracked", True))]
+        results = run_client({"tasks": tasks}, root)
+        docs = {f"{name}.{ext}": root / f"{name}.{ext}" for name in ("plain", "tracked") for ext in ("docx", "doc")}
+        back = office.convert([p for n, p in docs.items() if n.endswith(".doc")], "docx", root / "from-doc")
+        paths = {n: str(back[p] if n.endswith(".doc") else p) for n, p in docs.items()}
+        return paths, results
+
+    return _once(tmp_path_factory, "office-written", make)[1]

@@ -91,7 +91,7 @@ def packet_values(category: str, company: str | None = None, **changes) -> dict:
         "recommendation": {"company_name": company, "category": category_zh(category), "satisfaction_score": 86.5,
                            "compliant": True, "valid_questionnaires": 60, "survey_period": dict(SURVEY),
                            "evidence_review": ["真实", "齐全", "有效"], "opinion": "该企业用户满意度高，同意推荐。",
-                           "approval_opinion": None},
+                           "approval_opinion": None, "opinion_date": None, "approval_date": None},
         "application": {"company_name": company, **copy.deepcopy(APPLICATION[category])},
         "implementation_status": {"company_name": company, "customer_count": 5000, "has_management_docs": True,
                                   "demand_collection": ["用户回访", "投诉分析", "第三方市场调研"],
@@ -101,6 +101,7 @@ def packet_values(category: str, company: str | None = None, **changes) -> dict:
         "respondents": respondents(60),
     }
     if category == "construction":
+        values["application"]["owner_evaluation_date"] = None
         values["site_inspection"] = {"company_name": company, "project_name": APPLICATION[category]["project_name"],
                                      "inspection_notes": "现场整洁，质量资料齐全。", "inspector": "周明",
                                      "date": "2017-05-10"}
@@ -313,8 +314,9 @@ def seed_recommendation(d, v: dict, style: str) -> None:
          boxes(["符合", "不符合"], ["符合"] if v["compliant"] else ["不符合"], "\n")],
         [None, "有效问卷数量", fmt(v["valid_questionnaires"]), "调查时间", fmt(v["survey_period"])],
         [None, "证实性材料复核结果", (boxes(["真实", "齐全", "有效", "其他"], v["evidence_review"]), 3)],
-        [(f"推荐意见：\n{v['opinion']}\n地区、行业质协（公章）\n年  月  日", 5)],
-        [("审定意见：\n（此栏企业不填，由评定机构填写）             年  月  日", 5)],
+        [(f"推荐意见：\n{v['opinion']}\n地区、行业质协（公章）\n{zh_date(v.get('opinion_date'))}", 5)],
+        [("审定意见：\n" + (f"{v['approval_opinion']}\n" if v.get("approval_opinion") else "")
+          + f"（此栏企业不填，由评定机构填写）             {zh_date(v.get('approval_date'))}", 5)],
     ], 5, style)
     d.add_paragraph("注：1. 此表是评审用记录表，由推进单位和评定机构填写，盖章有效；")
 
@@ -378,7 +380,7 @@ def seed_construction(d, v: dict, style: str) -> None:
         rows.append([(side, 1, len(group)) if i == 0 else None, *row])
     rows.append([("建设单位（用户）满意度评价鉴定意见：\n(请建设单位从该建筑工程质量、施工服务、工程设计的建设性意见、后续维护、"
                   "总体评价、改进建议等方面对该项目施工方予以评价说明)\n" + fmt(v["owner_evaluation"])
-                  + "\n建设单位（用户）签字（盖章）\n年    月    日", 7)])
+                  + "\n建设单位（用户）签字（盖章）\n" + zh_date(v.get("owner_evaluation_date")), 7)])
     table(d, rows, 7, style)
 
 
@@ -409,12 +411,21 @@ def seed_status(d, v: dict, style: str) -> None:
     ], 3, style)
 
 
-def seed_commitment(d, v: dict) -> None:
+def seed_commitment(d, v: dict, style: str = "glyph") -> None:
+    """The 承诺书's last lines; the date where applicants put it: after 日期, alone on the next line (w14),
+    on the seal line itself (check)."""
     d.add_paragraph("企业用户满意经营承诺书（范本）")
     d.add_paragraph("为构建诚信经营、用户满意的市场环境，维护消费者的合法权益，本组织郑重向广大用户承诺：")
     d.add_paragraph("一、了解用户需求，满足用户需要。")
-    d.add_paragraph(f"                                  承诺企业（盖章）：{v['company_name']}")
-    d.add_paragraph(f"日期：{zh_date(v['date'])}")
+    seal = f"                                  承诺企业（盖章）：{v['company_name']}"
+    if style == "check":
+        d.add_paragraph(f"{seal}    {zh_date(v['date'])}")
+    elif style == "w14":
+        d.add_paragraph(seal)
+        d.add_paragraph(f"                                  {zh_date(v['date'])}")
+    else:
+        d.add_paragraph(seal)
+        d.add_paragraph(f"日期：{zh_date(v['date'])}")
 
 
 def seed_respondents(d, rows: list[dict]) -> None:
@@ -449,7 +460,7 @@ def seed_packet(path: Path, category: str, values: dict, style: str = "glyph", o
         elif form == "implementation_status":
             seed_status(d, v, style)
         elif form == "commitment":
-            seed_commitment(d, v)
+            seed_commitment(d, v, style)
         elif form == "respondents":
             seed_respondents(d, v)
         d.add_page_break()
@@ -561,7 +572,9 @@ def build_corpus(root: Path) -> dict[str, dict]:
     c.extras(folder, values, "product")
     c.expect(folder.name, "product", values)
 
-    values = packet_values("construction", company="哈尔滨城建工程有限公司")
+    dates = {"recommendation__opinion_date": "2017-05-16", "recommendation__approval_opinion": "同意。",
+             "recommendation__approval_date": "2017-05-25", "application__owner_evaluation_date": "2017-05-12"}
+    values = packet_values("construction", company="哈尔滨城建工程有限公司", **dates)
     folder = c.folder("seed-construction-w14")
     seed_packet(folder / "全部材料.docx", "construction", values, style="w14")
     c.extras(folder, values, "construction")
@@ -582,14 +595,14 @@ def build_corpus(root: Path) -> dict[str, dict]:
     c.extras(folder, values, "product")
     c.expect(folder.name, "product", values)
 
-    values = packet_values("construction", company="大庆石化建设有限公司")
+    values = packet_values("construction", company="大庆石化建设有限公司", **dates)
     folder = c.folder("seed-construction-doc-check")
     src = seed_packet(c.scratch / "construction.docx", "construction", values, style="check")
     c.to_doc.append((src, folder / "申报材料.doc"))
     c.extras(folder, values, "construction")
     c.expect(folder.name, "construction", values)
 
-    values = packet_values("product", company="佳木斯电机有限公司")
+    values = packet_values("product", company="佳木斯电机有限公司", recommendation__opinion_date="2017-05-16")
     folder = c.folder("seed-product-pdf")
     src = seed_packet(c.scratch / "product-pdf.docx", "product", values, style="glyph")
     c.to_pdf.append((src, folder / "申报材料.pdf"))

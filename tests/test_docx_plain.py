@@ -175,3 +175,160 @@ def test_a_symbol_font_however_spelled_steps_aside():
 def test_w_rebound_inside_the_body_steps_aside():
     body = '<w:tbl xmlns:w="urn:other"><w:tr>' + TC(P("甲")) + "</w:tr></w:tbl>"
     assert both(body)[1] is None
+
+
+# --- generated variants of real packets: the token pass reads them as the tree does, or refuses ---
+
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+
+
+@pytest.fixture(scope="module")
+def packet_xml(tmp_path_factory) -> bytes:
+    """The document.xml of a whole packet rendered from the templates with values."""
+    from corpus import packet_values, template_packet
+
+    path = template_packet(tmp_path_factory.mktemp("variants") / "p.docx", "construction", packet_values("construction"))
+    return main_part(path)
+
+
+def _nth(pattern: bytes, xml: bytes, n: int):
+    found = list(re.finditer(pattern, xml))
+    return found[n % len(found)] if found else None
+
+
+def _at(xml: bytes, pattern: bytes, n: int, make) -> bytes:
+    match = _nth(pattern, xml, n)
+    return xml if match is None else xml[: match.start()] + make(match) + xml[match.end():]
+
+
+def _space_in_end_tag(xml, n, pick):
+    space = [b" ", b"\n", b"\t", b"\r\n  "][pick % 4]
+    name = [rb"(?:p|tc|tr|tbl|t|body|tabs)", rb"\w+"][pick % 2]
+    return _at(xml, rb"</w:" + name + rb">", n, lambda m: m[0][:-1] + space + b">")
+
+
+def _reference_in_value(xml, n, pick):
+    def spell(m):
+        value = m[1].decode()
+        return b'w:val="' + "".join(f"&#{ord(c)};" if (i + pick) % 2 == 0 or len(value) == 1 else c for i, c in enumerate(value)).encode() + b'"'
+    where = [rb'w:val="([^"]+)"', rb'(?<=<w:gridSpan )w:val="([^"]+)"', rb'(?<=<w:vMerge )w:val="([^"]+)"'][pick % 3]
+    return _at(xml, where, n, spell)
+
+
+def _reference_in_namespace(xml, n, pick):
+    if pick % 2:  # another prefix bound to WordprocessingML, spelled so that no byte search finds it
+        xml = xml.replace(b"<w:document ", b'<w:document xmlns:x="http://schemas.openxmlformats.org/wordprocessingml/2006/m&#97;in" ', 1)
+        return _at(xml, rb"</w:p>", n, lambda m: m[0] + "<x:p><x:r><x:t>隐藏</x:t></x:r></x:p>".encode())
+    main = b"wordprocessingml/2006/main"
+    spelled = main.replace(b"main", [b"m&#97;in", b"&#109;ain", b"mai&#x6e;"][pick % 3])
+    return xml.replace(b'xmlns:w="http://schemas.openxmlformats.org/officeDocument/2006/' + main, b"", 0).replace(
+        b"openxmlformats.org/" + main + b'"', b"openxmlformats.org/" + spelled + b'"', 1)
+
+
+def _default_alternate_content(xml, n, pick):
+    choice = P("选择") if pick % 2 else "<w:p><w:r><w:t>选择</w:t></w:r></w:p>"
+    block = (f'<AlternateContent xmlns="{MC}"><Choice Requires="w14">{choice}</Choice>'
+             f"<Fallback>{P('备用')}</Fallback></AlternateContent>").encode()
+    return _at(xml, rb"<w:p[ >]", n, lambda m: block + m[0])
+
+
+def _run_outside_paragraph(xml, n, pick):
+    run = b"<w:r><w:t>\xe6\xb8\xb8\xe7\xa6\xbb</w:t></w:r>"  # 游离
+    where = [rb"<w:tc>", rb"</w:p>", rb"<w:body[^>]*>", rb"</w:tbl>"][pick % 4]
+    return _at(xml, where, n, lambda m: m[0] + run)
+
+
+def _gt_in_attribute(xml, n, pick):
+    if pick % 2:
+        tick = ('<w:r><w:rPr><w:rFonts w:eastAsia="x&gt;y" w:cs="a>b" w:ascii="Wingdings" w:hAnsi="Wingdings"/></w:rPr>'
+                "<w:t>\uf0fe</w:t></w:r>").encode()
+        return _at(xml, rb"</w:p>", n, lambda m: tick + m[0])
+    return _at(xml, rb"<w:t(?=[ >])", n, lambda m: m[0] + b' w:rsidDel="a>b"')
+
+
+def _foreign_prefix_ending_in_w(xml, n, pick):
+    xml = xml.replace(b"<w:document ", b'<w:document xmlns:xw="urn:foreign" ', 1)
+    leaf = [b'<w:gridSpan xw:val="3"/>', b'<w:vMerge xw:val="restart"/>'][pick % 2]
+    return _at(xml, rb"<w:tcPr>", n, lambda m: m[0] + leaf)
+
+
+def _character_reference_font(xml, n, pick):
+    run = '<w:r><w:rPr><w:rFonts w:ascii="W&#105;ngdings" w:hAnsi="W&#105;ngdings"/></w:rPr><w:t>\uf0fe</w:t></w:r>'
+    return _at(xml, rb"</w:p>", n, lambda m: run.encode() + m[0])
+
+
+VARIANTS = [_space_in_end_tag, _reference_in_value, _reference_in_namespace, _default_alternate_content,
+            _run_outside_paragraph, _gt_in_attribute, _foreign_prefix_ending_in_w, _character_reference_font]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(VARIANTS), st.integers(0, 10_000), st.integers(0, 11)), min_size=1, max_size=3))
+def test_variants_of_a_real_packet_read_as_the_tree_reads_or_are_refused(packet_xml, changes):
+    xml = packet_xml
+    for change, n, pick in changes:
+        xml = change(xml, n, pick)
+    try:
+        tree = tree_blocks(xml)
+    except Unreadable:
+        assume(False)  # two changes made it ill-formed (an attribute given twice): not a case
+    plain = plain_blocks(xml)
+    assert plain is None or plain == tree, [c.__name__ for c, _, _ in changes]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["plain.docx", "plain.doc"]),
+       st.lists(st.tuples(st.sampled_from(VARIANTS), st.integers(0, 10_000), st.integers(0, 11)), min_size=1, max_size=3))
+def test_variants_of_libreoffice_written_packets_read_as_the_tree_reads_or_are_refused(office_written, name, changes):
+    xml = main_part(office_written[0][name])
+    for change, n, pick in changes:
+        xml = change(xml, n, pick)
+    try:
+        tree = tree_blocks(xml)
+    except Unreadable:
+        assume(False)
+    plain = plain_blocks(xml)
+    assert plain is None or plain == tree, [c.__name__ for c, _, _ in changes]
+
+
+@pytest.mark.parametrize("change", VARIANTS, ids=lambda c: c.__name__)
+def test_each_variant_alone_is_read_as_the_tree_reads(packet_xml, change):
+    for n in range(0, 40, 7):
+        for pick in range(4):
+            xml = change(packet_xml, n, pick)
+            assert xml != packet_xml
+            plain = plain_blocks(xml)
+            assert plain is None or plain == tree_blocks(xml), (n, pick)
+
+
+def test_a_run_font_spelled_with_a_character_reference_keeps_its_tick():
+    body = '<w:p><w:r><w:rPr><w:rFonts w:ascii="W&#105;ngdings" w:hAnsi="W&#105;ngdings"/></w:rPr><w:t>\uf0fe</w:t></w:r><w:r><w:t>是</w:t></w:r></w:p>'
+    xml = b.document_xml(body).encode()
+    assert tree_blocks(xml)[0].text == "☑是"
+
+
+def test_tracked_changes_insertions_count_deletions_and_moves_away_are_gone():
+    row = lambda cells, props="": "<w:tr>" + props + "".join(TC(P(c)) for c in cells) + "</w:tr>"  # noqa: E731
+    body = ("<w:tbl>" + row(["序号", "姓名"])
+            + row(["1", "张三"], '<w:trPr><w:del w:id="1" w:author="a"/></w:trPr>')
+            + row(["2", "李四"], '<w:trPr><w:ins w:id="2" w:author="a"/></w:trPr>') + "</w:tbl>"
+            + '<w:p><w:r><w:t>甲</w:t></w:r><w:ins w:id="3" w:author="a"><w:r><w:t>乙</w:t></w:r></w:ins>'
+            '<w:del w:id="4" w:author="a"><w:r><w:delText>丙</w:delText></w:r></w:del>'
+            '<w:moveFrom w:id="5" w:author="a"><w:r><w:t>丁</w:t></w:r></w:moveFrom>'
+            '<w:moveTo w:id="6" w:author="a"><w:r><w:t>戊</w:t></w:r></w:moveTo></w:p>')
+    xml = b.document_xml(body).encode()
+    blocks = tree_blocks(xml)
+    assert [[c.text for c in r] for r in blocks[0].rows] == [["序号", "姓名"], ["2", "李四"]]
+    assert blocks[1].text == "甲乙戊"
+    assert plain_blocks(xml) is None
+
+
+def test_libreoffice_written_packets_take_the_token_pass_and_read_as_the_tree(office_written):
+    paths, _ = office_written
+    for name in ("plain.docx", "plain.doc"):  # written by LibreOffice as .docx, and from its .doc
+        xml = main_part(paths[name])
+        assert plain_blocks(xml) is not None and plain_blocks(xml) == tree_blocks(xml), name
+    for name in ("tracked.docx", "tracked.doc"):  # tracked changes need the tree reader
+        assert plain_blocks(main_part(paths[name])) is None

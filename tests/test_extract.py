@@ -182,3 +182,89 @@ def test_report_and_survey_report_read(parsed_corpus):
                       "survey_period": {"start": "2017-01-05", "end": "2017-03-20"}}
     kinds = {a["kind"] for a in records["tpl-product"]["attachments"]}
     assert kinds == {"survey_report", "business_license", "trademark"}
+
+
+# --- values exactly as written: printed text goes only where it stands as printed ---------------
+
+
+def test_printed_labels_inside_a_sentence_stay():
+    opinion = "经复核，证实性材料真实、齐全、有效，被推荐企业满意度得分达到要求"
+    doc = Document("x.docx", [para("推荐意见表"),
+                              table([(f"推荐意见：\n{opinion}\n地区、行业质协（公章）\n年  月  日", 5)])])
+    assert forms_of(doc)["recommendation"]["opinion"] == opinion
+    notes = "核对工程名称与图纸一致，企业名称牌悬挂规范"
+    doc = Document("x.docx", [para("现场巡视记录表"), table(["现场巡视情况", notes])])
+    assert forms_of(doc)["site_inspection"]["inspection_notes"] == notes
+
+
+def test_a_hint_wrapped_over_lines_never_leaks():
+    # pdfplumber breaks the printed hint where the PDF line ends.
+    cell = ("建设单位（用户）满意度评价鉴定意见：\n(请建设单位从该建筑工程质量、施工服务、工程设计的\n建设性意见、后续维护、总体评价、"
+            "改进建议等方面对该项目施\n工方予以评价说明)\n质量优良，工程设计单位配合到位。\n建设单位（用户）签字（盖章）\n2017年5月12日")
+    doc = Document("x.pdf", [para("实施全省用户满意工程先进单位（建筑工程类）申请表"), table([(cell, 7)])])
+    values = forms_of(doc)["application.construction"]
+    assert values["owner_evaluation"] == "质量优良，工程设计单位配合到位。"
+    assert values["owner_evaluation_date"] == "2017-05-12"
+
+
+def test_a_seal_mark_after_the_value_goes_but_not_inside_it():
+    doc = Document("x.docx", [para("申 报 材 料"), para("企业名称    华光公司（加盖公章）"),
+                              para("推进单位    在（加盖公章）处盖章的推进办")])
+    values = forms_of(doc)["cover"]
+    assert values["company_name"] == "华光公司"
+    assert values["promoting_unit"] == "在（加盖公章）处盖章的推进办"
+
+
+@pytest.mark.parametrize("footer, expected", [
+    ("地区、行业质协（公章）\n2017年5月18日", "2017-05-18"),
+    ("地区、行业质协（公章）   2017 年 5 月 18 日", "2017-05-18"),
+    ("地区、行业质协（公章）\n二〇一七年五月十八日", "2017-05-18"),
+    ("2017.5.18", "2017-05-18"),
+    ("地区、行业质协（公章）\n年  月  日", None),
+])
+def test_the_date_in_a_seal_slot_goes_to_its_own_field(footer, expected):
+    doc = Document("x.docx", [para("推荐意见表"), table([(f"推荐意见：\n同意推荐。\n{footer}", 5)]),
+                              table([("审定意见：\n同意。\n（此栏企业不填，由评定机构填写）   2017年5月25日", 5)])])
+    values = forms_of(doc)["recommendation"]
+    assert (values["opinion"], values["opinion_date"]) == ("同意推荐。", expected)
+    assert (values["approval_opinion"], values["approval_date"]) == ("同意。", "2017-05-25")
+
+
+@pytest.mark.parametrize("lines, expected", [
+    (["承诺企业（盖章）：华光公司", "日期：2017年5月18日"], "2017-05-18"),
+    (["承诺企业（盖章）：华光公司", "2017年5月18日"], "2017-05-18"),
+    (["承诺企业（盖章）：华光公司    2017年5月18日"], "2017-05-18"),
+    (["承诺企业（盖章）：华光公司\n2017年5月18日"], "2017-05-18"),
+    (["承诺企业（盖章）：华光公司", "二〇一七年五月十八日"], "2017-05-18"),
+    (["承诺企业（盖章）：华光公司", "日期：    年    月    日"], None),
+])
+def test_the_commitment_date_wherever_it_stands_below_the_seal(lines, expected):
+    doc = Document("x.docx", [para("企业用户满意经营承诺书（范本）"), *map(para, lines)])
+    values = forms_of(doc)["commitment"]
+    assert (values["company_name"], values["date"]) == ("华光公司", expected)
+
+
+@pytest.mark.parametrize("blocks", [
+    [para("关于哈尔滨光明电器有限公司\n实施用户满意工程情况的报告")],
+    [para("关于哈尔滨光明电器有限公司"), para("实施用户满意工程情况的报告")],
+    [para("关于哈尔滨光明电器有限公司实施用户满意"), para("工程情况的报告")],
+])
+def test_a_title_wrapped_over_two_lines_or_paragraphs_is_read_whole(blocks):
+    doc = Document("x.docx", [para("企业用户满意经营承诺书"), para("承诺企业（盖章）：华光公司"), *blocks,
+                              para("1、企业概貌"), para("本公司成立于1990年。")])
+    found = forms_of(doc)
+    assert found["report"]["title"] == "关于哈尔滨光明电器有限公司实施用户满意工程情况的报告"
+    assert "1" in found["report"]["sections_present"]
+    assert found["commitment"]["company_name"] == "华光公司"
+
+
+@pytest.mark.parametrize("promoted, awarded, expected", [
+    ("12", "5", (12, 5)), ("  36 ", " 8", (36, 8)), ("1.2万", "", (12000, None)), (" ", " ", (None, None)),
+])
+def test_figures_typed_into_the_blanks_of_a_printed_sentence(promoted, awarded, expected):
+    sentence = (f"所在地区或行业实施情况：2017年共推动（{promoted}）家企业实施用户满意工程，（{awarded}）家被评为地区或"
+                "行业级先进单位。拟推荐下述项目为实施全省用户满意工程先进单位。")
+    doc = Document("x.docx", [para("实施全省用户满意工程先进单位推荐汇总表"), table(["推荐单位：哈尔滨市质协"]), table([sentence])])
+    values = forms_of(doc)["summary_table"]
+    assert (values["promoted_count"], values["awarded_count"]) == expected
+    assert values["recommending_unit"] == "哈尔滨市质协"

@@ -310,6 +310,15 @@ def test_malformed_values(field, value, campaign):
     assert f"“{value}”" in issue["message"]
 
 
+def test_a_unit_that_cannot_be_converted_is_named(campaign):
+    from pipeline.reading.values import value
+
+    field = load_forms()["application.product"].fields["annual_sales"]
+    record = broken("product", "application", annual_sales=value(field, "12美元"))
+    issue = only(check_record(record, campaign), "invalid_format")
+    assert issue["field"] == "annual_sales" and "“美元”" in issue["message"] and "万元" in issue["message"]
+
+
 def test_date_left_as_text_and_period_unreadable(campaign):
     record = broken("construction", "application", completion_date="前年秋天")
     assert only(check_record(record, campaign), "invalid_format")["field"] == "completion_date"

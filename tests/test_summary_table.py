@@ -108,3 +108,15 @@ def test_cli_summary_table(tmp_path):
     assert "已写出 3 份推荐汇总表" in run.output and "续页" in run.output
     text = document_text(tmp_path / "out" / f"{HARBIN}_推荐汇总表.docx")
     assert "推荐产品 | 7 | 产品公司7：好牌产品7 HX-7" in text
+
+
+
+def test_the_tools_own_table_reads_back_with_its_counts(written):
+    from pipeline.reading.extract import extract_document
+    from pipeline.reading.readers.docx import read_docx
+
+    path = written.files[0]
+    values = dict((form.key, v) for form, v in extract_document(read_docx(path, path.name)))["summary_table"]
+    # the unit's own figures: printed blank for it to write in (issue 21), so read as empty
+    assert values["promoted_count"] is None and values["awarded_count"] is None
+    assert values["recommending_unit"] == HARBIN

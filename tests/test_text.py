@@ -1,5 +1,8 @@
 """The normalisers: examples from the contract, and properties that must hold for any input."""
 
+from decimal import Decimal
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,7 +77,7 @@ def test_clean_is_idempotent_and_never_has_edge_space(value):
 
 @given(st.text(alphabet=st.sampled_from(" \t\n\x1c\x85\u3000\u00a0\u200b\u2028\u205fa中")) | st.text())
 def test_clean_of_text_without_spaces_is_the_text(value):
-    assert text.clean(value) == (text._SPACE.sub(" ", value).strip() or None)
+    assert text.clean(value) == (text._SPACE.sub(" ", text._INVISIBLE.sub("", value)).strip() or None)
 
 
 @given(st.text(alphabet=st.sampled_from(" \t\n\u3000\u00a0\u200b\u2028a中")))
@@ -145,3 +148,64 @@ def test_periods_round_trip(a, b):
 def test_normalisers_never_raise(value):
     text.to_number(value), text.to_date(value), text.to_period(value)
     text.is_phone(value), text.is_postcode(value), text.is_email(value)
+
+
+@pytest.mark.parametrize("mark", list(text.INVISIBLE))
+def test_invisible_characters_are_removed_before_normalising(mark):
+    # LibreOffice writes U+200D into rows added under Track Changes: 序号 came back as "\u200d16".
+    assert text.to_number(f"{mark}16") == 16
+    assert text.clean(f"华光{mark}公司{mark}") == "华光公司"
+    assert text.fold(f"企业{mark}名称") == "企业名称"
+    assert text.to_date(f"2017{mark}年5月9日") == "2017-05-09"
+    assert text.is_blank(mark)
+
+
+@pytest.mark.parametrize("written, unit, expected", [
+    ("2.4亿元", "万元", 24000), ("12万台", "台件", 120000), ("12万件", "台件", 120000), ("5万人次", "人次", 50000),
+    ("24000万", "万元", 24000), ("24000万元", "万元", 24000), ("3.2万人", "人", 32000), ("2万户", "户", 20000),
+    ("32000平方米", "万平方米", 3.2), ("1.2万平方米", "平方米", 12000), ("0.1亿元", "万元", 1000),
+    ("5000元", "万元", 0.5), ("35.6万元/人", "元/人", 356000), ("3千人", "人", 3000), ("1.5亿", "万元", 15000),
+    ("1,250万元", "万元", 1250), ("约12万元", "万元", 12), ("2万", None, 20000), ("3万户", None, 30000),
+])
+def test_numbers_are_converted_to_the_labels_unit_exactly(written, unit, expected):
+    got = text.to_number(written, unit)
+    assert got == expected and type(got) is type(expected), (written, got)
+    assert text.number_unit(written, unit) is None
+
+
+@pytest.mark.parametrize("written, unit, named", [
+    ("12美元", "万元", "美元"), ("5台", "万元", "台"), ("12吨", "台件", "吨"), ("12%", "万元", "%"),
+    ("12万元", None, "万元"), ("3人", "户", "人"),
+])
+def test_a_unit_that_cannot_be_converted_keeps_the_text_and_is_named(written, unit, named):
+    assert text.to_number(written, unit) == written
+    assert text.number_unit(written, unit) == named
+
+
+@given(st.decimals(min_value=0, max_value=10**6, places=4, allow_nan=False, allow_infinity=False),
+       st.sampled_from([("亿元", "万元", 10**4), ("万元", "万元", 1), ("万台", "台件", 10**4), ("万人次", "人次", 10**4),
+                        ("万", "万元", 1), ("千人", "人", 10**3), ("平方米", "万平方米", Decimal("0.0001"))]))
+def test_converted_numbers_never_drift(number, case):
+    written, unit, factor = case
+    exact = number * factor
+    got = text.to_number(f"{number}{written}", unit)
+    assert Decimal(str(got)) == exact if factor != 1 else got == text.to_number(str(number))
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("二〇一七年五月十八日", "2017-05-18"), ("二○一七年十二月三十一日", "2017-12-31"), ("二零一六年十月二十日", "2016-10-20"),
+    ("二〇一七年 五 月 九 日", "2017-05-09"),
+])
+def test_chinese_numeral_dates_are_dates(written, expected):
+    assert text.to_date(written) == expected
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("2017年1月-2017年2月", {"start": "2017-01-01", "end": "2017-02-28"}),
+    ("2016年12月至2017年2月", {"start": "2016-12-01", "end": "2017-02-28"}),
+    ("2016.1-2016.2", {"start": "2016-01-01", "end": "2016-02-29"}),
+    ("2017年1月5日-3月", {"start": "2017-01-05", "end": "2017-03-31"}),
+    ("二〇一七年一月五日至二〇一七年三月二十日", {"start": "2017-01-05", "end": "2017-03-20"}),
+])
+def test_a_month_only_period_ends_on_the_months_last_day(written, expected):
+    assert text.to_period(written) == expected

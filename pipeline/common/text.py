@@ -7,9 +7,11 @@ compared with `fold`; values are normalised with `clean`, `to_number`, `to_date`
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from datetime import date
+from decimal import Decimal
 
 #: Characters that mean "this box is ticked" once readers have read a form.
 TICKED = frozenset("☑✓✔√■☒▣●✅⊠")
@@ -26,7 +28,11 @@ EXPLAINED_EMPTY = ("无", "不适用", "/", "／", "—", "-", "未", "暂无", 
 _NOT_XML_BUT_NUL = "\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff"
 _NOT_XML = re.compile(f"[\x00{_NOT_XML_BUT_NUL}]")
 _NOT_XML_JOINED = re.compile(f"[{_NOT_XML_BUT_NUL}]")
-_SPACE = re.compile(r"[\s\u3000\u00a0\u200b]+")
+_SPACE = re.compile(r"[\s\u3000\u00a0]+")
+#: Characters that show nothing: zero-width space/non-joiner/joiner, word joiner, BOM, soft hyphen.
+#: LibreOffice writes U+200D into rows added under Track Changes; they are removed before anything else.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 _PUNCT = str.maketrans({
     "（": "(", "）": ")", "：": ":", "，": ",", "；": ";", "、": ",", "／": "/",
     "【": "(", "】": ")", "［": "(", "］": ")", "“": '"', "”": '"', "‘": "'", "’": "'",
@@ -79,7 +85,7 @@ def clean(value: object) -> str | None:
     text = str(value)
     if text.isprintable() and " " not in text:
         return text or None  # no white space at all (every other space character is unprintable)
-    text = _SPACE.sub(" ", text).strip()
+    text = _SPACE.sub(" ", without_invisible(text)).strip()
     return text or None
 
 
@@ -87,7 +93,17 @@ def is_blank(text: str | None) -> bool:
     """Given a cell's text, return whether `clean` would make it None (cheaply, for the many blank cells)."""
     if not text or text.isspace():
         return True
-    return "\u200b" in text and clean(text) is None  # the one space character str.isspace does not know
+    if text.isprintable():
+        return False
+    stripped = text.strip()
+    if stripped[:1] and stripped[0] not in INVISIBLE:
+        return False  # a visible character (most multi-line cells): not blank, no need to clean
+    return clean(text) is None
+
+
+def without_invisible(text: str) -> str:
+    """Given text, return it without the characters that show nothing (zero-width marks, BOM, soft hyphen)."""
+    return _INVISIBLE.sub("", text) if not text.isprintable() else text
 
 
 def fold(label: str) -> str:
@@ -101,7 +117,7 @@ def fold(label: str) -> str:
 
 
 def _fold(label: str) -> str:
-    text = unicodedata.normalize("NFKC", label or "").translate(_PUNCT)
+    text = unicodedata.normalize("NFKC", without_invisible(label or "")).translate(_PUNCT)
     # Lower-casing can undo NFKC composition (Ö → o + ¨), so normalise once more after it.
     text = unicodedata.normalize("NFKC", _SPACE.sub("", text).lower()).translate(_PUNCT)
     return _SPACE.sub("", text).rstrip(":")
@@ -113,14 +129,79 @@ def is_ticked(mark: str) -> bool:
 
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
-_UNITS = ("万平方米", "平方米", "万元", "亿元", "元/人", "元", "台件", "台", "件", "人次", "人", "次", "个", "家", "份", "m²", "㎡")
+_NUMBER_AND_UNIT = re.compile(r"^([+-]?\d+(?:\.\d+)?)(\D.*)?$")
+#: Multipliers written before a unit (2.4亿元, 12万台, 3千人); 百万/千万 combine.
+MAGNITUDES = {"亿": 10**8, "万": 10**4, "千": 10**3, "百": 100}
+#: Units as labels and applicants write them, each → the unit it counts (台 and 件 are both 台件).
+UNITS = {"元": "元", "元/人": "元/人", "台件": "台件", "台": "台件", "件": "台件", "人": "人", "名": "人",
+         "人次": "人次", "户": "户", "平方米": "平方米", "m²": "平方米", "m2": "平方米", "㎡": "平方米",
+         "次": "次", "个": "个", "家": "家", "份": "份", "分": "分", "%": "%", "项": "项"}
+
+
+#: Counted units that are measures, not counts: without a label unit their multiplier cannot be applied.
+_MEASURES = {"元", "元/人", "平方米", "%", "分"}
+
+
+def split_unit(unit: str) -> tuple[int, str] | None:
+    """Given a unit as written ('万元', '亿元', '万台', '万', '平方米'), return (multiplier, counted unit), or None.
+
+    '' is a bare number (1, ''); a unit made of multipliers only ('万') counts nothing ('' as unit).
+    """
+    unit = unit.strip()
+    factor = 1
+    while unit[:1] in MAGNITUDES and unit[:1] and unit not in UNITS:
+        factor *= MAGNITUDES[unit[0]]
+        unit = unit[1:]
+    if unit and unit not in UNITS:
+        return None
+    return factor, UNITS.get(unit, "")
+
+
+def number_unit(value: object, unit: str | None = None) -> str | None:
+    """Given a number cell and its label's unit, return the unit written after the number when it cannot be
+    converted to the label's unit ('12美元' in a 万元 field → '美元'), else None."""
+    text = clean(value)
+    if text is None:
+        return None
+    match = _NUMBER_AND_UNIT.match(_bare_number(text))
+    if not match or not match[2]:
+        return None
+    return match[2] if _conversion(match[2], unit) is None else None
+
+
+def _bare_number(text: str) -> str:
+    bare = unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "")
+    return bare[1:] if bare.startswith("约") else bare
+
+
+def _conversion(written: str, unit: str | None) -> Decimal | None:
+    """Given the unit written after a number and the label's unit, return the factor between them, or None.
+
+    Without a label unit any known unit is taken as a count of itself (12万户 → 120000).
+    """
+    have = split_unit(written)
+    if have is None:
+        return None
+    if not unit and have[0] != 1 and have[1] in _MEASURES:
+        return None  # 12万元 with no unit on the label: 万元 or 元 is anyone's guess
+    want = split_unit(unit) if unit else (1, have[1])
+    if want is None:
+        want = (1, unit)  # a label unit this table does not know: only that very unit is accepted
+        if written != unit:
+            return None
+        have = want
+    if have[1] and have[1] != want[1]:
+        return None
+    return Decimal(have[0]) / Decimal(want[0])
 
 
 def to_number(value: object, unit: str | None = None) -> float | int | str | None:
-    """Given a number cell, return an int or float; other text comes back trimmed.
+    """Given a number cell and its label's unit, return an int or float in that unit; other text comes back trimmed.
 
-    Thousands separators, a trailing %/％ and a unit (the label's own, or a usual one) are dropped:
-    '1,250' → 1250, '95.5％' → 95.5, '12万元' → 12.
+    Thousands separators and a trailing %/％ are dropped: '1,250' → 1250, '95.5％' → 95.5. A number
+    written with a unit is converted to the label's unit, exactly (decimal arithmetic): '2.4亿元' in a
+    万元 field → 24000, '12万台' in a 台件 field → 120000, '24000万' → 24000. A unit that cannot be
+    converted ('12美元', '5台' in a 万元 field) keeps the text, so the rules can say so (`number_unit`).
     """
     if isinstance(value, bool):
         return None
@@ -131,35 +212,85 @@ def to_number(value: object, unit: str | None = None) -> float | int | str | Non
         return None
     if text.isdigit() and text.isascii():  # most numbers: 序号, counts
         return int(text)
-    bare = unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "").rstrip("%")
-    for suffix in ((unit,) if unit else ()) + _UNITS:
-        if suffix and bare.endswith(suffix):
-            bare = bare[: -len(suffix)]
-            break
-    if bare.startswith("约"):
-        bare = bare[1:]
-    if not _NUMBER.match(bare):
+    bare = _bare_number(text)
+    match = _NUMBER_AND_UNIT.match(bare)
+    if not match:
         return text
-    number = float(bare)
-    return int(number) if number.is_integer() and "." not in bare else number
+    digits, written = match[1], (match[2] or "").replace("％", "%")
+    if written and written.endswith("%") and written != "%" and (unit or "") != "%":
+        return text
+    factor = _conversion(written, unit) if written else 1
+    if factor is None:
+        return text
+    if factor == 1:
+        number = float(digits)
+        return int(number) if number.is_integer() and "." not in digits else number
+    exact = Decimal(digits) * factor
+    return int(exact) if exact == exact.to_integral_value() else float(exact)
 
 
-_DATE = re.compile(r"(\d{4})\s*[年./\-]\s*(\d{1,2})\s*(?:[月./\-]\s*(\d{1,2})\s*日?)?")
+_CN_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"零": "0", "○": "0", "Ｏ": "0", "O": "0"}
+_CN_DATE = re.compile(r"([〇零○Ｏ一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月"
+                      r"(?:\s*([一二三四五六七八九十]{1,3})\s*日)?")
 
 
-def _date_at(text: str, start: int = 0) -> tuple[str, int] | None:
+def _cn_small(numeral: str) -> int | None:
+    """Given 一 … 三十一, return its value (None when it is not a month/day numeral)."""
+    if "十" not in numeral:
+        return int(_CN_DIGITS[numeral]) if len(numeral) == 1 else None
+    tens, _, ones = numeral.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+        return None
+    return (int(_CN_DIGITS[tens]) if tens else 1) * 10 + (int(_CN_DIGITS[ones]) if ones else 0)
+
+
+def arabic_dates(text: str) -> str:
+    """Given text, return it with dates in Chinese numerals written in digits (二〇一七年五月十八日 → 2017年5月18日)."""
+    at = text.find("年")
+    if at < 1 or text[at - 1].isdigit() or not _CN_DATE.search(text):  # most dates are in digits: no search
+        return text
+
+    def digits(match) -> str:
+        year = "".join(_CN_DIGITS[c] for c in match[1])
+        month = _cn_small(match[2])
+        day = _cn_small(match[3]) if match[3] else None
+        if month is None or (match[3] and day is None):
+            return match[0]
+        return f"{year}年{month}月" + (f"{day}日" if day is not None else "")
+
+    return _CN_DATE.sub(digits, text)
+
+
+_DATE = re.compile(r"(\d{4})\s*[年./\-]\s*(\d{1,2})(?!\d)\s*(?:[月./\-]\s*(\d{1,2})(?!\d)\s*日?)?")
+
+
+def _date_at(text: str, start: int = 0, month_end: bool = False) -> tuple[str, int] | None:
+    """Given text, return the first date from `start` on as ISO and where it ends; a month alone is its
+    first day, or its last with `month_end`."""
     match = _DATE.search(text, start)
     if not match:
         return None
-    year, month, day = int(match[1]), int(match[2]), int(match[3] or 1)
+    year, month = int(match[1]), int(match[2])
+    day = int(match[3]) if match[3] else (last_day(year, month) if month_end else 1)
     try:
         return date(year, month, day).isoformat(), match.end()
-    except ValueError:
+    except (ValueError, TypeError):
         return None
 
 
+def last_day(year: int, month: int) -> int | None:
+    """Given a year and a month, return the month's last day (None for no such month)."""
+    if not 1 <= month <= 12:
+        return None
+    return calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else None
+
+
+def _normalised(text: str) -> str:
+    return arabic_dates(unicodedata.normalize("NFKC", text))
+
+
 def to_date(value: object) -> str | None:
-    """Given a date as written ('2017年5月9日', '2017.5.9', '2017/05/09'), return 'YYYY-MM-DD'.
+    """Given a date as written ('2017年5月9日', '2017.5.9', '2017/05/09', '二〇一七年五月九日'), return 'YYYY-MM-DD'.
 
     Text that holds no readable date comes back trimmed; a cell with only the printed
     '年 月 日' is empty.
@@ -169,7 +300,7 @@ def to_date(value: object) -> str | None:
     text = clean(value)
     if text is None or not re.sub(r"[年月日\s]", "", text):
         return None
-    found = _date_at(unicodedata.normalize("NFKC", text))
+    found = _date_at(_normalised(text))
     if found and len(text) <= 20:
         return found[0]
     return text
@@ -179,24 +310,27 @@ def to_period(value: object) -> dict | str | None:
     """Given 'start to end' in any usual writing, return {'start': ..., 'end': ...}.
 
     '2016年12月1日至2017年3月31日', '2016.12.1-2017.3.31', '2016/12/01～2017/03/31'.
-    A second date without a year ('2017年1月5日-3月20日') takes the first one's year.
+    A second date without a year ('2017年1月5日-3月20日') takes the first one's year; an end
+    given as a month only ('2017年1月-2017年2月') is that month's last day.
     """
     text = clean(value)
     if text is None:
         return None
-    norm = unicodedata.normalize("NFKC", text)
+    norm = _normalised(text)
     first = _date_at(norm)
     if not first:
         return text
-    second = _date_at(norm, first[1])
+    second = _date_at(norm, first[1], month_end=True)
     if second:
         return {"start": first[0], "end": second[0]}
-    tail = re.search(r"(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*日?", norm[first[1]:])
+    tail = re.search(r"(\d{1,2})\s*[月./\-]\s*(?:(\d{1,2})\s*日?)?", norm[first[1]:])
     if tail:
+        year, month = int(first[0][:4]), int(tail[1])
         try:
-            end = date(int(first[0][:4]), int(tail[1]), int(tail[2])).isoformat()
+            day = int(tail[2]) if tail[2] else last_day(year, month)
+            end = date(year, month, day).isoformat()
             return {"start": first[0], "end": end}
-        except ValueError:
+        except (ValueError, TypeError):
             pass
     return text
 
@@ -241,7 +375,7 @@ def is_explained_empty(value: object) -> bool:
 
 def body_chars(text: str) -> int:
     """Given a report body, return its length in characters, white space not counted."""
-    return len(_SPACE.sub("", text or ""))
+    return len(_SPACE.sub("", without_invisible(text or "")))
 
 
 #: How many items a message names before it says 等 N 处.

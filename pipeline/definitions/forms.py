@@ -36,6 +36,8 @@ class Field:
     group: str | None = None
     #: 0 for the first field of this form (and group) with the same folded label, 1 for the next …
     occurrence: int = 0
+    #: For a date written in another field's printed 年 月 日 slot (under a seal line), that field's id.
+    slot: str | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -100,17 +102,38 @@ def layout_groups(layout: list) -> dict[str, str]:
 
 
 def row_fields(row: list) -> list[str]:
-    """Given a layout row, return the ids of the fields it holds, in order."""
+    """Given a layout row, return the ids of the fields it holds, in order (a cell's slot date after its field)."""
     ids = []
     for cell in row:
         if isinstance(cell, str) and cell.startswith("="):
             ids.append(cell[1:])
         elif isinstance(cell, dict) and ("field" in cell or "value" in cell):
             ids.append(cell.get("field") or cell.get("value"))
+            if cell.get("date"):
+                ids.append(cell["date"])
     return ids
 
 
-def build_fields(spec: dict, groups: dict[str, str], path: Path) -> dict[str, Field]:
+def layout_slots(layout: list) -> dict[str, str]:
+    """Given a layout, return date field id → the field whose printed 年 月 日 slot (or line) holds it.
+
+    `{field: opinion, footer: "…（公章）\n年 月 日", date: opinion_date}` and
+    `{line: company_name, printed: 承诺企业（盖章）, date: date}` (a date on that line or below it).
+    """
+    slots = {}
+    for item in layout:
+        if not isinstance(item, dict):
+            continue
+        if item.get("line") and item.get("date"):
+            slots[item["date"]] = item["line"]
+        for row in (item.get("table") or {}).get("rows", []) if isinstance(item.get("table"), dict) else []:
+            for cell in row:
+                if isinstance(cell, dict) and cell.get("date"):
+                    slots[cell["date"]] = cell.get("field") or cell.get("value")
+    return slots
+
+
+def build_fields(spec: dict, groups: dict[str, str], path: Path, slots: dict[str, str] | None = None) -> dict[str, Field]:
     """Given a form's YAML, its layout groups and its file, return its Fields by id (group and occurrence set)."""
     required_fields = spec.get("required_fields", [])
     seen: dict[tuple, int] = {}
@@ -134,6 +157,7 @@ def build_fields(spec: dict, groups: dict[str, str], path: Path) -> dict[str, Fi
             format=raw.pop("format", None),
             group=group,
             occurrence=seen.get(key, 0),
+            slot=(slots or {}).get(fid),
         )
         seen[key] = seen.get(key, 0) + 1
         if raw:
@@ -161,7 +185,7 @@ def load_form(path: Path) -> Form:
         id=spec["id"],
         title=spec["title"],
         variant=spec.get("variant"),
-        fields=build_fields(spec, layout_groups(layout), path),
+        fields=build_fields(spec, layout_groups(layout), path, layout_slots(layout)),
         layout=layout,
         detect=tuple(spec.get("detect") or (spec["title"],)),
         categories=tuple(spec.get("categories") or ()),

@@ -126,8 +126,11 @@ def printed_labels(form: Form) -> list[str]:
     bare = {cell["field"] for cell in cells if cell.get("bare")}
     # A vertical label in two columns prints its characters in another order (获优地质区工…).
     vertical = {cell["field"]: int(cell.get("columns", 1)) for cell in cells if cell.get("vertical")}
+    lines = {item["line"] for item in form.layout if isinstance(item, dict) and item.get("line")}
     labels = list(form.detect)
     for field in form.fields.values():
+        if field.slot and field.id not in lines:
+            continue  # a date in another field's 年 月 日 slot: its label is not printed
         if field.id in bare:
             labels.extend(field.options.values())
         elif field.id in vertical:

@@ -4,18 +4,22 @@ A chain of small steps: `split_forms` cuts a Document into the forms it holds (a
 a table's first cell, that contains a form's `detect` key starts it); `Index` reads one form's
 blocks once into text units keyed by folded label; `extract_form` looks each field up by its
 keys, side-label group and occurrence, and takes the neighbouring (or inline) text to
-`pipeline.reading.values`. The report and the respondent register have their own small readers.
+`pipeline.reading.values`, with the form's printed text taken out only where it stands as printed
+(`strip_printed`), a date written in a printed 年 月 日 slot moved to its own field (`split_slot_date`)
+and figures typed into a printed sentence's blanks read (`blank_values`). The report and the
+respondent register have their own small readers.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
 from pipeline.common import text as _text
-from pipeline.common.text import body_chars, clean, is_blank
+from pipeline.common.text import body_chars, clean, is_blank, to_date
 from pipeline.definitions.forms import Form, load_forms
 from pipeline.reading.grid import Block, Document
 from pipeline.reading.values import value as normalise
@@ -71,12 +75,17 @@ def field_keys(f) -> tuple[str, ...]:
 @per_object
 def _form_plan(form: Form) -> dict:
     """Given a form, return what extraction derives from it: label keys, side labels, printed texts, ranks."""
+    printed = printed_texts(form)
     return {
         "field_keys": sorted({k for f in form.fields.values() for k in field_keys(f)}, key=len, reverse=True),
         "groups": {fold(f.group) for f in form.fields.values() if f.group},
-        "printed": printed_texts(form),
+        "printed": printed,
+        "cells": {f.id: cell_plan(form, f.id, printed) for f in form.fields.values()},
         "ranks": global_occurrences(form),
         "header": {key: f.id for f in form.fields.values() for key in field_keys(f)},
+        "slots": {f.slot: f for f in form.fields.values() if f.slot},
+        "blanks": sentence_blanks(form),
+        "footers": {f.id: footer_lines(form, f.id) for f in form.fields.values()},
     }
 
 
@@ -156,15 +165,48 @@ def split_forms(doc: Document, forms: dict[str, Form] | None = None) -> list[Fou
     forms = forms or load_forms()
     keys, listing = _detectors(forms)
     found: list[Found] = []
-    for block in doc.blocks:
+    blocks = doc.blocks
+    for n, block in enumerate(blocks):
         form = titled_form(block_head(block), keys)
         if form is None and block.kind == "table":
             form = next((f for f in listing if header_row(block, f) is not None), None)
+        if form is None and n + 1 < len(blocks):
+            form = wrapped_title(block, blocks[n + 1], keys)
         if form is not None and not (found and found[-1].form is form):
             found.append(Found(form, [], doc.source))
+            lead = found[-2].blocks[-1] if len(found) > 1 and found[-2].blocks else None
+            if lead is not None and title_lead(lead, block, form, keys):
+                found[-1].blocks.append(found[-2].blocks.pop())
         if found:
             found[-1].blocks.append(block)
     return found
+
+
+def wrapped_title(block: Block, following: Block, keys: list[tuple[str, Form]]) -> Form | None:
+    """Given a paragraph and the next block, return the form whose detect key the two paragraphs share
+    across their break (a title wrapped over two paragraphs), or None."""
+    if block.kind != "paragraph" or following.kind != "paragraph" or "\n" in block.text:
+        return None
+    if len(block.text) + len(following.text) > len(keys[0][0]) + 2 * TITLE_SLACK if keys else True:
+        return None  # too long for a title, however spaced: spares folding every pair of paragraphs
+    form = titled_form(block.text + following.text, keys)
+    if form is None or titled_form(following.text, keys) is not None:
+        return None
+    return form
+
+
+def title_lead(lead: Block, block: Block, form: Form, keys: list[tuple[str, Form]]) -> bool:
+    """Given the paragraph before a form's title, return whether it is the title's first part.
+
+    A form whose title begins with its own words (the report: 关于XX公司 / 实施用户满意工程情况的报告,
+    `title_starts` in its YAML) takes the paragraph before its title when that starts so.
+    """
+    starts = form.get("title_starts")
+    if not starts or lead.kind != "paragraph" or block.kind != "paragraph":
+        return False
+    text = clean(lead.text) or ""
+    return (text.startswith(starts) and not _COLON.search(text) and "\n" not in text
+            and titled_form(text + block.text, keys) is form)
 
 
 # --- the index of one form's text ----------------------------------------------------------------
@@ -231,7 +273,11 @@ class Index:
         self.units: list[Unit] = []
         self.by_key: dict[str, list[int]] = {}
         self.groups_found: set[str] = set()
+        #: The side label the last table ended under: a page break cuts a side label, the part on the
+        #: next page prints blank and the rows there still belong to it.
+        self._open_group: str | None = None
         plan = _form_plan(form)
+        self.printed = plan["printed"]
         field_keys, groups = plan["field_keys"], plan["groups"]
         for t, block in enumerate(blocks):
             if block.kind == "paragraph":
@@ -254,6 +300,12 @@ class Index:
 
     def _add_table(self, t: int, block: Block, groups: set[str], field_keys: list[str]) -> None:
         scopes = side_scopes(block, groups)
+        first = block.rows[0][0] if block.rows and block.rows[0] else None
+        if self._open_group and first is not None and first.col == 0 and is_blank(first.text):
+            start = min((lo for _, lo, _ in scopes), default=len(block.rows) + first.row)
+            scopes.insert(0, (self._open_group, first.row, start))
+        last_row = block.rows[-1][0].row if block.rows and block.rows[-1] else -1
+        self._open_group = next((g for g, lo, hi in scopes if lo <= last_row < hi), None)
         self.groups_found.update(g for g, _, _ in scopes)
         for row in block.rows:
             previous = None
@@ -264,6 +316,13 @@ class Index:
                     previous.right = unit
                 previous = unit
                 self._add(unit, field_keys)
+
+    def next_unit(self, unit: Unit) -> Unit | None:
+        """Given a unit of this index, return the one after it in reading order, or None."""
+        for n, other in enumerate(self.units):
+            if other is unit:
+                return self.units[n + 1] if n + 1 < len(self.units) else None
+        return None
 
     def candidates(self, keys: tuple[str, ...]) -> list[Unit]:
         """Given folded keys, return the units labelled by any of them, in reading order."""
@@ -289,7 +348,9 @@ def side_scopes(block: Block, groups: set[str]) -> list[tuple[str, int, int]]:
 
 def printed_texts(form: Form) -> set[str]:
     """Given a form, return the folded texts its layout prints (labels, notes, hints, footers, 公章 marks)."""
-    out: set[str] = {k for f in form.fields.values() for k in f.keys}
+    lines = {item["line"] for item in form.layout if isinstance(item, dict) and item.get("line")}
+    # A date in another field's 年 月 日 slot has no printed label (unless it has its own line).
+    out: set[str] = {k for f in form.fields.values() if not f.slot or f.id in lines for k in f.keys}
     out.update(fold(f.group) for f in form.fields.values() if f.group)
 
     def add(text) -> None:
@@ -322,44 +383,189 @@ def layout_cell(form: Form, field_id: str) -> dict:
     return {}
 
 
-def _strip_printed(raw: str | None, printed: set[str]) -> str | None:
-    """Given a value's text, return it without what the form itself prints (hints, footers, 公章 marks).
+def footer_lines(form: Form, field_id: str) -> tuple[str, ...]:
+    """Given a form and a field id, return the folded lines printed under its value (hint, seal lines, 年 月 日)."""
+    cell = layout_cell(form, field_id)
+    lines = [*str(cell.get("hint") or "").split("\n"), *str(cell.get("footer") or "").split("\n")]
+    return tuple(fold(line) for line in lines if fold(line))
 
-    A line that is only printed text (or a bare 年 月 日) goes; printed text inside a line is cut out.
+
+def cell_plan(form: Form, field_id: str, printed: set[str]) -> dict:
+    """Given a form, a field id and the form's printed texts, return what may stand printed in the field's value:
+    its cell's hint and footer lines (whole, and line by line), the form's seal marks in brackets."""
+    cell = layout_cell(form, field_id)
+    own = {fold(line) for key in ("hint", "footer") for line in str(cell.get(key) or "").split("\n") if fold(line)}
+    own.update(fold(cell[key]) for key in ("hint", "footer") if cell.get(key))
+    marks = sorted({t for t in printed if t.startswith("(") and t.endswith(")")}, key=lambda t: (-len(t), t))
+    texts = own | set(marks)
+    return {"printed": texts, "marks": marks, "longest": max(map(len, texts), default=0),
+            "starts": printed_starts(texts)}
+
+
+def strip_printed(raw: str | None, plan: dict, lead: tuple[str, ...] = ()) -> str | None:
+    """Given a value's text, return it without what the form prints around it, the applicant's words untouched.
+
+    `plan` is the field's `cell_plan`. Printed text goes only where it stands as printed: a whole line
+    (or lines: a hint that a PDF wrapped) of its cell's hint or footer or a seal mark, a bare 年 月 日,
+    the field's own label before a colon at the very start (`lead`), a seal mark in brackets at the
+    very end ('XX公司（加盖公章）'). Any other label, even on a line of its own (a PDF wraps a value
+    anywhere), and the same words inside a sentence stay.
     """
     if raw is None:
         return None
-    lines = []
-    for line in raw.split("\n"):
-        key = fold(line)
-        if not key or key in printed:
+    printed = plan["printed"]
+    lines = raw.split("\n")
+    folded = [fold(line) for line in lines]
+    kept: list[str] = []
+    i = 0
+    while i < len(lines):
+        key = folded[i]
+        if not key or key in printed or not key.strip("年月日") or made_of_printed(key, plan["starts"]):
+            i += 1
             continue
-        for text in printed:
-            if len(text) >= 3 and text in key:
-                key = key.replace(text, "")
-                line = _cut_folded(line, text)
-        if not re.sub(r"[年月日]", "", key):
+        span = printed_span(folded, i, printed, plan["longest"])
+        if span:
+            i += span
             continue
-        lines.append(line)
-    return "\n".join(lines) if lines else None
+        kept.append(lines[i])
+        i += 1
+    if not kept:
+        return None
+    kept[0] = cut_lead(kept[0], lead)
+    kept[-1] = cut_mark(kept[-1], plan["marks"])
+    text = "\n".join(kept)
+    return None if is_blank(text) else text
 
 
-def _cut_folded(line: str, folded: str) -> str:
-    """Given a line and a folded piece of it, return the line with that piece (as written) removed."""
-    for start in range(len(line)):
-        if not fold(line[start]) or not folded.startswith(fold(line[start])):
-            continue
-        for end in range(start + 1, len(line) + 1):
-            piece = fold(line[start:end])
-            if piece == folded:
-                return line[:start] + line[end:]
-            if not folded.startswith(piece):
-                break
+def printed_starts(printed: set[str]) -> dict[str, list[str]]:
+    """Given the folded printed texts, return first character → those of three or more characters starting with it."""
+    starts: dict[str, list[str]] = {}
+    for text in printed:
+        if len(text) >= 3:
+            starts.setdefault(text[0], []).append(text)
+    return starts
+
+
+def made_of_printed(key: str, starts: dict[str, list[str]]) -> bool:
+    """Given a folded line, return whether it is printed texts side by side and nothing else.
+
+    The seed prints '（此栏企业不填，由评定机构填写）      年  月  日' on one line: hint and date slot.
+    Only pieces of three or more characters count, besides the 年 月 日 of a slot.
+    """
+    todo, seen = [0], {0}
+    while todo:  # positions reachable by printed pieces; most lines stop at their first character
+        start = todo.pop()
+        if start == len(key):
+            return True
+        nexts = [start + 1] if key[start] in "年月日" else []
+        nexts += [start + len(text) for text in starts.get(key[start], ()) if key.startswith(text, start)]
+        for end in nexts:
+            if end not in seen:
+                seen.add(end)
+                todo.append(end)
+    return False
+
+
+def printed_span(folded: list[str], start: int, printed: set[str], longest: int) -> int:
+    """Given folded lines and a start, return how many lines from there make one printed text together (0 if none)."""
+    joined = folded[start]
+    for end in range(start + 1, len(folded)):
+        joined += folded[end]
+        if len(joined) > longest:
+            break
+        if joined in printed:
+            return end - start + 1
+    return 0
+
+
+def cut_lead(line: str, keys: tuple[str, ...]) -> str:
+    """Given a value's first line and its field's folded label keys, return it without 'label：' at its start."""
+    key = fold(line[:80])
+    for label in keys:
+        if key.startswith(label + ":") and len(key) > len(label) + 1:
+            end = _folded_end(line, label + ":")
+            if end:
+                return line[end:]
     return line
 
 
-def raw_text(index: Index, f, printed: set[str], global_occurrence: int) -> str | None:
-    """Given a form's index and a field, return the raw text of its value, or None when not found.
+def cut_mark(line: str, marks: list[str]) -> str:
+    """Given a value's last line and the form's bracketed seal marks (longest first), return it without one at its very end."""
+    key = fold(line)
+    for mark in marks:
+        if key.endswith(mark) and len(key) > len(mark):
+            for start in range(len(line) - 1, -1, -1):
+                if fold(line[start:]) == mark:
+                    return line[:start].rstrip()
+    return line
+
+
+def _folded_end(line: str, folded: str) -> int:
+    """Given a line and a folded prefix of it, return where that prefix ends in the line (0 when it does not)."""
+    for end in range(len(folded), len(line) + 1):
+        if fold(line[:end]) == folded:
+            return end
+    return 0
+
+
+#: A line holding a date only (digits or Chinese numerals, 年 月 日 or separators), as typed in a 年 月 日 slot.
+_DATE_ONLY = re.compile(r"^[\d\s年月日./\-〇零○一二三四五六七八九十]+$")
+_DATE_LABEL = re.compile(r"^\s*日\s*期\s*[:：]?\s*")
+
+
+def date_only(text: str) -> str | None:
+    """Given a line, return it when it holds only a date (a '日期：' before it allowed), else None."""
+    text = _DATE_LABEL.sub("", unicodedata.normalize("NFKC", text)).strip()
+    if text and _DATE_ONLY.match(text) and re.search(r"\d|[〇零○]", text):
+        iso = to_date(text)
+        return text if iso and iso != text else None
+    return None
+
+
+def trailing_date(line: str) -> tuple[str, str] | None:
+    """Given a line, return (the text before, the date) when it ends with a date after white space, else None."""
+    for match in re.finditer(r"\s+", line):
+        found = date_only(line[match.end():])
+        if found:
+            return line[: match.start()], found
+    return None
+
+
+def split_slot_date(raw: str, footer: tuple[str, ...], same_line: bool = False) -> tuple[str | None, str | None]:
+    """Given a value's text and the folded lines printed under it, return (its text, the date written in its slot).
+
+    The slot is what follows the last printed seal line ('地区、行业质协（公章） 2017年5月18日', or the lines
+    below it); without one, a last line that is only a date. With `same_line` (a date written on the
+    value's own line, 承诺企业（盖章）：XX公司 2017年5月18日) a date after white space at its end counts too.
+    """
+    lines = raw.split("\n")
+    seals = [line for line in footer if line.strip("年月日")]
+    for i in range(len(lines) - 1, -1, -1):
+        key = fold(lines[i])
+        seal = next((s for s in seals if key.startswith(s)), None)
+        if seal is None:
+            continue
+        end = _folded_end(lines[i], seal)
+        slot = " ".join(x.strip() for x in [lines[i][end:], *lines[i + 1:]] if x.strip())
+        found = date_only(slot) if slot else None
+        if found:
+            return "\n".join([*lines[:i], lines[i][:end]]), found  # the seal line stays, as printed
+        break
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=None)
+    if last is None:
+        return raw, None
+    found = date_only(lines[last])
+    if found:
+        return "\n".join(lines[:last]) or None, found
+    if same_line:
+        tail = trailing_date(lines[last])
+        if tail:
+            return "\n".join([*lines[:last], tail[0]]) or None, tail[1]
+    return raw, None
+
+
+def locate(index: Index, f, global_occurrence: int) -> tuple[Unit, str] | None:
+    """Given a form's index and a field, return the unit that labels it and the raw text of its value, or None.
 
     The field's group scopes the search when that side label is in the grid; otherwise the
     n-th match over the whole form is taken (n counted over every field with that label).
@@ -378,11 +584,11 @@ def raw_text(index: Index, f, printed: set[str], global_occurrence: int) -> str 
     keyset = set(field_keys(f))
     inline = next((rest for k, rest in unit.keys if k in keyset and rest is not None), None)
     if inline is not None:
-        return _strip_printed(inline, printed)
+        return unit, inline
     neighbour = unit.right
-    if neighbour is None or fold(neighbour.text) in printed:
+    if neighbour is None or fold(neighbour.text) in index.printed:
         return None
-    return _strip_printed(neighbour.text, printed)
+    return unit, neighbour.text
 
 
 def bare_choice(index: Index, f) -> str | None:
@@ -415,14 +621,81 @@ def extract_form(found: Found) -> dict | list:
         return extract_report(found)
     index = Index(form, found.blocks)
     plan = _form_plan(form)
-    printed, ranks = plan["printed"], plan["ranks"]
-    values = {}
+    values, slot_dates = {}, {}
     for f in form.fields.values():
-        raw = raw_text(index, f, printed, ranks[f.id])
+        located = locate(index, f, plan["ranks"][f.id])
+        raw = located[1] if located else None
+        dated = plan["slots"].get(f.id)
+        if dated is not None and located is not None:
+            raw, slot_dates[dated.id] = slot_date(index, located, plan["footers"][f.id])
+        raw = strip_printed(raw, plan["cells"][f.id], field_keys(f))
         if raw is None and f.type in ("choice", "multi", "yesno"):
             raw = bare_choice(index, f)
         values[f.id] = normalise(f, raw)
+    for fid, written in slot_dates.items():
+        if values.get(fid) is None and written:
+            values[fid] = normalise(form.fields[fid], written)
+    for fid, written in blank_values(index, plan["blanks"]).items():
+        if values.get(fid) is None:
+            values[fid] = normalise(form.fields[fid], written)
     return values
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([cv])\.(\w+)\s*\}\}")
+
+
+def sentence_blanks(form: Form) -> list[tuple[re.Pattern, list[str]]]:
+    """Given a form, return for each printed sentence with field blanks in it (共推动（{{ v.promoted_count }}）家…)
+    a pattern over its folded text and the field ids of its blanks, in order.
+
+    Campaign values in the sentence ({{ c.year }}) match anything; each blank takes what is typed between
+    the printed words around it.
+    """
+    out = []
+    for item in form.layout:
+        rows = (item.get("table") or {}).get("rows", []) if isinstance(item, dict) else []
+        for cell in (c for row in rows for c in row):
+            text = cell.get("text") if isinstance(cell, dict) else None
+            if not text or "{{ v." not in str(text):
+                continue
+            pattern, ids, at = "", [], 0
+            for match in _PLACEHOLDER.finditer(str(text)):
+                pattern += re.escape(fold(str(text)[at:match.start()]))
+                pattern += "(.*?)" if match[1] == "v" else ".*?"
+                if match[1] == "v":
+                    ids.append(match[2])
+                at = match.end()
+            pattern += re.escape(fold(str(text)[at:]))
+            out.append((re.compile(pattern), ids))
+    return out
+
+
+def blank_values(index: Index, blanks: list[tuple[re.Pattern, list[str]]]) -> dict[str, str]:
+    """Given a form's index and its sentence blanks, return field id → the text typed into its blank."""
+    found: dict[str, str] = {}
+    for pattern, ids in blanks:
+        for unit in index.units:
+            match = pattern.search(fold(unit.text))
+            if match:
+                found.update({fid: match[n] for n, fid in enumerate(ids, 1) if match[n]})
+                break
+    return found
+
+
+def slot_date(index: Index, located: tuple[Unit, str], footer: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """Given a located value and the lines printed under it, return (its text, the date written in its slot).
+
+    A value written on a line of its own (承诺企业（盖章）：…) may have its date on that line or alone on the
+    next paragraph.
+    """
+    unit, raw = located
+    on_line = unit.table < 0
+    text, written = split_slot_date(raw, footer, same_line=on_line)
+    if written is None and on_line:
+        after = index.next_unit(unit)
+        if after is not None and after.table < 0:
+            written = date_only(after.text)
+    return text, written
 
 
 # --- the respondent register ---------------------------------------------------------------------
@@ -546,6 +819,22 @@ def outline_sections(lines: list[str], outline: list[dict]) -> list[str]:
     return [str(item["num"]) for item in outline if str(item["num"]) in found]
 
 
+def report_title(lines: list[str], form: Form) -> tuple[str | None, list[str]]:
+    """Given the report's lines and its form, return its title (wrapped lines joined) and the body lines after it.
+
+    A title broken after the company name ('关于XX公司' / '实施用户满意工程情况的报告') is read whole.
+    """
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return None, []
+    keys = [fold(k) for k in form.detect]
+    for end in range(first + 1, min(first + 3, len(lines)) + 1):
+        joined = "".join(line.strip() for line in lines[first:end])
+        if any(k in fold(joined) for k in keys):
+            return clean(joined), lines[end:]
+    return clean(lines[first]), lines[first + 1:]
+
+
 def extract_report(found: Found) -> dict:
     """Given the found report, return its title, body length and the outline sections present and missing."""
     form = found.form
@@ -555,8 +844,7 @@ def extract_report(found: Found) -> dict:
             lines.extend(block.text.split("\n"))
         else:
             lines.extend(line for cell in block.cells() for line in cell.text.split("\n"))
-    title = clean(lines[0]) if lines else None
-    body = lines[1:]
+    title, body = report_title(lines, form)
     outline = form.get("outline") or []
     present = outline_sections(body, outline)
     return {

@@ -33,11 +33,17 @@ def check_packet(folder: Path, campaign) -> dict:
     try:
         prepare(load_forms())
         opened = convert_old_formats([open_entry(entry, work / "e")], work)[0]
-        record = parse_one(*opened, campaign, work)
+        records = parse_one(*opened, campaign, work)  # one, or one per company when several packets came
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    record = records[0]
     issues = [{"severity": i.get("severity"), "label": SEVERITY_ZH.get(i.get("severity"), "提示"),
                "message": i.get("message", ""), "article": i.get("article") or ""} for i in record["issues"]]
+    if len(records) > 1:  # the check is for one applicant's packet: say so rather than mix several
+        others = "、".join(r.get("company_name") or r.get("source") or "" for r in records[1:])
+        issues.append({"severity": "warning", "label": SEVERITY_ZH["warning"], "article": "",
+                       "message": f"上传的材料里有 {len(records)} 家单位的申报，这里只检查了第一家；"
+                                  f"其余（{others}）请分别上传自检。"})
     issues.sort(key=lambda i: i["severity"] != "error")
     return {"company": record.get("company_name") or "", "category": record.get("category") or "",
             "forms_found": record.get("forms_found") or [], "issues": issues,

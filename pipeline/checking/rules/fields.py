@@ -7,7 +7,7 @@ the enterprise 申请表's trade parts are its `parts` setting. 填报说明第2
 from __future__ import annotations
 
 from pipeline.checking.rules.messages import application_key, is_empty, is_filled, issue, shown, title, where
-from pipeline.common.text import is_email, is_explained_empty, is_phone, is_postcode
+from pipeline.common.text import is_email, is_explained_empty, is_phone, is_postcode, number_unit
 from pipeline.definitions.forms import Form, load_forms
 
 #: The article behind each form's fields; the applicant's forms fall back to 填报说明第2条.
@@ -98,6 +98,11 @@ def format_problem(field, value) -> str | None:
         check, needs = FORMATS[field.format]
         return None if check(value) else needs
     if field.type == "number" and isinstance(value, str):
+        unit = number_unit(value, field.unit)
+        if unit and field.unit:
+            return f"以“{field.unit}”为单位的数字（单位“{unit}”无法换算为“{field.unit}”）"
+        if unit:
+            return f"{TYPE_NEEDS['number']}（单位“{unit}”无法换算）"
         return TYPE_NEEDS["number"]
     if field.type == "date" and isinstance(value, str) and not _iso(value):
         return TYPE_NEEDS["date"]

@@ -108,10 +108,14 @@ _FORMATTING = re.compile(rb"<w:(?:" + _NAMES + rb")\b[^<>]*/>")
 _FORMATTING_AND_FONTS = re.compile(rb"<w:(?:" + _NAMES + rb"|rFonts)\b[^<>]*/>")
 
 
+#: A run font written with a reference (W&#105;ngdings) could be a symbol font: the fonts are kept then.
+_SPELLED_FONT = re.compile(rb"<w:rFonts\b[^>]*&")
+
+
 def lean_xml(xml: bytes) -> bytes:
     """Given document.xml, return it without its frequent empty formatting elements (fonts too when no symbol font is named)."""
     lower = xml.lower()  # a plain `in` is memchr-fast; a case-insensitive regex search is not
-    symbols = any(name.encode() in lower for name in SYMBOL_FONTS)
+    symbols = any(name.encode() in lower for name in SYMBOL_FONTS) or (b"&" in xml and _SPELLED_FONT.search(xml))
     return (_FORMATTING if symbols else _FORMATTING_AND_FONTS).sub(b"", xml)
 
 
@@ -223,7 +227,8 @@ def table_blocks(tbl, tags: _Tags) -> list[Block]:
     rows: list[list[Cell]] = []
     nested: list[Block] = []
     above: dict[int, Cell] = {}  # start column → last emitted cell there, for vMerge
-    for r, tr in enumerate(_children(tbl, tags.tr, tags)):
+    rows_in = [tr for tr in _children(tbl, tags.tr, tags) if not _deleted_row(tr, tags)]
+    for r, tr in enumerate(rows_in):
         row_props = _child(tr, tags.trPr)  # single-tag finds: path finds cost ~10x more in lxml
         col = _int_val(_child(row_props, tags.gridBefore) if row_props is not None else None, tags, 0)
         row: list[Cell] = []
@@ -242,6 +247,12 @@ def table_blocks(tbl, tags: _Tags) -> list[Block]:
             col += span
         rows.append(row)
     return [Block("table", rows=rows), *nested]
+
+
+def _deleted_row(tr, tags: _Tags) -> bool:
+    """Given a w:tr, return whether it is a tracked deletion (w:trPr/w:del): the row is gone."""
+    props = _child(tr, tags.trPr)
+    return props is not None and _child(props, tags.del_) is not None
 
 
 def cell_text(tc, tags: _Tags, nested: list[Block]) -> str:

@@ -6,8 +6,10 @@ tenth of a packet's tags) in C; building and walking an lxml tree costs twice as
 boxes, comments, a DTD, another encoding or namespace prefix — makes `plain_blocks` return
 None, and the tree reader (`pipeline.reading.readers.docx`) reads the document instead. Both give the
 same blocks for every plain document; tests/test_docx_plain.py checks that, construct by
-construct and over the whole fixture corpus. The pass checks the nesting of the tags it reads,
-not the well-formedness of those it skips: a document broken only there is read, not refused.
+construct, over the whole fixture corpus and over generated variants of real packets (white space
+in end tags, references in values and namespaces, text outside paragraphs …). The pass checks the
+nesting of the tags it reads, not the well-formedness of those it skips: a document broken only
+there is read, not refused.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ _SKIP = rb"(?![rj]|(?:pPr|spacing|sz|szCs|tcPr|tcW|vAlign|trPr|trHeight|cantSpli
 #: revisions, content controls, fields, symbols and text boxes. (Each alternative costs time at
 #: every '<' of the body; comments and instructions are looked for apart, see `plain_head`.)
 TOKENS = re.compile(
-    rb"<(?:/w:(p|tc|tr|tbl|tabs|body)>"
-    rb"|w:" + _SKIP + rb"(?:t(?:\s[^>]*+)?>([^<]*+)</w:t>"
-    rb"|(tbl|tabs)(?=[\s>])[^>]*+(?<!/)>"
+    rb"<(?:/w:(p|tc|tr|tbl|tabs|body)\s*+>"
+    rb"|w:" + _SKIP + rb"(?:t(?:\s[^>]*+)?>([^<]*+)</w:t\s*+>"
+    rb"|(tbl|tabs|p)(?=[\s>])[^>]*+(?<!/)>"
     rb"|(p|tc|tr|tbl)\b[^>]*+(?<=/)>"
     rb"|(tab|ptab|br|cr|noBreakHyphen|gridSpan|vMerge|gridBefore)\b([^>]*+)>"
     rb"|(sym|fldChar|sdt|txbxContent|del|moveFrom|object|tcPrChange|trPrChange)))"
@@ -42,7 +44,10 @@ _W_PREFIX = re.compile(rb"""xmlns:w\s*=\s*["']([^"']*)""")
 _RUN_FONTS = re.compile(rb"<w:rFonts\b[^>]*+>")
 #: The fonts of docx.SYMBOL_FONTS, or an entity that could spell one.
 _SYMBOL_FONT = re.compile(rb"wingdings|symbol|&")
-_VAL = re.compile(rb"""w:val\s*=\s*["']([^"']*)["']""")
+#: w:val, and not another prefix's val ('xw:val'): the name must start right after white space.
+_VAL = re.compile(rb"""(?<=\s)w:val\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+#: Every namespace declaration, with its value: one spelled with a character reference cannot be compared.
+_XMLNS = re.compile(rb"""xmlns(?::[^\s=]+)?\s*=\s*(?:"[^"]*&|'[^']*&)""")
 _CHAR_REF = re.compile(r"#(?:x([0-9a-fA-F]+)|([0-9]+))")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _LEAF_TEXT = {b"tab": b" ", b"ptab": b" ", b"br": b"\n", b"cr": b"\n", b"noBreakHyphen": b"-"}
@@ -67,8 +72,10 @@ def plain_head(xml: bytes, body: int) -> bool:
     """Given document.xml and where its body starts, return whether the rest of it is fit for the token pass.
 
     UTF-8, no DTD, comment, CDATA or processing instruction, `w:` bound to WordprocessingML
-    up to the body's tag and not redeclared inside it, no other prefix bound to it, no markup-compatibility
-    alternatives, no run font that is a symbol font.
+    up to the body's tag and not redeclared inside it, no other prefix bound to it, no namespace
+    spelled with a character reference, no markup-compatibility alternatives (in any namespace), as
+    many '>' as '<' in the body (a '>' inside an attribute value would end a tag early for the regex),
+    no run font that is a symbol font.
     """
     head = xml[:body].lower()
     if b"<!" in head or (b"encoding=" in head[:200] and not re.search(rb"""encoding=["']utf-8["']""", head[:200])):
@@ -82,8 +89,10 @@ def plain_head(xml: bytes, body: int) -> bool:
     bound = _W_PREFIX.findall(xml, 0, inside)
     if not bound or any(uri != W_NS for uri in bound) or xml.count(W_NS) != len(bound) or xml.find(b"xmlns:w", inside) != -1:
         return False
-    if b":AlternateContent" in xml:
-        return False
+    if b"AlternateContent" in xml or (b"&" in xml and _XMLNS.search(xml)):
+        return False  # alternatives in any namespace; a namespace spelled with a character reference
+    if xml.count(b"<", body) != xml.count(b">", body):
+        return False  # a '>' inside an attribute value (or unescaped in text) would end a tag early here
     return not any(_SYMBOL_FONT.search(fonts.lower()) for fonts in set(_RUN_FONTS.findall(xml, body)))
 
 
@@ -115,11 +124,28 @@ def entity_char(name: str) -> str:
     return chr(code)
 
 
+def attribute_value(attrs: bytes) -> bytes | None:
+    """Given a leaf tag's attributes, return its w:val as the parser reads it (references resolved), or None."""
+    match = _VAL.search(attrs)
+    if match is None:
+        return None
+    value = match[1] if match[1] is not None else match[2]
+    if b"&" in value or b"\t" in value or b"\n" in value or b"\r" in value:
+        value = _attribute_text(value)
+    return value
+
+
+def _attribute_text(raw: bytes) -> bytes:
+    """Given an attribute value as written, return it as XML reads it: references resolved, white space as spaces."""
+    text = xml_text(raw.replace(b"\r\n", b" ").replace(b"\r", b" ").replace(b"\n", b" ").replace(b"\t", b" "))
+    return text.encode("utf-8")
+
+
 def attribute_int(attrs: bytes, default: int) -> int:
     """Given a leaf tag's attributes, return its w:val as an integer (default when absent or not a number)."""
-    match = _VAL.search(attrs)
+    value = attribute_value(attrs)
     try:
-        return int(match.group(1)) if match else default
+        return int(value) if value is not None else default
     except ValueError:
         return default
 
@@ -127,7 +153,7 @@ def attribute_int(attrs: bytes, default: int) -> int:
 class _Table:
     """A table being read: its rows so far, and the row and cell being read."""
 
-    __slots__ = ("rows", "row", "col", "above", "nested", "lines", "cell_nested", "span", "merge")
+    __slots__ = ("rows", "row", "col", "above", "nested", "lines", "cell_nested", "span", "merge", "before")
 
     def __init__(self):
         self.rows: list[list[Cell]] = []
@@ -137,12 +163,13 @@ class _Table:
         self.nested: list[Block] = []  # blocks of tables nested in emitted cells
         self.lines: list[str] = []  # paragraphs of the open cell
         self.cell_nested: list[Block] = []  # tables nested in the open cell
-        self.span = 1
+        self.span: int | None = None  # the open cell's first w:gridSpan (the tree reader reads the first)
+        self.before = False  # whether the open row's w:gridBefore was read
         self.merge: bytes | None = None  # the open cell's w:vMerge attributes
 
     def close_cell(self) -> None:
         """Emit the open cell, or extend the cell above it when it continues a vertical merge; open the next."""
-        col, span = self.col, self.span if self.span > 1 else 1
+        col, span = self.col, self.span if self.span and self.span > 1 else 1
         if self.merge is None or not self._extends_above(col):
             cell = Cell(normalise_ticks("\n".join(self.lines).strip("\n")), len(self.rows), col, 1, span)
             self.row.append(cell)
@@ -150,7 +177,7 @@ class _Table:
             if self.cell_nested:
                 self.nested.extend(self.cell_nested)
         self.col = col + span
-        self.lines, self.span, self.merge = [], 1, None
+        self.lines, self.span, self.merge = [], None, None
         if self.cell_nested:
             self.cell_nested = []
 
@@ -164,12 +191,12 @@ class _Table:
 
     def close_row(self) -> None:
         self.rows.append(self.row)
-        self.row, self.col = [], 0
+        self.row, self.col, self.before = [], 0, False
 
 
 def _merge_value(attrs: bytes) -> bytes:
-    match = _VAL.search(attrs)
-    return match.group(1) if match else b"continue"
+    value = attribute_value(attrs)
+    return b"continue" if value is None else value
 
 
 def tokens_to_blocks(tokens: list[tuple]) -> list[Block]:
@@ -187,15 +214,17 @@ def tokens_to_blocks(tokens: list[tuple]) -> list[Block]:
     for closing, text, opening, empty, leaf, attrs, needs_tree in tokens:
         if text:
             out.append(text)
+        elif closing == b"p":
+            line = xml_text(b"".join(out)) if out else ""
+            out = []
+            if table is not None:
+                table.lines.append(line)
+            elif line.strip():
+                blocks.append(Block("paragraph", text=normalise_ticks(line)))
         elif closing:
-            if closing == b"p":
-                line = xml_text(b"".join(out))
-                out = []
-                if table is not None:
-                    table.lines.append(line)
-                elif line.strip():
-                    blocks.append(Block("paragraph", text=normalise_ticks(line)))
-            elif closing == b"tc":
+            if out and closing != b"tabs":
+                raise NotPlain("text outside a paragraph")  # the tree reader reads none of it
+            if closing == b"tc":
                 if table is None:
                     raise NotPlain("</w:tc>")
                 table.close_cell()
@@ -213,21 +242,33 @@ def tokens_to_blocks(tokens: list[tuple]) -> list[Block]:
             if leaf == b"gridSpan" or leaf == b"vMerge" or leaf == b"gridBefore":
                 if table is None:
                     raise NotPlain(leaf.decode())
+                # A repeated property counts once, the first, as in the tree reader.
                 if leaf == b"gridSpan":
-                    table.span = attribute_int(attrs, 1)
+                    if table.span is None:
+                        table.span = attribute_int(attrs, 1)
                 elif leaf == b"vMerge":
-                    table.merge = attrs
-                else:
-                    table.col = attribute_int(attrs, 0)
+                    if table.merge is None:
+                        table.merge = attrs
+                elif table.row or table.lines or table.span is not None or table.merge is not None:
+                    raise NotPlain("gridBefore after the row's first cell")
+                elif not table.before:
+                    table.col, table.before = attribute_int(attrs, 0), True
             elif not (in_tabs and leaf == b"tab"):  # w:tabs/w:tab are tab stops, not characters
                 out.append(_LEAF_TEXT[leaf])
+        elif opening == b"p":
+            if out:
+                raise NotPlain("text outside a paragraph")
         elif opening:
+            if out and opening != b"tabs":
+                raise NotPlain("text outside a paragraph")
             if opening == b"tbl":
                 table = _Table()
                 tables.append(table)
             else:
                 in_tabs = True
         elif empty:
+            if out:
+                raise NotPlain("text outside a paragraph")
             if empty == b"p":
                 if table is not None:
                     table.lines.append("")

@@ -124,12 +124,41 @@ def page_blocks(page) -> list[Block]:
         return not any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
 
     rest = page.filter(outside) if boxes else page
-    for line in rest.extract_text_lines(return_chars=False):
-        text = normalise_ticks(line["text"]).strip()
-        if text:
-            placed.append((line["top"], len(tables), Block("paragraph", text=text)))
+    lines = [line for line in rest.extract_text_lines(return_chars=False) if line["text"].strip()]
+    for top, text in paragraphs(lines, [t.bbox[1] for t in tables]):
+        placed.append((top, len(tables), Block("paragraph", text=normalise_ticks(text))))
     placed.sort(key=lambda item: (item[0], item[1]))
     return [block for _, _, block in placed]
+
+
+def paragraphs(lines: list[dict], table_tops: list[float]) -> list[tuple[float, str]]:
+    """Given a page's text lines outside its tables (top to bottom) and where its tables start, return
+    (top, text) per paragraph: a line that fills the text column from its left edge to its right one
+    and the line right below it are one paragraph wrapped, joined by '\n' (a value written on a line
+    of its own, 企业名称（公章）：…, that runs on to the next line)."""
+    if not lines:
+        return []
+    left, right = min(line["x0"] for line in lines), max(line["x1"] for line in lines)
+    out: list[tuple[float, str]] = []
+    previous = None
+    for line in lines:
+        text = line["text"].strip()
+        if previous is not None and wraps(previous, line, left, right, table_tops):
+            out[-1] = (out[-1][0], out[-1][1] + "\n" + text)
+        else:
+            out.append((line["top"], text))
+        previous = line
+    return out
+
+
+def wraps(line: dict, following: dict, left: float, right: float, table_tops: list[float]) -> bool:
+    """Given a line, the next one and the text column's edges, return whether the next line continues it."""
+    em = (line["x1"] - line["x0"]) / max(1, len(line["text"].strip()))  # about one character's width
+    height = line["bottom"] - line["top"]
+    full = line["x0"] <= left + 3 * em and line["x1"] >= right - 1.5 * em
+    close = 0 <= following["top"] - line["bottom"] <= height
+    return (full and close and following["x0"] <= line["x0"] + em
+            and not any(line["bottom"] <= top <= following["top"] for top in table_tops))
 
 
 def _snap(values: list[float]) -> list[float]:
