@@ -161,20 +161,23 @@ def notices(records_dir, workspace_dir, out, pdf, campaign, deadline, issue_on, 
 @_WORKSPACE_OPTION
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
 @click.option("--include-incomplete", is_flag=True, help="材料不齐全的申报也列入")
-@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
+@_PROGRAM_OPTION
 @friendly
-def summary_table(records_dir, workspace_dir, out, include_incomplete, campaign):
-    """按推进单位填写推荐汇总表（--workspace：各申报的最新版本，已人工处理的问题不计）。"""
+def summary_table(records_dir, workspace_dir, out, include_incomplete, campaign, program):
+    """按推进单位（推荐单位）填写推荐汇总表（--workspace：各申报的最新版本，已人工处理的问题不计）。"""
     from pipeline.common.records import load_records
-    from pipeline.definitions.campaign import load_campaign
+    from pipeline.definitions.programs import program_of
     from pipeline.generating.summary_table import make_summary_tables
+    from pipeline.issuing.program_summary import make_program_summaries
 
     if _records_or_workspace(records_dir, workspace_dir) == "workspace":
         with _open_workspace(workspace_dir) as ws:
             records, chosen = ws.latest_records(), ws.campaign
     else:
-        records, chosen = load_records(records_dir), load_campaign(campaign)
-    result = make_summary_tables(records, out, chosen, include_incomplete)
+        records, chosen = load_records(records_dir), _campaign(program, campaign)
+    make = make_program_summaries if program_of(chosen).get("forms") == "generated" else make_summary_tables
+    result = make(records, out, chosen, include_incomplete)
     for warning in result.warnings:
         click.secho(f"警告：{warning}", fg="yellow", err=True)
     click.echo(f"已写出 {len(result.files)} 份推荐汇总表到 {out}。")
@@ -237,7 +240,7 @@ def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issu
 def parse(paths, out, campaign, received, jobs, replace, wait, program):
     """解析并校验收到的申报材料，写出 records/*.json 与 summary.xlsx。
 
-    --program 决定所用的活动设置（如最低满意度）；材料须为黑龙江式申报表，其他项目由 manyi packet 生成的申报表、自评表暂不能解析。
+    --program 决定所用的项目：它的申报表（manyi packet --program 生成的各表）、活动设置和申报条件。
     """
     from pipeline.parse import parse_inbox, terminal_progress
 

@@ -29,6 +29,8 @@ from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.forms import load_forms
+from pipeline.definitions.programs import program_of
+from pipeline.generating.program_forms import form_set
 from pipeline.reading.extract import prepare
 from pipeline.reading.submission import error_record, status_of, submission_records
 from pipeline.receiving import inbox
@@ -163,7 +165,7 @@ def parse_one(entry, files, problems, campaign, records_dir: Path) -> list[dict]
         if files is None:
             records = [error_record(entry, f"申报材料“{entry.source}”{problems}")]
         else:
-            records = submission_records(entry, files, problems)
+            records = submission_records(entry, files, problems, campaign_forms(campaign))
             for record in records:
                 record["issues"].extend(check_record(record, campaign))
                 record["status"] = status_of(record["issues"])
@@ -223,6 +225,11 @@ def write_record(records_dir: Path, record: dict) -> None:
         pass  # not there yet
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def campaign_forms(campaign) -> dict:
+    """Given a campaign, return the forms of its program (黑龙江: the seed's forms/*.yaml; the others: generated)."""
+    return form_set(program_of(campaign))
 
 
 def _pool_init() -> None:
@@ -421,7 +428,7 @@ def _parse_locked(paths: list[Path], out: Path, campaign, received, jobs, progre
     work = out / WORK
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()  # zips unpack and old formats convert in here; present while a run is under way
-    prepare(load_forms())  # forms parsed and their label keys derived once here, inherited by forked workers
+    prepare(campaign_forms(campaign))  # forms parsed, label keys derived once here, inherited by forked workers
     # The 被访者 sheet of summary.xlsx is laid out while the workers parse, not after them.
     origins = outputs.origins(out)
     summary = Summary(out / "summary.xlsx", campaign, origins)

@@ -16,6 +16,9 @@ of the job done through UNO, then soffice quits. The job is JSON:
           {"delete": "某段文字"},                     # delete the first such text
           {"replace": "旧", "text": "新", "nth": 1},  # replace the second such text ("nth" for any of these)
           {"add_row_after": "13900000060", "cells": ["61", "张三"]},  # a table row after the row holding it
+          {"beside": "第七条", "right": 2, "text": "附件1"},  # the second cell right of the label (a checklist row)
+          {"tick": "标杆", "beside": "申报等级"},          # ☐标杆 → ☑标杆 in the cell beside the label
+          {"append": ["一、概况", "正文……"]},            # paragraphs typed at the end of the document
           {"accept_all": true}                       # accept every tracked change so far
         ],
         "save": ["out.docx", "out.doc", "out.pdf"]}  # by extension: docx, doc, pdf, odt
@@ -120,21 +123,53 @@ def find(doc, text: str, nth: int = 0):
     return found
 
 
-def cell_beside(doc, label: str, nth: int = 0):
-    """Given a document, a label and n, return the table cell right of the n-th cell whose text is that label."""
+def table_cells(doc) -> list[list]:
+    """Given a document, return [table, cell name, folded text, table name] for every cell, read once per document.
+
+    Every UNO call is a round trip to soffice: a form's labels are read once, not once per edit. The
+    texts are kept up to date by the edits that type into a cell; any other edit drops them (`forget`).
+    """
+    if CELLS.get("doc") is not doc:
+        tables = doc.TextTables
+        found = []
+        for i in range(tables.Count):
+            table = tables.getByIndex(i)
+            found += [[table, name, fold(table.getCellByName(name).String), table.Name] for name in table.CellNames]
+        CELLS.update(doc=doc, cells=found)
+    return CELLS["cells"]
+
+
+def forget() -> None:
+    """Drop the cell texts read (after an edit that may change any of them)."""
+    CELLS.clear()
+
+
+#: The open document's cells and their folded texts (table_cells).
+CELLS: dict = {}
+
+
+def cell_beside(doc, label: str, nth: int = 0, right: int = 1):
+    """Given a document, a label and n, return the table cell right of the n-th cell whose text is that label
+    (`right` cells to its right)."""
     key = fold(label)
-    tables = doc.TextTables
-    for i in range(tables.Count):
-        table = tables.getByIndex(i)
-        for name in table.CellNames:
-            if fold(table.getCellByName(name).String) == key:
-                if nth:
-                    nth -= 1
-                    continue
-                cursor = table.createCursorByCellName(name)
-                if cursor.goRight(1, False):
-                    return table.getCellByName(cursor.RangeName)
+    for table, name, text, table_name in table_cells(doc):
+        if text == key:
+            if nth:
+                nth -= 1
+                continue
+            cursor = table.createCursorByCellName(name)
+            if cursor.goRight(right, False):
+                CELLS["last"] = (table_name, cursor.RangeName)
+                return table.getCellByName(cursor.RangeName)
     return None
+
+
+def typed_into(doc, cell) -> None:
+    """Given a document and the cell cell_beside last returned, just typed into, refresh its remembered text."""
+    where = CELLS.get("last")
+    for entry in CELLS.get("cells") or () if CELLS.get("doc") is doc else ():
+        if (entry[3], entry[1]) == where:
+            entry[2] = fold(cell.String)
 
 
 def type_at_end(cell, text: str) -> None:
@@ -159,13 +194,47 @@ def add_row_after(doc, holding: str, cells: list[str]) -> bool:
     return True
 
 
+BOX, TICK = "\u2610", "\u2611"  # ☐ ☑
+
+
+def tick(cell, option: str) -> bool:
+    """Given a cell and an option printed in it, tick its box (☐option → ☑option); False when there is none."""
+    at = cell.String.find(BOX + option)
+    if at < 0:
+        return False
+    cursor = cell.Text.createTextCursorByRange(cell.Text.Start)
+    cursor.goRight(at, False)
+    cursor.goRight(1, True)
+    cursor.String = TICK
+    return True
+
+
+def append(doc, lines: list[str]) -> None:
+    """Given a document and lines, type each as a new paragraph at the document's end."""
+    body = doc.Text
+    for line in lines:
+        body.insertControlCharacter(body.End, 0, False)  # PARAGRAPH_BREAK
+        body.insertString(body.End, line, False)
+
+
 def apply(doc, edit: dict) -> str | None:
     """Given an open document and one edit, do it; return an error text, or None when done."""
+    if "tick" in edit:
+        cell = cell_beside(doc, edit["beside"], edit.get("nth", 0), edit.get("right", 1))
+        if cell is None or not tick(cell, edit["tick"]):
+            return f"no box {edit['tick']!r} beside {edit['beside']!r}"
+        typed_into(doc, cell)
+        return None
     if "beside" in edit:
-        cell = cell_beside(doc, edit["beside"], edit.get("nth", 0))
+        cell = cell_beside(doc, edit["beside"], edit.get("nth", 0), edit.get("right", 1))
         if cell is None:
             return f"no cell beside {edit['beside']!r}"
         type_at_end(cell, edit["text"])
+        typed_into(doc, cell)
+        return None
+    forget()  # the edits below may change any cell's text or the tables themselves
+    if "append" in edit:
+        append(doc, edit["append"])
     elif "after" in edit:
         found = find(doc, edit["after"], edit.get("nth", 0))
         if found is None:
@@ -224,6 +293,7 @@ def run_task(desktop, task: dict, base: Path) -> dict:
     except Exception as exc:  # noqa: BLE001 - reported in the result, the job goes on
         result["errors"].append(f"{type(exc).__name__}: {exc}")
     finally:
+        forget()
         doc.close(True)
     return result
 

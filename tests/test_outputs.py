@@ -242,10 +242,10 @@ def test_an_interrupted_parse_is_marked_and_readers_name_the_missing_entries(tmp
     out = tmp_path / "out"
     real = parse_mod.submission_records
 
-    def interrupted(entry, files, problems):
+    def interrupted(entry, *rest):
         if entry.source == "tpl-service":
             raise KeyboardInterrupt
-        return real(entry, files, problems)
+        return real(entry, *rest)
 
     monkeypatch.setattr(parse_mod, "submission_records", interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -269,10 +269,10 @@ def test_a_later_run_of_another_inbox_keeps_the_warning_of_the_unfinished_one(tm
     out = tmp_path / "out"
     real = parse_mod.submission_records
 
-    def interrupted(entry, files, problems):
+    def interrupted(entry, *rest):
         if entry.source == "tpl-service":
             raise KeyboardInterrupt
-        return real(entry, files, problems)
+        return real(entry, *rest)
 
     monkeypatch.setattr(parse_mod, "submission_records", interrupted)
     with pytest.raises(KeyboardInterrupt):

@@ -101,10 +101,10 @@ def test_a_crashing_submission_becomes_an_error_record(tmp_path, monkeypatch, co
     inbox, _ = corpus
     real = parse_mod.submission_records
 
-    def explode(entry, files, problems):
+    def explode(entry, files, problems, *forms):
         if entry.source == "tpl-service":
             raise RuntimeError("boom")
-        return real(entry, files, problems)
+        return real(entry, files, problems, *forms)
 
     monkeypatch.setattr(parse_mod, "submission_records", explode)
     small = tmp_path / "inbox"

@@ -165,7 +165,8 @@ def test_no_label_breaks_inside_a_word_and_phones_and_dates_stay_on_one_line(pri
         text = "\n".join(printed_lines)
         broken = [w for w in printed_words(form) if w not in text]
         assert not broken, f"{form.key}: {broken}"
-        kinds = {f.format or f.type for f in forms[form.key].fields.values()}
+        # a date written in another field's printed 年 月 日 slot has no value cell of its own
+        kinds = {f.format or f.type for f in forms[form.key].fields.values() if not f.slot}
         for sample, kind in zip(ONE_LINE, ("phone", "date")):
             if kind in kinds:
                 assert any(sample in line for line in printed_lines), f"{form.key}: {sample} wraps"

@@ -11,7 +11,7 @@ from pipeline.common.text import fold
 from pipeline.definitions.forms import Form, row_fields
 from pipeline.definitions.programs import all_programs, criteria_for, load_program
 from pipeline.generating.layout import build_template, printed_labels
-from pipeline.generating.program_forms import application_form, checklist_form, program_packet
+from pipeline.generating.program_forms import application_form, checklist_form, form_set, program_forms, program_packet
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 PAIRS = [(p.id, cid) for p in all_programs() for cid in p.categories]
@@ -30,31 +30,28 @@ def layout_fields(form: Form) -> set[str]:
         if isinstance(item, dict) and "line" in item:
             used.add(item["line"])
         if isinstance(item, dict) and "table" in item:
-            for row in item["table"]["rows"]:
+            for row in item["table"].get("rows") or []:
                 used.update(row_fields(row))
+            used.update(item["table"].get("header") or [])
     return used
 
 
 def forms_of(pid, cid):
-    program = load_program(pid)
-    forms = [checklist_form(program, cid)]
-    if program.get("forms") == "generated":
-        forms.append(application_form(program, cid))
-    return forms
+    return program_forms(load_program(pid), cid)
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """Every generated form's template, built by pipeline.generating.layout like the seed's forms."""
     folder = tmp_path_factory.mktemp("program-templates")
-    return {form.key: (form, build_template(form, folder / f"{form.key}.docx"))
+    return {f"{pid}.{form.key}": (form, build_template(form, folder / f"{pid}.{form.key}.docx"))
             for pid, cid in PAIRS for form in forms_of(pid, cid)}
 
 
 @pytest.mark.parametrize("pid, cid", PAIRS)
 def test_layout_references_exactly_its_own_fields(pid, cid):
     for form in forms_of(pid, cid):
-        assert isinstance(form, Form) and form.variant == cid
+        assert isinstance(form, Form) and form.variant in (cid, None) and cid in form.categories
         assert layout_fields(form) == set(form.fields), form.key
 
 
@@ -72,8 +69,12 @@ def test_liaoning_tier_is_a_choice_of_用户满意_or_标杆():
 
 
 def test_guangdong_person_form_fields():
-    labels = [f.label for f in application_form("guangdong-stars", "star").fields.values()]
-    assert labels[:6] == ["姓名", "性别", "出生年月", "工作单位", "岗位", "从事服务工作年限"] and "主要事迹" in labels
+    form = application_form("guangdong-stars", "star")
+    labels = [f.label for f in form.fields.values()]
+    assert labels[:5] == ["姓名", "性别", "出生年月", "政治面貌", "学历"]
+    assert {"职务/岗位", "从事服务工作年限", "联系方式", "主要事迹"} <= set(labels)
+    photo = form.layout[1]["table"]["rows"][0][-1]
+    assert photo["text"].startswith("照") and photo["rowspan"] == 4  # the photo box beside the first four rows
 
 
 @pytest.mark.parametrize("pid, cid", PAIRS)
@@ -94,18 +95,65 @@ def test_built_templates_print_every_criterion_and_label(built, pid, cid):
     text = fold(text_of(check_path))
     for crit in criteria_for(program, cid):
         assert fold(crit.text) in text and fold(crit.article) in text
-    assert text.count(fold("{{ box(")) == 2 * len(criteria_for(program, cid))
-    for key in ([f"{pid}.application.{cid}"] if (pid, cid) in GENERATED else []):
-        form, path = built[key]
+    assert text.count(fold("{{ box(")) == 3 * len(criteria_for(program, cid))
+    for form in forms_of(pid, cid):
+        path = built[f"{pid}.{form.key}"][1]
         printed = fold(text_of(path))
-        assert all(fold(label) in printed for label in printed_labels(form))
+        shown = [label for label in printed_labels(form) if not label.startswith("证明材料")]  # a column, not a label
+        assert all(fold(label) in printed for label in shown), form.key
+        assert fold(form.detect[0]) in printed  # the reader finds the form by what every year prints
 
 
 def test_program_packet_writes_filled_documents(tmp_path):
     files = program_packet("liaoning", "product", tmp_path)
-    assert [f.name for f in files] == ["产品申报表.docx", "产品申报条件自评表.docx"]
-    application, checklist = (text_of(f) for f in files)
+    assert [f.name for f in files] == ["产品申报表.docx", "产品申报条件自评表.docx", "产品推荐登记表.docx",
+                                       "产品推荐意见表.docx", "产品自我评价报告.docx", "产品证实性材料清单.docx"]
+    application, checklist = (text_of(f) for f in files[:2])
     assert "2021年度辽宁省用户满意产品（标杆）申报表" in application and "{{" not in application
     assert "□用户满意" in application and "□标杆" in application
     assert "以单项产品（规格/型号）为评定单元，而非系列产品" in checklist and "第七条第1款⑻" in checklist
     assert checklist.count("□符合") == len(criteria_for(load_program("liaoning"), "product"))
+
+
+#: What each seed's articles ask of a packet (form id → article), per program.
+SEED_PACKETS = {
+    "liaoning": {"application": "第十一条", "checklist": "第十一条", "registration": "第十三条",
+                 "recommendation": "第十四条", "report": "第十一条", "evidence": "第十一条"},
+    "national": {"application": "第十五条", "checklist": "第十五条", "recommendation": "第十五条",
+                 "report": "第十五条", "evidence": "第十五条"},
+    "guangdong-stars": {"application": "第十六条第1款", "checklist": "第十六条第1款",
+                        "recommendation": "第十六条第1款"},
+    "guangzhou": {"application": "第十七条", "checklist": "第十七条", "recommendation": "第十七条"},
+}
+
+
+@pytest.mark.parametrize("pid", sorted(SEED_PACKETS))
+def test_every_category_has_the_forms_its_articles_ask_for(pid):
+    program = load_program(pid)
+    for cid in program.categories:
+        forms = {f.id: f for f in program_forms(program, cid)}
+        assert {k: f.get("article") for k, f in forms.items() if k in SEED_PACKETS[pid]} == SEED_PACKETS[pid]
+        assert all(f.required for f in forms.values())
+    assert set(form_set(program)) == {f.key for c in program.categories for f in program_forms(program, c)}
+
+
+def test_recommendation_has_seal_and_date_and_team_its_members():
+    opinion = program_forms("guangdong-stars", "team")
+    by_id = {f.id: f for f in opinion}
+    rows = by_id["recommendation"].layout[1]["table"]["rows"]
+    assert any(isinstance(c, dict) and "公章" in (c.get("footer") or "") for row in rows for c in row)
+    assert by_id["recommendation"].fields["opinion_date"].type == "date"
+    assert [f.label for f in by_id["members"].fields.values()][:3] == ["序号", "成员姓名", "成员岗位"]
+    assert "members" not in {f.id for f in program_forms("guangdong-stars", "star")}
+
+
+def test_checklist_rows_self_evaluation_and_evidence_with_benchmark_only_where_a_tier_has_it():
+    liaoning = checklist_form("liaoning", "product")
+    marks = [f.label for f in liaoning.fields.values() if f.label.startswith("【标杆】")]
+    assert len(marks) == sum(1 for c in criteria_for(load_program("liaoning"), "product") if c.tier == "benchmark")
+    assert liaoning.fields["self_01"].type == "choice"
+    assert list(liaoning.fields["self_01"].options.values()) == ["符合", "不符合", "不适用"]
+    assert not liaoning.fields["evidence_01"].required
+    stars = checklist_form("guangdong-stars", "star")
+    assert not any(f.label.startswith("【") for f in stars.fields.values())  # no 标杆 tier: no mark
+    assert "盖章" in stars.layout[-1]["para"] and "签字" in stars.layout[-1]["para"]

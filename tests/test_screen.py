@@ -87,7 +87,7 @@ def test_liaoning_product_tiers(liaoning):
     assert by["大连空调厂"].tier == "用户满意"
     assert outcome(by["大连空调厂"], "第七条第2款⑵").result == "不符合"
     assert by["鞍山电器厂"].tier == "未达到"
-    assert outcome(by["鞍山电器厂"], "第七条第1款⑹").evidence == "信用等级=A"
+    assert outcome(by["鞍山电器厂"], "第七条第1款⑹").evidence == "事实表：信用等级=A"
 
 
 def test_tobacco_fails_the_scope_article(liaoning):

@@ -5,9 +5,11 @@ workbook) → one outcome per criterion: 符合 / 不符合 / 待核实, with it
 it rests on → the tier reached → a workbook for staff.
 
 Criteria without a machine check are judged by staff: they stay 待核实 (“需人工核实”) unless the
-facts workbook has a column named by the criterion's article or id holding 符合 / 不符合. They are
-counted but do not decide the tier, which the checkable criteria do; an unknown checkable
-criterion (a fact nobody gave) makes the tier 待核实.
+facts workbook has a column named by the criterion's article or id holding 符合 / 不符合, or the
+applicant's own 申报条件自评表 says 不符合. They are counted but do not decide the tier, which the
+checkable criteria do; an unknown checkable criterion (a fact nobody gave) makes the tier 待核实.
+Every outcome says where its answer came from (申报表, 推荐意见, 测评报告, 自评表, 事实表). A record
+whose packet needs correction (status incomplete) is screened, but its tier says so.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from pathlib import Path
 
 from pipeline.common.errors import UserError
 from pipeline.common.records import company_name, form_value, load_records
-from pipeline.common.text import clean, fold, to_date, to_number
+from pipeline.common.text import clean, fold, is_explained_empty, to_date, to_number
+from pipeline.common.xlsx import read_first_sheet
 from pipeline.definitions.programs import (
     Criterion,
     Program,
@@ -40,6 +43,14 @@ NO_WORDS = ("无", "否", "没有", "未", "不", "false", "no", "n", "0", "×",
 YES_WORDS = ("有", "是", "已", "符合", "true", "yes", "y", "1", "√", "✓", "✔", "☑")
 #: Applicant names for programs whose applicants are people or teams (application fields).
 NAME_FIELDS = ("company_name", "name", "team_name")
+#: Where a fact was read, as staff call it: the form (or attachment) of its path, or the facts workbook.
+SOURCE_NAMES = {"application": "申报表", "recommendation": "推荐意见", "survey_report": "测评报告",
+                "checklist": "自评表", "registration": "推荐登记表"}
+FACTS_TABLE = "事实表"
+DERIVED_SOURCE = {"has_survey_report": "附件", "years_in_use": "申报表", "series_product": "申报表",
+                  "quality_certified": "申报表", "satisfaction_years": "申报表"}
+#: What a tier reached by a packet still to be corrected is shown with.
+NEEDS_CORRECTION = "材料需补正"
 SUMMARY_HEADER = ["企业名称", "类别", "达到等级", "不符合条数", "待核实条数", "说明"]
 DETAIL_HEADER = ["企业名称", "类别", "等级", "条款", "条件", "结果", "依据值"]
 
@@ -112,22 +123,55 @@ def _has_survey_report(record: dict, as_of: date):
     return True if found else None
 
 
+def _quality_certified(record: dict, as_of: date):
+    """A 申报表 that states its certification (质量管理体系认证情况: 已通过…) or gives its certificate's number."""
+    stated = form_value(record, "application", "qms") or form_value(record, "application", "employer_qms")
+    if stated:
+        return yes_no(stated)
+    number = clean(form_value(record, "application", "qms_certificate"))
+    if number:  # a certificate's number says yes (even 0011…); 无 / 未认证 / 不适用 say no
+        return not (is_explained_empty(number) or fold(number).startswith(("无", "未", "没有", "不")))
+    return None
+
+
+def _satisfaction_years(record: dict, as_of: date):
+    """The years a 申报表's 最近三年用户满意度测评结果 gives a result for (2018年85分，2019年86分 … → 2, 3 …)."""
+    import re
+
+    text = clean(form_value(record, "application", "satisfaction_history"))
+    return len(set(re.findall(r"(?:19|20)\d\d", text))) if text else None
+
+
 #: Facts computed from a record rather than read off one field (`derive:` in _facts.yaml).
-DERIVED = {"series_product": _series_product, "years_in_use": _years_in_use, "has_survey_report": _has_survey_report}
+DERIVED = {"series_product": _series_product, "years_in_use": _years_in_use, "has_survey_report": _has_survey_report,
+           "quality_certified": _quality_certified, "satisfaction_years": _satisfaction_years}
 
 
-def record_facts(record: dict, as_of: date) -> dict:
-    """Given a record and the date facts are judged at, return fact id → typed value for every fact it carries."""
+def source_name(path: str) -> str:
+    """Given a fact's path ('forms.application.floor_area'), return where staff find it (申报表)."""
+    part = path.split(".")[1] if "." in path else path
+    return SOURCE_NAMES.get(part, part)
+
+
+def record_facts(record: dict, as_of: date, sources: dict | None = None) -> dict:
+    """Given a record and the date facts are judged at, return fact id → typed value for every fact it carries.
+
+    With `sources`, each fact's source (申报表, 测评报告 …) is put there too.
+    """
     result = {}
     for fact in load_facts().values():
         raw = DERIVED[fact.derive](record, as_of) if fact.derive else None
+        source = DERIVED_SOURCE.get(fact.derive, "申报表") if raw is not None else None
         for path in fact.paths if raw is None else ():
             raw = record_value(record, path)
             if raw is not None:
+                source = source_name(path)
                 break
         value = typed(fact, raw)
         if value is not None:
             result[fact.id] = value
+            if sources is not None:
+                sources[fact.id] = source
     return result
 
 
@@ -188,14 +232,16 @@ def _shown(value) -> str:
     return str(value)
 
 
-def compare(check: dict, facts: dict, campaign) -> tuple[bool | None, str]:
-    """Given one comparison {fact, op, value[, scale]} and the facts, return (result or None, the value shown)."""
+def compare(check: dict, facts: dict, campaign, sources: dict | None = None) -> tuple[bool | None, str]:
+    """Given one comparison {fact, op, value[, scale]} and the facts (and where each came from), return
+    (result or None, the value shown: 申报表：满意度指数=88.5)."""
     fact = load_facts()[check["fact"]]
     op, want = check["op"], resolve(check.get("value"), campaign)
     if fact.id not in facts:
         return None, f"{fact.name}：未提供"
     have = facts[fact.id]
-    shown = f"{fact.name}={_shown(have)}"
+    source = (sources or {}).get(fact.id)
+    shown = (f"{source}：" if source else "") + f"{fact.name}={_shown(have)}"
     if check.get("scale"):
         scale = [fold(str(s)) for s in check["scale"]]
         if fold(str(have)) not in scale:
@@ -215,10 +261,11 @@ def compare(check: dict, facts: dict, campaign) -> tuple[bool | None, str]:
     return {">=": have >= want, ">": have > want, "<=": have <= want, "<": have < want}[op], shown
 
 
-def evaluate(check: dict, facts: dict, campaign) -> tuple[bool | None, str]:
-    """Given a check (comparison, all, any or cases) and the facts, return (True / False / None, evidence)."""
+def evaluate(check: dict, facts: dict, campaign, sources: dict | None = None) -> tuple[bool | None, str]:
+    """Given a check (comparison, all, any or cases) and the facts (and their sources), return (True / False / None,
+    evidence)."""
     if "all" in check or "any" in check:
-        parts = [evaluate(part, facts, campaign) for part in check.get("all") or check.get("any")]
+        parts = [evaluate(part, facts, campaign, sources) for part in check.get("all") or check.get("any")]
         results = [r for r, _ in parts]
         evidence = "；".join(e for _, e in parts)
         if "all" in check:
@@ -226,18 +273,18 @@ def evaluate(check: dict, facts: dict, campaign) -> tuple[bool | None, str]:
         return (True if True in results else None if None in results else False), evidence
     if "cases" in check:
         for case in check["cases"]:
-            when, shown = evaluate(case["when"], facts, campaign)
+            when, shown = evaluate(case["when"], facts, campaign, sources)
             if when is None:
                 return None, shown
             if when:
                 if "check" in case:
-                    result, evidence = evaluate(case["check"], facts, campaign)
+                    result, evidence = evaluate(case["check"], facts, campaign, sources)
                     return result, f"{shown}；{evidence}"
                 if "met" in case:
                     return True, f"{shown}（{case['met']}）"
                 return None, f"{shown}（{case['manual']}）"
         return None, "类别未列明，需人工核实"
-    return compare(check, facts, campaign)
+    return compare(check, facts, campaign, sources)
 
 
 # --- screening ------------------------------------------------------------------------------------
@@ -271,14 +318,39 @@ class Screening:
         return sum(1 for o in self.outcomes if o.result == result)
 
 
-def judge(criterion: Criterion, facts: dict, verdicts: dict, campaign) -> tuple[str, str, bool]:
-    """Given a criterion, the facts and staff verdicts, return (result, evidence, still for staff to judge)."""
+def self_evaluations(program: Program, record: dict, category_id: str) -> dict[str, str]:
+    """Given a program, a record and its category, return criterion id → the applicant's 自评 and evidence
+    ('符合（附件01）'), from its 申报条件自评表."""
+    found = (record.get("forms") or {}).get("checklist")
+    if not isinstance(found, dict):
+        return {}
+    from pipeline.generating.program_forms import form_set
+
+    form = form_set(program).get(f"checklist.{category_id}")
+    out = {}
+    for sid, row in ((form.get("criteria") if form else None) or {}).items():
+        answer = found.get(sid)
+        if isinstance(answer, str):
+            evidence = clean(found.get(row["evidence"]))
+            out[row["criterion"]] = answer + (f"（{evidence}）" if evidence else "")
+    return out
+
+
+def judge(criterion: Criterion, facts: dict, verdicts: dict, campaign, sources: dict | None = None,
+          own: str | None = None) -> tuple[str, str, bool]:
+    """Given a criterion, the facts, staff verdicts (and the facts' sources, the applicant's own 自评), return
+    (result, evidence, still for staff to judge).
+
+    A criterion staff judge stays theirs when the applicant says 符合; the applicant's 不符合 decides it.
+    """
     verdict = verdicts.get(criterion.id, verdicts.get(criterion.article))
     if verdict is not None:
-        return (MET if verdict else NOT_MET), "事实表：人工核实", False
+        return (MET if verdict else NOT_MET), f"{FACTS_TABLE}：人工核实", False
     if criterion.manual:
-        return UNKNOWN, MANUAL, True
-    result, evidence = evaluate(criterion.check, facts, campaign)
+        if own and own.startswith(NOT_MET):
+            return NOT_MET, f"自评表：{own}", False
+        return UNKNOWN, MANUAL + (f"；自评表：{own}" if own else ""), True
+    result, evidence = evaluate(criterion.check, facts, campaign, sources)
     return {True: MET, False: NOT_MET, None: UNKNOWN}[result], evidence, False
 
 
@@ -326,13 +398,22 @@ def screen_record(program: Program, record: dict, extra: dict | None, campaign, 
         note = (f"类别“{given}”不属于{program.name}" if given else "记录没有申报类别") + "，未筛选"
         return Screening(name, None, str(given or "（无类别）"), "无法筛选", note=note)
     category = program.category(cid)
-    facts = {**record_facts(record, as_of), **extra.get("facts", {})}
+    sources: dict = {}
+    facts = record_facts(record, as_of, sources)
+    facts.update(extra.get("facts", {}))
+    sources.update({fid: FACTS_TABLE for fid in extra.get("facts", {})})
+    own = self_evaluations(program, record, cid)
     outcomes = []
     for crit in criteria_for(program, cid):
-        result, evidence, manual = judge(crit, facts, extra.get("verdicts", {}), campaign)
+        result, evidence, manual = judge(crit, facts, extra.get("verdicts", {}), campaign, sources, own.get(crit.id))
         tier = category.tier(tier_of(crit, category))
         outcomes.append(Outcome(crit, tier.id, result, evidence, manual, tier.name))
-    return Screening(name, cid, category.name, tier_reached(category, outcomes), outcomes)
+    tier, note = tier_reached(category, outcomes), ""
+    errors = [i for i in record.get("issues") or [] if isinstance(i, dict) and i.get("severity") == "error"]
+    if record.get("status") == "incomplete" or errors:
+        note = f"{NEEDS_CORRECTION}（{len(errors)} 个错误，见补正通知）"
+        tier = f"{tier}（{NEEDS_CORRECTION}）" if tier != NOT_REACHED else tier
+    return Screening(name, cid, category.name, tier, outcomes, note)
 
 
 def screen_records(program: Program, records: list[dict], table: dict | None = None, campaign=None,

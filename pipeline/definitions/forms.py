@@ -72,8 +72,8 @@ class Form:
         return f"{self.id}.{self.variant}" if self.variant else self.id
 
     def printed_title(self, campaign) -> str:
-        """The title as printed for a campaign (实施全省用户满意工程先进单位（企业类）申请表)."""
-        return self.title.replace("{{ c.scope }}", campaign.scope)
+        """The title as printed for a campaign (实施全省用户满意工程先进单位（企业类）申请表, 2021年度…申报表)."""
+        return self.title.replace("{{ c.scope }}", campaign.scope).replace("{{ c.year }}", str(campaign.year))
 
     def get(self, name, default=None):
         """A form-level setting from the YAML (`parts`, `outline`, `max_chars` …)."""

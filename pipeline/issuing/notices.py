@@ -51,6 +51,7 @@ NEEDED = {
     "inconsistent": "核对各表中的此项，改为一致",
     "unreadable_file": "重新提交能够打开的文件（Word、Excel 或 PDF）",
     "scanned_forms": "除盖章扫描件外，同时提交申报表格的 Word 电子版（.docx），以便读取所填内容",
+    "criterion_not_met": "对照该项申报条件核实；确不符合的，本次不能申报该等级",
 }
 FORMAT_NEEDED = {
     "phone": "填写有效的电话号码（区号-号码或 11 位手机号）",
@@ -80,11 +81,19 @@ def deadline_for(campaign: Campaign, today: date | None = None, deadline: date |
     return (today or date.today()) + timedelta(days=days)
 
 
-def find_field(record: dict, form_id: str | None, field_id: str | None):
-    """Given a record and an issue's form and field ids, return the schema Field, or None."""
+def program_forms_of(campaign: Campaign) -> dict:
+    """Given a campaign, return the forms of its program by key (the seed's, or the generated ones)."""
+    from pipeline.definitions.programs import program_of
+    from pipeline.generating.program_forms import form_set
+
+    return form_set(program_of(campaign))
+
+
+def find_field(record: dict, form_id: str | None, field_id: str | None, campaign: Campaign | None = None):
+    """Given a record and an issue's form and field ids (and the campaign: its program's forms), return the Field."""
     if not (form_id and field_id):
         return None
-    forms = load_forms()
+    forms = program_forms_of(campaign) if campaign is not None else load_forms()
     form = forms.get(f"{form_id}.{record.get('category')}") or forms.get(form_id)
     return form.fields.get(field_id) if form else None
 
@@ -94,13 +103,13 @@ def needed(issue: dict, record: dict, campaign: Campaign) -> str:
     if issue.get("needed"):
         return str(issue["needed"])
     code = issue.get("code")
-    fld = find_field(record, issue.get("form"), issue.get("field"))
+    fld = find_field(record, issue.get("form"), issue.get("field"), campaign)
     if code == "invalid_format" and fld is not None:
         if fld.format in FORMAT_NEEDED:
             return FORMAT_NEEDED[fld.format]
         if fld.type in TYPE_NEEDED:
             return TYPE_NEEDED[fld.type].replace("{example}", zh_date(campaign.deadline))
-    form = load_forms().get(issue.get("form") or "")
+    form = program_forms_of(campaign).get(issue.get("form") or "")
     max_chars = form.get("max_chars") if form else None
     values = {
         "survey_start_min": zh_date(campaign.survey_start_min), "deadline": zh_date(campaign.deadline),
@@ -130,8 +139,9 @@ def applicant_contact(record: dict) -> dict:
 
     return {
         "person": first(("application", "contact_person"), ("contract", "agent"),
-                        ("application", "legal_representative")),
-        "phone": first(("application", "phone"), ("contract", "phone")),
+                        ("application", "legal_representative"), ("application", "team_leader"),
+                        ("application", "name")),
+        "phone": first(("application", "phone"), ("contract", "phone"), ("application", "contact")),
         "email": first(("application", "email"),),
     }
 

@@ -1,7 +1,8 @@
 """summary.xlsx for staff: 汇总, 问题清单, 被访者 and one sheet per category's 申请表.
 
 Every heading comes from `pipeline.definitions.forms` (labels as printed), every cell goes through
-`pipeline.common.xlsx`, so a company named '=HYPERLINK(…)' stays text.
+`pipeline.common.xlsx`, so a company named '=HYPERLINK(…)' stays text. A program whose forms are
+generated (辽宁 …) gets its own categories' sheets: its 申报表's fields, then each row's 自评.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from pipeline.common.xlsx import Sheet, add_sheet, new_workbook, save
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.forms import application_form, categories, load_forms
+from pipeline.definitions.programs import Program, program_of
 
 STATUS_ZH = {"complete": "完整", "incomplete": "需补正"}
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
@@ -19,10 +21,22 @@ OVERVIEW = ["来源", "企业名称", "类别", "状态", "错误数", "警告�
 ISSUES = ["来源", "企业名称", "级别", "表单", "栏目", "说明", "依据"]
 
 
-def form_of(record: dict, form_id: str | None):
-    """Given a record and a form id from an issue, return the Form (the record's own 申请表 variant), or None."""
+def generated(campaign) -> Program | None:
+    """Given a campaign, return its program when that program's forms are generated (not the seed's), else None."""
+    program = program_of(campaign) if campaign is not None else None
+    return program if program is not None and program.get("forms") == "generated" else None
+
+
+def form_of(record: dict, form_id: str | None, campaign=None):
+    """Given a record and a form id from an issue (and the campaign), return the Form (the record's own variant), or None."""
     if not form_id:
         return None
+    program = generated(campaign)
+    if program is not None:
+        from pipeline.generating.program_forms import form_set
+
+        known = form_set(program)
+        return known.get(f"{form_id}.{record.get('category')}") or known.get(form_id)
     forms = load_forms()
     if form_id == "application":
         category = record.get("category")
@@ -32,7 +46,7 @@ def form_of(record: dict, form_id: str | None):
 
 def issue_place(record: dict, issue: dict, campaign) -> tuple[str, str]:
     """Given a record and one of its issues, return (form title as printed, field label as printed)."""
-    form = form_of(record, issue.get("form"))
+    form = form_of(record, issue.get("form"), campaign)
     if form is None:
         return issue.get("form") or "", issue.get("field") or ""
     field = form.fields.get(issue.get("field") or "")
@@ -40,19 +54,28 @@ def issue_place(record: dict, issue: dict, campaign) -> tuple[str, str]:
 
 
 def score_of(record: dict):
-    """Given a record, return the satisfaction score: the 推荐意见表's, else the 测评报告's."""
-    score = ((record.get("forms") or {}).get("recommendation") or {}).get("satisfaction_score")
+    """Given a record, return the satisfaction score: the 推荐意见表's (a program's 申报表's), else the 测评报告's."""
+    forms = record.get("forms") or {}
+    score = (forms.get("recommendation") or {}).get("satisfaction_score")
+    if score is None and isinstance(forms.get("application"), dict):
+        score = forms["application"].get("satisfaction_index")
     if score is None:
         score = next((a.get("score") for a in record.get("attachments", []) if a.get("score") is not None), None)
     return score
 
 
-def overview_row(record: dict, origin=None) -> list:
-    """Given a record (and the [inbox, run] it came from), return its 汇总 row."""
+def category_names(campaign=None) -> dict[str, str]:
+    """Given the campaign, return its program's category id → printed name (the seed's four by default)."""
+    program = generated(campaign)
+    return {c.id: c.name for c in program.categories.values()} if program else categories()
+
+
+def overview_row(record: dict, names: dict | None = None, origin=None) -> list:
+    """Given a record (the category names of its program, and the [inbox, run] it came from), return its 汇总 row."""
     issues = record.get("issues", [])
     forms = record.get("forms") or {}
     return [
-        record.get("source"), record.get("company_name"), categories().get(record.get("category"), "未确定"),
+        record.get("source"), record.get("company_name"), (names or categories()).get(record.get("category"), "未确定"),
         STATUS_ZH.get(record.get("status"), record.get("status")),
         sum(i.get("severity") == "error" for i in issues), sum(i.get("severity") == "warning" for i in issues),
         score_of(record), (forms.get("recommendation") or {}).get("valid_questionnaires"),
@@ -101,6 +124,25 @@ def category_sheet(records: list[dict], category: str) -> tuple[list[str], list[
     return header, rows
 
 
+def program_sheet(records: list[dict], program: Program, category: str) -> tuple[list[str], list[list]]:
+    """Given the records, a generated program and a category, return its sheet: 申报表 fields, then each 自评."""
+    from pipeline.generating.program_forms import form_set
+
+    known = form_set(program)
+    application, checklist = known[f"application.{category}"], known.get(f"checklist.{category}")
+    rows_of = (checklist.get("criteria") if checklist else None) or {}
+    header = ["来源"] + field_headings(application) + [f"自评（{r['article']}）" for r in rows_of.values()]
+    rows = []
+    for r in records:
+        if r.get("category") != category:
+            continue
+        forms = r.get("forms") or {}
+        own = forms.get("application") if isinstance(forms.get("application"), dict) else {}
+        marks = forms.get("checklist") if isinstance(forms.get("checklist"), dict) else {}
+        rows.append([r.get("source")] + [own.get(fid) for fid in application.fields] + [marks.get(s) for s in rows_of])
+    return header, rows
+
+
 class Summary:
     """summary.xlsx, written in two steps so its longest sheet can be laid out while records still come in.
 
@@ -127,13 +169,18 @@ class Summary:
         book = self.book
         self.respondents.close()
         status_fills = {zh: status for status, zh in STATUS_ZH.items()}  # 完整 green, 需补正 red (xlsx.STYLES)
-        add_sheet(book, "汇总", OVERVIEW, (overview_row(r, self.origins.get(r.get("submission_id"))) for r in records),
+        names = category_names(self.campaign)
+        add_sheet(book, "汇总", OVERVIEW, (overview_row(r, names, self.origins.get(r.get("submission_id"))) for r in records),
                   fills={OVERVIEW.index("状态") + 1: status_fills}, place=self.PLACES["汇总"])
         add_sheet(book, "问题清单", ISSUES, issue_rows(records, self.campaign),
                   fills={ISSUES.index("级别") + 1: {zh: severity for severity, zh in SEVERITY_ZH.items()}},
                   place=self.PLACES["问题清单"])
-        for place, (category, name) in enumerate(categories().items(), start=len(self.PLACES)):
-            add_sheet(book, f"{name}申请表", *category_sheet(records, category), place=place)
+        program = generated(self.campaign)
+        for place, (category, name) in enumerate(names.items(), start=len(self.PLACES)):
+            if program is not None:
+                add_sheet(book, f"{name}申报表", *program_sheet(records, program, category), place=place)
+            else:
+                add_sheet(book, f"{name}申请表", *category_sheet(records, category), place=place)
         save(book, self.path)
         return self.path
 

@@ -621,8 +621,11 @@ def extract_form(found: Found) -> dict | list:
         return extract_report(found)
     index = Index(form, found.blocks)
     plan = _form_plan(form)
+    rows_of = form.get("criteria") if form.get("kind") == "checklist" else None
     values, slot_dates = {}, {}
     for f in form.fields.values():
+        if rows_of and (f.id in rows_of or any(f.id == r["evidence"] for r in rows_of.values())):
+            continue  # a row of the 自评表: read by its own reader below
         located = locate(index, f, plan["ranks"][f.id])
         raw = located[1] if located else None
         dated = plan["slots"].get(f.id)
@@ -638,10 +641,15 @@ def extract_form(found: Found) -> dict | list:
     for fid, written in blank_values(index, plan["blanks"]).items():
         if values.get(fid) is None:
             values[fid] = normalise(form.fields[fid], written)
+    if rows_of:
+        from pipeline.reading.checklist import extract_checklist
+
+        return extract_checklist(found, values)
     return values
 
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([cv])\.(\w+)\s*\}\}")
+#: A value in a printed sentence, with or without a filter or default ({{ v.promoted_count or '　' }}).
+_PLACEHOLDER = re.compile(r"\{\{\s*([cv])\.(\w+)\b[^}]*\}\}")
 
 
 def sentence_blanks(form: Form) -> list[tuple[re.Pattern, list[str]]]:
@@ -845,6 +853,9 @@ def extract_report(found: Found) -> dict:
         else:
             lines.extend(line for cell in block.cells() for line in cell.text.split("\n"))
     title, body = report_title(lines, form)
+    if form.get("kind") == "report":  # a program's report: its printed guidance is not the applicant's text
+        guidance = {fold(item["para"]) for item in form.layout if isinstance(item, dict) and "para" in item}
+        body = [line for line in body if fold(line) not in guidance]
     outline = form.get("outline") or []
     present = outline_sections(body, outline)
     return {

@@ -24,6 +24,8 @@ from pipeline.receiving.inbox import submission_id
 
 #: The forms whose company name is the record's, in order of trust.
 NAME_FORMS = ("cover", "application", "commitment", "implementation_status", "recommendation", "site_inspection")
+#: Fields naming a person or a team on a program's 申请表, when no form names a company.
+APPLICANT_FIELDS = ("name", "team_name")
 
 
 def make_issue(severity: str, code: str, message: str, form: str | None = None, field: str | None = None,
@@ -39,18 +41,21 @@ def unreadable_issue(file: str, reason: str) -> dict:
     return make_issue("error", "unreadable_file", f"文件“{file}”无法读取：{reason}", file=file)
 
 
-def read_file(file, limits: dict = LIMITS) -> tuple[list[tuple[Form, object]], dict | None, dict | None]:
-    """Given a SubmissionFile, return (its forms with values, its attachment entry, an unreadable issue)."""
+def read_file(file, limits: dict = LIMITS, forms: dict | None = None
+              ) -> tuple[list[tuple[Form, object]], dict | None, dict | None]:
+    """Given a SubmissionFile (and the program's forms, default the seed's), return (its forms with values,
+    its attachment entry, an unreadable issue)."""
+    forms = forms or load_forms()
     if file.kind != "docx":
-        return read_here(file)
+        return read_here(file, forms=forms)
     try:  # an ordinary packet is read here: a child process per file would cost more than the reading
         xml = main_part(file.path, limits, at_most=limits["docx_inline_xml"])
     except readers.Unreadable as exc:
         return [], None, unreadable_issue(file.name, str(exc))
     if xml is not None:
-        return read_here(file, xml=xml)
+        return read_here(file, xml=xml, forms=forms)
     try:
-        found, extra, problem = run_bounded(read_here, file, True, seconds=limits["docx_seconds"],
+        found, extra, problem = run_bounded(read_here, file, True, None, forms, seconds=limits["docx_seconds"],
                                             memory=limits["docx_memory"])
     except Timeout:
         return [], None, unreadable_issue(file.name, f"Word 文件解析超时（超过 {limits['docx_seconds']:g} 秒），文件可能有问题")
@@ -59,13 +64,12 @@ def read_file(file, limits: dict = LIMITS) -> tuple[list[tuple[Form, object]], d
         return [], None, unreadable_issue(file.name, f"Word 文件无法解析（{said}）：{readers.DAMAGED}")
     except Exception:  # noqa: BLE001 - whatever the child re-raised
         return [], None, unreadable_issue(file.name, f"读取时出错：{readers.DAMAGED}")
-    forms = load_forms()
     return [(forms[key], values) for key, values in found], extra, problem
 
 
-def read_here(file, by_key: bool = False, xml: bytes | None = None):
-    """Given a SubmissionFile (and a .docx's main part when already read), read it in this process;
-    return what `read_file` returns (forms by key if asked)."""
+def read_here(file, by_key: bool = False, xml: bytes | None = None, forms: dict | None = None):
+    """Given a SubmissionFile (and a .docx's main part when already read, and the program's forms), read it in
+    this process; return what `read_file` returns (forms by key if asked)."""
     try:
         try:
             doc = readers.read(file) if xml is None else docx_document(xml, file.name)
@@ -77,7 +81,7 @@ def read_here(file, by_key: bool = False, xml: bytes | None = None):
         return [], None, unreadable_issue(file.name, "文件内容过多，内存不足")
     except Exception:  # noqa: BLE001 - one broken file must not stop the others
         return [], None, unreadable_issue(file.name, f"读取时出错：{readers.DAMAGED}")
-    found = split_forms(doc)
+    found = split_forms(doc, forms)
     if not found:
         extra = attachment(file.name, doc.text)
         if is_scan(doc):
@@ -144,11 +148,17 @@ def category_of(cover: dict | None, variants: list[str]) -> str | None:
 
 
 def company_of(forms: dict) -> str | None:
-    """Given a record's forms, return the company name: the cover's, else the 申请表's, else any form's."""
+    """Given a record's forms, return the applicant's name: the company named on the cover, else on the 申请表,
+    else on any form; for a person or a team (广东服务明星), the name on its 申请表."""
     for form_id in NAME_FORMS:
-        name = clean((forms.get(form_id) or {}).get("company_name"))
+        found = forms.get(form_id)
+        name = clean(found.get("company_name")) if isinstance(found, dict) else None
         if name:
             return name
+    application = forms.get("application")
+    for fid in APPLICANT_FIELDS if isinstance(application, dict) else ():
+        if clean(application.get(fid)):
+            return clean(application[fid])
     return None
 
 
@@ -158,6 +168,8 @@ def assemble(entry, extracted: list[tuple[Form, object]], attachments: list[dict
     for form, values in extracted:
         by_key[form.key] = merged(by_key[form.key], values) if form.key in by_key else values
     variants = [k.split(".", 1)[1] for k in by_key if k.startswith("application.")]
+    # A program's other forms are per category too (自评表, 推荐意见): without the 申请表 they tell the category.
+    variants = variants or [k.split(".", 1)[1] for k in by_key if "." in k]
     category = category_of(by_key.get("cover"), variants)
     forms: dict[str, object] = {}
     for key, values in by_key.items():
@@ -185,10 +197,11 @@ def status_of(issues: list[dict]) -> str:
     return "incomplete" if any(i.get("severity") == "error" for i in issues) else "complete"
 
 
-def submission_record(entry, files: list, problems: list) -> dict:
-    """Given an entry, its readable files and refused ones (inbox.Problem), return its record."""
-    load_forms()  # cached: one parse of forms/ per process
-    read = [(file.name, *read_file(file)) for file in files]
+def submission_record(entry, files: list, problems: list, forms: dict | None = None) -> dict:
+    """Given an entry, its readable files and refused ones (inbox.Problem) and the program's forms (default the
+    seed's), return its record."""
+    forms = forms or load_forms()  # cached: one parse of forms/ per process
+    read = [(file.name, *read_file(file, forms=forms)) for file in files]
     return record_of(entry, read, problems)
 
 
@@ -198,8 +211,8 @@ def record_of(entry, read: list[tuple], problems: list) -> dict:
     extracted: list[tuple[Form, object]] = []
     attachments: list[dict] = []
     issues = [unreadable_issue(p.file, p.reason) for p in problems]
-    for _, forms, extra, problem in read:
-        extracted.extend(forms)
+    for _, found, extra, problem in read:
+        extracted.extend(found)
         if extra:
             attachments.append(extra)
         if problem:
@@ -211,7 +224,7 @@ def record_of(entry, read: list[tuple], problems: list) -> dict:
     return assemble(entry, extracted, attachments, issues)
 
 
-def submission_records(entry, files: list, problems: list) -> list[dict]:
+def submission_records(entry, files: list, problems: list, forms: dict | None = None) -> list[dict]:
     """Given an entry, its readable files and refused ones, return its records: one, or one per company
     when the entry is a batch (a 推进单位's archive or folder of several companies' packets).
 
@@ -220,8 +233,8 @@ def submission_records(entry, files: list, problems: list) -> list[dict]:
     it ('批次.zip/公司A/'), and its record carries `batch` (the entry's source). A packet split over
     several files, or a company name spelt two ways, never splits an entry.
     """
-    load_forms()
-    read = [(file.name, *read_file(file)) for file in files]
+    forms = forms or load_forms()  # the program's forms, default the seed's
+    read = [(file.name, *read_file(file, forms=forms)) for file in files]
     parts = batch_parts([name for name, *_ in read] + [p.file for p in problems])
     if parts is None:
         return [record_of(entry, read, problems)]

@@ -11,8 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from pipeline.definitions.forms import load_forms
-from pipeline.parse import convert_old_formats, open_entry, parse_one
+from pipeline.parse import campaign_forms, convert_old_formats, open_entry, parse_one
 from pipeline.reading.extract import prepare
 from pipeline.receiving import inbox
 
@@ -31,7 +30,7 @@ def check_packet(folder: Path, campaign) -> dict:
         inbox.submission_id(folder.name), folder.name, folder)
     work = Path(tempfile.mkdtemp(prefix="manyi-selfcheck-work-"))
     try:
-        prepare(load_forms())
+        prepare(campaign_forms(campaign))
         opened = convert_old_formats([open_entry(entry, work / "e")], work)[0]
         records = parse_one(*opened, campaign, work)  # one, or one per company when several packets came
     finally:

@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from pipeline import parse
 from pipeline.checking.rules import batch
 from pipeline.checking.rules.names import company_key
-from pipeline.definitions.forms import load_forms
 from pipeline.reading.extract import prepare
 from pipeline.receiving import inbox
 from pipeline.workspace import db
@@ -259,7 +258,7 @@ def receive(ws: Workspace, paths: list[Path], received: date | None = None, jobs
         before = _applicant_count(ws)
         try:
             if todo:
-                prepare(load_forms())  # forms parsed once here, inherited by the forked workers
+                prepare(parse.campaign_forms(campaign))  # the program's forms, parsed once here, inherited by the workers
 
                 def arrived(record: dict) -> None:
                     _, digest, hashed = entry_of(todo, record["source"])

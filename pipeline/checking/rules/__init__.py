@@ -18,6 +18,7 @@ from pipeline.checking.rules import (
     fields,
     names,
     packet,
+    program,
     recommendation,
     report,
     respondents,
@@ -60,14 +61,22 @@ RULES = (
 )
 
 
+def rules_for(campaign) -> tuple:
+    """Given a campaign, return its program's per-submission rules: the seed's for 黑龙江's printed packet,
+    the program's own (rules.program) for a generated one."""
+    from pipeline.definitions.programs import program_of
+
+    return program.RULES if program_of(campaign).get("forms") == "generated" else RULES
+
+
 def check_record(record: dict, campaign) -> list[dict]:
-    """Given one parsed record and the campaign, return the issues of every per-submission rule.
+    """Given one parsed record and the campaign, return the issues of every per-submission rule of its program.
 
     A rule that fails on an unexpected value becomes one warning asking for a manual check,
     so the other rules (and the record) survive.
     """
     out = []
-    for rule in RULES:
+    for rule in rules_for(campaign):
         try:
             out.extend(rule(record, campaign))
         except Exception:  # noqa: BLE001 - odd input must not cost the record its other checks
@@ -81,7 +90,12 @@ def check_record(record: dict, campaign) -> list[dict]:
 def check_batch(records: list[dict], campaign, received: date | None = None) -> dict[str, list[dict]]:
     """Given all records of a run, the campaign and the date received, return submission id → cross-submission issues."""
     out: dict[str, list[dict]] = {}
-    for found in (batch.duplicates(records), batch.late(records, campaign, received)):
+    found_by = (batch.duplicates(records), batch.late(records, campaign, received))
+    if rules_for(campaign) is program.RULES:  # a generated program: its own articles, one per category
+        application = program.article_of(program.program_of(campaign), "application")
+        found_by = (batch.duplicates(records, application),
+                    batch.late(records, campaign, received, "活动通知规定的截止日期"))
+    for found in found_by:
         for sid, issues in found.items():
             out.setdefault(sid, []).extend(issues)
     return out
