@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-# System packages: LibreOffice (for .doc input and PDF output), CJK fonts, pdffonts/pdftoppm, PostgreSQL (workspace tests).
+# System packages: LibreOffice (for .doc input and PDF output), CJK fonts, pdffonts/pdftoppm, PostgreSQL (workspace tests),
+# python3-uno (tests type into documents through UNO with the system python3).
 system:
 	@missing=$$(for p in $(SYSPKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
 	if [ -z "$$missing" ]; then \

@@ -10,7 +10,18 @@ from pathlib import Path
 import click
 
 from pipeline import __version__
+from pipeline.common import click_zh
 from pipeline.common.errors import UserError
+
+click_zh.install(click.Group())  # click's own messages in Chinese, before any command is built
+
+
+class Commands(click.Group):
+    """manyi's group: every command below it shows Chinese usage and value names (click_zh)."""
+
+    def make_context(self, *args, **kwargs):
+        click_zh.localise(self)  # commands added to the group anywhere in this module are covered too
+        return super().make_context(*args, **kwargs)
 
 
 def friendly(fn):
@@ -38,8 +49,8 @@ def friendly(fn):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="manyi")
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="manyi", message="%(prog)s，版本 %(version)s", help="显示版本号后退出。")
 def cli():
     """manyi 满意 —— 用户满意工程申报材料：生成、解析校验、补正通知、证书。"""
 
@@ -107,36 +118,42 @@ def _date_option(value: str | None):
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
 @click.option("--pdf", is_flag=True, help="同时生成 PDF")
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
-@click.option("--deadline", help="补正截止日期（默认今天加活动文件的 correction_days 天）")
+@click.option("--deadline", help="补正截止日期（默认通知日期加活动文件的 correction_days 天）")
+@click.option("--date", "issue_on", help="通知落款日期 YYYY-MM-DD（默认：活动文件的 notice_date，未写则为今天）")
 @_PROGRAM_OPTION
 @_BY_OPTION
 @friendly
-def notices(records_dir, workspace_dir, out, pdf, campaign, deadline, program, by):
+def notices(records_dir, workspace_dir, out, pdf, campaign, deadline, issue_on, program, by):
     """为每份有错误的申报写一份补正通知，并写出 notices.xlsx 发送清单。
 
     用 --workspace 时：只为最新版本有错误、且尚未就该版本发过通知的申报写通知，并登记通知编号、日期和所列问题。
     """
     from pipeline.common.records import load_records
+    from pipeline.definitions.campaign import issue_date, zh_date
     from pipeline.issuing.notices import make_notices
 
     if _records_or_workspace(records_dir, workspace_dir) == "workspace":
         from pipeline.workspace.outputs import workspace_notices
 
         with _open_workspace(workspace_dir) as ws:
-            done = workspace_notices(ws, out, by, pdf=pdf, deadline=_date_option(deadline))
+            dated, origin = issue_date(ws.campaign, "notices", _date_option(issue_on))
+            done = workspace_notices(ws, out, by, pdf=pdf, today=dated, deadline=_date_option(deadline))
         for problem in done.result.problems:
             click.secho(f"警告：{problem}", fg="yellow", err=True)
         for row in done.recorded:
             click.echo(f"{row['number']}  {row['file']}")
-        click.echo(f"已写出并登记 {len(done.recorded)} 份补正通知到 {out}；{done.already_sent} 份申报的最新版本已发过通知。")
+        click.echo(f"已写出并登记 {len(done.recorded)} 份补正通知到 {out}（通知日期 {zh_date(dated)}，{origin}）；"
+                   f"{done.already_sent} 份申报的最新版本已发过通知。")
         return
 
-    result = make_notices(load_records(records_dir), out, _campaign(program, campaign), pdf=pdf,
+    chosen = _campaign(program, campaign)
+    dated, origin = issue_date(chosen, "notices", _date_option(issue_on))
+    result = make_notices(load_records(records_dir), out, chosen, pdf=pdf, today=dated,
                           deadline=_date_option(deadline))
     for problem in result.problems:
         click.secho(f"警告：{problem}", fg="yellow", err=True)
     click.echo(f"已写出 {len(result.files)} 份补正通知" + (f"、{len(result.pdfs)} 份 PDF" if pdf else "")
-               + f"到 {out}；{result.without_errors} 份申报无需补正。")
+               + f"到 {out}（通知日期 {zh_date(dated)}，{origin}）；{result.without_errors} 份申报无需补正。")
 
 
 @cli.command("summary-table")
@@ -174,14 +191,17 @@ def summary_table(records_dir, workspace_dir, out, include_incomplete, campaign,
 @click.option("--pdf", is_flag=True, help="另生成一份包含全部证书的 PDF")
 @_REGISTER_OPTION
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
+@click.option("--date", "issue_on", help="颁发日期 YYYY-MM-DD，有效期从这天算起（默认：活动文件的 award_date，未写则为今天）")
 @_PROGRAM_OPTION
 @_BY_OPTION
 @friendly
-def certificates(winners, workspace_dir, out, pdf, register_path, campaign, program, by):
+def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issue_on, program, by):
     """为获奖名单中的每个单位（个人、班组）生成该项目的证书（称号、颁发单位、有效期）并登记编号。
 
+    已撤销的证书不再打印；颁发当天就已过期的证书不予颁发；两种情况都会指出是名单的哪一行。
     用 --workspace 时：获奖单位为处于获奖阶段的申报，证书登记在工作区内（DIR/register.db）。
     """
+    from pipeline.definitions.campaign import issue_date, zh_date
     from pipeline.issuing.certificates import make_certificates
 
     if winners and workspace_dir:
@@ -190,27 +210,34 @@ def certificates(winners, workspace_dir, out, pdf, register_path, campaign, prog
         from pipeline.workspace.outputs import workspace_certificates
 
         with _open_workspace(workspace_dir) as ws:
-            result = workspace_certificates(ws, out, by, pdf=pdf)
+            dated, origin = issue_date(ws.campaign, "certificates", _date_option(issue_on))
+            result = workspace_certificates(ws, out, by, pdf=pdf, today=dated)
     elif not winners:
         raise UserError("请用 --winners 指定获奖名单，或用 --workspace 指定工作区")
     else:
-        result = make_certificates(winners, out, _campaign(program, campaign), register_path, pdf=pdf)
+        chosen = _campaign(program, campaign)
+        dated, origin = issue_date(chosen, "certificates", _date_option(issue_on))
+        result = make_certificates(winners, out, chosen, register_path, pdf=pdf, today=dated)
     for problem in result.problems:
         click.secho(f"警告：{problem}", fg="yellow", err=True)
     for entry in result.entries:
         click.echo(f"{entry.number}  {entry.company}" + (f"  {entry.project}" if entry.project else ""))
-    click.echo(f"已生成 {len(result.files)} 张证书到 {out}" + (f"，PDF：{result.pdf}" if result.pdf else "") + "。")
+    click.echo(f"已生成 {len(result.files)} 张证书到 {out}" + (f"，PDF：{result.pdf}" if result.pdf else "")
+               + f"；新颁发的证书日期为 {zh_date(dated)}（{origin}），有效期从这天算起"
+               + (f"；另有 {len(result.problems)} 条警告（未打印的行及原因），见上" if result.problems else "") + "。")
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="收件箱…")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹（records/ 与 summary.xlsx）")
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
 @click.option("--received", help="收到材料的日期 YYYY-MM-DD（晚于截止日期则提示）")
 @click.option("--jobs", type=click.IntRange(1, 64), help="并行进程数（默认：CPU 核数）")
+@click.option("--replace", is_flag=True, help="删除输出文件夹中不属于本次收件箱的旧记录（默认保留，并列入汇总表）")
+@click.option("--wait", is_flag=True, help="输出文件夹正被另一次运行使用时，等它结束再开始（默认立即退出）")
 @_PROGRAM_OPTION
 @friendly
-def parse(paths, out, campaign, received, jobs, program):
+def parse(paths, out, campaign, received, jobs, replace, wait, program):
     """解析并校验收到的申报材料，写出 records/*.json 与 summary.xlsx。
 
     --program 决定所用的项目：它的申报表（manyi packet --program 生成的各表）、活动设置和申报条件。
@@ -219,9 +246,12 @@ def parse(paths, out, campaign, received, jobs, program):
 
     progress, finish = terminal_progress()
     try:
-        result = parse_inbox(list(paths), out, _campaign(program, campaign), _date_option(received), jobs, progress)
+        result = parse_inbox(list(paths), out, _campaign(program, campaign), _date_option(received), jobs, progress,
+                             replace=replace, wait=wait, echo=lambda line: click.echo(line, err=True))
     finally:
         finish()
+    for note in result.notes:
+        click.secho(f"提示：{note}", fg="yellow", err=True)
     click.echo(result.line())
 
 
@@ -231,17 +261,20 @@ def register():
 
 
 @register.command()
-@click.argument("number")
+@click.argument("number", metavar="证书编号")
 @_REGISTER_OPTION
 @friendly
 def verify(number, register_path):
     """查验证书编号：评选项目、持有单位（或获奖人、获奖班组）、称号、有效期、状态。未登记时退出码为 1。"""
     from pipeline.issuing import register as reg
 
-    entry = None
-    if register_path.is_file():
-        with reg.connect(register_path, create=False) as conn:
-            entry = reg.lookup(conn, number)
+    if not register_path.is_file():
+        click.secho(f"证书登记簿不存在：{register_path}，无法查验证书编号 {number}。请用 --register 指定颁发证书时所用的登记簿文件"
+                    f"（manyi certificates 的 --register；make demo 的登记簿在 output/demo/6-证书/register.db）",
+                    fg="red", err=True)
+        sys.exit(1)
+    with reg.connect(register_path, create=False) as conn:
+        entry = reg.lookup(conn, number)
     if entry is None:
         click.secho(f"查无此证：登记簿 {register_path} 中没有证书编号 {number}", fg="red", err=True)
         sys.exit(1)
@@ -270,7 +303,7 @@ def register_list(campaign_id, program_id, xlsx, register_path):
 
 
 @register.command()
-@click.argument("number")
+@click.argument("number", metavar="证书编号")
 @click.option("--reason", required=True, help="撤销原因")
 @_REGISTER_OPTION
 @friendly
@@ -284,7 +317,7 @@ def revoke(number, reason, register_path):
 
 
 @register.command()
-@click.argument("number")
+@click.argument("number", metavar="证书编号")
 @_REGISTER_OPTION
 @friendly
 def renew(number, register_path):
@@ -344,7 +377,7 @@ def templates_build(out):
 
 
 @templates.command("check")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path), metavar="[模板.docx]…")
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
 @friendly
 def templates_check(files, campaign):
@@ -617,7 +650,7 @@ def summary(workspace_dir, out):
 
 @cli.command()
 @click.option("--out", default=Path("output/demo"), show_default=True, type=click.Path(path_type=Path),
-              help="输出文件夹（会先清空）")
+              help="输出文件夹（不会删除或改动其中已有的其他文件）")
 @friendly
 def demo(out):
     """用自带样例完整演示一遍：生成材料 → 解析校验 → 补正通知 → 推荐汇总表 → 证书。"""

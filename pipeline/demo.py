@@ -7,11 +7,10 @@ staff get: packets, parsed records and summary, correction notices, summary tabl
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
-from pipeline.common import office
+from pipeline.common import office, outputs
 from pipeline.common.errors import UserError
 from pipeline.common.records import load_records
 from pipeline.definitions.campaign import load_campaign
@@ -25,6 +24,26 @@ from pipeline.workspace import Workspace
 from pipeline.workspace.receive import receive
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+#: Where the demo goes when the folder given holds files of the staff's own.
+FRESH = "manyi演示"
+
+
+def demo_folder(out: Path, echo=print) -> Path:
+    """Given the folder asked for, return where the demo writes: it, unless it holds files manyi did not write.
+
+    Nothing is ever deleted: a folder holding other files (`--out .` in a working folder) gets
+    the demo in a fresh subfolder beside them; a previous demo's own files are simply rewritten.
+    """
+    if not outputs.foreign_files(out, limit=1):
+        return out
+    n, fresh = 1, out / FRESH
+    while fresh.exists() and outputs.foreign_files(fresh, limit=1):
+        n += 1
+        fresh = out / f"{FRESH} ({n})"
+    echo(f"提示：{out} 中已有其他文件，演示不会改动它们，输出写到新的子文件夹 {fresh}")
+    return fresh
 
 
 def serve_command(workspace: Path) -> str:
@@ -43,8 +62,7 @@ def run_demo(out: Path, echo=print, samples: Path = SAMPLES) -> dict[str, Path]:
     pdf = office.available()
     if not pdf:
         echo("提示：未找到 LibreOffice，本次演示不生成 PDF（安装后重新运行 make demo 即可）。")
-    if out.exists():
-        shutil.rmtree(out)
+    out = demo_folder(Path(out), echo)
     steps = {name: out / name for name in
              ("1-空白申报材料", "2-预填申报材料", "3-解析结果", "4-补正通知", "5-推荐汇总表", "6-证书",
                             "7-工作区")}
@@ -75,7 +93,7 @@ def run_demo(out: Path, echo=print, samples: Path = SAMPLES) -> dict[str, Path]:
     if result.entries:
         with connect(register, create=False) as conn:
             entry = lookup(conn, result.entries[0].number)
-        echo("    查验第一张证书（manyi register verify）：")
+        echo(f"    查验第一张证书（manyi register verify {entry.number} --register {register}）：")
         for line in describe(entry):
             echo(f"      {line}")
     echo("【7/7】建立活动工作区并收取样例收件箱（manyi workspace init、manyi receive）…")

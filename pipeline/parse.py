@@ -6,8 +6,9 @@ processes as soon as they are opened, each record checked by the rules and writt
 opened) → batch rules (duplicates, lateness) → the records they touched rewritten → summary.xlsx.
 
 Only the small records stay in memory; documents live inside one worker for one submission.
-Records of a previous run in the same `out` whose entry is no longer in the inbox are removed,
-so records/ and summary.xlsx always describe the same run.
+Records are keyed by inbox entry: those of other entries already in `out` (an earlier inbox) stay
+and summary.xlsx lists them too, with the inbox and run each came from; `replace` removes them.
+The out folder is locked for the run and marked while it is under way (`pipeline.common.outputs`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from json.encoder import c_make_encoder, encode_basestring
 from pathlib import Path
 
 from pipeline.checking.rules import check_batch, check_record
-from pipeline.common import office
+from pipeline.common import office, outputs
 from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
 from pipeline.definitions.campaign import load_campaign
@@ -49,6 +50,9 @@ class ParseResult:
     out: Path
     records: list[dict] = field(default_factory=list)
     summary: Path | None = None
+    others: int = 0  # records of other entries kept in the folder (earlier inboxes), in summary.xlsx too
+    removed: int = 0  # records of other entries removed (--replace)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> int:
@@ -76,7 +80,9 @@ class ParseResult:
         split = "".join(f"“{name}”含 {n} 家企业的申报材料，已拆分为 {n} 份；" for name, n in sorted(batches.items()))
         return (f"共解析 {len(self.records)} 份申报：{split}完整 {self.complete} 份，需补正 {self.incomplete} 份；"
                 f"错误 {self.count('error')} 条，警告 {self.count('warning')} 条。"
-                f"记录在 {self.out / 'records'}，汇总表 {self.summary}")
+                + (f"文件夹中另有其他收件箱的 {self.others} 份记录，一并列入汇总表。" if self.others else "")
+                + (f"已删除不在本次收件箱中的 {self.removed} 份旧记录。" if self.removed else "")
+                + f"记录在 {self.out / 'records'}，汇总表 {self.summary}")
 
 
 # --- opening and converting ----------------------------------------------------------------------
@@ -349,44 +355,124 @@ def terminal_progress(label: str = "解析申报材料"):
     return progress, finish
 
 
-def remove_stale(records_dir: Path, keep: set[str]) -> None:
-    """Given the records folder and this run's ids, remove the JSON records of entries no longer present."""
-    for path in records_dir.glob("*.json"):
+def remove_stale(records_dir: Path, keep: set[str]) -> tuple[int, list[str]]:
+    """Given the records folder and this run's ids, remove manyi's records of other entries; return (removed, kept foreign names)."""
+    removed, foreign = 0, []
+    for path in sorted(records_dir.glob("*.json")):
         if path.stem not in keep:
-            path.unlink(missing_ok=True)
+            if outputs.remove_own(path):
+                removed += 1
+            elif path.exists():
+                foreign.append(path.name)
+    return removed, foreign
+
+
+def other_records(records_dir: Path, this_run: set[str]) -> list[dict]:
+    """Given the records folder and this run's ids, return the records there of other entries (earlier inboxes)."""
+    from pipeline.common.records import read_record
+
+    found = []
+    for path in sorted(records_dir.glob("*.json")):
+        if path.stem not in this_run:
+            try:
+                found.append(read_record(path))
+            except ValueError:
+                continue  # not a record: left alone, and not in the summary
+    return found
+
+
+def inbox_of(entry, paths: list[Path]) -> str:
+    """Given an entry and the PATHs given, return the PATH it was found in, as given."""
+    for path in paths:
+        if entry.path == path or entry.path.parent == path:
+            return str(path)
+    return str(entry.path.parent)
 
 
 def parse_inbox(paths: list[Path], out: Path, campaign=None, received: date | None = None,
-                jobs: int | None = None, progress=None) -> ParseResult:
+                jobs: int | None = None, progress=None, replace: bool = False, wait: bool = False,
+                echo=None) -> ParseResult:
     """Given inbox PATHs and an output folder, parse every submission; return what was written.
 
     `progress(done, total)` is called as records complete. Output is the same for any `jobs`.
+    Records of other entries already in `out` stay and are in summary.xlsx too; `replace` removes
+    them. One run at a time holds `out` (`wait` for it, else a UserError naming the holder).
     """
+    out, paths = Path(out), [Path(p) for p in paths]
+    if not inbox.entries(paths):  # said before anything is created, the out folder included
+        shown = "、".join(str(p) for p in paths)
+        raise UserError(f"收件箱 {shown} 中没有任何申报材料（没有文件或文件夹），未解析任何内容；请确认路径是否正确")
+    with outputs.locked(out, "manyi parse " + " ".join(map(str, paths)), wait=wait, echo=echo) as notes:
+        result = _parse_locked(paths, out, campaign, received, jobs, progress, replace)
+    result.notes[:0] = notes
+    return result
+
+
+def entry_key(record: dict) -> str:
+    """Given a record, return the source of the inbox entry it came from (the batch entry for one of several companies)."""
+    return record.get("batch") or record["source"]
+
+
+def _parse_locked(paths: list[Path], out: Path, campaign, received, jobs, progress, replace) -> ParseResult:
     from pipeline.issuing.workbook import Summary
 
     campaign = campaign or load_campaign()
-    out = Path(out)
-    entries = inbox.entries([Path(p) for p in paths])
-    if not entries:
-        shown = "、".join(str(p) for p in paths)
-        raise UserError(f"收件箱 {shown} 中没有任何申报材料（没有文件或文件夹），未解析任何内容；请确认路径是否正确")
+    entries = inbox.entries(paths)
     records_dir = out / "records"
     records_dir.mkdir(parents=True, exist_ok=True)
+    ids, sources = {e.submission_id for e in entries}, {e.source for e in entries}
+    # Refused before anything is written: a record or summary.xlsx manyi did not write (or that was edited).
+    outputs.check_writable([records_dir / f"{sid}.json" for sid in sorted(ids)] + [out / "summary.xlsx"])
+    earlier = [] if replace else other_records(records_dir, ids)
+    others = [r for r in earlier if entry_key(r) not in sources]  # records of entries this run does not redo
     work = out / WORK
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()  # zips unpack and old formats convert in here; present while a run is under way
     prepare(campaign_forms(campaign))  # forms parsed, label keys derived once here, inherited by forked workers
     # The 被访者 sheet of summary.xlsx is laid out while the workers parse, not after them.
-    summary = Summary(out / "summary.xlsx", campaign)
+    origins = outputs.origins(out)
+    summary = Summary(out / "summary.xlsx", campaign, origins)
+    kept: dict[str, list[dict]] = {}
+    for record in others:
+        kept.setdefault(entry_key(record), []).append(record)
+    relay = InOrder(sorted(sources | set(kept)), summary.add)
+    for group in kept.values():
+        relay(group)
+    mark = outputs.start_run(out, "manyi parse " + " ".join(map(str, paths)),
+                             {e.submission_id: e.source for e in entries})
+    finished_entries: set[str] = set()
+
+    def entry_done(records: list[dict]) -> None:
+        finished_entries.add(entry_key(records[0]))
+        relay(records)
+
+    finished = False
     try:
         records = parse_all(entries, campaign, max(1, jobs or os.cpu_count() or 1), records_dir, work, progress,
-                            entry_done=InOrder([e.source for e in entries], summary.add))
+                            entry_done=entry_done)
         for record in apply_batch_rules(records, campaign, received):
             write_record(records_dir, record)
-        remove_stale(records_dir, {r["submission_id"] for r in records})
-        result = ParseResult(out=out, records=records)
-        result.summary = summary.finish(records)
+        produced = {r["submission_id"] for r in records}
+        result = ParseResult(out=out, records=records, others=len(others))
+        # An entry parsed again replaces all its records: those it no longer gives go (manyi's own only).
+        for record in earlier:
+            if entry_key(record) in sources and record["submission_id"] not in produced:
+                outputs.remove_own(records_dir / f"{record['submission_id']}.json")
+        if replace:
+            result.removed, foreign = remove_stale(records_dir, produced)
+            if foreign:
+                result.notes.append(f"records 中有 {len(foreign)} 个文件不是 manyi 写出的，未删除：{'、'.join(foreign[:5])}")
+        run, by_source = mark["started"], {e.source: e for e in entries}
+        origins = {sid: origins[sid] for sid in origins if (records_dir / f"{sid}.json").exists()}
+        origins.update({r["submission_id"]: [inbox_of(by_source[entry_key(r)], paths), run] for r in records
+                        if entry_key(r) in by_source})
+        summary.origins = origins
+        result.summary = summary.finish(sorted([*records, *others], key=lambda r: r["source"]))
+        outputs.finish_run(out, origins, mark)
+        finished = True
     finally:
         summary.discard()
         shutil.rmtree(work, ignore_errors=True)
+        if not finished:
+            outputs.stop_run(out, mark, [e.submission_id for e in entries if e.source in finished_entries])
     return result

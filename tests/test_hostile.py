@@ -29,7 +29,7 @@ import pytest
 from corpus import packet_values, png, report_docx, survey_report_docx, template_packet
 from openpyxl import load_workbook
 
-from pipeline.common import sniff
+from pipeline.common import outputs, sniff
 from pipeline.common.safety import LIMITS
 from pipeline.receiving import inbox as inbox_mod
 
@@ -508,7 +508,8 @@ def test_interrupted_summary_write_keeps_the_previous_summary(attacked, tmp_path
     with pytest.raises(KeyboardInterrupt):
         parse_inbox([box], out, jobs=1)
     assert (out / "summary.xlsx").read_bytes() == previous
-    assert sorted(p.name for p in out.iterdir()) == ["records", "summary.xlsx"]  # no half file, no work folder
+    assert sorted(p.name for p in out.iterdir() if p.name not in outputs.CONTROL) == ["records", "summary.xlsx"]  # no half file, no work folder
+    assert (out / outputs.RUN).exists()  # and the run is marked unfinished
     for path in (out / "records").glob("*.json"):
         json.loads(path.read_text(encoding="utf-8"))
 

@@ -22,7 +22,8 @@ from pipeline.definitions.programs import (
     validity,
 )
 
-SEEDS = Path("/work/shared/seeds")
+#: The seed documents each program cites (kept outside the repository: only their names are checked).
+SEED_NAME = re.compile(r"^00[0-4]_[0-9a-f]{16}\.txt$")
 EXPECTED = {
     "heilongjiang": {"enterprise", "product", "construction", "service"},
     "liaoning": {"enterprise", "product", "construction", "service"},
@@ -62,7 +63,7 @@ def test_default_campaign_belongs_to_the_program(pid):
     assert campaign.program == pid
     assert set(campaign.certificate) >= {"issuer", "number_prefix"}
     assert "title" not in campaign.certificate  # titles live in the program file, once
-    assert (SEEDS / load_program(pid).get("seed")).is_file() or not SEEDS.is_dir()
+    assert SEED_NAME.match(str(load_program(pid).get("seed")))
 
 
 def test_liaoning_titles_validity_and_tiers():

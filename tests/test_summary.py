@@ -26,8 +26,8 @@ def test_sheets_headers_and_no_formulas(tmp_path):
     assert book.sheetnames == ["汇总", "问题清单", "被访者", "企业类申请表", "产品类申请表", "建筑工程类申请表", "服务类申请表"]
     overview = book["汇总"]
     assert [c.value for c in overview[1]] == ["来源", "企业名称", "类别", "状态", "错误数", "警告数", "满意度得分",
-                                              "有效问卷数量", "被访者人数"]
-    assert [c.value for c in overview[2]] == ["x.zip", '=HYPERLINK("x")', "产品类", "需补正", 1, 0, 86.5, 60, 1]
+                                              "有效问卷数量", "被访者人数", "收件箱", "解析时间"]
+    assert [c.value for c in overview[2]] == ["x.zip", '=HYPERLINK("x")', "产品类", "需补正", 1, 0, 86.5, 60, 1, None, None]
     assert overview.freeze_panes == "A2" and overview.auto_filter.ref
     assert overview["D2"].fill.fgColor.rgb.endswith("FFC7CE")
     assert book["问题清单"]["C2"].fill.fgColor.rgb.endswith("FFC7CE")  # 错误 red (警告 would be yellow)
@@ -74,6 +74,6 @@ def test_rows_beyond_the_width_sample_stream_through(tmp_path):
     overview = load_workbook(write_summary(records, tmp_path / "summary.xlsx"))["汇总"]
     last = WIDTH_SAMPLE_ROWS + 8
     assert overview.max_row == last and overview[f"B{last}"].value == f"公司{WIDTH_SAMPLE_ROWS + 6}"
-    assert overview.auto_filter.ref == f"A1:I{last}"
+    assert overview.auto_filter.ref == f"A1:K{last}"
     assert overview[f"D{last}"].value == "需补正" and overview[f"D{last}"].fill.fgColor.rgb.endswith("FFC7CE")
     assert overview[f"D{last - 1}"].value == "完整" and not overview[f"D{last - 1}"].fill.fgColor.rgb.endswith("FFC7CE")

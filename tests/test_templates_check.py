@@ -70,9 +70,10 @@ def test_an_unclosed_tag(broken):
 
 def test_unknown_campaign_variable_and_unknown_field(broken):
     messages = [f.message for f in check_templates([broken["campaign"]])]
-    assert len(messages) == 2
+    assert len(messages) == 3
     assert any("c.data_yeer" in m and "活动文件" in m for m in messages)
     assert any("v.trade_mark" in m for m in messages)
+    assert any("缺少栏目“商标名称”的标记 {{ v.trademark }}" in m for m in messages)  # and the real one is gone
 
 
 def test_missing_label(broken):
@@ -106,3 +107,43 @@ def test_cli_build_writes_every_form_template(tmp_path):
     assert run.exit_code == 0, run.output
     assert sorted(p.stem for p in tmp_path.glob("*.docx")) == sorted(f.key for f in template_forms())
     assert check_templates(sorted(tmp_path.glob("*.docx"))) == []
+
+
+def test_a_renamed_copy_is_recognised_by_its_content(tmp_path):
+    """A copy named anything is checked as the form it prints: a misspelt field is found."""
+    renamed = edit_copy(tmp_path, "我改过的产品表.docx", ("{{ v.company_name }}", "{{ v.compnay_name }}"))
+    messages = [str(f) for f in check_templates([renamed])]
+    assert any("v.compnay_name 不是本表单的字段" in m for m in messages), messages
+    assert any("缺少栏目“企业名称”的标记 {{ v.company_name }}" in m for m in messages), messages
+    run = CliRunner().invoke(cli, ["templates", "check", str(renamed)])
+    assert run.exit_code == 1 and "v.compnay_name" in run.output
+
+
+def test_a_deleted_company_name_tag_fails(tmp_path):
+    deleted = edit_copy(tmp_path, "application.product.docx", ("{{ v.company_name }}", ""))
+    findings = check_templates([deleted])
+    assert [f.kind for f in findings] == ["tag"] and "{{ v.company_name }}" in findings[0].message
+
+
+def test_other_documents_are_not_taken_for_a_form():
+    from pipeline.generating.house_templates import TEMPLATES_DIR
+    from pipeline.generating.templates_check import form_of, paragraphs, read_document
+
+    for name in ("notice.docx", "certificate.docx"):
+        text = "".join(p.text for p in paragraphs(read_document(TEMPLATES_DIR / name)))
+        assert form_of(text) is None, name
+
+
+def test_packet_stops_on_a_broken_template_with_the_same_message(tmp_path):
+    from pipeline.common.errors import UserError
+    from pipeline.generating.layout import TEMPLATES_DIR
+    from pipeline.generating.packet import write_packets
+
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, templates)
+    edit_copy(templates, "application.product.docx", ("{{ v.company_name }}", ""))
+    expected = [str(f) for f in check_templates([templates / "application.product.docx"])]
+    with pytest.raises(UserError) as caught:
+        write_packets(tmp_path / "out", "product", templates=templates)
+    assert expected and all(line in str(caught.value) for line in expected)
+    assert not list((tmp_path / "out").glob("*.docx"))  # nothing written with blank names

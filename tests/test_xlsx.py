@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import zipfile
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -130,3 +132,22 @@ def test_an_unfinished_workbook_is_dropped_quietly(recwarn):
     Sheet(book, "半途", ["甲"]).add([["乙"]])
     book.close()
     assert book._file.closed and not recwarn.list
+
+
+@pytest.mark.xdist_group("soffice")
+def test_formula_like_text_stays_text_when_staff_retype_it_in_libreoffice(tmp_path):
+    """Opened in LibreOffice, each cell typed again as staff would, saved: still the same text, no formula."""
+    texts = ["=1+2", "+SUM(A1:A2)", "-3+4", "@cmd", "\t=1+1", "\r=1+1", "普通文字"]
+    book = new_workbook()
+    add_sheet(book, "表", ["序号", "内容"], [[n, text] for n, text in enumerate(texts, 1)])
+    save(book, tmp_path / "in.xlsx")
+    run = subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("lo_retype.py")), office.require(),
+                          str(tmp_path / "in.xlsx"), str(tmp_path / "out.xlsx"), str(tmp_path / "profile"),
+                          str(len(texts))], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[:len(texts)] == ["TEXT TEXT"] * len(texts), run.stdout
+    sheet = load_workbook(tmp_path / "out.xlsx").active
+    cells = [sheet.cell(row=n + 1, column=2) for n in range(1, len(texts) + 1)]
+    assert [c.data_type for c in cells] == ["s"] * len(texts)
+    # LibreOffice stores a carriage return as a line feed: the text is otherwise the same
+    assert [c.value for c in cells] == [t.replace("\r", "\n") for t in texts]

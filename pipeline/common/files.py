@@ -56,20 +56,29 @@ _PART_IDS = itertools.count()
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path):
+def atomic_path(target: Path, guard: bool = True):
     """Yield a temporary path beside `target`; on success it replaces `target` in one step.
 
+    With `guard` (every output), a `target` that manyi did not write is never replaced (a Chinese
+    UserError, `pipeline.common.outputs`) and the new file is listed as manyi's; only the project's
+    own templates/ are rebuilt without it.
     An interrupted run leaves the previous file whole, never a half-written one. The temporary
     file is left for the writer to create, so it gets the umask's usual mode (outputs are shared
     documents), and its name is unique per process without a random-name search: a batch writes
     thousands of records.
     """
+    from pipeline.common import outputs
+
     target = Path(target)
+    if guard:
+        outputs.check_writable([target])
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = target.with_name(f".{target.stem[:40]}.{os.getpid()}-{next(_PART_IDS)}{target.suffix}.part")
     try:
         yield tmp_path
         os.replace(tmp_path, target)
+        if guard:
+            outputs.note_written(target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()

@@ -21,8 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from pipeline.common import outputs
 from pipeline.common.errors import UserError
-from pipeline.common.files import unique_names
+from pipeline.common.files import atomic_path, unique_names
 from pipeline.common.safety import LIMITS
 from pipeline.common.sniff import sniff
 
@@ -141,6 +142,7 @@ def convert(paths: list[Path], target: str, outdir: Path, timeout: float = 300,
     soffice = require()
     outdir.mkdir(parents=True, exist_ok=True)
     names = output_names([p for p, _ in todo], target)
+    outputs.check_writable(outdir / name for name in names)  # before LibreOffice starts, not half-way
     with tempfile.TemporaryDirectory(prefix="manyi-soffice-") as tmp:
         staged = stage_inputs(todo, Path(tmp) / "in")
         pending = list(range(len(todo)))
@@ -153,7 +155,8 @@ def convert(paths: list[Path], target: str, outdir: Path, timeout: float = 300,
                 source = todo[i][0]
                 if done[k]:
                     final = outdir / names[i]
-                    shutil.move(str(done[k]), final)
+                    with atomic_path(final) as part:  # across file systems a move is a copy: never a half file
+                        shutil.move(str(done[k]), part)
                     results[source] = final
                 elif not timed_out:
                     results[source] = FAILED_ZH

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.common.errors import UserError
+from pipeline.common.outputs import unfinished_warning
 from pipeline.common.text import xml_safe
 
 #: The application field that names what a category honours (the product, project or service).
@@ -69,6 +70,9 @@ def load_records(dir: Path, warn: Callable[[str], None] | None = None) -> list[d
             warn(f"记录文件 {path.name} 已跳过：{reason}")
     if not records:
         raise UserError(f"文件夹 {folder} 中的记录文件都无法读取，请重新运行 manyi parse")
+    run = unfinished_warning(folder.parent if folder.name == "records" else folder, {p.stem for p in paths})
+    if run:
+        warn(run)
     return records
 
 

@@ -23,7 +23,9 @@ from pipeline.common.text import xml_safe_text, xml_safe_texts
 #: Rows measured to fit column widths.
 WIDTH_SAMPLE_ROWS = 500
 #: Cell styles (index into styles.xml's cellXfs) by name; `fills` of add_sheet names them.
-STYLES = {"plain": 0, "header": 1, "complete": 2, "incomplete": 3, "error": 3, "warning": 4}
+STYLES = {"plain": 0, "header": 1, "complete": 2, "incomplete": 3, "error": 3, "warning": 4, "quoted": 5}
+#: A text starting with one of these would become a formula if staff typed it into a cell again.
+FORMULA_START = frozenset("=+-@\t\r")
 #: Rows handed to the zip at a time: large enough that the zip's own overhead vanishes.
 _CHUNK_ROWS = 2000
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ' \
@@ -40,11 +42,13 @@ _STYLES_XML = _HEAD + (
               for rgb in ("DDEBF7", "C6EFCE", "FFC7CE", "FFEB9C"))
     + '</fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" applyAlignment="1">'
     '<alignment vertical="center" wrapText="1"/></xf>'
     + "".join(f'<xf numFmtId="0" fontId="1" fillId="{fill}" borderId="0" xfId="0" applyFont="1" applyFill="1"/>'
               for fill in (3, 4, 5))
+    # "quoted": text format and the quote prefix (Excel's leading '), so an edit keeps it text
+    + '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" quotePrefix="1"/>'
     + '</cellXfs><cellStyles count="1"><cellStyle name="常规" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
 )
 
@@ -62,7 +66,8 @@ def cell_value(value):
     """Given any value, return what may be written to a cell: never a formula, no illegal characters.
 
     Lists are joined with '、', periods written 'start 至 end'. Text that starts like a formula
-    (= + - @ tab CR) is kept as typed: every text is written as a string, never a formula.
+    (= + - @ tab CR) is kept as typed: every text is written as a string, never a formula, and
+    such a text also gets the "quoted" style (cell_xml).
     """
     if type(value) is str:  # nearly every cell: skip the checks below
         return xml_safe_text(value)
@@ -100,6 +105,8 @@ def cell_xml(ref: str, value, style: int = 0) -> str:
     if isinstance(value, (int, float)) and math.isfinite(value):
         return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
     text = str(value)
+    if not style and text[:1] in FORMULA_START:
+        s = f' s="{STYLES["quoted"]}"'
     space = ' xml:space="preserve"' if text != text.strip() else ""
     return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{_text(text)}</t></is></c>'
 
@@ -129,8 +136,11 @@ def column_cells(values: tuple, letter: str, numbers: list[str], style_of: dict 
     if style_of is None and kinds <= _TEXT_KINDS:
         texts = [v for v in values if v]
         escaped = iter(_text("\0".join(xml_safe_texts(texts))).split("\0") if texts else ())
-        return [(f'<c r="{letter}{n}" t="inlineStr"><is><t xml:space="preserve">{next(escaped)}</t></is></c>'
-                 if v != v.strip() else f'<c r="{letter}{n}" t="inlineStr"><is><t>{next(escaped)}</t></is></c>')
+        quoted = f' s="{STYLES["quoted"]}"'
+        return [(f'<c r="{letter}{n}"{quoted if v[0] in FORMULA_START else ""} t="inlineStr"><is>'
+                 f'<t xml:space="preserve">{next(escaped)}</t></is></c>'
+                 if v != v.strip() or v[0] in FORMULA_START
+                 else f'<c r="{letter}{n}" t="inlineStr"><is><t>{next(escaped)}</t></is></c>')
                 if v else "" for n, v in zip(numbers, values)]
     if style_of is None and kinds <= _COUNT_KINDS:  # counts, 序号
         return [f'<c r="{letter}{n}"><v>{v}</v></c>' if v is not None else "" for n, v in zip(numbers, values)]

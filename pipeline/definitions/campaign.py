@@ -19,7 +19,9 @@ REQUIRED = {
     "fee": "技术服务费", "validity_years": "称号有效期（年）", "min_satisfaction": "最低满意度",
 }
 ASSOCIATION = {"name": "协会名称", "address": "通信地址", "postcode": "邮编", "phone": "联系电话"}
-DATES = ("deadline", "survey_start_min", "notice_date")
+DATES = ("deadline", "survey_start_min", "announcement_date", "award_date", "notice_date")
+#: The date each issuing command prints and counts from, when --date is not given (else today).
+ISSUE_DATES = {"certificates": "award_date", "notices": "notice_date"}
 
 
 def zh_date(value: date) -> str:
@@ -36,6 +38,19 @@ class Namespace(dict):
         except KeyError:
             raise AttributeError(name) from None
         return Namespace(value) if isinstance(value, dict) and not isinstance(value, Namespace) else value
+
+
+def issue_date(campaign: "Campaign", command: str, given: date | None = None, today: date | None = None) -> tuple[date, str]:
+    """Given a campaign, 'certificates' or 'notices' and --date, return the issue date and where it came from (Chinese).
+
+    --date first, then the campaign's award_date / notice_date, else today.
+    """
+    key = ISSUE_DATES[command]
+    if given:
+        return given, "--date 指定"
+    if campaign.data.get(key):
+        return campaign.data[key], f"活动文件 {campaign.path.name} 的 {key}"
+    return today or date.today(), f"今天；可用 --date 或活动文件的 {key} 指定"
 
 
 def _as_date(raw, key: str, path: Path) -> date:

@@ -233,7 +233,7 @@ def build_certificate(path: Path) -> Path:
 
 
 def _save(doc, path: Path) -> Path:
-    with atomic_path(Path(path)) as tmp:
+    with atomic_path(Path(path), guard=False) as tmp:  # templates/ is the project's own
         doc.save(str(tmp))
     return Path(path)
 

@@ -779,7 +779,7 @@ def build_template(form: Form, out: Path, forms: dict | None = None) -> Path:
         sect.addprevious(parse_xml(xml.replace(">", f" {nsdecls('w')}>", 1)))
     buffer = io.BytesIO()
     document.save(buffer)
-    with atomic_path(Path(out)) as tmp:
+    with atomic_path(Path(out), guard=False) as tmp:  # templates/ is the project's own
         write_stable_zip(buffer.getvalue(), tmp)
     return Path(out)
 

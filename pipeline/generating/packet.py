@@ -29,6 +29,7 @@ from pipeline.definitions import forms as forms_mod
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.workbooks import column_names, find_header, header_key, read_sheet
 from pipeline.generating.layout import TEMPLATES_DIR, template_path
+from pipeline.generating.templates_check import stop_on_broken
 from pipeline.generating.render import compiled
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -473,6 +474,13 @@ def add_pdfs(result: PacketResult) -> None:
             result.problems.append(f"{source.name}：PDF {outcome}")
 
 
+def used_templates(cats: list[str], directory: Path) -> list[Path]:
+    """Given the categories and the templates folder, return the form templates a packet run fills."""
+    keys = dict.fromkeys(f.key for cid in cats for f in forms_mod.packet_forms(cid))
+    return [template_path(key, directory) for key in (*keys, "summary_table", "contract")
+            if template_path(key, directory).is_file()]
+
+
 def write_packets(out: Path, category: str = "all", campaign=None, roster: Path | None = None,
                   pdf: bool = False, jobs: int = 1, progress=None,
                   templates: Path | None = None) -> PacketResult:
@@ -489,6 +497,8 @@ def write_packets(out: Path, category: str = "all", campaign=None, roster: Path 
     output_folder(out)
     result = PacketResult(out=out, counts={cid: 0 for cid in cats})
     context = campaign.context()
+    # A template edited in Word into a wrong or missing tag would print wrong or blank names: stop first.
+    stop_on_broken(used_templates(cats, directory), campaign)
     if roster:
         write_roster(out, Path(roster), cats, context, directory, max(1, int(jobs)), progress, result)
     else:

@@ -1,13 +1,17 @@
 """`manyi templates check`: what a Word edit broke in a template, named by file and paragraph.
 
-Four kinds of finding: a tag Word split across runs (`{{ v.company` in one run, `_name }}` in the
+Five kinds of finding: a tag Word split across runs (`{{ v.company` in one run, `_name }}` in the
 next), a tag that does not parse, a variable nobody provides (`c.xxx` not in the campaign, `v.xxx`
-not a field of the form) and a label of the form that went missing from the template.
+not a field of the form), a field's tag that went missing (its blank would print empty) and a label
+of the form that went missing from the template. The form is recognised from the template's own
+text (its labels and title), so a renamed copy is checked as fully as the original.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +23,7 @@ from lxml import etree
 from pipeline.common.text import fold
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.forms import load_forms
-from pipeline.generating.layout import TEMPLATES_DIR, printed_labels
+from pipeline.generating.layout import TEMPLATES_DIR, build_template, printed_labels, template_forms
 from pipeline.generating.render import environment
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -217,9 +221,55 @@ def structure_findings(path: Path, tags: list[tuple[str, str]], env) -> list[Fin
 # --- checks on a template ------------------------------------------------------------------------
 
 
-def form_of(path: Path):
-    """Given a template path, return the form it prints (templates/<form key>.docx), or None."""
-    return load_forms().get(Path(path).stem)
+#: Share of a form's printed labels a template must show to be taken for that form: without its title, with it.
+LABEL_SHARE, TITLED_SHARE = 0.6, 0.3
+#: Findings that stop `manyi packet` (a reworded label does not).
+BLOCKING = ("split", "syntax", "variable", "tag", "unreadable")
+
+
+def form_of(text: str):
+    """Given a template's whole text, return the form it prints, or None (a notice, a certificate …).
+
+    The form whose printed labels the text shows most wins (its title breaking ties); one whose
+    title is not there needs most of its labels, and a title alone (a notice names the 申报材料) is not enough.
+    """
+    folded = fold(TAG.sub("", text))
+    best, best_score = None, None
+    for form in template_forms():
+        labels = [label for label in dict.fromkeys(fold(x) for x in printed_labels(form)) if label]
+        share = sum(label in folded for label in labels) / max(1, len(labels))
+        titles = [fold(TAG.sub("", t)) for t in (form.title, *form.detect)]
+        title = max((len(t) for t in titles if t and t in folded), default=0)
+        if (share >= LABEL_SHARE or (title and share >= TITLED_SHARE)) and (best_score is None or (share, title) > best_score):
+            best, best_score = form, (share, title)
+    return best
+
+
+def referenced_fields(asts) -> set[str]:
+    """Given the parsed tags of a template, return the field ids they fill (v.…, r.… and box('…'))."""
+    found = set()
+    for ast in asts:
+        found.update(chain[1] for chain in attribute_paths(ast) if chain[0] in ("v", "r") and len(chain) > 1)
+        found.update(box_fields(ast))
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def expected_fields(form_key: str) -> frozenset[str]:
+    """Given a form key, return the field ids its template, as built from forms/, fills."""
+    form = load_forms()[form_key]
+    with tempfile.TemporaryDirectory(prefix="manyi-template-") as tmp:
+        root = read_document(build_template(form, Path(tmp) / f"{form_key}.docx"))
+    env = environment()
+    asts = [parse_tag(env, tag) for para in paragraphs(root) for tag in TAG.findall(para.text)]
+    return frozenset(referenced_fields(a for a in asts if a is not None and not isinstance(a, Exception)))
+
+
+def tag_missing_findings(path: Path, form, filled: set[str]) -> list[Finding]:
+    """Given a template of `form` and the fields its tags fill, return a finding per field whose tag is gone."""
+    return [Finding(path, "", "tag", f"缺少栏目“{form.fields[fid].plain_label}”的标记 {{{{ v.{fid} }}}}："
+                                     f"生成材料时这一栏会是空白（请从原模板复制回来，或运行 manyi templates build 重建）")
+            for fid in sorted(expected_fields(form.key) - filled, key=list(form.fields).index)]
 
 
 def label_findings(path: Path, form, text: str) -> list[Finding]:
@@ -237,10 +287,10 @@ def check_template(path: Path, context: dict) -> list[Finding]:
     except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
         return [Finding(path, "", "unreadable", "无法作为 Word 文档打开（文件已损坏或不是 .docx），请在 Word 中另存为 .docx 后再检查")]
     env = environment()
-    form = form_of(path)
-    fields = set(form.fields) if form else None
-    findings, tags = [], []
     paras = paragraphs(root)
+    form = form_of("".join(p.text for p in paras))
+    fields = set(form.fields) if form else None
+    findings, tags, asts = [], [], []
     for para in paras:
         found, para_tags = tag_findings(path, para)
         findings += found
@@ -251,12 +301,27 @@ def check_template(path: Path, context: dict) -> list[Finding]:
         if isinstance(ast, jinja2.TemplateSyntaxError):
             findings.append(Finding(path, where, "syntax", f"标记 {tag} 写法有误：{ast.message}"))
         elif ast is not None:
+            asts.append(ast)
             findings += variable_findings(path, where, tag, ast, context, fields, bound)
     if not any(f.kind == "syntax" for f in findings):
         findings += structure_findings(path, tags, env)
-    if form:
+    if form and not any(f.kind == "syntax" for f in findings):  # a tag that does not parse is named already
+        findings += tag_missing_findings(path, form, referenced_fields(asts))
         findings += label_findings(path, form, "".join(p.text for p in paras))
     return findings
+
+
+def stop_on_broken(paths: list[Path], campaign) -> None:
+    """Given the templates a command is about to fill, raise a UserError listing what `templates check` finds in them.
+
+    Reworded labels do not stop it; a broken or missing tag would print a wrong or blank value.
+    """
+    from pipeline.common.errors import UserError
+
+    found = [f for f in check_templates(paths, campaign) if f.kind in BLOCKING]
+    if found:
+        raise UserError("模板有问题，未生成材料：\n" + "\n".join(map(str, found))
+                        + "\n请修改模板后运行 manyi templates check 确认")
 
 
 def check_templates(paths: list[Path] | None = None, campaign=None) -> list[Finding]:

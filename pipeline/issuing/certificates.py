@@ -21,18 +21,18 @@ from pathlib import Path
 
 from pipeline.common import office
 from pipeline.common.errors import UserError
-from pipeline.common.files import safe_filename, unique_names
+from pipeline.common.files import atomic_path, safe_filename, unique_names
 from pipeline.common.records import HONOURED_FIELD
 from pipeline.common.text import clean, fold
-from pipeline.definitions.campaign import Campaign, zh_date
+from pipeline.definitions.campaign import Campaign, issue_date, zh_date
 from pipeline.definitions.forms import application_form
-from pipeline.definitions.programs import Program, load_program, program_of, validity
+from pipeline.definitions.programs import Program, load_program, program_of, validity, validity_text
 from pipeline.definitions.programs import title_for as program_title
 from pipeline.definitions.workbooks import column_names, read_sheet
 from pipeline.definitions.workbooks import find_header as staff_header
 from pipeline.generating.house_templates import template
 from pipeline.generating.render import CompiledTemplate, compiled
-from pipeline.issuing.register import Entry, Terms, Winner, assign, connect
+from pipeline.issuing.register import Entry, Terms, Winner, assign, connect, registered
 
 #: Winners workbook columns (CONTRACT §1); 等级/称号 name the tier, for programs with more than one.
 COMPANY_COLUMN, CATEGORY_COLUMN, PROJECT_COLUMN = "企业名称", "类别", "项目名称"
@@ -277,11 +277,33 @@ def certificate_context(entry: Entry, program: Program | None = None) -> dict:
     }
 
 
+def expired_on_issue(program: Program, campaign: Campaign, w: WinnerRow, issued: date) -> str | None:
+    """Given a new winner and the issue date, return why its certificate would be expired that day (Chinese), or None."""
+    terms = terms_for(program, campaign, w.category, w.tier)
+    end = terms.valid_to(issued)
+    if end is None or end >= issued:
+        return None
+    rule = validity_text(validity(program, w.category, campaign))
+    return (f"第 {w.row} 行（{w.company}）：{program.name}规定{program.category(w.category).name}称号{rule}，"
+            f"有效期至 {zh_date(end)}，颁发日期 {zh_date(issued)} 时已经过期，未颁发证书；"
+            f"请用 --date 写明有效期内的颁发日期，或核对活动文件 {campaign.path.name} 的年度")
+
+
+def revoked_note(w: WinnerRow, entry: Entry) -> str:
+    """Given a winner row and its revoked certificate, return why it is not printed (Chinese)."""
+    return (f"第 {w.row} 行（{w.company}）：证书 {entry.number} 已于 {zh_date(entry.revoked_on)}撤销"
+            f"（{entry.revoke_reason}），不再打印")
+
+
 def make_certificates(winners_path: Path, out: Path, campaign: Campaign, register_path: Path,
                       pdf: bool = False, today: date | None = None) -> Result:
     """Given the winners workbook, write one certificate .docx per winner (and one PDF); return the Result.
 
     The campaign's program (its `program:`) gives the categories, titles, issuers and validity.
+    `today` is the issue date of new certificates, validity counting from it (default: the campaign's
+    award_date, else today). A revoked certificate
+    is never printed again, and a new one that would be expired on its issue date is not issued:
+    both rows are named in the problems.
     """
     program = program_of(campaign)
     winners, problems = read_winners(winners_path, program)
@@ -293,6 +315,7 @@ def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, re
     """Given the winners (from a workbook or a campaign workspace), write their certificates as
     `make_certificates` does; `problems` are carried into the Result."""
     program = program_of(campaign)
+    issued = today or issue_date(campaign, "certificates")[0]
     winners, repeats = drop_repeats(winners)
     problems = list(problems or [])
     result = Result(problems=problems + repeats)
@@ -300,18 +323,32 @@ def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, re
         raise UserError("获奖名单中没有可颁发证书的行" + ("：" + "；".join(result.problems) if result.problems else ""))
     conf = settings(campaign, program)
     with connect(register_path) as conn:
-        result.entries = assign(
-            conn, [Winner(w.company, w.category, w.project, w.tier) for w in winners], program=program.id,
+        def winner(w):
+            return Winner(w.company, w.category, w.project, w.tier)
+
+        fresh = [w for w in winners if registered(conn, winner(w), program.id, str(campaign.id)) is None]
+        refused = {id(w): why for w in fresh if (why := expired_on_issue(program, campaign, w, issued))}
+        result.problems += list(refused.values())
+        winners = [w for w in winners if id(w) not in refused]
+        if not winners:
+            raise UserError("获奖名单中没有可颁发证书的行：" + "；".join(result.problems))
+        entries = assign(
+            conn, [winner(w) for w in winners], program=program.id,
             campaign=str(campaign.id), prefix=conf["number_prefix"], codes=conf["category_codes"],
-            issuer=conf["issuer"], today=today or date.today(),
+            issuer=conf["issuer"], today=issued,
             terms=lambda w: terms_for(program, campaign, w.category, w.tier))
+    for w, entry in zip(winners, entries):
+        if entry.revoked_on:
+            result.problems.append(revoked_note(w, entry))
+        else:
+            result.entries.append(entry)
     tpl = certificate_template()
     result.contexts = [certificate_context(e, program) for e in result.entries]
     out = Path(out)
     stems = unique_names([safe_filename(f"{e.company}_{e.number}") for e in result.entries])
     for stem, ctx in zip(stems, result.contexts):
         result.files.append(tpl.render({"c": campaign.context(), "winners": [ctx]}, out / f"{stem}.docx"))
-    if pdf:
+    if pdf and result.contexts:
         result.pdf = combined_pdf(result.contexts, out / PDF_NAME, campaign)
         pages = page_count(result.pdf)
         if pages != len(result.contexts):
@@ -343,6 +380,6 @@ def combined_pdf(contexts: list[dict], target: Path, campaign: Campaign | None =
         converted = office.convert([combined], "pdf", Path(tmp) / "pdf", timeout=PDF_TIMEOUT_S)[combined]
         if isinstance(converted, str):
             raise UserError(f"证书 PDF 生成失败：{converted}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(converted), str(target))
+        with atomic_path(target) as part:  # never a half PDF, never over a file manyi did not write
+            shutil.move(str(converted), part)
     return target

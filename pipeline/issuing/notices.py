@@ -15,7 +15,7 @@ from pipeline.common import office
 from pipeline.common.files import safe_filename, unique_names
 from pipeline.common.records import company_name, form_value
 from pipeline.common.xlsx import add_sheet, new_workbook, save
-from pipeline.definitions.campaign import Campaign, zh_date
+from pipeline.definitions.campaign import Campaign, issue_date, zh_date
 from pipeline.definitions.forms import load_forms
 from pipeline.generating.house_templates import template
 from pipeline.generating.render import compiled
@@ -208,8 +208,11 @@ def notice_stems(records: list[dict]) -> list[str]:
 
 def make_notices(records: list[dict], out: Path, campaign: Campaign, pdf: bool = False,
                  today: date | None = None, deadline: date | None = None) -> Result:
-    """Given records, write a notice for each one with errors, the mail-merge list and (optionally) PDFs."""
-    today = today or date.today()
+    """Given records, write a notice for each one with errors, the mail-merge list and (optionally) PDFs.
+
+    `today` is the date the notices print and count the deadline from (default: the campaign's notice_date, else today).
+    """
+    today = today or issue_date(campaign, "notices")[0]
     due = deadline_for(campaign, today, deadline)
     failing = [r for r in records if has_errors(r)]
     result = Result(without_errors=len(records) - len(failing))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from pipeline.common import outputs
 from pipeline.common.errors import UserError
 from pipeline.common.text import fold
 from pipeline.common.xlsx import add_sheet, new_workbook, save
@@ -169,7 +170,8 @@ def key_of(text: str | None) -> str:
 def connect(path: Path, create: bool = True):
     """Yield a connection to the register at `path`, created and migrated to the current schema."""
     path = Path(path)
-    if not path.is_file():
+    new = not path.is_file()
+    if new:
         if not create:
             raise UserError(f"证书登记簿不存在：{path}（尚未颁发过证书，或用 --register 指定登记簿文件）")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -177,6 +179,8 @@ def connect(path: Path, create: bool = True):
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as exc:
         raise UserError(f"无法打开证书登记簿 {path}：{exc}") from exc
+    if new:
+        outputs.note_live(path)  # manyi's own, changed in place by every issue, renewal and revocation
     with closing(conn):
         try:
             migrate(conn)  # before foreign keys are on: a migration may rebuild a referenced table
@@ -225,6 +229,14 @@ def format_number(prefix: str, code: str, seq: int) -> str:
     if not NUMBER_RE.match(number):
         raise UserError(f"证书编号 {number} 含有字母、数字、连字符以外的字符：请检查活动文件中的 number_prefix")
     return number
+
+
+def registered(conn: sqlite3.Connection, winner: Winner, program: str, campaign: str) -> Entry | None:
+    """Given a winner of a program's campaign, return its certificate when the register already has one, else None."""
+    row = conn.execute("SELECT number FROM certificates WHERE program=? AND campaign=? AND category=? "
+                       "AND company_key=? AND project_key=?",
+                       (program, campaign, winner.category, key_of(winner.company), key_of(winner.project))).fetchone()
+    return lookup(conn, row[0]) if row else None
 
 
 def assign(conn: sqlite3.Connection, winners: list[Winner], *, program: str, campaign: str, prefix: str,

@@ -16,7 +16,8 @@ from pipeline.definitions.programs import Program, program_of
 
 STATUS_ZH = {"complete": "完整", "incomplete": "需补正"}
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
-OVERVIEW = ["来源", "企业名称", "类别", "状态", "错误数", "警告数", "满意度得分", "有效问卷数量", "被访者人数"]
+OVERVIEW = ["来源", "企业名称", "类别", "状态", "错误数", "警告数", "满意度得分", "有效问卷数量", "被访者人数",
+            "收件箱", "解析时间"]
 ISSUES = ["来源", "企业名称", "级别", "表单", "栏目", "说明", "依据"]
 
 
@@ -69,8 +70,8 @@ def category_names(campaign=None) -> dict[str, str]:
     return {c.id: c.name for c in program.categories.values()} if program else categories()
 
 
-def overview_row(record: dict, names: dict | None = None) -> list:
-    """Given a record (and the category names of its program), return its 汇总 row."""
+def overview_row(record: dict, names: dict | None = None, origin=None) -> list:
+    """Given a record (the category names of its program, and the [inbox, run] it came from), return its 汇总 row."""
     issues = record.get("issues", [])
     forms = record.get("forms") or {}
     return [
@@ -78,7 +79,7 @@ def overview_row(record: dict, names: dict | None = None) -> list:
         STATUS_ZH.get(record.get("status"), record.get("status")),
         sum(i.get("severity") == "error" for i in issues), sum(i.get("severity") == "warning" for i in issues),
         score_of(record), (forms.get("recommendation") or {}).get("valid_questionnaires"),
-        len(forms.get("respondents") or []),
+        len(forms.get("respondents") or []), *(list(origin or ())[:2] + [None, None])[:2],
     ]
 
 
@@ -153,8 +154,9 @@ class Summary:
     #: Tabs in the order staff read them.
     PLACES = {"汇总": 0, "问题清单": 1, "被访者": 2}
 
-    def __init__(self, path: Path, campaign=None):
+    def __init__(self, path: Path, campaign=None, origins: dict | None = None):
         self.path, self.campaign = Path(path), campaign or load_campaign()
+        self.origins = origins or {}  # submission id → [inbox, run] (pipeline.common.outputs.origins)
         self.book = new_workbook()
         self.respondents = Sheet(self.book, "被访者", respondent_header(), place=self.PLACES["被访者"])
 
@@ -168,7 +170,7 @@ class Summary:
         self.respondents.close()
         status_fills = {zh: status for status, zh in STATUS_ZH.items()}  # 完整 green, 需补正 red (xlsx.STYLES)
         names = category_names(self.campaign)
-        add_sheet(book, "汇总", OVERVIEW, (overview_row(r, names) for r in records),
+        add_sheet(book, "汇总", OVERVIEW, (overview_row(r, names, self.origins.get(r.get("submission_id"))) for r in records),
                   fills={OVERVIEW.index("状态") + 1: status_fills}, place=self.PLACES["汇总"])
         add_sheet(book, "问题清单", ISSUES, issue_rows(records, self.campaign),
                   fills={ISSUES.index("级别") + 1: {zh: severity for severity, zh in SEVERITY_ZH.items()}},

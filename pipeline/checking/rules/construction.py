@@ -59,7 +59,7 @@ def recent_completion(record: dict, campaign) -> list[dict]:
     """Given a record, return `below_threshold` when the project was completed too short a time before the deadline."""
     app = _app(record)
     years = setting(campaign, "construction.min_years_in_use")
-    as_of = as_date(setting(campaign, "deadline")) or as_date(setting(campaign, "notice_date"))
+    as_of = as_date(setting(campaign, "deadline")) or as_date(setting(campaign, "announcement_date"))
     done = as_date(app.get("completion_date")) if app else None
     if not done or years is None or not as_of or years_after(done, years) <= as_of:
         return []
