@@ -148,7 +148,10 @@ def test_summary_workbook_cells_are_the_records_values(demo):
                          sum(i["severity"] == "warning" for i in r["issues"]),
                          rec.get("satisfaction_score"), rec.get("valid_questionnaires"),
                          len(r["forms"].get("respondents") or [])))
-    assert sheets["汇总"][1:] == expected
+    assert [row[:9] for row in sheets["汇总"][1:]] == expected
+    # each row says which inbox and which run it came from: the sample inbox, this run
+    assert {row[9].replace("\\", "/").endswith("samples/inbox") for row in sheets["汇总"][1:]} == {True}
+    assert len({row[10] for row in sheets["汇总"][1:]}) == 1
     level = {"error": "错误", "warning": "警告"}
     assert sorted((row[0], row[2], row[5], row[6]) for row in sheets["问题清单"][1:]) == sorted(
         (s, level[i["severity"]], i["message"], i["article"]) for s, r in records.items() for i in r["issues"])

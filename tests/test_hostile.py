@@ -53,22 +53,35 @@ WRAPPER = (
 # --- builders ------------------------------------------------------------------------------------
 
 
+#: A Chinese font every PDF reader knows by name (Adobe-GB1, UCS-2 codes), so a test PDF can print a form's title.
+SONG = (b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts "
+        b"[<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> >>] >>")
+
+
 def pdf_with_content(path: Path, content: bytes, pages: int = 1) -> Path:
-    """A PDF whose every page draws the (deflated) content stream `content`."""
+    """A PDF whose every page draws the (deflated) content stream `content` (font /F1: SONG)."""
     stream = zlib.compress(content, 9)
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(pages))
-               + b"] /Count %d >>" % pages]
+               b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(pages))
+               + b"] /Count %d >>" % pages, SONG]
     for i in range(pages):
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 800] /Contents %d 0 R >>" % (4 + 2 * i))
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 800] /Resources << /Font << /F1 3 0 R >> >> "
+                       b"/Contents %d 0 R >>" % (5 + 2 * i))
         objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream")
     return b.pdf_file(path, objects)
 
 
+def pdf_text(words: str) -> bytes:
+    """Given Chinese words, return content-stream operators that print them at the top of the page in SONG."""
+    return b"BT /F1 12 Tf 40 780 Td <" + words.encode("utf-16-be").hex().upper().encode() + b"> Tj ET\n"
+
+
 def slow_pdf(path: Path) -> Path:
-    """31 KB that keep pdfplumber's table finder busy for about ten seconds (13,000 small rectangles)."""
+    """31 KB that keep pdfplumber's table finder busy for about ten seconds (13,000 small rectangles) on a
+    page titled as a form: only such pages are searched for tables."""
     ops = b"".join(b"%d %d 5 5 re S\n" % (i % 100 * 6, i // 100 % 130 * 6) for i in range(13_000))
-    return pdf_with_content(path, ops)
+    return pdf_with_content(path, pdf_text("实施全省用户满意工程先进单位推荐意见表") + ops)
 
 
 def many_pages_pdf(path: Path) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from openpyxl import load_workbook
 
 from pipeline.definitions.forms import application_form, categories
@@ -57,7 +59,8 @@ def test_summary_of_the_corpus(parsed_corpus):
     for row in overview[1:]:
         record = records[row[0]]
         recommendation = (record["forms"].get("recommendation") or {})
-        assert row[1:] == (record["company_name"], categories().get(record["category"], "未确定"), status[record["status"]],
+        assert row[9].endswith("inbox") and datetime.fromisoformat(row[10]), row  # the inbox and run it came from
+        assert row[1:9] == (record["company_name"], categories().get(record["category"], "未确定"), status[record["status"]],
                            sum(i["severity"] == "error" for i in record["issues"]),
                            sum(i["severity"] == "warning" for i in record["issues"]),
                            recommendation.get("satisfaction_score"), recommendation.get("valid_questionnaires"),

@@ -427,7 +427,7 @@ def test_completion_exactly_the_years_in_use_before_the_deadline_is_enough(campa
 
 def test_completion_measured_from_the_notice_when_the_campaign_has_no_deadline(campaign):
     other = Namespace({k: v for k, v in campaign.data.items() if k != "deadline"})
-    notice, years = other["notice_date"], other["construction"]["min_years_in_use"]
+    notice, years = other["announcement_date"], other["construction"]["min_years_in_use"]
     on_time = notice.replace(year=notice.year - years)
     assert construction.recent_completion(completed(on_time), other) == []
     assert codes(construction.recent_completion(completed(on_time + DAY), other)) == ["below_threshold"]

@@ -264,6 +264,10 @@ def arabic_dates(text: str) -> str:
 _DATE = re.compile(r"(\d{4})\s*[年./\-]\s*(\d{1,2})(?!\d)\s*(?:[月./\-]\s*(\d{1,2})(?!\d)\s*日?)?")
 
 
+#: A date alone in its cell: perhaps after a printed label (日期：) and before a full stop; \0 marks where it ended.
+_DATE_ALONE = re.compile(r"(?:[^\d\0]{0,8}[:：]\s*)?" + _DATE.pattern + r"\0\s*[。.]?")
+
+
 def _date_at(text: str, start: int = 0, month_end: bool = False) -> tuple[str, int] | None:
     """Given text, return the first date from `start` on as ISO and where it ends; a month alone is its
     first day, or its last with `month_end`."""
@@ -300,8 +304,11 @@ def to_date(value: object) -> str | None:
     text = clean(value)
     if text is None or not re.sub(r"[年月日\s]", "", text):
         return None
-    found = _date_at(_normalised(text))
-    if found and len(text) <= 20:
+    norm = _normalised(text)
+    found = _date_at(norm)
+    # Only a cell that holds a whole date and nothing else becomes a date: in "2017年5月9日前完成" or
+    # "约2017年5月" the words around it change its meaning, and "2017年5月" names no day, so the text stays.
+    if found and _DATE_ALONE.fullmatch(norm[:found[1]] + "\0" + norm[found[1]:]) and _DATE.search(norm)[3]:
         return found[0]
     return text
 
