@@ -248,3 +248,16 @@ def test_heilongjiang_reads_its_filled_checklist_too(tmp_path):
     second = criteria_for(load_program("heilongjiang"), "product")[1]
     outcome = next(o for o in screened.outcomes if o.criterion.id == second.id)
     assert outcome.result == "不符合" and outcome.evidence == "自评表：不符合"
+
+
+def test_a_workspace_of_the_program_receives_its_packets(tmp_path):
+    from pipeline.workspace import Workspace
+    from pipeline.workspace.receive import receive
+
+    write_filled("liaoning", "service", tmp_path / "inbox" / "svc")
+    with Workspace.init(tmp_path / "ws", program="liaoning", by="测试") as ws:
+        result = receive(ws, [tmp_path / "inbox"], jobs=1)
+        (record,) = ws.latest_records()
+    assert result is not None
+    assert record["category"] == "service" and record["status"] == "complete", record["issues"]
+    assert not SEED_ONLY & set(record["forms"]) and not [i for i in record["issues"] if i["code"] == "missing_form"]

@@ -380,6 +380,7 @@ def test_a_date_with_words_around_it_is_kept_as_written():
         assert text.to_date(written) == written
     # a printed label before the date and a full stop after it are no words of the applicant's
     assert text.to_date("填表日期：2017年5月9日") == "2017-05-09" and text.to_date("2017-5-9。") == "2017-05-09"
+    assert text.to_date("2017年5月20日 年 月 日") == "2017-05-20"  # written beside the printed slot
 
 
 def test_a_datetime_with_microseconds_is_its_day():

@@ -264,8 +264,9 @@ def arabic_dates(text: str) -> str:
 _DATE = re.compile(r"(\d{4})\s*[年./\-]\s*(\d{1,2})(?!\d)\s*(?:[月./\-]\s*(\d{1,2})(?!\d)\s*日?)?")
 
 
-#: A date alone in its cell: perhaps after a printed label (日期：) and before a full stop; \0 marks where it ended.
-_DATE_ALONE = re.compile(r"(?:[^\d\0]{0,8}[:：]\s*)?" + _DATE.pattern + r"\0\s*[。.]?")
+#: A date alone in its cell: perhaps after a printed label (日期：), before the printed slot it was written beside
+#: (年 月 日) or a full stop; \0 marks where the date ended.
+_DATE_ALONE = re.compile(r"(?:[^\d\0]{0,8}[:：]\s*)?" + _DATE.pattern + r"\0\s*(?:年\s*月\s*日)?\s*[。.]?")
 
 
 def _date_at(text: str, start: int = 0, month_end: bool = False) -> tuple[str, int] | None:
