@@ -488,13 +488,17 @@ def test_bombs_alone_are_refused_in_little_memory(tmp_path):
     box.mkdir()
     tmp.mkdir()
     doc = b.merged_table_docx(tmp_path / "doc.docx")
-    b.bomb_zip(box / "bomb.zip", inflated=400 * 1024 * 1024)
+    inflated = 400 * 1024 * 1024
+    b.bomb_zip(box / "bomb.zip", inflated=inflated)
     b.lying_bomb_zip(box / "lying.zip")
     ooxml_with(doc, box / "bomb.docx", zeros="word/media/zeros.bin")
     ooxml_with(b.form_xlsx(tmp_path / "form.xlsx"), box / "bomb.xlsx", zeros="xl/media/zeros.bin")
     code, stderr, rss = run_manyi(["parse", str(box), "--out", str(tmp_path / "out"), "--jobs", "1"], {}, tmp, tmp_path)
     assert code == 0 and "Traceback" not in stderr, stderr
-    assert rss < 300 * 1024 * 1024, rss  # a Python with the pipeline loaded, not 400 MB of zeros
+    # No process of the run ever held the zeros: inflating the bomb takes its whole size on top of a Python.
+    # (The bound is the bomb's size, not a fixed figure: within a full test run the largest descendant has
+    # measured 62-341 MB, for reasons of that run's state, never near the bomb.)
+    assert rss < inflated, rss
     records = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "out" / "records").glob("*.json")]
     assert len(records) == 4
     for record in records:
