@@ -58,18 +58,21 @@ def missing_forms(record: dict, campaign) -> list[dict]:
             for form in program_forms(program, cat) if form.required and form.id not in forms]
 
 
-def checked_forms(record: dict, campaign) -> list[tuple]:
-    """Given a record, return (form, values) for each table form of its program it holds (not lists, reports)."""
+def held_forms(record: dict, campaign) -> list[tuple]:
+    """Given a record, return (program, form id, form, values) for each form of its program it holds."""
     program, cat = program_and_category(record, campaign)
     if cat is None:
         return []
     known = form_set(program)
-    out = []
-    for form_id, found in (record.get("forms") or {}).items():
-        form = known.get(f"{form_id}.{cat}") or known.get(form_id)
-        if form is not None and isinstance(found, dict) and form.get("kind") in ("application", "table", "checklist"):
-            out.append((form, found))
-    return out
+    held = ((form_id, known.get(f"{form_id}.{cat}") or known.get(form_id), found)
+            for form_id, found in (record.get("forms") or {}).items())
+    return [(program, form_id, form, found) for form_id, form, found in held if form is not None]
+
+
+def checked_forms(record: dict, campaign) -> list[tuple]:
+    """Given a record, return (form, values) for each table form of its program it holds (not lists, reports)."""
+    return [(form, found) for _, _, form, found in held_forms(record, campaign)
+            if isinstance(found, dict) and form.get("kind") in ("application", "table", "checklist")]
 
 
 def row_fields(form) -> set[str]:
@@ -173,15 +176,8 @@ def criteria_not_met(record: dict, campaign) -> list[dict]:
 
 def empty_documents(record: dict, campaign) -> list[dict]:
     """Given a record, return a `missing_field` error for a 自我评价报告 without text or a list without a row."""
-    program, cat = program_and_category(record, campaign)
-    if cat is None:
-        return []
-    known = form_set(program)
     out = []
-    for form_id, found in (record.get("forms") or {}).items():
-        form = known.get(f"{form_id}.{cat}") or known.get(form_id)
-        if form is None:
-            continue
+    for program, form_id, form, found in held_forms(record, campaign):
         if form.get("kind") == "report" and isinstance(found, dict) and not found.get("chars"):
             out.append(issue("error", "missing_field", f"{title(form, campaign)}只有标题，没有正文；须按要求撰写",
                              article_of(program, form_id), form=form_id))
