@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 import os
 import sys
 from pathlib import Path
@@ -199,7 +200,7 @@ def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issu
     """为获奖名单中的每个单位（个人、班组）生成该项目的证书（称号、颁发单位、有效期）并登记编号。
 
     已撤销的证书不再打印；颁发当天就已过期的证书不予颁发；两种情况都会指出是名单的哪一行。
-    用 --workspace 时：获奖单位为处于获奖阶段的申报，证书登记在工作区内（DIR/register.db）。
+    用 --workspace 时：获奖单位为处于获奖阶段的申报，证书登记在工作区的数据库内（manyi register … --workspace DIR 查验）。
     """
     from pipeline.definitions.campaign import issue_date, zh_date
     from pipeline.issuing.certificates import make_certificates
@@ -257,26 +258,47 @@ def parse(paths, out, campaign, received, jobs, replace, wait, program):
 
 @cli.group()
 def register():
-    """证书登记簿：查验、列表、撤销、续期。"""
+    """证书登记簿：查验、列表、撤销、续期（--register 登记簿文件，或 --workspace 工作区）。"""
+
+
+_REGISTER_WORKSPACE = click.option("--workspace", "workspace_dir", type=click.Path(path_type=Path),
+                                   help="工作区文件夹：用工作区内的登记簿（manyi certificates --workspace 颁发的证书）")
+
+
+@contextmanager
+def _register_of(register_path: Path, workspace_dir: Path | None, write: bool = True):
+    """Yield (connection, where) to the register of --workspace, else of the --register file (which must exist)."""
+    from pipeline.issuing import register as reg
+
+    if workspace_dir:
+        with _open_workspace(workspace_dir) as ws, reg.connect(ws.engine if write else ws.reader, write=write) as conn:
+            yield conn, f"工作区 {workspace_dir}"
+        return
+    if not register_path.is_file():
+        raise UserError(f"证书登记簿不存在：{register_path}。请用 --register 指定颁发证书时所用的登记簿文件"
+                        f"（manyi certificates 的 --register；make demo 的登记簿在 output/demo/6-证书/register.db），"
+                        f"或用 --workspace 指定工作区")
+    with reg.connect(register_path, create=False, write=write) as conn:
+        yield conn, f"登记簿 {register_path}"
 
 
 @register.command()
 @click.argument("number", metavar="证书编号")
 @_REGISTER_OPTION
+@_REGISTER_WORKSPACE
 @friendly
-def verify(number, register_path):
+def verify(number, register_path, workspace_dir):
     """查验证书编号：评选项目、持有单位（或获奖人、获奖班组）、称号、有效期、状态。未登记时退出码为 1。"""
     from pipeline.issuing import register as reg
 
-    if not register_path.is_file():
-        click.secho(f"证书登记簿不存在：{register_path}，无法查验证书编号 {number}。请用 --register 指定颁发证书时所用的登记簿文件"
-                    f"（manyi certificates 的 --register；make demo 的登记簿在 output/demo/6-证书/register.db）",
-                    fg="red", err=True)
+    try:
+        with _register_of(register_path, workspace_dir, write=False) as (conn, where):
+            entry = reg.lookup(conn, number)
+    except UserError as exc:
+        click.secho(f"{exc}；无法查验证书编号 {number}", fg="red", err=True)
         sys.exit(1)
-    with reg.connect(register_path, create=False) as conn:
-        entry = reg.lookup(conn, number)
     if entry is None:
-        click.secho(f"查无此证：登记簿 {register_path} 中没有证书编号 {number}", fg="red", err=True)
+        click.secho(f"查无此证：{where} 中没有证书编号 {number}", fg="red", err=True)
         sys.exit(1)
     click.echo("\n".join(reg.describe(entry)))
 
@@ -286,14 +308,15 @@ def verify(number, register_path):
 @click.option("--program", "program_id", help="只列出此项目（如 liaoning，见 manyi programs）")
 @click.option("--xlsx", type=click.Path(path_type=Path), help="另存为 Excel 工作簿")
 @_REGISTER_OPTION
+@_REGISTER_WORKSPACE
 @friendly
-def register_list(campaign_id, program_id, xlsx, register_path):
+def register_list(campaign_id, program_id, xlsx, register_path, workspace_dir):
     """列出登记簿中的证书。"""
     from pipeline.definitions.programs import load_program
     from pipeline.issuing import register as reg
 
     program_id = load_program(program_id).id if program_id else None  # an unknown program: the valid ones
-    with reg.connect(register_path, create=False) as conn:
+    with _register_of(register_path, workspace_dir, write=False) as (conn, _where):
         found = reg.entries(conn, campaign_id, program_id)
     for entry in found:
         click.echo("\t".join(map(str, reg.list_row(entry)[:8])))
@@ -302,32 +325,50 @@ def register_list(campaign_id, program_id, xlsx, register_path):
     click.echo(f"共 {len(found)} 张证书" + (f"，已写入 {xlsx}" if xlsx else "") + "。")
 
 
+def _change_certificate(action: str, number: str, reason: str, register_path, workspace_dir, on, by):
+    """Revoke or renew a certificate in --workspace (recorded with --by) or the --register file; return its entry."""
+    from pipeline.issuing import register as reg
+
+    day = _date_option(on)
+    if workspace_dir:
+        from pipeline.workspace.outputs import register_change
+
+        with _open_workspace(workspace_dir) as ws:
+            return register_change(ws, number, action, by, reason, day)
+    with _register_of(register_path, None) as (conn, _where):
+        return reg.revoke(conn, number, reason, day) if action == "revoke" else reg.renew(conn, number, day)
+
+
+_CHANGE_DATE = click.option("--date", "on", help="日期 YYYY-MM-DD（默认：今天）")
+
+
 @register.command()
 @click.argument("number", metavar="证书编号")
 @click.option("--reason", required=True, help="撤销原因")
+@_CHANGE_DATE
 @_REGISTER_OPTION
+@_REGISTER_WORKSPACE
+@_BY_OPTION
 @friendly
-def revoke(number, reason, register_path):
+def revoke(number, reason, on, register_path, workspace_dir, by):
     """撤销证书（称号被取消时）。"""
-    from pipeline.issuing import register as reg
-
-    with reg.connect(register_path, create=False) as conn:
-        entry = reg.revoke(conn, number, reason)
+    entry = _change_certificate("revoke", number, reason, register_path, workspace_dir, on, by)
     click.echo(f"已撤销证书 {entry.number}（{entry.company}）：{entry.revoke_reason}")
 
 
 @register.command()
 @click.argument("number", metavar="证书编号")
+@click.option("--date", "on", help="复评合格、新有效期开始的日期 YYYY-MM-DD（默认：今天）")
 @_REGISTER_OPTION
+@_REGISTER_WORKSPACE
+@_BY_OPTION
 @friendly
-def renew(number, register_path):
-    """复评合格后续期：有效期从今天起重新计算。"""
+def renew(number, on, register_path, workspace_dir, by):
+    """复评合格后续期：有效期从复评合格之日（--date，默认今天）起重新计算。"""
     from pipeline.definitions.campaign import zh_date
-    from pipeline.issuing import register as reg
 
-    with reg.connect(register_path, create=False) as conn:
-        entry = reg.renew(conn, number)
-    click.echo(f"证书 {entry.number}（{entry.company}）已续期，有效期至 {zh_date(entry.valid_to)}")
+    entry = _change_certificate("renew", number, "", register_path, workspace_dir, on, by)
+    click.echo(f"证书 {entry.number}（{entry.company}）已续期，有效期自 {zh_date(entry.valid_from)} 至 {zh_date(entry.valid_to)}")
 
 
 @cli.command()

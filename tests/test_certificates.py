@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 import subprocess
 from datetime import date
@@ -16,7 +15,6 @@ from openpyxl import Workbook
 from pipeline.common.errors import UserError
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.programs import program_of
-from pipeline.issuing import register
 from pipeline.issuing.certificates import make_certificates, page_count, read_winners, settings, terms_for
 
 ISSUED = date(2017, 9, 1)
@@ -123,37 +121,6 @@ def test_settings_come_from_the_campaign_and_titles_from_the_program():
     assert conf["number_prefix"] == "HLJ2017" and conf["issuer"] == "黑龙江省质量协会"
     program = program_of(campaign)
     assert terms_for(program, campaign, "service", None).title == "2017年度全省用户满意工程先进单位（服务类）"
-
-
-def _race(db: str, winners: list, barrier, queue) -> None:
-    barrier.wait()
-    got = {}
-    with register.connect(Path(db)) as conn:
-        for w in winners:  # one transaction per winner, so the two processes interleave
-            entry = register.assign(conn, [w], program="p", campaign="race", prefix="R", codes={"product": "CP"},
-                                    titles={"product": "t"}, issuer="i", validity_years=2, today=ISSUED)[0]
-            got[(w.company, w.project)] = entry.number
-    queue.put(got)
-
-
-def test_racing_runs_never_issue_a_number_twice(tmp_path):
-    shared = [register.Winner(f"共同公司{i}", "product") for i in range(15)]
-    own = [[register.Winner(f"{side}公司{i}", "product") for i in range(15)] for side in "甲乙"]
-    ctx = multiprocessing.get_context("fork")
-    barrier, queue = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_race, args=(str(tmp_path / "race.db"), [*mine, *shared], barrier, queue))
-             for mine in own]
-    for p in procs:
-        p.start()
-    results = [queue.get(timeout=120) for _ in procs]
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
-    for key in shared:
-        assert results[0][(key.company, None)] == results[1][(key.company, None)]
-    merged = {**results[0], **results[1]}
-    assert len(merged) == 45 and len(set(merged.values())) == 45
-    assert sorted(merged.values()) == [f"R-CP-{n:04d}" for n in range(1, 46)]
 
 
 def test_cli_certificates(tmp_path):

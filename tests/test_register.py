@@ -6,6 +6,7 @@ import sqlite3
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -145,7 +146,7 @@ def test_expired_shows_as_expired(tmp_path):
 def test_a_version_1_register_is_migrated_keeping_its_certificates(tmp_path):
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
-    conn.executescript(register.MIGRATIONS[0])
+    conn.executescript(register.FILE_MIGRATIONS[0])
     conn.execute("INSERT INTO certificates (number, program, campaign, category, seq, company, company_key, title, "
                  "issuer, validity_years, issued_on, valid_from, valid_to) VALUES ('HLJ2017-EN-0001', 'heilongjiang', "
                  "'heilongjiang-2017', 'enterprise', 1, '电机厂', '电机厂', 't', 'i', 2, '2017-09-01', '2017-09-01', "
@@ -155,13 +156,14 @@ def test_a_version_1_register_is_migrated_keeping_its_certificates(tmp_path):
     conn.commit()
     conn.close()
     with register.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == register.SCHEMA_VERSION == 2
+        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == register.SCHEMA_VERSION == 3
         entry = register.lookup(conn, "HLJ2017-EN-0001")
         assert (entry.company, entry.valid_to, entry.tier) == ("电机厂", date(2019, 8, 31), None)
         assert [e["kind"] for e in register.history(conn, entry.number)] == ["issued"]
-        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        with pytest.raises(sqlite3.IntegrityError):  # events still point at real certificates
-            conn.execute("INSERT INTO events (number, kind, on_date) VALUES ('NONE-1', 'issued', '2017-09-01')")
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():  # events still point at real certificates
+            conn.exec_driver_sql("INSERT INTO certificate_events (number, kind, on_date) "
+                                 "VALUES ('NONE-1', 'issued', '2017-09-01')")
         more = register.assign(conn, [register.Winner("新厂", "enterprise")], program="heilongjiang",
                                campaign="heilongjiang-2017", prefix="HLJ2017", codes={"enterprise": "EN"},
                                titles={"enterprise": "t"}, issuer="i", validity_years=2, today=ISSUED)

@@ -14,12 +14,14 @@ import sys
 import tempfile
 import time
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from pipeline.common.errors import UserError
+from pipeline.issuing import register
 
 pytestmark = pytest.mark.xdist_group("workspace")  # one worker, one PostgreSQL cluster (per worker session)
 
@@ -296,9 +298,13 @@ def test_export_and_import_move_the_campaign_between_databases(tmp_path, postgre
         receive(ws, inbox)
         receive(ws, fixed)
         ws.move(ws.find(COMPANIES[1]), "已推荐", by="王敏")
+        with register.connect(ws.engine) as conn:
+            issued = register.assign(conn, [register.Winner(COMPANIES[1], "product")], program="heilongjiang",
+                                     campaign="heilongjiang-2017", prefix="HLJ2017", codes={"product": "CP"},
+                                     titles={"product": "t"}, issuer="协会", validity_years=2, today=date(2017, 9, 1))
         manifest = export(ws, tmp_path / "campaign.zip")
         before = {r.company_name: (r.stage, r.version_count) for r in ws.applicants().items}
-    assert manifest["rows"]["versions"] == 5
+    assert manifest["rows"]["versions"] == 5 and manifest["rows"]["certificates"] == 1
     with pytest.raises(UserError, match="不是空的"):
         import_(tmp_path / "campaign.zip", tmp_path / "ws")
     with import_(tmp_path / "campaign.zip", tmp_path / "moved") as moved:  # PostgreSQL → SQLite
@@ -307,6 +313,30 @@ def test_export_and_import_move_the_campaign_between_databases(tmp_path, postgre
         assert detail.versions[1].comparison["resolved"][0]["code"] == "series_product"
         assert all(moved.store.has(f["sha256"]) for v in detail.versions for f in v.files)
         moved.move(moved.find(COMPANIES[2]), "已推荐", by="王敏")  # new rows get new ids after the import
+        with register.connect(moved.engine) as conn:
+            assert register.entries(conn) == issued  # the register came along, in the database
+            register.renew(conn, issued[0].number, date(2019, 9, 1))  # and its history takes new rows
+            assert [e["kind"] for e in register.history(conn, issued[0].number)] == ["issued", "renewed"]
+
+
+def test_an_export_made_before_the_register_moved_brings_its_register_file(tmp_path, packets):
+    """Exports of schema 1 carried DIR/register.db beside the dump; importing one puts its certificates
+    into the new workspace's database."""
+    from pipeline.workspace.transfer import export, import_
+
+    inbox, _ = packets
+    with make(tmp_path, None) as ws:
+        receive(ws, inbox)
+        export(ws, tmp_path / "new.zip")
+    number = _old_register_file(tmp_path / "register.db")
+    with zipfile.ZipFile(tmp_path / "new.zip") as new, zipfile.ZipFile(tmp_path / "old.zip", "w") as old:
+        for item in new.infolist():
+            old.writestr(item, new.read(item))
+        old.write(tmp_path / "register.db", "register.db")
+    with import_(tmp_path / "old.zip", tmp_path / "moved") as moved:
+        with register.connect(moved.reader, write=False) as conn:
+            assert register.lookup(conn, number).revoke_reason == "复查不合格"
+            assert [e["kind"] for e in register.history(conn, number)] == ["issued", "revoked"]
 
 
 def test_a_migration_backs_the_database_up_first(tmp_path, monkeypatch, packets):
@@ -315,17 +345,53 @@ def test_a_migration_backs_the_database_up_first(tmp_path, monkeypatch, packets)
     inbox, _ = packets
     with make(tmp_path, None) as ws:
         receive(ws, inbox)
-    steps = db.MIGRATIONS + [lambda conn: conn.exec_driver_sql("ALTER TABLE applicants ADD COLUMN tag TEXT")]
+    steps = db.MIGRATIONS + [lambda conn, root: conn.exec_driver_sql("ALTER TABLE applicants ADD COLUMN tag TEXT")]
     monkeypatch.setattr(db, "MIGRATIONS", steps)
-    monkeypatch.setattr(db, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(db, "SCHEMA_VERSION", len(steps))
     with Workspace.open(tmp_path / "ws") as ws:
         backups = list((ws.root / "backups").glob("*.jsonl"))
         assert len(backups) == 1
         rows = [json.loads(line) for line in backups[0].read_text(encoding="utf-8").splitlines()]
         assert sum(r["table"] == "applicants" for r in rows) == 4
         with ws.reader.connect() as conn:
-            assert db.schema_version(conn) == 2
+            assert db.schema_version(conn) == len(steps)
             conn.execute(sa.text("SELECT tag FROM applicants")).all()
+
+
+def _old_register_file(path: Path) -> str:
+    """Write a register file as manyi wrote it before the register moved into the workspace; return its number."""
+    with register.connect(path) as conn:
+        entry, = register.assign(conn, [register.Winner("黑龙江北方家电有限公司", "product", "BCD-520WK")],
+                                 program="heilongjiang", campaign="heilongjiang-2017", prefix="HLJ2017",
+                                 codes={"product": "CP"}, titles={"product": "黑龙江省用户满意产品"}, issuer="协会",
+                                 validity_years=2, today=date(2017, 9, 1))
+        register.revoke(conn, entry.number, "复查不合格", date(2018, 3, 1))
+    return entry.number
+
+
+def test_a_workspace_of_schema_1_takes_its_register_file_into_the_database(tmp_path, db_url):
+    """Before schema 2 a workspace kept its certificates in DIR/register.db; opening it moves them into the
+    database (SQLite or PostgreSQL) with their history, and keeps the file among the backups."""
+    from pipeline.workspace import Workspace, db
+
+    with make(tmp_path, db_url) as ws:
+        with ws.engine.begin() as conn:  # back to schema 1: no register tables
+            register.metadata.drop_all(conn)
+            db.set_meta(conn, "schema_version", "1")
+    number = _old_register_file(tmp_path / "ws" / "register.db")
+    with Workspace.open(tmp_path / "ws") as ws:
+        with ws.reader.connect() as conn:
+            assert db.schema_version(conn) == db.SCHEMA_VERSION == 2
+            entry = register.lookup(conn, number)
+            assert [e["kind"] for e in register.history(conn, number)] == ["issued", "revoked"]
+        assert (entry.company, entry.project, entry.revoke_reason) == ("黑龙江北方家电有限公司", "BCD-520WK", "复查不合格")
+        assert not (ws.root / "register.db").exists()
+        kept = list((ws.root / "backups").glob("register-*.db"))
+        assert len(kept) == 1 and len(list((ws.root / "backups").glob("db-*.jsonl"))) == 1
+        with register.connect(kept[0], create=False) as conn:  # the old file is whole
+            assert register.lookup(conn, number).revoke_reason == "复查不合格"
+    with Workspace.open(tmp_path / "ws") as ws:  # opened again: nothing more to move
+        assert len(list((ws.root / "backups").glob("register-*.db"))) == 1
 
 
 def test_every_program_has_stages_with_the_roles_a_workspace_needs():
@@ -417,6 +483,15 @@ def test_the_whole_job_from_the_command_line(tmp_path, db_url):
     certs = manyi("certificates", "--workspace", ws, "--out", tmp_path / "certs")
     assert certs.returncode == 0 and "已生成 2 张证书" in certs.stdout, certs.stderr
     assert len(list((tmp_path / "certs").glob("*.docx"))) == 2
+    number = next(line.split()[0] for line in certs.stdout.splitlines() if "北方家电" in line)
+    assert not (ws / "register.db").exists()  # the register is in the workspace database
+    verified = manyi("register", "verify", number, "--workspace", ws)
+    assert verified.returncode == 0 and "持有单位：黑龙江北方家电有限公司" in verified.stdout, verified.stderr
+    renewed = manyi("register", "renew", number, "--workspace", ws, "--date", "2019-09-01")
+    assert renewed.returncode == 0 and "至 2021年8月31日" in renewed.stdout, renewed.stderr
+    assert "HLJ2017-" in manyi("register", "list", "--workspace", ws).stdout
+    again = manyi("certificates", "--workspace", ws, "--out", tmp_path / "again")
+    assert number in again.stdout  # printed again: the same number
     status = manyi("status", ws)
     assert "获奖：2" in status.stdout and "等待" in status.stdout
     show = manyi("show", ws, "北方家电")
@@ -500,3 +575,70 @@ def test_a_decision_belongs_to_its_version_and_the_comparison_reads_the_document
         assert "series_product" in [i["code"] for i in comparison["still_open"]]
         assert "series_product" not in [i["code"] for i in comparison["new"] + comparison["resolved"]]
         assert detail.row.stage == "需补正" and "series_product" in [i["code"] for i in detail.open_issues]
+
+
+def test_a_certificate_changed_in_a_workspace_is_in_its_audit_log(tmp_path, db_url):
+    from pipeline.workspace.outputs import register_change, register_entries
+
+    with make(tmp_path, db_url) as ws:
+        with register.connect(ws.engine) as conn:
+            entry, = register.assign(conn, [register.Winner("龙江建工集团", "construction")], program="heilongjiang",
+                                     campaign="heilongjiang-2017", prefix="HLJ2017", codes={"construction": "JZ"},
+                                     titles={"construction": "t"}, issuer="协会", validity_years=2,
+                                     today=date(2017, 9, 1))
+        with pytest.raises(UserError, match="写明原因"):
+            register_change(ws, entry.number, "revoke", "王敏")
+        changed = register_change(ws, entry.number.lower(), "revoke", "王敏", "复查不合格", date(2018, 3, 1))
+        assert (changed.revoked_on, changed.revoke_reason) == (date(2018, 3, 1), "复查不合格")
+        assert register_entries(ws, f" {entry.number} ") == [changed] and register_entries(ws, "HLJ2017-JZ-0009") == []
+        logged = [e for e in ws.audit_log() if e["action"] == "certificate_revoke"]
+        assert len(logged) == 1 and logged[0]["by"] == "王敏" and logged[0]["detail"]["number"] == entry.number
+        with pytest.raises(UserError, match="已撤销"):
+            register_change(ws, entry.number, "renew", "王敏")
+
+
+def _race(target: str, winners: list, barrier, queue) -> None:
+    from pipeline.common.database import make_engine
+
+    engine = make_engine(target) if "://" in target else None
+    barrier.wait()
+    got = {}
+    for w in winners:  # one transaction per winner, so the two processes interleave
+        with register.connect(engine or Path(target)) as conn:
+            entry = register.assign(conn, [w], program="p", campaign="race", prefix="R", codes={"product": "CP"},
+                                    titles={"product": "t"}, issuer="i", validity_years=2, today=date(2017, 9, 1))[0]
+        got[(w.company, w.project)] = entry.number
+    queue.put(got)
+
+
+@pytest.mark.parametrize("where", ["file", "postgresql"])
+def test_racing_runs_never_issue_a_number_twice(tmp_path, where, request):
+    """Two processes number winners at once, in a register file or in a workspace's PostgreSQL database."""
+    import multiprocessing
+
+    from pipeline.common.database import make_engine
+
+    if where == "file":
+        target = str(tmp_path / "race.db")
+    else:
+        target = fresh_database(request.getfixturevalue("postgres"))
+        engine = make_engine(target)
+        with engine.begin() as conn:
+            register.metadata.create_all(conn)
+        engine.dispose()
+    shared = [register.Winner(f"共同公司{i}", "product") for i in range(15)]
+    own = [[register.Winner(f"{side}公司{i}", "product") for i in range(15)] for side in "甲乙"]
+    ctx = multiprocessing.get_context("fork")
+    barrier, queue = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_race, args=(target, [*mine, *shared], barrier, queue)) for mine in own]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    for key in shared:
+        assert results[0][(key.company, None)] == results[1][(key.company, None)]
+    merged = {**results[0], **results[1]}
+    assert len(merged) == 45 and len(set(merged.values())) == 45
+    assert sorted(merged.values()) == [f"R-CP-{n:04d}" for n in range(1, 46)]

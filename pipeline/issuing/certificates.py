@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from pipeline.common import office
 from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path, safe_filename, unique_names
@@ -310,10 +312,11 @@ def make_certificates(winners_path: Path, out: Path, campaign: Campaign, registe
     return certificates_for(winners, out, campaign, register_path, pdf=pdf, today=today, problems=problems)
 
 
-def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, register_path: Path,
+def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, register: Path | sa.Engine,
                      pdf: bool = False, today: date | None = None, problems: list[str] | None = None) -> Result:
     """Given the winners (from a workbook or a campaign workspace), write their certificates as
-    `make_certificates` does; `problems` are carried into the Result."""
+    `make_certificates` does, numbered in `register` (a register file, or a workspace database's
+    engine); `problems` are carried into the Result."""
     program = program_of(campaign)
     issued = today or issue_date(campaign, "certificates")[0]
     winners, repeats = drop_repeats(winners)
@@ -322,7 +325,7 @@ def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, re
     if not winners:
         raise UserError("获奖名单中没有可颁发证书的行" + ("：" + "；".join(result.problems) if result.problems else ""))
     conf = settings(campaign, program)
-    with connect(register_path) as conn:
+    with connect(register) as conn:
         def winner(w):
             return Winner(w.company, w.category, w.project, w.tier)
 

@@ -1,25 +1,33 @@
-"""The certificate register: one SQLite file that hands out numbers and answers "is this genuine?".
+"""The certificate register: it hands out numbers and answers "is this genuine?".
 
-A certificate is keyed by (program, campaign, category, folded company name, folded project
-name), so printing again gives the same number; a new winner takes the next sequence number of
-its program, campaign and category. Programs are kept apart: listings and look-ups can be limited
-to one program, and each certificate keeps its own title and validity (so many years, to the end
-of the title's year, or none when the program sets none). Numbers are taken inside `BEGIN IMMEDIATE` (one writer at a time) and
-the number column is UNIQUE, so two runs racing on the same file never issue one twice.
-Every issue, renewal and revocation is also kept as a row of `events`: the history stays.
+It lives in a database, as the tables `certificates` and `certificate_events`: a lone SQLite file
+(`--register`, for certificates printed from a winners workbook), or a campaign workspace's own
+database (SQLite or PostgreSQL). A certificate is keyed by (program, campaign, category, folded
+company name, folded project name), so printing again gives the same number; a new winner takes the
+next sequence number of its program, campaign and category. Programs are kept apart: listings and
+look-ups can be limited to one program, and each certificate keeps its own title and validity (so
+many years, to the end of the title's year, or none when the program sets none). Numbers are taken in
+a transaction that holds the write lock from its start (SQLite's BEGIN IMMEDIATE, a table lock on
+PostgreSQL) and the number column is UNIQUE, so two runs racing on one register never issue a number
+twice. Every issue, renewal and revocation is also kept as a row of `certificate_events`: the history stays.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from pipeline.common import outputs
+from pipeline.common.database import make_engine, sqlite_url
 from pipeline.common.errors import UserError
 from pipeline.common.text import fold
 from pipeline.common.xlsx import add_sheet, new_workbook, save
@@ -27,13 +35,53 @@ from pipeline.definitions.campaign import zh_date
 from pipeline.definitions.forms import categories
 
 DEFAULT_REGISTER = Path("output") / "register.db"
-SCHEMA_VERSION = 2
-BUSY_TIMEOUT_S = 60
 STATES_ZH = {"valid": "有效", "revoked": "已撤销", "expired": "已过期"}
 NUMBER_RE = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
 
-# Each entry upgrades the schema from version i to i + 1; later versions append here.
-MIGRATIONS = [
+metadata = sa.MetaData()
+
+certificates = sa.Table(
+    "certificates", metadata,
+    sa.Column("number", sa.Text, nullable=False, unique=True),
+    sa.Column("program", sa.Text, nullable=False),
+    sa.Column("campaign", sa.Text, nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("tier", sa.Text),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("company", sa.Text, nullable=False),
+    sa.Column("company_key", sa.Text, nullable=False),
+    sa.Column("project", sa.Text),
+    sa.Column("project_key", sa.Text, nullable=False, default=""),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("issuer", sa.Text, nullable=False),
+    sa.Column("validity_years", sa.Integer),  # None: a fixed last day (valid_to) or no end at all
+    sa.Column("issued_on", sa.Text, nullable=False),  # dates as ISO text, the same in every database
+    sa.Column("valid_from", sa.Text, nullable=False),
+    sa.Column("valid_to", sa.Text),
+    sa.Column("revoked_on", sa.Text),
+    sa.Column("revoke_reason", sa.Text),
+    sa.PrimaryKeyConstraint("program", "campaign", "category", "company_key", "project_key"),
+    sa.UniqueConstraint("program", "campaign", "category", "seq"),
+    sa.Index("certificates_by_program", "program", "campaign", "category", "seq"),
+)
+
+events = sa.Table(
+    "certificate_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("number", sa.Text, sa.ForeignKey("certificates.number"), nullable=False),
+    sa.Column("kind", sa.Text, sa.CheckConstraint("kind IN ('issued', 'renewed', 'revoked')"), nullable=False),
+    sa.Column("on_date", sa.Text, nullable=False),
+    sa.Column("valid_from", sa.Text),
+    sa.Column("valid_to", sa.Text),
+    sa.Column("reason", sa.Text),
+)
+
+#: The register's tables, referenced ones first (a workspace creates, dumps and loads them with its own).
+TABLES = (certificates, events)
+
+# A register file's schema, by `PRAGMA user_version`: FILE_MIGRATIONS[i] upgrades version i to i + 1.
+# A new file runs them all, so a new file and an upgraded one are the same; later versions append here.
+FILE_MIGRATIONS = [
     """
     CREATE TABLE certificates (
         number TEXT NOT NULL UNIQUE,
@@ -99,7 +147,10 @@ MIGRATIONS = [
     ALTER TABLE certificates_v2 RENAME TO certificates;
     CREATE INDEX certificates_by_program ON certificates (program, campaign, category, seq)
     """,
+    # 3: the history's table named as in a workspace database, where it sits beside the workspace's own tables.
+    "ALTER TABLE events RENAME TO certificate_events",
 ]
+SCHEMA_VERSION = len(FILE_MIGRATIONS)
 
 
 @dataclass(frozen=True)
@@ -166,34 +217,56 @@ def key_of(text: str | None) -> str:
     return fold(text or "")
 
 
+# --- where the register lives -----------------------------------------------------------------------
+
+
 @contextmanager
-def connect(path: Path, create: bool = True):
-    """Yield a connection to the register at `path`, created and migrated to the current schema."""
-    path = Path(path)
+def connect(target: Path | sa.Engine, create: bool = True, write: bool = True):
+    """Given a register file (or a workspace database's engine), yield a connection in one transaction,
+    committed when the block ends; a file is created and brought to the current schema first.
+
+    With `write` (the default) the transaction holds SQLite's write lock from its start, so the
+    numbers read inside it are still free when they are written.
+    """
+    if isinstance(target, sa.Engine):
+        engine, shown = target, "（工作区数据库）"
+    else:
+        engine, shown = open_file(Path(target), create, write), f" {target}"
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except sa.exc.IntegrityError:
+        raise
+    except (sa.exc.OperationalError, sa.exc.DatabaseError) as exc:
+        raise UserError(f"证书登记簿{shown}无法使用：{getattr(exc, 'orig', exc)}") from None
+    finally:
+        if engine is not target:
+            engine.dispose()
+
+
+def open_file(path: Path, create: bool = True, write: bool = True) -> sa.Engine:
+    """Given a register file's path, return an engine on it, the file created or upgraded to SCHEMA_VERSION."""
     new = not path.is_file()
     if new:
         if not create:
             raise UserError(f"证书登记簿不存在：{path}（尚未颁发过证书，或用 --register 指定登记簿文件）")
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise UserError(f"无法打开证书登记簿 {path}：{exc}") from exc
-    if new:
-        outputs.note_live(path)  # manyi's own, changed in place by every issue, renewal and revocation
-    with closing(conn):
-        try:
-            migrate(conn)  # before foreign keys are on: a migration may rebuild a referenced table
-            conn.execute("PRAGMA foreign_keys = ON")
-            yield conn
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.IntegrityError):
-                raise
-            raise UserError(f"证书登记簿 {path} 无法使用：{exc}") from exc
+        with closing(sqlite3.connect(str(path), timeout=60, isolation_level=None)) as conn:
+            if new:
+                outputs.note_live(path)  # manyi's own, changed in place by every issue, renewal and revocation
+            upgrade_file(conn)
+    except sqlite3.DatabaseError as exc:
+        raise UserError(f"证书登记簿 {path} 无法使用：{exc}") from None
+    # No WAL: a lone register file may sit on a shared folder, where WAL does not work.
+    return make_engine(sqlite_url(path), write=write, wal=False)
 
 
-def migrate(conn: sqlite3.Connection) -> None:
-    """Given a connection, bring its schema up to SCHEMA_VERSION (in one write transaction)."""
+def upgrade_file(conn: sqlite3.Connection) -> None:
+    """Given a connection to a register file, bring its schema up to SCHEMA_VERSION (in one write transaction).
+
+    Foreign keys are off here (a new sqlite3 connection's default): a migration may rebuild a referenced table.
+    """
     if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
         return
     conn.execute("BEGIN IMMEDIATE")
@@ -201,7 +274,7 @@ def migrate(conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise UserError("证书登记簿由更新版本的 manyi 创建，请升级 manyi 后再使用")
-        for script in MIGRATIONS[version:]:
+        for script in FILE_MIGRATIONS[version:]:
             for statement in filter(str.strip, script.split(";")):
                 conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -211,16 +284,27 @@ def migrate(conn: sqlite3.Connection) -> None:
         raise
 
 
-@contextmanager
-def write_transaction(conn: sqlite3.Connection):
-    """Run the block as one transaction that holds the write lock from its start."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+def copy_file_into(path: Path, conn) -> int:
+    """Given a register file and a connection to a database holding the register's (empty) tables, copy every
+    certificate and its history into it; return the number of certificates. The file itself is not changed:
+    an older one is upgraded in a temporary copy."""
+    with tempfile.TemporaryDirectory(prefix="manyi-register-") as tmp:
+        copy = Path(tmp) / "register.db"
+        shutil.copyfile(path, copy)
+        engine = open_file(copy, create=False, write=False)
+        try:
+            with engine.connect() as source:
+                rows = {t.name: [dict(r._mapping) for r in source.execute(sa.select(t).order_by(*t.primary_key))]
+                        for t in TABLES}
+        finally:
+            engine.dispose()
+    for table in TABLES:
+        if rows[table.name]:
+            conn.execute(sa.insert(table), [{k: v for k, v in r.items() if k != "id"} for r in rows[table.name]])
+    return len(rows[certificates.name])
+
+
+# --- numbers, look-ups, changes -----------------------------------------------------------------------
 
 
 def format_number(prefix: str, code: str, seq: int) -> str:
@@ -231,53 +315,59 @@ def format_number(prefix: str, code: str, seq: int) -> str:
     return number
 
 
-def registered(conn: sqlite3.Connection, winner: Winner, program: str, campaign: str) -> Entry | None:
+def _key_is(winner: Winner, program: str, campaign: str):
+    c = certificates.c
+    return sa.and_(c.program == program, c.campaign == campaign, c.category == winner.category,
+                   c.company_key == key_of(winner.company), c.project_key == key_of(winner.project))
+
+
+def registered(conn, winner: Winner, program: str, campaign: str) -> Entry | None:
     """Given a winner of a program's campaign, return its certificate when the register already has one, else None."""
-    row = conn.execute("SELECT number FROM certificates WHERE program=? AND campaign=? AND category=? "
-                       "AND company_key=? AND project_key=?",
-                       (program, campaign, winner.category, key_of(winner.company), key_of(winner.project))).fetchone()
-    return lookup(conn, row[0]) if row else None
+    number = conn.execute(sa.select(certificates.c.number).where(_key_is(winner, program, campaign))).scalar()
+    return lookup(conn, number) if number else None
 
 
-def assign(conn: sqlite3.Connection, winners: list[Winner], *, program: str, campaign: str, prefix: str,
+def _hold_numbers(conn) -> None:
+    """Take the register's write lock for the rest of the transaction (SQLite's BEGIN IMMEDIATE already holds it)."""
+    if conn.dialect.name == "postgresql":
+        # Blocks other numbering runs and changes, not readers: two runs never read the same next number.
+        conn.exec_driver_sql(f"LOCK TABLE {certificates.name} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def assign(conn, winners: list[Winner], *, program: str, campaign: str, prefix: str,
            codes: dict[str, str], issuer: str, today: date, titles: dict[str, str] | None = None,
            validity_years: int | None = None, terms: Callable[[Winner], Terms] | None = None) -> list[Entry]:
     """Given winners and the campaign's facts, return their entries: existing ones kept, new ones numbered.
 
     `terms(winner)` gives each new certificate's title and validity; without it, `titles` by
-    category and `validity_years` do. All winners are numbered in one transaction, so a run
-    either records all of them or none.
+    category and `validity_years` do. All winners are numbered in the connection's one transaction,
+    so a run records all of them or none.
     """
     terms = terms or (lambda w: Terms(titles[w.category], validity_years))
+    c = certificates.c
+    _hold_numbers(conn)
     numbers = []
-    with write_transaction(conn):
-        for w in winners:
-            key = (program, campaign, w.category, key_of(w.company), key_of(w.project))
-            row = conn.execute("SELECT number FROM certificates WHERE program=? AND campaign=? AND category=? "
-                               "AND company_key=? AND project_key=?", key).fetchone()
-            if row:
-                numbers.append(row[0])
-                continue
-            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM certificates "
-                               "WHERE program=? AND campaign=? AND category=?", key[:3]).fetchone()[0]
-            number = format_number(prefix, codes[w.category], seq)
-            granted = terms(w)
-            valid_to = granted.valid_to(today)
-            try:
-                conn.execute(
-                    "INSERT INTO certificates (number, program, campaign, category, tier, seq, company, company_key, "
-                    "project, project_key, title, issuer, validity_years, issued_on, valid_from, valid_to) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (number, program, campaign, w.category, w.tier, seq, w.company, key[3], w.project or None,
-                     key[4], granted.title, issuer, granted.years, today.isoformat(), today.isoformat(),
-                     _iso(valid_to)))
-            except sqlite3.IntegrityError:
-                holder = conn.execute("SELECT campaign, program FROM certificates WHERE number=?", (number,)).fetchone()
-                used_by = f"活动 {holder[0]}（{program_name(holder[1])}）" if holder else "其他活动"
-                raise UserError(f"证书编号 {number} 已被{used_by}使用：请在活动文件中为本活动设置不同的 "
-                                f"certificate.number_prefix") from None
-            _event(conn, number, "issued", today, today, valid_to)
-            numbers.append(number)
+    for w in winners:
+        found = conn.execute(sa.select(c.number).where(_key_is(w, program, campaign))).scalar()
+        if found:
+            numbers.append(found)
+            continue
+        seq = conn.execute(sa.select(sa.func.coalesce(sa.func.max(c.seq), 0) + 1).where(
+            c.program == program, c.campaign == campaign, c.category == w.category)).scalar()
+        number = format_number(prefix, codes[w.category], seq)
+        holder = conn.execute(sa.select(c.campaign, c.program).where(c.number == number)).first()
+        if holder:
+            raise UserError(f"证书编号 {number} 已被活动 {holder[0]}（{program_name(holder[1])}）使用："
+                            f"请在活动文件中为本活动设置不同的 certificate.number_prefix")
+        granted = terms(w)
+        valid_to = granted.valid_to(today)
+        conn.execute(sa.insert(certificates).values(
+            number=number, program=program, campaign=campaign, category=w.category, tier=w.tier, seq=seq,
+            company=w.company, company_key=key_of(w.company), project=w.project or None,
+            project_key=key_of(w.project), title=granted.title, issuer=issuer, validity_years=granted.years,
+            issued_on=today.isoformat(), valid_from=today.isoformat(), valid_to=_iso(valid_to)))
+        _event(conn, number, "issued", today, today, valid_to)
+        numbers.append(number)
     return [lookup(conn, n) for n in numbers]
 
 
@@ -287,12 +377,13 @@ def _iso(day: date | None) -> str | None:
 
 def _event(conn, number: str, kind: str, on: date, start: date | None = None, end: date | None = None,
            reason: str | None = None) -> None:
-    conn.execute("INSERT INTO events (number, kind, on_date, valid_from, valid_to, reason) VALUES (?,?,?,?,?,?)",
-                 (number, kind, on.isoformat(), _iso(start), _iso(end), reason))
+    conn.execute(sa.insert(events).values(number=number, kind=kind, on_date=on.isoformat(), valid_from=_iso(start),
+                                          valid_to=_iso(end), reason=reason))
 
 
-_COLUMNS = ("number, program, campaign, category, company, project, title, issuer, validity_years, "
-            "issued_on, valid_from, valid_to, revoked_on, revoke_reason, tier")
+_COLUMNS = [certificates.c[name] for name in (
+    "number", "program", "campaign", "category", "company", "project", "title", "issuer", "validity_years",
+    "issued_on", "valid_from", "valid_to", "revoked_on", "revoke_reason", "tier")]
 
 
 def _entry(row) -> Entry:
@@ -302,31 +393,37 @@ def _entry(row) -> Entry:
     return Entry(*values)
 
 
-def lookup(conn: sqlite3.Connection, number: str, program: str | None = None) -> Entry | None:
+def _number_is(column, number: str | None):
+    """Match a number in any case, spaces around it ignored (numbers are letters, digits and hyphens)."""
+    return sa.func.lower(column) == (number or "").strip().lower()
+
+
+def lookup(conn, number: str, program: str | None = None) -> Entry | None:
     """Given a certificate number (any case, spaces around) and optionally a program id, return its entry or None."""
-    sql = f"SELECT {_COLUMNS} FROM certificates WHERE number = ? COLLATE NOCASE"
-    args: tuple = ((number or "").strip(),)
+    query = sa.select(*_COLUMNS).where(_number_is(certificates.c.number, number))
     if program:
-        sql += " AND program = ?"
-        args += (program,)
-    row = conn.execute(sql, args).fetchone()
+        query = query.where(certificates.c.program == program)
+    row = conn.execute(query).first()
     return _entry(row) if row else None
 
 
-def entries(conn: sqlite3.Connection, campaign: str | None = None, program: str | None = None) -> list[Entry]:
+def entries(conn, campaign: str | None = None, program: str | None = None) -> list[Entry]:
     """Given a connection (optionally a campaign id and a program id), return the entries in number order."""
-    wanted = {"campaign": campaign, "program": program}
-    where = [f"{column} = ?" for column, value in wanted.items() if value]
-    sql = f"SELECT {_COLUMNS} FROM certificates" + (" WHERE " + " AND ".join(where) if where else "")
-    args = tuple(value for value in wanted.values() if value)
-    return [_entry(r) for r in conn.execute(sql + " ORDER BY program, campaign, category, seq", args)]
+    c = certificates.c
+    query = sa.select(*_COLUMNS).order_by(c.program, c.campaign, c.category, c.seq)
+    if campaign:
+        query = query.where(c.campaign == campaign)
+    if program:
+        query = query.where(c.program == program)
+    return [_entry(r) for r in conn.execute(query)]
 
 
-def history(conn: sqlite3.Connection, number: str) -> list[dict]:
+def history(conn, number: str) -> list[dict]:
     """Given a number, return its events oldest first (kind, on_date, valid_from, valid_to, reason)."""
-    rows = conn.execute("SELECT kind, on_date, valid_from, valid_to, reason FROM events "
-                        "WHERE number = ? COLLATE NOCASE ORDER BY id", ((number or "").strip(),))
-    return [dict(zip(("kind", "on_date", "valid_from", "valid_to", "reason"), r)) for r in rows]
+    e = events.c
+    rows = conn.execute(sa.select(e.kind, e.on_date, e.valid_from, e.valid_to, e.reason)
+                        .where(_number_is(e.number, number)).order_by(e.id))
+    return [dict(r._mapping) for r in rows]
 
 
 def _require(conn, number: str) -> Entry:
@@ -336,36 +433,36 @@ def _require(conn, number: str) -> Entry:
     return entry
 
 
-def revoke(conn: sqlite3.Connection, number: str, reason: str, today: date | None = None) -> Entry:
+def revoke(conn, number: str, reason: str, today: date | None = None) -> Entry:
     """Given a number and a reason, mark the title withdrawn (第十六条、第十八条) and return the entry."""
     reason = (reason or "").strip()
     if not reason:
         raise UserError("撤销证书须写明原因（--reason）")
     today = today or date.today()
-    with write_transaction(conn):
-        entry = _require(conn, number)
-        if entry.revoked_on:
-            raise UserError(f"证书 {entry.number} 已于 {entry.revoked_on.isoformat()} 撤销")
-        conn.execute("UPDATE certificates SET revoked_on=?, revoke_reason=? WHERE number=?",
-                     (today.isoformat(), reason, entry.number))
-        _event(conn, entry.number, "revoked", today, reason=reason)
+    _hold_numbers(conn)
+    entry = _require(conn, number)
+    if entry.revoked_on:
+        raise UserError(f"证书 {entry.number} 已于 {entry.revoked_on.isoformat()} 撤销")
+    conn.execute(sa.update(certificates).where(certificates.c.number == entry.number)
+                 .values(revoked_on=today.isoformat(), revoke_reason=reason))
+    _event(conn, entry.number, "revoked", today, reason=reason)
     return lookup(conn, entry.number)
 
 
-def renew(conn: sqlite3.Connection, number: str, today: date | None = None) -> Entry:
-    """Given a number re-confirmed after re-evaluation (第十四条复评), start a new validity today; return the entry."""
+def renew(conn, number: str, today: date | None = None) -> Entry:
+    """Given a number re-confirmed after re-evaluation (第十四条复评), start a new validity on `today`; return the entry."""
     today = today or date.today()
-    with write_transaction(conn):
-        entry = _require(conn, number)
-        if entry.revoked_on:
-            raise UserError(f"证书 {entry.number} 已撤销（{entry.revoke_reason}），不能续期")
-        if not entry.validity_years:
-            kind = "只在当年度有效" if entry.valid_to else "没有规定有效期"
-            raise UserError(f"证书 {entry.number} 的称号{kind}，不能续期")
-        end = valid_until(today, entry.validity_years)
-        conn.execute("UPDATE certificates SET valid_from=?, valid_to=? WHERE number=?",
-                     (today.isoformat(), end.isoformat(), entry.number))
-        _event(conn, entry.number, "renewed", today, today, end)
+    _hold_numbers(conn)
+    entry = _require(conn, number)
+    if entry.revoked_on:
+        raise UserError(f"证书 {entry.number} 已撤销（{entry.revoke_reason}），不能续期")
+    if not entry.validity_years:
+        kind = "只在当年度有效" if entry.valid_to else "没有规定有效期"
+        raise UserError(f"证书 {entry.number} 的称号{kind}，不能续期")
+    end = valid_until(today, entry.validity_years)
+    conn.execute(sa.update(certificates).where(certificates.c.number == entry.number)
+                 .values(valid_from=today.isoformat(), valid_to=end.isoformat()))
+    _event(conn, entry.number, "renewed", today, today, end)
     return lookup(conn, entry.number)
 
 

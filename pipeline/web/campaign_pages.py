@@ -304,8 +304,7 @@ def register_action():
     """Revoke (with a reason) or renew one certificate of the register."""
     number, action = request.form.get("number", ""), request.form.get("action")
     reason = (request.form.get("reason") or "").strip()
-    views.register_change(ws(), number, action, reason, user_name())
-    audit("撤销证书" if action == "revoke" else "续期证书", number, reason)
+    views.register_change(ws(), number, action, reason, user_name())  # recorded in the audit log by the library
     flash(f"证书 {number} 已{'撤销' if action == 'revoke' else '续期'}。")
     return redirect(url_for("awards", q=number))
 

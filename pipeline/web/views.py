@@ -13,7 +13,8 @@ from pipeline.issuing.workbook import form_of, issue_place
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 ACTIONS_ZH = {"init": "建立工作区", "receive": "收件", "move": "移动阶段", "confirm": "人工确认", "waive": "同意豁免",
               "opinion": "审定意见", "notice": "补正通知", "certificates": "打印证书", "version": "收到新版本",
-              "account": "保存账号", "assign": "分配评审", "unassign": "取消评审分配"}
+              "account": "保存账号", "assign": "分配评审", "unassign": "取消评审分配",
+              "certificate_revoke": "撤销证书", "certificate_renew": "续期证书"}
 DECISIONS_ZH = {"confirm": "人工确认", "waive": "同意豁免"}
 #: Pages rendered per document for the preview, at most.
 PREVIEW_PAGES = 6
@@ -307,24 +308,14 @@ def tally_rows(ws, ids: list[int]) -> list[dict]:
 # --- register ------------------------------------------------------------------------------------
 
 
-def register_path(ws) -> Path:
-    from pipeline.workspace.outputs import REGISTER
-
-    return ws.root / REGISTER
-
-
 def register_rows(ws, query: str = "") -> list[dict]:
     """Given the workspace and a search text, return the register's certificates matching it (number or holder)."""
     from pipeline.issuing import register
+    from pipeline.workspace.outputs import register_entries
 
-    path = register_path(ws)
-    if not path.exists():
-        return []
-    with register.connect(path, create=False) as conn:
-        found = register.entries(conn)
     query = (query or "").strip().lower()
     rows = []
-    for e in found:
+    for e in register_entries(ws):
         if query and query not in e.number.lower() and query not in (e.company or "").lower():
             continue
         rows.append({"entry": e, "row": register.list_row(e), "lines": register.describe(e),
@@ -334,18 +325,9 @@ def register_rows(ws, query: str = "") -> list[dict]:
 
 def register_change(ws, number: str, action: str, reason: str, by: str) -> None:
     """Revoke (with a reason) or renew a certificate of the workspace's register."""
-    from pipeline.issuing import register
+    from pipeline.workspace.outputs import register_change as change
 
-    path = register_path(ws)
-    if not path.exists():
-        raise UserError("还没有打印过证书，登记簿为空")
-    with register.connect(path, create=False) as conn:
-        if action == "revoke":
-            register.revoke(conn, number, f"{reason}（{by}）" if reason else "")
-        elif action == "renew":
-            register.renew(conn, number)
-        else:
-            raise UserError("未知的登记簿操作")
+    change(ws, number, action, by, reason)
 
 
 # --- downloads -------------------------------------------------------------------------------------

@@ -211,7 +211,11 @@ class Workspace:
             raise UserError(f"工作区设置 {path} 无法读取：{exc}") from None
         ws = cls(root, config)
         with reachable(ws.url):
-            db.migrate(ws.engine, backup=ws.backup)
+            found = db.migrate(ws.engine, backup=ws.backup, root=root)
+        legacy = root / db.LEGACY_REGISTER
+        if found < 2 and legacy.is_file():  # its certificates are in the database now: keep the file among the backups
+            (root / BACKUPS).mkdir(exist_ok=True)
+            legacy.rename(root / BACKUPS / f"register-{time.strftime('%Y%m%d-%H%M%S')}.db")
         return ws
 
     def close(self) -> None:

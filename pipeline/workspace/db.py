@@ -9,14 +9,15 @@ text, so a dump moves between SQLite and PostgreSQL unchanged. The schema versio
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from pipeline.common.database import make_engine, now, sqlite_url  # noqa: F401  (the workspace's engine)
 from pipeline.common.errors import UserError
+from pipeline.issuing import register
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 metadata = sa.MetaData()
 
 meta = sa.Table("meta", metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text))
@@ -120,57 +121,23 @@ audit = sa.Table(
     sa.Index("ix_audit_applicant", "applicant_id"),
 )
 
-#: Tables in the order a dump is loaded (referenced tables first).
-TABLES = (meta, applicants, versions, files, moves, decisions, notices, audit)
+#: Tables in the order a dump is loaded (referenced tables first); the certificate register's too.
+TABLES = (meta, applicants, versions, files, moves, decisions, notices, audit) + register.TABLES
 
-#: MIGRATIONS[n] brings a version-n database to version n+1 (version 0: empty).
-MIGRATIONS = [lambda conn: metadata.create_all(conn)]
-
-
-def now() -> str:
-    """Return the current UTC time as ISO text (seconds)."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+#: A register file that workspaces before schema 2 kept beside the database (now its rows are in the database).
+LEGACY_REGISTER = "register.db"
 
 
-def sqlite_url(path: Path) -> str:
-    """Given a file path, return its SQLite URL."""
-    return f"sqlite:///{Path(path).resolve()}"
+def _register_tables(conn, root: Path | None) -> None:
+    """Schema 2: the certificate register moves into the workspace database (from its old file, if any)."""
+    register.metadata.create_all(conn)
+    if root is not None and (root / LEGACY_REGISTER).is_file():
+        register.copy_file_into(root / LEGACY_REGISTER, conn)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor it them
-    cur.execute("PRAGMA busy_timeout=60000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
-
-
-def make_engine(url: str, write: bool = True) -> sa.Engine:
-    """Given a SQLAlchemy URL, return an engine; raise UserError when the URL is unusable.
-
-    SQLite: WAL, a long busy timeout, and transactions begun by SQLAlchemy itself: a writing
-    engine's with BEGIN IMMEDIATE (two writers queue for the lock instead of one failing when
-    it upgrades a read lock), a reading one's with a plain BEGIN (a snapshot, never waiting).
-    """
-    try:
-        if not url.startswith("sqlite"):
-            return sa.create_engine(url, pool_pre_ping=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 60})
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-        raise UserError(f"数据库地址无法使用：{url}（{exc}）") from None
-    begin = "BEGIN IMMEDIATE" if write else "BEGIN"
-
-    @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _record):
-        _sqlite_pragmas(dbapi_conn, _record)
-        dbapi_conn.isolation_level = None  # pysqlite's own implicit BEGIN off: the "begin" event below issues it
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(conn):
-        conn.exec_driver_sql(begin)
-
-    return engine
+#: MIGRATIONS[n] brings a version-n database to version n+1 (version 0: empty); each step gets the
+#: connection and the workspace folder.
+MIGRATIONS = [lambda conn, root: metadata.create_all(conn), _register_tables]
 
 
 def schema_version(conn) -> int:
@@ -181,8 +148,8 @@ def schema_version(conn) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(engine: sa.Engine, backup=None) -> int:
-    """Given an engine, bring its schema to SCHEMA_VERSION; return the version it had.
+def migrate(engine: sa.Engine, backup=None, root: Path | None = None) -> int:
+    """Given an engine (and the workspace folder), bring its schema to SCHEMA_VERSION; return the version it had.
 
     `backup()` is called first when an existing (non-empty) database is to be changed.
     """
@@ -196,7 +163,7 @@ def migrate(engine: sa.Engine, backup=None) -> int:
         backup()
     with engine.begin() as conn:
         for step in MIGRATIONS[found:]:
-            step(conn)
+            step(conn, root)
         set_meta(conn, "schema_version", str(SCHEMA_VERSION))
     return found
 
@@ -219,7 +186,8 @@ def get_meta(conn, key: str, default: str | None = None) -> str | None:
 def dump(conn, out) -> dict[str, int]:
     """Given a connection and a text stream, write every table as JSON lines ({"table", "row"}); return rows per table."""
     counts = {}
-    for table in TABLES:
+    present = set(sa.inspect(conn).get_table_names())  # a backup taken before a migration lacks the newer tables
+    for table in (t for t in TABLES if t.name in present):
         n = 0
         order = [c for c in table.primary_key.columns] or list(table.columns)
         for row in conn.execute(sa.select(table).order_by(*order)):

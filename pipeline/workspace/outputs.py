@@ -17,7 +17,6 @@ from pipeline.issuing.workbook import write_summary
 from pipeline.workspace import db
 from pipeline.workspace.core import STATUS_ZH, Workspace, _require_name
 
-REGISTER = "register.db"
 WORKSPACE_SHEET = "工作区"
 WORKSPACE_HEADER = ("编号", "企业名称", "类别", "推进单位", "阶段", "状态", "版本数", "补正通知", "审定意见")
 
@@ -128,11 +127,40 @@ def workspace_certificates(ws: Workspace, out: Path, by: str, pdf: bool = False,
     winners = winner_rows(ws)
     if not winners:
         raise UserError(f"没有处于“{ws.flow.role('winning')}”阶段的申报：请先用 manyi stage 把获奖单位移到该阶段")
-    result = certificates_for(winners, out, ws.campaign, ws.root / REGISTER, pdf=pdf,
+    result = certificates_for(winners, out, ws.campaign, ws.engine, pdf=pdf,
                               today=today or ws.campaign.data.get("award_date"))
     with ws.engine.begin() as conn:
         ws._audit(conn, by, "certificates", None, {"numbers": [e.number for e in result.entries], "out": str(out)})
     return result
+
+
+def register_entries(ws: Workspace, number: str | None = None) -> list:
+    """Given a workspace (and a certificate number), return the certificates of its register (that one only)."""
+    from pipeline.issuing import register
+
+    with register.connect(ws.reader, write=False) as conn:
+        if number is None:
+            return register.entries(conn)
+        found = register.lookup(conn, number)
+        return [found] if found else []
+
+
+def register_change(ws: Workspace, number: str, action: str, by: str, reason: str = "", today: date | None = None):
+    """Given a certificate number of the workspace's register, revoke it (with a reason) or renew it, as `by`,
+    on `today`; record it in the audit log and return the changed entry."""
+    from pipeline.common.errors import UserError
+    from pipeline.issuing import register
+
+    by = _require_name(by)
+    with register.connect(ws.engine) as conn:
+        if action == "revoke":
+            entry = register.revoke(conn, number, reason, today)
+        elif action == "renew":
+            entry = register.renew(conn, number, today)
+        else:
+            raise UserError("未知的登记簿操作")
+        ws._audit(conn, by, f"certificate_{action}", None, {"number": entry.number, "reason": reason or None})
+    return entry
 
 
 def status_lines(ws: Workspace) -> list[str]:

@@ -1,5 +1,5 @@
 """A whole campaign moved to another machine: `export` writes the database (a portable dump), the settings,
-the campaign file, the register and the store into one zip; `import_` makes a fresh workspace from it,
+the campaign file and the store into one zip (the certificate register is in the database); `import_` makes a fresh workspace from it,
 on SQLite or any database URL."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 
 from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
+from pipeline.issuing import register
 from pipeline.workspace import db
-from pipeline.workspace.core import CAMPAIGN_COPY, CONFIG, STORE, Workspace
-from pipeline.workspace.outputs import REGISTER
+from pipeline.workspace.core import BACKUPS, CAMPAIGN_COPY, CONFIG, STORE, Workspace
 from pipeline.workspace.store import file_sha256
 
 DUMP = "database.jsonl"
@@ -34,8 +34,6 @@ def export(ws: Workspace, target: Path) -> dict:
                 counts = db.dump(conn, text)
             zf.writestr(DUMP, text.getvalue())
             zf.write(ws.root / (ws.config.get("campaign") or CAMPAIGN_COPY), CAMPAIGN_COPY)
-            if (ws.root / REGISTER).is_file():
-                zf.write(ws.root / REGISTER, REGISTER)
             stored = 0
             for path in sorted((ws.root / STORE).rglob("*.bin")):
                 zf.write(path, f"{STORE}/{path.relative_to(ws.root / STORE).as_posix()}", zipfile.ZIP_STORED)
@@ -77,8 +75,6 @@ def import_(source: Path, root: Path, db_url: str | None = None) -> Workspace:
                     raise UserError(f"导出文件已损坏：{name} 的内容与其校验值不符")
                 target.chmod(0o444)
             (root / CAMPAIGN_COPY).write_bytes(zf.read(CAMPAIGN_COPY))
-            if REGISTER in names:
-                (root / REGISTER).write_bytes(zf.read(REGISTER))
             config = {"program": manifest["program"], "campaign": CAMPAIGN_COPY, "campaign_id": manifest.get("campaign_id")}
             if db_url:
                 config["db"] = db_url
@@ -89,6 +85,11 @@ def import_(source: Path, root: Path, db_url: str | None = None) -> Workspace:
             db.migrate(ws.engine)
             with ws.engine.begin() as conn:
                 db.load(conn, io.TextIOWrapper(zf.open(DUMP), encoding="utf-8"))
+                if db.LEGACY_REGISTER in names:  # an export made before the register moved into the database
+                    legacy = root / BACKUPS / db.LEGACY_REGISTER
+                    legacy.parent.mkdir(exist_ok=True)
+                    legacy.write_bytes(zf.read(db.LEGACY_REGISTER))
+                    register.copy_file_into(legacy, conn)
                 db.set_meta(conn, "schema_version", str(db.SCHEMA_VERSION))
                 ws._audit(conn, "系统", "import", None, {"from": source.name})
         except BaseException:
