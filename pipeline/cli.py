@@ -664,13 +664,14 @@ def confirm(dir, applicant, code, note, waive, form, field, by):
 @click.argument("applicant")
 @click.argument("text")
 @click.option("--recommend/--not-recommend", default=None, help="是否推荐")
+@click.option("--score", type=click.FloatRange(0, 100), help="评分（0–100，可不填）")
 @_BY_OPTION
 @friendly
-def opinion(dir, applicant, text, recommend, by):
-    """记录评审人的审定意见（及是否推荐）。"""
+def opinion(dir, applicant, text, recommend, score, by):
+    """记录评审人的审定意见（及是否推荐、评分）。"""
     with _open_workspace(dir) as ws:
         applicant_id = ws.find(applicant)
-        ws.opinion(applicant_id, text, by, recommend)
+        ws.opinion(applicant_id, text, by, recommend, score)
     click.echo("已记录审定意见。")
 
 

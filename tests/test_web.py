@@ -594,3 +594,28 @@ def test_an_administrator_adds_accounts_on_the_page(lan):
     assert site_of(lan).store.user("钱") is None
     log = client.get("/audit").data.decode()
     assert "保存账号" in log and "admin1" in log
+
+
+def test_an_opinion_that_ends_like_a_score_is_kept_as_typed(lan, workspace):
+    client = signed_in(lan, "reviewer1")
+    answer = client.post("/review/1", data={"opinion": "同意（评分 70）", "recommend": "yes", "score": "",
+                                            "csrf": session_token(client)})
+    assert answer.status_code == 302
+    tally = signed_in(lan, "staff1").get("/review").data.decode()
+    row = re.search(r"/applicants/1\".*?</tr>", tally, re.S).group(0)
+    assert "reviewer1" in row and "70" not in row
+    page = signed_in(lan, "staff1").get("/applicants/1").data.decode()
+    assert "同意（评分 70）" in page and "评分 70</span>" not in page
+
+
+
+def test_the_page_of_an_applicant_sent_a_notice_lists_it(lan, workspace, tmp_path):
+    from pipeline.workspace import Workspace
+    from pipeline.workspace.outputs import workspace_notices
+
+    with Workspace.open(workspace) as ws:
+        incomplete = [r.id for r in ws.applicants().items if r.errors]
+        workspace_notices(ws, tmp_path / "notices", by="王敏", only={incomplete[0]})
+        number = ws.applicant(incomplete[0]).notices[-1]["number"]
+    page = signed_in(lan, "staff1").get(f"/applicants/{incomplete[0]}").data.decode()
+    assert re.search(number + r" · [\d-]+ · [1-9]\d* 项", page), page

@@ -381,7 +381,7 @@ def test_a_workspace_of_schema_1_takes_its_register_file_into_the_database(tmp_p
     number = _old_register_file(tmp_path / "ws" / "register.db")
     with Workspace.open(tmp_path / "ws") as ws:
         with ws.reader.connect() as conn:
-            assert db.schema_version(conn) == db.SCHEMA_VERSION == 2
+            assert db.schema_version(conn) == db.SCHEMA_VERSION
             entry = register.lookup(conn, number)
             assert [e["kind"] for e in register.history(conn, number)] == ["issued", "revoked"]
         assert (entry.company, entry.project, entry.revoke_reason) == ("黑龙江北方家电有限公司", "BCD-520WK", "复查不合格")
@@ -642,3 +642,29 @@ def test_racing_runs_never_issue_a_number_twice(tmp_path, where, request):
     merged = {**results[0], **results[1]}
     assert len(merged) == 45 and len(set(merged.values())) == 45
     assert sorted(merged.values()) == [f"R-CP-{n:04d}" for n in range(1, 46)]
+
+
+def test_a_score_is_its_own_value_and_schema_2_scores_leave_the_text(tmp_path, db_url, packets):
+    """A reviewer's score is a column of its own: an opinion that merely ends like a score stays as typed.
+    Schema 2 wrote the score at the end of the text; opening such a workspace moves it into the column."""
+    from pipeline.workspace import Workspace, db
+
+    inbox, _ = packets
+    with make(tmp_path, db_url) as ws:
+        receive(ws, inbox)
+        first, second = ws.find(COMPANIES[0]), ws.find(COMPANIES[1])
+        ws.opinion(first, "同意推荐（评分 90）", by="张评审")  # typed so, no score given
+        ws.opinion(second, "材料扎实", by="张评审", recommend=True, score=88.5)
+        with pytest.raises(UserError, match="评分"):
+            ws.opinion(second, "x", by="张评审", score=120)
+        opinions = {d["applicant_id"]: (d["note"], d["score"]) for d in ws.applicant(first).decisions
+                    + ws.applicant(second).decisions if d["kind"] == "opinion"}
+        assert opinions == {first: ("同意推荐（评分 90）", None), second: ("材料扎实", 88.5)}
+        with ws.engine.begin() as conn:  # back to schema 2, as its web page stored a score
+            conn.exec_driver_sql("ALTER TABLE decisions DROP COLUMN score")
+            conn.execute(sa.update(db.decisions).where(db.decisions.c.applicant_id == second)
+                         .values(note="材料扎实（评分 88.5）"))
+            db.set_meta(conn, "schema_version", "2")
+    with Workspace.open(tmp_path / "ws") as ws:
+        moved = [(d["note"], d["score"]) for d in ws.applicant(second).decisions if d["kind"] == "opinion"]
+        assert moved == [("材料扎实", 88.5)]

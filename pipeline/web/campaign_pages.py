@@ -259,7 +259,7 @@ def review_one(applicant_id):
         text = request.form.get("opinion", "")
         recommend = {"yes": True, "no": False}.get(request.form.get("recommend", ""))
         score = views.score_value(request.form.get("score"))
-        ws().opinion(number, views.opinion_text(text, score), by=user_name(), recommend=recommend)
+        ws().opinion(number, text, by=user_name(), recommend=recommend, score=score)
         flash("已保存审定意见。")
         return redirect(url_for("review"))
     detail = detail_or_404(number)

@@ -225,9 +225,6 @@ def render_pages(pdfs: list[Path], folder: Path) -> int:
 
 # --- review -------------------------------------------------------------------------------------
 
-SCORE = re.compile(r"（评分 (\d+(?:\.\d+)?)）$")
-
-
 def score_value(text: str | None) -> float | None:
     """Given the score field as typed, return the number (0–100), None when empty; raise UserError otherwise."""
     text = (text or "").strip()
@@ -242,20 +239,6 @@ def score_value(text: str | None) -> float | None:
     return value
 
 
-def opinion_text(text: str, score: float | None) -> str:
-    """Given the 审定意见 and an optional score, return the opinion as stored (the score written at its end)."""
-    text = (text or "").strip()
-    if score is None or not text:
-        return text
-    return f"{text}（评分 {score:g}）"
-
-
-def split_opinion(note: str) -> tuple[str, float | None]:
-    """Given a stored opinion, return (its text, its score or None): the inverse of `opinion_text`."""
-    found = SCORE.search(note or "")
-    return ((note[:found.start()], float(found.group(1))) if found else (note or "", None))
-
-
 def tally(ws, rows) -> list[dict]:
     """Given the applicants, return per applicant its opinions: count, recommended, not, mean score."""
     import sqlalchemy as sa
@@ -265,15 +248,15 @@ def tally(ws, rows) -> list[dict]:
     d = db.decisions
     by_applicant: dict[int, list] = {}
     with ws.reader.connect() as conn:
-        for r in conn.execute(sa.select(d.c.applicant_id, d.c.note, d.c.recommend, d.c.by)
+        for r in conn.execute(sa.select(d.c.applicant_id, d.c.score, d.c.recommend, d.c.by)
                               .where(d.c.kind == "opinion").order_by(d.c.id)):
             by_applicant.setdefault(r[0], []).append(r)
     out = []
     for row in rows:
         latest = {}
-        for _, note, recommend, by in by_applicant.get(row.id, []):
-            latest[by] = (note, recommend)  # a reviewer's last word counts
-        scores = [s for s in (split_opinion(n)[1] for n, _ in latest.values()) if s is not None]
+        for _, score, recommend, by in by_applicant.get(row.id, []):
+            latest[by] = (score, recommend)  # a reviewer's last word counts
+        scores = [s for s, _ in latest.values() if s is not None]
         out.append({"row": row, "opinions": len(latest), "yes": sum(r is True for _, r in latest.values()),
                     "no": sum(r is False for _, r in latest.values()),
                     "score": round(sum(scores) / len(scores), 1) if scores else None,
@@ -286,8 +269,7 @@ def my_opinions(ws, rows, reviewer: str) -> dict[int, dict]:
     found = {}
     for t in tally_rows(ws, [r.id for r in rows]):
         if t["by"] == reviewer:
-            text, score = split_opinion(t["note"])
-            found[t["applicant_id"]] = {"text": text, "recommend": t["recommend"], "score": score}
+            found[t["applicant_id"]] = {"text": t["note"], "recommend": t["recommend"], "score": t["score"]}
     return found
 
 
@@ -301,7 +283,7 @@ def tally_rows(ws, ids: list[int]) -> list[dict]:
         return []
     with ws.reader.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(
-            sa.select(d.c.applicant_id, d.c.note, d.c.recommend, d.c.by)
+            sa.select(d.c.applicant_id, d.c.note, d.c.recommend, d.c.score, d.c.by)
             .where(d.c.kind == "opinion", d.c.applicant_id.in_(ids)).order_by(d.c.id))]
 
 

@@ -533,19 +533,25 @@ class Workspace:
             self.refresh(conn, applicant_id, by=by)
         return issue
 
-    def opinion(self, applicant_id: int, text: str, by: str, recommend: bool | None = None) -> None:
-        """Given an applicant, a reviewer's 审定意见, who, and whether it is recommended (None: not said), record it."""
+    def opinion(self, applicant_id: int, text: str, by: str, recommend: bool | None = None,
+                score: float | None = None) -> None:
+        """Given an applicant, a reviewer's 审定意见, who, whether it is recommended (None: not said) and a score
+        (0-100, None: not given), record it."""
         by = _require_name(by)
         if not (text or "").strip():
             raise UserError("审定意见不能为空")
+        if score is not None and not 0 <= score <= 100:
+            raise UserError(f"评分应为 0 到 100 的数字：{score:g}")
         with self.engine.begin() as conn:
             vid = conn.execute(sa.select(db.applicants.c.latest_version_id)
                                .where(db.applicants.c.id == applicant_id)).scalar_one_or_none()
             if vid is None:
                 raise UserError(f"工作区中没有编号为 {applicant_id} 的申报")
             conn.execute(sa.insert(db.decisions).values(applicant_id=applicant_id, version_id=vid, kind="opinion",
-                                                        note=text.strip(), recommend=recommend, by=by, at=db.now()))
-            self._audit(conn, by, "opinion", applicant_id, {"text": text.strip(), "recommend": recommend})
+                                                        note=text.strip(), recommend=recommend, score=score, by=by,
+                                                        at=db.now()))
+            self._audit(conn, by, "opinion", applicant_id, {"text": text.strip(), "recommend": recommend,
+                                                            "score": score})
 
 
 # Statements built once: building a statement costs SQLAlchemy more than running it, and receive runs these per version.

@@ -9,6 +9,7 @@ text, so a dump moves between SQLite and PostgreSQL unchanged. The schema versio
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from pipeline.common.database import make_engine, now, sqlite_url  # noqa: F401 
 from pipeline.common.errors import UserError
 from pipeline.issuing import register
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 metadata = sa.MetaData()
 
 meta = sa.Table("meta", metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text))
@@ -90,6 +91,7 @@ decisions = sa.Table(
     sa.Column("form", sa.String(80)),
     sa.Column("field", sa.String(80)),
     sa.Column("recommend", sa.Boolean),  # an opinion's recommendation (None: not said)
+    sa.Column("score", sa.Float),  # an opinion's score, 0-100 (None: not given)
     sa.Column("note", sa.Text),
     sa.Column("by", sa.Text, nullable=False),
     sa.Column("at", sa.String(32), nullable=False),
@@ -135,9 +137,25 @@ def _register_tables(conn, root: Path | None) -> None:
         register.copy_file_into(root / LEGACY_REGISTER, conn)
 
 
+#: How the web page of schema 2 wrote a reviewer's score: at the end of the opinion's text.
+_SCORE_IN_TEXT = re.compile(r"（评分 (\d+(?:\.\d+)?)）$")
+
+
+def _opinion_scores(conn, root: Path | None) -> None:
+    """Schema 3: an opinion's score gets a column of its own, taken out of the text where schema 2 wrote it."""
+    if "score" not in {c["name"] for c in sa.inspect(conn).get_columns("decisions")}:
+        conn.exec_driver_sql("ALTER TABLE decisions ADD COLUMN score FLOAT")
+    d = decisions
+    for id_, note in conn.execute(sa.select(d.c.id, d.c.note).where(d.c.kind == "opinion", d.c.score.is_(None))).all():
+        found = _SCORE_IN_TEXT.search(note or "")
+        if found:
+            conn.execute(sa.update(d).where(d.c.id == id_).values(note=note[:found.start()],
+                                                                  score=float(found.group(1))))
+
+
 #: MIGRATIONS[n] brings a version-n database to version n+1 (version 0: empty); each step gets the
 #: connection and the workspace folder.
-MIGRATIONS = [lambda conn, root: metadata.create_all(conn), _register_tables]
+MIGRATIONS = [lambda conn, root: metadata.create_all(conn), _register_tables, _opinion_scores]
 
 
 def schema_version(conn) -> int:
@@ -186,11 +204,13 @@ def get_meta(conn, key: str, default: str | None = None) -> str | None:
 def dump(conn, out) -> dict[str, int]:
     """Given a connection and a text stream, write every table as JSON lines ({"table", "row"}); return rows per table."""
     counts = {}
-    present = set(sa.inspect(conn).get_table_names())  # a backup taken before a migration lacks the newer tables
+    inspector = sa.inspect(conn)
+    present = set(inspector.get_table_names())  # a backup taken before a migration lacks the newer tables
     for table in (t for t in TABLES if t.name in present):
         n = 0
+        has = {c["name"] for c in inspector.get_columns(table.name)}  # and the newer columns
         order = [c for c in table.primary_key.columns] or list(table.columns)
-        for row in conn.execute(sa.select(table).order_by(*order)):
+        for row in conn.execute(sa.select(*[c for c in table.columns if c.name in has]).order_by(*order)):
             out.write(json.dumps({"table": table.name, "row": dict(row._mapping)}, ensure_ascii=False) + "\n")
             n += 1
         counts[table.name] = n

@@ -79,8 +79,9 @@ def workspace_rows(ws: Workspace, records: list[dict]) -> list[list]:
         for row in conn.execute(sa.select(n.c.applicant_id, n.c.number, n.c.date).order_by(n.c.id)):
             sent.setdefault(row[0], []).append(f"{row[1]}（{row[2]}）")
         opinions: dict[int, list[str]] = {}
-        for row in conn.execute(sa.select(d.c.applicant_id, d.c.note, d.c.by).where(d.c.kind == "opinion").order_by(d.c.id)):
-            opinions.setdefault(row[0], []).append(f"{row[1]}（{row[2]}）")
+        for aid, note, score, by in conn.execute(sa.select(d.c.applicant_id, d.c.note, d.c.score, d.c.by)
+                                                  .where(d.c.kind == "opinion").order_by(d.c.id)):
+            opinions.setdefault(aid, []).append(f"{note}（{'' if score is None else f'评分 {score:g}，'}{by}）")
     names = categories()
     return [[r["applicant_id"], company_name(r) or "", names.get(r.get("category"), r.get("category") or ""),
              ((r.get("forms") or {}).get("cover") or {}).get("promoting_unit") or "", r["stage"],
