@@ -20,13 +20,16 @@ from pipeline.definitions import forms as forms_mod
 from pipeline.definitions.campaign import load_campaign, zh_date
 from pipeline.definitions.programs import PROGRAMS_DIR, load_program, title_for
 from pipeline.generating.layout import MAX_WORD, label_words, plan_table, template_forms, template_path
-from pipeline.generating.packet import write_packets
+from pipeline.generating.packet import render_packet, write_packets
 from pipeline.generating.render import PRINTED_BOX, PRINTED_TICK, compiled
 from pipeline.generating.summary_table import make_summary_tables
 from pipeline.issuing.certificates import issuer_lines, print_run
 from pipeline.issuing.notices import make_notices
+from pipeline.reading.extract import extract_document
+from pipeline.reading.readers.docx import read_docx
+from pipeline.reading.readers.pdf import read_pdf
 from pipeline.common.text import TICKED, UNTICKED
-from tests.print_values import long_rows, long_values
+from tests.print_values import long_rows, long_values, register_rows
 
 pytestmark = pytest.mark.xdist_group("print")
 
@@ -85,6 +88,11 @@ def printed(tmp_path_factory):
             rows = long_rows() if kind == "long" and form.id == "respondents" else []
             made[f"{form.key}.{kind}"] = compiled(template_path(form)).render(
                 {"c": ctx, "v": values, "rows": rows}, docs / f"{form.key}.{kind}.docx")
+    # the register over several pages: alone with long rows, and in a packet with a third party's 70
+    made["respondents.continued"] = compiled(template_path(forms_mod.load_forms()["respondents"])).render(
+        {"c": ctx, "v": {}, "rows": long_rows(40)}, docs / "respondents.continued.docx")
+    made["packet.continued"] = render_packet("product", {"respondents": {"respondents": register_rows(70)}},
+                                             docs / "packet.continued.docx", ctx)
     packets = write_packets(root / "packets", "all", campaign)
     for path in packets.files:
         made[f"packet.{path.stem}"] = (docs / f"packet.{path.stem}.docx")
@@ -214,3 +222,31 @@ def test_blank_dates_print_year_month_day_and_the_prefilled_ones_their_value(pri
     cover, commitment = pages(printed["cover.blank"][1])[0], pages(printed["commitment.blank"][1])[0]
     assert cover.endswith("填表日期年月日") and commitment.endswith("承诺企业（盖章）：日期：年月日")
     assert "填表日期2017年12月31日" in pages(printed["cover.long"][1])[0]
+
+
+REGISTER = "被访者信息登记（样）表"
+REGISTER_HEAD = "序号姓名联系方式调查方式调查时间工作单位"
+
+
+def test_a_register_over_several_pages_repeats_its_title_with_continued_and_its_header_row(printed):
+    for name, count in (("respondents.continued", 40), ("packet.continued", 70)):
+        texts = pages(printed[name][1])
+        register = [page for page in texts if REGISTER in page]
+        assert len(register) >= 3, name
+        first, *rest = register
+        assert first.startswith(REGISTER + REGISTER_HEAD) and "（续）" not in first, name
+        for n, page in enumerate(rest, start=2):  # a table that ran over its page would start one with rows
+            assert page.startswith(f"{REGISTER}（续）{REGISTER_HEAD}"), (name, n, page[:40])
+        assert "注：1." in register[-1] and not any("注：1." in page for page in register[:-1]), name
+        seqs = [int(s) for page in register for s in re.findall(r"(?:^|[^\d])(\d{1,3})(?=欧阳)", page)]
+        assert seqs == list(range(1, count + 1)), name  # every row printed once, in order
+
+
+def test_a_register_over_several_pages_is_read_back_row_by_row_without_its_titles_and_heads(printed):
+    for name, count in (("respondents.continued", 40), ("packet.continued", 70)):
+        docx, pdf = printed[name]
+        for doc in (read_docx(docx, docx.name), read_pdf(pdf, pdf.name)):
+            rows = [values for form, values in extract_document(doc) if form.key == "respondents"]
+            assert len(rows) == 1, (name, doc.source)
+            assert [r["seq"] for r in rows[0]] == list(range(1, count + 1)), (name, doc.source)
+            assert {r["name"][:2] for r in rows[0]} == {"欧阳"}, (name, doc.source)
