@@ -37,8 +37,9 @@ pytestmark = pytest.mark.xdist_group("print")
 SEED_PAGES = {"cover": 2, "recommendation": 1, "site_inspection": 1, "application.enterprise": 1,
               "application.product": 1, "application.construction": 1, "application.service": 1,
               "implementation_status": 1, "commitment": 1, "summary_table": 1, "contract": 1}
-#: Faces the documents may print in (fonts/30-manyi-zh-cn.conf). The Noto CJK collections share one
-#: glyph table whose name says "jp" for every regional face (fonts/README.md); fontconfig is checked below.
+#: Faces the documents may print in (fonts/30-manyi-zh-cn.conf). Every regional face of the Noto CJK
+#: collections prints from one glyph table named for the JP face (fonts/README.md), so its subsets say "jp"
+#: whichever face printed them: below, fontconfig's choice and the printed forms are checked instead.
 ALLOWED_FACE = re.compile(r"\+(NotoSerifCJKjp|NotoSansCJKjp|AR-?PL-?U(Ming|Kai)-?CN|ARPLU(Ming|Kai)CN)")
 ONE_LINE = ("0451-87979096", "2017年12月31日")
 
@@ -106,9 +107,40 @@ def printed(tmp_path_factory):
         made[f"notice.{path.stem}"] = docs / f"notice.{path.stem.split('_')[-1]}.docx"
         made[f"notice.{path.stem}"].write_bytes(path.read_bytes())
     made["certificates"] = print_run(certificates(), docs / "certificates.docx", campaign)
+    for name, font, lang in GLYPH_DOCS:
+        made[name] = glyph_doc(docs / f"{name}.docx", font, lang)
     pdfs = office.convert(list(made.values()), "pdf", root / "pdf", timeout=600)
     assert all(isinstance(p, Path) for p in pdfs.values()), pdfs
     return {name: (path, pdfs[path]) for name, path in made.items()}
+
+
+#: Characters whose Simplified Chinese and Japanese forms differ (骨's inner stroke, 直, 返's 辶, 说).
+GLYPHS = "骨直返说"
+#: The same characters as the documents print them (宋体, 黑体, zh-CN), in the SC faces named outright, and
+#: as a Japanese text would print them.
+GLYPH_DOCS = [("glyph.宋体", "宋体", "zh-CN"), ("glyph.Noto Serif CJK SC", "Noto Serif CJK SC", "zh-CN"),
+              ("glyph.宋体.ja", "宋体", "ja-JP"), ("glyph.黑体", "黑体", "zh-CN"),
+              ("glyph.Noto Sans CJK SC", "Noto Sans CJK SC", "zh-CN"), ("glyph.黑体.ja", "黑体", "ja-JP")]
+
+
+def glyph_doc(path: Path, font: str, lang: str) -> Path:
+    """Given a path, a font and a language, write a page printing GLYPHS large in that font and language."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls, qn
+
+    from pipeline.generating.layout import LANG, new_document, para_xml, run_xml
+
+    document = new_document()
+    xml = para_xml(run_xml(GLYPHS, font, 72)).replace(LANG, f'<w:lang w:val="{lang}" w:eastAsia="{lang}"/>')
+    document.element.body.find(qn("w:sectPr")).addprevious(parse_xml(xml.replace(">", f" {nsdecls('w')}>", 1)))
+    document.save(str(path))
+    return path
+
+
+def page_image(pdf: Path) -> bytes:
+    """Given a one-page PDF, return its page as a grey bitmap (PGM) at 40 dpi."""
+    return subprocess.run(["pdftoppm", "-gray", "-r", "40", "-singlefile", str(pdf)], capture_output=True,
+                          check=True).stdout
 
 
 def pages(pdf: Path) -> list[str]:
@@ -147,6 +179,59 @@ def test_fontconfig_resolves_the_word_faces_to_simplified_chinese_ones():
     found = {name: subprocess.run(["fc-match", "-f", "%{family[0]}", name], capture_output=True, text=True,
                                   check=True).stdout for name in expected}
     assert found == expected, "请运行 make fontconfig 安装 fonts/30-manyi-zh-cn.conf"
+
+
+def test_the_documents_print_the_simplified_forms_of_the_noto_faces(printed):
+    """The Noto subsets are named …CJKjp… whatever face printed them (fonts/README.md): what they print is checked.
+
+    宋体 and 黑体 in zh-CN print the very glyphs of Noto Serif/Sans CJK SC, not the Japanese forms.
+    """
+    for face, sc in (("宋体", "Noto Serif CJK SC"), ("黑体", "Noto Sans CJK SC")):
+        ours, simplified, japanese = (page_image(printed[name][1]) for name in
+                                      (f"glyph.{face}", f"glyph.{sc}", f"glyph.{face}.ja"))
+        assert japanese != simplified, face  # the characters do tell the two apart
+        assert ours == simplified, f"{face} 未按简体中文字形印出"
+
+
+NOTO = Path("/usr/share/fonts/opentype/noto")
+
+
+def ttc_faces(path: Path) -> list[tuple[str, int, str]]:
+    """Given an OpenType collection, return each face's (PostScript name, offset of its CFF table, the CFF's FontName)."""
+    data = path.read_bytes()
+    count = int.from_bytes(data[8:12], "big")
+    return [face_names(data, int.from_bytes(data[12 + 4 * i: 16 + 4 * i], "big")) for i in range(count)]
+
+
+def face_names(data: bytes, face: int) -> tuple[str, int, str]:
+    """Given a collection's bytes and one face's offset, return its PostScript name, CFF offset and CFF FontName."""
+    import struct
+
+    number = struct.unpack(">H", data[face + 4: face + 6])[0]
+    tables = {data[at: at + 4].decode(): struct.unpack(">I", data[at + 8: at + 12])[0]
+              for at in range(face + 12, face + 12 + 16 * number, 16)}
+    name = tables["name"]
+    records, strings = struct.unpack(">HH", data[name + 2: name + 6])
+    for at in range(name + 6, name + 6 + 12 * records, 12):
+        platform, _, _, name_id, size, offset = struct.unpack(">6H", data[at: at + 12])
+        if platform == 3 and name_id == 6:  # Windows, PostScript name, UTF-16
+            ps = data[name + strings + offset: name + strings + offset + size].decode("utf-16-be")
+    cff = tables["CFF "]
+    index = cff + data[cff + 2]  # the Name INDEX after the header: count, offset size, offsets (1-based), names
+    size = data[index + 2]
+    first, second = (int.from_bytes(data[index + 3 + k * size: index + 3 + (k + 1) * size], "big") for k in (0, 1))
+    names = index + 3 + 2 * size - 1
+    return ps, cff, data[names + first: names + second].decode()
+
+
+def test_the_noto_collections_share_one_glyph_table_named_for_the_japanese_face():
+    """Why pdffonts says …CJKjp… (fonts/README.md): LibreOffice names a subset by its CFF's FontName, and every
+    face of Debian's collections, the SC one too, shares the one CFF table named for the JP face."""
+    for file in ("NotoSerifCJK-Regular.ttc", "NotoSerifCJK-Bold.ttc", "NotoSansCJK-Regular.ttc", "NotoSansCJK-Bold.ttc"):
+        faces = {ps: (cff, name) for ps, cff, name in ttc_faces(NOTO / file)}
+        sc = next(ps for ps in faces if re.fullmatch(r"Noto(Serif|Sans)CJKsc-\w+", ps))
+        jp = sc.replace("CJKsc", "CJKjp")
+        assert faces[sc] == faces[jp] and faces[sc][1] == jp, (file, faces)
 
 
 def test_every_pdf_embeds_only_the_chinese_faces(printed):
