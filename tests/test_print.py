@@ -124,14 +124,14 @@ GLYPH_DOCS = [("glyph.宋体", "宋体", "zh-CN"), ("glyph.Noto Serif CJK SC", "
 
 
 def glyph_doc(path: Path, font: str, lang: str) -> Path:
-    """Given a path, a font and a language, write a page printing GLYPHS large in that font and language."""
+    """Given a path, a font and an East-Asian language, write a page printing GLYPHS large in them."""
     from docx.oxml import parse_xml
     from docx.oxml.ns import nsdecls, qn
 
-    from pipeline.generating.layout import LANG, new_document, para_xml, run_xml
+    from pipeline.generating.layout import LANG, LANGS, new_document, para_xml, run_xml
 
     document = new_document()
-    xml = para_xml(run_xml(GLYPHS, font, 72)).replace(LANG, f'<w:lang w:val="{lang}" w:eastAsia="{lang}"/>')
+    xml = para_xml(run_xml(GLYPHS, font, 72)).replace(LANG, f'<w:lang w:val="{LANGS["val"]}" w:eastAsia="{lang}"/>')
     document.element.body.find(qn("w:sectPr")).addprevious(parse_xml(xml.replace(">", f" {nsdecls('w')}>", 1)))
     document.save(str(path))
     return path
@@ -282,6 +282,7 @@ def test_the_continuation_repeats_title_unit_and_heads_and_has_its_stamp_line(pr
     assert "有限责任公司39：北方牌断路器3" in texts[-1] and "BFZJ-39" in texts[-1]  # company：item, the last
     assert texts[-1].endswith(f"推荐单位（公章）年月日第{len(texts)}页共{len(texts)}页")
     assert "共推动（）家企业" in texts[0]  # the unit's own figures: left for it to write
+    assert texts[0].endswith(f"第1页共{len(texts)}页")  # no longer one page: numbered from the first
 
 
 def test_each_notice_kind_and_every_programs_certificate_print_on_their_pages(printed):

@@ -52,8 +52,11 @@ AFTER_TABLE = (f'<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="{AFTER_
 PAGE_AFTER_TABLE = AFTER_TABLE.replace("<w:pPr>", "<w:pPr><w:pageBreakBefore/>", 1)
 
 
-#: The language of every run: Chinese (PRC) for East-Asian text and for the Latin around it.
-LANG = '<w:lang w:val="zh-CN" w:eastAsia="zh-CN"/>'
+#: The languages of every run, as Chinese Word writes them: Chinese (PRC) for East-Asian text (its glyph
+#: forms: declared Japanese, LibreOffice prints the Japanese ones), English for digits and Latin letters
+#: (declared Chinese, LibreOffice breaks a line inside a number: 20 / 17年).
+LANGS = {"val": "en-US", "eastAsia": "zh-CN"}
+LANG = f'<w:lang w:val="{LANGS["val"]}" w:eastAsia="{LANGS["eastAsia"]}"/>'
 
 
 # --- runs and paragraphs -------------------------------------------------------------------------
@@ -63,8 +66,7 @@ def run_xml(text: str, font: str | None = None, size: float | None = None, bold:
     """Given text and its font, return one w:r with East-Asian and Latin fonts set; '\\n' becomes a line break."""
     font = font or DEFAULTS["body_font"]
     half_points = round((size or DEFAULTS["cell_size"]) * 2)
-    # Digits and Latin in the Chinese face (as Word prints 宋体 text), the language Chinese (zh-CN):
-    # declared Japanese, LibreOffice would pick the Japanese forms of the glyphs.
+    # Digits and Latin in the Chinese face, as Word prints 宋体 text.
     props = (f'<w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" w:cs="{font}" w:hint="eastAsia"/>'
              + ("<w:b/><w:bCs/>" if bold else "")
              + f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>{LANG}')
@@ -908,7 +910,8 @@ def page_numbers(section) -> None:
 
 
 def declare_chinese(document) -> None:
-    """Given a python-docx document, declare zh-CN on its docDefaults, its styles and its theme font language."""
+    """Given a python-docx document, declare its languages (LANGS: zh-CN for Chinese) on its docDefaults, its styles
+    and its theme font language."""
     styles = document.styles.element
     for rpr in [styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")),
                 *(style.find(qn("w:rPr")) for style in styles.iterchildren(qn("w:style")))]:
@@ -918,12 +921,12 @@ def declare_chinese(document) -> None:
         if lang is None:
             lang = rpr.makeelement(qn("w:lang"), {})
             rpr.append(lang)
-        for attr in ("val", "eastAsia"):
-            lang.set(qn(f"w:{attr}"), "zh-CN")
+        for attr, value in LANGS.items():
+            lang.set(qn(f"w:{attr}"), value)
     theme_lang = document.settings.element.find(qn("w:themeFontLang"))
     if theme_lang is not None:
-        for attr in ("val", "eastAsia"):
-            theme_lang.set(qn(f"w:{attr}"), "zh-CN")
+        for attr, value in LANGS.items():
+            theme_lang.set(qn(f"w:{attr}"), value)
 
 
 def build_template(form: Form, out: Path, forms: dict | None = None) -> Path:

@@ -149,7 +149,10 @@ def continuation_xml(unit: Unit, overflow: dict, lines: int, title: str) -> list
 
 
 def add_continuation(path: Path, unit: Unit, overflow: dict, lines: int, title: str) -> None:
-    """Given a filled 推荐汇总表 and the names that did not fit, append a continuation page listing them all."""
+    """Given a filled 推荐汇总表 and the names that did not fit, append a continuation page listing them all.
+
+    The form is no longer one page: its first page is numbered too (第 1 页 共 N 页), as the 续页 are.
+    """
     from docx.oxml import parse_xml
     from docx.oxml.ns import nsdecls
 
@@ -159,6 +162,7 @@ def add_continuation(path: Path, unit: Unit, overflow: dict, lines: int, title: 
     sect.addprevious(parse_xml(f'<w:p {nsdecls("w")}><w:r><w:br w:type="page"/></w:r></w:p>'))
     for xml in continuation_xml(unit, overflow, lines, title):
         sect.addprevious(parse_xml(xml.replace(">", f" {nsdecls('w')}>", 1)))
+    doc.sections[0].different_first_page_header_footer = False
     with atomic_path(path) as tmp:
         doc.save(str(tmp))
 
