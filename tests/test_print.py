@@ -25,6 +25,7 @@ from pipeline.generating.render import PRINTED_BOX, PRINTED_TICK, compiled
 from pipeline.generating.summary_table import make_summary_tables
 from pipeline.issuing.certificates import issuer_lines, print_run
 from pipeline.issuing.notices import make_notices
+from pipeline.issuing.program_summary import make_program_summaries
 from pipeline.reading.extract import extract_document
 from pipeline.reading.readers.docx import read_docx
 from pipeline.reading.readers.pdf import read_pdf
@@ -49,6 +50,14 @@ def product(i: int, unit: str = "哈尔滨市质量协会") -> dict:
             "company_name": f"黑龙江省哈尔滨市北方重型机械装备制造集团有限责任公司{i}",
             "forms": {"cover": {"promoting_unit": unit},
                       "application": {"product_name": f"北方牌断路器{i}", "product_model": f"BFZJ-{i}"}}}
+
+
+def program_record(i: int) -> dict:
+    """Given a number, return a checked record of 辽宁's program that 沈阳市质量协会 recommends."""
+    return {"submission_id": f"l{i}", "source": f"l{i}.zip", "category": "product", "status": "complete",
+            "company_name": f"辽宁省沈阳市北方重型机械装备制造集团有限责任公司{i}",
+            "forms": {"application": {"recommending_unit": "沈阳市质量协会", "product_name": f"北方牌 BFZJ-{i} 型断路器",
+                                      "contact_person": "欧阳建国", "phone": "024-87979096"}}}
 
 
 def failing(kind: str) -> dict:
@@ -94,6 +103,9 @@ def printed(tmp_path_factory):
         {"c": ctx, "v": {}, "rows": long_rows(40)}, docs / "respondents.continued.docx")
     made["packet.continued"] = render_packet("product", {"respondents": {"respondents": register_rows(70)}},
                                              docs / "packet.continued.docx", ctx)
+    liaoning = load_campaign(Path(__file__).parents[1] / "forms" / "campaigns" / "liaoning-2021.yaml")
+    made["program_summary.continued"] = make_program_summaries(
+        [program_record(i) for i in range(1, 41)], root / "program_summary", liaoning).files[0]
     packets = write_packets(root / "packets", "all", campaign)
     for path in packets.files:
         made[f"packet.{path.stem}"] = (docs / f"packet.{path.stem}.docx")
@@ -336,3 +348,15 @@ def test_a_register_over_several_pages_is_read_back_row_by_row_without_its_title
             assert len(rows) == 1, (name, doc.source)
             assert [r["seq"] for r in rows[0]] == list(range(1, count + 1)), (name, doc.source)
             assert {r["name"][:2] for r in rows[0]} == {"欧阳"}, (name, doc.source)
+
+
+def test_a_programs_summary_over_several_pages_repeats_its_title_with_continued_and_keeps_names_and_phones_whole(
+        printed):
+    texts = pages(printed["program_summary.continued"][1])
+    title, head = "2021年度辽宁省用户满意称号（标杆）推荐评定推荐汇总表", "序号申报单位（个人）申报类别申报等级"
+    assert len(texts) >= 2 and texts[0].startswith(title + "推荐单位（盖章）：沈阳市质量协会") and head in texts[0][:80]
+    for page in texts[1:]:  # (the two-line head 申报产品、/工程或服务 reads around the others)
+        assert page.startswith(f"{title}（续）") and head in page[:60], page[:60]
+    printed_lines = lines(printed["program_summary.continued"][1])
+    assert sum("欧阳建国024-87979096" in line for line in printed_lines) == 40  # neither name nor phone wraps
+    assert "推荐单位（公章）" not in texts[-1] and texts[-1].rstrip("0123456789页共第").endswith("年月日")
