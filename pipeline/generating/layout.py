@@ -735,8 +735,13 @@ def cell_text(value) -> str:
 
 def row_height(row: dict, ids: list[str], widths: list[float], size: float) -> float:
     """Given a list row, its columns' field ids and widths (cm) and its size, return its printed height (cm)."""
-    lines = max((text_lines(cell_text((row or {}).get(fid)), w, size) for fid, w in zip(ids, widths)), default=1)
-    line = DEFAULTS["cell_line"] * size / DEFAULTS["cell_size"]
+    return lines_height(max((text_lines(cell_text((row or {}).get(fid)), w, size) for fid, w in zip(ids, widths)),
+                            default=1), size)
+
+
+def lines_height(lines: int, size: float) -> float:
+    """Given the lines of a bordered row's tallest cell and its size, return the row's printed height (cm)."""
+    line = DEFAULTS["cell_line"] * size / DEFAULTS["cell_size"]  # exact, as cell_xml sets it
     return max(DEFAULTS["row_height"], lines * line * PT_CM) + BORDER_PT * PT_CM
 
 
@@ -769,7 +774,7 @@ def item_height(item, width: float) -> float:
 
     def lines(text: str, size: float, indent: float = 0) -> int:
         plain = re.sub(r"\{\{.*?\}\}", "0000", str(text))  # a tag prints a figure or a name
-        return text_lines(plain, width - indent * size * PT_CM + CELL_PAD, size)
+        return text_lines(plain, width - indent * size * PT_CM + CELL_PAD, size)  # no cell padding outside tables
 
     if "title" in item:
         size = float(item.get("size", DEFAULTS["title_size"]))
@@ -802,8 +807,7 @@ def page_room(form: Form, table: dict, widths: list[float], labels: list[str]) -
     title = list_title(form, table)
     continued = item_height({"title": f"{title}（续）"}, printed) if title else 0.0
     size = float(table.get("size") or DEFAULTS["cell_size"])
-    header = row_height(dict(zip(labels, labels)), labels,
-                        [w + CELL_PAD for w in widths], size)  # labels break between words (wrap_label)
+    header = lines_height(max(wrap_label(label, w, size).count("\n") + 1 for label, w in zip(labels, widths)), size)
     body = DEFAULTS["page_height"] - DEFAULTS["margin_top"] - DEFAULTS["margin_bottom"]
     room = body - max(above, continued) - header - PAGE_SLACK
     tail = AFTER_PT * PT_CM + sum(item_height(item, printed) for item in form.layout[at + 1:])
