@@ -91,20 +91,27 @@ def run_client(job: dict, folder: Path) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def office_written(tmp_path_factory):
-    """The packet typed plainly and under Track Changes, as .docx and .doc: (paths by name, client results)."""
+    """The packet typed plainly and under Track Changes, as .docx and .doc, and a packet with a register over
+    several pages typed into, also as .pdf: (paths by name, client results)."""
 
     def make(root: Path):
+        from corpus import packet_values, respondents, template_packet
         from pipeline.common import office
         from pipeline.definitions.campaign import load_campaign
         from pipeline.generating.packet import render_packet
-        from test_office_written import EDITS  # what the applicant types, beside what it must read back as
+        from test_office_written import EDITS, REGISTER, REGISTER_EDITS  # what is typed, beside what must read back
 
         render_packet("construction", {}, root / "blank.docx", load_campaign().context())
+        template_packet(root / "filled.docx", "product", packet_values("product", respondents=respondents(REGISTER)))
         tasks = [{"open": "blank.docx", "track_changes": tracked, "edits": EDITS,
                   "save": [f"{name}.docx", f"{name}.doc"]}
                  for name, tracked in (("plain", False), ("tracked", True))]
+        tasks.append({"open": "filled.docx", "edits": REGISTER_EDITS,
+                      "save": ["register.docx", "register.doc", "register.pdf"]})
         results = run_client({"tasks": tasks}, root)
-        docs = {f"{name}.{ext}": root / f"{name}.{ext}" for name in ("plain", "tracked") for ext in ("docx", "doc")}
+        docs = {f"{name}.{ext}": root / f"{name}.{ext}" for name in ("plain", "tracked", "register")
+                for ext in ("docx", "doc")}
+        docs["register.pdf"] = root / "register.pdf"
         back = office.convert([p for n, p in docs.items() if n.endswith(".doc")], "docx", root / "from-doc")
         paths = {n: str(back[p] if n.endswith(".doc") else p) for n, p in docs.items()}
         return paths, results

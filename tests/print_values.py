@@ -86,3 +86,11 @@ def long_rows(count: int = 12) -> list[dict]:
     """Return rows for the 被访者信息登记表, each field long."""
     form = load_forms()["respondents"]
     return [{**long_values(form), "seq": str(n)} for n in range(1, count + 1)]
+
+
+def register_rows(count: int) -> list[dict]:
+    """Return `count` plain rows for the 被访者信息登记表 (a register as a third party hands it over)."""
+    methods = ("电话访问", "入户访问", "网络问卷")
+    return [{"seq": str(n), "name": "欧阳" + "建国明华"[n % 4], "contact": f"139{n:08d}", "survey_method": methods[n % 3],
+             "survey_date": f"2017年2月{1 + n % 28}日", "employer": f"哈尔滨第{n}中学" if n % 3 else ""}
+            for n in range(1, count + 1)]

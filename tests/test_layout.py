@@ -143,9 +143,11 @@ def test_report_outline_printed_from_report_yaml():
     assert "字数不超过5000" in text and "3.4顾客需求获取与分析" in text
 
 
-def test_list_form_loops_over_rows(fresh):
+def test_list_form_loops_over_its_rows_page_by_page(fresh):
     text = text_of(document(fresh["respondents"]))
-    assert "{%tr for r in rows %}" in text and "{{ r.survey_date }}" in text and "{%tr endfor %}" in text
+    assert "{%p for page in row_pages(rows, " in text and "{%p endfor %}" in text
+    assert "{%tr for r in page %}" in text and "{{ r.survey_date }}" in text and "{%tr endfor %}" in text
+    assert "{%tr if not loop.first %}被访者信息登记（样）表（续）{%tr endif %}" in text
 
 
 def test_campaign_values_stay_placeholders_in_templates(fresh):
@@ -202,3 +204,47 @@ def test_the_enterprise_form_fits_its_labels_and_a_phone():
     assert round(sum(widths), 1) == 17.2
     assert all(w >= n - 0.01 for w, n in zip(widths, need)), (widths, need)
     assert label_columns(plan) == {0, 1, 3, 5, 6}
+
+
+# --- the pages of a list table (issue 21) ---------------------------------------------------------
+
+
+def register_columns():
+    """The 被访者信息登记表's columns as its template's row_pages tag names them: (field ids, widths, room, tail)."""
+    import ast
+    import re
+
+    text = text_of(document(template_path("respondents")))
+    ids, widths, room, tail, _ = re.search(r"row_pages\(rows, (\[.*?\]), (\[.*?\]), ([\d.]+), ([\d.]+), ([\d.]+)\)",
+                                           text).groups()
+    return ast.literal_eval(ids), ast.literal_eval(widths), float(room), float(tail)
+
+
+def test_a_cell_prints_in_as_many_lines_as_its_words_need():
+    from pipeline.generating.layout import text_lines
+
+    assert text_lines("13900000001", 3.4, 10.5) == 1
+    assert text_lines("0451-87979096转8001", 3.4, 10.5) == 2  # the number stays whole, 转8001 goes below
+    assert text_lines("黑龙江省哈尔滨市北方重型机械装备制造集团有限责任公司", 4.0, 10.5) == 3
+    assert text_lines("甲\n乙", 4.0, 10.5) == 2 and text_lines("", 4.0, 10.5) == 1
+    assert text_lines("x" * 80, 2.0, 10.5) >= 4  # a word wider than the cell (80 × 0.22 cm) breaks inside
+
+
+def test_register_rows_fill_each_page_and_the_notes_keep_the_last_rows_company():
+    from pipeline.generating.layout import row_height, row_pages
+
+    ids, widths, room, tail = register_columns()
+    short = {"seq": 1, "name": "周霞娜", "contact": "13900000001", "survey_method": "电话访问", "survey_date": "2017-02-02"}
+    tall = {**short, "employer": "黑龙江省哈尔滨市北方重型机械装备制造集团有限责任公司"}
+    per_page = int(room // row_height(short, ids, widths, 10.5))
+    assert 25 <= per_page <= 35 and row_height(tall, ids, widths, 10.5) > row_height(short, ids, widths, 10.5)
+    rows = [dict(short, seq=n) for n in range(1, 3 * per_page)]
+    pages = row_pages(rows, ids, widths, room, tail)
+    assert [r for page in pages for r in page] == rows  # every row once, in order
+    assert [len(p) for p in pages[:2]] == [per_page, per_page]
+    assert len(row_pages([tall] * per_page, ids, widths, room, tail)[0]) < per_page
+    # a full last page: its last row goes over with the notes, which would not fit under it
+    assert [len(p) for p in row_pages(rows[:per_page], ids, widths, room, tail)] == [per_page - 1, 1]
+    assert [len(p) for p in row_pages(rows[:per_page], ids, widths, room, 0)] == [per_page]
+    assert row_pages([], ids, widths, room, tail) == [[]]  # the blank form still prints its header
+    assert len(row_pages([{}] * 15, ids, widths, room, tail)) == 1  # the packet's 15 blank rows: one page

@@ -15,6 +15,7 @@ import pytest
 
 from pipeline.reading.extract import extract_document
 from pipeline.reading.readers.docx import read_docx
+from pipeline.reading.readers.pdf import read_pdf
 
 OPINION = "经复核，证实性材料真实、齐全、有效，被推荐企业满意度得分达到要求"
 NOTES = "核对工程名称与图纸一致，企业名称牌悬挂规范"
@@ -50,11 +51,30 @@ EXPECTED = {
 ADDED_ROW = {"seq": 16, "name": "王小明", "contact": "13904510016", "survey_method": "电话访问",
              "survey_date": "2017-02-01", "employer": "哈尔滨市第一医院"}
 
+#: A packet filled with a third party's 70 respondents (corpus.respondents; the register runs over three pages),
+#: then typed into: rows added on the register's first page (its table runs over onto a page of its own),
+#: on its second and after the last, and a phone corrected.
+REGISTER = 70
+REGISTER_COLUMNS = ("seq", "name", "contact", "survey_method", "survey_date", "employer")
+
+
+def added(seq: int, name: str) -> dict:
+    return {"seq": seq, "name": name, "contact": f"1380451{seq:04d}", "survey_method": "入户访问",
+            "survey_date": "2017-03-01", "employer": "哈尔滨市第一医院"}
+
+
+#: The respondent's phone a row is added after → the rows added there, in order.
+ADDED = {"13900000005": [added(101 + i, name) for i, name in enumerate(["王一", "王二", "王三", "王四", "王五", "王六"])],
+         "13900000040": [added(201, "张小明")], "13900000070": [added(202, "李小红")]}
+REGISTER_EDITS = [{"add_row_after": after, "cells": [str(row[c]) for c in REGISTER_COLUMNS]}
+                  for after, rows in ADDED.items() for row in reversed(rows)]  # each lands right below `after`
+REGISTER_EDITS.append({"replace": "13900000012", "text": "13912345678"})
+
 
 def test_the_client_did_every_edit(office_written):
     _, results = office_written
-    assert [r["errors"] for r in results] == [[], []]
-    assert [len(r["saved"]) for r in results] == [2, 2]
+    assert [r["errors"] for r in results] == [[], [], []]
+    assert [len(r["saved"]) for r in results] == [2, 2, 3]
 
 
 def test_the_tracked_files_really_hold_tracked_changes(office_written):
@@ -76,3 +96,31 @@ def test_values_typed_in_libreoffice_come_back_exactly(office_written, name):
              if found.get(key, {}).get(fid) != want}
     assert wrong == {}
     assert ADDED_ROW in found["respondents"]
+
+
+@pytest.mark.parametrize("name", ["register.docx", "register.doc", "register.pdf"])
+def test_a_register_over_several_pages_typed_into_in_libreoffice_is_read_row_by_row(office_written, name):
+    paths, _ = office_written
+    path = Path(paths[name])
+    doc = read_pdf(path, name) if name.endswith(".pdf") else read_docx(path, name)
+    registers = [values for form, values in extract_document(doc) if form.key == "respondents"]
+    assert len(registers) == 1
+    rows = registers[0]
+    order = [seq for n in range(1, REGISTER + 1) for seq in [n] + [r["seq"] for r in ADDED.get(f"139{n:08d}", [])]]
+    assert [r["seq"] for r in rows] == order  # no title, （续） or header row read as a respondent
+    assert [r for r in rows if r["seq"] > 100] == [row for rows in ADDED.values() for row in rows]
+    assert next(r["contact"] for r in rows if r["seq"] == 12) == "13912345678"
+
+
+def test_the_registers_continuation_pages_keep_their_title_and_header_through_libreoffice(office_written):
+    import re
+
+    import pdfplumber
+
+    paths, _ = office_written
+    with pdfplumber.open(paths["register.pdf"]) as pdf:
+        texts = [re.sub(r"\s", "", page.extract_text() or "") for page in pdf.pages]
+    head = "序号姓名联系方式调查方式调查时间工作单位"
+    assert sum(t.startswith(f"被访者信息登记（样）表（续）{head}") for t in texts) == 2
+    # the rows added on the first page push its table onto a page of its own: Writer repeats the header row there
+    assert sum(t.startswith(head) for t in texts) == 1

@@ -20,13 +20,17 @@ from pipeline.definitions import forms as forms_mod
 from pipeline.definitions.campaign import load_campaign, zh_date
 from pipeline.definitions.programs import PROGRAMS_DIR, load_program, title_for
 from pipeline.generating.layout import MAX_WORD, label_words, plan_table, template_forms, template_path
-from pipeline.generating.packet import write_packets
+from pipeline.generating.packet import render_packet, write_packets
 from pipeline.generating.render import PRINTED_BOX, PRINTED_TICK, compiled
 from pipeline.generating.summary_table import make_summary_tables
 from pipeline.issuing.certificates import issuer_lines, print_run
 from pipeline.issuing.notices import make_notices
+from pipeline.issuing.program_summary import make_program_summaries
+from pipeline.reading.extract import extract_document
+from pipeline.reading.readers.docx import read_docx
+from pipeline.reading.readers.pdf import read_pdf
 from pipeline.common.text import TICKED, UNTICKED
-from tests.print_values import long_rows, long_values
+from tests.print_values import long_rows, long_values, register_rows
 
 pytestmark = pytest.mark.xdist_group("print")
 
@@ -34,8 +38,9 @@ pytestmark = pytest.mark.xdist_group("print")
 SEED_PAGES = {"cover": 2, "recommendation": 1, "site_inspection": 1, "application.enterprise": 1,
               "application.product": 1, "application.construction": 1, "application.service": 1,
               "implementation_status": 1, "commitment": 1, "summary_table": 1, "contract": 1}
-#: Faces the documents may print in (fonts/30-manyi-zh-cn.conf). The Noto CJK collections share one
-#: glyph table whose name says "jp" for every regional face (fonts/README.md); fontconfig is checked below.
+#: Faces the documents may print in (fonts/30-manyi-zh-cn.conf). Every regional face of the Noto CJK
+#: collections prints from one glyph table named for the JP face (fonts/README.md), so its subsets say "jp"
+#: whichever face printed them: below, fontconfig's choice and the printed forms are checked instead.
 ALLOWED_FACE = re.compile(r"\+(NotoSerifCJKjp|NotoSansCJKjp|AR-?PL-?U(Ming|Kai)-?CN|ARPLU(Ming|Kai)CN)")
 ONE_LINE = ("0451-87979096", "2017年12月31日")
 
@@ -45,6 +50,14 @@ def product(i: int, unit: str = "哈尔滨市质量协会") -> dict:
             "company_name": f"黑龙江省哈尔滨市北方重型机械装备制造集团有限责任公司{i}",
             "forms": {"cover": {"promoting_unit": unit},
                       "application": {"product_name": f"北方牌断路器{i}", "product_model": f"BFZJ-{i}"}}}
+
+
+def program_record(i: int) -> dict:
+    """Given a number, return a checked record of 辽宁's program that 沈阳市质量协会 recommends."""
+    return {"submission_id": f"l{i}", "source": f"l{i}.zip", "category": "product", "status": "complete",
+            "company_name": f"辽宁省沈阳市北方重型机械装备制造集团有限责任公司{i}",
+            "forms": {"application": {"recommending_unit": "沈阳市质量协会", "product_name": f"北方牌 BFZJ-{i} 型断路器",
+                                      "contact_person": "欧阳建国", "phone": "024-87979096"}}}
 
 
 def failing(kind: str) -> dict:
@@ -85,6 +98,14 @@ def printed(tmp_path_factory):
             rows = long_rows() if kind == "long" and form.id == "respondents" else []
             made[f"{form.key}.{kind}"] = compiled(template_path(form)).render(
                 {"c": ctx, "v": values, "rows": rows}, docs / f"{form.key}.{kind}.docx")
+    # the register over several pages: alone with long rows, and in a packet with a third party's 70
+    made["respondents.continued"] = compiled(template_path(forms_mod.load_forms()["respondents"])).render(
+        {"c": ctx, "v": {}, "rows": long_rows(40)}, docs / "respondents.continued.docx")
+    made["packet.continued"] = render_packet("product", {"respondents": {"respondents": register_rows(70)}},
+                                             docs / "packet.continued.docx", ctx)
+    liaoning = load_campaign(Path(__file__).parents[1] / "forms" / "campaigns" / "liaoning-2021.yaml")
+    made["program_summary.continued"] = make_program_summaries(
+        [program_record(i) for i in range(1, 41)], root / "program_summary", liaoning).files[0]
     packets = write_packets(root / "packets", "all", campaign)
     for path in packets.files:
         made[f"packet.{path.stem}"] = (docs / f"packet.{path.stem}.docx")
@@ -98,9 +119,40 @@ def printed(tmp_path_factory):
         made[f"notice.{path.stem}"] = docs / f"notice.{path.stem.split('_')[-1]}.docx"
         made[f"notice.{path.stem}"].write_bytes(path.read_bytes())
     made["certificates"] = print_run(certificates(), docs / "certificates.docx", campaign)
+    for name, font, lang in GLYPH_DOCS:
+        made[name] = glyph_doc(docs / f"{name}.docx", font, lang)
     pdfs = office.convert(list(made.values()), "pdf", root / "pdf", timeout=600)
     assert all(isinstance(p, Path) for p in pdfs.values()), pdfs
     return {name: (path, pdfs[path]) for name, path in made.items()}
+
+
+#: Characters whose Simplified Chinese and Japanese forms differ (骨's inner stroke, 直, 返's 辶, 说).
+GLYPHS = "骨直返说"
+#: The same characters as the documents print them (宋体, 黑体, zh-CN), in the SC faces named outright, and
+#: as a Japanese text would print them.
+GLYPH_DOCS = [("glyph.宋体", "宋体", "zh-CN"), ("glyph.Noto Serif CJK SC", "Noto Serif CJK SC", "zh-CN"),
+              ("glyph.宋体.ja", "宋体", "ja-JP"), ("glyph.黑体", "黑体", "zh-CN"),
+              ("glyph.Noto Sans CJK SC", "Noto Sans CJK SC", "zh-CN"), ("glyph.黑体.ja", "黑体", "ja-JP")]
+
+
+def glyph_doc(path: Path, font: str, lang: str) -> Path:
+    """Given a path, a font and an East-Asian language, write a page printing GLYPHS large in them."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls, qn
+
+    from pipeline.generating.layout import LANG, LANGS, new_document, para_xml, run_xml
+
+    document = new_document()
+    xml = para_xml(run_xml(GLYPHS, font, 72)).replace(LANG, f'<w:lang w:val="{LANGS["val"]}" w:eastAsia="{lang}"/>')
+    document.element.body.find(qn("w:sectPr")).addprevious(parse_xml(xml.replace(">", f" {nsdecls('w')}>", 1)))
+    document.save(str(path))
+    return path
+
+
+def page_image(pdf: Path) -> bytes:
+    """Given a one-page PDF, return its page as a grey bitmap (PGM) at 40 dpi."""
+    return subprocess.run(["pdftoppm", "-gray", "-r", "40", "-singlefile", str(pdf)], capture_output=True,
+                          check=True).stdout
 
 
 def pages(pdf: Path) -> list[str]:
@@ -139,6 +191,59 @@ def test_fontconfig_resolves_the_word_faces_to_simplified_chinese_ones():
     found = {name: subprocess.run(["fc-match", "-f", "%{family[0]}", name], capture_output=True, text=True,
                                   check=True).stdout for name in expected}
     assert found == expected, "请运行 make fontconfig 安装 fonts/30-manyi-zh-cn.conf"
+
+
+def test_the_documents_print_the_simplified_forms_of_the_noto_faces(printed):
+    """The Noto subsets are named …CJKjp… whatever face printed them (fonts/README.md): what they print is checked.
+
+    宋体 and 黑体 in zh-CN print the very glyphs of Noto Serif/Sans CJK SC, not the Japanese forms.
+    """
+    for face, sc in (("宋体", "Noto Serif CJK SC"), ("黑体", "Noto Sans CJK SC")):
+        ours, simplified, japanese = (page_image(printed[name][1]) for name in
+                                      (f"glyph.{face}", f"glyph.{sc}", f"glyph.{face}.ja"))
+        assert japanese != simplified, face  # the characters do tell the two apart
+        assert ours == simplified, f"{face} 未按简体中文字形印出"
+
+
+NOTO = Path("/usr/share/fonts/opentype/noto")
+
+
+def ttc_faces(path: Path) -> list[tuple[str, int, str]]:
+    """Given an OpenType collection, return each face's (PostScript name, offset of its CFF table, the CFF's FontName)."""
+    data = path.read_bytes()
+    count = int.from_bytes(data[8:12], "big")
+    return [face_names(data, int.from_bytes(data[12 + 4 * i: 16 + 4 * i], "big")) for i in range(count)]
+
+
+def face_names(data: bytes, face: int) -> tuple[str, int, str]:
+    """Given a collection's bytes and one face's offset, return its PostScript name, CFF offset and CFF FontName."""
+    import struct
+
+    number = struct.unpack(">H", data[face + 4: face + 6])[0]
+    tables = {data[at: at + 4].decode(): struct.unpack(">I", data[at + 8: at + 12])[0]
+              for at in range(face + 12, face + 12 + 16 * number, 16)}
+    name = tables["name"]
+    records, strings = struct.unpack(">HH", data[name + 2: name + 6])
+    for at in range(name + 6, name + 6 + 12 * records, 12):
+        platform, _, _, name_id, size, offset = struct.unpack(">6H", data[at: at + 12])
+        if platform == 3 and name_id == 6:  # Windows, PostScript name, UTF-16
+            ps = data[name + strings + offset: name + strings + offset + size].decode("utf-16-be")
+    cff = tables["CFF "]
+    index = cff + data[cff + 2]  # the Name INDEX after the header: count, offset size, offsets (1-based), names
+    size = data[index + 2]
+    first, second = (int.from_bytes(data[index + 3 + k * size: index + 3 + (k + 1) * size], "big") for k in (0, 1))
+    names = index + 3 + 2 * size - 1
+    return ps, cff, data[names + first: names + second].decode()
+
+
+def test_the_noto_collections_share_one_glyph_table_named_for_the_japanese_face():
+    """Why pdffonts says …CJKjp… (fonts/README.md): LibreOffice names a subset by its CFF's FontName, and every
+    face of Debian's collections, the SC one too, shares the one CFF table named for the JP face."""
+    for file in ("NotoSerifCJK-Regular.ttc", "NotoSerifCJK-Bold.ttc", "NotoSansCJK-Regular.ttc", "NotoSansCJK-Bold.ttc"):
+        faces = {ps: (cff, name) for ps, cff, name in ttc_faces(NOTO / file)}
+        sc = next(ps for ps in faces if re.fullmatch(r"Noto(Serif|Sans)CJKsc-\w+", ps))
+        jp = sc.replace("CJKsc", "CJKjp")
+        assert faces[sc] == faces[jp] and faces[sc][1] == jp, (file, faces)
 
 
 def test_every_pdf_embeds_only_the_chinese_faces(printed):
@@ -189,6 +294,7 @@ def test_the_continuation_repeats_title_unit_and_heads_and_has_its_stamp_line(pr
     assert "有限责任公司39：北方牌断路器3" in texts[-1] and "BFZJ-39" in texts[-1]  # company：item, the last
     assert texts[-1].endswith(f"推荐单位（公章）年月日第{len(texts)}页共{len(texts)}页")
     assert "共推动（）家企业" in texts[0]  # the unit's own figures: left for it to write
+    assert texts[0].endswith(f"第1页共{len(texts)}页")  # no longer one page: numbered from the first
 
 
 def test_each_notice_kind_and_every_programs_certificate_print_on_their_pages(printed):
@@ -214,3 +320,43 @@ def test_blank_dates_print_year_month_day_and_the_prefilled_ones_their_value(pri
     cover, commitment = pages(printed["cover.blank"][1])[0], pages(printed["commitment.blank"][1])[0]
     assert cover.endswith("填表日期年月日") and commitment.endswith("承诺企业（盖章）：日期：年月日")
     assert "填表日期2017年12月31日" in pages(printed["cover.long"][1])[0]
+
+
+REGISTER = "被访者信息登记（样）表"
+REGISTER_HEAD = "序号姓名联系方式调查方式调查时间工作单位"
+
+
+def test_a_register_over_several_pages_repeats_its_title_with_continued_and_its_header_row(printed):
+    for name, count in (("respondents.continued", 40), ("packet.continued", 70)):
+        texts = pages(printed[name][1])
+        register = [page for page in texts if REGISTER in page]
+        assert len(register) >= 3, name
+        first, *rest = register
+        assert first.startswith(REGISTER + REGISTER_HEAD) and "（续）" not in first, name
+        for n, page in enumerate(rest, start=2):  # a table that ran over its page would start one with rows
+            assert page.startswith(f"{REGISTER}（续）{REGISTER_HEAD}"), (name, n, page[:40])
+        assert "注：1." in register[-1] and not any("注：1." in page for page in register[:-1]), name
+        seqs = [int(s) for page in register for s in re.findall(r"(?:^|[^\d])(\d{1,3})(?=欧阳)", page)]
+        assert seqs == list(range(1, count + 1)), name  # every row printed once, in order
+
+
+def test_a_register_over_several_pages_is_read_back_row_by_row_without_its_titles_and_heads(printed):
+    for name, count in (("respondents.continued", 40), ("packet.continued", 70)):
+        docx, pdf = printed[name]
+        for doc in (read_docx(docx, docx.name), read_pdf(pdf, pdf.name)):
+            rows = [values for form, values in extract_document(doc) if form.key == "respondents"]
+            assert len(rows) == 1, (name, doc.source)
+            assert [r["seq"] for r in rows[0]] == list(range(1, count + 1)), (name, doc.source)
+            assert {r["name"][:2] for r in rows[0]} == {"欧阳"}, (name, doc.source)
+
+
+def test_a_programs_summary_over_several_pages_repeats_its_title_with_continued_and_keeps_names_and_phones_whole(
+        printed):
+    texts = pages(printed["program_summary.continued"][1])
+    title, head = "2021年度辽宁省用户满意称号（标杆）推荐评定推荐汇总表", "序号申报单位（个人）申报类别申报等级"
+    assert len(texts) >= 2 and texts[0].startswith(title + "推荐单位（盖章）：沈阳市质量协会") and head in texts[0][:80]
+    for page in texts[1:]:  # (the two-line head 申报产品、/工程或服务 reads around the others)
+        assert page.startswith(f"{title}（续）") and head in page[:60], page[:60]
+    printed_lines = lines(printed["program_summary.continued"][1])
+    assert sum("欧阳建国024-87979096" in line for line in printed_lines) == 40  # neither name nor phone wraps
+    assert "推荐单位（公章）" not in texts[-1] and texts[-1].rstrip("0123456789页共第").endswith("年月日")

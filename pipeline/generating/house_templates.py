@@ -17,6 +17,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from pipeline.common.files import atomic_path
+from pipeline.generating.layout import LANGS
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 #: One family per document (digits and Latin in it too), as Word prints a 宋体 letter.
@@ -28,7 +29,8 @@ XIAO_ER, SAN_HAO, XIAO_SAN, SI_HAO, XIAO_SI, WU_HAO = 18, 16, 15, 14, 12, 10.5
 
 
 def set_fonts(rpr, east_asia: str) -> None:
-    """Given a w:rPr, set every font slot to `east_asia` (Latin and digits in the same face) and declare zh-CN."""
+    """Given a w:rPr, set every font slot to `east_asia` (Latin and digits in the same face) and declare its
+    languages (zh-CN for Chinese, layout.LANGS)."""
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
@@ -42,8 +44,8 @@ def set_fonts(rpr, east_asia: str) -> None:
     if lang is None:
         lang = OxmlElement("w:lang")
         rpr.append(lang)
-    for attr in ("w:val", "w:eastAsia"):
-        lang.set(qn(attr), "zh-CN")
+    for attr, value in LANGS.items():
+        lang.set(qn(f"w:{attr}"), value)
 
 
 def house_document(landscape: bool = False, margins_cm: float = 2.5) -> Document:

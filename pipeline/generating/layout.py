@@ -45,12 +45,18 @@ DEFAULTS = {
 #: The text above the report outline in 企业实施用户满意工程情况表 (seed, 附件1); {max_chars} from report.yaml.
 BOX_TYPES = ("choice", "multi", "yesno")
 #: The paragraph after a table: tiny, so a table that fills its page does not push an empty page.
-AFTER_TABLE = ('<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="40" w:lineRule="exact"/>'
+AFTER_PT = 2
+AFTER_TABLE = (f'<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="{AFTER_PT * 20}" w:lineRule="exact"/>'
                '<w:rPr><w:sz w:val="2"/></w:rPr></w:pPr></w:p>')
+#: The same paragraph starting a new page: between the pages of a list table (two tables never touch).
+PAGE_AFTER_TABLE = AFTER_TABLE.replace("<w:pPr>", "<w:pPr><w:pageBreakBefore/>", 1)
 
 
-#: The language of every run: Chinese (PRC) for East-Asian text and for the Latin around it.
-LANG = '<w:lang w:val="zh-CN" w:eastAsia="zh-CN"/>'
+#: The languages of every run, as Chinese Word writes them: Chinese (PRC) for East-Asian text (its glyph
+#: forms: declared Japanese, LibreOffice prints the Japanese ones), English for digits and Latin letters
+#: (declared Chinese, LibreOffice breaks a line inside a number: 20 / 17年).
+LANGS = {"val": "en-US", "eastAsia": "zh-CN"}
+LANG = f'<w:lang w:val="{LANGS["val"]}" w:eastAsia="{LANGS["eastAsia"]}"/>'
 
 
 # --- runs and paragraphs -------------------------------------------------------------------------
@@ -60,8 +66,7 @@ def run_xml(text: str, font: str | None = None, size: float | None = None, bold:
     """Given text and its font, return one w:r with East-Asian and Latin fonts set; '\\n' becomes a line break."""
     font = font or DEFAULTS["body_font"]
     half_points = round((size or DEFAULTS["cell_size"]) * 2)
-    # Digits and Latin in the Chinese face (as Word prints 宋体 text), the language Chinese (zh-CN):
-    # declared Japanese, LibreOffice would pick the Japanese forms of the glyphs.
+    # Digits and Latin in the Chinese face, as Word prints 宋体 text.
     props = (f'<w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" w:cs="{font}" w:hint="eastAsia"/>'
              + ("<w:b/><w:bCs/>" if bold else "")
              + f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>{LANG}')
@@ -589,10 +594,8 @@ def table_widths(table: dict, form: Form | None = None, plan: list[list[Slot]] |
 
 
 def table_xml(table: dict, form: Form, forms: dict) -> str:
-    """Given a layout table, return the w:tbl: a list table when it has a `header`, else a planned grid."""
+    """Given a layout table (not a list table: list_table_xml), return the w:tbl of its planned grid."""
     borders = table.get("borders", True)
-    if table.get("header"):
-        return list_table_xml(table, form, table_widths(table, form, header_plan(table)))
     plan = plan_table(table)
     widths = table_widths(table, form, plan) if borders else table_widths(table)
     rows = []
@@ -628,8 +631,14 @@ def header_plan(table: dict) -> list[list[Slot]]:
             [Slot("value", f"={fid}", fid, col=i) for i, fid in enumerate(table["header"])]]
 
 
-def list_table_xml(table: dict, form: Form, widths: list[float]) -> str:
-    """Given a list table (`header:` field ids), return a header row and a docxtpl row loop over `rows`."""
+def list_table_xml(table: dict, form: Form, widths: list[float]) -> list[str]:
+    """Given a list table (`header:` field ids), return its pages: a table of the rows that fit each page.
+
+    `row_pages` splits the rows at render time (as many as fit, measured like the labels). Every
+    page's table starts with the header row; a page after the first starts on a new page with the
+    form's title and （续） above it, both header rows too, so a row added in Word that pushes a
+    table onto another page brings them along.
+    """
     ids = table["header"]
     missing = [fid for fid in ids if fid not in form.fields]
     if missing:
@@ -645,10 +654,164 @@ def list_table_xml(table: dict, form: Form, widths: list[float]) -> str:
         cell = cell_xml(Slot("text", span=len(ids)), widths, [para_xml(run_xml(tag))], True, "center")
         return row_xml(cell, None)
 
-    header = one_row([form.fields[fid].label for fid in ids], header=True)
-    body = one_row([f"{{{{ r.{fid} }}}}" for fid in ids])
-    return (f"<w:tbl>{table_props(widths, True)}{header}{tag_row('{%tr for r in rows %}')}"
-            f"{body}{tag_row('{%tr endfor %}')}</w:tbl>")
+    title = list_title(form, table)
+    labels = [form.fields[fid].label for fid in ids]
+    rows = [one_row(labels, header=True), tag_row("{%tr for r in page %}"),
+            one_row([f"{{{{ r.{fid} }}}}" for fid in ids]), tag_row("{%tr endfor %}")]
+    if title:  # its bottom edge is the table's top line
+        banner = banner_row(title_para(f"{title}（续）"), widths, header=True, edges=("top", "left", "right"))
+        rows[:0] = [tag_row("{%tr if not loop.first %}"), banner, tag_row("{%tr endif %}")]
+    room, tail = page_room(form, table, widths, labels)
+    pages = (f"{{%p for page in row_pages(rows, {list(ids)!r}, {widths!r}, {room}, {tail}, "
+             f"{float(table.get('size') or DEFAULTS['cell_size'])}) %}}")
+    return [para_xml(run_xml(pages)), para_xml(run_xml("{%p if not loop.first %}")), PAGE_AFTER_TABLE,
+            para_xml(run_xml("{%p endif %}")), f"<w:tbl>{table_props(widths, True)}{''.join(rows)}</w:tbl>",
+            para_xml(run_xml("{%p endfor %}"))]
+
+
+def list_title(form: Form, table: dict) -> str | None:
+    """Given a form and one of its list tables, return the title printed above it (the last before it), or None."""
+    title = None
+    for item in form.layout:
+        if isinstance(item, dict) and item.get("table") is table:
+            return title
+        if isinstance(item, dict) and "title" in item:
+            title = str(item["title"])
+    return None
+
+
+def title_para(text: str, size: float | None = None, before: float = 0, after: float = 10) -> str:
+    """Given a title's text (and its size and spacing in points), return its centred paragraph (黑体, bold)."""
+    return para_xml(run_xml(text, DEFAULTS["title_font"], size or DEFAULTS["title_size"], bold=True),
+                    align="center", before=before, after=after, keep_next=True)
+
+
+def banner_row(paragraph: str, widths: list[float], header: bool = False,
+               edges: tuple[str, ...] = ("top", "left", "bottom", "right")) -> str:
+    """Given a paragraph, the grid widths and the edges to leave undrawn, return a row of one cell across the table.
+
+    A title inside a table (a continuation's, repeated on each page) keeps its own spacing: cell_xml's
+    exact line would cut a 小二 title.
+    """
+    nil = "".join(f'<w:{e} w:val="nil"/>' for e in edges)
+    cell = (f'<w:tc><w:tcPr><w:tcW w:w="{_twips(sum(widths))}" w:type="dxa"/><w:gridSpan w:val="{len(widths)}"/>'
+            f'<w:tcBorders>{nil}</w:tcBorders></w:tcPr>{paragraph}</w:tc>')
+    return row_xml(cell, None, header=header)
+
+
+# --- the pages of a list table -------------------------------------------------------------------
+
+#: A paragraph's line in the CJK faces, in em of its size (Noto CJK: ascent 1.16 + descent 0.288).
+LINE_EM = 1.45
+#: What one drawn border adds to a row (points), and the room left unused on each page for what the
+#: estimate misses (cm): a row too many would push the table onto a page of its own.
+BORDER_PT, PAGE_SLACK = 0.5, 0.6
+_TOKEN = re.compile(r"[!-~]+|.")  # a run of Latin letters, digits and signs is one word (Writer breaks it whole)
+
+
+def text_lines(text: str, width: float, size: float) -> int:
+    """Given a cell's text, its width (cm) and size, return the lines it prints in (an upper bound)."""
+    room = width - CELL_PAD
+    count = 0
+    for line in str(text).split("\n"):
+        count, used = count + 1, 0.0
+        for token in _TOKEN.findall(line):
+            w = text_width(token, size)
+            if used + w <= room:
+                used += w
+                continue
+            if used:
+                count, used = count + 1, 0.0
+            while w > room:  # a word longer than the cell breaks inside
+                count, w = count + 1, w - room
+            used = w
+    return count
+
+
+def cell_text(value) -> str:
+    """Given a row's value, return the text its cell prints."""
+    return "" if value is None else str(value)
+
+
+def row_height(row: dict, ids: list[str], widths: list[float], size: float) -> float:
+    """Given a list row, its columns' field ids and widths (cm) and its size, return its printed height (cm)."""
+    return lines_height(max((text_lines(cell_text((row or {}).get(fid)), w, size) for fid, w in zip(ids, widths)),
+                            default=1), size)
+
+
+def lines_height(lines: int, size: float) -> float:
+    """Given the lines of a bordered row's tallest cell and its size, return the row's printed height (cm)."""
+    line = DEFAULTS["cell_line"] * size / DEFAULTS["cell_size"]  # exact, as cell_xml sets it
+    return max(DEFAULTS["row_height"], lines * line * PT_CM) + BORDER_PT * PT_CM
+
+
+def row_pages(rows, ids: list[str], widths: list[float], room: float, tail: float,
+              size: float = DEFAULTS["cell_size"]) -> list[list]:
+    """Given a list form's rows, its columns, the room for rows on a page and what follows the last (cm),
+    return the rows page by page: as many as fit each page, at least one page.
+
+    The notes under the table go with the last rows: when they do not fit under them, the last row
+    starts a page of its own with them.
+    """
+    pages: list[list] = [[]]
+    used = 0.0
+    for row in rows or ():
+        height = row_height(row, ids, widths, size)
+        if pages[-1] and used + height > room:
+            pages.append([])
+            used = 0.0
+        pages[-1].append(row)
+        used += height
+    if len(pages[-1]) > 1 and used + tail > room:
+        pages.append([pages[-1].pop()])
+    return pages
+
+
+def item_height(item, width: float) -> float:
+    """Given a layout item outside a table and the printed width (cm), return its printed height (cm)."""
+    if not isinstance(item, dict):
+        return 0.0
+
+    def lines(text: str, size: float, indent: float = 0) -> int:
+        plain = re.sub(r"\{\{.*?\}\}", "0000", str(text))  # a tag prints a figure or a name
+        return text_lines(plain, width - indent * size * PT_CM + CELL_PAD, size)  # no cell padding outside tables
+
+    if "title" in item:
+        size = float(item.get("size", DEFAULTS["title_size"]))
+        points = lines(item["title"], size) * size * LINE_EM + float(item.get("before", 0)) + float(item.get("after", 10))
+    elif "subtitle" in item:
+        points = DEFAULTS["subtitle_size"] * LINE_EM + 18
+    elif "para" in item:
+        size = DEFAULTS["para_size"]
+        points = lines(item["para"], size, 2) * size * LINE_EM * 1.5
+    elif "notes" in item:
+        size = DEFAULTS["note_size"]
+        points = 6 + sum(lines(note, size, 2 if i else 0) for i, note in enumerate(item["notes"])) * size * LINE_EM * 1.25
+    elif "sign" in item or "line" in item:
+        points = DEFAULTS["para_size"] * LINE_EM + float(item.get("before", 30 if "sign" in item else 0)) + 6
+    else:
+        points = 0.0
+    return points * PT_CM
+
+
+def page_room(form: Form, table: dict, widths: list[float], labels: list[str]) -> tuple[float, float]:
+    """Given a form, its list table, the column widths and header labels, return (room for rows on each page,
+    height of what follows the table), in cm.
+
+    A page holds what stands above the table on the first page (the title, a line) or the title with
+    （续） on the others, then the header row, then rows.
+    """
+    printed = sum(widths)
+    at = next(i for i, item in enumerate(form.layout) if isinstance(item, dict) and item.get("table") is table)
+    above = sum(item_height(item, printed) for item in form.layout[:at])
+    title = list_title(form, table)
+    continued = item_height({"title": f"{title}（续）"}, printed) if title else 0.0
+    size = float(table.get("size") or DEFAULTS["cell_size"])
+    header = lines_height(max(wrap_label(label, w, size).count("\n") + 1 for label, w in zip(labels, widths)), size)
+    body = DEFAULTS["page_height"] - DEFAULTS["margin_top"] - DEFAULTS["margin_bottom"]
+    room = body - max(above, continued) - header - PAGE_SLACK
+    tail = AFTER_PT * PT_CM + sum(item_height(item, printed) for item in form.layout[at + 1:])
+    return round(room, 2), round(tail, 2)
 
 
 # --- items and documents -------------------------------------------------------------------------
@@ -661,10 +824,8 @@ def item_xml(item, form: Form, forms: dict) -> list[str]:
     if not isinstance(item, dict):
         raise UserError(f"表单 {form.key} 的布局项无法识别：{item}")
     if "title" in item:
-        size = item.get("size", DEFAULTS["title_size"])
-        return [para_xml(run_xml(str(item["title"]), DEFAULTS["title_font"], size, bold=True),
-                         align="center", before=float(item.get("before", 0)), after=float(item.get("after", 10)),
-                         keep_next=True)]
+        return [title_para(str(item["title"]), float(item.get("size", DEFAULTS["title_size"])),
+                           float(item.get("before", 0)), float(item.get("after", 10)))]
     if "subtitle" in item:
         return [para_xml(run_xml(str(item["subtitle"]), DEFAULTS["title_font"], DEFAULTS["subtitle_size"], bold=True),
                          before=12, after=6, keep_next=True)]
@@ -688,6 +849,9 @@ def item_xml(item, form: Form, forms: dict) -> list[str]:
         return [para_xml(run_xml(str(note), size=DEFAULTS["note_size"]), line=300, size=DEFAULTS["note_size"],
                          indent_chars=0 if i == 0 else 2, before=6 if i == 0 else 0)
                 for i, note in enumerate(item["notes"])]
+    if "table" in item and item["table"].get("header"):
+        table = item["table"]
+        return [*list_table_xml(table, form, table_widths(table, form, header_plan(table))), AFTER_TABLE]
     if "table" in item:
         # A paragraph after each table keeps two tables from fusing and gives Word a place for the cursor.
         return [table_xml(item["table"], form, forms), AFTER_TABLE]
@@ -750,7 +914,8 @@ def page_numbers(section) -> None:
 
 
 def declare_chinese(document) -> None:
-    """Given a python-docx document, declare zh-CN on its docDefaults, its styles and its theme font language."""
+    """Given a python-docx document, declare its languages (LANGS: zh-CN for Chinese) on its docDefaults, its styles
+    and its theme font language."""
     styles = document.styles.element
     for rpr in [styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")),
                 *(style.find(qn("w:rPr")) for style in styles.iterchildren(qn("w:style")))]:
@@ -760,12 +925,12 @@ def declare_chinese(document) -> None:
         if lang is None:
             lang = rpr.makeelement(qn("w:lang"), {})
             rpr.append(lang)
-        for attr in ("val", "eastAsia"):
-            lang.set(qn(f"w:{attr}"), "zh-CN")
+        for attr, value in LANGS.items():
+            lang.set(qn(f"w:{attr}"), value)
     theme_lang = document.settings.element.find(qn("w:themeFontLang"))
     if theme_lang is not None:
-        for attr in ("val", "eastAsia"):
-            theme_lang.set(qn(f"w:{attr}"), "zh-CN")
+        for attr, value in LANGS.items():
+            theme_lang.set(qn(f"w:{attr}"), value)
 
 
 def build_template(form: Form, out: Path, forms: dict | None = None) -> Path:

@@ -20,6 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
 from pipeline.common.text import TICKED, UNTICKED, xml_safe_text
+from pipeline.generating.layout import row_pages
 
 #: The boxes as printed: □ as in the seed, ■ when chosen; both are in the Chinese faces (☐ ☑ are not,
 #: and would print in another font). The readers take them as unticked and ticked.
@@ -56,7 +57,7 @@ def environment() -> SandboxedEnvironment:
     env = _StrictSandbox(autoescape=True, undefined=jinja2.ChainableUndefined, keep_trailing_newline=True)
     # Every printed value passes here: characters XML refuses would make Word reject the file.
     env.finalize = lambda value: xml_safe_text(value) if isinstance(value, str) else value
-    env.globals.update(numbered=numbered, box=box)
+    env.globals.update(numbered=numbered, box=box, row_pages=row_pages)
     return env
 
 

@@ -132,19 +132,12 @@ def continuation_xml(unit: Unit, overflow: dict, lines: int, title: str) -> list
                         for i, text in enumerate(texts))
         return layout.row_xml(cells, layout.DEFAULTS["row_height"], header=header)
 
-    def banner(paragraph: str, edges=("top", "left", "right")) -> str:  # a header row without side borders
-        nil = "".join(f'<w:{e} w:val="nil"/>' for e in edges)
-        cell = (f'<w:tc><w:tcPr><w:tcW w:w="{round(sum(widths) * layout.DEFAULTS["cm"])}" w:type="dxa"/>'
-                f'<w:gridSpan w:val="3"/><w:tcBorders>{nil}</w:tcBorders></w:tcPr>{paragraph}</w:tc>')
-        return layout.row_xml(cell, None, header=True)
-
     unit_name = "" if unit.name == NO_UNIT else unit.name
     # The title and the unit are header rows too: every page of a long 续页 starts with them.
-    rows = [banner(layout.para_xml(layout.run_xml(f"{title}（续页）", layout.DEFAULTS["title_font"],
-                                                  layout.DEFAULTS["title_size"], bold=True), align="center", after=10),
-                   ("top", "left", "bottom", "right")),
-            banner(layout.para_xml(layout.run_xml(f"{fields['recommending_unit'].label}：{unit_name}", size=size),
-                                   after=6)),
+    rows = [layout.banner_row(layout.title_para(f"{title}（续页）"), widths, header=True),
+            layout.banner_row(layout.para_xml(layout.run_xml(f"{fields['recommending_unit'].label}：{unit_name}",
+                                                             size=size), after=6),
+                              widths, header=True, edges=("top", "left", "right")),  # its line is the table's top
             row(["类别", "序号", "名称"], header=True)]
     rows += [row([fields[k].plain_label, str(n), name]) for k, names in overflow.items()
              for n, name in enumerate(names, start=lines + 1)]
@@ -156,7 +149,10 @@ def continuation_xml(unit: Unit, overflow: dict, lines: int, title: str) -> list
 
 
 def add_continuation(path: Path, unit: Unit, overflow: dict, lines: int, title: str) -> None:
-    """Given a filled 推荐汇总表 and the names that did not fit, append a continuation page listing them all."""
+    """Given a filled 推荐汇总表 and the names that did not fit, append a continuation page listing them all.
+
+    The form is no longer one page: its first page is numbered too (第 1 页 共 N 页), as the 续页 are.
+    """
     from docx.oxml import parse_xml
     from docx.oxml.ns import nsdecls
 
@@ -166,6 +162,7 @@ def add_continuation(path: Path, unit: Unit, overflow: dict, lines: int, title: 
     sect.addprevious(parse_xml(f'<w:p {nsdecls("w")}><w:r><w:br w:type="page"/></w:r></w:p>'))
     for xml in continuation_xml(unit, overflow, lines, title):
         sect.addprevious(parse_xml(xml.replace(">", f" {nsdecls('w')}>", 1)))
+    doc.sections[0].different_first_page_header_footer = False
     with atomic_path(path) as tmp:
         doc.save(str(tmp))
 

@@ -31,7 +31,7 @@ TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 STRAY = re.compile(r"\{\{|\{%|\}\}|%\}")
 DOCXTPL_PREFIX = re.compile(r"^(\{[{%])(?:p|tr|tc|r)\s")
 #: Names every render provides besides `c` and `v` (pipeline.generating.render, pipeline.generating.packet).
-PROVIDED = {"c", "v", "box", "numbered", "rows", "forms", "loop"}
+PROVIDED = {"c", "v", "box", "numbered", "row_pages", "rows", "forms", "loop"}
 CLOSERS = {"for": "endfor", "if": "endif", "with": "endwith", "block": "endblock", "macro": "endmacro"}
 
 

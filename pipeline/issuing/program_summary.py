@@ -42,7 +42,7 @@ def summary_form(program: Program) -> Form:
     spec = {"id": "program_summary", "title": title, "fields": style["columns"], "rows": True}
     layout = [{"title": title}, {"para": f"{style['unit_line']}：{{{{ v.unit }}}}"},
               {"table": {"cols": len(style["columns"]), "widths": style["widths"], "header": list(style["columns"])}},
-              {"notes": list(style["notes"])}, {"para": style["date"]}]
+              {"notes": list(style["notes"])}, {"sign": style["date"]}]
     return Form(id="program_summary", title=title, layout=layout, detect=(title,),
                 fields=build_fields(spec, {}, HOUSE_FILE), spec=spec)
 
