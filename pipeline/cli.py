@@ -607,7 +607,8 @@ def show(dir, applicant):
         click.echo(f"  [{'错误' if i['severity'] == 'error' else '警告'}] {i['code']}"
                    f"{' ' + i['form'] + '.' + i['field'] if i.get('form') and i.get('field') else ''}：{i['message']}")
     for i in d.decided_issues:
-        click.echo(f"  [已{i['decision_zh']}] {i['code']}：{i['message']} —— {i['note'] or ''}（{i['by']}，{i['at']}）")
+        carried = "，沿用上一版的处理" if i.get("carried_from") else ""
+        click.echo(f"  [已{i['decision_zh']}] {i['code']}：{i['message']} —— {i['note'] or ''}（{i['by']}，{i['at']}{carried}）")
     for v in d.versions:
         click.echo(f"第 {v.seq} 版：{v.source}，收到于 {v.received_at}，{len(v.files)} 个文件")
         if v.comparison:

@@ -668,3 +668,37 @@ def test_a_score_is_its_own_value_and_schema_2_scores_leave_the_text(tmp_path, d
     with Workspace.open(tmp_path / "ws") as ws:
         moved = [(d["note"], d["score"]) for d in ws.applicant(second).decisions if d["kind"] == "opinion"]
         assert moved == [("材料扎实", 88.5)]
+
+
+def test_a_decision_goes_on_to_the_next_version_only_for_the_very_same_finding(tmp_path, db_url):
+    """Staff confirm an error; the corrected version fixes another one and still has the confirmed finding word for
+    word: it stays confirmed (no second 补正 for it). A version whose finding reads differently is open again."""
+    from pipeline.workspace.outputs import workspace_notices
+
+    company = COMPANIES[0]
+    v1 = packet_folder(tmp_path / "v1" / company, "product", company, application__product_model="BCD 全系列",
+                       application__product_name="全系列冰箱")
+    v2 = packet_folder(tmp_path / "v2" / company, "product", company, application__product_model="BCD 全系列")
+    v3 = packet_folder(tmp_path / "v3" / company, "product", company, application__product_model="KFR 全系列")
+    with make(tmp_path, db_url) as ws:
+        receive(ws, v1.parent)
+        aid = ws.find(company)
+        assert sorted(i["field"] for i in errors(ws.applicant(aid))) == ["product_model", "product_name"]
+        ws.decide(aid, "series_product", "confirm", "BCD 系列经人工核对为单一型号", by="王敏", form="application",
+                  field="product_model")
+        receive(ws, v2.parent)
+        detail = ws.applicant(aid)
+        assert errors(detail) == [] and detail.row.stage == "材料齐全"
+        decided, = detail.decided_issues
+        assert (decided["field"], decided["note"], decided["by"]) == ("product_model", "BCD 系列经人工核对为单一型号", "王敏")
+        assert decided["carried_from"] == detail.versions[0].id
+        assert workspace_notices(ws, tmp_path / "notices", by="王敏").recorded == []
+        assert any(e["action"] == "carry" for e in ws.audit_log())
+        receive(ws, v3.parent)
+        detail = ws.applicant(aid)
+        assert [i["field"] for i in errors(detail)] == ["product_model"] and detail.decided_issues == []
+        assert "KFR 全系列" in errors(detail)[0]["message"] and detail.row.stage == "需补正"
+
+
+def errors(detail) -> list[dict]:
+    return [i for i in detail.open_issues if i["severity"] == "error"]

@@ -14,7 +14,7 @@ SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 ACTIONS_ZH = {"init": "建立工作区", "receive": "收件", "move": "移动阶段", "confirm": "人工确认", "waive": "同意豁免",
               "opinion": "审定意见", "notice": "补正通知", "certificates": "打印证书", "version": "收到新版本",
               "account": "保存账号", "assign": "分配评审", "unassign": "取消评审分配",
-              "certificate_revoke": "撤销证书", "certificate_renew": "续期证书"}
+              "certificate_revoke": "撤销证书", "certificate_renew": "续期证书", "carry": "沿用上一版的人工处理"}
 DECISIONS_ZH = {"confirm": "人工确认", "waive": "同意豁免"}
 #: Pages rendered per document for the preview, at most.
 PREVIEW_PAGES = 6

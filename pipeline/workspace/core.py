@@ -135,7 +135,8 @@ def effective_issues(record: dict, batch_issues: list[dict], decisions: list[dic
         else:
             pending.remove(match)
             decided.append({**issue, "decision": match["kind"], "decision_zh": ISSUE_DECISIONS[match["kind"]],
-                            "note": match["note"], "by": match["by"], "at": match["at"]})
+                            "note": match["note"], "by": match["by"], "at": match["at"],
+                            "carried_from": match.get("carried_from")})
     return open_, decided
 
 

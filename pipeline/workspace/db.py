@@ -92,6 +92,7 @@ decisions = sa.Table(
     sa.Column("field", sa.String(80)),
     sa.Column("recommend", sa.Boolean),  # an opinion's recommendation (None: not said)
     sa.Column("score", sa.Float),  # an opinion's score, 0-100 (None: not given)
+    sa.Column("carried_from", sa.Integer),  # the version a confirmation or waiver was made on (None: this one)
     sa.Column("note", sa.Text),
     sa.Column("by", sa.Text, nullable=False),
     sa.Column("at", sa.String(32), nullable=False),
@@ -141,10 +142,13 @@ def _register_tables(conn, root: Path | None) -> None:
 _SCORE_IN_TEXT = re.compile(r"（评分 (\d+(?:\.\d+)?)）$")
 
 
-def _opinion_scores(conn, root: Path | None) -> None:
-    """Schema 3: an opinion's score gets a column of its own, taken out of the text where schema 2 wrote it."""
-    if "score" not in {c["name"] for c in sa.inspect(conn).get_columns("decisions")}:
-        conn.exec_driver_sql("ALTER TABLE decisions ADD COLUMN score FLOAT")
+def _decision_columns(conn, root: Path | None) -> None:
+    """Schema 3: an opinion's score gets a column of its own, taken out of the text where schema 2 wrote it;
+    a decision carried onto a newer version names the version it was made on."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns("decisions")}
+    for name, kind in (("score", "FLOAT"), ("carried_from", "INTEGER")):
+        if name not in have:
+            conn.exec_driver_sql(f"ALTER TABLE decisions ADD COLUMN {name} {kind}")
     d = decisions
     for id_, note in conn.execute(sa.select(d.c.id, d.c.note).where(d.c.kind == "opinion", d.c.score.is_(None))).all():
         found = _SCORE_IN_TEXT.search(note or "")
@@ -155,7 +159,7 @@ def _opinion_scores(conn, root: Path | None) -> None:
 
 #: MIGRATIONS[n] brings a version-n database to version n+1 (version 0: empty); each step gets the
 #: connection and the workspace folder.
-MIGRATIONS = [lambda conn, root: metadata.create_all(conn), _register_tables, _opinion_scores]
+MIGRATIONS = [lambda conn, root: metadata.create_all(conn), _register_tables, _decision_columns]
 
 
 def schema_version(conn) -> int:

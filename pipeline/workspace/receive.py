@@ -27,7 +27,7 @@ from pipeline.checking.rules.names import company_key
 from pipeline.reading.extract import prepare
 from pipeline.receiving import inbox
 from pipeline.workspace import db
-from pipeline.workspace.compare import compare
+from pipeline.workspace.compare import compare, issue_key
 from pipeline.workspace.core import SYSTEM, Workspace, applicant_facts, effective_issues
 from pipeline.workspace.store import entry_digest, file_sha256
 
@@ -186,6 +186,7 @@ def settle(ws: Workspace, progress=None) -> int:
             record = json.loads(row.record)
             latest.append((row, batch_stub(row.id, record), record.get("issues") or []))
         issues = workspace_batch_issues([(stub, row.received_on) for row, stub, _ in latest], campaign)
+        carry_decisions(ws, conn, {row.id: own + issues.get(row.id, []) for row, _, own in latest if not row.settled})
         decided: dict[int, list] = {}
         for dec in conn.execute(sa.select(d).where(d.c.kind.in_(["confirm", "waive"]))):
             decided.setdefault(dec.version_id, []).append(dict(dec._mapping))
@@ -205,6 +206,52 @@ def settle(ws: Workspace, progress=None) -> int:
             if progress:
                 progress("check", done, len(pending))
     return len(pending)
+
+
+def carry_decisions(ws: Workspace, conn, latest_issues: dict[int, list[dict]]) -> int:
+    """Within settle's transaction, give every new version the confirmations and waivers of the version before
+    it whose issue it still has word for word (the same finding, already judged by staff: no second 补正 for
+    it); `latest_issues` holds the new latest versions' issues. Return how many were carried."""
+    v, d = db.versions, db.decisions
+    carried = 0
+    new = conn.execute(sa.select(v.c.id, v.c.applicant_id, v.c.seq, v.c.record, v.c.batch_issues)
+                       .where(v.c.settled == sa.false(), v.c.seq > 1).order_by(v.c.applicant_id, v.c.seq)).all()
+    for vid, applicant_id, seq, record, batch_issues in new:  # in order: a decision goes on from version to version
+        before = conn.execute(sa.select(v.c.id, v.c.record, v.c.batch_issues)
+                              .where(v.c.applicant_id == applicant_id, v.c.seq == seq - 1)).first()
+        decisions = conn.execute(sa.select(d).where(d.c.version_id == before.id, d.c.kind.in_(["confirm", "waive"]))
+                                 .order_by(d.c.id)).all()
+        if not decisions:
+            continue
+        judged = _messages_by_key(_issues_of(before.record, before.batch_issues))
+        now = latest_issues.get(vid)
+        still = _messages_by_key(now if now is not None else _issues_of(record, batch_issues))
+        kept = []
+        for dec in decisions:  # the n-th decision on a key judged the n-th issue with that key (effective_issues)
+            key = (dec.code, dec.form, dec.field)
+            message = judged[key].pop(0) if judged.get(key) else None
+            if message is not None and message in still.get(key, []):
+                still[key].remove(message)
+                kept.append(dec)
+        for dec in kept:
+            conn.execute(sa.insert(d).values(applicant_id=applicant_id, version_id=vid, kind=dec.kind, code=dec.code,
+                                             form=dec.form, field=dec.field, note=dec.note, by=dec.by, at=db.now(),
+                                             carried_from=dec.carried_from or before.id))
+        if kept:
+            ws._audit(conn, SYSTEM, "carry", applicant_id, {"codes": [dec.code for dec in kept], "version": seq})
+            carried += len(kept)
+    return carried
+
+
+def _issues_of(record: str, batch_issues: str) -> list[dict]:
+    return list(json.loads(record).get("issues") or []) + json.loads(batch_issues or "[]")
+
+
+def _messages_by_key(issues: list[dict]) -> dict[tuple, list[str]]:
+    found: dict[tuple, list[str]] = {}
+    for issue in issues:
+        found.setdefault(issue_key(issue), []).append(issue.get("message"))
+    return found
 
 
 def compare_with_previous(ws: Workspace, conn, applicant_id: int, seq: int) -> dict:
