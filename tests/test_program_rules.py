@@ -148,6 +148,24 @@ def test_empty_and_malformed_fields_of_every_table_form_with_its_article():
     ]
 
 
+def test_a_number_written_with_a_unit_its_label_has_none_of():
+    record = changed("liaoning", "service", "application", satisfaction_index="2万元")
+    assert whole(check_record(record, campaign("liaoning"))) == [
+        ("error", "invalid_format", "application", "satisfaction_index",
+         "《2021年度辽宁省用户满意服务（标杆）申报表》“用户满意度指数”填写为“2万元”，不是数字（单位“万元”无法换算）；"
+         "请核对后重新填写（第十一条）。")]
+
+
+def test_a_number_written_with_the_unit_of_its_label_is_that_number():
+    from pipeline.reading.values import value
+
+    field = packet_forms("liaoning", "product")[0].fields["consecutive_title_years"]
+    assert (field.label, field.unit) == ("连续获称号年数", "年")  # a unit of no conversion table
+    record = changed("liaoning", "product", "application", consecutive_title_years=value(field, "3年"))
+    assert record["forms"]["application"]["consecutive_title_years"] == 3
+    assert check_record(record, campaign("liaoning")) == []
+
+
 def test_a_field_left_empty_with_a_reason_and_an_optional_one_are_fine():
     record = changed("liaoning", "product", "application", legal_representative="无", email="不适用")
     record["forms"]["evidence"][0]["pages"] = None

@@ -82,10 +82,7 @@ def setting(campaign, path: str):
     """Given a campaign and a dotted key ('construction.min_floor_area'), return its value or None."""
     value = campaign
     for part in path.split("."):
-        try:
-            value = value[part] if isinstance(value, dict) else getattr(value, part)
-        except (KeyError, AttributeError, TypeError):
-            return None
+        value = getattr(value, part, None)  # a campaign and its sections read as attributes (Namespace)
     return value
 
 
