@@ -105,7 +105,7 @@ def category(record: dict) -> str | None:
 
 def application_variants(record: dict) -> list[str]:
     """Given a record, return the categories of the 申请表 found (from `forms_found`), in order."""
-    return [k.split(".", 1)[1] for k in record.get("forms_found") or [] if str(k).startswith("application.")]
+    return [k.removeprefix("application.") for k in record.get("forms_found") or [] if str(k).startswith("application.")]
 
 
 def application_key(record: dict) -> str | None:
