@@ -307,7 +307,7 @@ def test_a_report_without_text_and_a_list_without_a_row():
 
 
 def test_a_team_without_members_listed():
-    record = changed("guangdong-stars", "team", "application")
+    record = valid_record("guangdong-stars", "team")
     record["forms"]["members"] = []
     assert whole(check_record(record, campaign("guangdong-stars"))) == [
         ("error", "missing_field", "members", None, "《广东省用户满意服务明星班组成员名单》未填写任何一行（第十三条）。")]
