@@ -4,7 +4,8 @@ Runs `mutmut run` (configured in pyproject.toml's [tool.mutmut]: pipeline/checki
 pipeline/reading/values.py and pipeline/common/text.py against their fast targeted tests) from a clean
 `mutants/` folder, then writes the score, the run time and every surviving mutant into the results
 part of benchmarks/mutants.md. The explanations of the survivors judged equivalent are the
-hand-written part of that file, above the results; they are kept.
+hand-written part of that file, above the results; they are kept, and the results name every function
+with survivors that they do not name.
 
     python -m benchmarks.mutants [--max-children 2] [--keep] [--report-only]
 """
@@ -27,6 +28,7 @@ REPORT = ROOT / "benchmarks" / "mutants.md"
 MUTMUT = [sys.executable, "-m", "mutmut"]
 NUMBERED = re.compile(r"__mutmut_\d+$")
 BEGIN, END = "<!-- results: written by `make mutants` -->", "<!-- /results -->"
+EQUIVALENTS = ("<!-- equivalents: hand-written, kept by `make mutants` -->", "<!-- /equivalents -->")
 
 
 def mutmut(*args: str, quiet: bool = False) -> str:
@@ -49,8 +51,24 @@ def module_of(name: str) -> str:
     return f"{module}.{NUMBERED.sub('', rest)}"
 
 
-def results_section(stats: dict, seconds: float | None, names: list[str], max_children: int) -> str:
-    """Given mutmut's counts, the run time and the survivors, return the report's results part."""
+def equivalents_text() -> str:
+    """Return the hand-written section of the report that explains the equivalent survivors ('' when none)."""
+    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else ""
+    begin, end = EQUIVALENTS
+    return text.split(begin, 1)[1].split(end, 1)[0] if begin in text and end in text else ""
+
+
+def explained(where: str, equivalents: str) -> bool:
+    """Given a survivor's module and function (pipeline.common.text.is_phone) and the equivalents section,
+    return whether that section explains the function's survivors (it names `text.is_phone`)."""
+    module, _, function = where.rpartition(".")
+    return f"`{module.rpartition('.')[2]}.{function}`" in equivalents
+
+
+def results_section(stats: dict, seconds: float | None, names: list[str], max_children: int,
+                    equivalents: str = "") -> str:
+    """Given mutmut's counts, the run time, the survivors and the equivalents section, return the report's
+    results part."""
     tested = stats["killed"] + stats["survived"] + stats["timeout"] + stats["suspicious"] + stats["segfault"]
     score = 100 * (tested - stats["survived"]) / tested if tested else 0.0
     untested = stats["total"] - tested - stats["no_tests"] - stats["skipped"]
@@ -68,8 +86,15 @@ def results_section(stats: dict, seconds: float | None, names: list[str], max_ch
     if untested:
         lines += [f"The run was stopped before {untested} mutants were tried: this is the score of the others.", ""]
     if names:
-        lines += ["Survivors by function (`mutmut show NAME` shows each; explained above):", ""]
-        lines += [f"- `{where}`: {count}" for where, count in sorted(Counter(map(module_of, names)).items())]
+        counts = sorted(Counter(map(module_of, names)).items())
+        unexplained = [where for where, _ in counts if not explained(where, equivalents)]
+        lines += [f"Functions with survivors that the equivalents above do not name: {len(unexplained)}"
+                  + (f" ({', '.join(f'`{w}`' for w in unexplained)}); each survivor there needs a test, or its "
+                     f"reason above." if unexplained else ".") + " Survivors of a named function are checked "
+                  "against its entry by reading them (`mutmut show NAME`).", ""]
+        lines += ["Survivors by function (`mutmut show NAME` shows each):", ""]
+        lines += [f"- `{where}`: {count}" + ("" if explained(where, equivalents) else " (not explained)")
+                  for where, count in counts]
         lines += ["", "<details><summary>every survivor</summary>", ""]
         lines += [f"- `{n}`" for n in names] + ["", "</details>"]
     else:
@@ -104,8 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     mutmut("export-cicd-stats", quiet=True)
     stats = json.loads((ROOT / "mutants" / "mutmut-cicd-stats.json").read_text(encoding="utf-8"))
     names = survivors(mutmut("results", quiet=True))
-    write_report(results_section(stats, seconds, names, args.max_children))
-    print(f"{stats['survived']} of {stats['total']} mutants survived; report: {REPORT.relative_to(ROOT)}")
+    equivalents = equivalents_text()
+    write_report(results_section(stats, seconds, names, args.max_children, equivalents))
+    unexplained = {module_of(n) for n in names if not explained(module_of(n), equivalents)}
+    print(f"{stats['survived']} of {stats['total']} mutants survived; {len(unexplained)} functions with survivors "
+          f"not named among the equivalents; report: {REPORT.relative_to(ROOT)}")
     return 0
 
 

@@ -392,3 +392,189 @@ def test_disagreeing_report_issues_whole(campaign):
          f"{where}“有效问卷数量”为“60”，第三方测评报告中为“61”；请核对（填报说明第6条）。"),
         ("warning", "inconsistent", "recommendation", "survey_period", "填报说明第6条",
          f"{where}“调查时间”为“2017-01-05至2017-03-20”，第三方测评报告中为“2017-01-01至2017-03-20”；请核对（填报说明第6条）。")]
+
+
+# --- the fallbacks, and every part of the issues staff sort and read -----------------------------
+
+from pipeline.checking.rules import packet, report  # noqa: E402
+from pipeline.checking.rules.messages import application_key, label, setting, title  # noqa: E402
+
+REGISTER = "《被访者信息登记表》"
+ACCURACY = "被访者信息登记表注4"
+
+
+def test_a_form_or_field_the_forms_do_not_know_is_named_as_given(campaign):
+    assert title("cover", campaign) == "《申报材料》"
+    assert title("application.food", campaign) == "《application.food》"
+    assert label("respondents", "survey_date") == "“调查时间”"
+    assert label("respondents", "shoe_size") == "“shoe_size”"
+    assert label("application.food", "shoe_size") == "“shoe_size”"
+
+
+def test_a_setting_of_the_campaign_or_of_one_of_its_sections(campaign):
+    assert setting(campaign, "min_satisfaction") == 80
+    assert setting(campaign, "construction.min_years_in_use") == 1
+    assert setting(campaign, "construction.no_such_setting") is None
+    assert setting(campaign, "no_such_section.min_value") is None
+
+
+@pytest.mark.parametrize("category, found, key", [
+    ("product", ["cover", "application.product"], "application.product"),
+    ("product", None, "application.product"),                                   # no variant read: the category's
+    ("product", ["cover", "application.service"], "application.service"),       # the one submitted
+    ("product", ["application.service", "application.product"], "application.product"),  # the category's first
+    (None, ["application.service", "application.product"], "application.service"),       # no category: the first
+    ("food", ["cover"], None),
+])
+def test_the_application_values_belong_to_the_application_submitted(category, found, key):
+    record = {"category": category, "forms": {"application": {}}, "forms_found": found}
+    assert application_key(record) == key
+    assert application_key({**record, "forms": {}}) is None
+
+
+def test_the_application_checked_is_the_one_submitted(campaign):
+    record = broken("service", "application", legal_representative=None)
+    record.update(category="product", forms_found=["cover", "application.service"])  # the service form's values
+    found = [i["message"] for i in check_record(record, campaign) if i["code"] == "missing_field"]
+    assert found == ["《实施全省用户满意工程先进单位（服务类）申请表》“法定代表人姓名”未填写；须如实填写，确实不适用的请注明原因"
+                     "（如“无”“不适用”）（填报说明第2条）。"]
+
+
+def test_a_packet_of_scans_only_is_not_told_each_missing_form(campaign):
+    record = {"submission_id": "x", "source": "x", "category": None, "forms": {}, "attachments": [],
+              "issues": [{"severity": "error", "code": "scanned_forms", "message": "…"}]}
+    assert packet.missing_forms(record, campaign) == []
+    record["issues"] = [{"severity": "error", "code": "unreadable_file", "message": "…"}]
+    assert [i["form"] for i in packet.missing_forms(record, campaign)][-1] == "application"
+
+
+def test_a_rule_that_fails_is_named_by_its_module_and_function(campaign, monkeypatch):
+    def fails(record):
+        raise ValueError("x")
+
+    monkeypatch.setattr(survey, "score_of", fails)
+    found = [i for i in check_record(valid_record("product"), campaign) if i["code"] == "rule_failed"]
+    assert [i["rule"] for i in found] == ["survey.low_score"]
+
+
+def test_repeated_respondents_and_phones_whole(campaign):
+    record = valid_record("service")
+    rows = record["forms"]["respondents"]
+    for i in (6, 11):
+        rows[i]["contact"] = rows[2]["contact"]                                # other people, the same phone
+    for i in (9, 20):
+        rows[i].update(name=rows[4]["name"], contact=rows[4]["contact"])     # the same person three times
+    people = ("warning", "respondent_duplicate", "respondents", "name",
+              f"{REGISTER}中同一被访者（姓名和联系方式相同）重复登记：序号5、10、21；请核对被访者信息的真实性（{ACCURACY}）。")
+    phones = ("warning", "respondent_duplicate", "respondents", "contact",
+              f"{REGISTER}中不同被访者的联系方式相同：序号3、7、12；请核对被访者信息的真实性（{ACCURACY}）。")
+    assert [(i["severity"], i["code"], i["form"], i["field"], i["message"])
+            for i in respondents.duplicates(record, campaign)] == [people, phones]
+    for row in rows:
+        row["seq"] = None                                                      # named by their place in the register
+    assert [i["message"] for i in respondents.duplicates(record, campaign)] == [people[-1], phones[-1]]
+    rows[15].update(name=rows[16]["name"], contact=rows[16]["contact"])
+    assert "重复登记：序号5、10、21；序号16、17；" in respondents.duplicates(record, campaign)[0]["message"]
+
+
+DATED = f"{REGISTER}“调查时间”中"
+
+
+@pytest.mark.parametrize("period, outside", [
+    ({"start": "2017-01-05", "end": "2017-03-20"}, "序号8、9不在调查时间2017-01-05至2017-03-20之内"),
+    ({"start": "2017-01-05", "end": "待定"}, "序号9早于调查开始日期2017-01-05"),
+    ({"start": "年初", "end": "2017-03-20"}, "序号8晚于调查结束日期2017-03-20"),
+])
+def test_respondent_dates_unreadable_or_outside_the_period_whole(period, outside, campaign):
+    record = broken("service", "recommendation", survey_period=period)
+    record["attachments"][1]["survey_period"] = None
+    rows = record["forms"]["respondents"]
+    rows[3]["survey_date"], rows[7]["survey_date"], rows[8]["survey_date"] = "去年", "2017-04-01", "2016-12-31"
+    assert [(i["severity"], i["code"], i["form"], i["field"], i["message"])
+            for i in respondents.dates_outside(record, campaign)] == [
+        ("warning", "invalid_format", "respondents", "survey_date", f"{DATED}序号4不是可识别的日期；请核对（{ACCURACY}）。"),
+        ("warning", "invalid_format", "respondents", "survey_date", f"{DATED}{outside}；请核对（{ACCURACY}）。")]
+    for row in rows:
+        row["seq"] = None
+    assert [i["message"] for i in respondents.dates_outside(record, campaign)][0] == (
+        f"{DATED}序号4不是可识别的日期；请核对（{ACCURACY}）。")
+
+
+def test_respondent_dates_without_any_survey_period_are_only_read(campaign):
+    record = broken("service", "recommendation", survey_period=None)
+    record["attachments"][1]["survey_period"] = None
+    record["forms"]["respondents"][7]["survey_date"] = "2030-01-01"
+    assert respondents.dates_outside(record, campaign) == []
+    assert survey.early_survey(record, campaign) == []
+
+
+def test_a_register_that_is_no_list_is_an_empty_register(campaign):
+    record = valid_record("service")
+    record["forms"]["respondents"] = 7
+    assert respondents.respondent_count(record, campaign) == [
+        {"severity": "error", "code": "respondent_count", "form": "respondents", "field": None,
+         "message": f"{REGISTER}未填写任何被访者；须提供被访者信息（通知第二条）。", "article": "通知第二条"}]
+
+
+def test_section_lengths_whole_and_sections_without_a_guide_left_alone(campaign):
+    counts = {"1": 900, "2": 300, "3": 1000, "3.1": 5000, "4": 380}
+    assert report.section_lengths(broken("product", "report", section_chars=counts), campaign) == [
+        {"severity": "warning", "code": "report_section_length", "form": "report", "field": "section_chars",
+         "message": "《实施用户满意工程情况的报告》以下部分篇幅与要求相差较大：1企业概貌（900字，要求约300字）、"
+                    "3实施用户满意工程的主要目标、措施和经验（1000字，要求3300-4300字）；请调整（企业实施用户满意工程情况表（报告要求））。",
+         "article": "企业实施用户满意工程情况表（报告要求）"}]
+    assert report.section_lengths(broken("product", "report", section_chars={"3.1": 5000, "3.2": 1}), campaign) == []
+
+
+# --- the 测评报告 behind the 推荐意见表 -------------------------------------------------------------
+
+#: A second 测评报告 stating everything differently: it is never the one read when the first states anything.
+OTHER_REPORT = {"file": "测评报告2.pdf", "kind": "survey_report", "score": 95, "sample_size": 100,
+                "survey_period": {"start": "2017-01-05", "end": "2017-03-20"}}
+
+
+def with_reports(*reports, **recommendation) -> dict:
+    record = broken("product", "recommendation", **recommendation)
+    record["attachments"] = [record["attachments"][0], *reports]
+    return record
+
+
+def test_the_first_survey_report_stating_a_score_is_read(campaign):
+    record = with_reports({"kind": "survey_report", "score": None}, {"kind": "survey_report", "score": 75},
+                          OTHER_REPORT, satisfaction_score=None)
+    assert survey.low_score(record, campaign) == [
+        {"severity": "error", "code": "below_threshold", "form": "recommendation", "field": "satisfaction_score",
+         "message": "《实施全省用户满意工程先进单位推荐意见表》“被推荐企业满意度得分”为75分，低于要求的80分（管理办法第六条第5款）。",
+         "article": "管理办法第六条第5款"}]
+
+
+def test_the_first_survey_report_stating_a_sample_is_read(campaign):
+    record = with_reports({"kind": "survey_report", "sample_size": 30}, OTHER_REPORT, valid_questionnaires=None)
+    assert respondents.sample_size(record) == 30
+    assert [i["message"] for i in respondents.respondent_count(record, campaign)] == [
+        f"{REGISTER}登记了60名被访者，多于应登记的30名（有效问卷数量为30）；请核对（被访者信息登记表注3）。"]
+
+
+def test_the_first_survey_report_stating_a_period_is_read(campaign):
+    early = {"start": "2016-11-01", "end": "2017-03-20"}
+    record = with_reports({"kind": "survey_report", "survey_period": early}, OTHER_REPORT, survey_period=None)
+    assert survey.period_of(record) == early
+    assert [i["code"] for i in survey.early_survey(record, campaign)] == ["survey_too_early"]
+
+
+def test_the_recommendations_own_values_come_before_the_reports(campaign):
+    early = {"start": "2016-11-01", "end": "2017-03-20"}
+    record = with_reports(OTHER_REPORT, survey_period=early, valid_questionnaires=120, satisfaction_score=79)
+    assert survey.period_of(record) == early and respondents.sample_size(record) == 120
+    assert [i["code"] for i in survey.early_survey(record, campaign)] == ["survey_too_early"]
+    assert [i["message"] for i in survey.low_score(record, campaign)] == [
+        "《实施全省用户满意工程先进单位推荐意见表》“被推荐企业满意度得分”为79分，低于要求的80分（管理办法第六条第5款）。"]
+    assert [i["message"] for i in respondents.respondent_count(record, campaign)] == [
+        f"{REGISTER}登记了60名被访者，有效问卷数量为120；原则上须提供所有被访者信息，应登记120名（被访者信息登记表注2）。"]
+
+
+def test_a_low_score_without_a_category_cites_the_general_article(campaign):
+    record = broken("product", "recommendation", satisfaction_score=70)
+    record["category"] = None
+    assert [i["message"] for i in survey.low_score(record, campaign)] == [
+        "《实施全省用户满意工程先进单位推荐意见表》“被推荐企业满意度得分”为70分，低于要求的80分（管理办法第二条）。"]

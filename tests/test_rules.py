@@ -319,6 +319,19 @@ def test_a_unit_that_cannot_be_converted_is_named(campaign):
     assert issue["field"] == "annual_sales" and "“美元”" in issue["message"] and "万元" in issue["message"]
 
 
+@pytest.mark.parametrize("written, needs", [
+    ("5台", "以“万元”为单位的数字（单位“台”无法换算为“万元”）"),  # a count of its own, but not in 万元
+    ("很多", "数字"),
+])
+def test_a_number_that_is_no_amount_of_the_labels_unit_is_told_what_it_should_be(written, needs, campaign):
+    from pipeline.reading.values import value
+
+    field = load_forms()["application.product"].fields["annual_sales"]
+    record = broken("product", "application", annual_sales=value(field, written))
+    assert [i["message"] for i in check_record(record, campaign)] == [
+        f"《实施全省用户满意工程先进单位（产品类）申请表》“年销售额”填写为“{written}”，不是{needs}；请核对后重新填写（填报说明第2条）。"]
+
+
 def test_date_left_as_text_and_period_unreadable(campaign):
     record = broken("construction", "application", completion_date="前年秋天")
     assert only(check_record(record, campaign), "invalid_format")["field"] == "completion_date"

@@ -391,3 +391,64 @@ def test_a_datetime_with_microseconds_is_its_day():
 
 def test_a_trailing_letter_is_no_percent_sign():
     assert text.to_number("12X") == "12X" and text.to_number("12%%") == "12%%"
+
+
+# --- units, Chinese numerals and month ends at their edges ---------------------------------------
+
+
+@pytest.mark.parametrize("written, unit, expected", [
+    ("3年", "年", 3), ("3.5 年", "年", 3.5), ("12页", "页", 12),    # a label unit the table does not know: its own
+    ("3百万元", "万元", 300), ("2千万元", "万元", 2000), ("12.5", "万元", 12.5), ("0.5", "%", 0.5),
+    ("12万%", "%", 120000), ("95.5％", "%", 95.5),
+])
+def test_numbers_in_units_of_their_label(written, unit, expected):
+    got = text.to_number(written, unit)
+    assert got == expected and type(got) is type(expected), (written, got)
+    assert text.number_unit(written, unit) is None
+
+
+@pytest.mark.parametrize("written, unit, named", [
+    ("3个", "年", "个"), ("3万年", "年", "万年"), ("3月", "年", "月"),
+    ("12万%", None, "万%"), ("12万%", "万元", "万%"), ("12万%", "台件", "万%"), ("12万%", "万", "万%"),
+])
+def test_other_units_than_the_labels_are_kept_and_named(written, unit, named):
+    assert text.to_number(written, unit) == written
+    assert text.number_unit(written, unit) == named
+
+
+@pytest.mark.parametrize("written, split", [
+    ("万元", (10**4, "元")), ("亿元", (10**8, "元")), ("百万元", (10**6, "元")), ("万台", (10**4, "台件")),
+    ("万", (10**4, "")), ("千万", (10**7, "")), ("", (1, "")), (" 平方米 ", (1, "平方米")), ("美元", None), ("万吨", None),
+])
+def test_split_unit(written, split):
+    assert text.split_unit(written) == split
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("二〇一七年五月", "2017年5月"), ("二〇一七年十月三十一日", "2017年10月31日"), ("二〇一七年五月十日", "2017年5月10日"),
+    # numerals that are no month or day: the date stays as written
+    ("二〇一七年一二月五日", "二〇一七年一二月五日"), ("二〇一七年十十月", "二〇一七年十十月"),
+    ("二〇一七年十二三月", "二〇一七年十二三月"), ("二〇一七年五月二三十日", "二〇一七年五月二三十日"),
+    # a date in digits first does not hide one in Chinese numerals after it
+    ("2016年12月至二〇一七年三月", "2016年12月至2017年3月"), ("元年二〇一七年五月", "元年2017年5月"),
+])
+def test_arabic_dates(written, expected):
+    assert text.arabic_dates(written) == expected
+
+
+def test_a_period_written_half_in_digits_half_in_chinese_numerals():
+    assert text.to_period("2016年12月至二〇一七年三月") == {"start": "2016-12-01", "end": "2017-03-31"}
+
+
+@pytest.mark.parametrize("year, month, day", [
+    (2017, 1, 31), (2017, 12, 31), (2016, 2, 29), (2017, 2, 28), (1, 2, 28), (9999, 12, 31),
+    (2017, 0, None), (2017, 13, None), (0, 1, None), (10000, 1, None),
+])
+def test_last_day(year, month, day):
+    assert text.last_day(year, month) == day
+
+
+@pytest.mark.parametrize("value", ["\u200b", "\u200b\n", " \u00ad ", "\ufeff\u2060"])
+def test_only_invisible_characters_are_blank(value):
+    assert text.is_blank(value) and text.clean(value) is None
+    assert not text.is_blank(f"{value}无") and not text.is_blank(f"无\n{value}")

@@ -541,6 +541,9 @@ def test_rules_whose_setting_is_absent_stay_silent(campaign):
     small = broken("construction", "application", floor_area=0.1, budget=1)
     assert construction.small_project(small, without(campaign, "min_floor_area")) == []
     assert construction.small_project(small, without(campaign, "min_value")) == []
+    recent = broken("construction", "application", completion_date="2017-01-01", acceptance_date="2017-02-01")
+    assert codes(construction.recent_completion(recent, campaign)) == ["below_threshold"]
+    assert construction.recent_completion(recent, without(campaign, "min_years_in_use")) == []
     few = registered(300, 10)
     assert respondents.respondent_count(few, without(campaign, "respondents_all_below")) == []
     assert respondents.respondent_count(few, without(campaign, "respondents_max")) == []

@@ -95,8 +95,7 @@ def is_blank(text: str | None) -> bool:
         return True
     if text.isprintable():
         return False
-    stripped = text.strip()
-    if stripped[:1] and stripped[0] not in INVISIBLE:
+    if text.strip()[0] not in INVISIBLE:  # not all white space, so something is left
         return False  # a visible character (most multi-line cells): not blank, no need to clean
     return clean(text) is None
 
@@ -149,7 +148,7 @@ def split_unit(unit: str) -> tuple[int, str] | None:
     """
     unit = unit.strip()
     factor = 1
-    while unit[:1] in MAGNITUDES and unit[:1] and unit not in UNITS:
+    while unit[:1] in MAGNITUDES and unit not in UNITS:
         factor *= MAGNITUDES[unit[0]]
         unit = unit[1:]
     if unit and unit not in UNITS:
@@ -179,17 +178,15 @@ def _conversion(written: str, unit: str | None) -> Decimal | None:
 
     Without a label unit any known unit is taken as a count of itself (12万户 → 120000).
     """
+    want = split_unit(unit) if unit else None
+    if unit and want is None:  # a label unit this table does not know (年, 页): only that very unit is accepted
+        return Decimal(1) if written == unit else None
     have = split_unit(written)
     if have is None:
         return None
     if not unit and have[0] != 1 and have[1] in _MEASURES:
         return None  # 12万元 with no unit on the label: 万元 or 元 is anyone's guess
-    want = split_unit(unit) if unit else (1, have[1])
-    if want is None:
-        want = (1, unit)  # a label unit this table does not know: only that very unit is accepted
-        if written != unit:
-            return None
-        have = want
+    want = want or (1, have[1])
     if have[1] and have[1] != want[1]:
         return None
     return Decimal(have[0]) / Decimal(want[0])
@@ -216,9 +213,7 @@ def to_number(value: object, unit: str | None = None) -> float | int | str | Non
     match = _NUMBER_AND_UNIT.match(bare)
     if not match:
         return text
-    digits, written = match[1], (match[2] or "").replace("％", "%")
-    if written and written.endswith("%") and written != "%" and (unit or "") != "%":
-        return text
+    digits, written = match[1], match[2] or ""  # ％ is % already (NFKC)
     factor = _conversion(written, unit) if written else 1
     if factor is None:
         return text
@@ -246,8 +241,7 @@ def _cn_small(numeral: str) -> int | None:
 
 def arabic_dates(text: str) -> str:
     """Given text, return it with dates in Chinese numerals written in digits (二〇一七年五月十八日 → 2017年5月18日)."""
-    at = text.find("年")
-    if at < 1 or text[at - 1].isdigit() or not _CN_DATE.search(text):  # most dates are in digits: no search
+    if "年" not in text:  # most cells: no search
         return text
 
     def digits(match) -> str:

@@ -83,7 +83,7 @@ def check_record(record: dict, campaign) -> list[dict]:
             # Staff read the message, so it names no code; `rule` tells support which check it was.
             failed = issue("warning", "rule_failed", "有一项自动检查未能完成（所填内容无法自动判断），"
                            "请人工核对本申报的各表内容", "人工核对")
-            out.append({**failed, "rule": f"{rule.__module__.rsplit('.', 1)[-1]}.{rule.__name__}"})
+            out.append({**failed, "rule": f"{rule.__module__.rpartition('.')[2]}.{rule.__name__}"})
     return out
 
 

@@ -82,10 +82,7 @@ def setting(campaign, path: str):
     """Given a campaign and a dotted key ('construction.min_floor_area'), return its value or None."""
     value = campaign
     for part in path.split("."):
-        try:
-            value = value[part] if isinstance(value, dict) else getattr(value, part)
-        except (KeyError, AttributeError, TypeError):
-            return None
+        value = getattr(value, part, None)  # a campaign and its sections read as attributes (Namespace)
     return value
 
 
@@ -108,7 +105,7 @@ def category(record: dict) -> str | None:
 
 def application_variants(record: dict) -> list[str]:
     """Given a record, return the categories of the 申请表 found (from `forms_found`), in order."""
-    return [k.split(".", 1)[1] for k in record.get("forms_found") or [] if str(k).startswith("application.")]
+    return [k.removeprefix("application.") for k in record.get("forms_found") or [] if str(k).startswith("application.")]
 
 
 def application_key(record: dict) -> str | None:

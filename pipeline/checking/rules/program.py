@@ -9,8 +9,6 @@ its `attachments:`. Nothing of the seed's Heilongjiang packet (封面, 推荐意
 
 from __future__ import annotations
 
-from datetime import date
-
 from pipeline.checking.rules.fields import format_problem, required_ids
 from pipeline.checking.rules.messages import is_empty, is_filled, issue, shown, title, where
 from pipeline.definitions.programs import Program, criteria_for, program_of, tier_of
@@ -39,10 +37,9 @@ def declared_tier(program: Program, record: dict, cat: str) -> str:
     return chosen if isinstance(chosen, str) and chosen in tiers else tiers[0]
 
 
-def wanted_tiers(program: Program, record: dict, cat: str) -> set[str]:
-    """Given a program, a record and its category, return the tiers whose criteria the application must meet."""
-    tiers = [t.id for t in program.category(cat).tiers]
-    return set(tiers[: tiers.index(declared_tier(program, record, cat)) + 1])
+def needed_criteria(program: Program, record: dict, cat: str) -> list:
+    """Given a program, a record and its category, return the criteria of the tier applied for and those below it."""
+    return criteria_for(program, cat, declared_tier(program, record, cat))
 
 
 def missing_forms(record: dict, campaign) -> list[dict]:
@@ -120,16 +117,14 @@ def checklist_rows(record: dict, campaign) -> list[dict]:
     if cat is None or not isinstance(found, dict):
         return []
     form = form_set(program).get(f"checklist.{cat}")
-    wanted = wanted_tiers(program, record, cat)
-    criteria = {c.id: c for c in criteria_for(program, cat)}
+    needed = {c.id: c for c in needed_criteria(program, record, cat)}
+    rows = [(sid, row, needed[row["criterion"]]) for sid, row in (form.get("criteria") or {}).items()
+            if row["criterion"] in needed]
     name = title(form, campaign)
     out = []
-    for sid, row in (form.get("criteria") or {}).items():
-        crit = criteria.get(row["criterion"])
+    for sid, row, crit in rows:
         answer = found.get(sid)
-        here = f"{name}第{row['row']}项“{crit.text if crit else sid}”"
-        if crit is None or tier_of(crit, program.category(cat)) not in wanted:
-            continue
+        here = f"{name}第{row['row']}项“{crit.text}”"
         if is_empty(answer):
             out.append(issue("error", "missing_field", f"{here}的“自评”未勾选；须勾选符合、不符合或不适用之一",
                              article_of(program, "checklist"), form="checklist", field=sid))
@@ -156,14 +151,13 @@ def criteria_not_met(record: dict, campaign) -> list[dict]:
     program, cat = program_and_category(record, campaign)
     if cat is None:
         return []
-    as_of = campaign.data.get("deadline") if isinstance(campaign.data.get("deadline"), date) else date.today()
+    as_of = campaign.deadline  # a date: load_campaign requires it
     sources: dict = {}
     facts = record_facts(record, as_of, sources)
-    wanted = wanted_tiers(program, record, cat)
     category = program.category(cat)
     out = []
-    for crit in criteria_for(program, cat):
-        if crit.manual or tier_of(crit, category) not in wanted:
+    for crit in needed_criteria(program, record, cat):
+        if crit.manual:
             continue
         result, evidence = evaluate(crit.check, facts, campaign, sources)
         if result is False:

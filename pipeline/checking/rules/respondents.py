@@ -149,7 +149,9 @@ def dates_outside(record: dict, campaign) -> list[dict]:
         out.append(issue("warning", "invalid_format", f"{where}中序号{listed(unreadable)}不是可识别的日期；请核对",
                          ACCURACY_ARTICLE, form=FORM, field="survey_date"))
     if outside:
-        out.append(issue("warning", "invalid_format",
-                         f"{where}中序号{listed(outside)}不在调查时间{start or ''}至{end or ''}之内；请核对",
+        # A period of which one end is no date (an edited record) is checked, and named, by the other.
+        beyond = (f"不在调查时间{start}至{end}之内" if start and end else
+                  f"早于调查开始日期{start}" if start else f"晚于调查结束日期{end}")
+        out.append(issue("warning", "invalid_format", f"{where}中序号{listed(outside)}{beyond}；请核对",
                          ACCURACY_ARTICLE, form=FORM, field="survey_date"))
     return out
