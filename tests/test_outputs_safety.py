@@ -160,7 +160,7 @@ def test_summary_tables(tmp_path):
     from pipeline.generating.summary_table import make_summary_tables
 
     records = [dict(r, status="complete") for r in DOCX_RECORDS]
-    result = make_summary_tables(records, tmp_path, load_campaign())
+    make_summary_tables(records, tmp_path, load_campaign())
     (path,) = [p for p in tmp_path.iterdir() if p.suffix == ".docx"]
     assert path.name.startswith("A&B")
     text = docx_text(path)

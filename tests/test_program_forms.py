@@ -157,3 +157,16 @@ def test_checklist_rows_self_evaluation_and_evidence_with_benchmark_only_where_a
     stars = checklist_form("guangdong-stars", "star")
     assert not any(f.label.startswith("【") for f in stars.fields.values())  # no 标杆 tier: no mark
     assert "盖章" in stars.layout[-1]["para"] and "签字" in stars.layout[-1]["para"]
+
+
+def test_a_program_from_a_file_of_its_own_has_its_forms(tmp_path):
+    """A program file outside forms/programs/ (an association's own copy) gives the forms of that file."""
+    import shutil
+
+    own = tmp_path / "本省项目.yaml"
+    shutil.copyfile(load_program("liaoning").path, own)
+    own.write_text(own.read_text(encoding="utf-8").replace("申报表", "申请书"), encoding="utf-8")
+    forms = form_set(load_program(own))
+    assert forms.keys() == form_set("liaoning").keys()
+    titles = [f.title for f in forms.values() if f.key.startswith("application.")]
+    assert titles and all("申请书" in t for t in titles) and not any("申请书" in f.title for f in form_set("liaoning").values())

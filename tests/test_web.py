@@ -254,7 +254,7 @@ def test_bulk_move_reports_what_it_could_not_move(lan, workspace):
     answer = client.post("/applicants/bulk", data={"ids": [str(i) for i in incomplete], "action": "move",
                                                    "to": "公示", "csrf": session_token(client)},
                          follow_redirects=True)
-    assert f"已把 0 份申报移到“公示”" in answer.data.decode() and "未移动" in answer.data.decode()
+    assert "已把 0 份申报移到“公示”" in answer.data.decode() and "未移动" in answer.data.decode()
     with Workspace.open(workspace) as ws:
         assert {r.id: r.stage for r in ws.applicants(limit=None).items} == stages
 

@@ -18,8 +18,6 @@ import textwrap
 import types
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = textwrap.dedent('''

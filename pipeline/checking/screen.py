@@ -21,7 +21,6 @@ from pathlib import Path
 from pipeline.common.errors import UserError
 from pipeline.common.records import company_name, form_value, load_records
 from pipeline.common.text import clean, fold, is_explained_empty, to_date, to_number
-from pipeline.common.xlsx import read_first_sheet
 from pipeline.definitions.programs import (
     Criterion,
     Program,
@@ -420,7 +419,7 @@ def screen_records(program: Program, records: list[dict], table: dict | None = N
                    warn=None) -> list[Screening]:
     """Given a program, records and the facts table (folded name → row), return one Screening per record."""
     campaign = program_campaign(program, campaign)
-    as_of = campaign.data.get("deadline") if isinstance(campaign.data.get("deadline"), date) else date.today()
+    as_of = campaign.deadline  # a date: load_campaign requires it
     table = table or {}
     used = set()
     screenings = []

@@ -293,16 +293,16 @@ def program_forms(program: Program | str, category: str) -> list[Form]:
 
 
 @functools.lru_cache(maxsize=8)
-def _form_set(program_id: str, mtime: float) -> dict:
-    program = load_program(program_id)
+def _form_set(where: str, mtime: float) -> dict:
+    program = load_program(where)
     return {form.key: form for cid in program.categories for form in program_forms(program, cid)}
 
 
 @functools.lru_cache(maxsize=8)
-def _seed_form_set(program_id: str, mtime: float) -> dict:
+def _seed_form_set(where: str, mtime: float) -> dict:
     from pipeline.definitions.forms import load_forms
 
-    program = load_program(program_id)
+    program = load_program(where)
     return {**load_forms(), **{form.key: form for cid in program.categories for form in program_forms(program, cid)}}
 
 
@@ -313,10 +313,12 @@ def form_set(program: Program | str) -> dict[str, Form]:
     申报条件自评表.
     """
     program = _program(program)
+    # Cached by the program's own file (a program may come from a file outside forms/programs/), kept while unchanged.
+    where = str(program.path) if program.path else program.id
     mtime = program.path.stat().st_mtime if program.path else 0.0
     if program.get("forms") != "generated":
-        return _seed_form_set(program.id, mtime)
-    return _form_set(program.id, mtime)
+        return _seed_form_set(where, mtime)
+    return _form_set(where, mtime)
 
 
 def chosen(program: Program, category: str | None) -> list[str]:
