@@ -319,6 +319,17 @@ def test_a_unit_that_cannot_be_converted_is_named(campaign):
     assert issue["field"] == "annual_sales" and "“美元”" in issue["message"] and "万元" in issue["message"]
 
 
+def test_an_estimate_stays_as_typed_and_asks_for_the_exact_number(campaign):
+    from pipeline.reading.values import value
+
+    field = load_forms()["application.product"].fields["annual_sales"]
+    record = broken("product", "application", annual_sales=value(field, "约 2100万元"))
+    assert record["forms"]["application"]["annual_sales"] == "约 2100万元"
+    issue = only(check_record(record, campaign), "invalid_format")
+    assert issue["field"] == "annual_sales" and issue["severity"] == "error"
+    assert "填写为“约 2100万元”，不是确切的数字（“约”是估计的数，请填写确切数值）" in issue["message"]
+
+
 @pytest.mark.parametrize("written, needs", [
     ("5台", "以“万元”为单位的数字（单位“台”无法换算为“万元”）"),  # a count of its own, but not in 万元
     ("很多", "数字"),

@@ -174,7 +174,7 @@ def test_invisible_characters_are_removed_before_normalising(mark):
     ("24000万", "万元", 24000), ("24000万元", "万元", 24000), ("3.2万人", "人", 32000), ("2万户", "户", 20000),
     ("32000平方米", "万平方米", 3.2), ("1.2万平方米", "平方米", 12000), ("0.1亿元", "万元", 1000),
     ("5000元", "万元", 0.5), ("35.6万元/人", "元/人", 356000), ("3千人", "人", 3000), ("1.5亿", "万元", 15000),
-    ("1,250万元", "万元", 1250), ("约12万元", "万元", 12), ("2万", None, 20000), ("3万户", None, 30000),
+    ("1,250万元", "万元", 1250), ("2万", None, 20000), ("3万户", None, 30000),
 ])
 def test_numbers_are_converted_to_the_labels_unit_exactly(written, unit, expected):
     got = text.to_number(written, unit)
@@ -222,7 +222,7 @@ def test_a_month_only_period_ends_on_the_months_last_day(written, expected):
 
 
 @pytest.mark.parametrize("written, number", [
-    ("约1200", 1200), ("1200", 1200), ("1200.0", 1200.0), ("12.50", 12.5),
+    ("1200", 1200), ("1200.0", 1200.0), ("12.50", 12.5),
     ("-3", -3), ("+7", 7), ("0", 0), ("１２．５％", 12.5), ("15人次", 15), ("12分", 12),
     ("60%", 60), (" 86.5 ", 86.5), (12.5, 12.5), (0, 0),
 ])
@@ -233,7 +233,9 @@ def test_numbers_table(written, number):
 
 @pytest.mark.parametrize("written", ["1200约", "1.2.3", "N/A", "约", "十二", "12万元左右", "1e5", "0x10", "--3",
                                      # a money or area unit where the label states none: 万元 or 元 cannot be guessed
-                                     "约 1,200 万元", "2.5万平方米", "3亿元"])
+                                     "约 1,200 万元", "2.5万平方米", "3亿元",
+                                     # an estimate is no exact number; a percentage has no magnitude
+                                     "约1200", "约12万元", "12万%", "3千%"])
 def test_text_that_is_no_number_comes_back_as_written(written):
     assert text.to_number(written) == written
 
@@ -399,12 +401,16 @@ def test_a_trailing_letter_is_no_percent_sign():
 @pytest.mark.parametrize("written, unit, expected", [
     ("3年", "年", 3), ("3.5 年", "年", 3.5), ("12页", "页", 12),    # a label unit the table does not know: its own
     ("3百万元", "万元", 300), ("2千万元", "万元", 2000), ("12.5", "万元", 12.5), ("0.5", "%", 0.5),
-    ("12万%", "%", 120000), ("95.5％", "%", 95.5),
+    ("95.5％", "%", 95.5),
 ])
 def test_numbers_in_units_of_their_label(written, unit, expected):
     got = text.to_number(written, unit)
     assert got == expected and type(got) is type(expected), (written, got)
     assert text.number_unit(written, unit) is None
+
+
+def test_a_percentage_with_a_magnitude_is_no_number_and_its_unit_is_named():
+    assert text.to_number("12万%", "%") == "12万%" and text.number_unit("12万%", "%") == "万%"
 
 
 @pytest.mark.parametrize("written, unit, named", [
@@ -452,3 +458,11 @@ def test_last_day(year, month, day):
 def test_only_invisible_characters_are_blank(value):
     assert text.is_blank(value) and text.clean(value) is None
     assert not text.is_blank(f"{value}无") and not text.is_blank(f"无\n{value}")
+
+
+@pytest.mark.parametrize("written, unit, estimate", [
+    ("约1200", None, True), ("约 2100万元", "万元", True), ("约2.5万平方米", "万平方米", True), ("1200", None, False),
+    ("约", None, False), ("约很多", None, False), ("约约12", None, False), ("约 2100万元", None, False), (1200, None, False),
+])
+def test_an_estimate_is_约_and_a_number(written, unit, estimate):
+    assert text.is_approximate(written, unit) is estimate

@@ -137,7 +137,8 @@ def test_a_text_field_wrapped_over_lines_is_one_line_and_a_list_is_not():
 
 def test_values_by_type():
     app = "application.construction"
-    assert value(field(app, "floor_area"), "约 2.5万平方米") == 2.5
+    assert value(field(app, "floor_area"), "2.5万平方米") == 2.5
+    assert value(field(app, "floor_area"), "约 2.5万平方米") == "约 2.5万平方米"  # an estimate stays as typed
     assert value(field(app, "completion_date"), "2015年\n5月1日") == "2015-05-01"
     assert value(field("recommendation", "survey_period"), "2017年1月5日至\n2017年3月20日") == {
         "start": "2017-01-05", "end": "2017-03-20"}

@@ -153,6 +153,8 @@ def split_unit(unit: str) -> tuple[int, str] | None:
         unit = unit[1:]
     if unit and unit not in UNITS:
         return None
+    if factor != 1 and UNITS.get(unit) == "%":
+        return None  # 12万%: no percentage has a magnitude
     return factor, UNITS.get(unit, "")
 
 
@@ -169,8 +171,16 @@ def number_unit(value: object, unit: str | None = None) -> str | None:
 
 
 def _bare_number(text: str) -> str:
-    bare = unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "")
-    return bare[1:] if bare.startswith("约") else bare
+    return unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "")
+
+
+def is_approximate(value: object, unit: str | None = None) -> bool:
+    """Given a cell and its label's unit, return whether it is a number written as an estimate (约1200,
+    约 2.5万平方米): such a cell stays as typed."""
+    if not isinstance(value, str) or not value.strip().startswith("约"):
+        return False
+    rest = to_number(value.strip()[1:], unit)
+    return isinstance(rest, (int, float)) and not isinstance(rest, bool)
 
 
 def _conversion(written: str, unit: str | None) -> Decimal | None:
@@ -195,7 +205,8 @@ def _conversion(written: str, unit: str | None) -> Decimal | None:
 def to_number(value: object, unit: str | None = None) -> float | int | str | None:
     """Given a number cell and its label's unit, return an int or float in that unit; other text comes back trimmed.
 
-    Thousands separators and a trailing %/％ are dropped: '1,250' → 1250, '95.5％' → 95.5. A number
+    Thousands separators and a trailing %/％ are dropped: '1,250' → 1250, '95.5％' → 95.5; an estimate
+    ('约1200') is no exact number and stays as typed (`is_approximate`). A number
     written with a unit is converted to the label's unit, exactly (decimal arithmetic): '2.4亿元' in a
     万元 field → 24000, '12万台' in a 台件 field → 120000, '24000万' → 24000. A unit that cannot be
     converted ('12美元', '5台' in a 万元 field) keeps the text, so the rules can say so (`number_unit`).

@@ -7,7 +7,7 @@ the enterprise 申请表's trade parts are its `parts` setting. 填报说明第2
 from __future__ import annotations
 
 from pipeline.checking.rules.messages import application_key, is_empty, is_filled, issue, shown, title, where
-from pipeline.common.text import is_email, is_explained_empty, is_phone, is_postcode, number_unit
+from pipeline.common.text import is_approximate, is_email, is_explained_empty, is_phone, is_postcode, number_unit
 from pipeline.definitions.forms import Form, load_forms
 
 #: The article behind each form's fields; the applicant's forms fall back to 填报说明第2条.
@@ -98,6 +98,8 @@ def format_problem(field, value) -> str | None:
         check, needs = FORMATS[field.format]
         return None if check(value) else needs
     if field.type == "number" and isinstance(value, str):
+        if is_approximate(value, field.unit):
+            return f"确切的{TYPE_NEEDS['number']}（“约”是估计的数，请填写确切数值）"
         unit = number_unit(value, field.unit)
         if unit and field.unit:
             return f"以“{field.unit}”为单位的数字（单位“{unit}”无法换算为“{field.unit}”）"
