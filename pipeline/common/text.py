@@ -165,13 +165,25 @@ def number_unit(value: object, unit: str | None = None) -> str | None:
     if text is None:
         return None
     match = _NUMBER_AND_UNIT.match(_bare_number(text))
-    if not match or not match[2]:
+    if not match or not match[2] or any(c.isdigit() for c in match[2]):  # 12,5 or 1.2.3: no unit, no number
         return None
     return match[2] if _conversion(match[2], unit) is None else None
 
 
+#: A number with thousands separators in their places (1,250 and 12,345,678.5; not 1,2345 nor 12,5).
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?![\d,])")
+
+
 def _bare_number(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "")
+    """Given a number cell, return it without spaces and thousands separators; a comma anywhere else stays
+    (12,5 or 1.200,5 may mean 12.5 or two numbers: not one number)."""
+    bare = unicodedata.normalize("NFKC", text).replace(" ", "")
+    if "," not in bare:
+        return bare
+    grouped = _GROUPED.match(bare)
+    if not grouped or "," in bare[grouped.end():]:
+        return bare
+    return bare[:grouped.end()].replace(",", "") + bare[grouped.end():]
 
 
 def is_approximate(value: object, unit: str | None = None) -> bool:
