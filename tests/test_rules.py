@@ -319,6 +319,19 @@ def test_a_unit_that_cannot_be_converted_is_named(campaign):
     assert issue["field"] == "annual_sales" and "“美元”" in issue["message"] and "万元" in issue["message"]
 
 
+def test_a_period_that_ends_before_it_starts_is_malformed(campaign):
+    from pipeline.reading.values import value
+
+    field = load_forms()["recommendation"].fields["survey_period"]
+    reversed_ = value(field, "2017年3月31日至2016年12月1日")
+    assert reversed_ == {"start": "2017-03-31", "end": "2016-12-01"}  # as written
+    found = check_record(broken("product", "recommendation", survey_period=reversed_), campaign)
+    issue, = [i for i in found if i["code"] == "invalid_format" and i["field"] == "survey_period"]
+    assert issue["severity"] == "error" and "（结束日期早于开始日期）" in issue["message"]
+    same_day = broken("product", "recommendation", survey_period={"start": "2017-03-01", "end": "2017-03-01"})
+    assert not [i for i in check_record(same_day, campaign) if i["code"] == "invalid_format" and i["field"] == "survey_period"]
+
+
 def test_an_estimate_stays_as_typed_and_asks_for_the_exact_number(campaign):
     from pipeline.reading.values import value
 

@@ -110,6 +110,8 @@ def format_problem(field, value) -> str | None:
         return TYPE_NEEDS["date"]
     if field.type == "period" and not isinstance(value, dict):
         return TYPE_NEEDS["period"]
+    if field.type == "period" and value.get("start") and value.get("end") and value["end"] < value["start"]:
+        return f"{TYPE_NEEDS['period']}（结束日期早于开始日期）"
     return None
 
 
