@@ -473,6 +473,7 @@ def test_an_estimate_is_约_and_a_number(written, unit, estimate):
     ("1,250", 1250), ("12,345,678.5", 12345678.5), ("-1,250", -1250), ("1,250万元", "1,250万元"), ("1,250人", 1250),
     # a comma out of a thousands place is no separator: the cell is not one number
     ("1,2345", "1,2345"), ("12，5", "12，5"), ("1.200,5", "1.200,5"), ("12,34", "12,34"), ("1,250,5", "1,250,5"),
+    ("1,250万,5", "1,250万,5"),
 ])
 def test_thousands_separators_only_in_their_places(written, expected):
     assert text.to_number(written) == expected

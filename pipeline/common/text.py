@@ -180,8 +180,8 @@ def _bare_number(text: str) -> str:
     bare = unicodedata.normalize("NFKC", text).replace(" ", "")
     if "," not in bare:
         return bare
-    grouped = _GROUPED.match(bare)
-    if not grouped or "," in bare[grouped.end():]:
+    grouped = _GROUPED.match(bare)  # a comma after the number (1,250万,5) leaves no unit to convert: text either way
+    if not grouped:
         return bare
     return bare[:grouped.end()].replace(",", "") + bare[grouped.end():]
 
