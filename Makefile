@@ -7,8 +7,12 @@ SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-
 # 宋体/黑体/楷体/仿宋 → the installed SC faces (fonts/README.md); root: system-wide, else per user.
 FONTCONF := fonts/30-manyi-zh-cn.conf
 FONTDIR  := $(if $(filter 0,$(shell id -u)),/etc/fonts/conf.d,$(HOME)/.config/fontconfig/conf.d)
+# The single-region Simplified Chinese faces (Noto Serif SC, Noto Sans SC; SIL OFL), from the npm registry:
+# Debian's Noto CJK collections print SC glyphs but name every face …CJKjp… in a PDF (fonts/README.md).
+SCFONTS   := @expo-google-fonts/noto-serif-sc@0.4.3 @expo-google-fonts/noto-sans-sc@0.4.3
+SCFONTDIR := $(if $(filter 0,$(shell id -u)),/usr/local/share/fonts/manyi,$(HOME)/.local/share/fonts/manyi)
 
-.PHONY: demo test bench screenshots mutants system fontconfig venv clean
+.PHONY: demo test bench screenshots mutants system fontconfig scfonts venv clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -32,10 +36,21 @@ system:
 		echo "Windows/macOS: 安装 LibreOffice 并确保 soffice 在 PATH 中。"; \
 	fi
 
-# Installed only when it differs from the copy in place, so running it again changes nothing.
-fontconfig:
+# Installed only when missing or when it differs from the copy in place, so running it again changes nothing.
+fontconfig: scfonts
 	@if ! cmp -s $(FONTCONF) $(FONTDIR)/$(notdir $(FONTCONF)); then \
 		mkdir -p $(FONTDIR) && cp $(FONTCONF) $(FONTDIR)/ && echo "已安装中文字体映射: $(FONTDIR)/$(notdir $(FONTCONF))"; \
+	fi
+
+scfonts:
+	@if [ ! -f $(SCFONTDIR)/NotoSerifSC_400Regular.ttf ] || [ ! -f $(SCFONTDIR)/NotoSansSC_700Bold.ttf ]; then \
+		if ! command -v npm >/dev/null 2>&1; then \
+			echo "提示：没有 npm，未安装 Noto Serif SC / Noto Sans SC；PDF 改用 Noto CJK 字体（字形相同，字体名显示为 CJKjp）"; exit 0; \
+		fi; \
+		tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent $(SCFONTS) >/dev/null) && \
+		for t in $$tmp/*.tgz; do tar xzf $$t -C $$tmp --wildcards 'package/400Regular/*.ttf' 'package/700Bold/*.ttf'; done && \
+		mkdir -p $(SCFONTDIR) && cp $$tmp/package/*/*.ttf $(SCFONTDIR)/ && rm -rf $$tmp && fc-cache -f $(SCFONTDIR) >/dev/null && \
+		echo "已安装简体中文字体 Noto Serif SC / Noto Sans SC: $(SCFONTDIR)"; \
 	fi
 
 demo: system fontconfig venv

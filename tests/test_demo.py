@@ -22,8 +22,8 @@ EXPECTED_ISSUES = {
     "冰城家政服务有限公司.docx": [("error", "missing_form"), ("error", "respondent_count"),
                              ("warning", "attachment_check"), ("warning", "attachment_check")],
 }
-#: A font name of a CJK face (Noto/Source Han, the Windows and Arphic ones).
-CJK_FONT = re.compile(r"CJK|Han|Song|Hei|Kai|Ming|Fang|AR ?PL|Sim|Yahei", re.IGNORECASE)
+#: A font name of a Chinese face (Noto SC or CJK, Source Han, the Windows and Arphic ones).
+CJK_FONT = re.compile(r"SC-|CJK|Han|Song|Hei|Kai|Ming|Fang|AR ?PL|Sim|Yahei", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")

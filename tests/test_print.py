@@ -38,10 +38,10 @@ pytestmark = pytest.mark.xdist_group("print")
 SEED_PAGES = {"cover": 2, "recommendation": 1, "site_inspection": 1, "application.enterprise": 1,
               "application.product": 1, "application.construction": 1, "application.service": 1,
               "implementation_status": 1, "commitment": 1, "summary_table": 1, "contract": 1}
-#: Faces the documents may print in (fonts/30-manyi-zh-cn.conf). Every regional face of the Noto CJK
-#: collections prints from one glyph table named for the JP face (fonts/README.md), so its subsets say "jp"
-#: whichever face printed them: below, fontconfig's choice and the printed forms are checked instead.
-ALLOWED_FACE = re.compile(r"\+(NotoSerifCJKjp|NotoSansCJKjp|AR-?PL-?U(Ming|Kai)-?CN|ARPLU(Ming|Kai)CN)")
+#: Faces the documents may print in (fonts/30-manyi-zh-cn.conf, `make scfonts`): the Simplified Chinese
+#: ones only. No DejaVu or Liberation, and no face of the Noto CJK collections, which pdffonts names …CJKjp…
+#: (fonts/README.md).
+ALLOWED_FACE = re.compile(r"\+(NotoSerifSC|NotoSansSC|AR-?PL-?U(Ming|Kai)-?CN|ARPLU(Ming|Kai)CN)")
 ONE_LINE = ("0451-87979096", "2017年12月31日")
 
 
@@ -128,11 +128,11 @@ def printed(tmp_path_factory):
 
 #: Characters whose Simplified Chinese and Japanese forms differ (骨's inner stroke, 直, 返's 辶, 说).
 GLYPHS = "骨直返说"
-#: The same characters as the documents print them (宋体, 黑体, zh-CN), in the SC faces named outright, and
-#: as a Japanese text would print them.
+#: The same characters as the documents print them (宋体, 黑体, zh-CN), and in the SC and JP faces of Debian's
+#: Noto CJK collections named outright (files of their own, independent of the alias file).
 GLYPH_DOCS = [("glyph.宋体", "宋体", "zh-CN"), ("glyph.Noto Serif CJK SC", "Noto Serif CJK SC", "zh-CN"),
-              ("glyph.宋体.ja", "宋体", "ja-JP"), ("glyph.黑体", "黑体", "zh-CN"),
-              ("glyph.Noto Sans CJK SC", "Noto Sans CJK SC", "zh-CN"), ("glyph.黑体.ja", "黑体", "ja-JP")]
+              ("glyph.宋体.ja", "Noto Serif CJK JP", "ja-JP"), ("glyph.黑体", "黑体", "zh-CN"),
+              ("glyph.Noto Sans CJK SC", "Noto Sans CJK SC", "zh-CN"), ("glyph.黑体.ja", "Noto Sans CJK JP", "ja-JP")]
 
 
 def glyph_doc(path: Path, font: str, lang: str) -> Path:
@@ -186,23 +186,28 @@ def printed_words(form) -> set[str]:
 
 def test_fontconfig_resolves_the_word_faces_to_simplified_chinese_ones():
     """The alias file is installed (make system): 宋体 prints in a Song face, 黑体 in a Hei one, both SC."""
-    expected = {"宋体": "Noto Serif CJK SC", "SimSun": "Noto Serif CJK SC", "黑体": "Noto Sans CJK SC",
-                "SimHei": "Noto Sans CJK SC", "楷体": "AR PL UKai CN", "仿宋": "AR PL UMing CN"}
+    expected = {"宋体": "Noto Serif SC", "SimSun": "Noto Serif SC", "黑体": "Noto Sans SC",
+                "SimHei": "Noto Sans SC", "楷体": "AR PL UKai CN", "仿宋": "AR PL UMing CN"}
     found = {name: subprocess.run(["fc-match", "-f", "%{family[0]}", name], capture_output=True, text=True,
                                   check=True).stdout for name in expected}
     assert found == expected, "请运行 make fontconfig 安装 fonts/30-manyi-zh-cn.conf"
 
 
-def test_the_documents_print_the_simplified_forms_of_the_noto_faces(printed):
-    """The Noto subsets are named …CJKjp… whatever face printed them (fonts/README.md): what they print is checked.
-
-    宋体 and 黑体 in zh-CN print the very glyphs of Noto Serif/Sans CJK SC, not the Japanese forms.
-    """
+def test_the_documents_print_the_simplified_forms(printed):
+    """宋体 and 黑体 print the characters whose forms differ as the SC faces do, not as the JP ones: measured
+    against Debian's Noto CJK SC and JP faces, a design the single-region SC faces share."""
     for face, sc in (("宋体", "Noto Serif CJK SC"), ("黑体", "Noto Sans CJK SC")):
         ours, simplified, japanese = (page_image(printed[name][1]) for name in
                                       (f"glyph.{face}", f"glyph.{sc}", f"glyph.{face}.ja"))
         assert japanese != simplified, face  # the characters do tell the two apart
-        assert ours == simplified, f"{face} 未按简体中文字形印出"
+        assert differing(ours, simplified) < differing(ours, japanese) / 4, f"{face} 未按简体中文字形印出"
+
+
+def differing(one: bytes, other: bytes) -> int:
+    """Given two grey bitmaps (PGM) of one size, return at how many pixels one is ink and the other paper
+    (two font files of one design antialias their edges apart; a different stroke is ink against paper)."""
+    assert len(one) == len(other)
+    return sum((a < 128) != (b < 128) for a, b in zip(one, other))
 
 
 NOTO = Path("/usr/share/fonts/opentype/noto")
@@ -237,8 +242,9 @@ def face_names(data: bytes, face: int) -> tuple[str, int, str]:
 
 
 def test_the_noto_collections_share_one_glyph_table_named_for_the_japanese_face():
-    """Why pdffonts says …CJKjp… (fonts/README.md): LibreOffice names a subset by its CFF's FontName, and every
-    face of Debian's collections, the SC one too, shares the one CFF table named for the JP face."""
+    """Why the documents print in single-region SC faces (fonts/README.md): LibreOffice names a subset by its
+    CFF's FontName, and every face of Debian's collections, the SC one too, shares the one CFF table named for
+    the JP face, so a PDF printed in them says …CJKjp… whatever face it used."""
     for file in ("NotoSerifCJK-Regular.ttc", "NotoSerifCJK-Bold.ttc", "NotoSansCJK-Regular.ttc", "NotoSansCJK-Bold.ttc"):
         faces = {ps: (cff, name) for ps, cff, name in ttc_faces(NOTO / file)}
         sc = next(ps for ps in faces if re.fullmatch(r"Noto(Serif|Sans)CJKsc-\w+", ps))
@@ -248,6 +254,8 @@ def test_the_noto_collections_share_one_glyph_table_named_for_the_japanese_face(
 
 def test_every_pdf_embeds_only_the_chinese_faces(printed):
     for name, (_, pdf) in printed.items():
+        if name.startswith("glyph."):
+            continue  # the references of the glyph test, printed in the Noto CJK faces on purpose
         listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
         fonts = listing.splitlines()[2:]
         assert fonts, name
@@ -313,7 +321,7 @@ def test_boxes_print_in_glyphs_the_chinese_faces_have_and_the_readers_take():
     for glyph in (PRINTED_BOX, PRINTED_TICK):
         faces = subprocess.run(["fc-list", f":charset={ord(glyph):x}", "family"], capture_output=True, text=True,
                                check=True).stdout
-        assert "Noto Serif CJK SC" in faces, glyph
+        assert "Noto Serif SC" in faces and "Noto Sans SC" in faces, glyph
 
 
 def test_blank_dates_print_year_month_day_and_the_prefilled_ones_their_value(printed):
