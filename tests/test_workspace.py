@@ -412,7 +412,8 @@ def test_every_program_has_stages_with_the_roles_a_workspace_needs():
 
 def test_a_killed_receive_loses_nothing_and_a_rerun_completes_it(tmp_path, packets):
     inbox = tmp_path / "inbox"
-    for n in range(12):
+    count = 60  # enough that the kill lands half way however fast records arrive
+    for n in range(count):
         company = f"测试{n:02d}机械有限公司"
         packet_folder(inbox / company, "enterprise", company)
     with make(tmp_path, None):
@@ -422,29 +423,29 @@ def test_a_killed_receive_loses_nothing_and_a_rerun_completes_it(tmp_path, packe
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'ws' / 'workspace.db'}")
     try:
         stored = 0
-        for _ in range(1200):  # until a few versions are stored, at most two minutes
+        for _ in range(6000):  # until a few versions are stored, at most two minutes
             with engine.connect() as conn:
                 stored = conn.execute(sa.text("SELECT COUNT(*) FROM versions")).scalar_one()
             if stored >= 3 or proc.poll() is not None:
                 break
-            time.sleep(0.1)
+            time.sleep(0.02)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         with engine.connect() as conn:
             kept = conn.execute(sa.text("SELECT id, applicant_id, digest, record FROM versions ORDER BY id")).all()
     finally:
         engine.dispose()
-    assert 3 <= len(kept) < 12, proc.stderr.read().decode()
+    assert 3 <= len(kept) < count, proc.stderr.read().decode()
     from pipeline.workspace import Workspace
 
     with Workspace.open(tmp_path / "ws") as ws:
         result = receive(ws, inbox)
-        assert len(result.unchanged) == len(kept) and len(result.stored) == 12 - len(kept)
+        assert len(result.unchanged) == len(kept) and len(result.stored) == count - len(kept)
         with ws.reader.connect() as conn:
             after = conn.execute(sa.text("SELECT id, applicant_id, digest, record FROM versions ORDER BY id")).all()
             unsettled = conn.execute(sa.text("SELECT COUNT(*) FROM versions WHERE NOT settled")).scalar_one()
-        assert after[: len(kept)] == kept and len(after) == 12 and unsettled == 0
-        assert ws.applicants().total == 12 and ws.stage_counts()["材料齐全"] == 12
+        assert after[: len(kept)] == kept and len(after) == count and unsettled == 0
+        assert ws.applicants().total == count and ws.stage_counts()["材料齐全"] == count
 
 
 # --- the staff job from the command line ------------------------------------------------------------------
