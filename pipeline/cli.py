@@ -336,7 +336,7 @@ def _change_certificate(action: str, number: str, reason: str, register_path, wo
         with _open_workspace(workspace_dir) as ws:
             return register_change(ws, number, action, by, reason, day)
     with _register_of(register_path, None) as (conn, _where):
-        return reg.revoke(conn, number, reason, day) if action == "revoke" else reg.renew(conn, number, day)
+        return reg.change(conn, number, action, reason, day)
 
 
 _CHANGE_DATE = click.option("--date", "on", help="日期 YYYY-MM-DD（默认：今天）")

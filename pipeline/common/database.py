@@ -34,9 +34,10 @@ def _sqlite_pragmas(dbapi_conn, wal: bool) -> None:
 def make_engine(url: str, write: bool = True, wal: bool = True) -> sa.Engine:
     """Given a SQLAlchemy URL, return an engine; raise UserError when the URL is unusable.
 
-    SQLite: WAL (unless `wal` is false: a lone file that may sit on a network share), a long busy timeout, and transactions begun by SQLAlchemy itself: a writing
-    engine's with BEGIN IMMEDIATE (two writers queue for the lock instead of one failing when
-    it upgrades a read lock), a reading one's with a plain BEGIN (a snapshot, never waiting).
+    SQLite: WAL (unless `wal` is false: a lone file that may sit on a network share), a long busy
+    timeout, and transactions begun by SQLAlchemy itself: a writing engine's with BEGIN IMMEDIATE
+    (two writers queue for the lock instead of one failing when it upgrades a read lock), a reading
+    one's with a plain BEGIN (a snapshot, never waiting).
     """
     try:
         if not url.startswith("sqlite"):

@@ -191,8 +191,7 @@ def is_approximate(value: object, unit: str | None = None) -> bool:
     约 2.5万平方米): such a cell stays as typed."""
     if not isinstance(value, str) or not value.strip().startswith("约"):
         return False
-    rest = to_number(value.strip()[1:], unit)
-    return isinstance(rest, (int, float)) and not isinstance(rest, bool)
+    return isinstance(to_number(value.strip()[1:], unit), (int, float))
 
 
 def _conversion(written: str, unit: str | None) -> Decimal | None:

@@ -437,7 +437,7 @@ def revoke(conn, number: str, reason: str, today: date | None = None) -> Entry:
     """Given a number and a reason, mark the title withdrawn (第十六条、第十八条) and return the entry."""
     reason = (reason or "").strip()
     if not reason:
-        raise UserError("撤销证书须写明原因（--reason）")
+        raise UserError("撤销证书须写明原因")
     today = today or date.today()
     _hold_numbers(conn)
     entry = _require(conn, number)
@@ -464,6 +464,15 @@ def renew(conn, number: str, today: date | None = None) -> Entry:
                  .values(valid_from=today.isoformat(), valid_to=end.isoformat()))
     _event(conn, entry.number, "renewed", today, today, end)
     return lookup(conn, entry.number)
+
+
+def change(conn, number: str, action: str, reason: str = "", today: date | None = None) -> Entry:
+    """Given a number and an action ('revoke', with a reason, or 'renew'), do it on `today`; return the entry."""
+    if action == "revoke":
+        return revoke(conn, number, reason, today)
+    if action == "renew":
+        return renew(conn, number, today)
+    raise UserError("未知的登记簿操作")
 
 
 LIST_HEADER = ("证书编号", "企业名称", "类别", "项目名称", "称号", "有效期自", "有效期至", "状态", "撤销日期", "撤销原因",

@@ -302,9 +302,11 @@ def awards_certificates():
 
 def register_action():
     """Revoke (with a reason) or renew one certificate of the register."""
+    from pipeline.workspace.outputs import register_change
+
     number, action = request.form.get("number", ""), request.form.get("action")
     reason = (request.form.get("reason") or "").strip()
-    views.register_change(ws(), number, action, reason, user_name())  # recorded in the audit log by the library
+    register_change(ws(), number, action, user_name(), reason)  # the library records it in the audit log
     flash(f"证书 {number} 已{'撤销' if action == 'revoke' else '续期'}。")
     return redirect(url_for("awards", q=number))
 

@@ -305,13 +305,6 @@ def register_rows(ws, query: str = "") -> list[dict]:
     return rows
 
 
-def register_change(ws, number: str, action: str, reason: str, by: str) -> None:
-    """Revoke (with a reason) or renew a certificate of the workspace's register."""
-    from pipeline.workspace.outputs import register_change as change
-
-    change(ws, number, action, by, reason)
-
-
 # --- downloads -------------------------------------------------------------------------------------
 
 

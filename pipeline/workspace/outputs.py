@@ -149,17 +149,11 @@ def register_entries(ws: Workspace, number: str | None = None) -> list:
 def register_change(ws: Workspace, number: str, action: str, by: str, reason: str = "", today: date | None = None):
     """Given a certificate number of the workspace's register, revoke it (with a reason) or renew it, as `by`,
     on `today`; record it in the audit log and return the changed entry."""
-    from pipeline.common.errors import UserError
     from pipeline.issuing import register
 
     by = _require_name(by)
     with register.connect(ws.engine) as conn:
-        if action == "revoke":
-            entry = register.revoke(conn, number, reason, today)
-        elif action == "renew":
-            entry = register.renew(conn, number, today)
-        else:
-            raise UserError("未知的登记簿操作")
+        entry = register.change(conn, number, action, reason, today)
         ws._audit(conn, by, f"certificate_{action}", None, {"number": entry.number, "reason": reason or None})
     return entry
 

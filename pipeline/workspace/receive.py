@@ -28,7 +28,7 @@ from pipeline.reading.extract import prepare
 from pipeline.receiving import inbox
 from pipeline.workspace import db
 from pipeline.workspace.compare import compare, issue_key
-from pipeline.workspace.core import SYSTEM, Workspace, applicant_facts, effective_issues
+from pipeline.workspace.core import ISSUE_DECISIONS, SYSTEM, Workspace, applicant_facts, effective_issues
 from pipeline.workspace.store import entry_digest, file_sha256
 
 WORK = ".work"
@@ -188,7 +188,7 @@ def settle(ws: Workspace, progress=None) -> int:
         issues = workspace_batch_issues([(stub, row.received_on) for row, stub, _ in latest], campaign)
         carry_decisions(ws, conn, {row.id: own + issues.get(row.id, []) for row, _, own in latest if not row.settled})
         decided: dict[int, list] = {}
-        for dec in conn.execute(sa.select(d).where(d.c.kind.in_(["confirm", "waive"]))):
+        for dec in conn.execute(sa.select(d).where(d.c.kind.in_(list(ISSUE_DECISIONS)))):
             decided.setdefault(dec.version_id, []).append(dict(dec._mapping))
         for row, _, own in latest:
             new = parse.compact_json(issues.get(row.id, []))
@@ -208,19 +208,18 @@ def settle(ws: Workspace, progress=None) -> int:
     return len(pending)
 
 
-def carry_decisions(ws: Workspace, conn, latest_issues: dict[int, list[dict]]) -> int:
+def carry_decisions(ws: Workspace, conn, latest_issues: dict[int, list[dict]]) -> None:
     """Within settle's transaction, give every new version the confirmations and waivers of the version before
     it whose issue it still has word for word (the same finding, already judged by staff: no second 补正 for
-    it); `latest_issues` holds the new latest versions' issues. Return how many were carried."""
+    it); `latest_issues` holds the new latest versions' issues."""
     v, d = db.versions, db.decisions
-    carried = 0
     new = conn.execute(sa.select(v.c.id, v.c.applicant_id, v.c.seq, v.c.record, v.c.batch_issues)
                        .where(v.c.settled == sa.false(), v.c.seq > 1).order_by(v.c.applicant_id, v.c.seq)).all()
     for vid, applicant_id, seq, record, batch_issues in new:  # in order: a decision goes on from version to version
         before = conn.execute(sa.select(v.c.id, v.c.record, v.c.batch_issues)
                               .where(v.c.applicant_id == applicant_id, v.c.seq == seq - 1)).first()
-        decisions = conn.execute(sa.select(d).where(d.c.version_id == before.id, d.c.kind.in_(["confirm", "waive"]))
-                                 .order_by(d.c.id)).all()
+        decisions = conn.execute(sa.select(d).where(d.c.version_id == before.id,
+                                                    d.c.kind.in_(list(ISSUE_DECISIONS))).order_by(d.c.id)).all()
         if not decisions:
             continue
         judged = _messages_by_key(_issues_of(before.record, before.batch_issues))
@@ -239,8 +238,6 @@ def carry_decisions(ws: Workspace, conn, latest_issues: dict[int, list[dict]]) -
                                              carried_from=dec.carried_from or before.id))
         if kept:
             ws._audit(conn, SYSTEM, "carry", applicant_id, {"codes": [dec.code for dec in kept], "version": seq})
-            carried += len(kept)
-    return carried
 
 
 def _issues_of(record: str, batch_issues: str) -> list[dict]:
