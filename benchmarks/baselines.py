@@ -51,13 +51,13 @@ def docxtpl_all(jobs: int, outdir: str, category: str, n: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     import corpus
 
-    from pipeline.definitions.campaign import load_campaign
+    from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
     from pipeline.generating.packet import packet_context, packet_template
 
     values = corpus.packet_values(category)
     values = {form: {k: v for k, v in fields.items() if isinstance(v, (str, int, float))}
               for form, fields in values.items() if isinstance(fields, dict)}
-    context = packet_context(load_campaign().context(), values, category)
+    context = packet_context(load_campaign(DEFAULT_CAMPAIGN).context(), values, category)
     template = str(packet_template(category))
     Path(outdir).mkdir(parents=True, exist_ok=True)
     tasks = [(template, context, str(Path(outdir) / f"{i:04d}.docx")) for i in range(n)]
@@ -68,11 +68,11 @@ def docxtpl_all(jobs: int, outdir: str, category: str, n: int) -> None:
 def certificate_each(outdir: str, winners: str, n: int) -> None:
     """The first n winners' certificates written by `make_certificates` (no PDF), then each converted alone."""
     from pipeline.common import office
-    from pipeline.definitions.campaign import load_campaign
+    from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
     from pipeline.issuing.certificates import make_certificates
 
     out = Path(outdir)
-    result = make_certificates(Path(winners), out / "docx", load_campaign(), out / "register.db")
+    result = make_certificates(Path(winners), out / "docx", load_campaign(DEFAULT_CAMPAIGN), out / "register.db")
     for i, docx in enumerate(result.files[:n]):
         made = office.convert([docx], "pdf", out / f"pdf{i:03d}")[docx]
         if not isinstance(made, Path):

@@ -77,7 +77,7 @@ def append_documents(first: Path, others: list[Path], out: Path) -> Path:
 
 def whole_base(category: str, rows: int, scratch: Path) -> Path:
     """Given a category and a respondent count, write one whole-packet .docx (packet + report + contract)."""
-    from pipeline.definitions.campaign import load_campaign
+    from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
     from pipeline.generating.packet import render_form
 
     name = company(category)
@@ -89,7 +89,7 @@ def whole_base(category: str, rows: int, scratch: Path) -> Path:
                                                                              "postcode", "address")},
                        "agent": "李红", "contact_org": "质量管理部", "fax": "0451-87654322",
                        "bank": "中国工商银行哈尔滨南岗支行", "account": "3500041209000123456"}
-    contract = render_form("contract", scratch / f"{category}-contract.docx", load_campaign().context(),
+    contract = render_form("contract", scratch / f"{category}-contract.docx", load_campaign(DEFAULT_CAMPAIGN).context(),
                            contract_values)
     return append_documents(packet, [report, contract], scratch / f"whole-{category}-{rows}.docx")
 

@@ -92,11 +92,16 @@ def _open_workspace(path: Path):
 _PROGRAM_OPTION = click.option("--program", help="项目编号（见 manyi programs），如 liaoning；默认黑龙江，或 --campaign 所属的项目")
 
 
+#: The program a command runs with when neither --program nor --campaign says (the seed's 黑龙江).
+DEFAULT_PROGRAM = "heilongjiang"
+
+
 def _campaign(program: str | None, campaign: Path | None):
-    """Given --program and --campaign, return the Campaign (pipeline.definitions.programs.resolve_campaign)."""
+    """Given --program and --campaign, return the Campaign (pipeline.definitions.programs.resolve_campaign);
+    neither: the default program's campaign."""
     from pipeline.definitions.programs import resolve_campaign
 
-    return resolve_campaign(program, campaign)
+    return resolve_campaign(program or (None if campaign else DEFAULT_PROGRAM), campaign)
 
 
 def _date_option(value: str | None):
@@ -168,17 +173,14 @@ def notices(records_dir, workspace_dir, out, pdf, campaign, deadline, issue_on, 
 def summary_table(records_dir, workspace_dir, out, include_incomplete, campaign, program):
     """按推进单位（推荐单位）填写推荐汇总表（--workspace：各申报的最新版本，已人工处理的问题不计）。"""
     from pipeline.common.records import load_records
-    from pipeline.definitions.programs import program_of
-    from pipeline.generating.summary_table import make_summary_tables
-    from pipeline.issuing.program_summary import make_program_summaries
+    from pipeline.issuing.summary_table import make_summary_tables
 
     if _records_or_workspace(records_dir, workspace_dir) == "workspace":
         with _open_workspace(workspace_dir) as ws:
             records, chosen = ws.latest_records(), ws.campaign
     else:
         records, chosen = load_records(records_dir), _campaign(program, campaign)
-    make = make_program_summaries if program_of(chosen).get("forms") == "generated" else make_summary_tables
-    result = make(records, out, chosen, include_incomplete)
+    result = make_summary_tables(records, out, chosen, include_incomplete)
     for warning in result.warnings:
         click.secho(f"警告：{warning}", fg="yellow", err=True)
     click.echo(f"已写出 {len(result.files)} 份推荐汇总表到 {out}。")
@@ -388,7 +390,7 @@ def packet(out, category, program, campaign, roster, pdf, jobs):
     其他项目（--program）生成每类的申报表与申报条件自评表。
     """
     from pipeline.generating.packet import stderr_progress
-    from pipeline.generating.program_forms import write_program_packet
+    from pipeline.generating.packets import write_program_packet
 
     chosen = _campaign(program, campaign)
     progress, finish = stderr_progress()
@@ -470,9 +472,9 @@ def screen(program, records_dir, workspace_dir, facts, out, campaign):
         with _open_workspace(workspace_dir) as ws:
             result = workspace_screen(ws, out, facts, program)
     else:
-        if not program:
+        if not (program or campaign):
             raise UserError("请用 --program 指定项目（见 manyi programs）")
-        result = run_screen(program, records_dir, out, facts, campaign)
+        result = run_screen(_campaign(program, campaign), records_dir, out, facts)
     for warning in result.warnings:
         click.secho(f"警告：{warning}", fg="yellow", err=True)
     click.echo(result.summary())
@@ -497,7 +499,7 @@ def workspace_init(dir, program, campaign, db_url, by):
     """新建活动工作区：数据库、收到文件的存档、活动文件副本。"""
     from pipeline.workspace import Workspace
 
-    with Workspace.init(dir, program, campaign, db_url, by=by) as ws:
+    with Workspace.init(dir, program or (None if campaign else DEFAULT_PROGRAM), campaign, db_url, by=by) as ws:
         click.echo(f"已建立工作区 {dir}：{ws.program.name}，活动 {ws.campaign.id}；阶段：{' → '.join(ws.flow.names())}")
 
 
@@ -580,10 +582,10 @@ def status(dir):
 @friendly
 def list_applicants(dir, stage, category, status_, unit, search):
     """列出工作区中的申报（编号、企业名称、类别、阶段、状态、版本数）。"""
-    from pipeline.definitions.forms import categories
+    from pipeline.definitions.programs import program_of
 
-    names = categories()
     with _open_workspace(dir) as ws:
+        names = program_of(ws.campaign).category_names()
         page = ws.applicants(category=category, stage=stage, status=status_, unit=unit, search=search, limit=None)
     for row in page.items:
         click.echo(f"{row.id}\t{row.company_name or '（未识别企业名称）'}\t{names.get(row.category, row.category or '')}\t"

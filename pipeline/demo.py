@@ -13,9 +13,9 @@ from pathlib import Path
 from pipeline.common import office, outputs
 from pipeline.common.errors import UserError
 from pipeline.common.records import load_records
-from pipeline.definitions.campaign import load_campaign
-from pipeline.generating.packet import write_packets
-from pipeline.generating.summary_table import make_summary_tables
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+from pipeline.generating.packets import write_program_packet
+from pipeline.issuing.summary_table import make_summary_tables
 from pipeline.issuing.certificates import make_certificates
 from pipeline.issuing.notices import make_notices
 from pipeline.issuing.register import connect, describe, lookup
@@ -58,7 +58,7 @@ def run_demo(out: Path, echo=print, samples: Path = SAMPLES) -> dict[str, Path]:
     inbox, roster, winners = samples / "inbox", samples / "企业名单.xlsx", samples / "获奖名单.xlsx"
     if not inbox.is_dir():
         raise UserError(f"找不到样例收件箱：{inbox}")
-    campaign = load_campaign()
+    campaign = load_campaign(DEFAULT_CAMPAIGN)
     pdf = office.available()
     if not pdf:
         echo("提示：未找到 LibreOffice，本次演示不生成 PDF（安装后重新运行 make demo 即可）。")
@@ -68,9 +68,9 @@ def run_demo(out: Path, echo=print, samples: Path = SAMPLES) -> dict[str, Path]:
                             "7-工作区")}
 
     echo(f"【1/7】生成四类空白申报材料{'（含 PDF）' if pdf else ''} …")
-    echo("    " + write_packets(steps["1-空白申报材料"], "all", campaign, pdf=pdf).summary())
+    echo("    " + write_program_packet(steps["1-空白申报材料"], "all", campaign, pdf=pdf).summary())
     echo(f"【2/7】按企业名单 {roster.name} 生成预填申报材料 …")
-    echo("    " + write_packets(steps["2-预填申报材料"], "all", campaign, roster=roster, jobs=2).summary())
+    echo("    " + write_program_packet(steps["2-预填申报材料"], "all", campaign, roster=roster, jobs=2).summary())
 
     echo(f"【3/7】解析样例收件箱 {inbox.name}/ 中退回的申报材料 …")
     received = campaign.deadline - timedelta(days=2)
@@ -97,7 +97,7 @@ def run_demo(out: Path, echo=print, samples: Path = SAMPLES) -> dict[str, Path]:
         for line in describe(entry):
             echo(f"      {line}")
     echo("【7/7】建立活动工作区并收取样例收件箱（manyi workspace init、manyi receive）…")
-    with Workspace.init(steps["7-工作区"]) as ws:
+    with Workspace.init(steps["7-工作区"], program="heilongjiang") as ws:
         echo("    " + receive(ws, [inbox], received=received, jobs=2).line())
     echo("    在浏览器中处理这个活动：运行下面的命令，然后打开 http://127.0.0.1:8000/")
     echo(f"      {serve_command(steps['7-工作区'])}")

@@ -30,7 +30,6 @@ from pipeline.common.files import atomic_path
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.forms import load_forms
 from pipeline.definitions.programs import program_of
-from pipeline.generating.program_forms import form_set
 from pipeline.reading.extract import prepare
 from pipeline.reading.submission import error_record, status_of, submission_records
 from pipeline.receiving import inbox
@@ -229,7 +228,7 @@ def write_record(records_dir: Path, record: dict) -> None:
 
 def campaign_forms(campaign) -> dict:
     """Given a campaign, return the forms of its program (黑龙江: the seed's forms/*.yaml; the others: generated)."""
-    return form_set(program_of(campaign))
+    return program_of(campaign).forms
 
 
 def _pool_init() -> None:
@@ -389,7 +388,7 @@ def inbox_of(entry, paths: list[Path]) -> str:
     return str(entry.path.parent)
 
 
-def parse_inbox(paths: list[Path], out: Path, campaign=None, received: date | None = None,
+def parse_inbox(paths: list[Path], out: Path, campaign, received: date | None = None,
                 jobs: int | None = None, progress=None, replace: bool = False, wait: bool = False,
                 echo=None) -> ParseResult:
     """Given inbox PATHs and an output folder, parse every submission; return what was written.
@@ -416,7 +415,6 @@ def entry_key(record: dict) -> str:
 def _parse_locked(paths: list[Path], out: Path, campaign, received, jobs, progress, replace) -> ParseResult:
     from pipeline.issuing.workbook import Summary
 
-    campaign = campaign or load_campaign()
     entries = inbox.entries(paths)
     records_dir = out / "records"
     records_dir.mkdir(parents=True, exist_ok=True)

@@ -97,11 +97,11 @@ def office_written(tmp_path_factory):
     def make(root: Path):
         from corpus import packet_values, respondents, template_packet
         from pipeline.common import office
-        from pipeline.definitions.campaign import load_campaign
+        from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
         from pipeline.generating.packet import render_packet
         from test_office_written import EDITS, REGISTER, REGISTER_EDITS  # what is typed, beside what must read back
 
-        render_packet("construction", {}, root / "blank.docx", load_campaign().context())
+        render_packet("construction", {}, root / "blank.docx", load_campaign(DEFAULT_CAMPAIGN).context())
         template_packet(root / "filled.docx", "product", packet_values("product", respondents=respondents(REGISTER)))
         tasks = [{"open": "blank.docx", "track_changes": tracked, "edits": EDITS,
                   "save": [f"{name}.docx", f"{name}.doc"]}

@@ -473,7 +473,7 @@ def seed_packet(path: Path, category: str, values: dict, style: str = "glyph", o
 
 def template_packet(path: Path, category: str, values: dict) -> Path:
     """Write a packet rendered from the project's templates, filled with `values`."""
-    from pipeline.definitions.campaign import load_campaign
+    from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
     from pipeline.generating.packet import render_packet
 
     def printed(value):
@@ -487,7 +487,7 @@ def template_packet(path: Path, category: str, values: dict) -> Path:
     by_form["respondents"] = {"respondents": [{k: x for k, x in r.items() if x is not None}
                                               for r in values["respondents"]]}
     by_form["cover"] = {f: x for f, x in values["cover"].items() if x is not None}
-    return render_packet(category, by_form, path, load_campaign().context())
+    return render_packet(category, by_form, path, load_campaign(DEFAULT_CAMPAIGN).context())
 
 
 class Corpus:

@@ -13,7 +13,7 @@ from docx.oxml.ns import qn
 from openpyxl import Workbook
 
 from pipeline.common.errors import UserError
-from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 from pipeline.definitions.programs import program_of
 from pipeline.issuing.certificates import make_certificates, page_count, read_winners, settings, terms_for
 
@@ -40,7 +40,7 @@ def printed(tmp_path_factory):
     """Three winners (and two bad rows) printed once with --pdf: the session's one LibreOffice start."""
     base = tmp_path_factory.mktemp("certificates")
     winners = write_winners(base / "winners.xlsx", WINNERS, extra=[("", "产品类", "x"), ("某食品厂", "食品类", None)])
-    result = make_certificates(winners, base / "out", load_campaign(), base / "register.db", pdf=True, today=ISSUED)
+    result = make_certificates(winners, base / "out", load_campaign(DEFAULT_CAMPAIGN), base / "register.db", pdf=True, today=ISSUED)
     return base, winners, result
 
 
@@ -90,12 +90,12 @@ def test_one_pdf_in_workbook_order_with_cjk_fonts(printed):
 
 def test_second_run_gives_the_same_numbers_and_a_new_winner_the_next(printed, tmp_path):
     base, winners, first = printed
-    again = make_certificates(winners, tmp_path / "again", load_campaign(), base / "register.db",
+    again = make_certificates(winners, tmp_path / "again", load_campaign(DEFAULT_CAMPAIGN), base / "register.db",
                               today=date(2018, 1, 1))
     assert [e.number for e in again.entries] == [e.number for e in first.entries]
     assert again.entries[0].valid_from == ISSUED  # the register's dates, not the reprint's
     more = write_winners(tmp_path / "more.xlsx", [("大庆乳品厂", "产品类", "大庆牌奶粉"), WINNERS[1]])
-    grown = make_certificates(more, tmp_path / "more", load_campaign(), base / "register.db", today=ISSUED)
+    grown = make_certificates(more, tmp_path / "more", load_campaign(DEFAULT_CAMPAIGN), base / "register.db", today=ISSUED)
     assert [e.number for e in grown.entries] == ["HLJ2017-CP-0002", "HLJ2017-CP-0001"]
 
 
@@ -103,7 +103,7 @@ def test_names_are_matched_folded(tmp_path):
     db = tmp_path / "r.db"
     one = write_winners(tmp_path / "1.xlsx", [("龙江（集团）公司", "产品类", "A 牌 电机")])
     two = write_winners(tmp_path / "2.xlsx", [("龙江(集团)公司 ", "产品", "A牌电机")])
-    numbers = [make_certificates(p, tmp_path / p.stem, load_campaign(), db).entries[0].number for p in (one, two)]
+    numbers = [make_certificates(p, tmp_path / p.stem, load_campaign(DEFAULT_CAMPAIGN), db).entries[0].number for p in (one, two)]
     assert numbers[0] == numbers[1]
 
 
@@ -116,7 +116,7 @@ def test_workbook_without_header_is_refused(tmp_path):
 
 
 def test_settings_come_from_the_campaign_and_titles_from_the_program():
-    campaign = load_campaign()
+    campaign = load_campaign(DEFAULT_CAMPAIGN)
     conf = settings(campaign)
     assert conf["number_prefix"] == "HLJ2017" and conf["issuer"] == "黑龙江省质量协会"
     program = program_of(campaign)

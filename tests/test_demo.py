@@ -8,7 +8,7 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 from pipeline.definitions.forms import categories, required_forms
 from pipeline.demo import run_demo
 
@@ -86,7 +86,7 @@ def test_every_issue_of_every_sample_is_pinned(demo):
 
 def test_blank_packet_pdfs_hold_every_form_title_in_embedded_chinese_fonts(demo):
     steps, _ = demo
-    campaign = load_campaign()
+    campaign = load_campaign(DEFAULT_CAMPAIGN)
     for cid, printed in categories().items():
         path = steps["1-空白申报材料"] / f"{printed}申报材料.pdf"
         text = squeeze(pdf_text(path))

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from pipeline.common import office
 from pipeline.common.text import fold
-from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 from pipeline.definitions.forms import Form, load_forms, packet_forms
 from pipeline.reading.extract import extract_document, printed_texts
 from pipeline.reading.grid import Document
@@ -139,7 +139,7 @@ def wrong_values(typed: dict, found: dict) -> list:
 
 
 def test_the_documents_cover_every_printed_text_of_every_form():
-    ctx = load_campaign().context()
+    ctx = load_campaign(DEFAULT_CAMPAIGN).context()
     values = typed_values(ctx)
     everything = {(key, text) for name, forms in documents() for form in forms
                   for key, text in ((form.key, t) for t in as_printed(form, ctx))}
@@ -154,7 +154,7 @@ def test_the_documents_cover_every_printed_text_of_every_form():
 @pytest.fixture(scope="session")
 def converted(tmp_path_factory):
     """The documents as .docx, and as LibreOffice's .doc and PDF of them (one batch each): (paths by kind, typed values)."""
-    ctx = load_campaign().context()
+    ctx = load_campaign(DEFAULT_CAMPAIGN).context()
 
     def make(root):
         values = typed_values(ctx)
@@ -197,7 +197,7 @@ def test_a_value_holding_printed_text_comes_back_unchanged(converted, kind, tmp_
 @given(st.tuples(*[st.text(alphabet="经与核对并且其中按照说明的", min_size=1, max_size=3)] * 3),
        st.integers(0, 200))
 def test_any_sentence_around_printed_text_comes_back_unchanged_from_docx(tmp_path_factory, filler, shift):
-    ctx = load_campaign().context()
+    ctx = load_campaign(DEFAULT_CAMPAIGN).context()
     values = typed_values(ctx, filler, shift)
     root = tmp_path_factory.mktemp("exact")
     for name in ("construction", "summary_table"):

@@ -4,7 +4,7 @@ import pytest
 
 from pipeline.common.errors import UserError
 from pipeline.definitions import forms
-from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 
 
 def _layout_field_ids(form):
@@ -56,7 +56,7 @@ def test_category_names_come_from_the_cover():
 
 
 def test_campaign_holds_every_fact_of_the_seed():
-    c = load_campaign()
+    c = load_campaign(DEFAULT_CAMPAIGN)
     assert (c.year, c.data_year, c.fee, c.validity_years, c.min_satisfaction) == (2017, 2016, 2000, 2, 80)
     assert c.deadline.isoformat() == "2017-06-20" and c.survey_start_min.isoformat() == "2016-12-01"
     assert c.association.account == "231000638018010021476" and c.association.postcode == "150036"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from pipeline.cli import cli
-from pipeline.definitions.campaign import issue_date, load_campaign
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, issue_date, load_campaign
 from pipeline.definitions.programs import resolve_campaign
 from pipeline.issuing import register
 from pipeline.issuing.certificates import make_certificates
@@ -34,7 +34,7 @@ def invoke(*args):
 def campaign_copy(tmp_path: Path, extra: str) -> Path:
     """The Heilongjiang campaign file with lines added (award_date, notice_date)."""
     path = tmp_path / "campaign.yaml"
-    path.write_text(load_campaign().path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    path.write_text(load_campaign(DEFAULT_CAMPAIGN).path.read_text(encoding="utf-8") + extra, encoding="utf-8")
     return path
 
 
@@ -42,7 +42,7 @@ def test_a_revoked_certificate_is_never_printed_again(tmp_path):
     winners = winners_book(tmp_path / "w.xlsx", [("哈尔滨电机厂有限责任公司", "企业类", None),
                                                  ("黑龙江飞鹤乳业有限公司", "产品类", "星飞帆奶粉")])
     db = tmp_path / "register.db"
-    first = make_certificates(winners, tmp_path / "one", load_campaign(), db, today=date(2017, 9, 1))
+    first = make_certificates(winners, tmp_path / "one", load_campaign(DEFAULT_CAMPAIGN), db, today=date(2017, 9, 1))
     number = first.entries[0].number
     with register.connect(db) as conn:
         register.revoke(conn, number, "用户满意度严重下降", today=date(2018, 3, 1))
@@ -75,7 +75,7 @@ def test_the_issue_date_comes_from_date_then_the_campaign_then_today(tmp_path):
     assert issue_date(campaign, "certificates") == (date(2017, 9, 1), "活动文件 campaign.yaml 的 award_date")
     assert issue_date(campaign, "notices")[0] == date(2017, 6, 25)
     assert issue_date(campaign, "certificates", date(2017, 10, 8))[0] == date(2017, 10, 8)
-    plain = issue_date(load_campaign(), "certificates", today=date(2020, 1, 2))
+    plain = issue_date(load_campaign(DEFAULT_CAMPAIGN), "certificates", today=date(2020, 1, 2))
     assert plain[0] == date(2020, 1, 2) and plain[1].startswith("今天")
 
 

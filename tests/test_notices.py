@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from pipeline.cli import cli
 from pipeline.common.errors import UserError
 from pipeline.common.records import load_records
-from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 from pipeline.issuing import notices
 
 TODAY = date(2017, 6, 1)
@@ -56,7 +56,7 @@ def docx_text(path: Path) -> str:
 def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("notices")
     records = make_records()
-    return records, notices.make_notices(records, out, load_campaign(), today=TODAY)
+    return records, notices.make_notices(records, out, load_campaign(DEFAULT_CAMPAIGN), today=TODAY)
 
 
 def test_one_notice_per_submission_with_errors(written):
@@ -80,7 +80,7 @@ def test_each_notice_lists_all_its_errors_and_warnings(written):
 def test_notice_says_what_is_needed_deadline_and_contacts(written):
     _, result = written
     text = docx_text(result.files[0])
-    campaign = load_campaign()
+    campaign = load_campaign(DEFAULT_CAMPAIGN)
     assert text.splitlines()[1] == "同名公司："
     assert "2017年6月11日前" in text  # 10 correction days after 2017-06-01
     assert "补正要求：填写有效的电话号码" in text
@@ -119,13 +119,13 @@ def test_pdf_is_one_batch_for_all_notices(tmp_path, monkeypatch):
         return {p: Path(outdir) / (p.stem + ".pdf") for p in paths}
 
     monkeypatch.setattr(notices.office, "convert", fake_convert)
-    result = notices.make_notices(make_records(), tmp_path, load_campaign(), pdf=True, today=TODAY)
+    result = notices.make_notices(make_records(), tmp_path, load_campaign(DEFAULT_CAMPAIGN), pdf=True, today=TODAY)
     assert len(calls) == 1 and calls[0][1] == "pdf"
     assert calls[0][0] == result.files and len(result.pdfs) == 3
 
 
 def test_explicit_deadline_wins(tmp_path):
-    result = notices.make_notices(make_records()[:1], tmp_path, load_campaign(), today=TODAY,
+    result = notices.make_notices(make_records()[:1], tmp_path, load_campaign(DEFAULT_CAMPAIGN), today=TODAY,
                                   deadline=date(2017, 7, 3))
     assert "请于2017年7月3日前" in docx_text(result.files[0])
 
@@ -168,7 +168,7 @@ def test_an_application_below_a_threshold_gets_the_ineligible_letter_without_dea
              "issues": [issue("below_threshold", "建筑面积为0.6；须1万平方米以上", article="第七条第2款"),
                         issue("missing_field", "“电话”未填写", form="application", field="phone"),
                         issue("late_submission", "晚于截止日期", severity="warning")]}
-    result = notices.make_notices([small, make_records()[0]], tmp_path, load_campaign(), today=TODAY)
+    result = notices.make_notices([small, make_records()[0]], tmp_path, load_campaign(DEFAULT_CAMPAIGN), today=TODAY)
     assert [p.name for p in result.files] == ["龙江建工_不符合申报条件告知书.docx", "同名公司_补正通知.docx"]
     text = docx_text(result.files[0])
     assert text.splitlines()[0] == "不符合申报条件告知书" and "不符合申报条件，本次不能受理" in text
@@ -180,7 +180,7 @@ def test_an_application_below_a_threshold_gets_the_ineligible_letter_without_dea
 def test_notice_names_the_applicants_files_not_inbox_folders_and_prints_the_full_address(tmp_path):
     records = make_records()
     records[1]["issues"][0]["file"] = "乙公司申报材料.docx"
-    result = notices.make_notices(records[:2], tmp_path, load_campaign(), today=TODAY)
+    result = notices.make_notices(records[:2], tmp_path, load_campaign(DEFAULT_CAMPAIGN), today=TODAY)
     first, second = docx_text(result.files[0]), docx_text(result.files[1])
     assert "申报材料（甲.zip）经审核" in first
     assert "申报材料（乙公司申报材料.docx）经审核" in second and "乙/" not in second
@@ -188,9 +188,9 @@ def test_notice_names_the_applicants_files_not_inbox_folders_and_prints_the_full
 
 
 def test_notice_prints_the_campaigns_reference_numbered(tmp_path):
-    campaign = load_campaign()
+    campaign = load_campaign(DEFAULT_CAMPAIGN)
     campaign.data["notices"] = {"reference": "黑质协函〔2017〕{n}号"}
     result = notices.make_notices(make_records()[:2], tmp_path, campaign, today=TODAY)
     assert docx_text(result.files[1]).splitlines()[1] == "黑质协函〔2017〕2号"
-    plain = notices.make_notices(make_records()[:1], tmp_path / "plain", load_campaign(), today=TODAY)
+    plain = notices.make_notices(make_records()[:1], tmp_path / "plain", load_campaign(DEFAULT_CAMPAIGN), today=TODAY)
     assert docx_text(plain.files[0]).splitlines()[1] == "同名公司："

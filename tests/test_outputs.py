@@ -107,17 +107,17 @@ def test_demo_out_dot_keeps_the_staff_file_even_when_it_fails(tmp_path, monkeypa
 def test_notices_refuse_to_overwrite_a_staff_file_of_the_same_name(tmp_path):
     from test_outputs_safety import DOCX_RECORDS
 
-    from pipeline.definitions.campaign import load_campaign
+    from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
     from pipeline.issuing.notices import SUFFIX, make_notices
 
     records = DOCX_RECORDS[:1]
     name = f"{records[0]['company_name']}{SUFFIX}.docx"
     mine = staff_file(tmp_path, name, "已手工改好的通知")
     with pytest.raises(UserError, match="不是 manyi 写出的"):
-        make_notices(records, tmp_path, load_campaign())
+        make_notices(records, tmp_path, load_campaign(DEFAULT_CAMPAIGN))
     assert mine.read_text(encoding="utf-8") == "已手工改好的通知"
-    make_notices(records, tmp_path / "fresh", load_campaign())
-    make_notices(records, tmp_path / "fresh", load_campaign())  # its own notice: written again
+    make_notices(records, tmp_path / "fresh", load_campaign(DEFAULT_CAMPAIGN))
+    make_notices(records, tmp_path / "fresh", load_campaign(DEFAULT_CAMPAIGN))  # its own notice: written again
 
 
 # --- parse: two inboxes, --replace ---------------------------------------------------------------

@@ -18,7 +18,7 @@ from lxml import etree
 from openpyxl import Workbook, load_workbook
 
 from pipeline.common.errors import UserError
-from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 
 FORMULAS = ["=1+2", "+SUM(A1:A9)", "-3+4", "@cmd", "\t=1+1", "\r=1+1", '=HYPERLINK("http://evil.example/","点我")',
             "=cmd|' /C calc'!A0"]
@@ -97,7 +97,7 @@ def test_summary_xlsx_keeps_formulas_as_text_and_strips_controls(tmp_path):
 def test_notices_mail_list_and_letters(tmp_path):
     from pipeline.issuing.notices import make_notices
 
-    result = make_notices(DOCX_RECORDS, tmp_path, load_campaign(), today=TODAY)
+    result = make_notices(DOCX_RECORDS, tmp_path, load_campaign(DEFAULT_CAMPAIGN), today=TODAY)
     values = workbook_values(result.mail_list)
     assert FORMULAS[3] in values and FORMULAS[1] in values and "=1+2" in values
     assert len(result.files) == len(DOCX_RECORDS)
@@ -157,10 +157,10 @@ def test_packets_from_a_hostile_roster(tmp_path):
 
 
 def test_summary_tables(tmp_path):
-    from pipeline.generating.summary_table import make_summary_tables
+    from pipeline.issuing.summary_table import make_summary_tables
 
     records = [dict(r, status="complete") for r in DOCX_RECORDS]
-    make_summary_tables(records, tmp_path, load_campaign())
+    make_summary_tables(records, tmp_path, load_campaign(DEFAULT_CAMPAIGN))
     (path,) = [p for p in tmp_path.iterdir() if p.suffix == ".docx"]
     assert path.name.startswith("A&B")
     text = docx_text(path)
@@ -175,7 +175,7 @@ def test_certificates(tmp_path):
     text_cell(book.active, 2, [LITERAL, "产品类", "{{ 7*7 }}<b>"])
     text_cell(book.active, 3, ["=1+2公司", "企业类", None])
     book.save(tmp_path / "winners.xlsx")
-    result = make_certificates(tmp_path / "winners.xlsx", tmp_path / "out", load_campaign(), tmp_path / "r.db",
+    result = make_certificates(tmp_path / "winners.xlsx", tmp_path / "out", load_campaign(DEFAULT_CAMPAIGN), tmp_path / "r.db",
                                today=TODAY)
     texts = [docx_text(p) for p in (tmp_path / "out").glob("*.docx")]
     assert len(texts) == 2, result
@@ -230,7 +230,7 @@ def test_control_characters_read_from_a_file_never_break_outputs(tmp_path, monke
     record["issues"].append(issue(f"“{dirty}”测试"))  # a hand-edited record, too
     from pipeline.common.text import xml_safe
 
-    notices = make_notices([xml_safe(record)], tmp_path / "notices", load_campaign(), today=TODAY)
+    notices = make_notices([xml_safe(record)], tmp_path / "notices", load_campaign(DEFAULT_CAMPAIGN), today=TODAY)
     assert company in docx_text(notices.files[0])
 
 

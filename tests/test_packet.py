@@ -12,7 +12,7 @@ from pipeline.cli import cli
 from pipeline.common.errors import UserError
 from pipeline.common.text import fold
 from pipeline.generating.render import PRINTED_BOX as BOX, PRINTED_TICK as TICK
-from pipeline.definitions.campaign import load_campaign
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 from pipeline.definitions.forms import categories, load_forms, packet_forms, packet_spec
 from pipeline.generating.layout import printed_labels
 from pipeline.generating.packet import write_packets
@@ -74,7 +74,7 @@ def test_blank_packets_print_campaign_values_and_no_tags(blank_all):
     texts = {p.stem: docx_text(p) for p in blank_all.files}
     for text in texts.values():
         assert "{{" not in text and "{%" not in text
-    campaign = load_campaign()
+    campaign = load_campaign(DEFAULT_CAMPAIGN)
     product = texts["产品类申报材料"]
     assert f"{campaign.year}年实施全省用户满意工程" in product and "2017年6月20日" in product
     assert "2016年12月1日" in product and BOX + "企业类" in product and TICK not in product
@@ -187,7 +187,7 @@ def test_pdf_beside_each_docx(blank_pdf):
 
 @pytest.mark.xdist_group("packet_pdf")
 def test_pdf_text_holds_each_form_title(blank_pdf):
-    campaign = load_campaign()
+    campaign = load_campaign(DEFAULT_CAMPAIGN)
     for cid, zh in categories().items():
         pdf = blank_pdf.out / f"{zh}申报材料.pdf"
         text = fold(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout)
@@ -213,11 +213,11 @@ def test_pdf_without_libreoffice_says_how_to_install(tmp_path, monkeypatch):
 
 def test_each_form_ticks_its_own_boxes_whatever_the_other_forms_hold(tmp_path):
     """The cover's `category` is a check box; the 推荐意见表's `category` is free text: they never mix."""
-    from pipeline.definitions.campaign import load_campaign
+    from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
     from pipeline.generating.packet import render_packet
 
     values = {"cover": {"category": "service"}, "recommendation": {"category": "服务类", "compliant": False}}
-    out = render_packet("service", values, tmp_path / "p.docx", load_campaign().context())
+    out = render_packet("service", values, tmp_path / "p.docx", load_campaign(DEFAULT_CAMPAIGN).context())
     text = docx_text(out)
     assert TICK + "服务类" in text and BOX + "企业类" in text
     assert BOX + "符合" in text and TICK + "不符合" in text

@@ -17,12 +17,12 @@ import pytest
 
 from pipeline.common import office
 from pipeline.definitions import forms as forms_mod
-from pipeline.definitions.campaign import load_campaign, zh_date
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign, zh_date
 from pipeline.definitions.programs import PROGRAMS_DIR, load_program, title_for
 from pipeline.generating.layout import MAX_WORD, label_words, plan_table, template_forms, template_path
 from pipeline.generating.packet import render_packet, write_packets
 from pipeline.generating.render import PRINTED_BOX, PRINTED_TICK, compiled
-from pipeline.generating.summary_table import make_summary_tables
+from pipeline.issuing.summary_table import make_summary_tables
 from pipeline.issuing.certificates import issuer_lines, print_run
 from pipeline.issuing.notices import make_notices
 from pipeline.issuing.program_summary import make_program_summaries
@@ -90,7 +90,7 @@ def printed(tmp_path_factory):
     root = tmp_path_factory.mktemp("print")
     docs = root / "docx"
     docs.mkdir()
-    campaign = load_campaign()
+    campaign = load_campaign(DEFAULT_CAMPAIGN)
     ctx = campaign.context()
     made: dict[str, Path] = {}
     for form in template_forms():

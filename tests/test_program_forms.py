@@ -9,7 +9,7 @@ from lxml import etree
 
 from pipeline.common.text import fold
 from pipeline.definitions.forms import Form, row_fields
-from pipeline.definitions.programs import all_programs, criteria_for, load_program
+from pipeline.definitions.programs import all_programs, load_program
 from pipeline.generating.layout import build_template, printed_labels
 from pipeline.generating.program_forms import application_form, checklist_form, form_set, program_forms, program_packet
 
@@ -82,7 +82,7 @@ def test_checklist_has_one_row_per_criterion_with_article(pid, cid):
     program = load_program(pid)
     form = checklist_form(program, cid)
     rows = form.layout[2]["table"]["rows"][1:]
-    criteria = criteria_for(program, cid)
+    criteria = program.criteria_for(cid)
     assert len(rows) == len(criteria)
     for row, crit in zip(rows, criteria):
         assert row[1]["text"].endswith(crit.text) and row[2]["text"] == crit.article
@@ -93,9 +93,9 @@ def test_built_templates_print_every_criterion_and_label(built, pid, cid):
     program = load_program(pid)
     check_form, check_path = built[f"{pid}.checklist.{cid}"]
     text = fold(text_of(check_path))
-    for crit in criteria_for(program, cid):
+    for crit in program.criteria_for(cid):
         assert fold(crit.text) in text and fold(crit.article) in text
-    assert text.count(fold("{{ box(")) == 3 * len(criteria_for(program, cid))
+    assert text.count(fold("{{ box(")) == 3 * len(program.criteria_for(cid))
     for form in forms_of(pid, cid):
         path = built[f"{pid}.{form.key}"][1]
         printed = fold(text_of(path))
@@ -112,7 +112,7 @@ def test_program_packet_writes_filled_documents(tmp_path):
     assert "2021年度辽宁省用户满意产品（标杆）申报表" in application and "{{" not in application
     assert "□用户满意" in application and "□标杆" in application
     assert "以单项产品（规格/型号）为评定单元，而非系列产品" in checklist and "第七条第1款⑻" in checklist
-    assert checklist.count("□符合") == len(criteria_for(load_program("liaoning"), "product"))
+    assert checklist.count("□符合") == len(load_program("liaoning").criteria_for("product"))
 
 
 #: What each seed's articles ask of a packet (form id → article), per program.
@@ -150,7 +150,7 @@ def test_recommendation_has_seal_and_date_and_team_its_members():
 def test_checklist_rows_self_evaluation_and_evidence_with_benchmark_only_where_a_tier_has_it():
     liaoning = checklist_form("liaoning", "product")
     marks = [f.label for f in liaoning.fields.values() if f.label.startswith("【标杆】")]
-    assert len(marks) == sum(1 for c in criteria_for(load_program("liaoning"), "product") if c.tier == "benchmark")
+    assert len(marks) == sum(1 for c in load_program("liaoning").criteria_for("product") if c.tier == "benchmark")
     assert liaoning.fields["self_01"].type == "choice"
     assert list(liaoning.fields["self_01"].options.values()) == ["符合", "不符合", "不适用"]
     assert not liaoning.fields["evidence_01"].required

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from program_packets import expected, packet_forms, program_cases, write_filled
 
 from pipeline.cli import cli
-from pipeline.definitions.programs import criteria_for, load_program, resolve_campaign
+from pipeline.definitions.programs import load_program, resolve_campaign
 from pipeline.parse import parse_inbox
 from pipeline.receiving.attachments import classify
 
@@ -111,7 +111,7 @@ def test_liaoning_violations_found_with_liaoning_articles(tmp_path):
     assert "第七条第1款⑺" in low and "第七条第2款⑶" in low  # 80 for 用户满意, 85 for the 标杆 applied for
     assert {i["field"] for i in by_code["invalid_format"]} == {"phone"}
     assert {i["field"] for i in by_code["missing_field"]} == {"legal_representative", "self_05"}
-    crits = criteria_for(load_program("liaoning"), "product")
+    crits = load_program("liaoning").criteria_for("product")
     assert [i["article"] for i in by_code["criterion_not_met"]] == [crits[2].article]
     assert all(i["article"].startswith("第") for i in record["issues"])
     assert record["status"] == "incomplete"
@@ -245,7 +245,7 @@ def test_heilongjiang_reads_its_filled_checklist_too(tmp_path):
     assert record["forms"]["checklist"]["self_02"] == "不符合" and record["category"] == "product"
     assert record["forms"]["checklist"]["company_name"] == "哈尔滨示范厂"
     [screened] = screen_records(load_program("heilongjiang"), [record])
-    second = criteria_for(load_program("heilongjiang"), "product")[1]
+    second = load_program("heilongjiang").criteria_for("product")[1]
     outcome = next(o for o in screened.outcomes if o.criterion.id == second.id)
     assert outcome.result == "不符合" and outcome.evidence == "自评表：不符合"
 

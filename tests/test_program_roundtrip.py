@@ -133,7 +133,6 @@ def test_libreoffice_typed_every_form(roundtrip):
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("pid", sorted(FACTS))
 def test_planted_violations_found_with_the_programs_articles(roundtrip, pid, fmt):
-    from pipeline.definitions.programs import criteria_for
     from pipeline.generating.program_forms import entry
 
     records, _ = roundtrip
@@ -146,7 +145,7 @@ def test_planted_violations_found_with_the_programs_articles(roundtrip, pid, fmt
     assert found == {
         ("missing_form", "recommendation", None, entry(program, "recommendation")["article"]),
         ("invalid_format", "application", phone, entry(program, "application")["article"]),
-        ("criterion_not_met", "checklist", "self_01", criteria_for(program, cid)[0].article),
+        ("criterion_not_met", "checklist", "self_01", program.criteria_for(cid)[0].article),
     }
     [screened] = screen_records(program, [record])
     assert "补正" in screened.note

@@ -12,7 +12,6 @@ from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.programs import (
     all_programs,
     campaign_for,
-    criteria_for,
     describe,
     load_facts,
     load_program,
@@ -46,7 +45,7 @@ def test_program_loads_valid_with_its_categories(pid):
     lines = describe(program)
     for cat in program.categories.values():
         assert any(line.strip().startswith(f"{cat.id}（{cat.name}）") for line in lines)
-        assert criteria_for(program, cat.id), f"{pid}/{cat.id} has no criteria"
+        assert program.criteria_for(cat.id), f"{pid}/{cat.id} has no criteria"
 
 
 @pytest.mark.parametrize("pid", sorted(EXPECTED))
@@ -72,8 +71,8 @@ def test_liaoning_titles_validity_and_tiers():
     assert validity(program, "product")["years"] == 2
     construction = validity(program, "construction")
     assert construction["years"] is None and construction["until"] == "year_end"
-    base = {c.id for c in criteria_for(program, "product", "satisfied")}
-    bench = {c.id for c in criteria_for(program, "product", "benchmark")}
+    base = {c.id for c in program.criteria_for("product", "satisfied")}
+    bench = {c.id for c in program.criteria_for("product", "benchmark")}
     assert base < bench and "prod-benchmark-consecutive" in bench - base
 
 
@@ -105,7 +104,7 @@ def test_guangdong_four_titles_each_with_own_conditions():
     titles = {cid: title_for(program, cid, cat.tiers[0].id, 2021) for cid, cat in program.categories.items()}
     assert titles == {"star": "2021年度 广东省用户满意服务明星", "team": "2021年度 广东省用户满意服务明星班组",
                       "manager": "2021年度 广东省用户满意杰出管理者", "enterprise": "2021年度 广东省用户满意服务明星企业"}
-    articles = {cid: {c.article.split("第", 2)[1] for c in criteria_for(program, cid) if c.categories}
+    articles = {cid: {c.article.split("第", 2)[1] for c in program.criteria_for(cid) if c.categories}
                 for cid in program.categories}
     assert articles == {"star": {"十二条"}, "team": {"十三条"}, "manager": {"十四条"}, "enterprise": {"十五条"}}
     assert all(validity(program, cid)["years"] == 3 for cid in program.categories)

@@ -100,7 +100,7 @@ def valid_record(category: str) -> dict:
 
 @pytest.fixture(scope="session")
 def campaign():
-    return load_campaign()
+    return load_campaign(DEFAULT_CAMPAIGN)
 
 
 def write_campaign(tmp_path, **changes):

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from docx import Document
 
 from pipeline.cli import cli
-from pipeline.definitions.campaign import load_campaign
-from pipeline.generating.summary_table import NO_UNIT, group_by_unit, make_summary_tables
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+from pipeline.issuing.summary_table import NO_UNIT, group_by_unit, make_summary_tables
 
 HARBIN = "哈尔滨市质量协会"
 DAQING = "大庆市质量协会"
@@ -56,7 +56,7 @@ def document_text(path) -> str:
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
-    return make_summary_tables(make_records(), tmp_path_factory.mktemp("summary"), load_campaign())
+    return make_summary_tables(make_records(), tmp_path_factory.mktemp("summary"), load_campaign(DEFAULT_CAMPAIGN))
 
 
 def test_one_table_per_unit(written):

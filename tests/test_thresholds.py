@@ -12,7 +12,7 @@ import pytest
 from test_rules import COMPANY, PERIOD, broken, codes, only, respondent_rows, valid_record
 
 from pipeline.checking.rules import batch, check_batch, check_record, construction, report, respondents, survey
-from pipeline.definitions.campaign import CAMPAIGNS_DIR, Namespace, load_campaign
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, CAMPAIGNS_DIR, Namespace, load_campaign
 from pipeline.definitions.forms import load_forms
 
 DAY = timedelta(days=1)
@@ -22,7 +22,7 @@ SCORE_STEP = 0.1
 
 @pytest.fixture(scope="module")
 def campaign():
-    return load_campaign()
+    return load_campaign(DEFAULT_CAMPAIGN)
 
 
 def campaigns_with(key: str) -> list:
@@ -522,7 +522,7 @@ def test_the_company_a_batch_rule_compares_by():
 
 def test_duplicates_after_a_company_that_applied_once(campaign):
     records = [named("独家公司", sid="a"), named("两次公司", sid="b"), named("两次公司（盖章）", sid="c")]
-    found = batch.duplicates(records)
+    found = batch.duplicates(records, "通知第三条", per_category=False)
     assert sorted(found) == ["b", "c"]
     assert "（b.zip、c.zip）" in found["c"][0]["message"]
 

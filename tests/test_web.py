@@ -29,7 +29,7 @@ def workspace(tmp_path_factory):
     from pipeline.workspace.receive import receive
 
     root = tmp_path_factory.mktemp("web") / "ws"
-    with Workspace.init(root) as ws:
+    with Workspace.init(root, program="heilongjiang") as ws:
         receive(ws, [SAMPLES / "inbox"], received=ws.campaign.deadline, jobs=1)
     app = create_app(root, host=LAN, testing=True)
     store = site_of(app).store
@@ -473,7 +473,7 @@ def test_serve_refuses_a_lan_host_without_accounts(tmp_path):
     from pipeline.web.server import page_url, serve, startup_lines
     from pipeline.workspace import Workspace
 
-    Workspace.init(tmp_path / "ws").close()
+    Workspace.init(tmp_path / "ws", program="heilongjiang").close()
     with pytest.raises(UserError, match="manyi user add"):
         serve(tmp_path / "ws", host="0.0.0.0", port=0)
     assert page_url("0.0.0.0", 8000) == "http://127.0.0.1:8000/"

@@ -55,7 +55,7 @@ def workspace(tmp_path_factory):
     from pipeline.workspace import Workspace
 
     root = tmp_path_factory.mktemp("web-browser") / "ws"
-    Workspace.init(root).close()
+    Workspace.init(root, program="heilongjiang").close()
     return root
 
 

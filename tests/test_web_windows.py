@@ -57,7 +57,7 @@ CHILD = textwrap.dedent('''
         from pipeline.workspace import Workspace
         from pipeline.web.app import create_app, site_of
         root, samples = Path(sys.argv[1]), Path(sys.argv[2])
-        Workspace.init(root).close()
+        Workspace.init(root, program="heilongjiang").close()
         app = create_app(root, testing=True, self_check=True)
         client = app.test_client()
         page = client.get("/receive").data.decode()

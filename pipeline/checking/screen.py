@@ -24,11 +24,9 @@ from pipeline.common.text import clean, fold, is_explained_empty, to_date, to_nu
 from pipeline.definitions.programs import (
     Criterion,
     Program,
-    criteria_for,
     load_facts,
-    program_campaign,
+    program_of,
     resolve,
-    tier_of,
 )
 from pipeline.definitions.workbooks import column_names, find_header, read_sheet
 
@@ -323,9 +321,7 @@ def self_evaluations(program: Program, record: dict, category_id: str) -> dict[s
     found = (record.get("forms") or {}).get("checklist")
     if not isinstance(found, dict):
         return {}
-    from pipeline.generating.program_forms import form_set
-
-    form = form_set(program).get(f"checklist.{category_id}")
+    form = program.forms.get(f"checklist.{category_id}")
     out = {}
     for sid, row in ((form.get("criteria") if form else None) or {}).items():
         answer = found.get(sid)
@@ -403,9 +399,9 @@ def screen_record(program: Program, record: dict, extra: dict | None, campaign, 
     sources.update({fid: FACTS_TABLE for fid in extra.get("facts", {})})
     own = self_evaluations(program, record, cid)
     outcomes = []
-    for crit in criteria_for(program, cid):
+    for crit in program.criteria_for(cid):
         result, evidence, manual = judge(crit, facts, extra.get("verdicts", {}), campaign, sources, own.get(crit.id))
-        tier = category.tier(tier_of(crit, category))
+        tier = category.tier(category.tier_of(crit))
         outcomes.append(Outcome(crit, tier.id, result, evidence, manual, tier.name))
     tier, note = tier_reached(category, outcomes), ""
     errors = [i for i in record.get("issues") or [] if isinstance(i, dict) and i.get("severity") == "error"]
@@ -415,10 +411,10 @@ def screen_record(program: Program, record: dict, extra: dict | None, campaign, 
     return Screening(name, cid, category.name, tier, outcomes, note)
 
 
-def screen_records(program: Program, records: list[dict], table: dict | None = None, campaign=None,
-                   warn=None) -> list[Screening]:
-    """Given a program, records and the facts table (folded name → row), return one Screening per record."""
-    campaign = program_campaign(program, campaign)
+def screen_records(campaign, records: list[dict], table: dict | None = None, warn=None) -> list[Screening]:
+    """Given the campaign, records and the facts table (folded name → row), return one Screening per record by the
+    campaign's program."""
+    program = program_of(campaign)
     as_of = campaign.deadline  # a date: load_campaign requires it
     table = table or {}
     used = set()
@@ -470,15 +466,13 @@ class ScreenResult:
         return f"已筛选 {len(self.screenings)} 个申报（{parts or '无'}）；结果：{self.out}"
 
 
-def screen(program: Program | str, records_dir: Path, out: Path, facts: Path | None = None,
-           campaign=None) -> ScreenResult:
-    """Given a program (or its id), a records folder, an output workbook and an optional facts workbook, screen them."""
-    from pipeline.definitions.programs import load_program
-
-    program = load_program(program) if isinstance(program, (str, Path)) else program
+def screen(campaign, records_dir: Path, out: Path, facts: Path | None = None) -> ScreenResult:
+    """Given the campaign, a records folder, an output workbook and an optional facts workbook, screen the records
+    by the campaign's program."""
+    program = program_of(campaign)
     warnings: list[str] = []
     table, more = read_facts_workbook(facts, program) if facts else ({}, [])
     warnings += more
     records = load_records(records_dir, warn=warnings.append)
-    screenings = screen_records(program, records, table, campaign, warn=warnings.append)
+    screenings = screen_records(campaign, records, table, warn=warnings.append)
     return ScreenResult(write_workbook(screenings, out), screenings, warnings)

@@ -9,12 +9,12 @@ from pathlib import Path
 import yaml
 
 from pipeline.common.errors import UserError
-from pipeline.definitions.forms import FORMS_DIR, yaml_text
+from pipeline.definitions.forms import CAMPAIGNS_DIR, yaml_text
 
-CAMPAIGNS_DIR = FORMS_DIR / "campaigns"
+#: The campaign of the program the command line runs with when told none (the seed's 黑龙江 2017).
 DEFAULT_CAMPAIGN = CAMPAIGNS_DIR / "heilongjiang-2017.yaml"
 REQUIRED = {
-    "id": "活动编号", "year": "年度", "data_year": "数据年度", "deadline": "截止日期",
+    "id": "活动编号", "program": "所属项目", "year": "年度", "data_year": "数据年度", "deadline": "截止日期",
     "survey_start_min": "调查最早开始日期", "scope": "范围用语（如 全省）", "association": "协会信息",
     "fee": "技术服务费", "validity_years": "称号有效期（年）", "min_satisfaction": "最低满意度",
 }
@@ -62,9 +62,9 @@ def _as_date(raw, key: str, path: Path) -> date:
         raise UserError(f"活动文件 {path.name} 中 {key} 不是日期（应写作 YYYY-MM-DD）：{raw}") from None
 
 
-def load_campaign(path: Path | str | None = None) -> "Campaign":
-    """Given a campaign file (or None for the seed's Heilongjiang 2017), return the Campaign."""
-    path = Path(path) if path else DEFAULT_CAMPAIGN
+def load_campaign(path: Path | str) -> "Campaign":
+    """Given a campaign file, return the Campaign."""
+    path = Path(path)
     if not path.is_file():
         raise UserError(f"找不到活动文件：{path}")
     try:

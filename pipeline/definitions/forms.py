@@ -17,6 +17,8 @@ from pipeline.common.errors import UserError
 from pipeline.common.text import fold
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
+PROGRAMS_DIR = FORMS_DIR / "programs"
+CAMPAIGNS_DIR = FORMS_DIR / "campaigns"
 FIELD_TYPES = ("text", "number", "date", "period", "choice", "multi", "yesno", "list")
 
 

@@ -17,17 +17,19 @@ from pathlib import Path
 import yaml
 
 from pipeline.common.errors import UserError
-from pipeline.definitions.campaign import CAMPAIGNS_DIR
-from pipeline.definitions.forms import FORMS_DIR, yaml_text
+from pipeline.common.records import form_value
+from pipeline.common.text import clean, fold
+from pipeline.definitions import program_forms
+from pipeline.definitions.campaign import Campaign, load_campaign
+from pipeline.definitions.forms import CAMPAIGNS_DIR, PROGRAMS_DIR, Form, category_id, yaml_text
 
-PROGRAMS_DIR = FORMS_DIR / "programs"
 FACTS_FILE = PROGRAMS_DIR / "_facts.yaml"
 #: Comparisons a check may use.
 OPS = (">=", ">", "<=", "<", "==", "!=", "in", "not_in", "between")
 FACT_TYPES = ("number", "text", "yesno", "date")
 #: Keys every program file must have, with what they mean (for the message when one is missing).
 REQUIRED = {"id": "编号", "name": "名称", "seed": "种子文件", "organiser": "组织机构", "issuers": "颁发单位",
-            "campaign": "默认活动文件", "categories": "申报类别", "criteria": "申报条件", "forms": "申报表来源"}
+            "campaign": "默认活动文件", "categories": "申报类别", "criteria": "申报条件"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,10 @@ class Category:
         """Given a tier id, return the Tier."""
         return next(t for t in self.tiers if t.id == tier_id)
 
+    def tier_of(self, criterion: "Criterion") -> str:
+        """Given one of this category's criteria, return the tier it belongs to (the first tier when unset)."""
+        return criterion.tier or self.tiers[0].id
+
 
 @dataclass(frozen=True)
 class Criterion:
@@ -90,7 +96,12 @@ class Criterion:
 
 @dataclass(frozen=True)
 class Program:
-    """A loaded program file."""
+    """A loaded program file: the one object every stage asks what is particular to a program.
+
+    Its forms, categories, tiers, criteria, rules (by name, `checking.rules`), stages
+    (`definitions.stages`), how a record names its applicant and its 推进单位: each answered here from the
+    program file, for 黑龙江 (whose packet prints the seed's forms) exactly as for the others.
+    """
 
     id: str
     name: str
@@ -103,12 +114,54 @@ class Program:
         """A program-level setting from the YAML (organiser, issuers, review_stages …)."""
         return self.data.get(key, default)
 
+    @functools.cached_property
+    def forms(self) -> dict[str, Form]:
+        """Every form a submission of this program may hold, by key ('application.product', 'checklist.star' …)."""
+        return program_forms.form_set(self)
+
+    def category_forms(self, category_id: str) -> list[Form]:
+        """Given a category id, return the forms of its packet, in the packet's order."""
+        return program_forms.program_forms(self, category_id)
+
+    def form_of(self, record: dict, form_id: str | None) -> Form | None:
+        """Given a record and a form id (from an issue), return that form in the record's own variant, or None."""
+        if not form_id:
+            return None
+        category = record.get("category")
+        first = next(iter(self.categories), None)  # a record whose category is unknown: the first category's form
+        return (self.forms.get(f"{form_id}.{category}") or self.forms.get(form_id)
+                or self.forms.get(f"{form_id}.{first}"))
+
+    def category_names(self) -> dict[str, str]:
+        """Return category id → printed name (企业类, 服务明星 …), in the program file's order."""
+        return {c.id: c.name for c in self.categories.values()}
+
+    def category_name(self, category_id: str | None) -> str:
+        """Given a record's category id, return its printed name ('类别未知' when unknown)."""
+        cat = self.categories.get(category_id or "")
+        return cat.name if cat else "类别未知"
+
+    def applicant_field(self, category_id: str | None) -> str:
+        """Given a category id, return the id of the field naming its applicant (company, person or team)."""
+        return program_forms.applicant_field(self, category_id)
+
+    def promoting_unit(self, record: dict) -> str | None:
+        """Given a record, return the unit that recommends it (推进单位), from the places the program names, or None."""
+        return next((str(v) for v in (form_value(record, f, k) for f, k in program_forms.unit_fields(self)) if v), None)
+
+    def criteria_for(self, category_id: str, tier: str | None = None) -> list[Criterion]:
+        """Given a category, return its criteria in file order; with a tier, those needed to reach it.
+
+        A tier's conditions add to those of the tiers before it (辽宁 第六条第2款⑴: 满足第1款全部条件).
+        """
+        category = self.category(category_id)
+        order = [t.id for t in category.tiers]
+        wanted = set(order[: order.index(tier) + 1]) if tier else set(order)
+        return [c for c in self.criteria if c.applies_to(category_id) and category.tier_of(c) in wanted]
+
     def find_category(self, text: str | None) -> str | None:
         """Given a category as staff write it (product, 产品, 产品类, 服务类␠, 企业类 for 企业, 工程类 …),
         return its id, or None."""
-        from pipeline.common.text import clean, fold
-        from pipeline.definitions.forms import category_id
-
         key = fold(clean(text) or "")
         if not key:
             return None
@@ -159,18 +212,10 @@ def program_ids(directory: Path = PROGRAMS_DIR) -> list[str]:
     return sorted(p.stem for p in Path(directory).glob("*.yaml") if not p.name.startswith("_"))
 
 
-def _category_names() -> dict:
-    from pipeline.definitions.forms import categories
-
-    return categories()
-
-
 def _category(cid: str, raw: dict, program_validity: dict) -> Category:
     raw = raw or {}
     tiers = tuple(Tier(id=str(t["id"]), name=str(t["name"]), title=str(t["title"])) for t in raw.get("tiers") or ())
-    # A category without its own name is one of the seed packet's four (the cover's check boxes).
-    name = raw.get("name") or _category_names().get(cid, cid)
-    return Category(id=cid, name=str(name), subject=str(raw.get("subject", "organisation")), tiers=tiers,
+    return Category(id=cid, name=str(raw.get("name") or cid), subject=str(raw.get("subject", "organisation")), tiers=tiers,
                     fields=tuple(raw.get("fields") or ()), validity=dict(raw.get("validity") or program_validity))
 
 
@@ -216,40 +261,31 @@ def campaign_for(program_id: str) -> Path:
     return CAMPAIGNS_DIR / f"{load_program(program_id).get('campaign')}.yaml"
 
 
-def program_campaign(program: Program, campaign=None):
-    """Given a program and a Campaign, a campaign path or None (the program's own), return the Campaign."""
-    from pipeline.definitions.campaign import Campaign, load_campaign
-
+def program_campaign(program: Program, campaign: Campaign | Path | str | None) -> Campaign:
+    """Given a program and a Campaign, a campaign path or None (the program's own campaign file), return the Campaign."""
     if isinstance(campaign, Campaign):
         return campaign
     return load_campaign(campaign or campaign_for(program.id))
 
 
-def default_program() -> str:
-    """Return the id of the program the default campaign (the seed's Heilongjiang 2017) belongs to."""
-    from pipeline.definitions.campaign import load_campaign
-
-    return str(load_campaign().data.get("program"))
+def program_of(campaign: Campaign) -> Program:
+    """Given a Campaign, return the Program it is a year of (its file's `program:`)."""
+    return load_program(str(campaign.data["program"]))
 
 
-def program_of(campaign) -> Program:
-    """Given a Campaign, return the Program it is a year of (a campaign file without `program:`: the default's)."""
-    return load_program(str(campaign.data.get("program") or default_program()))
-
-
-def resolve_campaign(program: str | None = None, campaign: Path | str | None = None):
-    """Given `--program` and `--campaign` (either may be None), return the Campaign a command runs with.
+def resolve_campaign(program: str | None, campaign: Path | str | None) -> Campaign:
+    """Given `--program` and `--campaign` (one may be None, not both), return the Campaign a command runs with.
 
     A program alone: its default campaign; a campaign file alone: that file (its `program:` says
-    whose); neither: the seed's Heilongjiang 2017; both: the file, which must be that program's.
+    whose); both: the file, which must be that program's.
     """
-    from pipeline.definitions.campaign import load_campaign
-
     if not program:
+        if not campaign:
+            raise UserError("请用 --program 指定项目（见 manyi programs），或用 --campaign 指定活动文件")
         return load_campaign(campaign)
     chosen = load_program(program)
     loaded = load_campaign(campaign or campaign_for(chosen.id))
-    owner = str(loaded.data.get("program") or default_program())
+    owner = str(loaded.data["program"])
     if owner != chosen.id:
         raise UserError(f"活动文件 {loaded.path.name} 属于项目“{owner}”，与 --program 指定的“{chosen.id}”不一致："
                         f"请去掉 --campaign（使用该项目的默认活动文件），或换用属于 {chosen.id} 的活动文件")
@@ -257,22 +293,6 @@ def resolve_campaign(program: str | None = None, campaign: Path | str | None = N
 
 
 # --- reading the rules ------------------------------------------------------------------------------
-
-
-def tier_of(criterion: Criterion, category: Category) -> str:
-    """Given a criterion and its category, return the tier it belongs to (the first tier when unset)."""
-    return criterion.tier or category.tiers[0].id
-
-
-def criteria_for(program: Program, category_id: str, tier: str | None = None) -> list[Criterion]:
-    """Given a program and category, return its criteria in file order; with a tier, those needed to reach it.
-
-    A tier's conditions add to those of the tiers before it (辽宁 第六条第2款⑴: 满足第1款全部条件).
-    """
-    category = program.category(category_id)
-    order = [t.id for t in category.tiers]
-    wanted = set(order[: order.index(tier) + 1]) if tier else set(order)
-    return [c for c in program.criteria if c.applies_to(category_id) and tier_of(c, category) in wanted]
 
 
 def resolve(value, campaign):
@@ -287,9 +307,9 @@ def resolve(value, campaign):
     return value
 
 
-def validity(program: Program, category_id: str, campaign=None) -> dict:
-    """Given a program and category, return its title's validity: years (None: not limited), until, article, note."""
-    campaign = program_campaign(program, campaign)
+def validity(program: Program, category_id: str, campaign: Campaign) -> dict:
+    """Given a program, category and campaign, return its title's validity: years (None: not limited), until,
+    article, note."""
     raw = program.category(category_id).validity
     result = {k: resolve(v, campaign) for k, v in raw.items()}
     result.setdefault("years", None)
@@ -357,10 +377,9 @@ def validate_program(program: Program) -> list[str]:
     for cat in program.categories.values():
         if not cat.tiers:
             problems.append(f"类别 {cat.id} 没有等级（tiers）")
-        if program.get("forms") == "generated":
-            unknown = [f for f in cat.fields if f not in (program.get("fields") or {})]
-            if not cat.fields or unknown:
-                problems.append(f"类别 {cat.id} 的申报表字段未定义：{'、'.join(unknown) or '（无字段）'}")
+        unknown = [f for f in cat.fields if f not in (program.get("fields") or {})]
+        if unknown or (not cat.fields and "application" in program_forms.entry_kinds(program)):
+            problems.append(f"类别 {cat.id} 的申报表字段未定义：{'、'.join(unknown) or '（无字段）'}")
     seen = set()
     for crit in program.criteria:
         where = f"条件 {crit.id or '（无编号）'}"
@@ -383,14 +402,14 @@ def validate_program(program: Program) -> list[str]:
     except UserError as exc:
         problems.append(str(exc))
     for cat in program.categories.values():
-        if not criteria_for(program, cat.id):
+        if not program.criteria_for(cat.id):
             problems.append(f"类别 {cat.id} 没有任何申报条件")
     path = campaign_for(program.id)
     if not path.is_file():
         problems.append(f"找不到默认活动文件 {path.name}")
     else:
         try:
-            campaign = program_campaign(program)
+            campaign = program_campaign(program, None)
             if str(campaign.data.get("program")) != program.id:
                 problems.append(f"活动文件 {path.name} 的 program 不是 {program.id}")
             for cat in program.categories.values():
@@ -402,14 +421,14 @@ def validate_program(program: Program) -> list[str]:
 
 def describe(program: Program) -> list[str]:
     """Given a program, return the lines `manyi programs` prints for it."""
-    campaign = program_campaign(program)
+    campaign = program_campaign(program, None)
     lines = [f"{program.id}：{program.name}（{program.get('organiser')}；颁发：{'、'.join(program.get('issuers') or [])}）"]
     quota = program.get("annual_quota")
     if quota:
         lines.append(f"  每年名额：不超过 {quota['max']} 个（{quota.get('article', '')}）")
     for cat in program.categories.values():
         tiers = " / ".join(f"{t.name}：{title_for(program, cat.id, t.id, campaign.year)}" for t in cat.tiers)
-        count = len(criteria_for(program, cat.id))
+        count = len(program.criteria_for(cat.id))
         lines.append(f"  {cat.id}（{cat.name}）  有效期 {validity_text(validity(program, cat.id, campaign))}"
                      f"  条件 {count} 条  {tiers}")
     return lines

@@ -46,11 +46,12 @@ class PacketResult:
     problems: list = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     extras: list = field(default_factory=list)
+    #: category id → printed name, for the summary line.
+    names: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         """Return the one-line Chinese summary printed at the end of a run."""
-        names = forms_mod.categories()
-        parts = "、".join(f"{names[c]} {n} 份" for c, n in self.counts.items() if n)
+        parts = "、".join(f"{self.names.get(c, c)} {n} 份" for c, n in self.counts.items() if n)
         text = f"已生成 {sum(self.counts.values())} 份申报材料（{parts or '无'}）"
         if self.extras:  # blank: 推荐汇总表.docx …; roster: a folder of each kind
             kinds = Counter(p.stem if p.parent == self.out else p.parent.name for p in self.extras)
@@ -430,7 +431,7 @@ def unnamed_items(people: list[Applicant]) -> list[str]:
     only the company: the roster gave no name for the product, project or service put forward."""
     from pipeline.common.records import HONOURED_FIELD
     from pipeline.common.text import listed
-    from pipeline.generating.summary_table import FORM_ID, LIST_OF
+    from pipeline.issuing.summary_table import FORM_ID, LIST_OF
 
     lists = forms_mod.load_forms()[FORM_ID].fields
     out = []
@@ -446,14 +447,14 @@ def unnamed_items(people: list[Applicant]) -> list[str]:
 
 def roster_summary_tables(people: list[Applicant], out: Path, campaign_ctx: dict, directory: Path) -> list[Path]:
     """Given the applicants written, write a 推荐汇总表 per 推进单位 listing them; return the files."""
-    from pipeline.generating.summary_table import make_summary_tables
+    from pipeline.issuing.summary_table import printed_summary_tables
 
     if not people:
         return []
     output_folder(out)
     records = [{"source": p.name, "company_name": p.name, "category": p.category, "status": "complete",
                 "forms": p.values} for p in people]
-    return make_summary_tables(records, out, campaign_ctx, template=template_path("summary_table", directory)).files
+    return printed_summary_tables(records, out, campaign_ctx, template=template_path("summary_table", directory)).files
 
 
 def add_pdfs(result: PacketResult) -> None:
@@ -481,21 +482,19 @@ def used_templates(cats: list[str], directory: Path) -> list[Path]:
             if template_path(key, directory).is_file()]
 
 
-def write_packets(out: Path, category: str = "all", campaign=None, roster: Path | None = None,
+def write_packets(out: Path, category: str, campaign, roster: Path | None = None,
                   pdf: bool = False, jobs: int = 1, progress=None,
                   templates: Path | None = None) -> PacketResult:
-    """Given an output folder and options, write the packets (blank, or one per roster row) and return what was written.
+    """Given an output folder, 'all' or a category, the Campaign and options, write the seed's printed packets
+    (blank, or one per roster row) and return what was written.
 
-    `campaign` is a Campaign, a campaign file path or None (the seed's); `progress(done, total)`
-    is called as roster packets are written.
+    `progress(done, total)` is called as roster packets are written.
     """
-    if campaign is None or isinstance(campaign, (str, Path)):
-        campaign = load_campaign(campaign)
     directory = Path(templates) if templates else TEMPLATES_DIR
     out = Path(out)
     cats = chosen_categories(category)
     output_folder(out)
-    result = PacketResult(out=out, counts={cid: 0 for cid in cats})
+    result = PacketResult(out=out, counts={cid: 0 for cid in cats}, names=forms_mod.categories())
     context = campaign.context()
     # A template edited in Word into a wrong or missing tag would print wrong or blank names: stop first.
     stop_on_broken(used_templates(cats, directory), campaign)

@@ -132,10 +132,8 @@ def _label(program: Program, field_id: str | None) -> str | None:
 
 def name_columns(program: Program, category: str) -> list[str]:
     """Given a program and category, return the columns that may name a winner, in order (姓名 for a person)."""
-    from pipeline.generating.program_forms import applicant_field
-
     cat = program.category(category)
-    own = _label(program, applicant_field(program, category)) if cat.fields else None
+    own = _label(program, program.applicant_field(category)) if cat.fields else None
     if cat.subject != "organisation" and own:
         return [own]  # a person's 企业名称 is their employer, never the holder
     return list(dict.fromkeys(c for c in (own, COMPANY_COLUMN) if c))
@@ -143,21 +141,15 @@ def name_columns(program: Program, category: str) -> list[str]:
 
 def item_field(program: Program, category: str) -> str | None:
     """Given a program and category, return the field printed under the holder: product, project, service or employer."""
-    honoured = HONOURED_FIELD.get(category)
-    if program.get("forms") == "packet":
-        return honoured
-    fields = program.category(category).fields
-    return next((f for f in (honoured, *HOLDER_FIELDS) if f and f in fields), None)
+    form = program.forms.get(f"application.{category}")
+    fields = form.fields if form else {}
+    return next((f for f in (HONOURED_FIELD.get(category), *HOLDER_FIELDS) if f and f in fields), None)
 
 
 def item_label(program: Program, category: str) -> str | None:
     """Given a program and category, return the printed label of its item line (产品名称, 工作单位 …), or None."""
     fid = item_field(program, category)
-    if not fid:
-        return None
-    if program.get("forms") == "packet":
-        return application_form(category).fields[fid].plain_label
-    return _label(program, fid)
+    return program.forms[f"application.{category}"].fields[fid].plain_label if fid else None
 
 
 def category_of(program: Program, text: str | None) -> str | None:

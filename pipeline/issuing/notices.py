@@ -17,6 +17,7 @@ from pipeline.common.records import company_name, form_value
 from pipeline.common.xlsx import add_sheet, new_workbook, save
 from pipeline.definitions.campaign import Campaign, issue_date, zh_date
 from pipeline.definitions.forms import load_forms
+from pipeline.definitions.programs import program_of
 from pipeline.generating.house_templates import template
 from pipeline.generating.render import compiled
 
@@ -81,20 +82,9 @@ def deadline_for(campaign: Campaign, today: date | None = None, deadline: date |
     return (today or date.today()) + timedelta(days=days)
 
 
-def program_forms_of(campaign: Campaign) -> dict:
-    """Given a campaign, return the forms of its program by key (the seed's, or the generated ones)."""
-    from pipeline.definitions.programs import program_of
-    from pipeline.generating.program_forms import form_set
-
-    return form_set(program_of(campaign))
-
-
-def find_field(record: dict, form_id: str | None, field_id: str | None, campaign: Campaign | None = None):
-    """Given a record and an issue's form and field ids (and the campaign: its program's forms), return the Field."""
-    if not (form_id and field_id):
-        return None
-    forms = program_forms_of(campaign) if campaign is not None else load_forms()
-    form = forms.get(f"{form_id}.{record.get('category')}") or forms.get(form_id)
+def find_field(record: dict, form_id: str | None, field_id: str | None, campaign: Campaign):
+    """Given a record, an issue's form and field ids and the campaign (its program's forms), return the Field."""
+    form = program_of(campaign).form_of(record, form_id) if field_id else None
     return form.fields.get(field_id) if form else None
 
 
@@ -109,7 +99,7 @@ def needed(issue: dict, record: dict, campaign: Campaign) -> str:
             return FORMAT_NEEDED[fld.format]
         if fld.type in TYPE_NEEDED:
             return TYPE_NEEDED[fld.type].replace("{example}", zh_date(campaign.deadline))
-    form = program_forms_of(campaign).get(issue.get("form") or "")
+    form = program_of(campaign).forms.get(issue.get("form") or "")
     max_chars = form.get("max_chars") if form else None
     values = {
         "survey_start_min": zh_date(campaign.survey_start_min), "deadline": zh_date(campaign.deadline),

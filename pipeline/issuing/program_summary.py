@@ -16,12 +16,10 @@ from pipeline.common.files import output_folder, safe_filename, unique_names
 from pipeline.common.records import company_name, form_value
 from pipeline.definitions.forms import Form, build_fields
 from pipeline.definitions.programs import Program, program_of
-from pipeline.generating.program_forms import HOUSE_FILE, house
+from pipeline.definitions.program_forms import HOUSE_FILE, house
+from pipeline.generating.layout import build_template
+from pipeline.generating.render import render_docx
 
-#: Where a record names the unit that recommends it, in order.
-UNIT_PATHS = (("application", "recommending_unit"), ("application", "promoting_unit"),
-              ("recommendation", "recommending_unit"), ("recommendation", "promoting_unit"),
-              ("registration", "recommending_unit"))
 #: The applicant's product, project or service, for the 申报产品、工程或服务 column.
 ITEM_FIELDS = ("product_name", "project_name", "service_name")
 NO_UNIT = "未注明推荐单位"
@@ -47,11 +45,6 @@ def summary_form(program: Program) -> Form:
                 fields=build_fields(spec, {}, HOUSE_FILE), spec=spec)
 
 
-def unit_of(record: dict) -> str:
-    """Given a record, return the unit that recommends it (申报表, 推荐意见 or 推荐登记表), else NO_UNIT."""
-    return str(next((v for v in (form_value(record, f, k) for f, k in UNIT_PATHS) if v), None) or NO_UNIT)
-
-
 def summary_row(program: Program, record: dict, n: int) -> dict:
     """Given a program, a record and its number, return its row of the 推荐汇总表."""
     cat = program.categories.get(record.get("category"))
@@ -67,9 +60,6 @@ def summary_row(program: Program, record: dict, n: int) -> dict:
 
 def make_program_summaries(records: list[dict], out: Path, campaign, include_incomplete: bool = False) -> Result:
     """Given records of a generated program, write one 推荐汇总表 per recommending unit into `out`."""
-    from pipeline.generating.layout import build_template
-    from pipeline.generating.render import render_docx
-
     program = program_of(campaign)
     result = Result()
     chosen = [r for r in records if include_incomplete or r.get("status") == "complete"]
@@ -80,7 +70,7 @@ def make_program_summaries(records: list[dict], out: Path, campaign, include_inc
         result.warnings.append("已按要求列入需补正的申报")
     units: dict[str, list[dict]] = {}
     for record in chosen:
-        units.setdefault(unit_of(record), []).append(record)
+        units.setdefault(program.promoting_unit(record) or NO_UNIT, []).append(record)
     out = Path(out)
     output_folder(out)
     style = house()["summary"]

@@ -1,8 +1,8 @@
 """summary.xlsx for staff: 汇总, 问题清单, 被访者 and one sheet per category's 申请表.
 
 Every heading comes from `pipeline.definitions.forms` (labels as printed), every cell goes through
-`pipeline.common.xlsx`, so a company named '=HYPERLINK(…)' stays text. A program whose forms are
-generated (辽宁 …) gets its own categories' sheets: its 申报表's fields, then each row's 自评.
+`pipeline.common.xlsx`, so a company named '=HYPERLINK(…)' stays text. The sheets follow the program:
+one per category (its 申请表 or 申报表's fields, then each row's 自评), 被访者 where its packet has one.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.common.xlsx import Sheet, add_sheet, new_workbook, save
-from pipeline.definitions.campaign import load_campaign
-from pipeline.definitions.forms import application_form, categories, load_forms
+from pipeline.definitions.forms import load_forms
 from pipeline.definitions.programs import Program, program_of
 
 STATUS_ZH = {"complete": "完整", "incomplete": "需补正"}
@@ -21,27 +20,9 @@ OVERVIEW = ["来源", "企业名称", "类别", "状态", "错误数", "警告�
 ISSUES = ["来源", "企业名称", "级别", "表单", "栏目", "说明", "依据"]
 
 
-def generated(campaign) -> Program | None:
-    """Given a campaign, return its program when that program's forms are generated (not the seed's), else None."""
-    program = program_of(campaign) if campaign is not None else None
-    return program if program is not None and program.get("forms") == "generated" else None
-
-
-def form_of(record: dict, form_id: str | None, campaign=None):
-    """Given a record and a form id from an issue (and the campaign), return the Form (the record's own variant), or None."""
-    if not form_id:
-        return None
-    program = generated(campaign)
-    if program is not None:
-        from pipeline.generating.program_forms import form_set
-
-        known = form_set(program)
-        return known.get(f"{form_id}.{record.get('category')}") or known.get(form_id)
-    forms = load_forms()
-    if form_id == "application":
-        category = record.get("category")
-        return application_form(category) if category in categories() else forms.get("application.enterprise")
-    return forms.get(form_id)
+def form_of(record: dict, form_id: str | None, campaign):
+    """Given a record, a form id from an issue and the campaign, return the Form (the record's own variant), or None."""
+    return program_of(campaign).form_of(record, form_id)
 
 
 def issue_place(record: dict, issue: dict, campaign) -> tuple[str, str]:
@@ -64,18 +45,12 @@ def score_of(record: dict):
     return score
 
 
-def category_names(campaign=None) -> dict[str, str]:
-    """Given the campaign, return its program's category id → printed name (the seed's four by default)."""
-    program = generated(campaign)
-    return {c.id: c.name for c in program.categories.values()} if program else categories()
-
-
-def overview_row(record: dict, names: dict | None = None, origin=None) -> list:
-    """Given a record (the category names of its program, and the [inbox, run] it came from), return its 汇总 row."""
+def overview_row(record: dict, names: dict, origin=None) -> list:
+    """Given a record, the category names of its program (and the [inbox, run] it came from), return its 汇总 row."""
     issues = record.get("issues", [])
     forms = record.get("forms") or {}
     return [
-        record.get("source"), record.get("company_name"), (names or categories()).get(record.get("category"), "未确定"),
+        record.get("source"), record.get("company_name"), names.get(record.get("category"), "未确定"),
         STATUS_ZH.get(record.get("status"), record.get("status")),
         sum(i.get("severity") == "error" for i in issues), sum(i.get("severity") == "warning" for i in issues),
         score_of(record), (forms.get("recommendation") or {}).get("valid_questionnaires"),
@@ -115,20 +90,10 @@ def field_headings(form) -> list[str]:
     return out
 
 
-def category_sheet(records: list[dict], category: str) -> tuple[list[str], list[list]]:
-    """Given the records and a category id, return that 申请表 sheet's header and rows."""
-    form = application_form(category)
-    header = ["来源"] + field_headings(form)
-    rows = [[r.get("source")] + [((r.get("forms") or {}).get("application") or {}).get(fid) for fid in form.fields]
-            for r in records if r.get("category") == category]
-    return header, rows
-
-
-def program_sheet(records: list[dict], program: Program, category: str) -> tuple[list[str], list[list]]:
-    """Given the records, a generated program and a category, return its sheet: 申报表 fields, then each 自评."""
-    from pipeline.generating.program_forms import form_set
-
-    known = form_set(program)
+def category_sheet(records: list[dict], program: Program, category: str) -> tuple[str, list[str], list[list]]:
+    """Given the records, the program and a category, return its sheet's name, header and rows: the fields of its
+    申请表 (申报表), then each row's 自评 when its packet has a 自评表."""
+    known = program.forms
     application, checklist = known[f"application.{category}"], known.get(f"checklist.{category}")
     rows_of = (checklist.get("criteria") if checklist else None) or {}
     header = ["来源"] + field_headings(application) + [f"自评（{r['article']}）" for r in rows_of.values()]
@@ -140,7 +105,8 @@ def program_sheet(records: list[dict], program: Program, category: str) -> tuple
         own = forms.get("application") if isinstance(forms.get("application"), dict) else {}
         marks = forms.get("checklist") if isinstance(forms.get("checklist"), dict) else {}
         rows.append([r.get("source")] + [own.get(fid) for fid in application.fields] + [marks.get(s) for s in rows_of])
-    return header, rows
+    # The sheet is named as the form calls itself: 企业类申请表 (黑龙江), 服务明星申报表 (广东) …
+    return f"{program.category(category).name}{application.title[-3:]}", header, rows
 
 
 class Summary:
@@ -154,33 +120,34 @@ class Summary:
     #: Tabs in the order staff read them.
     PLACES = {"汇总": 0, "问题清单": 1, "被访者": 2}
 
-    def __init__(self, path: Path, campaign=None, origins: dict | None = None):
-        self.path, self.campaign = Path(path), campaign or load_campaign()
+    def __init__(self, path: Path, campaign, origins: dict | None = None):
+        self.path, self.campaign = Path(path), campaign
+        self.program = program_of(campaign)
         self.origins = origins or {}  # submission id → [inbox, run] (pipeline.common.outputs.origins)
         self.book = new_workbook()
-        self.respondents = Sheet(self.book, "被访者", respondent_header(), place=self.PLACES["被访者"])
+        # A 被访者 sheet where the program's packet has a 被访者信息登记表 (黑龙江).
+        self.respondents = (Sheet(self.book, "被访者", respondent_header(), place=self.PLACES["被访者"])
+                            if "respondents" in self.program.forms else None)
 
     def add(self, record: dict) -> None:
         """Given the next record in source order, write its 被访者 rows."""
-        self.respondents.add(respondent_rows(record))
+        if self.respondents is not None:
+            self.respondents.add(respondent_rows(record))
 
     def finish(self, records: list[dict]) -> Path:
         """Given all the records (sorted by source, batch rules applied), write the other sheets, save, return the path."""
         book = self.book
-        self.respondents.close()
+        if self.respondents is not None:
+            self.respondents.close()
         status_fills = {zh: status for status, zh in STATUS_ZH.items()}  # 完整 green, 需补正 red (xlsx.STYLES)
-        names = category_names(self.campaign)
+        names = self.program.category_names()
         add_sheet(book, "汇总", OVERVIEW, (overview_row(r, names, self.origins.get(r.get("submission_id"))) for r in records),
                   fills={OVERVIEW.index("状态") + 1: status_fills}, place=self.PLACES["汇总"])
         add_sheet(book, "问题清单", ISSUES, issue_rows(records, self.campaign),
                   fills={ISSUES.index("级别") + 1: {zh: severity for severity, zh in SEVERITY_ZH.items()}},
                   place=self.PLACES["问题清单"])
-        program = generated(self.campaign)
-        for place, (category, name) in enumerate(names.items(), start=len(self.PLACES)):
-            if program is not None:
-                add_sheet(book, f"{name}申报表", *program_sheet(records, program, category), place=place)
-            else:
-                add_sheet(book, f"{name}申请表", *category_sheet(records, category), place=place)
+        for place, category in enumerate(names, start=len(self.PLACES)):
+            add_sheet(book, *category_sheet(records, self.program, category), place=place)
         save(book, self.path)
         return self.path
 
@@ -189,8 +156,8 @@ class Summary:
         self.book.close()
 
 
-def write_summary(records: list[dict], path: Path, campaign=None) -> Path:
-    """Given the records (sorted by source) and a path, write summary.xlsx and return its path."""
+def write_summary(records: list[dict], path: Path, campaign) -> Path:
+    """Given the records (sorted by source), a path and the campaign, write summary.xlsx and return its path."""
     summary = Summary(path, campaign)
     try:
         for record in records:

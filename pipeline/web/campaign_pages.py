@@ -14,7 +14,6 @@ from pathlib import Path
 from flask import Flask, abort, flash, g, redirect, render_template, request, send_file, url_for
 
 from pipeline.common.errors import UserError
-from pipeline.definitions.forms import categories
 from pipeline.web import views
 from pipeline.web.app import route
 from pipeline.web.pages import audit, site, staged, start_job, user_name
@@ -110,7 +109,7 @@ def list_filters(args) -> dict:
     """Given the query string, return the library's filters (only known values pass)."""
     w = ws()
     stage = args.get("stage") or None
-    return {"category": args.get("category") if args.get("category") in categories() else None,
+    return {"category": args.get("category") if args.get("category") in w.program.categories else None,
             "stage": stage if stage in w.flow.names() else None,
             "status": args.get("status") if args.get("status") in STATUS_ZH else None,
             "unit": args.get("unit") or None, "search": (args.get("q") or "").strip()[:100] or None}
@@ -131,7 +130,7 @@ def applicants():
                         limit=PAGE_SIZE)
     pages = max(1, -(-page.total // PAGE_SIZE))
     return render_template("applicants.html", page=page, page_no=page_no, pages=pages, filters=filters, sort=sort,
-                           descending=descending, categories=categories(), stages=w.flow.names(),
+                           descending=descending, categories=ws().program.category_names(), stages=w.flow.names(),
                            units=w.units(), statuses=STATUS_ZH, args=request.args)
 
 
@@ -162,7 +161,7 @@ def applicant(applicant_id):
     return render_template("applicant.html", d=detail, groups=views.field_groups(detail.record, campaign),
                            issues=views.issue_rows(detail.record, detail.open_issues, campaign),
                            decided=views.issue_rows(detail.record, detail.decided_issues, campaign),
-                           versions=views.version_rows(detail.versions), categories=categories(),
+                           versions=views.version_rows(detail.versions), categories=ws().program.category_names(),
                            opinions=[d for d in detail.decisions if d["kind"] == "opinion"],
                            previews=views.previews_of(site(), detail), statuses=STATUS_ZH)
 
@@ -249,7 +248,7 @@ def review():
                                assigned=s.store.reviewers_of())
     rows = [r for r in w.applicants(limit=None).items if r.id in assigned_ids()]
     mine = views.my_opinions(w, rows, user_name())
-    return render_template("review.html", rows=rows, mine=mine, categories=categories())
+    return render_template("review.html", rows=rows, mine=mine, categories=ws().program.category_names())
 
 
 def review_one(applicant_id):
@@ -267,7 +266,7 @@ def review_one(applicant_id):
     return render_template("review_one.html", d=detail, groups=views.field_groups(detail.record, campaign),
                            issues=views.issue_rows(detail.record, detail.open_issues, campaign),
                            mine=[o for o in detail.decisions if o["kind"] == "opinion" and o["by"] == user_name()],
-                           categories=categories())
+                           categories=ws().program.category_names())
 
 
 def review_assign():
@@ -292,7 +291,7 @@ def awards():
     return render_template("awards.html", winners=w.winners(), winning=winning,
                            candidates=w.applicants(stage=before, limit=None).items if before else [],
                            register=views.register_rows(w, request.args.get("q", "")), q=request.args.get("q", ""),
-                           categories=categories())
+                           categories=ws().program.category_names())
 
 
 def awards_certificates():

@@ -125,20 +125,18 @@ def staged(files, limit_size: str, limit_files: str):
 
 
 def packets():
-    from pipeline.definitions.forms import categories
-
-    return render_template("packets.html", categories=categories())
+    return render_template("packets.html", categories=site().ws.program.category_names())
 
 
 def packets_blank():
     """Write the blank packets of every category (docx, and PDF when asked), the 推荐汇总表 and the contract."""
-    from pipeline.generating.packet import write_packets
+    from pipeline.generating.packets import write_program_packet
 
     pdf = request.form.get("pdf") == "1"
     campaign = site().campaign()
 
     def work(job, folder):
-        result = write_packets(folder / "空白申报材料", "all", campaign, pdf=pdf)
+        result = write_program_packet(folder / "空白申报材料", "all", campaign, pdf=pdf)
         job.files = sorted(result.files + result.pdfs, key=lambda p: p.name)
         job.result["problems"] = result.problems
         return result.summary().split("；输出目录")[0]
@@ -148,7 +146,7 @@ def packets_blank():
 
 def packets_roster():
     """Take a roster .xlsx; in a job, write a pre-filled packet per good row, zipped, and list the bad rows."""
-    from pipeline.generating.packet import write_packets
+    from pipeline.generating.packets import write_program_packet
 
     upload = request.files.get("roster")
     if not upload or not upload.filename:
@@ -161,7 +159,7 @@ def packets_roster():
 
     def work(job, folder):
         try:
-            result = write_packets(folder / "预填申报材料", "all", campaign, roster=roster, progress=job.progress)
+            result = write_program_packet(folder / "预填申报材料", "all", campaign, roster=roster, progress=job.progress)
             job.result["problems"] = result.problems
             job.files = [zip_folder(folder / "预填申报材料", folder / "预填申报材料.zip")]
             return result.summary().split("；输出目录")[0]

@@ -316,7 +316,7 @@ def write_summary(ws, folder: Path) -> Path:
 
 def write_summary_tables(ws, folder: Path) -> tuple[list[Path], list[str]]:
     """Write the 推荐汇总表 of every 推进单位 from the latest records; return (files, warnings)."""
-    from pipeline.generating.summary_table import make_summary_tables
+    from pipeline.issuing.summary_table import make_summary_tables
 
     result = make_summary_tables(ws.latest_records(), folder / "推荐汇总表", ws.campaign)
     return list(result.files), list(result.warnings)

@@ -28,7 +28,6 @@ from pipeline.common.errors import UserError
 from pipeline.common.records import company_name as record_company
 from pipeline.common.records import form_value
 from pipeline.definitions.campaign import load_campaign
-from pipeline.definitions.forms import categories
 from pipeline.definitions.programs import load_program, program_of, resolve_campaign
 from pipeline.definitions.stages import Workflow, workflow_of
 from pipeline.workspace import db, locking
@@ -341,7 +340,7 @@ class Workspace:
             return found[0][0]
         if not found:
             raise UserError(f"工作区中没有申报单位“{text}”（可用 manyi status 查看，或写编号）")
-        names = "；".join(f"{r[0]} {r[1]}（{categories().get(r[2], r[2] or '类别未知')}）" for r in found)
+        names = "；".join(f"{r[0]} {r[1]}（{self.program.category_name(r[2])}）" for r in found)
         raise UserError(f"“{text}”对应多个申报：{names}。请写编号")
 
     def _versions(self, conn, applicant_id: int) -> list[dict]:
@@ -584,7 +583,7 @@ def _shown_url(url: str) -> str:
         return url
 
 
-def applicant_facts(record: dict) -> dict:
+def applicant_facts(record: dict, program) -> dict:
     """Given a record, return the columns an applicant is listed by: company name, category, 推进单位."""
     return {"company_name": record_company(record), "category": record.get("category"),
-            "promoting_unit": form_value(record, "cover", "promoting_unit")}
+            "promoting_unit": program.promoting_unit(record)}

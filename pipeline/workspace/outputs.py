@@ -11,7 +11,6 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from pipeline.common.records import HONOURED_FIELD, company_name, honoured_name
-from pipeline.definitions.forms import categories
 from pipeline.issuing.notices import has_errors, make_notices
 from pipeline.issuing.workbook import write_summary
 from pipeline.workspace import db
@@ -82,9 +81,9 @@ def workspace_rows(ws: Workspace, records: list[dict]) -> list[list]:
         for aid, note, score, by in conn.execute(sa.select(d.c.applicant_id, d.c.note, d.c.score, d.c.by)
                                                   .where(d.c.kind == "opinion").order_by(d.c.id)):
             opinions.setdefault(aid, []).append(f"{note}（{'' if score is None else f'评分 {score:g}，'}{by}）")
-    names = categories()
+    names = ws.program.category_names()
     return [[r["applicant_id"], company_name(r) or "", names.get(r.get("category"), r.get("category") or ""),
-             ((r.get("forms") or {}).get("cover") or {}).get("promoting_unit") or "", r["stage"],
+             ws.program.promoting_unit(r) or "", r["stage"],
              STATUS_ZH.get(r["status"], r["status"]), r["version_count"], "；".join(sent.get(r["applicant_id"], [])),
              "；".join(opinions.get(r["applicant_id"], []))] for r in records]
 
@@ -192,5 +191,5 @@ def workspace_screen(ws: Workspace, out: Path, facts: Path | None = None, progra
     warnings: list[str] = []
     table, more = read_facts_workbook(facts, ws.program) if facts else ({}, [])
     warnings += more
-    screenings = screen_records(ws.program, ws.latest_records(), table, ws.campaign, warn=warnings.append)
+    screenings = screen_records(ws.campaign, ws.latest_records(), table, warn=warnings.append)
     return ScreenResult(write_workbook(screenings, out), screenings, warnings)

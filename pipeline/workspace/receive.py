@@ -22,6 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from pipeline import parse
+from pipeline.checking import rules
 from pipeline.checking.rules import batch
 from pipeline.checking.rules.names import company_key
 from pipeline.reading.extract import prepare
@@ -117,7 +118,7 @@ def store_version(ws: Workspace, record: dict, digest: str, hashed: list[tuple[s
     """Given a parsed record, its entry's digest and files, store it as a new version (a new applicant when
     its company and category are new) in one transaction; return what was stored."""
     key = applicant_key(record)
-    facts = applicant_facts(record)
+    facts = applicant_facts(record, ws.program)
     stamp = db.now()
     with ws.engine.begin() as conn:
         row = conn.execute(_FIND, {"key": key}).first()
@@ -158,14 +159,14 @@ def workspace_batch_issues(latest: list[tuple[dict, str | None]], campaign) -> d
     duplicates over all of them, lateness by each version's own received date."""
     stubs = [stub for stub, _ in latest]
     found: dict[str, list] = {}
-    for sid, issues in batch.duplicates(stubs).items():
+    for sid, issues in rules.duplicate_issues(stubs, campaign).items():
         found.setdefault(sid, []).extend(issues)
     by_day: dict[str, list] = {}
     for stub, day in latest:
         if day:
             by_day.setdefault(day, []).append(stub)
     for day, group in by_day.items():
-        for sid, issues in batch.late(group, campaign, date.fromisoformat(day)).items():
+        for sid, issues in rules.late_issues(group, campaign, date.fromisoformat(day)).items():
             found.setdefault(sid, []).extend(issues)
     return {int(sid): issues for sid, issues in found.items()}
 

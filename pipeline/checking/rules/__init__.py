@@ -26,47 +26,32 @@ from pipeline.checking.rules import (
     survey,
 )
 from pipeline.checking.rules.messages import issue
+from pipeline.common.errors import UserError
+from pipeline.definitions.programs import program_of
 
-#: Every per-submission rule, in the order staff read their issues (the issue's rule numbers).
-RULES = (
-    packet.missing_forms,                # 1
-    packet.missing_attachments,
-    category.cover_category,             # 2
-    fields.missing_fields,               # 3
-    fields.invalid_formats,              # 4
-    subject.series_product,              # 5
-    subject.service_name,
-    survey.low_score,                    # 6
-    survey.early_survey,
-    survey.report_disagrees,
-    respondents.respondent_count,        # 7
-    respondents.duplicates,
-    respondents.bad_contacts,
-    respondents.dates_outside,
-    report.too_long,                     # 8
-    report.missing_sections,
-    report.section_lengths,
-    construction.small_project,          # 9
-    construction.recent_completion,
-    construction.owner_evaluation,
-    construction.residential,
-    construction.no_award,
-    enterprise.major_incidents,          # 10
-    enterprise.pass_rate,
-    enterprise.fixed_assets,
-    recommendation.not_compliant,        # 11
-    recommendation.empty_opinion,
-    recommendation.other_category,
-    names.differing_names,               # 12
-)
+#: Every per-submission rule by the name a program file's `rules:` lists it by ('packet.missing_forms' …).
+REGISTRY = {f"{rule.__module__.rpartition('.')[2]}.{rule.__name__}": rule for rule in (
+    packet.missing_forms, packet.missing_attachments, category.cover_category, fields.missing_fields,
+    fields.invalid_formats, subject.series_product, subject.service_name, survey.low_score, survey.early_survey,
+    survey.report_disagrees, respondents.respondent_count, respondents.duplicates, respondents.bad_contacts,
+    respondents.dates_outside, report.too_long, report.missing_sections, report.section_lengths,
+    construction.small_project, construction.recent_completion, construction.owner_evaluation,
+    construction.residential, construction.no_award, enterprise.major_incidents, enterprise.pass_rate,
+    enterprise.fixed_assets, recommendation.not_compliant, recommendation.empty_opinion,
+    recommendation.other_category, names.differing_names, *program.RULES)}
+#: The rules of a program file without `rules:`: those that read the program's own packet entries and criteria.
+DEFAULT_RULES = tuple(name for name, rule in REGISTRY.items() if rule in program.RULES)
+#: The articles of the batch rules when the program file names none.
+DEFAULT_DEADLINE_ARTICLE = "活动通知规定的截止日期"
 
 
 def rules_for(campaign) -> tuple:
-    """Given a campaign, return its program's per-submission rules: the seed's for 黑龙江's printed packet,
-    the program's own (rules.program) for a generated one."""
-    from pipeline.definitions.programs import program_of
-
-    return program.RULES if program_of(campaign).get("forms") == "generated" else RULES
+    """Given a campaign, return its program's per-submission rules, in the order its file lists them."""
+    names = program_of(campaign).get("rules") or DEFAULT_RULES
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise UserError(f"项目文件的 rules 中有未知的检查：{'、'.join(unknown)}（可用：{'、'.join(REGISTRY)}）")
+    return tuple(REGISTRY[n] for n in names)
 
 
 def check_record(record: dict, campaign) -> list[dict]:
@@ -87,15 +72,26 @@ def check_record(record: dict, campaign) -> list[dict]:
     return out
 
 
+def duplicate_issues(records: list[dict], campaign) -> dict[str, list[dict]]:
+    """Given records and the campaign, return submission id → duplicate issues by its program's rule.
+
+    One application per enterprise (黑龙江 通知第三条), or per enterprise and category (辽宁 …: the 申报表's article).
+    """
+    chosen = program_of(campaign)
+    applications = chosen.get("applications") or {"per": "category", "article": program.article_of(chosen, "application")}
+    return batch.duplicates(records, applications["article"], per_category=applications["per"] == "category")
+
+
+def late_issues(records: list[dict], campaign, received: date | None) -> dict[str, list[dict]]:
+    """Given records, the campaign and the date they were received, return submission id → lateness issues."""
+    article = program_of(campaign).get("deadline_article") or DEFAULT_DEADLINE_ARTICLE
+    return batch.late(records, campaign, received, article)
+
+
 def check_batch(records: list[dict], campaign, received: date | None = None) -> dict[str, list[dict]]:
     """Given all records of a run, the campaign and the date received, return submission id → cross-submission issues."""
     out: dict[str, list[dict]] = {}
-    found_by = (batch.duplicates(records), batch.late(records, campaign, received))
-    if rules_for(campaign) is program.RULES:  # a generated program: its own articles, one per category
-        application = program.article_of(program.program_of(campaign), "application")
-        found_by = (batch.duplicates(records, application),
-                    batch.late(records, campaign, received, "活动通知规定的截止日期"))
-    for found in found_by:
+    for found in (duplicate_issues(records, campaign), late_issues(records, campaign, received)):
         for sid, issues in found.items():
             out.setdefault(sid, []).extend(issues)
     return out

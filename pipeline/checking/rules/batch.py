@@ -19,32 +19,30 @@ def company_of(record: dict) -> str | None:
     return found[0][1] if found else None
 
 
-def duplicates(records: list[dict], article: str | None = None) -> dict[str, list[dict]]:
-    """Given all records, return submission id → `duplicate_application` for enterprises that applied twice or more.
-
-    With an article (a program that lets one applicant apply in several categories: 辽宁 …), only two
-    applications in the same category are duplicates, and the message cites that article.
+def duplicates(records: list[dict], article: str, per_category: bool) -> dict[str, list[dict]]:
+    """Given all records, the article and whether one may apply once per category, return submission id →
+    `duplicate_application` for enterprises that applied twice or more (in the same category when per_category).
     """
     by_company = defaultdict(list)
     for record in records:
         key = company_key(company_of(record))
         if key:
-            by_company[(key, record.get("category")) if article else key].append(record)
+            by_company[(key, record.get("category")) if per_category else key].append(record)
     out = {}
     for group in by_company.values():
         if len(group) < 2:
             continue
         sources = listed([r.get("source") or r.get("submission_id") for r in group])
         for record in group:
-            text = ("同一类别" if article else "") + f"共有{len(group)}份申报（{sources}）"
-            rule = "请确认保留哪一份" if article else "每个企业只能申报一项，请确认保留哪一项"
+            text = ("同一类别" if per_category else "") + f"共有{len(group)}份申报（{sources}）"
+            rule = "请确认保留哪一份" if per_category else "每个企业只能申报一项，请确认保留哪一项"
             out[record["submission_id"]] = [issue(
                 "error", "duplicate_application", f"“{company_of(record)}”在本批材料中{text}；{rule}",
-                article or "通知第三条", field="company_name")]
+                article, field="company_name")]
     return out
 
 
-def late(records: list[dict], campaign, received: date | None, article: str = "填报说明第9条") -> dict[str, list[dict]]:
+def late(records: list[dict], campaign, received: date | None, article: str) -> dict[str, list[dict]]:
     """Given all records and the date they were received, return `late_submission` for each when after the deadline."""
     deadline = as_date(setting(campaign, "deadline"))
     if not received or not deadline or received <= deadline:

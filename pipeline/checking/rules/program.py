@@ -1,7 +1,7 @@
 """The rules of a program whose packet is generated (辽宁, 全国标杆, 广州, 广东服务明星), from its own file only.
 
 Which forms a category's packet must hold, and the article that asks for each, are the program's
-`packet:` (pipeline.generating.program_forms); required fields and formats are its forms'; the
+`packet:` (pipeline.definitions.program_forms); required fields and formats are its forms'; the
 self-evaluation checklist is read row by row; the criteria a record's own values can decide (满意度指数
 80 以上, 信用等级 AA …) are checked with the criterion's article; the attachments its articles name are
 its `attachments:`. Nothing of the seed's Heilongjiang packet (封面, 推荐意见表 …) is asked for.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pipeline.checking.rules.fields import format_problem, required_ids
 from pipeline.checking.rules.messages import is_empty, is_filled, issue, shown, title, where
-from pipeline.definitions.programs import Program, criteria_for, program_of, tier_of
-from pipeline.generating.program_forms import entry, form_set, program_forms
+from pipeline.definitions.programs import Program, program_of
+from pipeline.definitions.program_forms import entry
 
 #: The article of a form's fields when its packet entry names none.
 DEFAULT_ARTICLE = "申报须知"
@@ -39,7 +39,7 @@ def declared_tier(program: Program, record: dict, cat: str) -> str:
 
 def needed_criteria(program: Program, record: dict, cat: str) -> list:
     """Given a program, a record and its category, return the criteria of the tier applied for and those below it."""
-    return criteria_for(program, cat, declared_tier(program, record, cat))
+    return program.criteria_for(cat, declared_tier(program, record, cat))
 
 
 def missing_forms(record: dict, campaign) -> list[dict]:
@@ -52,7 +52,7 @@ def missing_forms(record: dict, campaign) -> list[dict]:
                       article_of(program, "application"), form="application")]
     return [issue("error", "missing_form", f"缺少{title(form, campaign)}，请补交", article_of(program, form.id),
                   form=form.id)
-            for form in program_forms(program, cat) if form.required and form.id not in forms]
+            for form in program.category_forms(cat) if form.required and form.id not in forms]
 
 
 def held_forms(record: dict, campaign) -> list[tuple]:
@@ -60,7 +60,7 @@ def held_forms(record: dict, campaign) -> list[tuple]:
     program, cat = program_and_category(record, campaign)
     if cat is None:
         return []
-    known = form_set(program)
+    known = program.forms
     held = ((form_id, known.get(f"{form_id}.{cat}") or known.get(form_id), found)
             for form_id, found in (record.get("forms") or {}).items())
     return [(program, form_id, form, found) for form_id, form, found in held if form is not None]
@@ -116,7 +116,7 @@ def checklist_rows(record: dict, campaign) -> list[dict]:
     found = (record.get("forms") or {}).get("checklist")
     if cat is None or not isinstance(found, dict):
         return []
-    form = form_set(program).get(f"checklist.{cat}")
+    form = program.forms.get(f"checklist.{cat}")
     needed = {c.id: c for c in needed_criteria(program, record, cat)}
     rows = [(sid, row, needed[row["criterion"]]) for sid, row in (form.get("criteria") or {}).items()
             if row["criterion"] in needed]
@@ -161,7 +161,7 @@ def criteria_not_met(record: dict, campaign) -> list[dict]:
             continue
         result, evidence = evaluate(crit.check, facts, campaign, sources)
         if result is False:
-            tier = category.tier(tier_of(crit, category)).name
+            tier = category.tier(category.tier_of(crit)).name
             out.append(issue("error", "below_threshold",
                              f"{evidence}，不符合{category.name}（{tier}）的申报条件“{crit.text}”",
                              crit.article, form="application"))

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from pipeline.common.safety import LIMITS
 from pipeline.common.text import fold
+from pipeline.definitions.forms import load_forms
+from pipeline.definitions.programs import all_programs
 from pipeline.reading.grid import Block, Cell, Document
 from pipeline.reading.readers import DAMAGED, Unreadable, normalise_ticks, read_bounded
 
@@ -81,11 +83,7 @@ def _loose(text: str) -> str:
 def form_words() -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     """Return the forms' titles (detect keys) and, per form, its field labels, folded and without brackets:
     the seed's forms and every program's, since a PDF is read before anyone knows whose packet it is."""
-    from pipeline.definitions.forms import load_forms
-    from pipeline.definitions.programs import all_programs
-    from pipeline.generating.program_forms import form_set
-
-    forms = [*load_forms().values(), *(form for program in all_programs() for form in form_set(program).values())]
+    forms = [*load_forms().values(), *(form for program in all_programs() for form in program.forms.values())]
     titles = tuple(_loose(fold(key)) for form in forms for key in form.detect)
     labels = tuple(tuple({_loose(fold(f.plain_label)) for f in form.fields.values()} - {""}) for form in forms)
     return titles, labels

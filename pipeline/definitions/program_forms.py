@@ -1,32 +1,36 @@
-"""Forms for programs whose seed prints none: every document of a category's packet, from the program file.
+"""The forms of a program's packet, from its program file: the Form objects every stage reads.
 
-Each is a `pipeline.definitions.forms.Form` in the layout DSL of forms/*.yaml, generated from the program
-file (`fields`, each category's `fields`, `criteria`, and `packet:` — which documents, titles, articles) and
-the house style in forms/programs/_house.yaml, so `pipeline.generating.layout` builds their Word templates
-like any other form and the reader finds them by the same titles and labels. Kinds of packet entry:
-`application` (申报表, the category's fields), `checklist` (申报条件自评表, a row per criterion), a table of
-fields (推荐登记表, 推荐意见 with its seal and date), `rows` (a list under a header: 证实性材料清单, 成员名单)
-and `report` (free text: 自我评价报告).
+Each is a `pipeline.definitions.forms.Form` in the layout DSL of forms/*.yaml. A program's `packet:`
+lists its documents in order, each an entry of one kind:
+`printed` (the forms the seed notice prints, described once in forms/*.yaml: 黑龙江's 封面, 申请表 …),
+`application` (申报表, the category's fields), `checklist` (申报条件自评表, a row per criterion), a table
+of fields (推荐登记表, 推荐意见 with its seal and date), `rows` (a list under a header: 证实性材料清单,
+成员名单) and `report` (free text: 自我评价报告). The generated ones follow the house style in
+forms/programs/_house.yaml, so the Word layer builds their templates like any other form and the reader
+finds them by the same titles and labels. Every program, 黑龙江 included, goes through the same entries.
+
+The functions take a program (`pipeline.definitions.programs.Program`, by its methods and settings:
+this module stands below it, so the program object can hand out its forms).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.common.errors import UserError
-from pipeline.common.files import output_folder, safe_filename
-from pipeline.definitions.forms import Form, build_fields, layout_groups, yaml_text
-from pipeline.definitions.programs import PROGRAMS_DIR, Program, criteria_for, load_program, program_campaign, tier_of
+from pipeline.definitions.forms import PROGRAMS_DIR, Form, build_fields, layout_groups, load_forms, packet_forms, yaml_text
 
 HOUSE_FILE = PROGRAMS_DIR / "_house.yaml"
 #: Fields that name the applicant, in the order they are looked for (organisation, person, team).
 APPLICANT_FIELDS = ("company_name", "name", "team_name", "applicant")
-#: The packet of a program file without `packet:`: its application form (when generated) and checklist.
+#: The packet of a program file without `packet:`: its application form and checklist.
 DEFAULT_PACKET = ({"form": "application"}, {"form": "checklist"})
+#: Where a record names the unit that recommends it (推进单位), in order, when the program file names none.
+UNIT_FIELDS = (("cover", "promoting_unit"), ("application", "recommending_unit"), ("application", "promoting_unit"),
+               ("recommendation", "recommending_unit"), ("recommendation", "promoting_unit"),
+               ("registration", "recommending_unit"), ("summary_table", "recommending_unit"))
 _PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}(年度)?")
 
 
@@ -36,31 +40,29 @@ def house(path: Path = HOUSE_FILE) -> dict:
     return yaml_text(Path(path).read_text(encoding="utf-8"))
 
 
-def _program(program: Program | str) -> Program:
-    return program if isinstance(program, Program) else load_program(program)
-
-
 def detect_key(title: str) -> str:
     """Given a printed title pattern ('{{ c.year }}年度辽宁省…申报表'), return the part every year prints."""
     return _PLACEHOLDER.sub("", title).strip()
 
 
-def packet_entries(program: Program) -> list[dict]:
+def packet_entries(program) -> list[dict]:
     """Given a program, return its packet entries in order (`packet:`, else application and checklist)."""
-    entries = [dict(e) for e in program.get("packet") or DEFAULT_PACKET]
-    if program.get("forms") != "generated":
-        entries = [e for e in entries if e["form"] == "checklist"]  # the seed prints the rest (黑龙江)
-    return entries
+    return [dict(e) for e in program.get("packet") or DEFAULT_PACKET]
 
 
-def entry(program: Program, form_id: str) -> dict:
+def entry_kinds(program) -> set[str]:
+    """Given a program, return the kinds of the entries of its packet (printed, application, checklist …)."""
+    return {kind_of(item) for item in packet_entries(program)}
+
+
+def entry(program, form_id: str) -> dict:
     """Given a program and a form id, return its packet entry ({} when the packet has none)."""
     return next((e for e in packet_entries(program) if e["form"] == form_id), {})
 
 
 def kind_of(item: dict) -> str:
-    """Given a packet entry, return its kind: application, checklist, table, rows or report."""
-    return item.get("kind") or (item["form"] if item["form"] in ("application", "checklist") else "table")
+    """Given a packet entry, return its kind: printed, application, checklist, table, rows or report."""
+    return item.get("kind") or (item["form"] if item["form"] in ("printed", "application", "checklist") else "table")
 
 
 def entry_applies(item: dict, category: str) -> bool:
@@ -68,7 +70,7 @@ def entry_applies(item: dict, category: str) -> bool:
     return not item.get("categories") or category in item["categories"]
 
 
-def _form(item: dict, variant: str, title: str, field_specs: dict, layout: list, program: Program) -> Form:
+def _form(item: dict, variant: str, title: str, field_specs: dict, layout: list, program) -> Form:
     # A document every category prints alike (自我评价报告) is one form: its title cannot tell the category.
     shared = item.get("title") and "{category}" not in item["title"]
     cats = tuple(item.get("categories") or program.categories) if shared else (variant,)
@@ -83,7 +85,7 @@ def _form(item: dict, variant: str, title: str, field_specs: dict, layout: list,
                 categories=cats, required=bool(item.get("required", True)), spec=spec)
 
 
-def form_title(program: Program, kind: str, category_id: str, pattern: str | None = None) -> str:
+def form_title(program, kind: str, category_id: str, pattern: str | None = None) -> str:
     """Given a program, a form kind, a category (and a packet entry's title), return the form's title.
 
     The title may hold {{ c.year }}; {category} is the category's name.
@@ -94,7 +96,7 @@ def form_title(program: Program, kind: str, category_id: str, pattern: str | Non
     return pattern.replace("{category}", program.category(category_id).name)
 
 
-def catalogue_spec(program: Program, fid: str, where: str) -> dict:
+def catalogue_spec(program, fid: str, where: str) -> dict:
     """Given a program and a field id of its catalogue (`fields:`), return a copy of its spec."""
     catalogue = program.get("fields") or {}
     if fid not in catalogue:
@@ -102,7 +104,7 @@ def catalogue_spec(program: Program, fid: str, where: str) -> dict:
     return dict(catalogue[fid] or {})
 
 
-def field_specs(program: Program, category_id: str, ids=None) -> tuple[dict, dict]:
+def field_specs(program, category_id: str, ids=None) -> tuple[dict, dict]:
     """Given a program, a category (and field ids, default the category's), return (id → spec, id → tall height in cm)."""
     specs, tall = {}, {}
     for fid in program.category(category_id).fields if ids is None else ids:
@@ -153,9 +155,8 @@ def with_photo(rows: list[list], photo: dict) -> list[list]:
     return out
 
 
-def application_form(program: Program | str, category: str) -> Form:
+def application_form(program, category: str) -> Form:
     """Given a program and a category id, return the category's application form (申报表), with a photo box for a person."""
-    program = _program(program)
     style = house()["application"]
     item = entry(program, "application") or {"form": "application"}
     specs, tall = field_specs(program, category)
@@ -176,11 +177,6 @@ def application_form(program: Program | str, category: str) -> Form:
     return _form(item, category, title, specs, layout, program)
 
 
-def applicant_field(program: Program, category: str) -> str:
-    """Given a program and category, return the id of the field naming the applicant (company, person or team)."""
-    fields = program.category(category).fields
-    return next((f for f in APPLICANT_FIELDS if f in fields), fields[0] if fields else "company_name")
-
 
 def checklist_ids(n: int) -> tuple[str, str]:
     """Given a checklist row number (1, 2 …), return the ids of its 自评 and 证明材料 fields."""
@@ -188,14 +184,13 @@ def checklist_ids(n: int) -> tuple[str, str]:
     return style["self_id"].format(n=f"{n:02d}"), style["evidence_id"].format(n=f"{n:02d}")
 
 
-def checklist_form(program: Program | str, category: str) -> Form:
+def checklist_form(program, category: str) -> Form:
     """Given a program and a category id, return its self-evaluation checklist (申报条件自评表).
 
     One row per criterion: number, condition (【标杆】 before a higher tier's), article, 自评
     (符合/不符合/不适用) and 证明材料; a signature and stamp line under it. The form's `criteria`
     setting maps each 自评 field to its criterion id.
     """
-    program = _program(program)
     style = house()["checklist"]
     item = entry(program, "checklist") or {"form": "checklist"}
     cat = program.category(category)
@@ -206,9 +201,9 @@ def checklist_form(program: Program | str, category: str) -> Form:
     specs = {name_id: name_spec}
     rows = [list(style["columns"])]
     criteria = {}
-    for n, crit in enumerate(criteria_for(program, category), 1):
+    for n, crit in enumerate(program.criteria_for(category), 1):
         self_id, evidence_id = checklist_ids(n)
-        tier = tier_of(crit, cat)
+        tier = cat.tier_of(crit)
         mark = style["tier_mark"].format(tier=cat.tier(tier).name) if tier != first_tier else ""
         specs[self_id] = {"label": mark + crit.text, "type": "choice", "options": dict(style["options"])}
         specs[evidence_id] = {"label": style["evidence_label"].format(n=n), "required": False}
@@ -229,7 +224,7 @@ def checklist_form(program: Program | str, category: str) -> Form:
                  program)
 
 
-def entry_field_ids(program: Program, item: dict, category: str) -> list[str]:
+def entry_field_ids(program, item: dict, category: str) -> list[str]:
     """Given a packet entry and a category, return its fields: those of the category or of no category.
 
     One 推荐登记表 lists 产品名称 for products and 工程名称 for buildings: a field another category owns is dropped.
@@ -239,7 +234,7 @@ def entry_field_ids(program: Program, item: dict, category: str) -> list[str]:
     return [f for f in item.get("fields") or () if f in mine or f not in owned]
 
 
-def table_form(program: Program, item: dict, category: str) -> Form:
+def table_form(program, item: dict, category: str) -> Form:
     """Given a program, a packet entry of fields (推荐登记表, 推荐意见) and a category, return its Form.
 
     An entry with `seal` prints it under its last tall field, with the date line.
@@ -254,7 +249,7 @@ def table_form(program: Program, item: dict, category: str) -> Form:
     return _form(item, category, title, specs, layout, program)
 
 
-def rows_form(program: Program, item: dict, category: str) -> Form:
+def rows_form(program, item: dict, category: str) -> Form:
     """Given a program, a list entry (`header:` field ids) and a category, return its list Form (证实性材料清单 …)."""
     header = list(item.get("header") or ())
     specs, _ = field_specs(program, category, header)
@@ -265,7 +260,7 @@ def rows_form(program: Program, item: dict, category: str) -> Form:
     return _form(item, category, title, specs, layout, program)
 
 
-def report_form(program: Program, item: dict, category: str) -> Form:
+def report_form(program, item: dict, category: str) -> Form:
     """Given a program, a report entry and a category, return the free-text report's Form (自我评价报告)."""
     title = form_title(program, item["form"], category, item.get("title"))
     layout = [{"title": title}] + ([{"para": item["hint"]}] if item.get("hint") else [])
@@ -275,138 +270,44 @@ def report_form(program: Program, item: dict, category: str) -> Form:
 BUILDERS = {"table": table_form, "rows": rows_form, "report": report_form}
 
 
-def program_forms(program: Program | str, category: str) -> list[Form]:
-    """Given a program and a category, return the generated forms of its packet, in the packet's order."""
-    program = _program(program)
-    forms = []
-    for item in packet_entries(program):
-        if not entry_applies(item, category):
-            continue
-        kind = kind_of(item)
-        if kind == "application":
-            forms.append(application_form(program, category))
-        elif kind == "checklist":
-            forms.append(checklist_form(program, category))
-        else:
-            forms.append(BUILDERS[kind](program, item, category))
-    return forms
+def entry_forms(program, item: dict, category: str) -> list[Form]:
+    """Given a program, one packet entry and a category, return the forms that entry puts in its packet."""
+    kind = kind_of(item)
+    if kind == "printed":
+        return packet_forms(category)
+    if kind == "application":
+        return [application_form(program, category)]
+    if kind == "checklist":
+        return [checklist_form(program, category)]
+    return [BUILDERS[kind](program, item, category)]
 
 
-@functools.lru_cache(maxsize=8)
-def _form_set(where: str, mtime: float) -> dict:
-    program = load_program(where)
-    return {form.key: form for cid in program.categories for form in program_forms(program, cid)}
+def program_forms(program, category: str) -> list[Form]:
+    """Given a program and a category, return the forms of its packet, in the packet's order."""
+    return [form for item in packet_entries(program) if entry_applies(item, category)
+            for form in entry_forms(program, item, category)]
 
 
-@functools.lru_cache(maxsize=8)
-def _seed_form_set(where: str, mtime: float) -> dict:
-    from pipeline.definitions.forms import load_forms
-
-    program = load_program(where)
-    return {**load_forms(), **{form.key: form for cid in program.categories for form in program_forms(program, cid)}}
-
-
-def form_set(program: Program | str) -> dict[str, Form]:
+def form_set(program) -> dict[str, Form]:
     """Given a program, return every form a submission of it may hold, by key ('application.product', …).
 
-    A program whose seed prints its forms (黑龙江) reads the seed's forms (forms/*.yaml) and its generated
-    申报条件自评表.
+    A program with a `printed` entry reads every form the seed prints (forms/*.yaml), the 推荐汇总表 and the
+    contract included.
     """
-    program = _program(program)
-    # Cached by the program's own file (a program may come from a file outside forms/programs/), kept while unchanged.
-    where = str(program.path) if program.path else program.id
-    mtime = program.path.stat().st_mtime if program.path else 0.0
-    if program.get("forms") != "generated":
-        return _seed_form_set(where, mtime)
-    return _form_set(where, mtime)
+    found = dict(load_forms()) if "printed" in entry_kinds(program) else {}
+    for cid in program.categories:
+        for form in program_forms(program, cid):
+            found.setdefault(form.key, form)
+    return found
 
 
-def chosen(program: Program, category: str | None) -> list[str]:
-    """Given a program and 'all'/None or a category id or name, return the category ids to write."""
-    if category in (None, "", "all"):
-        return list(program.categories)
-    found = program.find_category(category)
-    if found:
-        return [found]
-    try:
-        return [program.category(category).id]
-    except UserError as exc:  # the message names the valid categories; all is one more
-        raise UserError(f"{exc}，或 all（全部类别）") from None
+def applicant_field(program, category: str | None) -> str:
+    """Given a program and category, return the id of the field naming the applicant (company, person or team)."""
+    cat = program.categories.get(category)
+    fields = cat.fields if cat else ()
+    return next((f for f in APPLICANT_FIELDS if f in fields), fields[0] if fields else "company_name")
 
 
-def program_packet(program: Program | str, category: str | None, out_dir: Path, campaign=None) -> list[Path]:
-    """Given a program, a category (or 'all'), an output folder and a campaign, write the packet; return the files.
-
-    A program whose seed prints its forms (黑龙江) gets the seed's packet (pipeline.generating.packet) plus the
-    checklist; the others get every document of their `packet:` per category, one file each.
-    """
-    from pipeline.generating.layout import build_template
-    from pipeline.generating.packet import write_packets
-    from pipeline.generating.render import render_docx
-
-    program = _program(program)
-    campaign = program_campaign(program, campaign)
-    out = Path(out_dir)
-    output_folder(out)
-    cats = chosen(program, category)
-    files = []
-    if program.get("forms") == "packet":
-        files += write_packets(out, cats[0] if len(cats) == 1 else "all", campaign).files
-    names = house()["file_names"]
-    with tempfile.TemporaryDirectory(prefix="manyi-program-") as tmp:
-        for cid in cats:
-            for form in program_forms(program, cid):
-                template = build_template(form, Path(tmp) / f"{form.key}.docx")
-                stem = safe_filename(names[form.id].replace("{category}", program.category(cid).name))
-                blank = [{}] * int(form.get("blank_rows") or 0)
-                context = {"c": campaign.context(), "v": {}, "rows": blank}
-                files.append(render_docx(template, context, out / f"{stem}.docx"))
-    return files
-
-
-@dataclass
-class ProgramPacket:
-    """What a generated packet run wrote: the documents, their PDFs, problems, and the program's name."""
-
-    out: Path
-    program: str
-    files: list = field(default_factory=list)
-    pdfs: list = field(default_factory=list)
-    problems: list = field(default_factory=list)
-
-    def summary(self) -> str:
-        """Return the one-line Chinese summary printed at the end of a run."""
-        text = f"已生成{self.program}申报材料 {len(self.files)} 份（{'、'.join(p.stem for p in self.files)}）"
-        if self.pdfs:
-            text += f"，PDF {len(self.pdfs)} 份"
-        if self.problems:
-            text += f"，{len(self.problems)} 个问题"
-        return f"{text}；输出目录：{self.out}"
-
-
-def write_program_packet(out: Path, category: str | None, campaign, roster: Path | None = None, pdf: bool = False,
-                         jobs: int = 1, progress=None):
-    """Given an output folder, a category (or 'all'), the campaign and the packet options, write its program's packet.
-
-    A program whose seed prints its forms (黑龙江) writes the seed's packet exactly as before
-    (pipeline.generating.packet, rosters included); the others write their generated forms (program_packet).
-    Returns an object with `files`, `pdfs`, `problems` and `summary()`.
-    """
-    from pipeline.definitions.programs import program_of
-    from pipeline.generating.packet import PacketResult, add_pdfs, write_packets
-
-    program = program_of(campaign)
-    cats = chosen(program, category)  # an unknown category: the Chinese error naming the valid ones
-    if program.get("forms") == "packet":
-        return write_packets(out, cats[0] if len(cats) == 1 else "all", campaign, roster, pdf=pdf, jobs=jobs,
-                             progress=progress)
-    if roster:
-        raise UserError(f"按名单预填（--roster）只适用于印有申报表的项目；{program.name}的申报表由项目文件生成，"
-                        f"请去掉 --roster")
-    result = ProgramPacket(out=Path(out), program=program.name,
-                           files=program_packet(program, "all" if len(cats) > 1 else cats[0], out, campaign))
-    if pdf:
-        converted = PacketResult(out=result.out, files=result.files)
-        add_pdfs(converted)
-        result.pdfs, result.problems = converted.pdfs, converted.problems
-    return result
+def unit_fields(program) -> tuple:
+    """Given a program, return the (form, field) places a record names its 推进单位 in, in order."""
+    return tuple(tuple(p) for p in program.get("unit_fields") or UNIT_FIELDS)

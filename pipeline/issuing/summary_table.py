@@ -17,7 +17,9 @@ from pipeline.common.records import company_name, form_value, honoured_name
 from pipeline.common.text import fold
 from pipeline.definitions.campaign import Campaign
 from pipeline.definitions.forms import load_forms
+from pipeline.definitions.programs import Program, load_program, program_of
 from pipeline.generating.render import compiled
+from pipeline.issuing.program_summary import make_program_summaries
 
 FORM_ID = "summary_table"
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "summary_table.docx"
@@ -48,13 +50,12 @@ class Result:
     warnings: list[str] = field(default_factory=list)
 
 
-def unit_of(record: dict) -> str:
-    """Given a record, return its 推进单位: the cover's, else the 推荐汇总表's, else NO_UNIT."""
-    return str(form_value(record, "cover", "promoting_unit")
-               or form_value(record, FORM_ID, "recommending_unit") or NO_UNIT)
+def unit_of(record: dict, program: Program) -> str:
+    """Given a record and its program, return its 推进单位 (the program's places), else NO_UNIT."""
+    return program.promoting_unit(record) or NO_UNIT
 
 
-def group_by_unit(records: list[dict], include_incomplete: bool = False) -> list[Unit]:
+def group_by_unit(records: list[dict], program: Program, include_incomplete: bool = False) -> list[Unit]:
     """Given records, return the units in order of first appearance, each with its listed names.
 
     Every submission of a unit counts towards 共推动（ ）家企业 (distinct companies); only complete
@@ -62,7 +63,7 @@ def group_by_unit(records: list[dict], include_incomplete: bool = False) -> list
     """
     units: dict[str, Unit] = {}
     for record in records:
-        name = unit_of(record)
+        name = unit_of(record, program)
         unit = units.setdefault(fold(name), Unit(name))
         for key in CONTACT_FIELDS:
             if not unit.contacts.get(key):
@@ -167,21 +168,30 @@ def add_continuation(path: Path, unit: Unit, overflow: dict, lines: int, title: 
         doc.save(str(tmp))
 
 
-def make_summary_tables(records: list[dict], out: Path, campaign: Campaign | dict,
-                        include_incomplete: bool = False, template: Path = TEMPLATE) -> Result:
+def make_summary_tables(records: list[dict], out: Path, campaign: Campaign, include_incomplete: bool = False):
+    """Given records, an output folder, the campaign (and whether to list packets still to be corrected), write one
+    推荐汇总表 per 推进单位: the seed's printed form where the program's packet prints one (黑龙江), else the
+    program's own (`issuing.program_summary`). Returns what was written, with its warnings."""
+    if FORM_ID in program_of(campaign).forms:
+        return printed_summary_tables(records, out, campaign, include_incomplete)
+    return make_program_summaries(records, out, campaign, include_incomplete)
+
+
+def printed_summary_tables(records: list[dict], out: Path, campaign: Campaign | dict,
+                           include_incomplete: bool = False, template: Path = TEMPLATE) -> Result:
     """Given records, write one 推荐汇总表 per recommending unit; return the files and warnings.
 
     `campaign` is a Campaign or its render context (packet workers hold the context).
     """
+    context = campaign.context() if isinstance(campaign, Campaign) else campaign
     form = load_forms()[FORM_ID]
     lines = int(form.get("lines_per_category") or 4)
-    units = group_by_unit(records, include_incomplete)
+    units = group_by_unit(records, load_program(str(context["program"])), include_incomplete)
     result = Result()
     if not units:
         result.warnings.append("没有可列入推荐汇总表的申报" + ("" if include_incomplete else
                                "（只列材料齐全的申报；要列出全部，请加 --include-incomplete）"))
         return result
-    context = campaign.context() if isinstance(campaign, Campaign) else campaign
     tpl = compiled(template)
     stems = unique_names([safe_filename(u.name) + SUFFIX for u in units])
     for unit, stem in zip(units, stems):
