@@ -118,6 +118,20 @@ def _date_option(value: str | None):
         raise UserError(f"日期无法识别：{value}（请写作 YYYY-MM-DD）") from None
 
 
+@contextmanager
+def _source(records_dir: Path | None, workspace_dir: Path | None, program: str | None, campaign: Path | None):
+    """Given --records or --workspace (exactly one) and --program/--campaign, yield the action layer's source."""
+    from pipeline.actions import RecordsSource, WorkspaceSource
+
+    if _records_or_workspace(records_dir, workspace_dir) == "records":
+        yield RecordsSource(Path(records_dir), _campaign(program, campaign))
+        return
+    if program or campaign:
+        raise UserError("用 --workspace 时项目和活动文件由工作区决定：请去掉 --program / --campaign")
+    with _open_workspace(workspace_dir) as ws:
+        yield WorkspaceSource(ws)
+
+
 @cli.command()
 @click.option("--records", "records_dir", type=click.Path(path_type=Path), help="manyi parse 写出的记录文件夹")
 @_WORKSPACE_OPTION
@@ -134,32 +148,23 @@ def notices(records_dir, workspace_dir, out, pdf, campaign, deadline, issue_on, 
 
     用 --workspace 时：只为最新版本有错误、且尚未就该版本发过通知的申报写通知，并登记通知编号、日期和所列问题。
     """
-    from pipeline.common.records import load_records
-    from pipeline.definitions.campaign import issue_date, zh_date
-    from pipeline.issuing.notices import make_notices
+    from pipeline import actions
+    from pipeline.definitions.campaign import zh_date
 
-    if _records_or_workspace(records_dir, workspace_dir) == "workspace":
-        from pipeline.workspace.outputs import workspace_notices
-
-        with _open_workspace(workspace_dir) as ws:
-            dated, origin = issue_date(ws.campaign, "notices", _date_option(issue_on))
-            done = workspace_notices(ws, out, by, pdf=pdf, today=dated, deadline=_date_option(deadline))
-        for problem in done.result.problems:
-            click.secho(f"警告：{problem}", fg="yellow", err=True)
-        for row in done.recorded:
-            click.echo(f"{row['number']}  {row['file']}")
-        click.echo(f"已写出并登记 {len(done.recorded)} 份补正通知到 {out}（通知日期 {zh_date(dated)}，{origin}）；"
-                   f"{done.already_sent} 份申报的最新版本已发过通知。")
-        return
-
-    chosen = _campaign(program, campaign)
-    dated, origin = issue_date(chosen, "notices", _date_option(issue_on))
-    result = make_notices(load_records(records_dir), out, chosen, pdf=pdf, today=dated,
-                          deadline=_date_option(deadline))
+    with _source(records_dir, workspace_dir, program, campaign) as source:
+        done = actions.notices(source, out, by, pdf=pdf, on=_date_option(issue_on), deadline=_date_option(deadline))
+    result = done.result
     for problem in result.problems:
         click.secho(f"警告：{problem}", fg="yellow", err=True)
-    click.echo(f"已写出 {len(result.files)} 份补正通知" + (f"、{len(result.pdfs)} 份 PDF" if pdf else "")
-               + f"到 {out}（通知日期 {zh_date(dated)}，{origin}）；{result.without_errors} 份申报无需补正。")
+    for row in done.recorded:
+        click.echo(f"{row['number']}  {row['file']}")
+    dated = f"（通知日期 {zh_date(done.dated.on)}，{done.dated.origin}）"
+    if workspace_dir:
+        click.echo(f"已写出并登记 {len(done.recorded)} 份补正通知到 {out}{dated}；"
+                   f"{done.already_sent} 份申报的最新版本已发过通知。")
+    else:
+        click.echo(f"已写出 {len(result.files)} 份补正通知" + (f"、{len(result.pdfs)} 份 PDF" if pdf else "")
+                   + f"到 {out}{dated}；{result.without_errors} 份申报无需补正。")
 
 
 @cli.command("summary-table")
@@ -172,15 +177,10 @@ def notices(records_dir, workspace_dir, out, pdf, campaign, deadline, issue_on, 
 @friendly
 def summary_table(records_dir, workspace_dir, out, include_incomplete, campaign, program):
     """按推进单位（推荐单位）填写推荐汇总表（--workspace：各申报的最新版本，已人工处理的问题不计）。"""
-    from pipeline.common.records import load_records
-    from pipeline.issuing.summary_table import make_summary_tables
+    from pipeline import actions
 
-    if _records_or_workspace(records_dir, workspace_dir) == "workspace":
-        with _open_workspace(workspace_dir) as ws:
-            records, chosen = ws.latest_records(), ws.campaign
-    else:
-        records, chosen = load_records(records_dir), _campaign(program, campaign)
-    result = make_summary_tables(records, out, chosen, include_incomplete)
+    with _source(records_dir, workspace_dir, program, campaign) as source:
+        result = actions.summary_tables(source, out, include_incomplete)
     for warning in result.warnings:
         click.secho(f"警告：{warning}", fg="yellow", err=True)
     click.echo(f"已写出 {len(result.files)} 份推荐汇总表到 {out}。")
@@ -204,23 +204,21 @@ def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issu
     已撤销的证书不再打印；颁发当天就已过期的证书不予颁发；两种情况都会指出是名单的哪一行。
     用 --workspace 时：获奖单位为处于获奖阶段的申报，证书登记在工作区的数据库内（manyi register … --workspace DIR 查验）。
     """
-    from pipeline.definitions.campaign import issue_date, zh_date
-    from pipeline.issuing.certificates import make_certificates
+    from pipeline import actions
+    from pipeline.definitions.campaign import zh_date
 
     if winners and workspace_dir:
         raise UserError("--winners 与 --workspace 只能选一个")
+    on = _date_option(issue_on)
     if workspace_dir:
-        from pipeline.workspace.outputs import workspace_certificates
-
-        with _open_workspace(workspace_dir) as ws:
-            dated, origin = issue_date(ws.campaign, "certificates", _date_option(issue_on))
-            result = workspace_certificates(ws, out, by, pdf=pdf, today=dated)
-    elif not winners:
-        raise UserError("请用 --winners 指定获奖名单，或用 --workspace 指定工作区")
+        with _source(None, workspace_dir, program, campaign) as source:
+            done = actions.certificates(source, out, by, pdf=pdf, on=on)
     else:
-        chosen = _campaign(program, campaign)
-        dated, origin = issue_date(chosen, "certificates", _date_option(issue_on))
-        result = make_certificates(winners, out, chosen, register_path, pdf=pdf, today=dated)
+        if not winners:
+            raise UserError("请用 --winners 指定获奖名单，或用 --workspace 指定工作区")
+        done = actions.certificates(_campaign(program, campaign), out, by, pdf=pdf, on=on, winners=winners,
+                                    register=register_path)
+    result, dated, origin = done.result, done.dated.on, done.dated.origin
     for problem in result.problems:
         click.secho(f"警告：{problem}", fg="yellow", err=True)
     for entry in result.entries:
@@ -389,13 +387,13 @@ def packet(out, category, program, campaign, roster, pdf, jobs):
 
     其他项目（--program）生成每类的申报表与申报条件自评表。
     """
+    from pipeline import actions
     from pipeline.generating.packet import stderr_progress
-    from pipeline.generating.packets import write_program_packet
 
     chosen = _campaign(program, campaign)
     progress, finish = stderr_progress()
     try:
-        result = write_program_packet(out, category, chosen, roster, pdf=pdf, jobs=jobs, progress=progress)
+        result = actions.packets(chosen, out, category, roster, pdf=pdf, jobs=jobs, progress=progress)
     finally:
         finish()
     for problem in result.problems:
@@ -464,17 +462,17 @@ def programs():
 @friendly
 def screen(program, records_dir, workspace_dir, facts, out, campaign):
     """按项目的申报条件逐条筛选申报记录，写出达到的等级与每条条件的结果。"""
-    from pipeline.checking.screen import screen as run_screen
+    from pipeline import actions
 
-    if _records_or_workspace(records_dir, workspace_dir) == "workspace":
-        from pipeline.workspace.outputs import workspace_screen
-
+    if records_dir and not (program or campaign):
+        raise UserError("请用 --program 指定项目（见 manyi programs）")
+    if workspace_dir and program:  # the workspace's own program; a different one is a mistake worth saying
         with _open_workspace(workspace_dir) as ws:
-            result = workspace_screen(ws, out, facts, program)
-    else:
-        if not (program or campaign):
-            raise UserError("请用 --program 指定项目（见 manyi programs）")
-        result = run_screen(_campaign(program, campaign), records_dir, out, facts)
+            if ws.program.id != program:
+                raise UserError(f"工作区属于项目“{ws.program.id}”，与 --program {program} 不一致")
+        program = None
+    with _source(records_dir, workspace_dir, program, campaign) as source:
+        result = actions.screen(source, out, facts)
     for warning in result.warnings:
         click.secho(f"警告：{warning}", fg="yellow", err=True)
     click.echo(result.summary())

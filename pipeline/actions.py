@@ -1,0 +1,139 @@
+"""What a user does, once, for both front-ends: each action is one function over a `Source` returning a result.
+
+A source is where a campaign's records live: a campaign workspace (`WorkspaceSource`: the latest version of
+each applicant, staff decisions applied, what is sent recorded in its database) or a records folder written by
+`manyi parse` (`RecordsSource`). The command line opens the source once and presents the result; the web page
+calls the same actions. Neither reads, checks, converts or decides anything itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pipeline.common.errors import UserError
+from pipeline.common.records import load_records
+from pipeline.definitions.campaign import Campaign, issue_date
+from pipeline.definitions.programs import Program, program_of
+from pipeline.generating.packets import write_program_packet
+from pipeline.issuing.certificates import make_certificates
+from pipeline.issuing.notices import make_notices
+from pipeline.issuing.summary_table import make_summary_tables
+from pipeline.workspace import Workspace
+from pipeline.workspace.outputs import workspace_certificates, workspace_notices, workspace_screen
+
+
+@dataclass
+class RecordsSource:
+    """A records folder of `manyi parse` and the campaign it was parsed with."""
+
+    folder: Path
+    campaign: Campaign
+
+    @property
+    def program(self) -> Program:
+        """The campaign's program."""
+        return program_of(self.campaign)
+
+    def records(self) -> list[dict]:
+        """Return the folder's records."""
+        return load_records(self.folder)
+
+
+@dataclass
+class WorkspaceSource:
+    """An open campaign workspace."""
+
+    ws: Workspace
+
+    @property
+    def campaign(self) -> Campaign:
+        """The workspace's campaign (its own copy, which staff may edit)."""
+        return self.ws.campaign
+
+    @property
+    def program(self) -> Program:
+        """The workspace's program."""
+        return self.ws.program
+
+    def records(self) -> list[dict]:
+        """Return the latest version of every applicant, staff decisions applied."""
+        return self.ws.latest_records()
+
+
+Source = RecordsSource | WorkspaceSource
+
+
+@dataclass
+class Dated:
+    """The date an issuing action printed and where that date came from (Chinese)."""
+
+    on: date
+    origin: str
+
+
+@dataclass
+class NoticesDone:
+    """A notices run: the issuing library's result, the notices recorded (workspace), those already sent, the date."""
+
+    result: object
+    dated: Dated
+    recorded: list[dict] = field(default_factory=list)
+    already_sent: int = 0
+
+
+def packets(campaign: Campaign, out: Path, category: str | None, roster: Path | None = None, pdf: bool = False,
+            jobs: int = 1, progress=None):
+    """Given the campaign, an output folder, a category (or 'all') and the options, write its program's packet."""
+    return write_program_packet(out, category, campaign, roster, pdf=pdf, jobs=jobs, progress=progress)
+
+
+def notices(source: Source, out: Path, by: str, pdf: bool = False, on: date | None = None,
+            deadline: date | None = None, only: set[int] | None = None) -> NoticesDone:
+    """Given a source, an output folder, who acts and the options, write a 补正通知 per applicant with errors.
+
+    A workspace writes only for latest versions that had none yet (of the applicant ids `only`, when given) and
+    records each notice; the date is `on`, else the campaign's notice_date, else today.
+    """
+    dated = Dated(*issue_date(source.campaign, "notices", on))
+    if isinstance(source, WorkspaceSource):
+        done = workspace_notices(source.ws, out, by, pdf=pdf, today=dated.on, deadline=deadline, only=only)
+        return NoticesDone(done.result, dated, done.recorded, done.already_sent)
+    result = make_notices(source.records(), out, source.campaign, pdf=pdf, today=dated.on, deadline=deadline)
+    return NoticesDone(result, dated)
+
+
+def summary_tables(source: Source, out: Path, include_incomplete: bool = False):
+    """Given a source and an output folder, write one 推荐汇总表 per 推进单位; return the files and warnings."""
+    return make_summary_tables(source.records(), out, source.campaign, include_incomplete)
+
+
+def screen(source: Source, out: Path, facts: Path | None = None):
+    """Given a source, an output workbook and an optional facts workbook, screen every record by its program."""
+    from pipeline.checking.screen import screen as screen_folder
+
+    if isinstance(source, WorkspaceSource):
+        return workspace_screen(source.ws, out, facts, None)
+    return screen_folder(source.campaign, source.folder, out, facts)
+
+
+@dataclass
+class CertificatesDone:
+    """A certificates run: the issuing library's result and the issue date."""
+
+    result: object
+    dated: Dated
+
+
+def certificates(source: Source | Campaign, out: Path, by: str, pdf: bool = False, on: date | None = None,
+                 winners: Path | None = None, register: Path | None = None) -> CertificatesDone:
+    """Given a workspace source (its winning stage), or a campaign with a winners workbook and a register file,
+    print and register the certificates; return what was printed and the issue date."""
+    campaign = source if isinstance(source, Campaign) else source.campaign
+    dated = Dated(*issue_date(campaign, "certificates", on))
+    if isinstance(source, WorkspaceSource):
+        return CertificatesDone(workspace_certificates(source.ws, out, by, pdf=pdf, today=dated.on), dated)
+    if winners is None or register is None:
+        raise UserError("请用 --winners 指定获奖名单，或用 --workspace 指定工作区")
+    return CertificatesDone(make_certificates(winners, out, campaign, register, pdf=pdf, today=dated.on), dated)
