@@ -419,13 +419,14 @@ def templates_build(out):
 
 @templates.command("check")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path), metavar="[模板.docx]…")
-@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认黑龙江 2017）")
+@click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
+@_PROGRAM_OPTION
 @friendly
-def templates_check(files, campaign):
+def templates_check(files, campaign, program):
     """检查模板：被 Word 拆开或写错的标记、活动文件中没有的变量、缺失的表单文字。有问题时退出码为 1。"""
     from pipeline.generating.templates_check import check_templates
 
-    findings = check_templates(list(files) or None, campaign)
+    findings = check_templates(list(files) or None, _campaign(program, campaign))
     for finding in findings:
         click.secho(str(finding), fg="red")
     if findings:

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+
+HLJ = load_campaign(DEFAULT_CAMPAIGN)  # the seed's campaign: 黑龙江 2017
 
 # `make mutants` runs the targeted tests once per mutant, from its copy of the repository in mutants/:
 # fewer, fixed examples there.
@@ -69,7 +72,7 @@ def parsed_corpus(tmp_path_factory, corpus):
     inbox, facts = corpus
 
     def run(root: Path):
-        return parse_inbox([inbox], root / "out", jobs=2).records
+        return parse_inbox([inbox], root / "out", HLJ, jobs=2).records
 
     root, records = _once(tmp_path_factory, "parsed", run)
     return root / "out", {r["source"]: r for r in records}, facts

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline.definitions.programs import load_program, resolve_campaign
 from pipeline.generating.layout import build_template
-from pipeline.generating.program_forms import program_forms
+from pipeline.definitions.program_forms import entry_kinds, program_forms
 from pipeline.generating.render import render_docx
 
 #: What applicants type for the fields the criteria read, so a complete packet meets every checkable criterion.
@@ -154,4 +154,4 @@ def program_cases() -> list[tuple[str, str]]:
     """Return (program, category) for every category of every generated program."""
     from pipeline.definitions.programs import all_programs
 
-    return [(p.id, cid) for p in all_programs() if p.get("forms") == "generated" for cid in p.categories]
+    return [(p.id, cid) for p in all_programs() if "printed" not in entry_kinds(p) for cid in p.categories]

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 
 from pipeline.common.errors import UserError
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
-from pipeline.definitions.programs import program_of
+from pipeline.definitions.programs import load_program, program_of
 from pipeline.issuing.certificates import make_certificates, page_count, read_winners, settings, terms_for
 
 ISSUED = date(2017, 9, 1)
@@ -112,7 +112,7 @@ def test_workbook_without_header_is_refused(tmp_path):
     book.active.append(["名称", "种类"])
     book.save(tmp_path / "w.xlsx")
     with pytest.raises(UserError, match="找不到表头行"):
-        read_winners(tmp_path / "w.xlsx")
+        read_winners(tmp_path / "w.xlsx", load_program("heilongjiang"))
 
 
 def test_settings_come_from_the_campaign_and_titles_from_the_program():

@@ -178,7 +178,8 @@ def test_certificates_pdf_names_each_winner_with_its_number_in_order(demo):
 
 def test_every_step_writes_its_outputs(demo):
     steps, lines = demo
-    assert len(list(steps["1-空白申报材料"].glob("*.docx"))) == 6
+    # a printed packet and a 推荐条件自评表 per category, the 推荐汇总表 and the contract
+    assert len(list(steps["1-空白申报材料"].glob("*.docx"))) == 2 * 4 + 2
     assert len(list(steps["2-预填申报材料"].glob("*.docx"))) == 4
     assert (steps["3-解析结果"] / "summary.xlsx").is_file()
     assert len(list(steps["4-补正通知"].glob("*_补正通知.docx"))) == 2

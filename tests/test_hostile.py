@@ -32,6 +32,9 @@ from openpyxl import load_workbook
 from pipeline.common import outputs, sniff
 from pipeline.common.safety import LIMITS
 from pipeline.receiving import inbox as inbox_mod
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+
+HLJ = load_campaign(DEFAULT_CAMPAIGN)  # the seed's campaign: 黑龙江 2017
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = uuid.uuid4().hex[:12]  # in every name an escaping archive member would write
@@ -483,7 +486,7 @@ def test_rerun_in_process_gives_identical_records(attacked, tmp_path, monkeypatc
     for key, value in FAST_LIMITS.items():
         monkeypatch.setitem(LIMITS, key, value)
     out = tmp_path / "again"
-    result = parse_inbox([attacked["inbox"]], out, jobs=1)
+    result = parse_inbox([attacked["inbox"]], out, HLJ, jobs=1)
     assert {r["source"] for r in result.records} == set(attacked["records"])
     for path in (attacked["out"] / "records").glob("*.json"):
         assert (out / "records" / path.name).read_bytes() == path.read_bytes(), path.name
@@ -518,7 +521,7 @@ def test_interrupted_summary_write_keeps_the_previous_summary(attacked, tmp_path
 
     box, out = tmp_path / "inbox", tmp_path / "out"
     shutil.copytree(attacked["inbox"] / GOOD, box / GOOD)
-    parse_inbox([box], out, jobs=1)
+    parse_inbox([box], out, HLJ, jobs=1)
     previous = (out / "summary.xlsx").read_bytes()
     shutil.copytree(attacked["inbox"] / "injected", box / "injected")
 
@@ -528,7 +531,7 @@ def test_interrupted_summary_write_keeps_the_previous_summary(attacked, tmp_path
 
     monkeypatch.setattr(xlsx.shutil, "copyfileobj", half_then_crash)
     with pytest.raises(KeyboardInterrupt):
-        parse_inbox([box], out, jobs=1)
+        parse_inbox([box], out, HLJ, jobs=1)
     assert (out / "summary.xlsx").read_bytes() == previous
     assert sorted(p.name for p in out.iterdir() if p.name not in outputs.CONTROL) == ["records", "summary.xlsx"]  # no half file, no work folder
     assert (out / outputs.RUN).exists()  # and the run is marked unfinished
@@ -544,7 +547,7 @@ def test_killed_run_leaves_whole_files_and_the_next_run_recovers(attacked, tmp_p
     box, out, tmp = tmp_path / "inbox", tmp_path / "out", tmp_path / "tmp"
     tmp.mkdir()
     shutil.copytree(attacked["inbox"] / GOOD, box / GOOD)
-    first = {r["source"]: r for r in parse_inbox([box], out, jobs=1).records}
+    first = {r["source"]: r for r in parse_inbox([box], out, HLJ, jobs=1).records}
     previous = (out / "summary.xlsx").read_bytes()
     shutil.copy(attacked["inbox"] / "slow.pdf", box / "slow.pdf")
     proc = subprocess.Popen([sys.executable, "-c", WRAPPER, json.dumps({"pdf_seconds": 60}), "parse", str(box),
@@ -561,6 +564,6 @@ def test_killed_run_leaves_whole_files_and_the_next_run_recovers(attacked, tmp_p
     for path in (out / "records").glob("*.json"):
         json.loads(path.read_text(encoding="utf-8"))  # never half a record
     monkeypatch.setitem(LIMITS, "pdf_seconds", 1.0)
-    again = {r["source"]: r for r in parse_inbox([box], out, jobs=1).records}
+    again = {r["source"]: r for r in parse_inbox([box], out, HLJ, jobs=1).records}
     assert again[GOOD] == first[GOOD]
     assert set(again) == {GOOD, "slow.pdf"} and not (out / ".work").exists()

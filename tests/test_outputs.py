@@ -22,6 +22,9 @@ from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path, write_text_atomic
 from pipeline.common.records import load_records
 from pipeline.parse import parse_inbox
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+
+HLJ = load_campaign(DEFAULT_CAMPAIGN)  # the seed's campaign: 黑龙江 2017
 
 STAFF = "我的笔记.txt"
 
@@ -138,8 +141,8 @@ def test_a_second_inbox_keeps_the_first_ones_records_and_the_summary_lists_both(
 
     first, second = two_inboxes
     out = tmp_path / "out"
-    parse_inbox([first], out, jobs=1)
-    result = parse_inbox([second], out, jobs=1)
+    parse_inbox([first], out, HLJ, jobs=1)
+    result = parse_inbox([second], out, HLJ, jobs=1)
     assert [r["source"] for r in result.records] == ["tpl-product"]
     assert {r["source"] for r in load_records(out / "records")} == {"tpl-enterprise", "tpl-service", "tpl-product"}
     assert result.others == 2 and "另有其他收件箱的 2 份记录" in result.line()
@@ -152,7 +155,7 @@ def test_a_second_inbox_keeps_the_first_ones_records_and_the_summary_lists_both(
     respondents = {row[0] for row in load_workbook(result.summary, read_only=True)["被访者"].iter_rows(values_only=True)}
     assert {"tpl-enterprise", "tpl-product"} <= respondents
 
-    again = parse_inbox([second], out, jobs=1, replace=True)
+    again = parse_inbox([second], out, HLJ, jobs=1, replace=True)
     assert again.removed == 2 and "已删除不在本次收件箱中的 2 份旧记录" in again.line()
     assert [r["source"] for r in load_records(out / "records")] == ["tpl-product"]
 
@@ -161,7 +164,7 @@ def test_replace_never_removes_a_record_file_staff_put_there(tmp_path, two_inbox
     first, _ = two_inboxes
     out = tmp_path / "out"
     mine = staff_file(out / "records", "手工记录.json", json.dumps({"source": "手工", "forms": {}}, ensure_ascii=False))
-    result = parse_inbox([first], out, jobs=1, replace=True)
+    result = parse_inbox([first], out, HLJ, jobs=1, replace=True)
     assert mine.exists() and result.removed == 0
     assert any("不是 manyi 写出的，未删除" in note for note in result.notes)
 
@@ -171,7 +174,7 @@ def test_parse_refuses_before_writing_when_summary_xlsx_is_the_staffs(tmp_path, 
     out = tmp_path / "out"
     mine = staff_file(out, "summary.xlsx", "staff workbook")
     with pytest.raises(UserError, match="summary.xlsx"):
-        parse_inbox([first], out, jobs=1)
+        parse_inbox([first], out, HLJ, jobs=1)
     assert mine.read_text(encoding="utf-8") == "staff workbook"
     assert not list((out / "records").glob("*.json"))
 
@@ -210,7 +213,7 @@ def test_with_wait_the_second_run_starts_when_the_first_is_done(tmp_path, two_in
     release.start()
     lines = []
     try:
-        result = parse_inbox([first], out, jobs=1, wait=True, echo=lines.append)
+        result = parse_inbox([first], out, HLJ, jobs=1, wait=True, echo=lines.append)
     finally:
         release.join()
     assert len(result.records) == 2 and "等待它结束" in lines[0]
@@ -221,7 +224,7 @@ def test_a_lock_left_by_a_dead_run_is_taken_over(tmp_path, two_inboxes):
     first, _ = two_inboxes
     out = tmp_path / "out"
     hold_lock(out, dead_pid())
-    result = parse_inbox([first], out, jobs=1)
+    result = parse_inbox([first], out, HLJ, jobs=1)
     assert len(result.records) == 2
     assert any("没有正常结束" in note for note in result.notes)
     assert not (out / outputs.LOCK).exists()
@@ -249,7 +252,7 @@ def test_an_interrupted_parse_is_marked_and_readers_name_the_missing_entries(tmp
 
     monkeypatch.setattr(parse_mod, "submission_records", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        parse_inbox([first], out, jobs=1)
+        parse_inbox([first], out, HLJ, jobs=1)
     assert (out / outputs.RUN).exists() and not (out / outputs.LOCK).exists()
     warnings = []
     assert [r["source"] for r in load_records(out / "records", warnings.append)] == ["tpl-enterprise"]
@@ -259,7 +262,7 @@ def test_an_interrupted_parse_is_marked_and_readers_name_the_missing_entries(tmp
     run = CliRunner().invoke(cli, ["summary-table", "--records", str(out), "--out", str(tmp_path / "tables")])
     assert "没有完成" in run.output and "tpl-service" in run.output
     monkeypatch.setattr(parse_mod, "submission_records", real)
-    parse_inbox([first], out, jobs=1)  # run again to its end: the mark goes
+    parse_inbox([first], out, HLJ, jobs=1)  # run again to its end: the mark goes
     warnings.clear()
     assert len(load_records(out, warnings.append)) == 2 and warnings == []
 
@@ -276,13 +279,13 @@ def test_a_later_run_of_another_inbox_keeps_the_warning_of_the_unfinished_one(tm
 
     monkeypatch.setattr(parse_mod, "submission_records", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        parse_inbox([first], out, jobs=1)
+        parse_inbox([first], out, HLJ, jobs=1)
     monkeypatch.setattr(parse_mod, "submission_records", real)
-    parse_inbox([second], out, jobs=1)  # finishes, but does not redo the first inbox's missing entry
+    parse_inbox([second], out, HLJ, jobs=1)  # finishes, but does not redo the first inbox's missing entry
     warnings = []
     load_records(out, warnings.append)
     assert len(warnings) == 1 and "tpl-service" in warnings[0] and "tpl-product" not in warnings[0]
-    parse_inbox([first], out, jobs=1)
+    parse_inbox([first], out, HLJ, jobs=1)
     warnings.clear()
     load_records(out, warnings.append)
     assert warnings == [] and not (out / outputs.RUN).exists()

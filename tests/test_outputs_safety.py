@@ -19,6 +19,7 @@ from openpyxl import Workbook, load_workbook
 
 from pipeline.common.errors import UserError
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+from pipeline.definitions.programs import load_program, program_campaign
 
 FORMULAS = ["=1+2", "+SUM(A1:A9)", "-3+4", "@cmd", "\t=1+1", "\r=1+1", '=HYPERLINK("http://evil.example/","点我")',
             "=cmd|' /C calc'!A0"]
@@ -26,6 +27,9 @@ CONTROLS = "控\x00制\x01字\x08符\x0b\x0c\x1f"
 LITERAL = "A&B <公司> {{ x }} {% if 1 %}&amp;"
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 TODAY = date(2017, 6, 1)
+
+HLJ = load_campaign(DEFAULT_CAMPAIGN)  # the printed packet's program: 黑龙江
+
 
 
 def workbook_values(path: Path) -> list:
@@ -88,7 +92,7 @@ def text_cell(sheet, row: int, values: list) -> None:
 def test_summary_xlsx_keeps_formulas_as_text_and_strips_controls(tmp_path):
     from pipeline.issuing.workbook import write_summary
 
-    values = workbook_values(write_summary(RECORDS, tmp_path / "summary.xlsx"))
+    values = workbook_values(write_summary(RECORDS, tmp_path / "summary.xlsx", HLJ))
     for name in FORMULAS + [LITERAL]:
         assert name in values
     assert _XLSX_ILLEGAL.sub("", CONTROLS) in values and CONTROLS not in values
@@ -126,7 +130,7 @@ def test_screen_workbook(tmp_path):
     records.mkdir()
     for record in RECORDS:
         (records / f"{record['submission_id']}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-    result = screen("liaoning", records, tmp_path / "筛选结果.xlsx")
+    result = screen(program_campaign(load_program("liaoning"), None), records, tmp_path / "筛选结果.xlsx")
     values = workbook_values(result.out)
     assert set(FORMULAS) <= set(values)
 
@@ -145,7 +149,7 @@ def test_packets_from_a_hostile_roster(tmp_path):
     for row, name in enumerate(names, 2):
         text_cell(sheet, row, [name, "产品类", FORMULAS[1]])
     book.save(tmp_path / "名单.xlsx")
-    result = write_packets(tmp_path / "out", "product", roster=tmp_path / "名单.xlsx")
+    result = write_packets(tmp_path / "out", "product", HLJ, roster=tmp_path / "名单.xlsx")
     files = sorted(p for p in (tmp_path / "out").iterdir() if p.suffix == ".docx")
     stems = [p.stem for p in files]
     assert len(files) == len(names), result.problems
@@ -223,7 +227,7 @@ def test_control_characters_read_from_a_file_never_break_outputs(tmp_path, monke
         return document
 
     monkeypatch.setattr(readers, "read", poisoned)
-    result = parse_inbox([tmp_path / "inbox"], tmp_path / "out", jobs=1)
+    result = parse_inbox([tmp_path / "inbox"], tmp_path / "out", HLJ, jobs=1)
     (record,) = result.records
     assert record["company_name"] == company
     assert company in workbook_values(result.summary)

@@ -20,6 +20,9 @@ from pipeline.generating.packet import write_packets
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 LITERAL = "A&B <公司> {{x}}"
 
+HLJ = load_campaign(DEFAULT_CAMPAIGN)  # the printed packet's program: 黑龙江
+
+
 
 def docx_text(path) -> str:
     with zipfile.ZipFile(path) as zf:
@@ -29,7 +32,7 @@ def docx_text(path) -> str:
 
 @pytest.fixture(scope="session")
 def blank_all(tmp_path_factory):
-    return write_packets(tmp_path_factory.mktemp("blank_all"), "all")
+    return write_packets(tmp_path_factory.mktemp("blank_all"), "all", HLJ)
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +52,7 @@ def roster_run(tmp_path_factory):
     sheet.append(["测试企业01有限公司", "产品", "", "", "", "", "", ""])  # same name: a unique file name
     roster = folder / "名单.xlsx"
     book.save(roster)
-    return write_packets(folder / "out", roster=roster), folder / "out"
+    return write_packets(folder / "out", "all", HLJ, roster=roster), folder / "out"
 
 
 def test_blank_all_writes_four_packets_summary_table_and_contract(blank_all):
@@ -95,7 +98,7 @@ def test_each_packet_holds_its_forms_in_the_seed_order(blank_all):
 
 
 def test_category_product_holds_the_product_form_only(tmp_path):
-    result = write_packets(tmp_path, "product")
+    result = write_packets(tmp_path, "product", HLJ)
     packets = [p for p in result.files if p not in result.extras]
     assert [p.name for p in packets] == ["产品类申报材料.docx"]
     text = docx_text(packets[0])
@@ -126,7 +129,7 @@ def test_a_roster_naming_the_products_lists_them_and_warns_of_nothing(tmp_path):
     book.active.append(["企业名称", "类别", "产品名称", "推进单位"])
     book.active.append(["华光电器有限公司", "产品类", "电热水器", "哈尔滨市质量协会"])
     book.save(tmp_path / "名单.xlsx")
-    result = write_packets(tmp_path / "out", roster=tmp_path / "名单.xlsx")
+    result = write_packets(tmp_path / "out", "all", HLJ, roster=tmp_path / "名单.xlsx")
     assert result.problems == []
     table = docx_text(tmp_path / "out" / packet_spec()["file_names"]["summary_table"] / "哈尔滨市质量协会_推荐汇总表.docx")
     assert "电热水器" in table
@@ -153,7 +156,7 @@ def test_company_name_with_markup_prints_literally(roster_run):
 def test_roster_with_two_processes_writes_the_same_packets(roster_run, tmp_path):
     _result, out = roster_run
     roster = out.parent / "名单.xlsx"
-    result = write_packets(tmp_path, roster=roster, jobs=2, category="service")
+    result = write_packets(tmp_path, "service", HLJ, roster=roster, jobs=2)
     assert sorted(p.name for p in result.files) == sorted(
         p.name for p in out.glob("*.docx") if "（服务类）申请表" in docx_text(p))
     assert len(result.files) == 12
@@ -167,7 +170,9 @@ def test_cli_packet_reports_a_missing_roster_in_chinese(tmp_path):
 def test_cli_packet_prints_a_one_line_summary(tmp_path):
     run = CliRunner().invoke(cli, ["packet", "--out", str(tmp_path), "--category", "service"])
     assert run.exit_code == 0, run.output
-    assert "已生成 1 份申报材料（服务类 1 份）" in run.output and str(tmp_path) in run.output
+    # The printed packet of 服务类 and its generated 推荐条件自评表: two documents of that category.
+    assert "已生成 2 份申报材料（服务类 2 份）" in run.output and str(tmp_path) in run.output
+    assert (tmp_path / "服务类申报条件自评表.docx").is_file()
 
 
 # --- PDF: one LibreOffice batch for the whole session ----------------------------------------------
@@ -175,7 +180,7 @@ def test_cli_packet_prints_a_one_line_summary(tmp_path):
 
 @pytest.fixture(scope="session")
 def blank_pdf(tmp_path_factory):
-    return write_packets(tmp_path_factory.mktemp("blank_pdf"), "all", pdf=True)
+    return write_packets(tmp_path_factory.mktemp("blank_pdf"), "all", HLJ, pdf=True)
 
 
 @pytest.mark.xdist_group("packet_pdf")
@@ -208,7 +213,7 @@ def test_pdf_embeds_a_cjk_font(blank_pdf):
 def test_pdf_without_libreoffice_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("MANYI_SOFFICE", str(tmp_path / "no-soffice"))
     with pytest.raises(UserError, match="LibreOffice"):
-        write_packets(tmp_path, "service", pdf=True)
+        write_packets(tmp_path, "service", HLJ, pdf=True)
 
 
 def test_each_form_ticks_its_own_boxes_whatever_the_other_forms_hold(tmp_path):
@@ -244,4 +249,4 @@ def test_roster_with_a_file_where_the_contract_folder_goes_is_a_chinese_error(ro
     _result, out = roster_run
     (tmp_path / packet_spec()["file_names"]["contract"]).write_text("占位")
     with pytest.raises(UserError, match="同名的文件已存在"):
-        write_packets(tmp_path, roster=out.parent / "名单.xlsx", category="service")
+        write_packets(tmp_path, "service", HLJ, roster=out.parent / "名单.xlsx")

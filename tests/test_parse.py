@@ -14,6 +14,9 @@ from pipeline import parse as parse_mod
 from pipeline.common import outputs
 from pipeline.issuing.workbook import write_summary
 from pipeline.parse import parse_inbox
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+
+HLJ = load_campaign(DEFAULT_CAMPAIGN)  # the seed's campaign: 黑龙江 2017
 
 
 #: Each broken rule's severity (the corpus breaks each once).
@@ -80,12 +83,12 @@ def test_records_are_utf8_json_as_written(parsed_corpus):
 
 def test_jobs_one_and_two_give_identical_records(parsed_corpus, tmp_path):
     out, records, _ = parsed_corpus
-    result = parse_inbox([out.parent.parent / "shared-corpus" / "inbox"], tmp_path / "one", jobs=1)
+    result = parse_inbox([out.parent.parent / "shared-corpus" / "inbox"], tmp_path / "one", HLJ, jobs=1)
     assert {r["source"]: r for r in result.records} == records
     for path in (tmp_path / "one" / "records").glob("*.json"):
         assert path.read_bytes() == (out / "records" / path.name).read_bytes()
     # summary.xlsx is written while records arrive (the .doc entries last): the same as written at once after
-    at_once = write_summary(result.records, tmp_path / "at-once.xlsx")
+    at_once = write_summary(result.records, tmp_path / "at-once.xlsx", HLJ)
     assert without_origins(out / "summary.xlsx") == without_origins(at_once) == without_origins(result.summary)
     inbox = str(out.parent.parent / "shared-corpus" / "inbox")
     assert {row[-2] for row in workbook_values(result.summary)["汇总"][1:]} == {inbox}
@@ -132,7 +135,7 @@ def test_a_crashing_submission_becomes_an_error_record(tmp_path, monkeypatch, co
     shutil.copytree(inbox / "tpl-enterprise", small / "tpl-enterprise")
     out = tmp_path / "out"
     (out / "records").mkdir(parents=True)
-    result = parse_inbox([small], out, jobs=1)
+    result = parse_inbox([small], out, HLJ, jobs=1)
     by = {r["source"]: r for r in result.records}
     assert by["tpl-service"]["issues"][0]["code"] == "unreadable_file"
     assert "解析时出错" in by["tpl-service"]["issues"][0]["message"]
@@ -144,7 +147,7 @@ def test_late_submission_reported_for_every_record(tmp_path, corpus):
     inbox, _ = corpus
     small = tmp_path / "inbox"
     shutil.copytree(inbox / "tpl-product", small / "tpl-product")
-    result = parse_inbox([small], tmp_path / "out", received=date(2017, 7, 1), jobs=1)
+    result = parse_inbox([small], tmp_path / "out", HLJ, received=date(2017, 7, 1), jobs=1)
     assert "late_submission" in {i["code"] for i in result.records[0]["issues"]}
 
 
@@ -175,7 +178,7 @@ def test_a_dying_worker_costs_records_not_the_run(tmp_path, monkeypatch, corpus)
     small = tmp_path / "inbox"
     for name in ("tpl-service", "tpl-enterprise", "tpl-product", "tpl-construction"):
         shutil.copytree(inbox / name, small / name)
-    result = parse_inbox([small], tmp_path / "out", jobs=2)
+    result = parse_inbox([small], tmp_path / "out", HLJ, jobs=2)
     by = {r["source"]: r for r in result.records}
     assert set(by) == {"tpl-service", "tpl-enterprise", "tpl-product", "tpl-construction"}
     assert "解析时出错" in by["tpl-service"]["issues"][0]["message"]

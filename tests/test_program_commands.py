@@ -23,7 +23,7 @@ from pipeline.cli import cli
 from pipeline.common import office, outputs
 from pipeline.common.errors import UserError
 from pipeline.definitions.campaign import CAMPAIGNS_DIR, zh_date
-from pipeline.definitions.programs import load_program, resolve_campaign
+from pipeline.definitions.programs import program_campaign, load_program, resolve_campaign
 from pipeline.issuing import register
 from pipeline.issuing.certificates import make_certificates, page_count, print_run, read_winners
 
@@ -110,7 +110,8 @@ def test_default_packet_is_heilongjiangs(tmp_path):
     assert plain.exit_code == named.exit_code == 0
     names = sorted(p.name for p in (tmp_path / "plain").iterdir() if p.name not in outputs.CONTROL)
     assert names == sorted(p.name for p in (tmp_path / "named").iterdir() if p.name not in outputs.CONTROL)
-    assert names == ["产品类申报材料.docx", "技术服务委托合同书.docx", "推荐汇总表.docx"]
+    # the printed packet and its standalone forms, then the program's generated 推荐条件自评表
+    assert names == sorted(["产品类申报材料.docx", "技术服务委托合同书.docx", "推荐汇总表.docx", "产品类申报条件自评表.docx"])
 
 
 def test_packet_all_writes_every_category_of_the_program(tmp_path):
@@ -120,7 +121,8 @@ def test_packet_all_writes_every_category_of_the_program(tmp_path):
     for cat in load_program("guangdong-stars").categories.values():
         assert {f"{cat.name}申报表", f"{cat.name}申报条件自评表"} <= stems
     assert {"服务明星推荐意见表", "服务明星班组成员名单"} <= stems  # 第十六条: 推荐意见; 第十三条: the team's members
-    assert len(stems) == 13 and "广东省用户满意服务明星申报材料 13 份" in run.output
+    counts = "、".join(f"{c.name} {n} 份" for c, n in zip(load_program("guangdong-stars").categories.values(), (3, 4, 3, 3)))
+    assert len(stems) == 13 and f"已生成 13 份申报材料（{counts}）" in run.output
 
 
 @pytest.mark.parametrize("args, words", [
@@ -208,7 +210,7 @@ def test_guangzhou_screens_units_and_people_with_articles(tmp_path):
     assert warnings == []
     records = [{"submission_id": n, "source": n, "category": None, "company_name": n, "forms": {}, "issues": []}
                for n in ("广州地铁集团", "白云某厂", "陈明")]
-    by = {s.company: s for s in screen_records(program, records, table)}
+    by = {s.company: s for s in screen_records(program_campaign(program, None), records, table)}
     # 标杆's own condition (第十七条 典型性) is staff-judged: every machine-checked one is met.
     assert by["广州地铁集团"].tier == "标杆"
     assert by["白云某厂"].tier == "未达到"

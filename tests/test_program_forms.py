@@ -9,13 +9,19 @@ from lxml import etree
 
 from pipeline.common.text import fold
 from pipeline.definitions.forms import Form, row_fields
-from pipeline.definitions.programs import all_programs, load_program
+from pipeline.generating.packets import write_program_packet
+from pipeline.definitions.programs import program_campaign,  all_programs, load_program
 from pipeline.generating.layout import build_template, printed_labels
-from pipeline.generating.program_forms import application_form, checklist_form, form_set, program_forms, program_packet
+from pipeline.definitions.program_forms import entry_kinds, application_form, checklist_form, form_set, program_forms
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 PAIRS = [(p.id, cid) for p in all_programs() for cid in p.categories]
-GENERATED = [(pid, cid) for pid, cid in PAIRS if load_program(pid).get("forms") == "generated"]
+GENERATED = [(pid, cid) for pid, cid in PAIRS if "printed" not in entry_kinds(load_program(pid))]
+
+
+def program_packet(pid: str, category: str, out):
+    """Given a program id, a category and a folder, write its blank packet there; return the files in packet order."""
+    return write_program_packet(out, category, program_campaign(load_program(pid), None)).files
 
 
 def text_of(path) -> str:
@@ -64,12 +70,12 @@ def test_application_form_has_the_category_fields(pid, cid):
 
 
 def test_liaoning_tier_is_a_choice_of_用户满意_or_标杆():
-    tier = application_form("liaoning", "product").fields["tier"]
+    tier = application_form(load_program("liaoning"), "product").fields["tier"]
     assert tier.type == "choice" and list(tier.options.values()) == ["用户满意", "标杆"]
 
 
 def test_guangdong_person_form_fields():
-    form = application_form("guangdong-stars", "star")
+    form = application_form(load_program("guangdong-stars"), "star")
     labels = [f.label for f in form.fields.values()]
     assert labels[:5] == ["姓名", "性别", "出生年月", "政治面貌", "学历"]
     assert {"职务/岗位", "从事服务工作年限", "联系方式", "主要事迹"} <= set(labels)
@@ -138,23 +144,23 @@ def test_every_category_has_the_forms_its_articles_ask_for(pid):
 
 
 def test_recommendation_has_seal_and_date_and_team_its_members():
-    opinion = program_forms("guangdong-stars", "team")
+    opinion = program_forms(load_program("guangdong-stars"), "team")
     by_id = {f.id: f for f in opinion}
     rows = by_id["recommendation"].layout[1]["table"]["rows"]
     assert any(isinstance(c, dict) and "公章" in (c.get("footer") or "") for row in rows for c in row)
     assert by_id["recommendation"].fields["opinion_date"].type == "date"
     assert [f.label for f in by_id["members"].fields.values()][:3] == ["序号", "成员姓名", "成员岗位"]
-    assert "members" not in {f.id for f in program_forms("guangdong-stars", "star")}
+    assert "members" not in {f.id for f in program_forms(load_program("guangdong-stars"), "star")}
 
 
 def test_checklist_rows_self_evaluation_and_evidence_with_benchmark_only_where_a_tier_has_it():
-    liaoning = checklist_form("liaoning", "product")
+    liaoning = checklist_form(load_program("liaoning"), "product")
     marks = [f.label for f in liaoning.fields.values() if f.label.startswith("【标杆】")]
     assert len(marks) == sum(1 for c in load_program("liaoning").criteria_for("product") if c.tier == "benchmark")
     assert liaoning.fields["self_01"].type == "choice"
     assert list(liaoning.fields["self_01"].options.values()) == ["符合", "不符合", "不适用"]
     assert not liaoning.fields["evidence_01"].required
-    stars = checklist_form("guangdong-stars", "star")
+    stars = checklist_form(load_program("guangdong-stars"), "star")
     assert not any(f.label.startswith("【") for f in stars.fields.values())  # no 标杆 tier: no mark
     assert "盖章" in stars.layout[-1]["para"] and "签字" in stars.layout[-1]["para"]
 
@@ -167,6 +173,6 @@ def test_a_program_from_a_file_of_its_own_has_its_forms(tmp_path):
     shutil.copyfile(load_program("liaoning").path, own)
     own.write_text(own.read_text(encoding="utf-8").replace("申报表", "申请书"), encoding="utf-8")
     forms = form_set(load_program(own))
-    assert forms.keys() == form_set("liaoning").keys()
+    assert forms.keys() == form_set(load_program("liaoning")).keys()
     titles = [f.title for f in forms.values() if f.key.startswith("application.")]
-    assert titles and all("申请书" in t for t in titles) and not any("申请书" in f.title for f in form_set("liaoning").values())
+    assert titles and all("申请书" in t for t in titles) and not any("申请书" in f.title for f in form_set(load_program("liaoning")).values())

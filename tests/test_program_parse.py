@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from program_packets import expected, packet_forms, program_cases, write_filled
 
 from pipeline.cli import cli
-from pipeline.definitions.programs import load_program, resolve_campaign
+from pipeline.definitions.programs import program_campaign, load_program, resolve_campaign
 from pipeline.parse import parse_inbox
 from pipeline.receiving.attachments import classify
 
@@ -80,7 +80,7 @@ def test_screening_reaches_the_top_tier_from_the_parsed_records(parsed, tmp_path
     table, warnings = read_facts_workbook(tmp_path / "facts.xlsx", program)
     assert not warnings
     sources = set()
-    for s in screen_records(program, records, table):
+    for s in screen_records(program_campaign(program, None), records, table):
         assert s.tier == program.category(s.category).tiers[-1].name, (s.category, s.outcomes)
         assert not s.note
         sources |= {o.evidence.split("：")[0] for o in s.outcomes if not o.manual}
@@ -117,7 +117,7 @@ def test_liaoning_violations_found_with_liaoning_articles(tmp_path):
     assert record["status"] == "incomplete"
     from pipeline.checking.screen import screen_records
 
-    [screened] = screen_records(load_program("liaoning"), [record])
+    [screened] = screen_records(program_campaign(load_program("liaoning"), None), [record])
     assert "补正" in screened.note and screened.tier in ("未达到", "待核实") or "材料需补正" in screened.tier
 
 
@@ -127,7 +127,7 @@ def test_an_incomplete_packet_never_reaches_a_tier_silently(tmp_path):
     record = parse_one(tmp_path, "guangdong-stars", "star", lambda f, t: None if f == "recommendation" else t)
     assert record["status"] == "incomplete"
     table = {"李晓红": {"name": "李晓红", "row": 2, "facts": {"front_line": True}, "verdicts": {}, "category": None}}
-    [screened] = screen_records(load_program("guangdong-stars"), [record], table)
+    [screened] = screen_records(program_campaign(load_program("guangdong-stars"), None), [record], table)
     assert screened.tier == "服务明星（材料需补正）" and "1 个错误" in screened.note
 
 
@@ -232,11 +232,11 @@ def test_heilongjiang_reads_its_filled_checklist_too(tmp_path):
     """The seed's program prints its own packet, but its 推荐条件自评表 is generated: parse reads it, screen uses it."""
     from pipeline.checking.screen import screen_records
     from pipeline.generating.layout import build_template
-    from pipeline.generating.program_forms import form_set
+    from pipeline.definitions.program_forms import form_set
     from pipeline.generating.render import render_docx
 
     campaign = resolve_campaign("heilongjiang", None)
-    checklist = form_set("heilongjiang")["checklist.product"]
+    checklist = form_set(load_program("heilongjiang"))["checklist.product"]
     ticks = {sid: "符合" for sid in checklist.get("criteria")} | {"self_02": "不符合", "company_name": "哈尔滨示范厂"}
     (tmp_path / "inbox" / "a").mkdir(parents=True)
     render_docx(build_template(checklist, tmp_path / "t.docx"), {"c": campaign.context(), "v": ticks, "rows": []},
@@ -244,7 +244,7 @@ def test_heilongjiang_reads_its_filled_checklist_too(tmp_path):
     record = parse_inbox([tmp_path / "inbox"], tmp_path / "out", campaign, jobs=1).records[0]
     assert record["forms"]["checklist"]["self_02"] == "不符合" and record["category"] == "product"
     assert record["forms"]["checklist"]["company_name"] == "哈尔滨示范厂"
-    [screened] = screen_records(load_program("heilongjiang"), [record])
+    [screened] = screen_records(program_campaign(load_program("heilongjiang"), None), [record])
     second = load_program("heilongjiang").criteria_for("product")[1]
     outcome = next(o for o in screened.outcomes if o.criterion.id == second.id)
     assert outcome.result == "不符合" and outcome.evidence == "自评表：不符合"

@@ -15,8 +15,8 @@ from conftest import run_client
 from program_packets import expected, packet_forms, program_cases, typed, write_survey_report
 
 from pipeline.checking.screen import screen_records
-from pipeline.definitions.programs import load_program, resolve_campaign
-from pipeline.generating.program_forms import program_packet
+from pipeline.generating.packets import write_program_packet
+from pipeline.definitions.programs import program_campaign,  load_program, resolve_campaign
 from pipeline.parse import parse_inbox
 
 #: One worker runs them all, so the session's one LibreOffice fill is not made twice (pytest -n 2 --dist loadgroup).
@@ -31,6 +31,11 @@ FACTS = {
     "guangdong-stars": {"front_line": True, "senior_manager": True, "in_province": True},
     "guangzhou": {"participated": True, "quality_training": True, "major_complaints": False, "fraud_ban": False},
 }
+
+
+def program_packet(pid: str, category: str, out):
+    """Given a program id, a category and a folder, write its blank packet there; return the files in packet order."""
+    return write_program_packet(out, category, program_campaign(load_program(pid), None)).files
 
 
 def edits_for(form, text) -> list[dict]:
@@ -133,7 +138,7 @@ def test_libreoffice_typed_every_form(roundtrip):
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("pid", sorted(FACTS))
 def test_planted_violations_found_with_the_programs_articles(roundtrip, pid, fmt):
-    from pipeline.generating.program_forms import entry
+    from pipeline.definitions.program_forms import entry
 
     records, _ = roundtrip
     typed_here, record = records[(pid, PLANTED, fmt)]
@@ -147,7 +152,7 @@ def test_planted_violations_found_with_the_programs_articles(roundtrip, pid, fmt
         ("invalid_format", "application", phone, entry(program, "application")["article"]),
         ("criterion_not_met", "checklist", "self_01", program.criteria_for(cid)[0].article),
     }
-    [screened] = screen_records(program, [record])
+    [screened] = screen_records(program_campaign(program, None), [record])
     assert "补正" in screened.note
 
 
@@ -178,5 +183,5 @@ def test_screening_reaches_the_top_tier(roundtrip, fmt):
         mine = [record for (p, e, f), (_, record) in records.items() if p == pid and f == fmt and e != PLANTED]
         table = {r["company_name"]: {"name": r["company_name"], "row": 2, "facts": FACTS[pid], "verdicts": {},
                                      "category": None} for r in mine}
-        for s in screen_records(program, mine, table):
+        for s in screen_records(program_campaign(program, None), mine, table):
             assert s.tier == program.category(s.category).tiers[-1].name, (pid, s.category, fmt)

@@ -16,9 +16,10 @@ import pytest
 from program_packets import expected, packet_forms, typed
 
 from pipeline.checking.rules import check_batch, check_record
+from pipeline.definitions.program_forms import entry_kinds
 from pipeline.definitions.programs import all_programs, resolve_campaign
 
-GENERATED = [(p.id, cid) for p in all_programs() if p.get("forms") == "generated" for cid in p.categories]
+GENERATED = [(p.id, cid) for p in all_programs() if "printed" not in entry_kinds(p) for cid in p.categories]
 SURVEY_REPORT = {"file": "测评报告.docx", "kind": "survey_report", "score": 88.5, "sample_size": 320}
 
 LIAONING_PRODUCT_APPLICATION = "《2021年度辽宁省用户满意产品（标杆）申报表》"

@@ -15,6 +15,7 @@ from pipeline.definitions.programs import (
     describe,
     load_facts,
     load_program,
+    program_campaign,
     program_ids,
     title_for,
     validate_program,
@@ -68,8 +69,8 @@ def test_default_campaign_belongs_to_the_program(pid):
 def test_liaoning_titles_validity_and_tiers():
     program = load_program("liaoning")
     assert title_for(program, "product", "benchmark", 2021) == "2021年度 辽宁省用户满意产品（标杆）"
-    assert validity(program, "product")["years"] == 2
-    construction = validity(program, "construction")
+    assert validity(program, "product", program_campaign(program, None))["years"] == 2
+    construction = validity(program, "construction", program_campaign(program, None))
     assert construction["years"] is None and construction["until"] == "year_end"
     base = {c.id for c in program.criteria_for("product", "satisfied")}
     bench = {c.id for c in program.criteria_for("product", "benchmark")}
@@ -78,7 +79,7 @@ def test_liaoning_titles_validity_and_tiers():
 
 def test_heilongjiang_numbers_come_from_its_campaign():
     program = load_program("heilongjiang")
-    assert validity(program, "enterprise")["years"] == load_campaign(campaign_for("heilongjiang")).validity_years == 2
+    assert validity(program, "enterprise", program_campaign(program, None))["years"] == load_campaign(campaign_for("heilongjiang")).validity_years == 2
     assert program.categories["construction"].name == "建筑工程类"  # the cover's own words
 
 
@@ -89,14 +90,14 @@ def test_national_quota_and_stages():
     assert stages[1:] == ["资格审查", "资料评审", "现场评审", "综合评价", "公示", "审定"]
     notice = next(s for s in program.get("review_stages") if s["name"] == "公示")
     assert (notice["days"], notice["day_kind"]) == (7, "工作日")
-    assert validity(program, "enterprise")["confirm_after_years"] == 3
+    assert validity(program, "enterprise", program_campaign(program, None))["confirm_after_years"] == 3
 
 
 def test_guangzhou_discipline_and_unstated_validity():
     program = load_program("guangzhou")
     ban = next(d for d in program.get("discipline") if d.get("ban_years"))
     assert ban["article"] == "第二十六条" and ban["ban_years"] == 5 and ban["revoke"]
-    assert validity(program, "unit")["years"] is None
+    assert validity(program, "unit", program_campaign(program, None))["years"] is None
 
 
 def test_guangdong_four_titles_each_with_own_conditions():
@@ -107,7 +108,7 @@ def test_guangdong_four_titles_each_with_own_conditions():
     articles = {cid: {c.article.split("第", 2)[1] for c in program.criteria_for(cid) if c.categories}
                 for cid in program.categories}
     assert articles == {"star": {"十二条"}, "team": {"十三条"}, "manager": {"十四条"}, "enterprise": {"十五条"}}
-    assert all(validity(program, cid)["years"] == 3 for cid in program.categories)
+    assert all(validity(program, cid, program_campaign(program, None))["years"] == 3 for cid in program.categories)
 
 
 def test_checks_only_use_known_facts():

@@ -23,6 +23,9 @@ import pytest
 from pipeline.common import office, sniff
 from pipeline.common.safety import LIMITS
 from pipeline.receiving import inbox
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+
+HLJ = load_campaign(DEFAULT_CAMPAIGN)  # the seed's campaign: 黑龙江 2017
 
 pytestmark = pytest.mark.xdist_group("received")
 
@@ -174,7 +177,7 @@ def received(tmp_path_factory):
 
     def make(root: Path):
         build_inbox(root)
-        result = parse_inbox([root / "inbox"], root / "out", jobs=2)
+        result = parse_inbox([root / "inbox"], root / "out", HLJ, jobs=2)
         return result.records, result.line()
 
     _, (records, line) = _once(tmp_path_factory, "received", make)
@@ -406,7 +409,7 @@ def test_an_empty_archive_says_so(tmp_path):
     with zipfile.ZipFile(box / "空.zip", "w"):
         pass
     b.rar4(box / "空.rar", {})
-    records = {r["source"]: r for r in parse_inbox([box], tmp_path / "out", jobs=1).records}
+    records = {r["source"]: r for r in parse_inbox([box], tmp_path / "out", HLJ, jobs=1).records}
     for source in ("空.zip", "空.rar"):
         assert codes(records[source]) == ["unreadable_file"] and "空压缩包" in unreadable(records[source])[0]
 
@@ -427,6 +430,6 @@ def test_a_packet_split_over_files_with_names_spelt_two_ways_stays_one_submissio
     cp.seed_packet(box / "申请表.docx", "product", values, only=("cover", "application"))
     values["commitment"]["company_name"] = "哈尔滨光明电器公司"  # spelt otherwise in the 承诺书
     cp.seed_packet(box / "承诺书.docx", "product", values, only=("commitment",))
-    (record,) = parse_inbox([tmp_path / "inbox"], tmp_path / "out", jobs=1).records
+    (record,) = parse_inbox([tmp_path / "inbox"], tmp_path / "out", HLJ, jobs=1).records
     assert record["source"] == "光明公司" and "batch" not in record
     assert {"cover", "application", "commitment"} <= set(record["forms"])

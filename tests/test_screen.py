@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 
 from pipeline.checking.screen import read_facts_workbook, screen, screen_records, yes_no
 from pipeline.common.errors import UserError
-from pipeline.definitions.programs import load_program
+from pipeline.definitions.programs import program_campaign, load_program
 
 FACT_HEADS = ["企业名称", "信用等级", "连续获得称号年数", "近三年重大事故", "住宅形式", "入住率"]
 
@@ -73,7 +73,7 @@ def liaoning(tmp_path_factory):
     folder = tmp_path_factory.mktemp("liaoning")
     records = write_records(folder / "records", LIAONING_RECORDS)
     facts = write_facts(folder / "facts.xlsx", FACT_HEADS, LIAONING_FACTS)
-    result = screen("liaoning", records, folder / "筛选结果.xlsx", facts)
+    result = screen(program_campaign(load_program("liaoning"), None), records, folder / "筛选结果.xlsx", facts)
     return result, {s.company: s for s in result.screenings}
 
 
@@ -155,7 +155,7 @@ def test_staff_verdict_column_decides_a_manual_criterion(tmp_path):
     program = load_program("liaoning")
     facts = write_facts(tmp_path / "f.xlsx", ["企业名称", "第七条第1款⑴"], [["沈阳冰箱厂", "不符合"]])
     table, warnings = read_facts_workbook(facts, program)
-    [s] = screen_records(program, [LIAONING_RECORDS[0]], table)
+    [s] = screen_records(program_campaign(program, None), [LIAONING_RECORDS[0]], table)
     lawful = outcome(s, "第七条第1款⑴")
     assert lawful.result == "不符合" and not lawful.manual and s.tier == "未达到"
 
@@ -165,7 +165,7 @@ def test_heilongjiang_thresholds_come_from_its_campaign():
     good = record("哈尔滨电机厂", "enterprise", {"major_incidents": "无"}, score=85)
     low = record("齐齐哈尔厂", "enterprise", {"major_incidents": "无"}, score=75)
     incident = record("牡丹江厂", "enterprise", {"major_incidents": "有，2016年一起"}, score=95)
-    by = {s.company: s for s in screen_records(program, [good, low, incident])}
+    by = {s.company: s for s in screen_records(program_campaign(program, None), [good, low, incident])}
     assert by["哈尔滨电机厂"].tier == "先进单位"
     assert by["齐齐哈尔厂"].tier == "未达到" and outcome(by["齐齐哈尔厂"], "第五条第5项").result == "不符合"
     assert outcome(by["牡丹江厂"], "第五条第4项").result == "不符合"
@@ -179,7 +179,7 @@ def test_guangdong_star_titles(tmp_path):
     facts = write_facts(tmp_path / "f.xlsx", ["企业名称", "服务一线从业人员", "企业高层管理人员", "质量管理体系认证"],
                         [["李红", "是", None, None], ["王总", None, "否", "已认证"]])
     table, _ = read_facts_workbook(facts, program)
-    by = {s.company: s for s in screen_records(program, [star, manager], table)}
+    by = {s.company: s for s in screen_records(program_campaign(program, None), [star, manager], table)}
     assert by["李红"].category == "star" and by["李红"].tier == "服务明星"
     assert by["王总"].tier == "未达到" and outcome(by["王总"], "第十四条第1项").result == "不符合"
     assert outcome(by["王总"], "第十四条第6项").result == "符合"
@@ -190,13 +190,13 @@ def test_national_benchmark(tmp_path):
     heads = ["企业名称", "质量管理体系认证", "满意度测评年数", "近三年重大事故", "近三年重大投诉", "近三年严重违法违规"]
     facts = write_facts(tmp_path / "f.xlsx", heads, [["海尔", "是", 3, "无", "无", "无"], ["新厂", "是", 1, "无", "无", "无"]])
     table, _ = read_facts_workbook(facts, program)
-    by = {s.company: s for s in screen_records(program, [record("海尔", "enterprise"), record("新厂", "企业类")], table)}
+    by = {s.company: s for s in screen_records(program_campaign(program, None), [record("海尔", "enterprise"), record("新厂", "企业类")], table)}
     assert by["海尔"].tier == "标杆"
     assert by["新厂"].tier == "未达到" and outcome(by["新厂"], "第十四条第（三）项").result == "不符合"
 
 
 def test_category_outside_the_program_is_reported():
-    [s] = screen_records(load_program("national"), [record("某建筑公司", "construction")])
+    [s] = screen_records(program_campaign(load_program("national"), None), [record("某建筑公司", "construction")])
     assert s.tier == "无法筛选" and "不属于" in s.note
 
 

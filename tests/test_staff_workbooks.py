@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 from pipeline.cli import cli
 from pipeline.common.errors import UserError
 from pipeline.definitions.programs import load_program
@@ -15,6 +16,9 @@ from pipeline.definitions.workbooks import find_header, header_key
 from pipeline.generating.packet import applicants, read_roster, write_packets
 
 TITLE = "2017年实施全省用户满意工程申报单位名单"
+
+HLJ = load_campaign(DEFAULT_CAMPAIGN)  # the printed packet's program: 黑龙江
+
 
 
 def workbook(path: Path, rows: list[list], merge: list[str] = ()) -> Path:
@@ -42,7 +46,7 @@ def titled_roster(path: Path) -> Path:
 
 
 def test_a_roster_with_a_title_row_and_synonym_headers_writes_every_packet(tmp_path):
-    result = write_packets(tmp_path / "out", roster=titled_roster(tmp_path / "名单.xlsx"))
+    result = write_packets(tmp_path / "out", "all", HLJ, roster=titled_roster(tmp_path / "名单.xlsx"))
     packets = [p for p in result.files if p not in result.extras]
     assert len(packets) == 5
     assert result.counts == {"product": 2, "service": 1, "construction": 1, "enterprise": 1}
@@ -171,7 +175,7 @@ def test_a_winners_workbook_with_a_title_and_synonyms_is_read(tmp_path):
         [1, "哈尔滨甲公司", "企业", None],
         [2, "哈尔滨乙公司", "产品类 ", "电热水器"],
     ], merge=["A1:D1"])
-    winners, problems = read_winners(path)
+    winners, problems = read_winners(path, load_program("heilongjiang"))
     assert [(w.company, w.category, w.project) for w in winners] == [
         ("哈尔滨甲公司", "enterprise", None), ("哈尔滨乙公司", "product", "电热水器")]
     assert not problems and [w.row for w in winners] == [3, 4]

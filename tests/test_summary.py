@@ -8,6 +8,10 @@ from openpyxl import load_workbook
 
 from pipeline.definitions.forms import application_form, categories
 from pipeline.issuing.workbook import write_summary
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+from pipeline.definitions.programs import load_program
+
+HLJ = load_campaign(DEFAULT_CAMPAIGN)  # the seed's campaign: 黑龙江 2017
 
 
 def _record(company: str, status: str = "incomplete") -> dict:
@@ -23,7 +27,7 @@ def _record(company: str, status: str = "incomplete") -> dict:
 
 
 def test_sheets_headers_and_no_formulas(tmp_path):
-    path = write_summary([_record('=HYPERLINK("x")')], tmp_path / "summary.xlsx")
+    path = write_summary([_record('=HYPERLINK("x")')], tmp_path / "summary.xlsx", HLJ)
     book = load_workbook(path)
     assert book.sheetnames == ["汇总", "问题清单", "被访者", "企业类申请表", "产品类申请表", "建筑工程类申请表", "服务类申请表"]
     overview = book["汇总"]
@@ -38,7 +42,9 @@ def test_sheets_headers_and_no_formulas(tmp_path):
                      "未填写", "填报说明第2条"]
     product = book["产品类申请表"]
     labels = [f.plain_label for f in application_form("product").fields.values()]
-    assert [c.value for c in product[1]][1:] == labels
+    # then one 自评 column per row of the program's 推荐条件自评表, headed by its article
+    articles = [f"自评（{c.article}）" for c in load_program("heilongjiang").criteria_for("product")]
+    assert [c.value for c in product[1]][1:] == labels + articles
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
@@ -74,7 +80,7 @@ def test_rows_beyond_the_width_sample_stream_through(tmp_path):
     from pipeline.common.xlsx import WIDTH_SAMPLE_ROWS
 
     records = [_record(f"公司{i}", "complete" if i % 2 else "incomplete") for i in range(WIDTH_SAMPLE_ROWS + 7)]
-    overview = load_workbook(write_summary(records, tmp_path / "summary.xlsx"))["汇总"]
+    overview = load_workbook(write_summary(records, tmp_path / "summary.xlsx", HLJ))["汇总"]
     last = WIDTH_SAMPLE_ROWS + 8
     assert overview.max_row == last and overview[f"B{last}"].value == f"公司{WIDTH_SAMPLE_ROWS + 6}"
     assert overview.auto_filter.ref == f"A1:K{last}"

@@ -10,6 +10,7 @@ from docx import Document
 
 from pipeline.cli import cli
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+from pipeline.definitions.programs import load_program
 from pipeline.issuing.summary_table import NO_UNIT, group_by_unit, make_summary_tables
 
 HARBIN = "哈尔滨市质量协会"
@@ -93,8 +94,8 @@ def test_counts_contacts_and_names_per_category(written):
 
 def test_incomplete_listed_only_when_asked():
     names = lambda units: [n for u in units for n in u.lists["products"]]
-    assert "产品公司7：好牌产品7 HX-7" not in names(group_by_unit(make_records()))
-    assert "产品公司7：好牌产品7 HX-7" in names(group_by_unit(make_records(), include_incomplete=True))
+    assert "产品公司7：好牌产品7 HX-7" not in names(group_by_unit(make_records(), load_program("heilongjiang")))
+    assert "产品公司7：好牌产品7 HX-7" in names(group_by_unit(make_records(), load_program("heilongjiang"), include_incomplete=True))
 
 
 def test_cli_summary_table(tmp_path):

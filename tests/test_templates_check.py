@@ -6,11 +6,15 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
+from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 from pipeline.cli import cli
 from pipeline.generating.layout import template_forms, template_path
 from pipeline.generating.templates_check import check_templates
 
 PRODUCT = template_path("application.product")
+
+HLJ = load_campaign(DEFAULT_CAMPAIGN)  # the printed packet's program: 黑龙江
+
 
 
 def edit_copy(folder, name, *replacements):
@@ -48,28 +52,28 @@ def broken(tmp_path_factory):
 
 
 def test_committed_form_templates_have_no_findings():
-    assert check_templates([template_path(f) for f in template_forms()]) == []
+    assert check_templates([template_path(f) for f in template_forms()], HLJ) == []
 
 
 def test_a_tag_split_across_runs_is_named_by_table_row_and_cell(broken):
-    findings = check_templates([broken["split"]])
+    findings = check_templates([broken["split"]], HLJ)
     assert [f.kind for f in findings] == ["split"]
     assert "{{ v.email }}" in findings[0].message and findings[0].where.startswith("表格 1 第 5 行")
     assert "application.product.docx 表格 1 第 5 行" in str(findings[0])
 
 
 def test_a_tag_that_does_not_parse(broken):
-    findings = check_templates([broken["bad"]])
+    findings = check_templates([broken["bad"]], HLJ)
     assert [f.kind for f in findings] == ["syntax"] and "{{ v.fax | }}" in findings[0].message
 
 
 def test_an_unclosed_tag(broken):
-    findings = check_templates([broken["unclosed"]])
+    findings = check_templates([broken["unclosed"]], HLJ)
     assert [f.kind for f in findings] == ["syntax"] and "不完整" in findings[0].message
 
 
 def test_unknown_campaign_variable_and_unknown_field(broken):
-    messages = [f.message for f in check_templates([broken["campaign"]])]
+    messages = [f.message for f in check_templates([broken["campaign"]], HLJ)]
     assert len(messages) == 3
     assert any("c.data_yeer" in m and "活动文件" in m for m in messages)
     assert any("v.trade_mark" in m for m in messages)
@@ -77,7 +81,7 @@ def test_unknown_campaign_variable_and_unknown_field(broken):
 
 
 def test_missing_label(broken):
-    findings = check_templates([broken["label"]])
+    findings = check_templates([broken["label"]], HLJ)
     assert [f.kind for f in findings] == ["label"] and "商  标  名  称" in findings[0].message
 
 
@@ -89,7 +93,7 @@ def test_a_block_without_its_end(tmp_path):
     with zipfile.ZipFile(target, "w") as dst:
         for part, data in parts.items():
             dst.writestr(part, data)
-    findings = check_templates([target])
+    findings = check_templates([target], HLJ)
     assert [f.kind for f in findings] == ["syntax"] and "标记结构有误" in findings[0].message
 
 
@@ -106,13 +110,13 @@ def test_cli_build_writes_every_form_template(tmp_path):
     run = CliRunner().invoke(cli, ["templates", "build", "--out", str(tmp_path)])
     assert run.exit_code == 0, run.output
     assert sorted(p.stem for p in tmp_path.glob("*.docx")) == sorted(f.key for f in template_forms())
-    assert check_templates(sorted(tmp_path.glob("*.docx"))) == []
+    assert check_templates(sorted(tmp_path.glob("*.docx")), HLJ) == []
 
 
 def test_a_renamed_copy_is_recognised_by_its_content(tmp_path):
     """A copy named anything is checked as the form it prints: a misspelt field is found."""
     renamed = edit_copy(tmp_path, "我改过的产品表.docx", ("{{ v.company_name }}", "{{ v.compnay_name }}"))
-    messages = [str(f) for f in check_templates([renamed])]
+    messages = [str(f) for f in check_templates([renamed], HLJ)]
     assert any("v.compnay_name 不是本表单的字段" in m for m in messages), messages
     assert any("缺少栏目“企业名称”的标记 {{ v.company_name }}" in m for m in messages), messages
     run = CliRunner().invoke(cli, ["templates", "check", str(renamed)])
@@ -121,7 +125,7 @@ def test_a_renamed_copy_is_recognised_by_its_content(tmp_path):
 
 def test_a_deleted_company_name_tag_fails(tmp_path):
     deleted = edit_copy(tmp_path, "application.product.docx", ("{{ v.company_name }}", ""))
-    findings = check_templates([deleted])
+    findings = check_templates([deleted], HLJ)
     assert [f.kind for f in findings] == ["tag"] and "{{ v.company_name }}" in findings[0].message
 
 
@@ -142,8 +146,8 @@ def test_packet_stops_on_a_broken_template_with_the_same_message(tmp_path):
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES_DIR, templates)
     edit_copy(templates, "application.product.docx", ("{{ v.company_name }}", ""))
-    expected = [str(f) for f in check_templates([templates / "application.product.docx"])]
+    expected = [str(f) for f in check_templates([templates / "application.product.docx"], HLJ)]
     with pytest.raises(UserError) as caught:
-        write_packets(tmp_path / "out", "product", templates=templates)
+        write_packets(tmp_path / "out", "product", HLJ, templates=templates)
     assert expected and all(line in str(caught.value) for line in expected)
     assert not list((tmp_path / "out").glob("*.docx"))  # nothing written with blank names

@@ -21,7 +21,6 @@ from jinja2 import meta, nodes
 from lxml import etree
 
 from pipeline.common.text import fold
-from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.forms import load_forms
 from pipeline.generating.layout import TEMPLATES_DIR, build_template, printed_labels, template_forms
 from pipeline.generating.render import environment
@@ -324,10 +323,8 @@ def stop_on_broken(paths: list[Path], campaign) -> None:
                         + "\n请修改模板后运行 manyi templates check 确认")
 
 
-def check_templates(paths: list[Path] | None = None, campaign=None) -> list[Finding]:
-    """Given template files (None: every template in templates/) and a campaign, return all findings."""
-    if campaign is None or isinstance(campaign, (str, Path)):
-        campaign = load_campaign(campaign)
+def check_templates(paths: list[Path] | None, campaign) -> list[Finding]:
+    """Given template files (None: every template in templates/) and the Campaign, return all findings."""
     context = campaign.context()
     paths = [Path(p) for p in paths] if paths else sorted(TEMPLATES_DIR.glob("*.docx"))
     findings = []

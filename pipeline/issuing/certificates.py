@@ -76,15 +76,9 @@ class Result:
     contexts: list[dict] = field(default_factory=list)
 
 
-def _default_program() -> Program:
-    from pipeline.definitions.programs import default_program
-
-    return load_program(default_program())
-
-
-def settings(campaign: Campaign, program: Program | None = None) -> dict:
-    """Given a campaign (and its program), return its certificate settings over DEFAULTS; unknown keys are refused."""
-    program = program or program_of(campaign)
+def settings(campaign: Campaign) -> dict:
+    """Given a campaign, return its certificate settings over DEFAULTS; unknown keys are refused."""
+    program = program_of(campaign)
     given = dict(campaign.data.get("certificate") or {})
     unknown = sorted(set(given) - set(DEFAULTS))
     if unknown:
@@ -192,9 +186,8 @@ def find_header(rows: list[tuple], names: tuple = (COMPANY_COLUMN,), others: tup
     return header.row, header.columns
 
 
-def read_winners(path: Path, program: Program | None = None) -> tuple[list[WinnerRow], list[str]]:
-    """Given the winners workbook (and the program), return its usable rows and the problems of the others (by Excel row)."""
-    program = program or _default_program()
+def read_winners(path: Path, program: Program) -> tuple[list[WinnerRow], list[str]]:
+    """Given the winners workbook and the program, return its usable rows and the problems of the others (by Excel row)."""
     rows = read_sheet(path, "获奖名单")
     names = {cid: name_columns(program, cid) for cid in program.categories}
     items = {cid: item_label(program, cid) for cid in program.categories}
@@ -316,7 +309,7 @@ def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, re
     result = Result(problems=problems + repeats)
     if not winners:
         raise UserError("获奖名单中没有可颁发证书的行" + ("：" + "；".join(result.problems) if result.problems else ""))
-    conf = settings(campaign, program)
+    conf = settings(campaign)
     with connect(register) as conn:
         def winner(w):
             return Winner(w.company, w.category, w.project, w.tier)
