@@ -4,11 +4,11 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 SYSPKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai poppler-utils postgresql libarchive13 chromium python3-uno
-# 宋体/黑体/楷体/仿宋 → the installed SC faces (fonts/README.md); root: system-wide, else per user.
-FONTCONF := fonts/30-manyi-zh-cn.conf
+# 宋体/黑体/楷体/仿宋 → the installed SC faces (pipeline/data/fonts/README.md); root: system-wide, else per user.
+FONTCONF := pipeline/data/fonts/30-manyi-zh-cn.conf
 FONTDIR  := $(if $(filter 0,$(shell id -u)),/etc/fonts/conf.d,$(HOME)/.config/fontconfig/conf.d)
 # The single-region Simplified Chinese faces (Noto Serif SC, Noto Sans SC; SIL OFL), from the npm registry:
-# Debian's Noto CJK collections print SC glyphs but name every face …CJKjp… in a PDF (fonts/README.md).
+# Debian's Noto CJK collections print SC glyphs but name every face …CJKjp… in a PDF (pipeline/data/fonts/README.md).
 SCFONTS   := @expo-google-fonts/noto-serif-sc@0.4.3 @expo-google-fonts/noto-sans-sc@0.4.3
 SCFONTDIR := $(if $(filter 0,$(shell id -u)),/usr/local/share/fonts/manyi,$(HOME)/.local/share/fonts/manyi)
 

@@ -448,6 +448,12 @@ def programs():
         for problem in validate_program(program):
             bad += 1
             click.secho(f"  问题：{problem}", fg="red")
+    if not found:
+        from pipeline.definitions.forms import PROGRAMS_DIR
+
+        click.secho(f"错误：没有找到任何评选项目（{PROGRAMS_DIR} 中没有项目文件）：manyi 的安装不完整，请重新安装。",
+                    fg="red", err=True)
+        sys.exit(1)
     click.echo(f"共 {len(found)} 个项目" + (f"，{bad} 个问题。" if bad else "，项目文件检查通过。"))
     if bad:
         sys.exit(1)
@@ -701,6 +707,19 @@ def demo(out):
     from pipeline.demo import run_demo
 
     run_demo(out, echo=click.echo)
+
+
+@cli.command()
+@click.argument("workspace_dir", required=False, type=click.Path(path_type=Path), metavar="[工作区]")
+@friendly
+def doctor(workspace_dir):
+    """检查本机是否就绪：LibreOffice、中文字体，给出工作区时还检查其数据库；缺什么就给出安装命令。"""
+    from pipeline.doctor import report, run_checks
+
+    lines, ready = report(run_checks(workspace_dir))
+    click.echo("\n".join(lines))
+    if not ready:
+        sys.exit(1)
 
 
 @cli.command()

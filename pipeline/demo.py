@@ -1,4 +1,4 @@
-"""`manyi demo`: the whole campaign, end to end, on the bundled sample in `samples/`.
+"""`manyi demo`: the whole campaign, end to end, on the bundled sample (pipeline/data/samples/).
 
 Each step calls the same library function its command calls, so the demo shows exactly what
 staff get: packets, parsed records and summary, correction notices, summary tables, certificates.
@@ -13,6 +13,7 @@ from pathlib import Path
 from pipeline.common import office, outputs
 from pipeline.common.errors import UserError
 from pipeline.common.records import load_records
+from pipeline.common.resources import SAMPLES
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 from pipeline.generating.packets import write_program_packet
 from pipeline.issuing.summary_table import make_summary_tables
@@ -23,7 +24,6 @@ from pipeline.parse import parse_inbox
 from pipeline.workspace import Workspace
 from pipeline.workspace.receive import receive
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
 #: Where the demo goes when the folder given holds files of the staff's own.

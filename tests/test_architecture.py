@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pipeline"
 
 #: The order of the stages, lowest first; the batch, the workspace, the web page and the CLI stand on top.
 ORDER = ["common", "definitions", "generating", "receiving", "reading", "checking", "issuing",
-         "parse", "workspace", "web", "demo", "cli", "__main__"]
+         "parse", "workspace", "web", "demo", "doctor", "cli", "__main__"]
 
 
 def stage_of(module: str) -> str:

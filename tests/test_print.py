@@ -17,6 +17,7 @@ import pytest
 
 from pipeline.common import office
 from pipeline.definitions import forms as forms_mod
+from pipeline.definitions.forms import CAMPAIGNS_DIR
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign, zh_date
 from pipeline.definitions.programs import PROGRAMS_DIR, load_program, title_for
 from pipeline.generating.layout import MAX_WORD, label_words, plan_table, template_forms, template_path
@@ -38,9 +39,9 @@ pytestmark = pytest.mark.xdist_group("print")
 SEED_PAGES = {"cover": 2, "recommendation": 1, "site_inspection": 1, "application.enterprise": 1,
               "application.product": 1, "application.construction": 1, "application.service": 1,
               "implementation_status": 1, "commitment": 1, "summary_table": 1, "contract": 1}
-#: Faces the documents may print in (fonts/30-manyi-zh-cn.conf, `make scfonts`): the Simplified Chinese
+#: Faces the documents may print in (pipeline/data/fonts/30-manyi-zh-cn.conf, `make scfonts`): the Simplified Chinese
 #: ones only. No DejaVu or Liberation, and no face of the Noto CJK collections, which pdffonts names …CJKjp…
-#: (fonts/README.md).
+#: (pipeline/data/fonts/README.md).
 ALLOWED_FACE = re.compile(r"\+(NotoSerifSC|NotoSansSC|AR-?PL-?U(Ming|Kai)-?CN|ARPLU(Ming|Kai)CN)")
 ONE_LINE = ("0451-87979096", "2017年12月31日")
 
@@ -103,7 +104,7 @@ def printed(tmp_path_factory):
         {"c": ctx, "v": {}, "rows": long_rows(40)}, docs / "respondents.continued.docx")
     made["packet.continued"] = render_packet("product", {"respondents": {"respondents": register_rows(70)}},
                                              docs / "packet.continued.docx", ctx)
-    liaoning = load_campaign(Path(__file__).parents[1] / "forms" / "campaigns" / "liaoning-2021.yaml")
+    liaoning = load_campaign(CAMPAIGNS_DIR / "liaoning-2021.yaml")
     made["program_summary.continued"] = make_program_summaries(
         [program_record(i) for i in range(1, 41)], root / "program_summary", liaoning).files[0]
     packets = write_packets(root / "packets", "all", campaign)
@@ -190,7 +191,7 @@ def test_fontconfig_resolves_the_word_faces_to_simplified_chinese_ones():
                 "SimHei": "Noto Sans SC", "楷体": "AR PL UKai CN", "仿宋": "AR PL UMing CN"}
     found = {name: subprocess.run(["fc-match", "-f", "%{family[0]}", name], capture_output=True, text=True,
                                   check=True).stdout for name in expected}
-    assert found == expected, "请运行 make fontconfig 安装 fonts/30-manyi-zh-cn.conf"
+    assert found == expected, "请运行 make fontconfig 安装 pipeline/data/fonts/30-manyi-zh-cn.conf"
 
 
 def test_the_documents_print_the_simplified_forms(printed):
@@ -242,7 +243,7 @@ def face_names(data: bytes, face: int) -> tuple[str, int, str]:
 
 
 def test_the_noto_collections_share_one_glyph_table_named_for_the_japanese_face():
-    """Why the documents print in single-region SC faces (fonts/README.md): LibreOffice names a subset by its
+    """Why the documents print in single-region SC faces (pipeline/data/fonts/README.md): LibreOffice names a subset by its
     CFF's FontName, and every face of Debian's collections, the SC one too, shares the one CFF table named for
     the JP face, so a PDF printed in them says …CJKjp… whatever face it used."""
     for file in ("NotoSerifCJK-Regular.ttc", "NotoSerifCJK-Bold.ttc", "NotoSansCJK-Regular.ttc", "NotoSansCJK-Bold.ttc"):

@@ -14,7 +14,7 @@ from pipeline.web import auth
 from pipeline.web.app import create_app, site_of
 from pipeline.web.security import RateLimit, local_host_header, save_uploads, upload_parts
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+from pipeline.common.resources import SAMPLES
 LAN = "192.0.2.10"  # a non-loopback --host: accounts required
 PASSWORD = "correct horse battery"
 ROLES = ("admin", "staff", "reviewer")

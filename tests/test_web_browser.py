@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+from pipeline.common.resources import SAMPLES
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = os.environ.get("MANYI_SCREENSHOTS")
 WAIT = 180_000  # ms: a receive with a .doc waits for LibreOffice

@@ -18,6 +18,8 @@ import textwrap
 import types
 from pathlib import Path
 
+from pipeline.common.resources import SAMPLES
+
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = textwrap.dedent('''
@@ -83,7 +85,7 @@ CHILD = textwrap.dedent('''
 def test_serve_and_receive_without_posix_only_calls(tmp_path):
     script = tmp_path / "child.py"
     script.write_text(CHILD, encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script), str(tmp_path / "ws"), str(ROOT / "samples")],
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "ws"), str(SAMPLES)],
                           capture_output=True, text=True, cwd=ROOT, timeout=600,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     out = done.stdout

@@ -21,12 +21,13 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.common.errors import UserError
+from pipeline.common.resources import SAMPLES
 from pipeline.issuing import register
 
 pytestmark = pytest.mark.xdist_group("workspace")  # one worker, one PostgreSQL cluster (per worker session)
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "samples" / "inbox"
+SAMPLE = SAMPLES / "inbox"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 

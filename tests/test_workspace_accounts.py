@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
+from pipeline.common.resources import SAMPLES
 from test_workspace import fresh_database, postgres  # noqa: F401 - the session's PostgreSQL cluster
 
 pytestmark = pytest.mark.xdist_group("workspace")
 
-SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "inbox"
+SAMPLE = SAMPLES / "inbox"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -14,9 +14,10 @@ from pathlib import Path
 import yaml
 
 from pipeline.common.errors import UserError
+from pipeline.common.resources import FORMS
 from pipeline.common.text import fold
 
-FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
+FORMS_DIR = FORMS  # the packaged forms (pipeline/common/resources.py)
 PROGRAMS_DIR = FORMS_DIR / "programs"
 CAMPAIGNS_DIR = FORMS_DIR / "campaigns"
 FIELD_TYPES = ("text", "number", "date", "period", "choice", "multi", "yesno", "list")

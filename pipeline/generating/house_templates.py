@@ -19,7 +19,7 @@ from docx.shared import Cm, Pt, RGBColor
 from pipeline.common.files import atomic_path
 from pipeline.generating.layout import LANGS
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+from pipeline.common.resources import TEMPLATES as TEMPLATES_DIR  # the packaged templates (pipeline/data/templates)
 #: One family per document (digits and Latin in it too), as Word prints a 宋体 letter.
 BODY_FONT, TITLE_FONT = "宋体", "黑体"
 CENTER, RIGHT, LEFT = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.LEFT

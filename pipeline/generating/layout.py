@@ -26,7 +26,7 @@ from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
 from pipeline.definitions.forms import Form, load_forms
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+from pipeline.common.resources import TEMPLATES as TEMPLATES_DIR  # the packaged templates (pipeline/data/templates)
 
 #: Every setting of the printed page, in one place.
 DEFAULTS = {

@@ -13,6 +13,7 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from pipeline.common.files import atomic_path, safe_filename, unique_names
+from pipeline.common.resources import TEMPLATES
 from pipeline.common.records import company_name, form_value, honoured_name
 from pipeline.common.text import fold
 from pipeline.definitions.campaign import Campaign
@@ -22,7 +23,7 @@ from pipeline.generating.render import compiled
 from pipeline.issuing.program_summary import make_program_summaries
 
 FORM_ID = "summary_table"
-TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "summary_table.docx"
+TEMPLATE = TEMPLATES / "summary_table.docx"
 NO_UNIT = "未注明推进单位"
 SUFFIX = "_推荐汇总表"
 #: Which list of the form a category's submissions go in.

@@ -1,4 +1,6 @@
-"""Rebuild the bundled sample (`make demo` runs on it): python samples/build.py
+"""Rebuild the bundled sample (`make demo` runs on it): python tests/build_samples.py
+
+It writes pipeline/data/samples/, which the package ships (pipeline/common/resources.py).
 
 The sample is a small, real-looking campaign: five returned submissions in an inbox (a complete
 one, a product filed as a series in a zip made on Chinese Windows, a construction project under
@@ -14,10 +16,11 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
+sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 import corpus  # noqa: E402
 from build_inputs import gbk_zip  # noqa: E402
+from pipeline.common.resources import SAMPLES  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
 
@@ -30,7 +33,7 @@ def _workbook(path: Path, header: list[str], rows: list[list]) -> None:
     book.save(path)
 
 
-def build(root: Path = HERE) -> None:
+def build(root: Path = SAMPLES) -> None:
     """Given the samples folder, write inbox/, 企业名单.xlsx and 获奖名单.xlsx there."""
     inbox = root / "inbox"
     shutil.rmtree(inbox, ignore_errors=True)
@@ -93,4 +96,4 @@ def build(root: Path = HERE) -> None:
 
 if __name__ == "__main__":
     build()
-    print(f"样例已生成：{HERE}")
+    print(f"样例已生成：{SAMPLES}")
