@@ -33,13 +33,13 @@ def startup_lines(root: Path, host: str, port: int, self_check: bool) -> list[st
 
 
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
-          self_check: bool = False, echo=print) -> None:
+          self_check: bool = False, echo=print, behind_proxy: str | None = None) -> None:
     """Given a workspace and where to listen, serve the page until interrupted."""
     import waitress
 
     from pipeline.web.app import create_app, site_of
 
-    app = create_app(root, host=host, self_check=self_check)
+    app = create_app(root, host=host, self_check=self_check, behind_proxy=behind_proxy)
     if not is_loopback(host) and not site_of(app).store.users():
         raise UserError("在 127.0.0.1 以外的地址提供页面需要账号：请先运行 manyi user add 名字 --role admin")
     server = listen(app, host, port)  # the port first: a busy one is said before anything claims to have started
