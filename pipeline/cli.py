@@ -728,12 +728,15 @@ def doctor(workspace_dir):
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="端口")
 @click.option("--open", "open_browser", is_flag=True, help="启动后打开浏览器")
 @click.option("--self-check", is_flag=True, help="开放“申报自检”页：申报单位上传一份材料即可看到问题（不保存）")
+@click.option("--behind-proxy", metavar="地址", default=None,
+              help="页面在反向代理（如 nginx）之后：代理的 IP 地址；只相信来自该地址的 X-Forwarded-Proto/-For")
 @friendly
-def serve(directory, host, port, open_browser, self_check):
+def serve(directory, host, port, open_browser, self_check, behind_proxy):
     """在浏览器中处理整个活动：收件、申报列表、详情、评审、证书、下载。"""
     from pipeline.web.server import serve as run
 
-    run(directory, host=host, port=port, open_browser=open_browser, self_check=self_check, echo=click.echo)
+    run(directory, host=host, port=port, open_browser=open_browser, self_check=self_check, echo=click.echo,
+        behind_proxy=behind_proxy)
 
 
 @cli.group()

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import multiprocessing
 import os
 import shutil
+import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
@@ -231,7 +233,33 @@ def campaign_forms(campaign) -> dict:
     return program_of(campaign).forms
 
 
-def _pool_init() -> None:
+#: Linux prctl option: the signal a process gets when the thread that started it ends (<linux/prctl.h>).
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Given the id of the process that started this worker, make this worker end when that process ends.
+
+    A worker left behind by a killed parent (kill -9, a crash) would keep the parent's listening socket
+    and workspace lock, and wait forever for work. On Linux the kernel sends SIGKILL to the worker when
+    its parent dies (prctl PR_SET_PDEATHSIG); a parent that died before the call was made is caught by
+    the check after it. Elsewhere this does nothing (Windows and macOS import and run as before).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        return  # not permitted here (an unusual sandbox): workers then live as they did before
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _pool_init(parent: int | None = None) -> None:
+    if parent is not None:
+        die_with_parent(parent)
     prepare(load_forms())  # a no-op after fork; needed where workers are spawned
 
 
@@ -298,7 +326,11 @@ def parse_all(entries: list, campaign, jobs: int, records_dir: Path, work: Path,
             done(parse_one(entry, files, problems, campaign, records_dir))
         return sorted(records, key=lambda r: r["source"])
     size = max(1, min(HANDFUL, total // (jobs * HANDFUL)))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_pool_init) as pool:
+    # Forked workers are this process's children: they die with it (under another start method their
+    # parent is the fork server, which itself ends with this process).
+    forked = multiprocessing.get_start_method() == "fork"
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_pool_init,
+                             initargs=(os.getpid() if forked else None,)) as pool:
         futures = {pool.submit(parse_several, handful, campaign, records_dir): handful
                    for handful in handfuls(opened_submissions(entries, work), size)}
         for future in as_completed(futures):

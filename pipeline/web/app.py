@@ -17,12 +17,16 @@ from pathlib import Path
 
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, session, url_for
 from markupsafe import Markup
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pipeline.common.errors import UserError
 from pipeline.web import auth
+from pipeline.workspace import accounts
 from pipeline.web.jobs import Runner
-from pipeline.web.security import WEB_LIMITS, TooMuch, RateLimit, is_loopback, local_host_header, new_token, same_token
+from pipeline.web.security import (WEB_LIMITS, RateLimit, SignInLimit, TooMuch, is_loopback, local_host_header,
+                                   new_token, same_token)
 
 PACKAGE = Path(__file__).resolve().parent
 WEB_DIR = "web"  # the page's own files inside the workspace: secret key, outputs of jobs, previews
@@ -39,6 +43,7 @@ class Site:
     runner: Runner = field(default_factory=Runner)
     checker: Runner | None = None  # 申报自检 runs in its own queue: applicants never wait for staff work
     selfcheck_rate: RateLimit | None = None
+    sign_in_limit: SignInLimit = field(default_factory=SignInLimit)
     lock: threading.Lock = field(default_factory=threading.Lock)
     store: object = None  # pipeline.web.store.Store, once the workspace is open
     _ws: object = None
@@ -102,8 +107,11 @@ def route(app: Flask, rule: str, permission: str, methods=("GET",)):
 
 
 def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, limits: dict | None = None,
-               testing: bool = False) -> Flask:
-    """Given a workspace folder and how it is served, return the Flask application."""
+               testing: bool = False, behind_proxy: str | None = None) -> Flask:
+    """Given a workspace folder and how it is served, return the Flask application.
+
+    `behind_proxy`: the address of the reverse proxy in front (it says by X-Forwarded-Proto/-For whether
+    the browser came by HTTPS and from where); those headers are believed from that address only."""
     from pipeline.web import pages, store
 
     site = Site(root=Path(root), host=host, self_check=self_check, limits={**WEB_LIMITS, **(limits or {})})
@@ -122,6 +130,12 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
     app.extensions["manyi"] = site
     site.store = store.Store(site.ws)
     app.before_request(lambda: check_request(app, site))
+    # --- issue 29: headers, cookies over HTTPS, a trusted proxy, sign-in limits and session versions ---
+    app.session_interface = SecureWhenHttps()
+    app.after_request(lambda response: after_request(site, response))
+    if behind_proxy:
+        app.wsgi_app = TrustedProxy(app.wsgi_app, behind_proxy)
+    # --- end issue 29 ---
     app.context_processor(lambda: {"user": g.get("user"), "csrf_field": csrf_field, "site": site,
                                    "csrf_token": session.get("csrf", "")})
     register_errors(app)
@@ -158,6 +172,13 @@ def check_request(app: Flask, site: Site):
         given = request.headers.get("X-CSRF-Token") or request.form.get("csrf")
         if not same_token(given, session.get("csrf")):
             abort(400, "表单已过期或来源不明（缺少 CSRF 令牌），请刷新页面后重试")
+    # --- issue 29: sign-in limits, equal answer time, sign-out ends every session ---
+    endpoint = (request.endpoint or "").rsplit(".", 1)[-1]
+    if request.method == "POST" and endpoint == "login" and not site.local:
+        return sign_in_gate(site)
+    if request.method == "POST" and endpoint == "logout" and g.user is not None and not g.user.local:
+        site.store.end_sessions(g.user.name, by=g.user.name)
+    # --- end issue 29 ---
     return None
 
 
@@ -169,10 +190,68 @@ def current_user(site: Site) -> auth.User | None:
     if not name:
         return None
     found = site.store.user(name)
-    if found is None or found.get("disabled"):
-        session.pop("user", None)
+    if found is None or found.get("disabled") or session.get("v") != found.get("session_version"):
+        session.pop("user", None)  # a session ended by sign-out, a new password or role, or disabling
         return None
     return auth.User(name=found["name"], role=found["role"])
+
+
+# --- issue 29: accounts and transport -----------------------------------------------------------------
+
+#: Scripts and styles only from the page's own files (no inline script anywhere), no framing, no plugins.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+           "Referrer-Policy": "same-origin"}
+
+
+def sign_in_gate(site: Site):
+    """Before a sign-in is checked: refuse it while its name or address has spent its failures (429);
+    for an unknown or disabled name spend the one password check a real account costs."""
+    name = accounts.normal_name(request.form.get("name", ""))
+    if site.sign_in_limit.blocked(name, request.remote_addr or ""):
+        abort(429, "登录失败次数太多，请 15 分钟后再试")
+    found = site.store.user(name)
+    if found is None or found.get("disabled"):
+        auth.spend_one_check(request.form.get("password", ""))
+    return None
+
+
+def after_request(site: Site, response):
+    """After every answer: the security headers; after a sign-in, count a failure or tie the new session to
+    the account's session version."""
+    for header, value in HEADERS.items():
+        response.headers.setdefault(header, value)
+    if request.method == "POST" and (request.endpoint or "").rsplit(".", 1)[-1] == "login" and not site.local:
+        name = accounts.normal_name(request.form.get("name", ""))
+        if response.status_code == 401:
+            site.sign_in_limit.failed(name, request.remote_addr or "")
+        elif session.get("user"):
+            found = site.store.user(session["user"])
+            session["v"] = found["session_version"] if found else None
+    return response
+
+
+class SecureWhenHttps(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the Secure flag whenever the browser came by HTTPS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (request and request.is_secure))
+
+
+class TrustedProxy:
+    """WSGI middleware: believe X-Forwarded-For/-Proto (one proxy) only on requests from the proxy's address."""
+
+    def __init__(self, wsgi_app, proxy: str):
+        self.plain, self.proxied = wsgi_app, ProxyFix(wsgi_app, x_for=1, x_proto=1)
+        self.proxy = proxy
+
+    def __call__(self, environ, start_response):
+        trusted = environ.get("REMOTE_ADDR") == self.proxy
+        return (self.proxied if trusted else self.plain)(environ, start_response)
+
+
+# --- end issue 29 ---
 
 
 def csrf_field() -> Markup:

@@ -20,11 +20,15 @@ ROLES = {
     "staff": frozenset({"read", "staff", "tally"}),
     "reviewer": frozenset({"review"}),
 }
-ROLE_NAMES = {"admin": "管理员", "staff": "工作人员", "reviewer": "评审专家"}
+#: In the order the account form offers them: the first, the default, is the least powerful.
+ROLE_NAMES = {"reviewer": "评审专家", "staff": "工作人员", "admin": "管理员"}
 #: Permissions a route may name beside the roles': `public` needs no account (login page, 申报自检).
 PERMISSIONS = frozenset().union(*ROLES.values()) | {"public", "user"}
 
 _HASHER = PasswordHasher()
+#: Checked against when the name is unknown or disabled, so every sign-in costs one argon2 check and
+#: the answer time does not tell which names exist.
+_DUMMY_HASH = _HASHER.hash("manyi: no such account")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,12 @@ def password_matches(stored: str, password: str) -> bool:
         return _HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def spend_one_check(password: str) -> None:
+    """Given the password typed for an unknown or disabled name, verify it against a dummy hash (always false),
+    so that answer takes as long as one for a real account."""
+    password_matches(_DUMMY_HASH, password)
 
 
 def check_new_user(name: str, role: str, password: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
+import socket
 import threading
 import time
 from collections import deque
@@ -33,13 +34,19 @@ WEB_LIMITS = {
 
 
 def is_loopback(host: str) -> bool:
-    """Given the --host to bind, return whether only this computer can reach it."""
+    """Given the --host to bind (or a Host header's name), return whether it is this computer alone: localhost,
+    or an address in 127.0.0.0/8 or ::1, in any spelling the system accepts (127.1, 0x7f.1, ::ffff:127.0.0.1).
+    Names are never looked up: a name that resolves to 127.0.0.1 is how DNS rebinding starts."""
+    host = host.strip("[]")
     if host == "localhost":
         return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
+    try:  # the system's own parse of a numeric address, as binding it would read it (127.1 = 127.0.0.1)
+        found = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError, ValueError):
         return False
+    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
+    return bool(addresses) and all(a.is_loopback or getattr(a, "ipv4_mapped", None) and a.ipv4_mapped.is_loopback
+                                   for a in addresses)
 
 
 def local_host_header(value: str) -> bool:
@@ -79,6 +86,31 @@ class RateLimit:
                 return False
             events.append(now)
             return True
+
+    def spent(self, key: str, now: float | None = None) -> bool:
+        """Given a key, return whether its budget is spent now (records nothing)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            events = self._events.get(key, ())
+            return sum(1 for t in events if now - t <= self.seconds) >= self.count
+
+
+class SignInLimit:
+    """Failed sign-ins counted per name and per client address over a window: once either has spent its
+    budget, every sign-in for it (even with the right password) is refused until the window moves on."""
+
+    def __init__(self, per_name: int = 10, per_address: int = 30, seconds: float = 15 * 60):
+        self.names = RateLimit(per_name, seconds)
+        self.addresses = RateLimit(per_address, seconds)
+
+    def blocked(self, name: str, address: str) -> bool:
+        """Given a name and a client address, return whether a sign-in must be refused now."""
+        return self.names.spent(name) or self.addresses.spent(address)
+
+    def failed(self, name: str, address: str) -> None:
+        """Given a failed sign-in's name and address, count it against both."""
+        self.names.allow(name)
+        self.addresses.allow(address)
 
 
 @dataclass

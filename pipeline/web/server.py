@@ -33,20 +33,37 @@ def startup_lines(root: Path, host: str, port: int, self_check: bool) -> list[st
 
 
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
-          self_check: bool = False, echo=print) -> None:
+          self_check: bool = False, echo=print, behind_proxy: str | None = None) -> None:
     """Given a workspace and where to listen, serve the page until interrupted."""
     import waitress
 
     from pipeline.web.app import create_app, site_of
 
-    app = create_app(root, host=host, self_check=self_check)
+    app = create_app(root, host=host, self_check=self_check, behind_proxy=behind_proxy)
     if not is_loopback(host) and not site_of(app).store.users():
         raise UserError("在 127.0.0.1 以外的地址提供页面需要账号：请先运行 manyi user add 名字 --role admin")
+    server = listen(app, host, port)  # the port first: a busy one is said before anything claims to have started
     for line in startup_lines(Path(root), host, port, self_check):
         echo(line)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(page_url(host, port),)).start()
     try:
-        waitress.serve(app, host=host, port=port, threads=THREADS, ident="manyi", _quiet=True)
+        server.run()
+    finally:
+        server.close()
+
+
+def listen(app, host: str, port: int):
+    """Given the application and where to listen, return waitress's server bound there (not yet serving);
+    raise a Chinese UserError when the port is taken or the address cannot be used."""
+    import errno
+
+    import waitress.server
+
+    try:
+        return waitress.server.create_server(app, host=host, port=port, threads=THREADS, ident="manyi")
     except OSError as exc:
-        raise UserError(f"无法在 {host}:{port} 上启动（{exc.strerror or exc}）：端口可能已被占用，可换一个，如 --port 8001") from None
+        if exc.errno == errno.EADDRINUSE or getattr(exc, "winerror", None) == 10048:
+            raise UserError(f"端口 {port} 已被占用（可能是另一个 manyi serve 或其他程序）：请先关闭它，"
+                            f"或换一个端口，如 --port {port + 1 if port < 65535 else 8001}") from None
+        raise UserError(f"无法在 {host}:{port} 上启动（{exc.strerror or exc}）：请检查 --host 和 --port") from None

@@ -25,8 +25,24 @@ class Store:
     def users(self) -> list[dict]:
         return accounts.all_users(self.ws)
 
-    def add_user(self, name: str, role: str, password_hash: str, by: str = COMMAND_LINE) -> None:
-        accounts.save_user(self.ws, name, role, password_hash, by)
+    def add_user(self, name: str, role: str, password_hash: str, by: str = COMMAND_LINE) -> str:
+        """Add a new account (a name taken or reserved is refused in Chinese); return the name as kept."""
+        return accounts.add_user(self.ws, name, role, password_hash, by)
+
+    def set_password(self, name: str, password_hash: str, by: str) -> None:
+        accounts.set_password(self.ws, name, password_hash, by)
+
+    def set_role(self, name: str, role: str, by: str) -> None:
+        accounts.set_role(self.ws, name, role, by)
+
+    def set_disabled(self, name: str, disabled: bool, by: str) -> None:
+        accounts.set_disabled(self.ws, name, disabled, by)
+
+    def delete_user(self, name: str, by: str) -> None:
+        accounts.delete_user(self.ws, name, by)
+
+    def end_sessions(self, name: str, by: str) -> None:
+        accounts.end_sessions(self.ws, name, by)
 
     def assign(self, reviewer: str, applicant_ids: list[int], by: str, on: bool = True) -> None:
         accounts.assign(self.ws, reviewer, [int(i) for i in applicant_ids], by, on)
@@ -47,11 +63,12 @@ class Store:
 
 
 def add_user(root: Path, name: str, role: str, password: str) -> None:
-    """Given a workspace folder, add (or update) an account; raise UserError for a bad name, role or password."""
+    """Given a workspace folder, add a new account; raise UserError for a bad, reserved or taken name, a bad
+    role or password."""
     from pipeline.web.auth import check_new_user, hash_password
     from pipeline.workspace import Workspace
 
-    name = (name or "").strip()
+    name = accounts.normal_name(name)
     check_new_user(name, role, password)
     with Workspace.open(root) as ws:  # a workspace, or the library's Chinese error
         Store(ws).add_user(name, role, hash_password(password))

@@ -12,10 +12,14 @@ campaign (its TABLES), not who may sign in.
 from __future__ import annotations
 
 import json
+import unicodedata
+from datetime import datetime
 
 import sqlalchemy as sa
 
+from pipeline.common.errors import UserError
 from pipeline.workspace import db
+from pipeline.workspace.core import SYSTEM
 
 metadata = sa.MetaData()
 
@@ -26,6 +30,9 @@ users = sa.Table(
     sa.Column("password", sa.Text, nullable=False),  # an argon2id hash
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    # Raised by every change that must end the account's sessions; a session cookie carries the
+    # version it was signed in under and is refused once it differs (sign-out, password, role, disable).
+    sa.Column("session_version", sa.Integer, nullable=False, default=0, server_default="0"),
 )
 
 assignments = sa.Table(
@@ -38,7 +45,20 @@ assignments = sa.Table(
 
 ACCOUNTS_KEY = "accounts_schema"
 #: ACCOUNT_MIGRATIONS[n] brings the accounts tables from version n to n+1.
-ACCOUNT_MIGRATIONS = [lambda conn: metadata.create_all(conn, tables=[users, assignments])]
+def _add_session_version(conn) -> None:
+    """Accounts schema 1 → 2: the per-account session version (tables made at 2 have it already)."""
+    if "session_version" not in {c["name"] for c in sa.inspect(conn).get_columns(users.name)}:
+        conn.execute(sa.text("ALTER TABLE web_users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0"))
+
+
+ACCOUNT_MIGRATIONS = [lambda conn: metadata.create_all(conn, tables=[users, assignments]), _add_session_version]
+#: Names no account may take: they stand for the system, the local user and the command line in the audit log.
+RESERVED = frozenset({SYSTEM, "本机用户", "命令行", "（未登录）"})
+
+
+def reserved(name: str) -> bool:
+    """Given a name (normalised), return whether it is one of RESERVED in any spelling."""
+    return name in {normal_name(r) for r in RESERVED}
 
 
 def migrate(ws) -> int:
@@ -60,32 +80,115 @@ def migrate(ws) -> int:
     return found
 
 
+def normal_name(name: str) -> str:
+    """Given a name as typed, return it as accounts are kept: NFKC (full-width letters and spaces folded),
+    without surrounding spaces, so "张评审 " and "张评审" are one name."""
+    return unicodedata.normalize("NFKC", name or "").strip()
+
+
 def user(ws, name: str) -> dict | None:
-    """Given a user name, return its row (name, role, password hash, created_at, disabled), or None."""
+    """Given a user name, return its row (name, role, password hash, created_at, disabled, session_version),
+    or None."""
     with ws.reader.connect() as conn:
-        row = conn.execute(sa.select(users).where(users.c.name == name)).first()
+        row = conn.execute(sa.select(users).where(users.c.name == normal_name(name))).first()
     return dict(row._mapping) if row else None
 
 
 def all_users(ws) -> list[dict]:
-    """Return every account without its hash, by name."""
+    """Return every account without its hash, by name, with `created` (when it was added, local time)."""
     with ws.reader.connect() as conn:
         rows = conn.execute(sa.select(users.c.name, users.c.role, users.c.created_at, users.c.disabled)
                             .order_by(users.c.name))
-        return [dict(r._mapping) for r in rows]
+        return [{**r._mapping, "created": local_time(r.created_at)} for r in rows]
 
 
-def save_user(ws, name: str, role: str, password_hash: str, by: str) -> None:
-    """Add an account, or give an existing one a new role and password; record who did it."""
+def local_time(stamp: str | None) -> str:
+    """Given a stored UTC stamp (ISO), return it in this computer's time as staff read it (2017-06-18 09:30)."""
+    if not stamp:
+        return ""
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
+
+
+def add_user(ws, name: str, role: str, password_hash: str, by: str) -> str:
+    """Given a new name, a role and a password hash, add the account and return its kept name; raise a
+    Chinese UserError for a reserved name or one already taken (a password or role is changed on its own)."""
+    name = normal_name(name)
+    if reserved(name):
+        raise UserError(f"“{name}”是系统保留的名字（日志中用来表示系统或本机），请换一个用户名")
     with ws.engine.begin() as conn:
-        exists = conn.execute(sa.select(users.c.name).where(users.c.name == name)).first()
-        if exists:
-            conn.execute(sa.update(users).where(users.c.name == name)
-                         .values(role=role, password=password_hash, disabled=False))
-        else:
-            conn.execute(sa.insert(users).values(name=name, role=role, password=password_hash, created_at=db.now(),
-                                                 disabled=False))
+        if conn.execute(sa.select(users.c.name).where(users.c.name == name)).first():
+            raise UserError(f"账号“{name}”已存在；修改密码或角色请用相应的操作，不会新建同名账号")
+        conn.execute(sa.insert(users).values(name=name, role=role, password=password_hash, created_at=db.now(),
+                                             disabled=False, session_version=0))
         record(conn, by, "account", None, {"name": name, "role": role})
+    return name
+
+
+def set_password(ws, name: str, password_hash: str, by: str) -> None:
+    """Given an account and a new password hash, change it and end the account's sessions; recorded."""
+    _change(ws, name, {"password": password_hash}, by, "修改密码", {"name": normal_name(name)})
+
+
+def set_role(ws, name: str, role: str, by: str) -> None:
+    """Given an account and a role, change its role and end its sessions; the last administrator keeps theirs."""
+    _change(ws, name, {"role": role}, by, "修改角色", {"name": normal_name(name), "role": role},
+            drops_admin=role != "admin")
+
+
+def set_disabled(ws, name: str, disabled: bool, by: str) -> None:
+    """Given an account, disable it (its sessions end) or enable it again; the last administrator stays enabled."""
+    _change(ws, name, {"disabled": disabled}, by, "停用账号" if disabled else "启用账号", {"name": normal_name(name)},
+            drops_admin=disabled)
+
+
+def end_sessions(ws, name: str, by: str) -> None:
+    """Given an account, end every session signed in with it (sign-out ends them all); recorded."""
+    _change(ws, name, {}, by, "退出所有会话", {"name": normal_name(name)})
+
+
+def delete_user(ws, name: str, by: str) -> None:
+    """Given an account, delete it and its reviewer assignments (its audit lines stay); the last
+    administrator cannot be deleted."""
+    name = normal_name(name)
+    with ws.engine.begin() as conn:
+        row = _locked_row(conn, name)
+        _keep_an_admin(conn, row, True)
+        conn.execute(sa.delete(assignments).where(assignments.c.reviewer == name))
+        conn.execute(sa.delete(users).where(users.c.name == name))
+        record(conn, by, "删除账号", None, {"name": name, "role": row.role})
+
+
+def _locked_row(conn, name: str):
+    """Within a transaction, return an account's row, locked for the change (PostgreSQL: FOR UPDATE)."""
+    row = conn.execute(sa.select(users).where(users.c.name == name).with_for_update()).first()
+    if row is None:
+        raise UserError(f"没有账号“{name}”")
+    return row
+
+
+def _keep_an_admin(conn, row, drops_admin: bool) -> None:
+    """Within a transaction, raise a Chinese UserError when a change would leave no enabled administrator."""
+    if not drops_admin or row.role != "admin" or row.disabled:
+        return
+    admins = conn.execute(sa.select(users.c.name).where(users.c.role == "admin", sa.not_(users.c.disabled))
+                          .with_for_update()).all()
+    if len(admins) <= 1:
+        raise UserError(f"“{row.name}”是唯一的管理员：请先添加或启用另一位管理员，再停用、删除或降级这个账号")
+
+
+def _change(ws, name: str, values: dict, by: str, action: str, detail: dict, drops_admin: bool = False) -> None:
+    """Within one transaction: change an account's columns, end its sessions (a new session version) and
+    record the action."""
+    name = normal_name(name)
+    with ws.engine.begin() as conn:
+        row = _locked_row(conn, name)
+        _keep_an_admin(conn, row, drops_admin)
+        conn.execute(sa.update(users).where(users.c.name == name)
+                     .values(**values, session_version=row.session_version + 1))
+        record(conn, by, action, None, detail)
 
 
 def assign(ws, reviewer: str, applicant_ids: list[int], by: str, on: bool = True) -> None:

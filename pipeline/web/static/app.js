@@ -84,4 +84,8 @@
   document.querySelectorAll("[data-confirm]").forEach(function (el) {
     el.addEventListener("click", function (ev) { if (!window.confirm(el.getAttribute("data-confirm"))) { ev.preventDefault(); } });
   });
+  // "Back" links go one page back (no javascript: link: the Content-Security-Policy allows no inline script).
+  document.querySelectorAll("[data-back]").forEach(function (el) {
+    el.addEventListener("click", function (ev) { if (window.history.length > 1) { ev.preventDefault(); window.history.back(); } });
+  });
 })();
