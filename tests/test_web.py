@@ -79,7 +79,7 @@ ROUTES = [
     ("GET", "/review", "user"), ("POST", "/review/assign", "staff"), ("GET", "/review/1", "review"),
     ("POST", "/review/1", "review"), ("GET", "/awards", "read"), ("POST", "/awards/certificates", "staff"),
     ("POST", "/awards/register", "staff"), ("GET", "/downloads", "read"), ("POST", "/downloads/summary", "staff"),
-    ("POST", "/downloads/notices", "staff"), ("POST", "/downloads/tables", "staff"),
+    ("POST", "/downloads/notices", "staff"), ("POST", "/downloads/tables", "staff"), ("POST", "/downloads/screen", "staff"),
     ("POST", "/downloads/certificates", "staff"), ("GET", "/users", "admin"), ("POST", "/users", "admin"),
     ("GET", "/audit", "admin"), ("POST", "/logout", "user"), ("GET", "/jobs/x", "user"),
     ("GET", "/jobs/x.json", "user"), ("GET", "/jobs/x/files/0", "user"), ("GET", "/login", "public"),
