@@ -78,7 +78,7 @@ def expected(form, text):
     if form.get("kind") == "report":
         from pipeline.common.text import body_chars
 
-        title = form.title.replace("{{ c.year }}", str(resolve_campaign(form.get("program")).year))
+        title = form.title.replace("{{ c.year }}", str(resolve_campaign(form.get("program"), None).year))
         return {"title": title, "chars": body_chars("".join(text["body"])), "sections_present": [],
                 "sections_missing": []}
     if isinstance(text, list):
@@ -119,7 +119,7 @@ def write_filled(pid: str, cid: str, folder: Path, change=None, survey: bool = T
     `change(form_id, text)` may alter what is typed (a planted violation). Returns form key → what was typed;
     a form `change` returns None for is left out of the packet.
     """
-    campaign = resolve_campaign(pid)
+    campaign = resolve_campaign(pid, None)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if survey:

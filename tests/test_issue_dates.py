@@ -59,14 +59,14 @@ def test_a_certificate_expired_on_its_issue_date_is_refused_naming_row_and_rule(
     winners = winners_book(tmp_path / "w.xlsx", [("沈阳建工集团", "建筑工程类", "沈阳市档案馆工程"),
                                                  ("沈阳机床厂", "企业类", None)])
     db = tmp_path / "register.db"
-    result = make_certificates(winners, tmp_path / "out", resolve_campaign("liaoning"), db, today=date(2026, 3, 1))
+    result = make_certificates(winners, tmp_path / "out", resolve_campaign("liaoning", None), db, today=date(2026, 3, 1))
     assert [e.company for e in result.entries] == ["沈阳机床厂"]
     (refused,) = [p for p in result.problems if "沈阳建工集团" in p]
     assert refused.startswith("第 2 行（沈阳建工集团）") and "当年度有效" in refused and "第二十一条" in refused
     assert "2021年12月31日" in refused and "2026年3月1日" in refused
     with register.connect(db) as conn:
         assert [e.company for e in register.entries(conn)] == ["沈阳机床厂"]  # no number spent on it
-    within = make_certificates(winners, tmp_path / "in", resolve_campaign("liaoning"), db, today=date(2021, 12, 1))
+    within = make_certificates(winners, tmp_path / "in", resolve_campaign("liaoning", None), db, today=date(2021, 12, 1))
     assert {e.company for e in within.entries} == {"沈阳建工集团", "沈阳机床厂"}
 
 

@@ -28,7 +28,7 @@ def parsed(tmp_path_factory):
     for pid in sorted({p for p, _ in CASES}):
         inbox = root / pid / "inbox"
         typed = {cid: write_filled(pid, cid, inbox / cid) for p, cid in CASES if p == pid}
-        result = parse_inbox([inbox], root / pid / "out", resolve_campaign(pid), jobs=1)
+        result = parse_inbox([inbox], root / pid / "out", resolve_campaign(pid, None), jobs=1)
         for record in result.records:
             out[(pid, record["source"])] = (typed[record["source"]], record)
     return out
@@ -90,7 +90,7 @@ def test_screening_reaches_the_top_tier_from_the_parsed_records(parsed, tmp_path
 
 def parse_one(tmp_path, pid, cid, change):
     write_filled(pid, cid, tmp_path / "inbox" / "a", change)
-    return parse_inbox([tmp_path / "inbox"], tmp_path / "out", resolve_campaign(pid), jobs=1).records[0]
+    return parse_inbox([tmp_path / "inbox"], tmp_path / "out", resolve_campaign(pid, None), jobs=1).records[0]
 
 
 def test_liaoning_violations_found_with_liaoning_articles(tmp_path):
@@ -150,7 +150,7 @@ def test_guangdong_star_without_photo_fields_and_a_wrong_phone(tmp_path):
 def test_a_packet_without_any_form_of_the_program(tmp_path):
     (tmp_path / "inbox" / "a").mkdir(parents=True)
     (tmp_path / "inbox" / "a" / "说明.txt").write_text("无", encoding="utf-8")
-    record = parse_inbox([tmp_path / "inbox"], tmp_path / "out", resolve_campaign("national"), jobs=1).records[0]
+    record = parse_inbox([tmp_path / "inbox"], tmp_path / "out", resolve_campaign("national", None), jobs=1).records[0]
     missing = [i for i in record["issues"] if i["code"] == "missing_form"]
     assert len(missing) == 1 and "企业类、服务类" in missing[0]["message"] and missing[0]["article"] == "第十五条"
 
@@ -215,7 +215,7 @@ def test_summary_table_per_recommending_unit_of_the_program(tmp_path):
     write_filled("liaoning", "service", tmp_path / "inbox" / "s",
                  lambda f, t: {**t, "recommending_unit": "大连市质量协会"} if f == "application" else t)
     write_filled("liaoning", "enterprise", tmp_path / "inbox" / "e", lambda f, t: None if f == "report" else t)
-    parse_inbox([tmp_path / "inbox"], tmp_path / "out", resolve_campaign("liaoning"), jobs=1)
+    parse_inbox([tmp_path / "inbox"], tmp_path / "out", resolve_campaign("liaoning", None), jobs=1)
     run = CliRunner().invoke(cli, ["summary-table", "--records", str(tmp_path / "out" / "records"), "--out",
                                    str(tmp_path / "tables"), "--program", "liaoning"])
     assert run.exit_code == 0, run.output
@@ -235,7 +235,7 @@ def test_heilongjiang_reads_its_filled_checklist_too(tmp_path):
     from pipeline.generating.program_forms import form_set
     from pipeline.generating.render import render_docx
 
-    campaign = resolve_campaign("heilongjiang")
+    campaign = resolve_campaign("heilongjiang", None)
     checklist = form_set("heilongjiang")["checklist.product"]
     ticks = {sid: "符合" for sid in checklist.get("criteria")} | {"self_02": "不符合", "company_name": "哈尔滨示范厂"}
     (tmp_path / "inbox" / "a").mkdir(parents=True)

@@ -117,7 +117,7 @@ def roundtrip(tmp_path_factory):
     records = {}
     for pid in sorted({p for p, _ in CASES}):
         for fmt in FORMATS:
-            result = parse_inbox([root / fmt / pid], root / "out" / fmt / pid, resolve_campaign(pid), jobs=2)
+            result = parse_inbox([root / fmt / pid], root / "out" / fmt / pid, resolve_campaign(pid, None), jobs=2)
             for record in result.records:
                 records[(pid, record["source"], fmt)] = (typed_by[(pid, record["source"])], record)
     return records, results

@@ -31,7 +31,7 @@ FILL_IN = "未填写；须如实填写，确实不适用的请注明原因（如
 
 @functools.cache
 def campaign(pid: str):
-    return resolve_campaign(pid)
+    return resolve_campaign(pid, None)
 
 
 def valid_record(pid: str, cid: str) -> dict:
@@ -66,7 +66,7 @@ def test_a_complete_packet_of_every_category_has_no_issue(pid, cid):
 
 def test_the_seed_packet_is_checked_by_the_seed_rules_and_a_generated_one_by_its_own():
     record = valid_record("liaoning", "product")
-    seed = check_record(record, resolve_campaign("heilongjiang"))
+    seed = check_record(record, resolve_campaign("heilongjiang", None))
     assert ("error", "missing_form", "cover", None, "缺少《申报材料》，请补交（填报说明第1条）。") in whole(seed)
     assert check_record(record, campaign("liaoning")) == []
 

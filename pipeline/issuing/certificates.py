@@ -363,12 +363,12 @@ def page_count(path: Path) -> int:
         pdf.close()
 
 
-def print_run(contexts: list[dict], target: Path, campaign: Campaign | None = None) -> Path:
-    """Given certificates' contexts (of any programs), write them as one document, a page each; return it."""
-    return certificate_template().render({"c": campaign.context() if campaign else {}, "winners": contexts}, target)
+def print_run(contexts: list[dict], target: Path, campaign: Campaign) -> Path:
+    """Given certificates' contexts, a target and the campaign, write them as one document, a page each; return it."""
+    return certificate_template().render({"c": campaign.context(), "winners": contexts}, target)
 
 
-def combined_pdf(contexts: list[dict], target: Path, campaign: Campaign | None = None) -> Path:
+def combined_pdf(contexts: list[dict], target: Path, campaign: Campaign) -> Path:
     """Given every certificate's context, write one PDF of them all (one LibreOffice start); return it."""
     with tempfile.TemporaryDirectory(prefix="manyi-certs-") as tmp:
         combined = print_run(contexts, Path(tmp) / "certificates.docx", campaign)

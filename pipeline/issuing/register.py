@@ -407,12 +407,12 @@ def lookup(conn, number: str, program: str | None = None) -> Entry | None:
     return _entry(row) if row else None
 
 
-def entries(conn, campaign: str | None = None, program: str | None = None) -> list[Entry]:
+def entries(conn, campaign_id: str | None = None, program: str | None = None) -> list[Entry]:
     """Given a connection (optionally a campaign id and a program id), return the entries in number order."""
     c = certificates.c
     query = sa.select(*_COLUMNS).order_by(c.program, c.campaign, c.category, c.seq)
-    if campaign:
-        query = query.where(c.campaign == campaign)
+    if campaign_id:
+        query = query.where(c.campaign == campaign_id)
     if program:
         query = query.where(c.program == program)
     return [_entry(r) for r in conn.execute(query)]
