@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline.definitions.programs import load_program, resolve_campaign
 from pipeline.generating.layout import build_template
-from pipeline.generating.program_forms import program_forms
+from pipeline.definitions.program_forms import program_forms
 from pipeline.generating.render import render_docx
 
 #: What applicants type for the fields the criteria read, so a complete packet meets every checkable criterion.
