@@ -79,7 +79,7 @@ ROUTES = [
     ("GET", "/review", "user"), ("POST", "/review/assign", "staff"), ("GET", "/review/1", "review"),
     ("POST", "/review/1", "review"), ("GET", "/awards", "read"), ("POST", "/awards/certificates", "staff"),
     ("POST", "/awards/register", "staff"), ("GET", "/downloads", "read"), ("POST", "/downloads/summary", "staff"),
-    ("POST", "/downloads/notices", "staff"), ("POST", "/downloads/tables", "staff"),
+    ("POST", "/downloads/notices", "staff"), ("POST", "/downloads/tables", "staff"), ("POST", "/downloads/screen", "staff"),
     ("POST", "/downloads/certificates", "staff"), ("GET", "/users", "admin"), ("POST", "/users", "admin"),
     ("GET", "/audit", "admin"), ("POST", "/logout", "user"), ("GET", "/jobs/x", "user"),
     ("GET", "/jobs/x.json", "user"), ("GET", "/jobs/x/files/0", "user"), ("GET", "/login", "public"),
@@ -619,3 +619,46 @@ def test_the_page_of_an_applicant_sent_a_notice_lists_it(lan, workspace, tmp_pat
         number = ws.applicant(incomplete[0]).notices[-1]["number"]
     page = signed_in(lan, "staff1").get(f"/applicants/{incomplete[0]}").data.decode()
     assert re.search(number + r" · [\d-]+ · [1-9]\d* 项", page), page
+
+
+def web_imports() -> dict[str, set[str]]:
+    """Return each module of pipeline/web → the pipeline.web modules it imports, at module level or in a function."""
+    import ast
+
+    package = Path(__file__).resolve().parents[1] / "pipeline" / "web"
+    names = {p.stem for p in package.glob("*.py")}
+    graph = {}
+    for path in package.glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "pipeline.web":
+                found |= {a.name for a in node.names if a.name in names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pipeline.web."):
+                found.add(node.module.split(".")[2])
+            elif isinstance(node, ast.Import):
+                found |= {a.name.split(".")[2] for a in node.names if a.name.startswith("pipeline.web.")}
+        graph[path.stem] = found - {path.stem}
+    return graph
+
+
+def test_the_web_package_has_no_import_cycle_and_blueprints_import_only_the_context():
+    graph = web_imports()
+    assert graph["app"] >= {"pages", "campaign_pages", "context"}  # the reading of imports finds what is there
+    done, path = set(), []
+
+    def visit(module):
+        assert module not in path, " → ".join(path + [module])
+        if module in done:
+            return
+        path.append(module)
+        for other in sorted(graph.get(module, ())):
+            visit(other)
+        path.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+    for blueprint in ("pages", "campaign_pages"):
+        assert not graph[blueprint] & {"app", "pages", "campaign_pages", "server"}, (blueprint, graph[blueprint])
+    assert not graph["context"] & {"app", "pages", "campaign_pages", "views"}
+    assert not graph["views"] & {"app", "pages", "campaign_pages", "context"}

@@ -50,7 +50,11 @@ class PacketResult:
     names: dict = field(default_factory=dict)
 
     def summary(self) -> str:
-        """Return the one-line Chinese summary printed at the end of a run."""
+        """Return the one-line Chinese summary printed at the end of a run: `line()` and the output folder."""
+        return f"{self.line()}；输出目录：{self.out}"
+
+    def line(self) -> str:
+        """Return what was written, in one Chinese line, without the output folder (the web page's job message)."""
         parts = "、".join(f"{self.names.get(c, c)} {n} 份" for c, n in self.counts.items() if n)
         text = f"已生成 {sum(self.counts.values())} 份申报材料（{parts or '无'}）"
         if self.extras:  # blank: 推荐汇总表.docx …; roster: a folder of each kind
@@ -60,7 +64,7 @@ class PacketResult:
             text += f"，PDF {len(self.pdfs)} 份"
         if self.problems:
             text += f"，{len(self.problems)} 个问题"
-        return f"{text}；输出目录：{self.out}"
+        return text
 
 
 # --- the packet template -------------------------------------------------------------------------

@@ -3,16 +3,14 @@
 Every request passes, in order: the Host check (on 127.0.0.1 only a local name is accepted, so
 a web page elsewhere cannot reach the workspace through DNS rebinding), the sign-in (none for
 the one local user of 127.0.0.1), the route's permission (a route without one is refused), and
-for a POST the CSRF token of the session and the Origin. Pages are in `pages.py`.
+for a POST the CSRF token of the session and the Origin. The pages are blueprints (`pages.py`,
+`campaign_pages.py`) over the shared context (`context.py`); this module only assembles them.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import threading
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, session, url_for
@@ -22,62 +20,16 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pipeline.common.errors import UserError
-from pipeline.web import auth
+from pipeline.web import auth, campaign_pages, pages
 from pipeline.workspace import accounts
+from pipeline.web.context import EXTENSION, Site
 from pipeline.web.jobs import Runner
-from pipeline.web.security import (WEB_LIMITS, RateLimit, SignInLimit, TooMuch, is_loopback, local_host_header,
-                                   new_token, same_token)
+from pipeline.web.security import WEB_LIMITS, RateLimit, TooMuch, local_host_header, new_token, same_token
+from pipeline.web.store import Store
 
 PACKAGE = Path(__file__).resolve().parent
-WEB_DIR = "web"  # the page's own files inside the workspace: secret key, outputs of jobs, previews
-
-
-@dataclass
-class Site:
-    """What the pages share: the workspace, the campaign, the job runners and the limits."""
-
-    root: Path
-    host: str = "127.0.0.1"
-    self_check: bool = False
-    limits: dict = field(default_factory=lambda: dict(WEB_LIMITS))
-    runner: Runner = field(default_factory=Runner)
-    checker: Runner | None = None  # 申报自检 runs in its own queue: applicants never wait for staff work
-    selfcheck_rate: RateLimit | None = None
-    sign_in_limit: SignInLimit = field(default_factory=SignInLimit)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    store: object = None  # pipeline.web.store.Store, once the workspace is open
-    _ws: object = None
-
-    @property
-    def local(self) -> bool:
-        """Whether only this computer can reach the page (no sign-in then)."""
-        return is_loopback(self.host)
-
-    @property
-    def web_dir(self) -> Path:
-        path = self.root / WEB_DIR
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    @property
-    def ws(self):
-        """The workspace, opened once (its database brought up to date, backed up first, by the library)."""
-        with self.lock:
-            if self._ws is None:
-                from pipeline.workspace import Workspace
-
-                self._ws = Workspace.open(self.root)
-            return self._ws
-
-    def campaign(self):
-        """Return the workspace's campaign (the copy staff may edit), read afresh."""
-        return self.ws.campaign
-
-    def job_dir(self, job_id: str) -> Path:
-        """Given a job id, return the folder its outputs go in (created; never reused)."""
-        path = self.web_dir / "jobs" / job_id
-        path.mkdir(parents=True, exist_ok=False)
-        return path
+#: The page's blueprints, each over the context module only (never over one another).
+BLUEPRINTS = (pages.bp, campaign_pages.bp)
 
 
 def secret_key(folder: Path) -> bytes:
@@ -93,27 +45,12 @@ def secret_key(folder: Path) -> bytes:
         return path.read_bytes()
 
 
-def route(app: Flask, rule: str, permission: str, methods=("GET",)):
-    """Register a view under `rule` needing `permission`; the permission is checked before every request."""
-    if permission not in auth.PERMISSIONS:
-        raise ValueError(f"unknown permission {permission}")
-
-    def register(view):
-        app.add_url_rule(rule, view.__name__, view, methods=list(methods))
-        app.config["PERMISSIONS"][view.__name__] = permission
-        return view
-
-    return register
-
-
 def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, limits: dict | None = None,
                testing: bool = False, behind_proxy: str | None = None) -> Flask:
     """Given a workspace folder and how it is served, return the Flask application.
 
     `behind_proxy`: the address of the reverse proxy in front (it says by X-Forwarded-Proto/-For whether
     the browser came by HTTPS and from where); those headers are believed from that address only."""
-    from pipeline.web import pages, store
-
     site = Site(root=Path(root), host=host, self_check=self_check, limits={**WEB_LIMITS, **(limits or {})})
     site.ws  # a workspace, or the library's Chinese error, before anything is written in the folder
     if self_check:
@@ -123,12 +60,12 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
     app.config.update(
         SECRET_KEY=secret_key(site.web_dir), SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="manyi_session", MAX_CONTENT_LENGTH=site.limits["upload_size"],
-        MAX_FORM_PARTS=site.limits["upload_files"] + 50, PERMISSIONS={}, TESTING=testing,
+        MAX_FORM_PARTS=site.limits["upload_files"] + 50, PERMISSIONS={}, UPLOAD_LIMITS={}, TESTING=testing,
         SEND_FILE_MAX_AGE_DEFAULT=0, TEMPLATES_AUTO_RELOAD=False)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.json.ensure_ascii = False  # Chinese messages stay readable in the polling answers
-    app.extensions["manyi"] = site
-    site.store = store.Store(site.ws)
+    app.extensions[EXTENSION] = site
+    site.store = Store(site.ws)
     app.before_request(lambda: check_request(app, site))
     # --- issue 29: headers, cookies over HTTPS, a trusted proxy, sign-in limits and session versions ---
     app.session_interface = SecureWhenHttps()
@@ -139,8 +76,8 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
     app.context_processor(lambda: {"user": g.get("user"), "csrf_field": csrf_field, "site": site,
                                    "csrf_token": session.get("csrf", "")})
     register_errors(app)
-    route(app, "/login", "public", ("GET", "POST"))(pages.login)
-    pages.register(app, site)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     return app
 
 
@@ -158,12 +95,12 @@ def check_request(app: Flask, site: Site):
         abort(404)  # unknown routes, and any view registered without a permission
     if permission != "public" and g.user is None:
         if request.method == "GET":
-            return redirect(url_for("login", next=request.full_path if request.query_string else request.path))
+            return redirect(url_for("pages.login", next=request.full_path if request.query_string else request.path))
         abort(401)
     if g.user is not None and not g.user.can(permission):
         abort(403)
     if request.method == "POST":
-        limit = site.limits.get(app.config.get("UPLOAD_LIMITS", {}).get(request.endpoint, ""))
+        limit = site.limits.get(app.config["UPLOAD_LIMITS"].get(request.endpoint, ""))
         if limit:
             request.max_content_length = limit
         origin = request.headers.get("Origin")
@@ -290,11 +227,4 @@ def register_errors(app: Flask) -> None:
 
 def site_of(app: Flask) -> Site:
     """Given the application, return its Site."""
-    return app.extensions["manyi"]
-
-
-def audit_line(user: auth.User | None, action: str, target: str = "", detail: str = "") -> dict:
-    """Given who did what to what, return the audit entry (time in UTC, ISO)."""
-    return {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "user": user.name if user else "",
-            "action": action, "target": target, "detail": detail,
-            "address": request.remote_addr if request else ""}
+    return app.extensions[EXTENSION]

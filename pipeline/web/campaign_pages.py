@@ -1,4 +1,5 @@
-"""The campaign's pages over the workspace library: 首页, 收件, 申报列表, 申报详情, 评审, 获奖与证书, 下载.
+"""The campaign's pages over the workspace library (blueprint `campaign`): 首页, 收件, 申报列表, 申报详情, 评审,
+获奖与证书, 下载.
 
 Nothing here reads, checks or decides by itself: each view asks `pipeline.workspace` and shows
 the answer; every change goes through the library, which records it with the user's name.
@@ -11,20 +12,19 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from flask import Flask, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 
 from pipeline.common.errors import UserError
 from pipeline.web import views
-from pipeline.web.app import route
-from pipeline.web.pages import audit, site, staged, start_job, user_name
+from pipeline.web.context import audit, route, site, staged, start_job, user_name, ws
+from pipeline.workspace import opinions, previews
+from pipeline.workspace.core import SORTS, STATUS_ZH
+from pipeline.workspace.outputs import register_change
+from pipeline.workspace.receive import receive as receive_into
 
 PAGE_SIZE = 50
-STATUS_ZH = {"complete": "材料齐全", "incomplete": "需补正"}
 
-
-def ws():
-    """Return the workspace the page serves."""
-    return site().ws
+bp = Blueprint("campaign", __name__)
 
 
 def applicant_id_or_404(value) -> int:
@@ -73,8 +73,6 @@ def receive():
 
 def receive_post():
     """Save the uploaded files and folders in a staging folder; receive them in a job; show new / new version / same."""
-    from pipeline.workspace.receive import receive as receive_into
-
     try:
         received = date.fromisoformat(request.form.get("received") or date.today().isoformat())
     except ValueError:
@@ -116,8 +114,6 @@ def list_filters(args) -> dict:
 
 
 def applicants():
-    from pipeline.workspace.core import SORTS
-
     w = ws()
     filters = list_filters(request.args)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
@@ -145,7 +141,7 @@ def applicants_bulk():
         moved, refused = views.move_many(ws(), ids, to, user_name(), note)
         flash(f"已把 {len(moved)} 份申报移到“{to}”。" + (f"未移动 {len(refused)} 份：" + "；".join(refused[:5])
                                                           if refused else ""))
-        return redirect(request.form.get("back") or url_for("applicants"))
+        return redirect(request.form.get("back") or url_for("campaign.applicants"))
     if action == "notices":
         return notices_job(ids)
     raise UserError("未知的批量操作")
@@ -157,13 +153,14 @@ def applicants_bulk():
 def applicant(applicant_id):
     number = applicant_id_or_404(applicant_id)
     detail = detail_or_404(number)
-    campaign = ws().campaign
+    campaign, latest = ws().campaign, detail.versions[-1]
     return render_template("applicant.html", d=detail, groups=views.field_groups(detail.record, campaign),
                            issues=views.issue_rows(detail.record, detail.open_issues, campaign),
                            decided=views.issue_rows(detail.record, detail.decided_issues, campaign),
                            versions=views.version_rows(detail.versions), categories=ws().program.category_names(),
                            opinions=[d for d in detail.decisions if d["kind"] == "opinion"],
-                           previews=views.previews_of(site(), detail), statuses=STATUS_ZH)
+                           previews=previews.previews_of(site().previews, latest.files, latest.source),
+                           statuses=STATUS_ZH)
 
 
 def applicant_decide(applicant_id):
@@ -175,7 +172,7 @@ def applicant_decide(applicant_id):
     note = (request.form.get("note") or "").strip() or None
     ws().decide(number, code, kind=kind, note=note, by=user_name(), form=form, field=field)
     flash("已记录对该问题的处理。")
-    return redirect(url_for("applicant", applicant_id=number))
+    return redirect(url_for("campaign.applicant", applicant_id=number))
 
 
 def applicant_move(applicant_id):
@@ -183,7 +180,7 @@ def applicant_move(applicant_id):
     to = request.form.get("to", "")
     ws().move(number, to, by=user_name(), note=(request.form.get("note") or "").strip() or None)
     flash(f"已移到“{to}”。")
-    return redirect(url_for("applicant", applicant_id=number))
+    return redirect(url_for("campaign.applicant", applicant_id=number))
 
 
 def applicant_record(applicant_id):
@@ -216,7 +213,7 @@ def applicant_preview(applicant_id, sha, page):
     detail = detail_or_404(number)
     if not any(f["sha256"] == sha for v in detail.versions for f in v.files):
         abort(404)
-    path = views.preview_path(site(), sha, page)
+    path = previews.preview_path(site().previews, sha, page)
     if path is None:
         abort(404)
     return send_file(path, mimetype="image/png", max_age=3600)
@@ -226,11 +223,11 @@ def applicant_previews(applicant_id):
     """Render the latest version's documents as page images, in a job."""
     number = applicant_id_or_404(applicant_id)
     detail = detail_or_404(number)
-    s, store = site(), ws().store
+    cache, store = site().previews, ws().store
     files = [(f["sha256"], f["name"] or detail.versions[-1].source) for f in detail.versions[-1].files]
 
     def work(job, folder):
-        return views.make_previews(s, store, files, job.progress, folder)
+        return previews.make_previews(store, files, cache, folder, job.progress)
 
     return start_job(f"生成预览：{detail.row.company_name or number}", work, str(number))
 
@@ -243,11 +240,11 @@ def review():
     w, s = ws(), site()
     if g.user.can("tally"):
         records = w.applicants(limit=None).items
-        return render_template("review_tally.html", rows=views.tally(w, records), store=s.store,
+        return render_template("review_tally.html", rows=opinions.tally(w, records), store=s.store,
                                reviewers=[u for u in s.store.users() if u["role"] == "reviewer"],
                                assigned=s.store.reviewers_of())
     rows = [r for r in w.applicants(limit=None).items if r.id in assigned_ids()]
-    mine = views.my_opinions(w, rows, user_name())
+    mine = opinions.opinions_of(w, user_name(), [r.id for r in rows])
     return render_template("review.html", rows=rows, mine=mine, categories=ws().program.category_names())
 
 
@@ -260,7 +257,7 @@ def review_one(applicant_id):
         score = views.score_value(request.form.get("score"))
         ws().opinion(number, text, by=user_name(), recommend=recommend, score=score)
         flash("已保存审定意见。")
-        return redirect(url_for("review"))
+        return redirect(url_for("campaign.review"))
     detail = detail_or_404(number)
     campaign = ws().campaign
     return render_template("review_one.html", d=detail, groups=views.field_groups(detail.record, campaign),
@@ -278,7 +275,7 @@ def review_assign():
     ids = [applicant_id_or_404(x) for x in request.form.getlist("ids")]
     site().store.assign(reviewer, ids, user_name(), on=request.form.get("action") != "unassign")
     flash(f"已为 {reviewer} 更新 {len(ids)} 份申报的分配。")
-    return redirect(url_for("review"))
+    return redirect(url_for("campaign.review"))
 
 
 # --- 获奖与证书 ----------------------------------------------------------------------------------
@@ -301,13 +298,11 @@ def awards_certificates():
 
 def register_action():
     """Revoke (with a reason) or renew one certificate of the register."""
-    from pipeline.workspace.outputs import register_change
-
     number, action = request.form.get("number", ""), request.form.get("action")
     reason = (request.form.get("reason") or "").strip()
     register_change(ws(), number, action, user_name(), reason)  # the library records it in the audit log
     flash(f"证书 {number} 已{'撤销' if action == 'revoke' else '续期'}。")
-    return redirect(url_for("awards", q=number))
+    return redirect(url_for("campaign.awards", q=number))
 
 
 # --- 下载 ----------------------------------------------------------------------------------------
@@ -368,33 +363,44 @@ def certificates_job():
     return start_job("打印证书", work)
 
 
-def register(app: Flask, s) -> None:
-    """Register the campaign's pages with the permission each needs."""
-    route(app, "/", "read")(home)
-    route(app, "/receive", "read")(receive)
-    route(app, "/receive", "staff", ("POST",))(receive_post)
-    route(app, "/applicants", "read")(applicants)
-    route(app, "/applicants/bulk", "staff", ("POST",))(applicants_bulk)
-    route(app, "/applicants/<applicant_id>", "read")(applicant)
-    route(app, "/applicants/<applicant_id>/decide", "staff", ("POST",))(applicant_decide)
-    route(app, "/applicants/<applicant_id>/move", "staff", ("POST",))(applicant_move)
-    route(app, "/applicants/<applicant_id>/record.json", "read")(applicant_record)
-    route(app, "/applicants/<applicant_id>/files/<sha>", "read")(applicant_file)
-    route(app, "/applicants/<applicant_id>/previews", "staff", ("POST",))(applicant_previews)
-    route(app, "/applicants/<applicant_id>/preview/<sha>/<int:page>.png", "read")(applicant_preview)
-    route(app, "/review", "user")(review)
-    route(app, "/review/assign", "staff", ("POST",))(review_assign)
-    route(app, "/review/<applicant_id>", "review", ("GET", "POST"))(review_one)
-    route(app, "/awards", "read")(awards)
-    route(app, "/awards/certificates", "staff", ("POST",))(awards_certificates)
-    route(app, "/awards/register", "staff", ("POST",))(register_action)
-    route(app, "/downloads", "read")(downloads)
-    route(app, "/downloads/summary", "staff", ("POST",))(download_summary)
-    route(app, "/downloads/notices", "staff", ("POST",))(download_notices)
-    route(app, "/downloads/tables", "staff", ("POST",))(download_tables)
-    route(app, "/downloads/certificates", "staff", ("POST",))(certificates_job_view)
-    app.config.setdefault("UPLOAD_LIMITS", {}).update(receive_post="upload_size")
+def download_screen():
+    """Screen the latest version of every applicant by the program's criteria, into a workbook (a job)."""
+    workspace = ws()
+
+    def work(job, folder):
+        result = views.write_screen(workspace, folder)
+        job.files = [result.out]
+        job.result["problems"] = list(result.warnings)
+        return f"已筛选 {len(result.screenings)} 份申报（筛选结果.xlsx）"
+
+    return start_job("按评选条件筛选", work)
 
 
 def certificates_job_view():
     return certificates_job()
+
+
+route(bp, "/", "read")(home)
+route(bp, "/receive", "read")(receive)
+route(bp, "/receive", "staff", ("POST",), upload="upload_size")(receive_post)
+route(bp, "/applicants", "read")(applicants)
+route(bp, "/applicants/bulk", "staff", ("POST",))(applicants_bulk)
+route(bp, "/applicants/<applicant_id>", "read")(applicant)
+route(bp, "/applicants/<applicant_id>/decide", "staff", ("POST",))(applicant_decide)
+route(bp, "/applicants/<applicant_id>/move", "staff", ("POST",))(applicant_move)
+route(bp, "/applicants/<applicant_id>/record.json", "read")(applicant_record)
+route(bp, "/applicants/<applicant_id>/files/<sha>", "read")(applicant_file)
+route(bp, "/applicants/<applicant_id>/previews", "staff", ("POST",))(applicant_previews)
+route(bp, "/applicants/<applicant_id>/preview/<sha>/<int:page>.png", "read")(applicant_preview)
+route(bp, "/review", "user")(review)
+route(bp, "/review/assign", "staff", ("POST",))(review_assign)
+route(bp, "/review/<applicant_id>", "review", ("GET", "POST"))(review_one)
+route(bp, "/awards", "read")(awards)
+route(bp, "/awards/certificates", "staff", ("POST",))(awards_certificates)
+route(bp, "/awards/register", "staff", ("POST",))(register_action)
+route(bp, "/downloads", "read")(downloads)
+route(bp, "/downloads/summary", "staff", ("POST",))(download_summary)
+route(bp, "/downloads/notices", "staff", ("POST",))(download_notices)
+route(bp, "/downloads/tables", "staff", ("POST",))(download_tables)
+route(bp, "/downloads/screen", "staff", ("POST",))(download_screen)
+route(bp, "/downloads/certificates", "staff", ("POST",))(certificates_job_view)

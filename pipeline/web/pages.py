@@ -1,34 +1,24 @@
-"""The pages. Each view is a few lines over the library: it reads the request, calls the library
-(directly, or in a job for long work), records the audit entry and renders a template.
+"""The page's own pages (blueprint `pages`): sign-in, jobs, 申报材料, 申报自检, accounts and the audit log.
+
+Each view is a few lines over the library: it reads the request, calls the library (directly, or in a
+job for long work), records the audit entry and renders a template. It reaches the workspace through
+`context`, never through another page module.
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
-import zipfile
-from pathlib import Path
 
-from flask import (Flask, abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file,
-                   session, url_for)
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, session, url_for
 
 from pipeline.common.errors import UserError
-from pipeline.web import auth
-from pipeline.web.app import audit_line, route, site_of
-from pipeline.web.security import TooMuch, new_token, save_uploads
+from pipeline.generating.packets import write_program_packet
+from pipeline.web import auth, views
+from pipeline.web.context import audit, audit_line, route, site, staged, start_job, user_name
+from pipeline.web.security import new_token
+from pipeline.web.selfcheck import check_packet
 
-
-def site():
-    return site_of(current_app)
-
-
-def audit(action: str, target: str = "", detail: str = "", applicant_id: int | None = None) -> None:
-    """Record who did what in the workspace's audit log (what the library does, it records itself)."""
-    site().store.audit({**audit_line(g.get("user"), action, target, detail), "applicant_id": applicant_id})
-
-
-def user_name() -> str:
-    return g.user.name if g.get("user") else ""
+bp = Blueprint("pages", __name__)
 
 
 # --- sign-in -------------------------------------------------------------------------------------
@@ -38,7 +28,7 @@ def login():
     """The sign-in page (only on a non-loopback host; the local user never signs in)."""
     s = site()
     if s.local:
-        return redirect(url_for("home"))
+        return redirect(url_for("campaign.home"))
     error = None
     if request.method == "POST":
         name, password = request.form.get("name", "").strip(), request.form.get("password", "")
@@ -50,7 +40,7 @@ def login():
             g.user = auth.User(found["name"], found["role"])
             audit("登录")
             target = request.args.get("next") or ""
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("home"))
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("campaign.home"))
         error = "用户名或密码不对"
         s.store.audit(audit_line(None, "登录失败", name))
     return render_template("login.html", error=error), (401 if error else 200)
@@ -59,7 +49,7 @@ def login():
 def logout():
     audit("退出")
     session.clear()
-    return redirect(url_for("login"))
+    return redirect(url_for("pages.login"))
 
 
 # --- jobs ----------------------------------------------------------------------------------------
@@ -90,37 +80,6 @@ def job_file(job_id: str, n: int):
     return send_file(job.files[n], as_attachment=True, download_name=job.files[n].name)
 
 
-def start_job(title: str, work, target: str = ""):
-    """Queue `work(job, folder)` with its own output folder; record it; return the redirect to its page."""
-    s = site()
-
-    def run(job):
-        return work(job, s.job_dir(job.id))
-
-    job = s.runner.submit(title, user_name(), run)
-    audit(title, target)
-    return redirect(url_for("job_page", job_id=job.id))
-
-
-def zip_folder(folder: Path, target: Path) -> Path:
-    """Given a folder, write every file under it into the zip `target` (paths relative to it); return it."""
-    with zipfile.ZipFile(target, "x", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            zf.write(path, path.relative_to(folder).as_posix())
-    return target
-
-
-def staged(files, limit_size: str, limit_files: str):
-    """Given uploaded files, save them in a new staging folder of the workspace; return Saved (or raise TooMuch)."""
-    s = site()
-    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=s.web_dir))
-    try:
-        return save_uploads(files, folder / "inbox", s.limits[limit_size], s.limits[limit_files])
-    except TooMuch:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-
-
 # --- 申报材料 ------------------------------------------------------------------------------------
 
 
@@ -130,8 +89,6 @@ def packets():
 
 def packets_blank():
     """Write the blank packets of every category (docx, and PDF when asked), the 推荐汇总表 and the contract."""
-    from pipeline.generating.packets import write_program_packet
-
     pdf = request.form.get("pdf") == "1"
     campaign = site().campaign()
 
@@ -139,15 +96,13 @@ def packets_blank():
         result = write_program_packet(folder / "空白申报材料", "all", campaign, pdf=pdf)
         job.files = sorted(result.files + result.pdfs, key=lambda p: p.name)
         job.result["problems"] = result.problems
-        return result.summary().split("；输出目录")[0]
+        return result.line()
 
     return start_job("生成空白申报材料" + ("（含 PDF）" if pdf else ""), work)
 
 
 def packets_roster():
     """Take a roster .xlsx; in a job, write a pre-filled packet per good row, zipped, and list the bad rows."""
-    from pipeline.generating.packets import write_program_packet
-
     upload = request.files.get("roster")
     if not upload or not upload.filename:
         raise UserError("请选择企业名单 .xlsx 文件")
@@ -161,8 +116,8 @@ def packets_roster():
         try:
             result = write_program_packet(folder / "预填申报材料", "all", campaign, roster=roster, progress=job.progress)
             job.result["problems"] = result.problems
-            job.files = [zip_folder(folder / "预填申报材料", folder / "预填申报材料.zip")]
-            return result.summary().split("；输出目录")[0]
+            job.files = [views.zipped(folder / "预填申报材料", folder / "预填申报材料.zip")]
+            return result.line()
         finally:
             shutil.rmtree(saved.folder.parent, ignore_errors=True)
 
@@ -181,8 +136,6 @@ def selfcheck():
 
 def selfcheck_post():
     """Take one applicant's packet; check it in the self-check queue; nothing of it is kept."""
-    from pipeline.web.selfcheck import check_packet
-
     s = site()
     if not s.self_check:
         abort(404)
@@ -201,7 +154,7 @@ def selfcheck_post():
             shutil.rmtree(saved.folder.parent, ignore_errors=True)
 
     job = s.checker.submit("申报自检", "", work)
-    return redirect(url_for("selfcheck_result", job_id=job.id))
+    return redirect(url_for("pages.selfcheck_result", job_id=job.id))
 
 
 def selfcheck_result(job_id: str):
@@ -224,36 +177,29 @@ def users():
         auth.check_new_user(name.strip(), role, password)
         s.store.add_user(name.strip(), role, auth.hash_password(password), by=user_name())
         flash(f"已添加账号 {name.strip()}（{auth.ROLE_NAMES[role]}）")
-        return redirect(url_for("users"))
+        return redirect(url_for("pages.users"))
     return render_template("users.html", users=s.store.users(), roles=auth.ROLE_NAMES)
-
-
-def audit_page():
-    from pipeline.web.views import activity
-
-    return render_template("audit.html", entries=activity(site().store.audit_log()))
-
-
-def register(app: Flask, s) -> None:
-    """Register every page with the permission it needs."""
-    route(app, "/logout", "user", ("POST",))(logout)
-    route(app, "/jobs/<job_id>", "user")(job_page)
-    route(app, "/jobs/<job_id>.json", "user")(job_status)
-    route(app, "/jobs/<job_id>/files/<int:n>", "user")(job_file)
-    route(app, "/packets", "read")(packets)
-    route(app, "/packets/blank", "staff", ("POST",))(packets_blank)
-    route(app, "/packets/roster", "staff", ("POST",))(packets_roster)
-    app.config.setdefault("UPLOAD_LIMITS", {}).update(packets_roster="roster_size", selfcheck_post="selfcheck_size")
-    route(app, "/selfcheck", "public")(selfcheck)
-    route(app, "/selfcheck", "public", ("POST",))(selfcheck_post)
-    route(app, "/selfcheck/<job_id>", "public")(selfcheck_result)
-    route(app, "/selfcheck/<job_id>.json", "public")(selfcheck_result_json)
-    route(app, "/users", "admin", ("GET", "POST"))(users)
-    route(app, "/audit", "admin")(audit_page)
-    from pipeline.web import campaign_pages
-
-    campaign_pages.register(app, s)
 
 
 def selfcheck_result_json(job_id: str):
     return selfcheck_result(job_id)
+
+
+def audit_page():
+    return render_template("audit.html", entries=views.activity(site().store.audit_log()))
+
+
+route(bp, "/login", "public", ("GET", "POST"))(login)
+route(bp, "/logout", "user", ("POST",))(logout)
+route(bp, "/jobs/<job_id>", "user")(job_page)
+route(bp, "/jobs/<job_id>.json", "user")(job_status)
+route(bp, "/jobs/<job_id>/files/<int:n>", "user")(job_file)
+route(bp, "/packets", "read")(packets)
+route(bp, "/packets/blank", "staff", ("POST",))(packets_blank)
+route(bp, "/packets/roster", "staff", ("POST",), upload="roster_size")(packets_roster)
+route(bp, "/selfcheck", "public")(selfcheck)
+route(bp, "/selfcheck", "public", ("POST",), upload="selfcheck_size")(selfcheck_post)
+route(bp, "/selfcheck/<job_id>", "public")(selfcheck_result)
+route(bp, "/selfcheck/<job_id>.json", "public")(selfcheck_result_json)
+route(bp, "/users", "admin", ("GET", "POST"))(users)
+route(bp, "/audit", "admin")(audit_page)

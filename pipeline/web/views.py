@@ -1,14 +1,23 @@
 """What the pages show, computed from what the library returns: small pure functions, plus the calls
-that produce the downloads (each a library function over the workspace, run inside a job).
+that produce the downloads (each a library function over the workspace, run inside a job). Nothing here
+imports the web application or a page module: the blueprints import this.
 """
 
 from __future__ import annotations
 
-import re
+import shutil
 from pathlib import Path
 
+from pipeline.common import office
 from pipeline.common.errors import UserError
-from pipeline.issuing.workbook import form_of, issue_place
+from pipeline.common.files import safe_filename
+from pipeline.definitions.programs import program_of
+from pipeline.issuing import register
+from pipeline.issuing.summary_table import make_summary_tables
+from pipeline.issuing.workbook import issue_place
+from pipeline.workspace.compare import comparison_lines
+from pipeline.workspace.outputs import (register_entries, workspace_certificates, workspace_notices, workspace_screen,
+                                        workspace_summary)
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 ACTIONS_ZH = {"init": "建立工作区", "receive": "收件", "move": "移动阶段", "confirm": "人工确认", "waive": "同意豁免",
@@ -16,8 +25,6 @@ ACTIONS_ZH = {"init": "建立工作区", "receive": "收件", "move": "移动阶
               "account": "保存账号", "assign": "分配评审", "unassign": "取消评审分配",
               "certificate_revoke": "撤销证书", "certificate_renew": "续期证书", "carry": "沿用上一版的人工处理"}
 DECISIONS_ZH = {"confirm": "人工确认", "waive": "同意豁免"}
-#: Pages rendered per document for the preview, at most.
-PREVIEW_PAGES = 6
 
 
 def campaign_facts(campaign, program) -> list[tuple[str, str]]:
@@ -76,8 +83,9 @@ def move_many(ws, ids: list[int], to: str, by: str, note: str | None) -> tuple[l
 def field_groups(record: dict, campaign) -> list[dict]:
     """Given a record, return its forms as printed: [{title, rows: [(group, label, value)]}], in the form's order."""
     groups = []
+    program = program_of(campaign)
     for form_id, values in (record.get("forms") or {}).items():
-        form = form_of(record, form_id)
+        form = program.form_of(record, form_id)
         if form is None:
             continue
         if isinstance(values, list):  # 被访者名单: a count, the rows are in the workbook
@@ -124,8 +132,6 @@ def issue_rows(record: dict, issues: list[dict], campaign) -> list[dict]:
 def version_rows(versions) -> list[dict]:
     """Given VersionInfo objects, return what the versions table shows, newest first: each with the library's
     own lines on what it fixed against the version before (and which notice items it answered)."""
-    from pipeline.workspace.compare import comparison_lines
-
     rows = []
     for v in versions:
         rows.append({"seq": v.seq, "source": v.source, "received_on": v.received_on or "", "status": v.status,
@@ -135,92 +141,7 @@ def version_rows(versions) -> list[dict]:
 
 def download_stem(detail) -> str:
     """Given an applicant's detail, return a file name stem for its downloads."""
-    from pipeline.common.files import safe_filename
-
     return safe_filename(f"A{detail.id:05d}-{detail.row.company_name or '未命名'}")
-
-
-# --- previews -------------------------------------------------------------------------------------
-
-
-def preview_dir(site, sha: str) -> Path:
-    return site.web_dir / "previews" / sha[:2] / sha
-
-
-def preview_path(site, sha: str, page: int) -> Path | None:
-    """Given a file's SHA-256 and a page number, return its rendered PNG, or None when not rendered."""
-    if not re.fullmatch(r"[0-9a-f]{64}", sha):
-        return None
-    path = preview_dir(site, sha) / f"{int(page)}.png"
-    return path if path.is_file() else None
-
-
-def previews_of(site, detail) -> list[dict]:
-    """Given an applicant's detail, return the rendered pages of its latest version's files."""
-    shown = []
-    for f in detail.versions[-1].files if detail.versions else []:
-        folder = preview_dir(site, f["sha256"])
-        pages = sorted(int(p.stem) for p in folder.glob("*.png")) if folder.is_dir() else []
-        shown.append({"name": f["name"] or detail.versions[-1].source, "sha": f["sha256"], "pages": pages})
-    return shown
-
-
-def make_previews(site, store, files: list[tuple[str, str]], progress, work: Path) -> str:
-    """Given (sha, name) of stored files, render the first pages of each as PNG; return a Chinese line.
-
-    A zip is opened through the inbox's own gate and its documents shown one after another. PDFs
-    are rendered directly (pypdfium2, which pdfplumber already brings); Word and Excel files are
-    turned into PDF by LibreOffice first, in one batch for all.
-    """
-    import shutil
-
-    from pipeline.common import office
-    from pipeline.common.sniff import sniff
-    from pipeline.receiving import inbox
-
-    documents: dict[str, list[tuple[Path, str]]] = {}  # stored sha → (path, kind) of the documents it holds
-    for n, (sha, name) in enumerate(files):
-        kind = sniff(store.path(sha)).kind
-        staged = work / f"f{n}.{kind}"
-        shutil.copyfile(store.path(sha), staged)
-        if kind == "zip":
-            opened = inbox.open_submission(inbox.Entry("preview", name, staged), work / f"z{n}")
-            documents[sha] = [(f.path, f.kind) for f in opened.files]
-        else:
-            documents[sha] = [(staged, kind)]
-    convert = [p for docs in documents.values() for p, kind in docs if kind in office.ACCEPTS["pdf"]]
-    pdfs = {}
-    if convert:
-        if not office.available():
-            raise UserError(office.INSTALL_HINT)
-        pdfs = {source: out for source, out in office.to_pdf(convert, work / "pdf").items() if isinstance(out, Path)}
-    pages = skipped = 0
-    for n, (sha, docs) in enumerate(documents.items(), 1):
-        rendered = [p if kind == "pdf" else pdfs.get(p) for p, kind in docs]
-        skipped += sum(r is None for r in rendered)
-        pages += render_pages([r for r in rendered if r is not None], preview_dir(site, sha))
-        progress(n, len(documents))
-    return f"已生成 {pages} 页预览" + (f"；{skipped} 个文件无法预览（图片或无法转换）" if skipped else "")
-
-
-def render_pages(pdfs: list[Path], folder: Path) -> int:
-    """Given PDFs, render their first pages (PREVIEW_PAGES each) as 1.png, 2.png … in `folder`; return how many."""
-    import pypdfium2
-
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.png"):  # ours, from an earlier rendering of the same file
-        old.unlink()
-    count = 0
-    for path in pdfs:
-        document = pypdfium2.PdfDocument(str(path))
-        try:
-            for page_no in range(min(PREVIEW_PAGES, len(document))):
-                count += 1
-                image = document[page_no].render(scale=0.9).to_pil()
-                image.convert("L").save(folder / f"{count}.png", optimize=True)
-        finally:
-            document.close()
-    return count
 
 
 # --- review -------------------------------------------------------------------------------------
@@ -239,62 +160,11 @@ def score_value(text: str | None) -> float | None:
     return value
 
 
-def tally(ws, rows) -> list[dict]:
-    """Given the applicants, return per applicant its opinions: count, recommended, not, mean score."""
-    import sqlalchemy as sa
-
-    from pipeline.workspace import db
-
-    d = db.decisions
-    by_applicant: dict[int, list] = {}
-    with ws.reader.connect() as conn:
-        for r in conn.execute(sa.select(d.c.applicant_id, d.c.score, d.c.recommend, d.c.by)
-                              .where(d.c.kind == "opinion").order_by(d.c.id)):
-            by_applicant.setdefault(r[0], []).append(r)
-    out = []
-    for row in rows:
-        latest = {}
-        for _, score, recommend, by in by_applicant.get(row.id, []):
-            latest[by] = (score, recommend)  # a reviewer's last word counts
-        scores = [s for s, _ in latest.values() if s is not None]
-        out.append({"row": row, "opinions": len(latest), "yes": sum(r is True for _, r in latest.values()),
-                    "no": sum(r is False for _, r in latest.values()),
-                    "score": round(sum(scores) / len(scores), 1) if scores else None,
-                    "by": sorted(latest)})
-    return out
-
-
-def my_opinions(ws, rows, reviewer: str) -> dict[int, dict]:
-    """Given applicants and a reviewer, return applicant id → that reviewer's last opinion (text, recommend, score)."""
-    found = {}
-    for t in tally_rows(ws, [r.id for r in rows]):
-        if t["by"] == reviewer:
-            found[t["applicant_id"]] = {"text": t["note"], "recommend": t["recommend"], "score": t["score"]}
-    return found
-
-
-def tally_rows(ws, ids: list[int]) -> list[dict]:
-    import sqlalchemy as sa
-
-    from pipeline.workspace import db
-
-    d = db.decisions
-    if not ids:
-        return []
-    with ws.reader.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            sa.select(d.c.applicant_id, d.c.note, d.c.recommend, d.c.score, d.c.by)
-            .where(d.c.kind == "opinion", d.c.applicant_id.in_(ids)).order_by(d.c.id))]
-
-
 # --- register ------------------------------------------------------------------------------------
 
 
 def register_rows(ws, query: str = "") -> list[dict]:
     """Given the workspace and a search text, return the register's certificates matching it (number or holder)."""
-    from pipeline.issuing import register
-    from pipeline.workspace.outputs import register_entries
-
     query = (query or "").strip().lower()
     rows = []
     for e in register_entries(ws):
@@ -309,38 +179,39 @@ def register_rows(ws, query: str = "") -> list[dict]:
 
 
 def write_summary(ws, folder: Path) -> Path:
-    from pipeline.workspace.outputs import workspace_summary
-
     return workspace_summary(ws, folder / "summary.xlsx")
 
 
 def write_summary_tables(ws, folder: Path) -> tuple[list[Path], list[str]]:
     """Write the 推荐汇总表 of every 推进单位 from the latest records; return (files, warnings)."""
-    from pipeline.issuing.summary_table import make_summary_tables
-
     result = make_summary_tables(ws.latest_records(), folder / "推荐汇总表", ws.campaign)
     return list(result.files), list(result.warnings)
 
 
 def write_notices(ws, folder: Path, ids: list[int] | None, by: str, pdf: bool) -> tuple[list[Path], str]:
     """Write the 补正通知 due (recorded by the workspace), zipped with notices.xlsx; return (files, message)."""
-    from pipeline.web.pages import zip_folder
-    from pipeline.workspace.outputs import workspace_notices
-
     out = folder / "补正通知"
     done = workspace_notices(ws, out, by=by, pdf=pdf, only=set(ids) if ids else None)
     message = f"已生成 {len(done.recorded)} 份补正通知" + (f"；{done.already_sent} 份此前已发过" if done.already_sent else "")
     if not out.exists() or not any(out.iterdir()):
         return [], message + "（没有需要新发的补正通知）"
-    return [zip_folder(out, folder / "补正通知.zip")], message
+    return [zipped(out, folder / "补正通知.zip")], message
 
 
 def write_certificates(ws, folder: Path, by: str) -> tuple[list[Path], str]:
     """Print the winners' certificates as one PDF (numbers in the register); return (files, message)."""
-    from pipeline.common import office
-    from pipeline.workspace.outputs import workspace_certificates
-
     pdf = office.available()
     result = workspace_certificates(ws, folder / "证书", by=by, pdf=pdf)
     files = [result.pdf] if getattr(result, "pdf", None) else list(result.files)
     return files, f"已生成 {len(result.files)} 张证书" + ("，合并为一个 PDF" if files and pdf else "（未找到 LibreOffice，只有 Word 文件）")
+
+
+def write_screen(ws, folder: Path):
+    """Screen the latest records by the program's criteria into 筛选结果.xlsx; return the library's ScreenResult."""
+    return workspace_screen(ws, folder / "筛选结果.xlsx")
+
+
+def zipped(folder: Path, target: Path) -> Path:
+    """Given a folder and a new .zip path, write every file under the folder into it (paths relative to it);
+    return the path."""
+    return Path(shutil.make_archive(str(target.with_suffix("")), "zip", root_dir=folder))

@@ -1,0 +1,92 @@
+"""Page images of stored files: the first pages of each document as PNG, cached by SHA-256.
+
+A zip is opened through the inbox's own gate and its documents shown one after another. PDFs are
+rendered directly (pypdfium2, which pdfplumber already brings); Word and Excel files are turned into
+PDF by LibreOffice first, in one batch for all.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from pipeline.common import office
+from pipeline.common.errors import UserError
+from pipeline.common.sniff import sniff
+from pipeline.receiving import inbox
+
+#: Pages rendered per document for the preview, at most.
+PREVIEW_PAGES = 6
+
+
+def preview_dir(cache: Path, sha: str) -> Path:
+    """Given the previews folder and a file's SHA-256, return the folder of its page images."""
+    return cache / sha[:2] / sha
+
+
+def preview_path(cache: Path, sha: str, page: int) -> Path | None:
+    """Given the previews folder, a file's SHA-256 and a page number, return its PNG, or None when not rendered."""
+    if not re.fullmatch(r"[0-9a-f]{64}", sha):
+        return None
+    path = preview_dir(cache, sha) / f"{int(page)}.png"
+    return path if path.is_file() else None
+
+
+def previews_of(cache: Path, files: list[dict], source: str) -> list[dict]:
+    """Given the previews folder and a version's files ({name, sha256}), return {name, sha, pages} of each."""
+    shown = []
+    for f in files:
+        folder = preview_dir(cache, f["sha256"])
+        pages = sorted(int(p.stem) for p in folder.glob("*.png")) if folder.is_dir() else []
+        shown.append({"name": f["name"] or source, "sha": f["sha256"], "pages": pages})
+    return shown
+
+
+def make_previews(store, files: list[tuple[str, str]], cache: Path, work: Path, progress=None) -> str:
+    """Given the workspace's store, (sha, name) of stored files, the previews folder and an empty work folder,
+    render the first pages of each file as PNG; return a Chinese line saying how many."""
+    documents: dict[str, list[tuple[Path, str]]] = {}  # stored sha → (path, kind) of the documents it holds
+    for n, (sha, name) in enumerate(files):
+        kind = sniff(store.path(sha)).kind
+        staged = work / f"f{n}.{kind}"
+        shutil.copyfile(store.path(sha), staged)
+        if kind == "zip":
+            opened = inbox.open_submission(inbox.Entry("preview", name, staged), work / f"z{n}")
+            documents[sha] = [(f.path, f.kind) for f in opened.files]
+        else:
+            documents[sha] = [(staged, kind)]
+    convert = [p for docs in documents.values() for p, kind in docs if kind in office.ACCEPTS["pdf"]]
+    pdfs = {}
+    if convert:
+        if not office.available():
+            raise UserError(office.INSTALL_HINT)
+        pdfs = {source: out for source, out in office.to_pdf(convert, work / "pdf").items() if isinstance(out, Path)}
+    pages = skipped = 0
+    for n, (sha, docs) in enumerate(documents.items(), 1):
+        rendered = [p if kind == "pdf" else pdfs.get(p) for p, kind in docs]
+        skipped += sum(r is None for r in rendered)
+        pages += render_pages([r for r in rendered if r is not None], preview_dir(cache, sha))
+        if progress:
+            progress(n, len(documents))
+    return f"已生成 {pages} 页预览" + (f"；{skipped} 个文件无法预览（图片或无法转换）" if skipped else "")
+
+
+def render_pages(pdfs: list[Path], folder: Path) -> int:
+    """Given PDFs, render their first pages (PREVIEW_PAGES each) as 1.png, 2.png … in `folder`; return how many."""
+    import pypdfium2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):  # ours, from an earlier rendering of the same file
+        old.unlink()
+    count = 0
+    for path in pdfs:
+        document = pypdfium2.PdfDocument(str(path))
+        try:
+            for page_no in range(min(PREVIEW_PAGES, len(document))):
+                count += 1
+                image = document[page_no].render(scale=0.9).to_pil()
+                image.convert("L").save(folder / f"{count}.png", optimize=True)
+        finally:
+            document.close()
+    return count
