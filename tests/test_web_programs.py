@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from pipeline.common.resources import SAMPLES
 from pipeline.definitions.programs import load_program
 from pipeline.web.app import create_app, site_of
 from program_packets import TYPED, packet_forms, write_filled
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 PROGRAMS = ("heilongjiang", "liaoning", "national", "guangzhou", "guangdong-stars")
 #: The name given to the one applicant of each sister program whose packet lacks a form (so it needs 补正).
 INCOMPLETE = "缺表示范有限公司"
