@@ -130,8 +130,10 @@ def test_join_lines(raw, joined):
     assert join_lines(raw) == joined
 
 
-def test_a_text_field_wrapped_over_lines_is_one_line_and_a_list_is_not():
-    assert value(field("cover", "company_name"), "黑龙江省示例\n电器有限公司") == "黑龙江省示例电器有限公司"
+def test_a_break_the_applicant_typed_stays_a_line_break_and_a_list_splits_on_it():
+    # Readers join the lines a cell wrapped; a "\n" that reaches a value is a paragraph or soft break typed.
+    assert value(field("cover", "company_name"), "黑龙江省示例\n电器有限公司") == "黑龙江省示例\n电器有限公司"
+    assert value(field("cover", "company_name"), " 2013年：82.1 \n\n 2014年：83.5\n") == "2013年：82.1\n2014年：83.5"
     assert value(LIST, "黑龙江省示例\n电器有限公司") == ["黑龙江省示例", "电器有限公司"]
 
 

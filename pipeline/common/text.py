@@ -89,6 +89,18 @@ def clean(value: object) -> str | None:
     return text or None
 
 
+def clean_lines(value: object) -> str | None:
+    """Given a cell's text, return each line as `clean` makes it, the lines joined by '\n' (a paragraph or
+    line break the applicant typed stays a line break), empty lines dropped; None when nothing is left."""
+    if value is None:
+        return None
+    text = str(value)
+    if "\n" not in text and "\r" not in text:
+        return clean(text)
+    lines = (clean(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return "\n".join(line for line in lines if line) or None
+
+
 def is_blank(text: str | None) -> bool:
     """Given a cell's text, return whether `clean` would make it None (cheaply, for the many blank cells)."""
     if not text or text.isspace():

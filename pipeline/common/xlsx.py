@@ -42,7 +42,9 @@ _STYLES_XML = _HEAD + (
               for rgb in ("DDEBF7", "C6EFCE", "FFC7CE", "FFEB9C"))
     + '</fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    # the plain cell wraps, so a value's line break ("\n": docs/RECORD.md) shows as one
+    '<cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+    '<alignment wrapText="1"/></xf>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" applyAlignment="1">'
     '<alignment vertical="center" wrapText="1"/></xf>'
     + "".join(f'<xf numFmtId="0" fontId="1" fillId="{fill}" borderId="0" xfId="0" applyFont="1" applyFill="1"/>'

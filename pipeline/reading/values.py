@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.common.text import BOX, TICK, TICKED, UNTICKED, clean, fold, to_date, to_number, to_period
+from pipeline.common.text import BOX, TICK, TICKED, UNTICKED, clean, clean_lines, fold, to_date, to_number, to_period
 
 MARKS = frozenset({TICK, BOX}) | TICKED | UNTICKED
 #: Printed numbering before an option ('1.公共建筑', folded '12、其它' → '12,其它') and the note after it ('（请附复印件）').
@@ -115,8 +115,8 @@ def value(field, raw: str | None):
     """Given a field and the raw text found for it, return the normalised value (None when empty)."""
     if field.type in ("choice", "multi", "yesno"):
         return choice_value(field, raw)
-    if field.type != "list":
-        raw = join_lines(raw)
+    if field.type in ("number", "date", "period"):
+        raw = join_lines(raw)  # one number or date, whatever broke it over lines
     if field.type == "number":
         return to_number(raw, field.unit)
     if field.type == "date":
@@ -127,4 +127,4 @@ def value(field, raw: str | None):
         items = [clean(line) for line in (raw or "").splitlines()]
         items = [_LIST_NUMBER.sub("", i) for i in items if i]
         return [i for i in items if i] or None
-    return clean(raw)
+    return clean_lines(raw)  # a break between paragraphs (or a soft break) is kept: docs/RECORD.md

@@ -70,7 +70,7 @@ class _Tags:
                      "rFonts", "pPr", "del", "moveFrom", "delText", "instrText", "txbxContent",
                      "customXml", "noBreakHyphen", "softHyphen", "ins", "moveTo", "hyperlink",
                      "smartTag", "fldSimple", "footnoteReference", "endnoteReference",
-                     "commentReference", "sectPr", "tblPr", "tblGrid", "tcW", "tabs"):
+                     "commentReference", "sectPr", "tblPr", "tblGrid", "tcW", "tabs", "vanish", "rt"):
             setattr(self, name, w + name)
         self.val = w + "val"
         self.font = w + "font"
@@ -85,14 +85,15 @@ class _Tags:
         # Elements the fast paragraph pass looks at; any but the first six sends it to the careful walk.
         self.fast = {self.t: "t", self.tab: "tab", self.ptab: "tab", self.br: "br", self.cr: "br",
                      self.noBreakHyphen: "-", self.rFonts: "font"}
-        self.fast.update(dict.fromkeys((self.sym, self.fldChar, self.sdt, self.txbxContent, self.del_,
+        self.fast.update(dict.fromkeys((self.vanish, self.rt, self.sym, self.fldChar, self.sdt, self.txbxContent, self.del_,
                                         self.moveFrom, self.mc_fallback, w + "object", self.softHyphen),
                                        "careful"))
         # Subtrees that hold no displayed body text (or text shown elsewhere).
         self.skip = frozenset({self.pPr, self.rPr, self.del_, self.moveFrom, self.delText, self.instrText,
                                self.sdtPr, w + "sdtEndPr", self.mc_fallback, self.tblPr, self.tblGrid,
                                self.trPr, self.tcPr, self.sectPr, self.footnoteReference,
-                               self.endnoteReference, self.commentReference})
+                               self.endnoteReference, self.commentReference,
+                               self.rt})  # a phonetic guide (w:ruby/w:rt): the base text alone is the value
 
     @property
     def del_(self):
@@ -359,6 +360,13 @@ def paragraph_text(p, tags: _Tags, boxes: list, ticks: bool = True) -> str:
     return normalise_ticks("".join(out)) if ticks else "".join(out)
 
 
+def _hidden(run, tags: _Tags) -> bool:
+    """Given a w:r, return whether its own properties hide it (w:vanish, not switched off)."""
+    props = _child(run, tags.rPr)
+    vanish = _child(props, tags.vanish) if props is not None else None
+    return vanish is not None and vanish.get(tags.val, "1").strip().lower() not in ("0", "false", "off")
+
+
 def _run_symbol_font(run, tags: _Tags) -> str | None:
     props = _child(run, tags.rPr)
     fonts = _child(props, tags.rFonts) if props is not None else None
@@ -382,7 +390,8 @@ def _inline(el, tags: _Tags, out: list[str], boxes: list, font: str | None) -> N
             text = child.text or ""
             out.append(_symbol_text(text, font) if font else text)
         elif tag == tags.r:
-            _inline(child, tags, out, boxes, _run_symbol_font(child, tags))
+            if not _hidden(child, tags):  # hidden text (w:vanish) is not what the applicant shows
+                _inline(child, tags, out, boxes, _run_symbol_font(child, tags))
         elif tag in (tags.tab, tags.ptab):
             out.append(" ")
         elif tag in (tags.br, tags.cr):

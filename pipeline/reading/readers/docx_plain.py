@@ -89,6 +89,8 @@ def plain_head(xml: bytes, body: int) -> bool:
     bound = _W_PREFIX.findall(xml, 0, inside)
     if not bound or any(uri != W_NS for uri in bound) or xml.count(W_NS) != len(bound) or xml.find(b"xmlns:w", inside) != -1:
         return False
+    if b"<w:vanish" in xml or b"<w:ruby" in xml:
+        return False  # hidden text and phonetic guides: the tree reader leaves them out
     if b"AlternateContent" in xml or (b"&" in xml and _XMLNS.search(xml)):
         return False  # alternatives in any namespace; a namespace spelled with a character reference
     if xml.count(b"<", body) != xml.count(b">", body):

@@ -135,8 +135,8 @@ def page_blocks(page) -> list[Block]:
 def paragraphs(lines: list[dict], table_tops: list[float]) -> list[tuple[float, str]]:
     """Given a page's text lines outside its tables (top to bottom) and where its tables start, return
     (top, text) per paragraph: a line that fills the text column from its left edge to its right one
-    and the line right below it are one paragraph wrapped, joined by '\n' (a value written on a line
-    of its own, 企业名称（公章）：…, that runs on to the next line)."""
+    and the line right below it are one paragraph wrapped (a value written on a line of its own,
+    企业名称（公章）：…, that runs on to the next line), joined as a wrap joins: nothing next to Chinese."""
     if not lines:
         return []
     left, right = min(line["x0"] for line in lines), max(line["x1"] for line in lines)
@@ -145,7 +145,8 @@ def paragraphs(lines: list[dict], table_tops: list[float]) -> list[tuple[float, 
     for line in lines:
         text = line["text"].strip()
         if previous is not None and wraps(previous, line, left, right, table_tops):
-            out[-1] = (out[-1][0], out[-1][1] + "\n" + text)
+            glue = "" if _CJK.match(out[-1][1][-1]) or _CJK.match(text[0]) else " "
+            out[-1] = (out[-1][0], out[-1][1] + glue + text)
         else:
             out.append((line["top"], text))
         previous = line
@@ -160,6 +161,96 @@ def wraps(line: dict, following: dict, left: float, right: float, table_tops: li
     close = 0 <= following["top"] - line["bottom"] <= height
     return (full and close and following["x0"] <= line["x0"] + em
             and not any(line["bottom"] <= top <= following["top"] for top in table_tops))
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+
+
+def cell_text(chars: list[dict], bbox: tuple) -> str:
+    """Given a page's characters and a cell's rectangle, return the cell's text: the PDF's own spaces kept,
+    no space made up from a gap between characters (the room a layout engine leaves between Chinese and
+    Latin or digits is no typed space), a line the cell wrapped joined to the next, a paragraph break '\n'."""
+    x0, top, x1, bottom = bbox
+    inside = [c for c in chars if x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom]
+    lines = text_lines(inside)
+    if not lines:
+        return ""
+    printed = [line for line in lines if line[0]["text"].strip()] or lines
+    left = min(line[0]["x0"] for line in printed)
+    right = x1 - max(0.0, left - x0)  # the cell's text area: as much room on the right as on the left
+    out = line_text(lines[0])
+    for before, after in zip(lines, lines[1:]):
+        out += line_glue(before, after, right) + line_text(after)
+    return out
+
+
+def text_lines(chars: list[dict]) -> list[list[dict]]:
+    """Given a cell's characters, return its lines top to bottom, each left to right."""
+    lines: list[list[dict]] = []
+    for ch in sorted(chars, key=lambda c: (round(c["bottom"], 1), c["x0"])):
+        size = ch["bottom"] - ch["top"]
+        if lines and abs(lines[-1][-1]["bottom"] - ch["bottom"]) <= size * 0.3:
+            lines[-1].append(ch)
+        else:
+            lines.append([ch])
+    return [sorted(line, key=lambda c: c["x0"]) for line in lines]
+
+
+def line_text(line: list[dict]) -> str:
+    """Given a line's characters, return its text; a wide gap between two Latin characters with no space
+    character in it (a PDF that positions words instead of writing spaces) reads as a space."""
+    out = []
+    for before, ch in zip([None, *line], line):
+        if (before is not None and not _CJK.match(before["text"]) and not _CJK.match(ch["text"])
+                and before["text"].strip() and ch["text"].strip()
+                and ch["x0"] - before["x1"] > 0.45 * (ch["bottom"] - ch["top"])):
+            out.append(" ")
+        out.append(ch["text"])
+    return "".join(out).strip()
+
+
+def line_glue(line: list[dict], following: list[dict], right: float) -> str:
+    """Given a cell's line, the next one and the right edge of the cell's text, return what joins them:
+    '\n' when the line ended before the edge (a paragraph ends there), '' when the cell wrapped it next to a
+    Chinese character or inside a word, ' ' when it wrapped at a space."""
+    shown = [c for c in line if c["text"].strip()]
+    nxt = [c for c in following if c["text"].strip()]
+    if not shown or not nxt:
+        return "\n"
+    last, first = shown[-1], nxt[0]
+    room = right - last["x1"]
+    size = last["bottom"] - last["top"]
+    if room >= first_word(nxt) + 0.4 * size:
+        return "\n"  # the next word would have fitted: the line ended there
+    if line[-1]["text"].isspace():
+        return " "  # the PDF's own space at the end of the wrapped line: typed
+    if _CJK.match(last["text"]) or _CJK.match(first["text"]):
+        return ""  # Chinese takes no space at a wrap
+    return " " if room >= (first["x1"] - first["x0"]) + 0.2 * size else ""  # wrapped at a space, or inside a word
+
+
+#: Characters a line may not end with (an opening bracket goes down with what follows it) and may not start with.
+_NO_END = frozenset("（《“‘【「『〔(")
+_NO_START = frozenset("，。、；：！？）》”’】」』〕,.;:!?)%％")
+
+
+def first_word(chars: list[dict]) -> float:
+    """Given a line's shown characters, return the width of what had to start it: a Latin word, or one
+    Chinese character with the brackets before it and the punctuation after it (no line may start with ，)."""
+    first = chars[0]
+    end = first["x1"]
+    latin = not _CJK.match(first["text"])
+    for before, ch in zip(chars, chars[1:]):
+        if ch["x0"] - before["x1"] > 0.1 * (ch["bottom"] - ch["top"]):
+            break  # a gap: the word ended
+        if latin and _CJK.match(ch["text"]) and ch["text"] not in _NO_START:
+            break
+        if not latin and before["text"] not in _NO_END and ch["text"] not in _NO_START:
+            if before["text"] not in _NO_START or _CJK.match(ch["text"]):
+                break
+            latin = True  # '报，2016': Writer keeps digits right after the punctuation with it
+        end = ch["x1"]
+    return end - first["x0"]
 
 
 def _snap(values: list[float]) -> list[float]:
@@ -178,12 +269,12 @@ def _index(lines: list[float], v: float) -> int:
 
 def table_cells(table) -> list[list[Cell]]:
     """Given a pdfplumber Table, return rows of Cells with spans from the cell rectangles."""
-    texts = table.extract()
+    chars = table.page.chars
     rects: list[tuple[tuple, str]] = []
-    for row, row_texts in zip(table.rows, texts):
-        for bbox, text in zip(row.cells, row_texts):
+    for row in table.rows:
+        for bbox in row.cells:
             if bbox is not None:
-                rects.append((bbox, normalise_ticks(text or "")))
+                rects.append((bbox, normalise_ticks(cell_text(chars, bbox))))
     if not rects:
         return []
     xs = _snap([b[0] for b, _ in rects] + [b[2] for b, _ in rects])
