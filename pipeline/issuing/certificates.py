@@ -395,18 +395,18 @@ def signed_pdfs(combined: Path, entries: list[Entry], targets: list[Path], keys:
     each page as a PDF of its own signed with the association's key (its number in the signature); return them."""
     import pypdfium2
 
-    signer = signing._signer(keys)
+    signer = signing.load_signer(keys)
     source = pypdfium2.PdfDocument(str(combined))
     try:
-        for page, (entry, target) in enumerate(zip(entries, targets)):
-            single = pypdfium2.PdfDocument.new()
-            try:
-                single.import_pages(source, [page])
-                with atomic_path(target) as part:
-                    single.save(str(part))
-            finally:
-                single.close()
-            signing.sign_pdf(target, entry.number, keys, signer)
+        with tempfile.TemporaryDirectory(prefix="manyi-sign-") as tmp:
+            for page, (entry, target) in enumerate(zip(entries, targets)):
+                single, unsigned = pypdfium2.PdfDocument.new(), Path(tmp) / f"{page}.pdf"
+                try:
+                    single.import_pages(source, [page])
+                    single.save(str(unsigned))
+                finally:
+                    single.close()
+                signing.sign_pdf(unsigned, target, entry.number, keys, signer)
     finally:
         source.close()
     return targets

@@ -110,7 +110,8 @@ def init_ca(folder: Path, organisation: str, now: datetime | None = None) -> Pat
     return folder / CA_CERT
 
 
-def _signer(folder: Path):
+def load_signer(folder: Path):
+    """Given the keys folder, return the signer of its signing key and certificate (with the root in its chain)."""
     from pyhanko.sign import signers
 
     folder = Path(folder)
@@ -121,9 +122,10 @@ def _signer(folder: Path):
     return signer
 
 
-def sign_pdf(path: Path, number: str, folder: Path, signer=None) -> Path:
-    """Given a certificate PDF, its number and the keys folder, sign it in place (PAdES; the signature's
-    reason names the number, so `verify_pdf` knows which certificate it is); return the path."""
+def sign_pdf(source: Path, target: Path, number: str, folder: Path, signer=None) -> Path:
+    """Given a certificate PDF, where its signed copy goes, its number and the keys folder, write the copy
+    signed (PAdES; the signature's reason names the number, so `verify_pdf` knows which certificate it is);
+    return the target."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
@@ -132,10 +134,10 @@ def sign_pdf(path: Path, number: str, folder: Path, signer=None) -> Path:
 
     meta = signers.PdfSignatureMetadata(field_name=FIELD_NAME, reason=f"{REASON_PREFIX}{number}",
                                         subfilter=SigSeedSubFilter.PADES)
-    with open(path, "rb") as source, atomic_path(Path(path)) as part:
+    with open(source, "rb") as unsigned, atomic_path(Path(target)) as part:
         with open(part, "wb") as out:
-            signers.sign_pdf(IncrementalPdfFileWriter(source), meta, signer=signer or _signer(folder), output=out)
-    return Path(path)
+            signers.sign_pdf(IncrementalPdfFileWriter(unsigned), meta, signer=signer or load_signer(folder), output=out)
+    return Path(target)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ class Site:
     root: Path
     host: str = "127.0.0.1"
     self_check: bool = False
+    verify_only: bool = False  # only the public verify page (and static files): no staff page, no sign-in
     limits: dict = field(default_factory=lambda: dict(WEB_LIMITS))
     runner: Runner = field(default_factory=Runner)
     checker: Runner | None = None  # 申报自检 runs in its own queue: applicants never wait for staff work
@@ -102,13 +103,14 @@ def route(app: Flask, rule: str, permission: str, methods=("GET",)):
 
 
 def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, limits: dict | None = None,
-               testing: bool = False) -> Flask:
+               testing: bool = False, verify_only: bool = False) -> Flask:
     """Given a workspace folder and how it is served, return the Flask application."""
-    from pipeline.web import pages, store
+    from pipeline.web import pages, store, verify
 
-    site = Site(root=Path(root), host=host, self_check=self_check, limits={**WEB_LIMITS, **(limits or {})})
+    site = Site(root=Path(root), host=host, self_check=self_check and not verify_only, verify_only=verify_only,
+                limits={**WEB_LIMITS, **(limits or {})})
     site.ws  # a workspace, or the library's Chinese error, before anything is written in the folder
-    if self_check:
+    if site.self_check:
         site.checker = Runner("manyi-selfcheck")
         site.selfcheck_rate = RateLimit(site.limits["selfcheck_per_hour"])
     app = Flask("pipeline.web", template_folder=str(PACKAGE / "templates"), static_folder=str(PACKAGE / "static"))
@@ -125,8 +127,10 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
     app.context_processor(lambda: {"user": g.get("user"), "csrf_field": csrf_field, "site": site,
                                    "csrf_token": session.get("csrf", "")})
     register_errors(app)
-    route(app, "/login", "public", ("GET", "POST"))(pages.login)
-    pages.register(app, site)
+    verify.register_page(app)
+    if not verify_only:
+        route(app, "/login", "public", ("GET", "POST"))(pages.login)
+        pages.register(app, site)
     return app
 
 
@@ -136,7 +140,7 @@ def check_request(app: Flask, site: Site):
         abort(400, "只接受通过 127.0.0.1 或 localhost 访问")
     if "csrf" not in session:
         session["csrf"] = new_token()
-    g.user = current_user(site)
+    g.user = None if site.verify_only else current_user(site)  # no staff page to link to
     if request.endpoint == "static":
         return None
     permission = app.config["PERMISSIONS"].get(request.endpoint)
