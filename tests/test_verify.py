@@ -249,3 +249,27 @@ def test_verify_only_serves_the_verify_page_and_nothing_else(workspace, host):
     assert client.post("/login", headers=headers).status_code == 404
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints == {"static", "verify.page"}
+
+
+def test_verify_without_a_number_or_pdf_says_what_to_give(tmp_path):
+    answer = _cli("register", "verify", "--register", tmp_path / "r.db")
+    assert answer.exit_code != 0 and "请写出证书编号，或用 --pdf 指定证书 PDF" in answer.output
+
+
+def test_a_schema_3_workspace_gets_the_check_code_columns(tmp_path):
+    import sqlalchemy as sa
+
+    from pipeline.workspace import Workspace, db
+
+    root = tmp_path / "ws"
+    Workspace.init(root, program="heilongjiang").close()
+    engine = db.make_engine(db.sqlite_url(root / "workspace.db"))
+    with engine.begin() as conn:  # as schema 3 left it: no check codes
+        for table in ("certificates", "certificate_events"):
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN check_code")
+        db.set_meta(conn, "schema_version", "3")
+    engine.dispose()
+    with Workspace.open(root) as ws, ws.engine.connect() as conn:
+        assert db.schema_version(conn) == 4
+        for table in ("certificates", "certificate_events"):
+            assert "check_code" in {c["name"] for c in sa.inspect(conn).get_columns(table)}
