@@ -283,24 +283,97 @@ def _register_of(register_path: Path, workspace_dir: Path | None, write: bool = 
 
 
 @register.command()
-@click.argument("number", metavar="证书编号")
+@click.argument("number", metavar="证书编号", required=False)
+@click.option("--code", help="证书上印的校验码：与编号一起查验证书真伪（与公开查验页的答复相同）")
+@click.option("--pdf", "pdf_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="查验带数字签名的证书 PDF：签名、文件未被改动，以及登记簿中该编号的现状")
 @_REGISTER_OPTION
 @_REGISTER_WORKSPACE
 @friendly
-def verify(number, register_path, workspace_dir):
-    """查验证书编号：评选项目、持有单位（或获奖人、获奖班组）、称号、有效期、状态。未登记时退出码为 1。"""
+def verify(number, code, pdf_path, register_path, workspace_dir):
+    """查验证书编号：评选项目、持有单位（或获奖人、获奖班组）、称号、有效期、状态。未登记时退出码为 1。
+
+    加 --code 时只有编号和校验码都相符才答复；--pdf 查验证书 PDF 的签名。不通过时退出码为 1。
+    """
     from pipeline.issuing import register as reg
 
+    if pdf_path:
+        _verify_pdf(pdf_path, register_path, workspace_dir)
+        return
+    if not number:
+        raise UserError("请写出证书编号，或用 --pdf 指定证书 PDF")
     try:
         with _register_of(register_path, workspace_dir, write=False) as (conn, where):
             entry = reg.lookup(conn, number)
+            checked = reg.check(conn, number, code) if code is not None else None
     except UserError as exc:
         click.secho(f"{exc}；无法查验证书编号 {number}", fg="red", err=True)
         sys.exit(1)
+    if code is not None:
+        if checked is None:
+            click.secho(f"查无此证：{where} 中没有编号与校验码都相符的证书", fg="red", err=True)
+            sys.exit(1)
+        click.echo("\n".join(f"{label}：{value}" for label, value in reg.public_lines(checked)))
+        return
     if entry is None:
         click.secho(f"查无此证：{where} 中没有证书编号 {number}", fg="red", err=True)
         sys.exit(1)
     click.echo("\n".join(reg.describe(entry)))
+
+
+def _keys_of(register_path: Path, workspace_dir: Path | None) -> Path:
+    """Given --register and --workspace, return the folder of the association's keys."""
+    from pipeline.issuing.signing import keys_folder_of
+
+    return keys_folder_of(workspace=workspace_dir) if workspace_dir else keys_folder_of(register_path)
+
+
+def _verify_pdf(pdf_path: Path, register_path: Path, workspace_dir: Path | None) -> None:
+    """Check a certificate PDF's signature and its number's status in the register; exit 1 when it fails."""
+    from pipeline.issuing import register as reg
+    from pipeline.issuing.signing import verify_pdf
+
+    result = verify_pdf(pdf_path, _keys_of(register_path, workspace_dir))
+    if result.problems:
+        click.secho(f"查验未通过：{pdf_path.name}：" + "；".join(result.problems), fg="red", err=True)
+        sys.exit(1)
+    with _register_of(register_path, workspace_dir, write=False) as (conn, where):
+        entry = reg.lookup(conn, result.number)
+    if entry is None:
+        click.secho(f"签名完好，但 {where} 中没有证书编号 {result.number}", fg="red", err=True)
+        sys.exit(1)
+    click.echo(f"签名有效：{pdf_path.name} 由本协会签发，签名后未被改动。")
+    click.echo("\n".join(reg.describe(entry)))
+    if entry.state() != "valid":
+        sys.exit(1)
+
+
+@register.group()
+def ca():
+    """证书 PDF 的数字签名：协会的根证书与签名密钥。"""
+
+
+@ca.command("init")
+@click.option("--name", "organisation", help="协会名称（默认：工作区活动文件中的协会名称）")
+@_REGISTER_OPTION
+@_REGISTER_WORKSPACE
+@friendly
+def ca_init(organisation, register_path, workspace_dir):
+    """创建协会的根证书和签名密钥（保存在工作区的 keys 文件夹，或登记簿旁的 …-keys 文件夹）。
+
+    之后 manyi certificates --pdf 为每张证书另生成一份带数字签名的 PDF。把根证书 ca.pem 安装到
+    Adobe Reader（编辑 → 首选项 → 签名 → 身份与可信证书 → 可信证书 → 导入）或 WPS 后，
+    阅读器即显示签名有效。私钥文件（*-key.pem）不要外传，工作区导出时也不包含它们。
+    """
+    from pipeline.issuing.signing import init_ca
+
+    if workspace_dir:
+        with _open_workspace(workspace_dir) as ws:
+            organisation = organisation or ws.campaign.association["name"]
+    if not organisation:
+        raise UserError("请用 --name 写明协会名称")
+    root = init_ca(_keys_of(register_path, workspace_dir), organisation)
+    click.echo(f"已创建根证书 {root} 和签名密钥（同一文件夹）。请把 {root.name} 安装到 PDF 阅读器的可信证书中。")
 
 
 @register.command("list")
@@ -730,13 +803,14 @@ def doctor(workspace_dir):
 @click.option("--self-check", is_flag=True, help="开放“申报自检”页：申报单位上传一份材料即可看到问题（不保存）")
 @click.option("--behind-proxy", metavar="地址", default=None,
               help="页面在反向代理（如 nginx）之后：代理的 IP 地址；只相信来自该地址的 X-Forwarded-Proto/-For")
+@click.option("--verify-only", is_flag=True, help="只提供公开的证书查验页 /verify（放在公网上时用），不提供其他页面")
 @friendly
-def serve(directory, host, port, open_browser, self_check, behind_proxy):
+def serve(directory, host, port, open_browser, self_check, behind_proxy, verify_only):
     """在浏览器中处理整个活动：收件、申报列表、详情、评审、证书、下载。"""
     from pipeline.web.server import serve as run
 
     run(directory, host=host, port=port, open_browser=open_browser, self_check=self_check, echo=click.echo,
-        behind_proxy=behind_proxy)
+        behind_proxy=behind_proxy, verify_only=verify_only)
 
 
 @cli.group()

@@ -63,7 +63,7 @@ def test_help_is_chinese(path):
     (["parse", ".", "--out", "x", "--jobs", "二"], "'二' 不是有效的整数"),
     (["no-such-command"], "没有命令 'no-such-command'"),
     (["notices", "--bogus"], "没有选项 '--bogus'"),
-    (["register", "verify"], "缺少参数 '证书编号'"),
+    (["register", "renew"], "缺少参数 '证书编号'"),
 ])
 def test_click_errors_reach_staff_in_chinese(args, expected):
     run = CliRunner().invoke(cli, args)

@@ -84,7 +84,7 @@ ROUTES = [
     ("GET", "/audit", "admin"), ("POST", "/logout", "user"), ("GET", "/jobs/x", "user"),
     ("GET", "/jobs/x.json", "user"), ("GET", "/jobs/x/files/0", "user"), ("GET", "/login", "public"),
     ("POST", "/login", "public"), ("GET", "/selfcheck", "public"), ("POST", "/selfcheck", "public"),
-    ("GET", "/selfcheck/x", "public"), ("GET", "/selfcheck/x.json", "public"),
+    ("GET", "/selfcheck/x", "public"), ("GET", "/selfcheck/x.json", "public"), ("GET", "/verify", "public"),
 ]
 
 

@@ -205,7 +205,7 @@ def build_certificate(path: Path) -> Path:
     """Given an output path, write the certificate template (A4 landscape, framed) there; return the path.
 
     One page per item of `winners` (company, item_label, item, title, issuer, date, valid_to,
-    number), so one render makes one certificate or a whole print run. The block stands in the
+    number, code, qr), so one render makes one certificate or a whole print run. The block stands in the
     middle of the page; the seal goes over the issuer's name and the date, so nothing says （盖章）.
     """
     doc = house_document(landscape=True, margins_cm=2.6)
@@ -225,11 +225,15 @@ def build_certificate(path: Path) -> Path:
     add_tag(doc, "{%p endif %}")
     add_text(doc, "被评为", size=SAN_HAO, align=CENTER, before=12, after=10)
     add_text(doc, "“{{ w.title }}”", size=22, bold=True, align=CENTER, after=12, spacing=1.2)
-    add_text(doc, "特发此证。", size=SAN_HAO, align=CENTER, after=30)
+    add_text(doc, "特发此证。", size=SAN_HAO, align=CENTER, after=24)
     add_text(doc, "{{ w.issuer }}", size=SAN_HAO, align=RIGHT, right_chars=3, after=4)
-    add_text(doc, "{{ w.date }}", size=SAN_HAO, align=RIGHT, right_chars=3, after=30)
-    add_text(doc, "证书编号：{{ w.number }}{% if w.valid_to %}　　　　有效期至{{ w.valid_to }}{% endif %}",
-             size=XIAO_SI, align=CENTER, after=0)
+    add_text(doc, "{{ w.date }}", size=SAN_HAO, align=RIGHT, right_chars=3, after=6)
+    # The QR code opens the public verify page with the number and check code filled in.
+    add_tag(doc, "{%p if w.qr %}")
+    add_text(doc, "{{ w.qr }}", size=XIAO_SI, align=CENTER, after=2)
+    add_tag(doc, "{%p endif %}")
+    add_text(doc, "证书编号：{{ w.number }}{% if w.code %}　　校验码：{{ w.code }}{% endif %}"
+             "{% if w.valid_to %}　　有效期至{{ w.valid_to }}{% endif %}", size=XIAO_SI, align=CENTER, after=0)
     add_tag(doc, "{%p endfor %}")
     return _save(doc, path)
 

@@ -8,6 +8,7 @@ is sandboxed, so a template edited to reach for `__globals__` fails with a clear
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import re
 import zipfile
@@ -27,6 +28,57 @@ from pipeline.generating.layout import row_pages
 PRINTED_BOX, PRINTED_TICK = "□", "■"
 assert PRINTED_BOX in UNTICKED and PRINTED_TICK in TICKED
 _BODY = re.compile(r"<w:body>.*</w:body>|<w:body\b[^>]*>.*</w:body>", re.DOTALL)
+#: The pictures printed by the render under way (each becomes a media part of the document it writes).
+_PICTURES: contextvars.ContextVar[list | None] = contextvars.ContextVar("pictures", default=None)
+_EMU_PER_CM = 360000
+_IMAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+
+
+class Picture:
+    """A PNG printed inline where its tag stands, alone in its paragraph (`{{ w.qr }}`), `size_cm` square.
+
+    Printing it writes a run holding the drawing; the render adds the image part and its relationship.
+    Not a str: the printed values' clean-up leaves it alone and autoescape takes its `__html__` as it is.
+    """
+
+    def __init__(self, png: bytes, size_cm: float):
+        self.png, self.size_cm = png, size_cm
+
+    def __html__(self) -> str:
+        pictures = _PICTURES.get()
+        if pictures is None:
+            return ""
+        pictures.append(self)
+        n = len(pictures)
+        emu = int(self.size_cm * _EMU_PER_CM)
+        return ('</w:t></w:r><w:r><w:drawing><wp:inline distT="0" distB="0" distL="0" distR="0">'
+                f'<wp:extent cx="{emu}" cy="{emu}"/><wp:docPr id="{90000 + n}" name="picture {n}"/>'
+                '<a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+                '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+                '<pic:pic xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+                f'<pic:nvPicPr><pic:cNvPr id="{90000 + n}" name="picture{n}.png"/><pic:cNvPicPr/></pic:nvPicPr>'
+                f'<pic:blipFill><a:blip r:embed="rIdManyiPicture{n}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
+                f'<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{emu}" cy="{emu}"/></a:xfrm>'
+                '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic>'
+                '</wp:inline></w:drawing></w:r><w:r><w:t xml:space="preserve">')
+
+
+def _with_pictures(parts: dict[str, bytes], pictures: list[Picture]) -> dict[str, bytes]:
+    """Given a document's parts and the pictures its body printed, return the parts with their images added."""
+    if not pictures:
+        return parts
+    parts = dict(parts)
+    rels = parts["word/_rels/document.xml.rels"].decode("utf-8")
+    added = "".join(f'<Relationship Id="rIdManyiPicture{n}" Type="{_IMAGE_REL}" Target="media/manyi-picture{n}.png"/>'
+                    for n in range(1, len(pictures) + 1))
+    parts["word/_rels/document.xml.rels"] = rels.replace("</Relationships>", added + "</Relationships>").encode("utf-8")
+    types = parts["[Content_Types].xml"].decode("utf-8")
+    if 'Extension="png"' not in types:
+        types = types.replace("<Default ", '<Default Extension="png" ContentType="image/png"/><Default ', 1)
+        parts["[Content_Types].xml"] = types.encode("utf-8")
+    for n, picture in enumerate(pictures, start=1):
+        parts[f"word/media/manyi-picture{n}.png"] = picture.png
+    return parts
 
 
 def box(values: dict, field: str, option) -> str:
@@ -84,14 +136,17 @@ class CompiledTemplate:
             raise UserError(f"模板 {self.path.name} 中的标记写法有误（第 {exc.lineno} 行附近）：{exc.message}。"
                             f"可用 manyi templates check 查看详情") from exc
 
-    def render_bytes(self, context: dict) -> bytes:
-        """Given a context, return the bytes of the filled document.xml."""
+    def render_bytes(self, context: dict, pictures: list | None = None) -> bytes:
+        """Given a context, return the bytes of the filled document.xml (the Pictures it printed go in `pictures`)."""
+        token = _PICTURES.set(pictures if pictures is not None else [])
         try:
             body = self.template.render(context)
         except jinja2.exceptions.SecurityError as exc:
             raise UserError(f"模板 {self.path.name} 含有不允许的表达式：{exc}") from exc
         except jinja2.TemplateError as exc:
             raise UserError(f"模板 {self.path.name} 填充失败：{exc}") from exc
+        finally:
+            _PICTURES.reset(token)
         body = body.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
         body = self._doc.resolve_listing(body)
         # Only the body was compiled; the root element and its namespaces come from the template.
@@ -99,10 +154,11 @@ class CompiledTemplate:
 
     def render(self, context: dict, out: Path) -> Path:
         """Given a context and an output path, write the filled .docx there atomically."""
-        document = self.render_bytes(context)
+        pictures: list[Picture] = []
+        document = self.render_bytes(context, pictures)
         with atomic_path(Path(out)) as tmp:
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-                for name, data in self.parts.items():
+                for name, data in _with_pictures(self.parts, pictures).items():
                     zf.writestr(name, document if name == "word/document.xml" else data)
         return Path(out)
 

@@ -8,13 +8,21 @@ that title (so many years, to the end of the title's year, or none). Numbers com
 register; the dates printed are the register's, so a reprint matches the first print. The PDF
 is made from ONE document holding every certificate (the template loops over `winners`),
 converted by one LibreOffice start.
+
+Each certificate prints its check code (register.check_code, under the association's secret in the keys
+folder, `signing.py`) and, when the campaign sets `certificate.verify_url`, a QR code of
+`{verify_url}?n=NUMBER&c=CODE` that opens the public verify page. With `--pdf` and a certificate
+authority in the keys folder (`manyi register ca init`), each certificate also gets a PDF of its own,
+signed.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import tempfile
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,8 +41,9 @@ from pipeline.definitions.programs import title_for as program_title
 from pipeline.definitions.workbooks import column_names, read_sheet
 from pipeline.definitions.workbooks import find_header as staff_header
 from pipeline.generating.house_templates import template
-from pipeline.generating.render import CompiledTemplate, compiled
-from pipeline.issuing.register import Entry, Terms, Winner, assign, connect, registered
+from pipeline.generating.render import CompiledTemplate, Picture, compiled
+from pipeline.issuing import signing
+from pipeline.issuing.register import Entry, Terms, Winner, assign, connect, registered, with_codes
 
 #: Winners workbook columns (CONTRACT §1); 等级/称号 name the tier, for programs with more than one.
 COMPANY_COLUMN, CATEGORY_COLUMN, PROJECT_COLUMN = "企业名称", "类别", "项目名称"
@@ -47,7 +56,10 @@ DEFAULTS = {
     "issuer": None,          # the program's issuing bodies, else the association's name
     "number_prefix": None,   # from the campaign id
     "category_codes": {"enterprise": "EN", "product": "CP", "construction": "CN", "service": "SV"},
+    "verify_url": None,      # the public verify page (manyi serve --verify-only), e.g. https://www.example.org.cn/verify
 }
+#: The QR code's printed side: scanned by a phone from a certificate on a wall.
+QR_SIZE_CM = 2.2
 PDF_TIMEOUT_S = 600
 #: Issuing bodies per printed line: a 16 pt line of the landscape page holds about 44 characters;
 #: the block stands right of centre, under the seal.
@@ -74,6 +86,7 @@ class Result:
     problems: list[str] = field(default_factory=list)
     pdf: Path | None = None
     contexts: list[dict] = field(default_factory=list)
+    signed: list[Path] = field(default_factory=list)  # one signed PDF per certificate, when a CA exists
 
 
 def settings(campaign: Campaign) -> dict:
@@ -252,15 +265,32 @@ def issuer_lines(issuer: str, width: int = ISSUER_LINE_CHARS) -> str:
     return "\n".join(lines)
 
 
-def certificate_context(entry: Entry, program: Program | None = None) -> dict:
-    """Given a register entry (and its program), return what the template prints for it (`w`)."""
+def verify_link(verify_url: str, number: str, code: str) -> str:
+    """Given the verify page's address, a number and its check code, return the address the QR code opens."""
+    return f"{verify_url}{'&' if '?' in verify_url else '?'}{urllib.parse.urlencode({'n': number, 'c': code})}"
+
+
+def qr_png(text: str) -> bytes:
+    """Given a text (the verify link), return a QR code of it as PNG bytes (error correction M, quiet zone 2)."""
+    import segno
+
+    out = io.BytesIO()
+    segno.make(text, error="m", micro=False).save(out, kind="png", scale=8, border=2)
+    return out.getvalue()
+
+
+def certificate_context(entry: Entry, program: Program | None = None, verify_url: str | None = None) -> dict:
+    """Given a register entry (and its program, and the verify page's address), return what the template
+    prints for it (`w`): the check code, and the QR code when there is a verify page."""
     program = program or load_program(entry.program)
     label = item_label(program, entry.category)
     return {
         "company": entry.company, "item_label": label or "", "item": entry.project if label else None,
         "title": entry.title, "issuer": issuer_lines(entry.issuer), "date": zh_date(entry.valid_from),
         "valid_to": zh_date(entry.valid_to) if entry.valid_to else "", "number": entry.number,
-        "category": program.category(entry.category).name,
+        "category": program.category(entry.category).name, "code": entry.check_code or "",
+        "qr": Picture(qr_png(verify_link(verify_url, entry.number, entry.check_code)), QR_SIZE_CM)
+        if verify_url and entry.check_code else None,
     }
 
 
@@ -298,10 +328,15 @@ def make_certificates(winners_path: Path, out: Path, campaign: Campaign, registe
 
 
 def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, register: Path | sa.Engine,
-                     pdf: bool = False, today: date | None = None, problems: list[str] | None = None) -> Result:
+                     pdf: bool = False, today: date | None = None, problems: list[str] | None = None,
+                     keys: Path | None = None) -> Result:
     """Given the winners (from a workbook or a campaign workspace), write their certificates as
     `make_certificates` does, numbered in `register` (a register file, or a workspace database's
-    engine); `problems` are carried into the Result."""
+    engine, whose `keys` folder must then be given); `problems` are carried into the Result."""
+    if keys is None:
+        if isinstance(register, sa.Engine):
+            raise ValueError("a workspace's register needs its keys folder")
+        keys = signing.keys_folder_of(Path(register))
     program = program_of(campaign)
     issued = today or issue_date(campaign, "certificates")[0]
     winners, repeats = drop_repeats(winners)
@@ -325,13 +360,14 @@ def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, re
             campaign=str(campaign.id), prefix=conf["number_prefix"], codes=conf["category_codes"],
             issuer=conf["issuer"], today=issued,
             terms=lambda w: terms_for(program, campaign, w.category, w.tier))
+        entries = with_codes(conn, entries, signing.secret(keys))
     for w, entry in zip(winners, entries):
         if entry.revoked_on:
             result.problems.append(revoked_note(w, entry))
         else:
             result.entries.append(entry)
     tpl = certificate_template()
-    result.contexts = [certificate_context(e, program) for e in result.entries]
+    result.contexts = [certificate_context(e, program, conf["verify_url"]) for e in result.entries]
     out = Path(out)
     stems = unique_names([safe_filename(f"{e.company}_{e.number}") for e in result.entries])
     for stem, ctx in zip(stems, result.contexts):
@@ -342,7 +378,31 @@ def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, re
         if pages != len(result.contexts):
             result.problems.append(f"{PDF_NAME} 有 {pages} 页而证书有 {len(result.contexts)} 张：有证书内容过长超出一页，"
                                    f"请缩短名称或调整模板 certificate.docx")
+        elif signing.has_ca(keys):
+            result.signed = signed_pdfs(result.pdf, result.entries, [out / f"{stem}.pdf" for stem in stems], keys)
     return result
+
+
+def signed_pdfs(combined: Path, entries: list[Entry], targets: list[Path], keys: Path) -> list[Path]:
+    """Given the one PDF of all certificates (a page each), their entries and a target per certificate, write
+    each page as a PDF of its own signed with the association's key (its number in the signature); return them."""
+    import pypdfium2
+
+    signer = signing.load_signer(keys)
+    source = pypdfium2.PdfDocument(str(combined))
+    try:
+        with tempfile.TemporaryDirectory(prefix="manyi-sign-") as tmp:
+            for page, (entry, target) in enumerate(zip(entries, targets)):
+                single, unsigned = pypdfium2.PdfDocument.new(), Path(tmp) / f"{page}.pdf"
+                try:
+                    single.import_pages(source, [page])
+                    single.save(str(unsigned))
+                finally:
+                    single.close()
+                signing.sign_pdf(unsigned, target, entry.number, keys, signer)
+    finally:
+        source.close()
+    return targets
 
 
 def page_count(path: Path) -> int:

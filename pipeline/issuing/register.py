@@ -10,10 +10,18 @@ many years, to the end of the title's year, or none when the program sets none).
 a transaction that holds the write lock from its start (SQLite's BEGIN IMMEDIATE, a table lock on
 PostgreSQL) and the number column is UNIQUE, so two runs racing on one register never issue a number
 twice. Every issue, renewal and revocation is also kept as a row of `certificate_events`: the history stays.
+
+Each printed certificate carries a check code (an HMAC of its number and how many times it was issued, under
+the association's secret): it is stored on the certificate and on its issue or renewal event, so a copy of the
+register answers "is this code genuine?" without the secret, and a renewal's new code leaves the old one
+answering "已被新证书替代".
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import shutil
 import sqlite3
@@ -60,6 +68,7 @@ certificates = sa.Table(
     sa.Column("valid_to", sa.Text),
     sa.Column("revoked_on", sa.Text),
     sa.Column("revoke_reason", sa.Text),
+    sa.Column("check_code", sa.Text),  # the code printed on the current certificate (None until printed)
     sa.PrimaryKeyConstraint("program", "campaign", "category", "company_key", "project_key"),
     sa.UniqueConstraint("program", "campaign", "category", "seq"),
     sa.Index("certificates_by_program", "program", "campaign", "category", "seq"),
@@ -74,6 +83,7 @@ events = sa.Table(
     sa.Column("valid_from", sa.Text),
     sa.Column("valid_to", sa.Text),
     sa.Column("reason", sa.Text),
+    sa.Column("check_code", sa.Text),  # the code printed on the certificate this issue or renewal made
 )
 
 #: The register's tables, referenced ones first (a workspace creates, dumps and loads them with its own).
@@ -149,6 +159,8 @@ FILE_MIGRATIONS = [
     """,
     # 3: the history's table named as in a workspace database, where it sits beside the workspace's own tables.
     "ALTER TABLE events RENAME TO certificate_events",
+    # 4: check codes on the current certificate and on each issue or renewal (so replaced codes still answer).
+    "ALTER TABLE certificates ADD COLUMN check_code TEXT; ALTER TABLE certificate_events ADD COLUMN check_code TEXT",
 ]
 SCHEMA_VERSION = len(FILE_MIGRATIONS)
 
@@ -195,6 +207,7 @@ class Entry:
     revoked_on: date | None
     revoke_reason: str | None
     tier: str | None = None
+    check_code: str | None = None
 
     def state(self, today: date | None = None) -> str:
         """Return 'revoked', 'expired' or 'valid' as of `today`."""
@@ -383,7 +396,7 @@ def _event(conn, number: str, kind: str, on: date, start: date | None = None, en
 
 _COLUMNS = [certificates.c[name] for name in (
     "number", "program", "campaign", "category", "company", "project", "title", "issuer", "validity_years",
-    "issued_on", "valid_from", "valid_to", "revoked_on", "revoke_reason", "tier")]
+    "issued_on", "valid_from", "valid_to", "revoked_on", "revoke_reason", "tier", "check_code")]
 
 
 def _entry(row) -> Entry:
@@ -461,7 +474,7 @@ def renew(conn, number: str, today: date | None = None) -> Entry:
         raise UserError(f"证书 {entry.number} 的称号{kind}，不能续期")
     end = valid_until(today, entry.validity_years)
     conn.execute(sa.update(certificates).where(certificates.c.number == entry.number)
-                 .values(valid_from=today.isoformat(), valid_to=end.isoformat()))
+                 .values(valid_from=today.isoformat(), valid_to=end.isoformat(), check_code=None))
     _event(conn, entry.number, "renewed", today, today, end)
     return lookup(conn, entry.number)
 
@@ -550,3 +563,93 @@ def save_list(entries_: list[Entry], path: Path, today: date | None = None) -> P
     add_sheet(book, "证书登记簿", list(LIST_HEADER), [list_row(e, today) for e in entries_])
     save(book, Path(path))
     return Path(path)
+
+
+# --- check codes --------------------------------------------------------------------------------------
+
+#: Letters and digits a check code is written in (base32); what people mistype for them is read as them.
+_MISREAD = str.maketrans({"0": "O", "1": "I", "8": "B"})
+CODE_LENGTH = 10  # 50 bits: guessing is hopeless behind the verify page's rate limit
+
+
+def check_code(secret: bytes, number: str, issue: int) -> str:
+    """Given the association's secret, a certificate number and its issue (1, then 2 after a renewal …),
+    return the check code printed on it: HMAC-SHA256 in base32, in two groups (ABCDE-FGHJK)."""
+    digest = hmac.new(secret, f"{number}\n{issue}".encode(), hashlib.sha256).digest()
+    code = base64.b32encode(digest).decode()[:CODE_LENGTH]
+    return f"{code[:5]}-{code[5:]}"
+
+
+def _code_key(code: str | None) -> str:
+    """Given a code as typed (any case, spaces, hyphens, 0 for O …), return it as stored, without the hyphen."""
+    return re.sub(r"[^A-Z2-7]", "", (code or "").upper().translate(_MISREAD))
+
+
+def with_codes(conn, entries_: list[Entry], secret: bytes) -> list[Entry]:
+    """Given entries about to be printed and the association's secret, give each without a code the code of
+    its latest issue or renewal (kept on the certificate and on that event); return the entries with codes."""
+    done = []
+    for entry in entries_:
+        if entry.check_code is None:
+            e = events.c
+            latest = conn.execute(sa.select(e.id).where(e.number == entry.number, e.kind.in_(("issued", "renewed")))
+                                  .order_by(e.id.desc())).first()
+            issues = conn.execute(sa.select(sa.func.count()).where(
+                e.number == entry.number, e.kind.in_(("issued", "renewed")))).scalar()
+            code = check_code(secret, entry.number, max(issues, 1))
+            conn.execute(sa.update(certificates).where(certificates.c.number == entry.number).values(check_code=code))
+            if latest:
+                conn.execute(sa.update(events).where(e.id == latest[0]).values(check_code=code))
+            entry = lookup(conn, entry.number)
+        done.append(entry)
+    return done
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a number and a check code prove: the certificate, and whether the code is of its current print."""
+
+    entry: Entry
+    current: bool
+    renewed_on: date | None = None  # the last renewal, when there was one
+
+
+def check(conn, number: str, code: str) -> Checked | None:
+    """Given a number and a check code as typed, return what they prove, or None when no certificate has both
+    (a wrong number and a wrong code look the same)."""
+    entry = lookup(conn, number)
+    given = _code_key(code)
+    if entry is None or not given:
+        return None
+    e = events.c
+    renewed = conn.execute(sa.select(sa.func.max(e.on_date)).where(e.number == entry.number, e.kind == "renewed")).scalar()
+    renewed_on = date.fromisoformat(renewed) if renewed else None
+    if entry.check_code and hmac.compare_digest(_code_key(entry.check_code), given):
+        return Checked(entry, True, renewed_on)
+    earlier = conn.execute(sa.select(e.check_code).where(e.number == entry.number, e.check_code.is_not(None))).scalars()
+    if any(hmac.compare_digest(_code_key(old), given) for old in earlier):
+        return Checked(entry, False, renewed_on)
+    return None
+
+
+#: The statuses the public check shows.
+REPLACED = "已被新证书替代"
+
+
+def public_lines(found: Checked, today: date | None = None) -> list[tuple[str, str]]:
+    """Given a checked certificate, return what anyone may see of it as (label, value): holder, title,
+    category, year, term and status; nothing else (no reviewer, score or contact)."""
+    entry = found.entry
+    lines = [("证书编号", entry.number), (holder_label(entry).replace(" ", ""), entry.company), ("称号", entry.title),
+             ("类别", category_name(entry.category, entry.program)), ("颁发年份", f"{entry.issued_on.year}年"),
+             ("有效期", validity_line(entry))]
+    if not found.current:
+        return lines + [("状态", REPLACED)]
+    state = entry.state(today)
+    if state == "revoked":
+        status = f"已撤销（{zh_date(entry.revoked_on)}撤销，原因：{entry.revoke_reason}）"
+    elif state == "expired":
+        status = f"已过期（有效期至{zh_date(entry.valid_to)}）"
+    else:
+        status = STATES_ZH[state] + (f"（已于{zh_date(found.renewed_on)}续期）" if found.renewed_on else "")
+    return lines + [("状态", status)]

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pipeline.common.errors import UserError
-from pipeline.web import auth, campaign_pages, pages
+from pipeline.web import auth, campaign_pages, pages, verify
 from pipeline.workspace import accounts
 from pipeline.web.context import EXTENSION, Site
 from pipeline.web.jobs import Runner
@@ -46,14 +46,16 @@ def secret_key(folder: Path) -> bytes:
 
 
 def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, limits: dict | None = None,
-               testing: bool = False, behind_proxy: str | None = None) -> Flask:
+               testing: bool = False, behind_proxy: str | None = None, verify_only: bool = False) -> Flask:
     """Given a workspace folder and how it is served, return the Flask application.
 
     `behind_proxy`: the address of the reverse proxy in front (it says by X-Forwarded-Proto/-For whether
-    the browser came by HTTPS and from where); those headers are believed from that address only."""
-    site = Site(root=Path(root), host=host, self_check=self_check, limits={**WEB_LIMITS, **(limits or {})})
+    the browser came by HTTPS and from where); those headers are believed from that address only.
+    `verify_only`: the public certificate verify page alone (no staff page, no sign-in)."""
+    site = Site(root=Path(root), host=host, self_check=self_check and not verify_only, verify_only=verify_only,
+                limits={**WEB_LIMITS, **(limits or {})})
     site.ws  # a workspace, or the library's Chinese error, before anything is written in the folder
-    if self_check:
+    if site.self_check:
         site.checker = Runner("manyi-selfcheck")
         site.selfcheck_rate = RateLimit(site.limits["selfcheck_per_hour"])
     app = Flask("pipeline.web", template_folder=str(PACKAGE / "templates"), static_folder=str(PACKAGE / "static"))
@@ -76,7 +78,8 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
     app.context_processor(lambda: {"user": g.get("user"), "csrf_field": csrf_field, "site": site,
                                    "csrf_token": session.get("csrf", "")})
     register_errors(app)
-    for blueprint in BLUEPRINTS:
+    verify.register_page(app)
+    for blueprint in () if verify_only else BLUEPRINTS:
         app.register_blueprint(blueprint)
     return app
 
@@ -87,7 +90,7 @@ def check_request(app: Flask, site: Site):
         abort(400, "只接受通过 127.0.0.1 或 localhost 访问")
     if "csrf" not in session:
         session["csrf"] = new_token()
-    g.user = current_user(site)
+    g.user = None if site.verify_only else current_user(site)  # no staff page to link to
     if request.endpoint == "static":
         return None
     permission = app.config["PERMISSIONS"].get(request.endpoint)

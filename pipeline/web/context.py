@@ -35,6 +35,7 @@ class Site:
     root: Path
     host: str = "127.0.0.1"
     self_check: bool = False
+    verify_only: bool = False  # only the public verify page (and static files): no staff page, no sign-in
     limits: dict = field(default_factory=lambda: dict(WEB_LIMITS))
     runner: Runner = field(default_factory=Runner)
     checker: Runner | None = None  # 申报自检 runs in its own queue: applicants never wait for staff work

@@ -19,8 +19,11 @@ def page_url(host: str, port: int) -> str:
     return f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
 
 
-def startup_lines(root: Path, host: str, port: int, self_check: bool) -> list[str]:
+def startup_lines(root: Path, host: str, port: int, self_check: bool, verify_only: bool = False) -> list[str]:
     """Given how the page is served, return the Chinese lines printed when it starts."""
+    if verify_only:
+        return [f"工作区 {root} 的证书查验页已启动：{page_url(host, port)}verify（只提供查验页，不提供其他页面）",
+                "按 Ctrl+C 停止。"]
     lines = [f"工作区 {root} 的页面已启动：请在浏览器打开 {page_url(host, port)}"]
     if is_loopback(host):
         lines.append("只有本机可以访问（127.0.0.1），无需登录。")
@@ -33,17 +36,17 @@ def startup_lines(root: Path, host: str, port: int, self_check: bool) -> list[st
 
 
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
-          self_check: bool = False, echo=print, behind_proxy: str | None = None) -> None:
-    """Given a workspace and where to listen, serve the page until interrupted."""
+          self_check: bool = False, echo=print, behind_proxy: str | None = None, verify_only: bool = False) -> None:
+    """Given a workspace and where to listen, serve the page (or only the verify page) until interrupted."""
     import waitress
 
     from pipeline.web.app import create_app, site_of
 
-    app = create_app(root, host=host, self_check=self_check, behind_proxy=behind_proxy)
-    if not is_loopback(host) and not site_of(app).store.users():
+    app = create_app(root, host=host, self_check=self_check, behind_proxy=behind_proxy, verify_only=verify_only)
+    if not verify_only and not is_loopback(host) and not site_of(app).store.users():
         raise UserError("在 127.0.0.1 以外的地址提供页面需要账号：请先运行 manyi user add 名字 --role admin")
     server = listen(app, host, port)  # the port first: a busy one is said before anything claims to have started
-    for line in startup_lines(Path(root), host, port, self_check):
+    for line in startup_lines(Path(root), host, port, self_check, verify_only):
         echo(line)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(page_url(host, port),)).start()

@@ -18,7 +18,7 @@ from pipeline.common.database import make_engine, now, sqlite_url  # noqa: F401 
 from pipeline.common.errors import UserError
 from pipeline.issuing import register
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 metadata = sa.MetaData()
 
 meta = sa.Table("meta", metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text))
@@ -157,9 +157,16 @@ def _decision_columns(conn, root: Path | None) -> None:
                                                                   score=float(found.group(1))))
 
 
+def _check_codes(conn, root: Path | None) -> None:
+    """Schema 4: the register keeps each certificate's check code (current, and per issue or renewal)."""
+    for table in register.TABLES:
+        if "check_code" not in {c["name"] for c in sa.inspect(conn).get_columns(table.name)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN check_code TEXT")
+
+
 #: MIGRATIONS[n] brings a version-n database to version n+1 (version 0: empty); each step gets the
 #: connection and the workspace folder.
-MIGRATIONS = [lambda conn, root: metadata.create_all(conn), _register_tables, _decision_columns]
+MIGRATIONS = [lambda conn, root: metadata.create_all(conn), _register_tables, _decision_columns, _check_codes]
 
 
 def schema_version(conn) -> int:

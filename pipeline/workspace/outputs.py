@@ -128,10 +128,17 @@ def workspace_certificates(ws: Workspace, out: Path, by: str, pdf: bool = False,
     if not winners:
         raise UserError(f"没有处于“{ws.flow.role('winning')}”阶段的申报：请先用 manyi stage 把获奖单位移到该阶段")
     result = certificates_for(winners, out, ws.campaign, ws.engine, pdf=pdf,
-                              today=today or ws.campaign.data.get("award_date"))
+                              today=today or ws.campaign.data.get("award_date"), keys=keys_folder(ws))
     with ws.engine.begin() as conn:
         ws._audit(conn, by, "certificates", None, {"numbers": [e.number for e in result.entries], "out": str(out)})
     return result
+
+
+def keys_folder(ws: Workspace) -> Path:
+    """Given a workspace, return the folder of its association's keys (check-code secret, signing CA)."""
+    from pipeline.issuing.signing import keys_folder_of
+
+    return keys_folder_of(workspace=ws.root)
 
 
 def register_entries(ws: Workspace, number: str | None = None) -> list:
