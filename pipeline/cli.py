@@ -577,7 +577,7 @@ def workspace_init(dir, program, campaign, db_url, by):
     """新建活动工作区：数据库、收到文件的存档、活动文件副本。"""
     from pipeline.workspace import Workspace
 
-    with Workspace.init(dir, program or (None if campaign else DEFAULT_PROGRAM), campaign, db_url, by=by) as ws:
+    with Workspace.init(dir, _campaign(program, campaign), db_url, by=by) as ws:
         click.echo(f"已建立工作区 {dir}：{ws.program.name}，活动 {ws.campaign.id}；阶段：{' → '.join(ws.flow.names())}")
 
 

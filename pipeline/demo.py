@@ -97,7 +97,7 @@ def run_demo(out: Path, echo=print, samples: Path = SAMPLES) -> dict[str, Path]:
         for line in describe(entry):
             echo(f"      {line}")
     echo("【7/7】建立活动工作区并收取样例收件箱（manyi workspace init、manyi receive）…")
-    with Workspace.init(steps["7-工作区"], program="heilongjiang") as ws:
+    with Workspace.init(steps["7-工作区"], campaign) as ws:
         echo("    " + receive(ws, [inbox], received=received, jobs=2).line())
     echo("    在浏览器中处理这个活动：运行下面的命令，然后打开 http://127.0.0.1:8000/")
     echo(f"      {serve_command(steps['7-工作区'])}")

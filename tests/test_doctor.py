@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from pipeline import doctor
 from pipeline.cli import cli
 from pipeline.workspace import Workspace
+from pipeline.definitions.programs import resolve_campaign
 
 
 def test_this_machine_is_ready():
@@ -56,7 +57,7 @@ def test_windows_fonts_are_found_in_the_fonts_folder(tmp_path, monkeypatch):
 
 def test_a_workspace_database_that_cannot_be_reached(tmp_path):
     ws = tmp_path / "工作 区"
-    Workspace.init(ws, program="heilongjiang").close()
+    Workspace.init(ws, resolve_campaign("heilongjiang", None)).close()
     run = CliRunner().invoke(cli, ["doctor", str(ws)])
     assert run.exit_code == 0 and "[正常] 工作区数据库" in run.output, run.output
     config = yaml.safe_load((ws / "workspace.yaml").read_text(encoding="utf-8"))

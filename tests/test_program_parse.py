@@ -255,7 +255,7 @@ def test_a_workspace_of_the_program_receives_its_packets(tmp_path):
     from pipeline.workspace.receive import receive
 
     write_filled("liaoning", "service", tmp_path / "inbox" / "svc")
-    with Workspace.init(tmp_path / "ws", program="liaoning", by="测试") as ws:
+    with Workspace.init(tmp_path / "ws", resolve_campaign("liaoning", None), by="测试") as ws:
         result = receive(ws, [tmp_path / "inbox"], jobs=1)
         (record,) = ws.latest_records()
     assert result is not None

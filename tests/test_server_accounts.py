@@ -14,6 +14,7 @@ from pipeline.web import auth
 from pipeline.web.app import create_app, site_of
 from pipeline.web.security import SignInLimit, is_loopback
 from test_workspace import fresh_database, postgres  # noqa: F401 - the session's PostgreSQL cluster
+from pipeline.definitions.programs import resolve_campaign
 
 pytestmark = pytest.mark.xdist_group("workspace")
 
@@ -27,7 +28,7 @@ def ws(request, tmp_path):
     from pipeline.workspace import Workspace, accounts
 
     url = None if request.param == "sqlite" else fresh_database(request.getfixturevalue("postgres"))
-    with Workspace.init(tmp_path / "ws", program="heilongjiang", db_url=url) as opened:
+    with Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None), db_url=url) as opened:
         accounts.migrate(opened)
         yield opened
 
@@ -113,7 +114,7 @@ def lan(tmp_path):
     """A page served on a LAN address over a new workspace with an administrator and a staff account."""
     from pipeline.workspace import Workspace
 
-    with Workspace.init(tmp_path / "ws", program="heilongjiang"):
+    with Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None)):
         pass
     app = create_app(tmp_path / "ws", host=LAN, testing=True)
     store = site_of(app).store
@@ -293,7 +294,7 @@ def test_other_addresses_are_not_loopback(host):
 def test_a_page_on_127_1_is_the_local_page(tmp_path):
     from pipeline.workspace import Workspace
 
-    with Workspace.init(tmp_path / "ws", program="heilongjiang"):
+    with Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None)):
         pass
     app = create_app(tmp_path / "ws", host="127.1", testing=True)
     answer = app.test_client().get("/", base_url="http://127.1:8000")

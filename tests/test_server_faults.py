@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from test_workspace import packet_folder
+from pipeline.definitions.programs import resolve_campaign
 
 pytestmark = pytest.mark.xdist_group("server-faults")
 
@@ -40,7 +41,7 @@ def inbox(tmp_path_factory):
 def new_workspace(path: Path) -> Path:
     from pipeline.workspace import Workspace
 
-    with Workspace.init(path, program="heilongjiang"):
+    with Workspace.init(path, resolve_campaign("heilongjiang", None)):
         pass
     return path
 

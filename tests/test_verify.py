@@ -25,6 +25,7 @@ from pipeline.issuing import register, signing
 from pipeline.issuing.certificates import make_certificates
 from pipeline.web.app import create_app
 from test_certificates import WINNERS, write_winners
+from pipeline.definitions.programs import resolve_campaign
 
 ISSUED = date(2017, 9, 1)
 VERIFY_URL = "https://verify.example.org.cn/verify"
@@ -157,7 +158,7 @@ def workspace(tmp_path):
     from pipeline.workspace.outputs import keys_folder
 
     root = tmp_path / "ws"
-    with Workspace.init(root, program="heilongjiang") as ws:
+    with Workspace.init(root, resolve_campaign("heilongjiang", None)) as ws:
         with register.connect(ws.engine) as conn:
             made = register.assign(conn, [register.Winner("哈尔滨电机厂有限责任公司", "enterprise"),
                                           register.Winner("黑龙江飞鹤乳业有限公司", "product", "飞鹤奶粉")],
@@ -262,7 +263,7 @@ def test_a_schema_3_workspace_gets_the_check_code_columns(tmp_path):
     from pipeline.workspace import Workspace, db
 
     root = tmp_path / "ws"
-    Workspace.init(root, program="heilongjiang").close()
+    Workspace.init(root, resolve_campaign("heilongjiang", None)).close()
     engine = db.make_engine(db.sqlite_url(root / "workspace.db"))
     with engine.begin() as conn:  # as schema 3 left it: no check codes
         for table in ("certificates", "certificate_events"):

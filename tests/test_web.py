@@ -15,6 +15,7 @@ from pipeline.web.app import create_app, site_of
 from pipeline.web.security import RateLimit, local_host_header, save_uploads, upload_parts
 
 from pipeline.common.resources import SAMPLES
+from pipeline.definitions.programs import resolve_campaign
 LAN = "192.0.2.10"  # a non-loopback --host: accounts required
 PASSWORD = "correct horse battery"
 ROLES = ("admin", "staff", "reviewer")
@@ -29,7 +30,7 @@ def workspace(tmp_path_factory):
     from pipeline.workspace.receive import receive
 
     root = tmp_path_factory.mktemp("web") / "ws"
-    with Workspace.init(root, program="heilongjiang") as ws:
+    with Workspace.init(root, resolve_campaign("heilongjiang", None)) as ws:
         receive(ws, [SAMPLES / "inbox"], received=ws.campaign.deadline, jobs=1)
     app = create_app(root, host=LAN, testing=True)
     store = site_of(app).store
@@ -473,7 +474,7 @@ def test_serve_refuses_a_lan_host_without_accounts(tmp_path):
     from pipeline.web.server import page_url, serve, startup_lines
     from pipeline.workspace import Workspace
 
-    Workspace.init(tmp_path / "ws", program="heilongjiang").close()
+    Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None)).close()
     with pytest.raises(UserError, match="manyi user add"):
         serve(tmp_path / "ws", host="0.0.0.0", port=0)
     assert page_url("0.0.0.0", 8000) == "http://127.0.0.1:8000/"

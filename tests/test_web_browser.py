@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.common.resources import SAMPLES
+from pipeline.definitions.programs import resolve_campaign
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = os.environ.get("MANYI_SCREENSHOTS")
 WAIT = 180_000  # ms: a receive with a .doc waits for LibreOffice
@@ -55,7 +56,7 @@ def workspace(tmp_path_factory):
     from pipeline.workspace import Workspace
 
     root = tmp_path_factory.mktemp("web-browser") / "ws"
-    Workspace.init(root, program="heilongjiang").close()
+    Workspace.init(root, resolve_campaign("heilongjiang", None)).close()
     return root
 
 

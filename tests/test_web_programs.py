@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline.common.resources import SAMPLES
-from pipeline.definitions.programs import load_program
+from pipeline.definitions.programs import resolve_campaign, load_program
 from pipeline.web.app import create_app, site_of
 from program_packets import TYPED, packet_forms, write_filled
 
@@ -57,7 +57,7 @@ def build(pid: str, root: Path) -> Path:
             write_filled(pid, cid, inbox / cid)
         first = next(iter(program.categories))
         write_filled(pid, first, inbox / "incomplete", change=incomplete_packet(pid, first))
-    with Workspace.init(root / "ws", program=pid) as ws:
+    with Workspace.init(root / "ws", resolve_campaign(pid, None)) as ws:
         receive(ws, [inbox], received=ws.campaign.deadline, jobs=1)
         # Staff write the award date into the workspace's campaign copy: within the year the titles are valid
         # (the default, today, is past a 2016 or 2021 title's validity).

@@ -19,6 +19,7 @@ import types
 from pathlib import Path
 
 from pipeline.common.resources import SAMPLES
+from pipeline.definitions.programs import resolve_campaign
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,7 +60,7 @@ CHILD = textwrap.dedent('''
         from pipeline.workspace import Workspace
         from pipeline.web.app import create_app, site_of
         root, samples = Path(sys.argv[1]), Path(sys.argv[2])
-        Workspace.init(root, program="heilongjiang").close()
+        Workspace.init(root, resolve_campaign("heilongjiang", None)).close()
         app = create_app(root, testing=True, self_check=True)
         client = app.test_client()
         page = client.get("/receive").data.decode()

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from pipeline.common.errors import UserError
 from pipeline.common.resources import SAMPLES
 from pipeline.issuing import register
+from pipeline.definitions.programs import resolve_campaign
 
 pytestmark = pytest.mark.xdist_group("workspace")  # one worker, one PostgreSQL cluster (per worker session)
 
@@ -150,7 +151,7 @@ def corrected_zip(src: Path, dst: Path, old: str, new: str) -> Path:
 def make(tmp_path: Path, db_url: str | None, name: str = "ws"):
     from pipeline.workspace import Workspace
 
-    return Workspace.init(tmp_path / name, program="heilongjiang", db_url=db_url)
+    return Workspace.init(tmp_path / name, resolve_campaign("heilongjiang", None), db_url=db_url)
 
 
 def receive(ws, *paths, **kw):

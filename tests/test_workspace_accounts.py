@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from pipeline.common.resources import SAMPLES
 from test_workspace import fresh_database, postgres  # noqa: F401 - the session's PostgreSQL cluster
+from pipeline.definitions.programs import resolve_campaign
 
 pytestmark = pytest.mark.xdist_group("workspace")
 
@@ -23,7 +24,7 @@ def db_url(request):
 def test_accounts_tables_come_by_migration_and_hold_accounts_and_assignments(tmp_path, db_url):
     from pipeline.workspace import Workspace, accounts, db
 
-    with Workspace.init(tmp_path / "ws", program="heilongjiang", db_url=db_url) as ws:
+    with Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None), db_url=db_url) as ws:
         assert accounts.migrate(ws) == 0
         assert accounts.migrate(ws) == len(accounts.ACCOUNT_MIGRATIONS)  # a second run changes nothing
         with ws.reader.connect() as conn:
@@ -52,7 +53,7 @@ def test_a_workspace_holding_a_campaign_is_backed_up_before_the_accounts_tables_
     from pipeline.workspace import Workspace, accounts
     from pipeline.workspace.receive import receive
 
-    with Workspace.init(tmp_path / "ws", program="heilongjiang") as ws:
+    with Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None)) as ws:
         receive(ws, [SAMPLE / "冰城家政服务有限公司.docx"], jobs=1)
         assert not (tmp_path / "ws" / "backups").exists()
         accounts.migrate(ws)
@@ -64,7 +65,7 @@ def test_an_imported_campaign_gets_its_accounts_tables_again(tmp_path):
     from pipeline.workspace import Workspace, accounts
     from pipeline.workspace.transfer import export, import_
 
-    with Workspace.init(tmp_path / "ws", program="heilongjiang") as ws:
+    with Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None)) as ws:
         accounts.migrate(ws)
         accounts.add_user(ws, "王敏", "staff", "$argon2id$hash", by="命令行")
         export(ws, tmp_path / "campaign.zip")

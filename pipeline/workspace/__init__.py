@@ -2,7 +2,7 @@
 
 The library the CLI and the web page stand on:
 
-- `Workspace.init(dir, program=, campaign=, db_url=)` / `Workspace.open(dir)` (core)
+- `Workspace.init(dir, campaign, db_url=)` / `Workspace.open(dir)` (core)
 - `receive(ws, paths, received=, jobs=, progress=)` (receive): inbox entries become versions
 - listing, detail and staff actions are methods of Workspace: `applicants`, `applicant`, `find`,
   `stage_counts`, `waiting`, `winners`, `latest_records`, `audit_log`, `move`, `decide`, `opinion`

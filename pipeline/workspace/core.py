@@ -1,7 +1,7 @@
 """The campaign workspace: a folder holding its settings, a copy of the campaign file, the store of every
 file received, and (by default) the SQLite database; any SQLAlchemy URL may hold the database instead.
 
-    ws = Workspace.init(DIR, program="heilongjiang")      # or Workspace.open(DIR)
+    ws = Workspace.init(DIR, resolve_campaign("heilongjiang", None))  # or Workspace.open(DIR)
     page = ws.applicants(stage="需补正", search="华光", sort="name", offset=0, limit=50)
     detail = ws.applicant(page.items[0].id)
     ws.decide(detail.id, "survey_too_early", kind="confirm", note="测评报告已人工核对", by="王敏")
@@ -27,8 +27,8 @@ import yaml
 from pipeline.common.errors import UserError
 from pipeline.common.records import company_name as record_company
 from pipeline.common.records import form_value
-from pipeline.definitions.campaign import load_campaign
-from pipeline.definitions.programs import load_program, program_of, resolve_campaign
+from pipeline.definitions.campaign import Campaign, load_campaign
+from pipeline.definitions.programs import load_program, program_of
 from pipeline.definitions.stages import Workflow, workflow_of
 from pipeline.workspace import db, locking
 from pipeline.workspace.compare import issue_key
@@ -160,16 +160,15 @@ class Workspace:
     # --- making and opening ------------------------------------------------------------------------
 
     @classmethod
-    def init(cls, root: Path, program: str | None = None, campaign: Path | None = None, db_url: str | None = None,
-             by: str = SYSTEM) -> "Workspace":
-        """Given a new (or empty) folder, the program, a campaign file and a database URL (each optional),
-        make the workspace there and return it. The campaign file is copied into the folder for staff to edit."""
+    def init(cls, root: Path, chosen: Campaign, db_url: str | None = None, by: str = SYSTEM) -> "Workspace":
+        """Given a new (or empty) folder, the campaign (`definitions.programs.resolve_campaign`) and a database URL
+        (None: SQLite in the folder), make the workspace there and return it. The campaign file is copied into the
+        folder for staff to edit."""
         root = Path(root)
         if (root / CONFIG).exists():
             raise UserError(f"{root} 已经是工作区（有 {CONFIG}）；请换一个文件夹，或直接使用它")
         if root.exists() and any(root.iterdir()):
             raise UserError(f"文件夹 {root} 不是空的：工作区须建在新的或空的文件夹中")
-        chosen = resolve_campaign(program, campaign)
         prog = program_of(chosen)
         workflow_of(prog)  # a program without stages cannot have a workspace: say so before anything is written
         root.mkdir(parents=True, exist_ok=True)
