@@ -16,6 +16,7 @@ from pipeline.common.files import output_folder, safe_filename, unique_names
 from pipeline.common.records import company_name, form_value
 from pipeline.definitions.forms import Form, build_fields
 from pipeline.definitions.programs import Program, program_of
+from pipeline.definitions.vocabulary import Status
 from pipeline.generating.program_forms import HOUSE_FILE, house
 
 #: Where a record names the unit that recommends it, in order.
@@ -72,12 +73,12 @@ def make_program_summaries(records: list[dict], out: Path, campaign, include_inc
 
     program = program_of(campaign)
     result = Result()
-    chosen = [r for r in records if include_incomplete or r.get("status") == "complete"]
+    chosen = [r for r in records if include_incomplete or r.get("status") == Status.COMPLETE]
     left = len(records) - len(chosen)
     if left:
-        result.warnings.append(f"{left} 份申报材料需补正，未列入推荐汇总表（需要时加 --include-incomplete）")
-    elif include_incomplete and any(r.get("status") != "complete" for r in records):
-        result.warnings.append("已按要求列入需补正的申报")
+        result.warnings.append(f"{left} 份申报材料{Status.INCOMPLETE.label}，未列入推荐汇总表（需要时加 --include-incomplete）")
+    elif include_incomplete and any(r.get("status") != Status.COMPLETE for r in records):
+        result.warnings.append(f"已按要求列入{Status.INCOMPLETE.label}的申报")
     units: dict[str, list[dict]] = {}
     for record in chosen:
         units.setdefault(unit_of(record), []).append(record)
