@@ -15,12 +15,12 @@ from flask import Flask, abort, flash, g, redirect, render_template, request, se
 
 from pipeline.common.errors import UserError
 from pipeline.definitions.forms import categories
+from pipeline.definitions.vocabulary import Decision, Status, labels
 from pipeline.web import views
 from pipeline.web.app import route
 from pipeline.web.pages import audit, site, staged, start_job, user_name
 
 PAGE_SIZE = 50
-STATUS_ZH = {"complete": "材料齐全", "incomplete": "需补正"}
 
 
 def ws():
@@ -112,7 +112,7 @@ def list_filters(args) -> dict:
     stage = args.get("stage") or None
     return {"category": args.get("category") if args.get("category") in categories() else None,
             "stage": stage if stage in w.flow.names() else None,
-            "status": args.get("status") if args.get("status") in STATUS_ZH else None,
+            "status": args.get("status") if args.get("status") in labels(Status) else None,
             "unit": args.get("unit") or None, "search": (args.get("q") or "").strip()[:100] or None}
 
 
@@ -132,7 +132,7 @@ def applicants():
     pages = max(1, -(-page.total // PAGE_SIZE))
     return render_template("applicants.html", page=page, page_no=page_no, pages=pages, filters=filters, sort=sort,
                            descending=descending, categories=categories(), stages=w.flow.names(),
-                           units=w.units(), statuses=STATUS_ZH, args=request.args)
+                           units=w.units(), statuses=labels(Status), args=request.args)
 
 
 def applicants_bulk():
@@ -163,8 +163,9 @@ def applicant(applicant_id):
                            issues=views.issue_rows(detail.record, detail.open_issues, campaign),
                            decided=views.issue_rows(detail.record, detail.decided_issues, campaign),
                            versions=views.version_rows(detail.versions), categories=categories(),
-                           opinions=[d for d in detail.decisions if d["kind"] == "opinion"],
-                           previews=views.previews_of(site(), detail), statuses=STATUS_ZH)
+                           opinions=[d for d in detail.decisions if d["kind"] == Decision.OPINION],
+                           previews=views.previews_of(site(), detail), statuses=labels(Status),
+                           issue_decisions=[(d.value, d.label) for d in Decision.on_issues()])
 
 
 def applicant_decide(applicant_id):
@@ -266,7 +267,7 @@ def review_one(applicant_id):
     campaign = ws().campaign
     return render_template("review_one.html", d=detail, groups=views.field_groups(detail.record, campaign),
                            issues=views.issue_rows(detail.record, detail.open_issues, campaign),
-                           mine=[o for o in detail.decisions if o["kind"] == "opinion" and o["by"] == user_name()],
+                           mine=[o for o in detail.decisions if o["kind"] == Decision.OPINION and o["by"] == user_name()],
                            categories=categories())
 
 

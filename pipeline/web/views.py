@@ -8,14 +8,14 @@ import re
 from pathlib import Path
 
 from pipeline.common.errors import UserError
+from pipeline.definitions.vocabulary import Decision, IssueCode, Severity, Status, label_of
 from pipeline.issuing.workbook import form_of, issue_place
 
-SEVERITY_ZH = {"error": "错误", "warning": "警告"}
-ACTIONS_ZH = {"init": "建立工作区", "receive": "收件", "move": "移动阶段", "confirm": "人工确认", "waive": "同意豁免",
-              "opinion": "审定意见", "notice": "补正通知", "certificates": "打印证书", "version": "收到新版本",
+#: The audit log's actions in Chinese; a decision is logged under its kind (confirm, waive, opinion).
+ACTIONS_ZH = {"init": "建立工作区", "receive": "收件", "move": "移动阶段", **{d.value: d.label for d in Decision},
+              "notice": "补正通知", "certificates": "打印证书", "version": "收到新版本",
               "account": "保存账号", "assign": "分配评审", "unassign": "取消评审分配",
               "certificate_revoke": "撤销证书", "certificate_renew": "续期证书", "carry": "沿用上一版的人工处理"}
-DECISIONS_ZH = {"confirm": "人工确认", "waive": "同意豁免"}
 #: Pages rendered per document for the preview, at most.
 PREVIEW_PAGES = 6
 
@@ -55,9 +55,13 @@ def detail_text(detail) -> str:
 
 
 def received_summary(result) -> dict:
-    """Given a ReceiveResult, return what 收件 shows: the new, the new versions, the ones already there."""
-    return {"new": [vars(r) for r in result.stored if r.seq == 1],
-            "versions": [vars(r) for r in result.stored if r.seq > 1],
+    """Given a ReceiveResult, return what 收件 shows: the new, the new versions (each with its status in Chinese),
+    the ones already there."""
+    def shown(r) -> dict:
+        return {**vars(r), "status_zh": label_of(Status, r.status)}
+
+    return {"new": [shown(r) for r in result.stored if r.seq == 1],
+            "versions": [shown(r) for r in result.stored if r.seq > 1],
             "unchanged": list(result.unchanged), "entries": result.entries}
 
 
@@ -111,13 +115,15 @@ def shown_value(value, options: dict | None = None) -> str:
 
 
 def issue_rows(record: dict, issues: list[dict], campaign) -> list[dict]:
-    """Given a record and issues, return each with where it is (form title, field label) and its severity in Chinese."""
+    """Given a record and issues, return each with its severity and what it is about (its code's name) in Chinese,
+    and where it is (that name, form title, field label, article: the line under the message)."""
     rows = []
     for issue in issues:
         form, label = issue_place(record, issue, campaign)
-        where = [x for x in (form, label, f"依据：{issue['article']}" if issue.get("article") else "") if x]
+        code_zh = label_of(IssueCode, issue.get("code"), "")
+        where = [x for x in (code_zh, form, label, f"依据：{issue['article']}" if issue.get("article") else "") if x]
         rows.append({**issue, "form_title": form, "field_label": label, "where": " · ".join(where),
-                     "severity_zh": SEVERITY_ZH.get(issue.get("severity"), "")})
+                     "severity_zh": label_of(Severity, issue.get("severity"), ""), "code_zh": code_zh})
     return rows
 
 
@@ -249,7 +255,7 @@ def tally(ws, rows) -> list[dict]:
     by_applicant: dict[int, list] = {}
     with ws.reader.connect() as conn:
         for r in conn.execute(sa.select(d.c.applicant_id, d.c.score, d.c.recommend, d.c.by)
-                              .where(d.c.kind == "opinion").order_by(d.c.id)):
+                              .where(d.c.kind == Decision.OPINION).order_by(d.c.id)):
             by_applicant.setdefault(r[0], []).append(r)
     out = []
     for row in rows:
@@ -284,7 +290,7 @@ def tally_rows(ws, ids: list[int]) -> list[dict]:
     with ws.reader.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(
             sa.select(d.c.applicant_id, d.c.note, d.c.recommend, d.c.score, d.c.by)
-            .where(d.c.kind == "opinion", d.c.applicant_id.in_(ids)).order_by(d.c.id))]
+            .where(d.c.kind == Decision.OPINION, d.c.applicant_id.in_(ids)).order_by(d.c.id))]
 
 
 # --- register ------------------------------------------------------------------------------------
