@@ -13,6 +13,7 @@ import click
 from pipeline import __version__
 from pipeline.common import click_zh
 from pipeline.common.errors import UserError
+from pipeline.definitions.vocabulary import Decision, IssueCode, Severity, Status, label_of
 
 click_zh.install(click.Group())  # click's own messages in Chinese, before any command is built
 
@@ -654,7 +655,8 @@ def status(dir):
 @click.argument("dir", type=click.Path(path_type=Path))
 @click.option("--stage", help="只列出此阶段")
 @click.option("--category", help="只列出此类别（enterprise/product/construction/service …）")
-@click.option("--status", "status_", type=click.Choice(["complete", "incomplete"]), help="complete 材料齐全 / incomplete 需补正")
+@click.option("--status", "status_", type=click.Choice([s.value for s in Status]),
+              help=" / ".join(f"{s.value} {s.label}" for s in Status))
 @click.option("--unit", help="只列出此推进单位")
 @click.option("--search", help="企业名称中包含的文字")
 @friendly
@@ -667,7 +669,8 @@ def list_applicants(dir, stage, category, status_, unit, search):
         page = ws.applicants(category=category, stage=stage, status=status_, unit=unit, search=search, limit=None)
     for row in page.items:
         click.echo(f"{row.id}\t{row.company_name or '（未识别企业名称）'}\t{names.get(row.category, row.category or '')}\t"
-                   f"{row.stage}\t错误 {row.errors}\t警告 {row.warnings}\t{row.version_count} 版")
+                   f"{row.stage}\t{Severity.ERROR.label} {row.errors}\t{Severity.WARNING.label} {row.warnings}\t"
+                   f"{row.version_count} 版")
     click.echo(f"共 {page.total} 家。")
 
 
@@ -684,11 +687,11 @@ def show(dir, applicant):
     click.echo(f"{d.id} {d.row.company_name}  阶段：{d.row.stage}（之后可到：{'、'.join(d.next_stages) or '无'}）")
     click.echo(f"未处理的问题 {len(d.open_issues)} 项：")
     for i in d.open_issues:
-        click.echo(f"  [{'错误' if i['severity'] == 'error' else '警告'}] {i['code']}"
+        click.echo(f"  [{label_of(Severity, i['severity'])}] {i['code']}（{label_of(IssueCode, i['code'])}）"
                    f"{' ' + i['form'] + '.' + i['field'] if i.get('form') and i.get('field') else ''}：{i['message']}")
     for i in d.decided_issues:
         carried = "，沿用上一版的处理" if i.get("carried_from") else ""
-        click.echo(f"  [已{i['decision_zh']}] {i['code']}：{i['message']} —— {i['note'] or ''}（{i['by']}，{i['at']}{carried}）")
+        click.echo(f"  [已{i['decision_zh']}] {i['code']}（{label_of(IssueCode, i['code'])}）：{i['message']} —— {i['note'] or ''}（{i['by']}，{i['at']}{carried}）")
     for v in d.versions:
         click.echo(f"第 {v.seq} 版：{v.source}，收到于 {v.received_at}，{len(v.files)} 个文件")
         if v.comparison:
@@ -697,8 +700,8 @@ def show(dir, applicant):
         click.echo(f"阶段：{m['from_stage'] or '—'} → {m['to_stage']}（{m['by']}，{m['at']}）{m['note'] or ''}")
     for n in d.notices:
         click.echo(f"补正通知 {n['number']}（{n['date']}）：{len(n['items'])} 项")
-    for o in (x for x in d.decisions if x["kind"] == "opinion"):
-        click.echo(f"审定意见：{o['note']}（{o['by']}，{o['at']}）")
+    for o in (x for x in d.decisions if x["kind"] == Decision.OPINION):
+        click.echo(f"{Decision.OPINION.label}：{o['note']}（{o['by']}，{o['at']}）")
 
 
 @cli.command()
@@ -725,7 +728,7 @@ def stage(dir, applicants, to_stage, note, by):
 @click.argument("applicant")
 @click.argument("code")
 @click.option("--note", required=True, help="处理说明，如 测评报告已人工核对")
-@click.option("--waive", is_flag=True, help="同意豁免（默认：人工确认无误）")
+@click.option("--waive", is_flag=True, help=f"{Decision.WAIVE.label}（默认：{Decision.CONFIRM.label}无误）")
 @click.option("--form", help="问题所在的表（同一问题代码有多处时）")
 @click.option("--field", help="问题所在的字段（同一问题代码有多处时）")
 @_BY_OPTION
@@ -734,10 +737,11 @@ def confirm(dir, applicant, code, note, waive, form, field, by):
     """人工处理最新版本的一个问题（如 manyi confirm DIR 华光公司 survey_too_early --note 测评报告已人工核对）。"""
     with _open_workspace(dir) as ws:
         applicant_id = ws.find(applicant)
-        issue = ws.decide(applicant_id, code, "waive" if waive else "confirm", note, by, form, field)
+        decision = Decision.WAIVE if waive else Decision.CONFIRM
+        issue = ws.decide(applicant_id, code, decision, note, by, form, field)
         row = ws.applicant(applicant_id).row
-    click.echo(f"{row.company_name}：已{'豁免' if waive else '确认'}“{issue['message']}”；现在阶段 {row.stage}，"
-               f"未处理的错误 {row.errors} 项。")
+    click.echo(f"{row.company_name}：已{decision.label}“{issue['message']}”；现在阶段 {row.stage}，"
+               f"未处理的{Severity.ERROR.label} {row.errors} 项。")
 
 
 @cli.command()

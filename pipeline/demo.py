@@ -15,6 +15,7 @@ from pipeline.common.errors import UserError
 from pipeline.common.records import load_records
 from pipeline.common.resources import SAMPLES
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+from pipeline.definitions.vocabulary import Status
 from pipeline.generating.packets import write_program_packet
 from pipeline.issuing.summary_table import make_summary_tables
 from pipeline.issuing.certificates import make_certificates
@@ -84,7 +85,7 @@ def run_demo(out: Path, echo=print, samples: Path = SAMPLES) -> dict[str, Path]:
     tables = make_summary_tables(records, steps["5-推荐汇总表"], campaign)
     for warning in tables.warnings:
         echo(f"    提示：{warning}")
-    echo(f"    已生成 {len(tables.files)} 份推荐汇总表（只列完整的申报）")
+    echo(f"    已生成 {len(tables.files)} 份推荐汇总表（只列{Status.COMPLETE.label}的申报）")
 
     echo(f"【6/7】按获奖名单 {winners.name} 打印证书 …")
     register = steps["6-证书"] / "register.db"

@@ -32,8 +32,9 @@ from pipeline.common.files import atomic_path
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.forms import load_forms
 from pipeline.definitions.programs import program_of
+from pipeline.definitions.vocabulary import Severity, Status, status_of
 from pipeline.reading.extract import prepare
-from pipeline.reading.submission import error_record, status_of, submission_records
+from pipeline.reading.submission import error_record, submission_records
 from pipeline.receiving import inbox
 
 #: Formats converted by LibreOffice before reading, to the format their reader takes: old Office and
@@ -57,7 +58,7 @@ class ParseResult:
 
     @property
     def complete(self) -> int:
-        return sum(r["status"] == "complete" for r in self.records)
+        return sum(r["status"] == Status.COMPLETE for r in self.records)
 
     @property
     def incomplete(self) -> int:
@@ -79,8 +80,9 @@ class ParseResult:
         """Return the one Chinese line printed at the end of a run."""
         batches = self.batches()
         split = "".join(f"“{name}”含 {n} 家企业的申报材料，已拆分为 {n} 份；" for name, n in sorted(batches.items()))
-        return (f"共解析 {len(self.records)} 份申报：{split}完整 {self.complete} 份，需补正 {self.incomplete} 份；"
-                f"错误 {self.count('error')} 条，警告 {self.count('warning')} 条。"
+        return (f"共解析 {len(self.records)} 份申报：{split}{Status.COMPLETE.label} {self.complete} 份，"
+                f"{Status.INCOMPLETE.label} {self.incomplete} 份；{Severity.ERROR.label} {self.count(Severity.ERROR)} 条，"
+                f"{Severity.WARNING.label} {self.count(Severity.WARNING)} 条。"
                 + (f"文件夹中另有其他收件箱的 {self.others} 份记录，一并列入汇总表。" if self.others else "")
                 + (f"已删除不在本次收件箱中的 {self.removed} 份旧记录。" if self.removed else "")
                 + f"记录在 {self.out / 'records'}，汇总表 {self.summary}")

@@ -138,7 +138,7 @@ def test_summary_workbook_cells_are_the_records_values(demo):
     book = load_workbook(steps["3-解析结果"] / "summary.xlsx", read_only=True)
     sheets = {name: list(book[name].values) for name in ("汇总", "问题清单", "被访者")}
     book.close()
-    names, status = categories(), {"complete": "完整", "incomplete": "需补正"}
+    names, status = categories(), {"complete": "材料齐全", "incomplete": "需补正"}
     expected = []
     for source in sorted(records):
         r = records[source]

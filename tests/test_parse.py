@@ -140,7 +140,7 @@ def test_a_crashing_submission_becomes_an_error_record(tmp_path, monkeypatch, co
     assert by["tpl-service"]["issues"][0]["code"] == "unreadable_file"
     assert "解析时出错" in by["tpl-service"]["issues"][0]["message"]
     assert by["tpl-enterprise"]["forms"]["application"]["company_name"] == "哈尔滨电力设备有限公司"
-    assert "完整" in result.line() and str(out / "records") in result.line()
+    assert "材料齐全" in result.line() and str(out / "records") in result.line()
 
 
 def test_late_submission_reported_for_every_record(tmp_path, corpus):

@@ -8,9 +8,10 @@ from datetime import date
 import pytest
 import yaml
 
-from pipeline.checking.rules import check_batch, check_record, status
+from pipeline.checking.rules import check_batch, check_record
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 from pipeline.definitions.forms import application_form, load_forms, required_forms
+from pipeline.definitions.vocabulary import status_of as status
 
 CATEGORIES = ("enterprise", "product", "construction", "service")
 COMPANY = "黑龙江省示例电器有限公司"

@@ -61,7 +61,7 @@ def test_summary_of_the_corpus(parsed_corpus):
     assert book["被访者"].max_row == respondents + 1
     assert book["问题清单"].max_row == sum(len(r["issues"]) for r in records.values()) + 1
     # The cells are the records' values: counts, status and the recommendation's figures per row.
-    status = {"complete": "完整", "incomplete": "需补正"}
+    status = {"complete": "材料齐全", "incomplete": "需补正"}
     for row in overview[1:]:
         record = records[row[0]]
         recommendation = (record["forms"].get("recommendation") or {})
@@ -85,4 +85,4 @@ def test_rows_beyond_the_width_sample_stream_through(tmp_path):
     assert overview.max_row == last and overview[f"B{last}"].value == f"公司{WIDTH_SAMPLE_ROWS + 6}"
     assert overview.auto_filter.ref == f"A1:K{last}"
     assert overview[f"D{last}"].value == "需补正" and overview[f"D{last}"].fill.fgColor.rgb.endswith("FFC7CE")
-    assert overview[f"D{last - 1}"].value == "完整" and not overview[f"D{last - 1}"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert overview[f"D{last - 1}"].value == "材料齐全" and not overview[f"D{last - 1}"].fill.fgColor.rgb.endswith("FFC7CE")

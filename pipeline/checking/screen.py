@@ -28,6 +28,7 @@ from pipeline.definitions.programs import (
     program_of,
     resolve,
 )
+from pipeline.definitions.vocabulary import Severity, Status
 from pipeline.definitions.workbooks import column_names, find_header, read_sheet
 
 MET, NOT_MET, UNKNOWN = "符合", "不符合", "待核实"
@@ -47,7 +48,7 @@ FACTS_TABLE = "事实表"
 DERIVED_SOURCE = {"has_survey_report": "附件", "years_in_use": "申报表", "series_product": "申报表",
                   "quality_certified": "申报表", "satisfaction_years": "申报表"}
 #: What a tier reached by a packet still to be corrected is shown with.
-NEEDS_CORRECTION = "材料需补正"
+NEEDS_CORRECTION = f"材料{Status.INCOMPLETE.label}"
 SUMMARY_HEADER = ["企业名称", "类别", "达到等级", "不符合条数", "待核实条数", "说明"]
 DETAIL_HEADER = ["企业名称", "类别", "等级", "条款", "条件", "结果", "依据值"]
 
@@ -404,9 +405,9 @@ def screen_record(program: Program, record: dict, extra: dict | None, campaign, 
         tier = category.tier(category.tier_of(crit))
         outcomes.append(Outcome(crit, tier.id, result, evidence, manual, tier.name))
     tier, note = tier_reached(category, outcomes), ""
-    errors = [i for i in record.get("issues") or [] if isinstance(i, dict) and i.get("severity") == "error"]
-    if record.get("status") == "incomplete" or errors:
-        note = f"{NEEDS_CORRECTION}（{len(errors)} 个错误，见补正通知）"
+    errors = [i for i in record.get("issues") or [] if isinstance(i, dict) and i.get("severity") == Severity.ERROR]
+    if record.get("status") == Status.INCOMPLETE or errors:
+        note = f"{NEEDS_CORRECTION}（{len(errors)} 个{Severity.ERROR.label}，见补正通知）"
         tier = f"{tier}（{NEEDS_CORRECTION}）" if tier != NOT_REACHED else tier
     return Screening(name, cid, category.name, tier, outcomes, note)
 

@@ -18,6 +18,7 @@ from pipeline.common.xlsx import add_sheet, new_workbook, save
 from pipeline.definitions.campaign import Campaign, issue_date, zh_date
 from pipeline.definitions.forms import load_forms
 from pipeline.definitions.programs import program_of
+from pipeline.definitions.vocabulary import IssueCode, Severity, member_of
 from pipeline.generating.house_templates import template
 from pipeline.generating.render import compiled
 
@@ -28,32 +29,11 @@ SUFFIX = "_补正通知"
 TITLES = {"correction": "补 正 通 知", "ineligible": "不符合申报条件告知书"}
 SUFFIXES = {"correction": SUFFIX, "ineligible": "_不符合申报条件告知书"}
 #: Issue codes that mean the application fails a condition of the program, not a correctable slip.
-INELIGIBLE_CODES = frozenset({"below_threshold"})
+INELIGIBLE_CODES = frozenset({IssueCode.BELOW_THRESHOLD})
 LIST_NAME = "notices.xlsx"
-LIST_HEADER = ("企业名称", "联系人", "电话", "邮箱", "错误数", "警告数", "文件")
+LIST_HEADER = ("企业名称", "联系人", "电话", "邮箱", f"{Severity.ERROR.label}数", f"{Severity.WARNING.label}数", "文件")
 PDF_TIMEOUT_S = 600
 
-#: What each issue code asks of the applicant; {…} are filled from the campaign and the form.
-NEEDED = {
-    "missing_form": "补交此表，按表内要求填写完整并加盖公章",
-    "missing_field": "填写此项；确实不适用的，请写明原因（如“无”“不适用”）",
-    "invalid_format": "按正确格式重新填写此项",
-    "no_category": "在封面上勾选一个申报类别",
-    "multiple_categories": "封面上只勾选一个申报类别，其他类别另行申报",
-    "below_threshold": "核实所填数据；未达到申报条件的，本次不能申报",
-    "survey_too_early": "提供{survey_start_min}以后组织的用户满意度调查的结果",
-    "series_product": "产品类只申报一个产品（一个型号规格），不能申报系列产品",
-    "respondent_count": "按被访者信息登记表的要求补足被访者名单",
-    "respondent_duplicate": "删除或更正重复登记的被访者",
-    "report_too_long": "将报告压缩到规定字数以内{max_chars}",
-    "report_missing_section": "按报告提纲补写缺少的部分",
-    "duplicate_application": "同一企业同一类别只保留一份申报材料",
-    "late_submission": "已过截止日期（{deadline}），请与{association}联系确认能否受理",
-    "inconsistent": "核对各表中的此项，改为一致",
-    "unreadable_file": "重新提交能够打开的文件（Word、Excel 或 PDF）",
-    "scanned_forms": "除盖章扫描件外，同时提交申报表格的 Word 电子版（.docx），以便读取所填内容",
-    "criterion_not_met": "对照该项申报条件核实；确不符合的，本次不能申报该等级",
-}
 FORMAT_NEEDED = {
     "phone": "填写有效的电话号码（区号-号码或 11 位手机号）",
     "postcode": "填写 6 位数字的邮政编码",
@@ -89,12 +69,13 @@ def find_field(record: dict, form_id: str | None, field_id: str | None, campaign
 
 
 def needed(issue: dict, record: dict, campaign: Campaign) -> str:
-    """Given an issue, its record and the campaign, return in Chinese what the applicant must do."""
+    """Given an issue, its record and the campaign, return in Chinese what the applicant must do: the issue's own
+    `needed`, else its code's remedy (IssueCode.remedy) with the campaign's facts filled in, else OTHERWISE."""
     if issue.get("needed"):
         return str(issue["needed"])
     code = issue.get("code")
     fld = find_field(record, issue.get("form"), issue.get("field"), campaign)
-    if code == "invalid_format" and fld is not None:
+    if code == IssueCode.INVALID_FORMAT and fld is not None:
         if fld.format in FORMAT_NEEDED:
             return FORMAT_NEEDED[fld.format]
         if fld.type in TYPE_NEEDED:
@@ -105,7 +86,8 @@ def needed(issue: dict, record: dict, campaign: Campaign) -> str:
         "survey_start_min": zh_date(campaign.survey_start_min), "deadline": zh_date(campaign.deadline),
         "association": campaign.association["name"], "max_chars": f"（{max_chars} 字）" if max_chars else "",
     }
-    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), ""), NEEDED.get(code, OTHERWISE))
+    remedy = getattr(member_of(IssueCode, code), "remedy", None) or OTHERWISE
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), ""), remedy)
 
 
 def association_contact(campaign: Campaign) -> dict:

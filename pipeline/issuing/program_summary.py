@@ -19,6 +19,7 @@ from pipeline.definitions.programs import Program, program_of
 from pipeline.definitions.program_forms import HOUSE_FILE, house
 from pipeline.generating.layout import build_template
 from pipeline.generating.render import render_docx
+from pipeline.definitions.vocabulary import Status
 
 #: The applicant's product, project or service, for the 申报产品、工程或服务 column.
 ITEM_FIELDS = ("product_name", "project_name", "service_name")
@@ -62,12 +63,12 @@ def make_program_summaries(records: list[dict], out: Path, campaign, include_inc
     """Given records of a generated program, write one 推荐汇总表 per recommending unit into `out`."""
     program = program_of(campaign)
     result = Result()
-    chosen = [r for r in records if include_incomplete or r.get("status") == "complete"]
+    chosen = [r for r in records if include_incomplete or r.get("status") == Status.COMPLETE]
     left = len(records) - len(chosen)
     if left:
-        result.warnings.append(f"{left} 份申报材料需补正，未列入推荐汇总表（需要时加 --include-incomplete）")
-    elif include_incomplete and any(r.get("status") != "complete" for r in records):
-        result.warnings.append("已按要求列入需补正的申报")
+        result.warnings.append(f"{left} 份申报材料{Status.INCOMPLETE.label}，未列入推荐汇总表（需要时加 --include-incomplete）")
+    elif include_incomplete and any(r.get("status") != Status.COMPLETE for r in records):
+        result.warnings.append(f"已按要求列入{Status.INCOMPLETE.label}的申报")
     units: dict[str, list[dict]] = {}
     for record in chosen:
         units.setdefault(program.promoting_unit(record) or NO_UNIT, []).append(record)

@@ -12,11 +12,10 @@ from pathlib import Path
 from pipeline.common.xlsx import Sheet, add_sheet, new_workbook, save
 from pipeline.definitions.forms import load_forms
 from pipeline.definitions.programs import Program, program_of
+from pipeline.definitions.vocabulary import Severity, Status, label_of
 
-STATUS_ZH = {"complete": "完整", "incomplete": "需补正"}
-SEVERITY_ZH = {"error": "错误", "warning": "警告"}
-OVERVIEW = ["来源", "企业名称", "类别", "状态", "错误数", "警告数", "满意度得分", "有效问卷数量", "被访者人数",
-            "收件箱", "解析时间"]
+OVERVIEW = ["来源", "企业名称", "类别", "状态", f"{Severity.ERROR.label}数", f"{Severity.WARNING.label}数", "满意度得分",
+            "有效问卷数量", "被访者人数", "收件箱", "解析时间"]
 ISSUES = ["来源", "企业名称", "级别", "表单", "栏目", "说明", "依据"]
 
 
@@ -51,8 +50,8 @@ def overview_row(record: dict, names: dict, origin=None) -> list:
     forms = record.get("forms") or {}
     return [
         record.get("source"), record.get("company_name"), names.get(record.get("category"), "未确定"),
-        STATUS_ZH.get(record.get("status"), record.get("status")),
-        sum(i.get("severity") == "error" for i in issues), sum(i.get("severity") == "warning" for i in issues),
+        label_of(Status, record.get("status")),
+        sum(i.get("severity") == Severity.ERROR for i in issues), sum(i.get("severity") == Severity.WARNING for i in issues),
         score_of(record), (forms.get("recommendation") or {}).get("valid_questionnaires"),
         len(forms.get("respondents") or []), *(list(origin or ())[:2] + [None, None])[:2],
     ]
@@ -63,7 +62,7 @@ def issue_rows(records: list[dict], campaign):
     for record in records:
         for issue in record.get("issues", []):
             form, label = issue_place(record, issue, campaign)
-            yield [record.get("source"), record.get("company_name"), SEVERITY_ZH.get(issue.get("severity"), ""),
+            yield [record.get("source"), record.get("company_name"), label_of(Severity, issue.get("severity"), ""),
                    form, label, issue.get("message"), issue.get("article")]
 
 
@@ -139,12 +138,12 @@ class Summary:
         book = self.book
         if self.respondents is not None:
             self.respondents.close()
-        status_fills = {zh: status for status, zh in STATUS_ZH.items()}  # 完整 green, 需补正 red (xlsx.STYLES)
+        status_fills = {s.label: s.value for s in Status}  # 材料齐全 green, 需补正 red (xlsx.STYLES)
         names = self.program.category_names()
         add_sheet(book, "汇总", OVERVIEW, (overview_row(r, names, self.origins.get(r.get("submission_id"))) for r in records),
                   fills={OVERVIEW.index("状态") + 1: status_fills}, place=self.PLACES["汇总"])
         add_sheet(book, "问题清单", ISSUES, issue_rows(records, self.campaign),
-                  fills={ISSUES.index("级别") + 1: {zh: severity for severity, zh in SEVERITY_ZH.items()}},
+                  fills={ISSUES.index("级别") + 1: {s.label: s.value for s in Severity}},
                   place=self.PLACES["问题清单"])
         for place, category in enumerate(names, start=len(self.PLACES)):
             add_sheet(book, *category_sheet(records, self.program, category), place=place)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pipeline.common.safety import LIMITS, ChildFailed, Timeout, run_bounded
 from pipeline.common.text import clean, fold, xml_safe
 from pipeline.definitions.forms import Form, load_forms
+from pipeline.definitions.vocabulary import status_of
 from pipeline.reading import readers
 from pipeline.reading.extract import extract_form, split_forms
 from pipeline.reading.readers.docx import docx_document, main_part
@@ -190,11 +191,6 @@ def assemble(entry, extracted: list[tuple[Form, object]], attachments: list[dict
         "issues": issues,
         "status": status_of(issues),
     })
-
-
-def status_of(issues: list[dict]) -> str:
-    """Given a record's issues, return 'complete' when none is an error, else 'incomplete'."""
-    return "incomplete" if any(i.get("severity") == "error" for i in issues) else "complete"
 
 
 def submission_record(entry, files: list, problems: list, forms: dict | None = None) -> dict:

@@ -15,10 +15,11 @@ from pathlib import Path
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 
 from pipeline.common.errors import UserError
+from pipeline.definitions.vocabulary import Decision, Status, labels
 from pipeline.web import views
 from pipeline.web.context import audit, route, site, staged, start_job, user_name, ws
 from pipeline.workspace import opinions, previews
-from pipeline.workspace.core import SORTS, STATUS_ZH
+from pipeline.workspace.core import SORTS
 from pipeline.workspace.outputs import register_change
 from pipeline.workspace.receive import receive as receive_into
 
@@ -109,7 +110,7 @@ def list_filters(args) -> dict:
     stage = args.get("stage") or None
     return {"category": args.get("category") if args.get("category") in w.program.categories else None,
             "stage": stage if stage in w.flow.names() else None,
-            "status": args.get("status") if args.get("status") in STATUS_ZH else None,
+            "status": args.get("status") if args.get("status") in labels(Status) else None,
             "unit": args.get("unit") or None, "search": (args.get("q") or "").strip()[:100] or None}
 
 
@@ -127,7 +128,7 @@ def applicants():
     pages = max(1, -(-page.total // PAGE_SIZE))
     return render_template("applicants.html", page=page, page_no=page_no, pages=pages, filters=filters, sort=sort,
                            descending=descending, categories=ws().program.category_names(), stages=w.flow.names(),
-                           units=w.units(), statuses=STATUS_ZH, args=request.args)
+                           units=w.units(), statuses=labels(Status), args=request.args)
 
 
 def applicants_bulk():
@@ -158,9 +159,10 @@ def applicant(applicant_id):
                            issues=views.issue_rows(detail.record, detail.open_issues, campaign),
                            decided=views.issue_rows(detail.record, detail.decided_issues, campaign),
                            versions=views.version_rows(detail.versions), categories=ws().program.category_names(),
-                           opinions=[d for d in detail.decisions if d["kind"] == "opinion"],
+                           opinions=[d for d in detail.decisions if d["kind"] == Decision.OPINION],
                            previews=previews.previews_of(site().previews, latest.files, latest.source),
-                           statuses=STATUS_ZH)
+                           statuses=labels(Status),
+                           issue_decisions=[(d.value, d.label) for d in Decision.on_issues()])
 
 
 def applicant_decide(applicant_id):
@@ -262,7 +264,7 @@ def review_one(applicant_id):
     campaign = ws().campaign
     return render_template("review_one.html", d=detail, groups=views.field_groups(detail.record, campaign),
                            issues=views.issue_rows(detail.record, detail.open_issues, campaign),
-                           mine=[o for o in detail.decisions if o["kind"] == "opinion" and o["by"] == user_name()],
+                           mine=[o for o in detail.decisions if o["kind"] == Decision.OPINION and o["by"] == user_name()],
                            categories=ws().program.category_names())
 
 

@@ -12,6 +12,7 @@ from pipeline.common import office
 from pipeline.common.errors import UserError
 from pipeline.common.files import safe_filename
 from pipeline.definitions.programs import program_of
+from pipeline.definitions.vocabulary import Decision, IssueCode, Severity, Status, label_of
 from pipeline.issuing import register
 from pipeline.issuing.summary_table import make_summary_tables
 from pipeline.issuing.workbook import issue_place
@@ -19,12 +20,11 @@ from pipeline.workspace.compare import comparison_lines
 from pipeline.workspace.outputs import (register_entries, workspace_certificates, workspace_notices, workspace_screen,
                                         workspace_summary)
 
-SEVERITY_ZH = {"error": "错误", "warning": "警告"}
-ACTIONS_ZH = {"init": "建立工作区", "receive": "收件", "move": "移动阶段", "confirm": "人工确认", "waive": "同意豁免",
-              "opinion": "审定意见", "notice": "补正通知", "certificates": "打印证书", "version": "收到新版本",
+#: The audit log's actions in Chinese; a decision is logged under its kind (confirm, waive, opinion).
+ACTIONS_ZH = {"init": "建立工作区", "receive": "收件", "move": "移动阶段", **{d.value: d.label for d in Decision},
+              "notice": "补正通知", "certificates": "打印证书", "version": "收到新版本",
               "account": "保存账号", "assign": "分配评审", "unassign": "取消评审分配",
               "certificate_revoke": "撤销证书", "certificate_renew": "续期证书", "carry": "沿用上一版的人工处理"}
-DECISIONS_ZH = {"confirm": "人工确认", "waive": "同意豁免"}
 
 
 def campaign_facts(campaign, program) -> list[tuple[str, str]]:
@@ -62,9 +62,13 @@ def detail_text(detail) -> str:
 
 
 def received_summary(result) -> dict:
-    """Given a ReceiveResult, return what 收件 shows: the new, the new versions, the ones already there."""
-    return {"new": [vars(r) for r in result.stored if r.seq == 1],
-            "versions": [vars(r) for r in result.stored if r.seq > 1],
+    """Given a ReceiveResult, return what 收件 shows: the new, the new versions (each with its status in Chinese),
+    the ones already there."""
+    def shown(r) -> dict:
+        return {**vars(r), "status_zh": label_of(Status, r.status)}
+
+    return {"new": [shown(r) for r in result.stored if r.seq == 1],
+            "versions": [shown(r) for r in result.stored if r.seq > 1],
             "unchanged": list(result.unchanged), "entries": result.entries}
 
 
@@ -119,13 +123,15 @@ def shown_value(value, options: dict | None = None) -> str:
 
 
 def issue_rows(record: dict, issues: list[dict], campaign) -> list[dict]:
-    """Given a record and issues, return each with where it is (form title, field label) and its severity in Chinese."""
+    """Given a record and issues, return each with its severity and what it is about (its code's name) in Chinese,
+    and where it is (that name, form title, field label, article: the line under the message)."""
     rows = []
     for issue in issues:
         form, label = issue_place(record, issue, campaign)
-        where = [x for x in (form, label, f"依据：{issue['article']}" if issue.get("article") else "") if x]
+        code_zh = label_of(IssueCode, issue.get("code"), "")
+        where = [x for x in (code_zh, form, label, f"依据：{issue['article']}" if issue.get("article") else "") if x]
         rows.append({**issue, "form_title": form, "field_label": label, "where": " · ".join(where),
-                     "severity_zh": SEVERITY_ZH.get(issue.get("severity"), "")})
+                     "severity_zh": label_of(Severity, issue.get("severity"), ""), "code_zh": code_zh})
     return rows
 
 

@@ -4,7 +4,7 @@ file received, and (by default) the SQLite database; any SQLAlchemy URL may hold
     ws = Workspace.init(DIR, resolve_campaign("heilongjiang", None))  # or Workspace.open(DIR)
     page = ws.applicants(stage="需补正", search="华光", sort="name", offset=0, limit=50)
     detail = ws.applicant(page.items[0].id)
-    ws.decide(detail.id, "survey_too_early", kind="confirm", note="测评报告已人工核对", by="王敏")
+    ws.decide(detail.id, "survey_too_early", kind=Decision.CONFIRM, note="测评报告已人工核对", by="王敏")
     ws.move(detail.id, "已推荐", by="王敏", note="材料齐全")
 
 Staff decisions are rows of their own, never edits of a parsed record: the status shown is
@@ -30,6 +30,7 @@ from pipeline.common.records import form_value
 from pipeline.definitions.campaign import Campaign, load_campaign
 from pipeline.definitions.programs import load_program, program_of
 from pipeline.definitions.stages import Workflow, workflow_of
+from pipeline.definitions.vocabulary import Decision, IssueCode, Severity, Status, label_of, status_of
 from pipeline.workspace import db, locking
 from pipeline.workspace.compare import issue_key
 from pipeline.workspace.store import Store
@@ -42,11 +43,8 @@ BACKUPS = "backups"
 LOCK = ".receive.lock"
 #: Who the workspace names for what it does by itself.
 SYSTEM = "系统"
-#: Decision kinds on an issue: confirmed by hand (the fact was checked), waived (accepted as it is).
-ISSUE_DECISIONS = {"confirm": "人工确认", "waive": "同意豁免"}
 #: Orders `applicants` may sort by.
 SORTS = ("name", "category", "stage", "status", "unit", "errors", "versions", "updated", "id")
-STATUS_ZH = {"complete": "材料齐全", "incomplete": "需补正"}
 
 
 @dataclass
@@ -124,8 +122,9 @@ def _require_name(by: str) -> str:
 
 def effective_issues(record: dict, batch_issues: list[dict], decisions: list[dict]) -> tuple[list[dict], list[dict]]:
     """Given a version's record, its batch issues and the decisions on that version, return (open issues,
-    decided issues): an issue confirmed or waived by hand is decided, each decision covering one issue."""
-    pending = [d for d in decisions if d["kind"] in ISSUE_DECISIONS]
+    decided issues): an issue confirmed or waived by hand (a Decision on an issue) is decided, each decision
+    covering one issue."""
+    pending = [d for d in decisions if d["kind"] in Decision.on_issues()]
     open_, decided = [], []
     for issue in list(record.get("issues") or []) + list(batch_issues):
         match = next((d for d in pending if (d["code"], d["form"], d["field"]) == issue_key(issue)), None)
@@ -133,15 +132,10 @@ def effective_issues(record: dict, batch_issues: list[dict], decisions: list[dic
             open_.append(issue)
         else:
             pending.remove(match)
-            decided.append({**issue, "decision": match["kind"], "decision_zh": ISSUE_DECISIONS[match["kind"]],
+            decided.append({**issue, "decision": match["kind"], "decision_zh": Decision(match["kind"]).label,
                             "note": match["note"], "by": match["by"], "at": match["at"],
                             "carried_from": match.get("carried_from")})
     return open_, decided
-
-
-def status_of(issues: list[dict]) -> str:
-    """Given open issues, return 'incomplete' when one is an error, else 'complete'."""
-    return "incomplete" if any(i.get("severity") == "error" for i in issues) else "complete"
 
 
 class Workspace:
@@ -396,7 +390,7 @@ class Workspace:
         d = db.decisions
         with self.reader.connect() as conn:
             rows = _rows(conn.execute(query))
-            decided = _rows(conn.execute(sa.select(d).where(d.c.kind.in_(list(ISSUE_DECISIONS)))))
+            decided = _rows(conn.execute(sa.select(d).where(d.c.kind.in_(Decision.on_issues()))))
         by_version: dict[int, list] = {}
         for dec in decided:
             by_version.setdefault(dec["version_id"], []).append(dec)
@@ -482,7 +476,7 @@ class Workspace:
         """Within a transaction, given an applicant, its stage and its open issues, store its status and counts and
         move it among the automatic stages as its status asks; return the status."""
         status = status_of(open_issues)
-        errors = sum(i.get("severity") == "error" for i in open_issues)
+        errors = sum(i.get("severity") == Severity.ERROR for i in open_issues)
         conn.execute(_SET_STATUS, {"aid": applicant_id, "status": status, "errors": errors,
                                    "warnings": len(open_issues) - errors, "at": db.now()})
         if stage in self.flow.names() and self.flow.stage(stage).auto:
@@ -490,7 +484,7 @@ class Workspace:
             path = []
             if new_version and stage == roles["incomplete"]:
                 path.append(roles["corrected"])
-            target = roles["incomplete"] if status == "incomplete" else roles["complete"]
+            target = roles["incomplete"] if status == Status.INCOMPLETE else roles["complete"]
             if (path[-1] if path else stage) != target:
                 path.append(target)
             for dst in path:
@@ -499,13 +493,13 @@ class Workspace:
                     stage = dst
         return status
 
-    def decide(self, applicant_id: int, code: str, kind: str = "confirm", note: str | None = None, by: str = "",
+    def decide(self, applicant_id: int, code: str, kind: str = Decision.CONFIRM, note: str | None = None, by: str = "",
                form: str | None = None, field: str | None = None) -> dict:
         """Given an applicant, an open issue of its latest version (code, and form/field when the code occurs more
         than once), `confirm` (checked by hand) or `waive`, a note and who, record the decision; return the issue."""
         by = _require_name(by)
-        if kind not in ISSUE_DECISIONS:
-            raise UserError(f"处理方式应为 {'、'.join(f'{k}（{v}）' for k, v in ISSUE_DECISIONS.items())}")
+        if kind not in Decision.on_issues():
+            raise UserError(f"处理方式应为 {'、'.join(f'{d.value}（{d.label}）' for d in Decision.on_issues())}")
         with self.engine.begin() as conn:
             self._stage_of(conn, applicant_id)
             t, v = db.applicants, db.versions
@@ -516,8 +510,8 @@ class Workspace:
             matches = [i for i in open_ if i.get("code") == code and (form is None or i.get("form") == form)
                        and (field is None or i.get("field") == field)]
             if not matches:
-                listed = "；".join(i.get("code", "") + (f"（{i['form']}.{i['field']}）" if i.get("field") else "")
-                                  for i in open_) or "无"
+                listed = "；".join(f"{i.get('code', '')}（{label_of(IssueCode, i.get('code'))}"
+                                  + (f"，{i['form']}.{i['field']}" if i.get("field") else "") + "）" for i in open_) or "无"
                 raise UserError(f"最新版本没有未处理的问题 {code}" + (f"（{form}.{field}）" if form or field else "")
                                 + f"。未处理的问题：{listed}")
             if len({issue_key(i) for i in matches}) > 1:
@@ -546,10 +540,10 @@ class Workspace:
                                .where(db.applicants.c.id == applicant_id)).scalar_one_or_none()
             if vid is None:
                 raise UserError(f"工作区中没有编号为 {applicant_id} 的申报")
-            conn.execute(sa.insert(db.decisions).values(applicant_id=applicant_id, version_id=vid, kind="opinion",
+            conn.execute(sa.insert(db.decisions).values(applicant_id=applicant_id, version_id=vid, kind=Decision.OPINION,
                                                         note=text.strip(), recommend=recommend, score=score, by=by,
                                                         at=db.now()))
-            self._audit(conn, by, "opinion", applicant_id, {"text": text.strip(), "recommend": recommend,
+            self._audit(conn, by, Decision.OPINION, applicant_id, {"text": text.strip(), "recommend": recommend,
                                                             "score": score})
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from pipeline.common.records import HONOURED_FIELD, company_name, honoured_name
+from pipeline.definitions.vocabulary import Decision, Severity, Status, label_of
 from pipeline.issuing.notices import has_errors, make_notices
 from pipeline.issuing.workbook import write_summary
 from pipeline.workspace import db
-from pipeline.workspace.core import STATUS_ZH, Workspace, _require_name
+from pipeline.workspace.core import Workspace, _require_name
 
 WORKSPACE_SHEET = "工作区"
 WORKSPACE_HEADER = ("编号", "企业名称", "类别", "推进单位", "阶段", "状态", "版本数", "补正通知", "审定意见")
@@ -23,7 +24,7 @@ WORKSPACE_HEADER = ("编号", "企业名称", "类别", "推进单位", "阶段"
 def notice_items(record: dict) -> list[dict]:
     """Given a record (issues after decisions), return the items a notice lists for it: its errors."""
     return [{k: i.get(k) for k in ("code", "form", "field", "message")}
-            for i in record.get("issues") or [] if i.get("severity") == "error"]
+            for i in record.get("issues") or [] if i.get("severity") == Severity.ERROR]
 
 
 def notice_number(campaign, seq: int) -> str:
@@ -79,12 +80,12 @@ def workspace_rows(ws: Workspace, records: list[dict]) -> list[list]:
             sent.setdefault(row[0], []).append(f"{row[1]}（{row[2]}）")
         opinions: dict[int, list[str]] = {}
         for aid, note, score, by in conn.execute(sa.select(d.c.applicant_id, d.c.note, d.c.score, d.c.by)
-                                                  .where(d.c.kind == "opinion").order_by(d.c.id)):
+                                                  .where(d.c.kind == Decision.OPINION).order_by(d.c.id)):
             opinions.setdefault(aid, []).append(f"{note}（{'' if score is None else f'评分 {score:g}，'}{by}）")
     names = ws.program.category_names()
     return [[r["applicant_id"], company_name(r) or "", names.get(r.get("category"), r.get("category") or ""),
              ws.program.promoting_unit(r) or "", r["stage"],
-             STATUS_ZH.get(r["status"], r["status"]), r["version_count"], "；".join(sent.get(r["applicant_id"], [])),
+             label_of(Status, r["status"]), r["version_count"], "；".join(sent.get(r["applicant_id"], [])),
              "；".join(opinions.get(r["applicant_id"], []))] for r in records]
 
 

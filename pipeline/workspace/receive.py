@@ -25,11 +25,12 @@ from pipeline import parse
 from pipeline.checking import rules
 from pipeline.checking.rules import batch
 from pipeline.checking.rules.names import company_key
+from pipeline.definitions.vocabulary import Decision, Status
 from pipeline.reading.extract import prepare
 from pipeline.receiving import inbox
 from pipeline.workspace import db
 from pipeline.workspace.compare import compare, issue_key
-from pipeline.workspace.core import ISSUE_DECISIONS, SYSTEM, Workspace, applicant_facts, effective_issues
+from pipeline.workspace.core import SYSTEM, Workspace, applicant_facts, effective_issues
 from pipeline.workspace.store import entry_digest, file_sha256
 
 WORK = ".work"
@@ -60,7 +61,7 @@ class ReceiveResult:
         corrected = sum(r.seq > 1 for r in self.stored)
         return (f"共收到 {self.entries} 份：新申报 {self.new_applicants} 家，新版本（补正）{corrected} 份，"
                 f"与已存版本完全相同 {len(self.unchanged)} 份（未重新解析）；"
-                f"其中需补正 {sum(r.status == 'incomplete' for r in self.stored)} 份。")
+                f"其中{Status.INCOMPLETE.label} {sum(r.status == Status.INCOMPLETE for r in self.stored)} 份。")
 
 
 def entry_files(entry) -> list[tuple[str, Path]]:
@@ -189,7 +190,7 @@ def settle(ws: Workspace, progress=None) -> int:
         issues = workspace_batch_issues([(stub, row.received_on) for row, stub, _ in latest], campaign)
         carry_decisions(ws, conn, {row.id: own + issues.get(row.id, []) for row, _, own in latest if not row.settled})
         decided: dict[int, list] = {}
-        for dec in conn.execute(sa.select(d).where(d.c.kind.in_(list(ISSUE_DECISIONS)))):
+        for dec in conn.execute(sa.select(d).where(d.c.kind.in_(Decision.on_issues()))):
             decided.setdefault(dec.version_id, []).append(dict(dec._mapping))
         for row, _, own in latest:
             new = parse.compact_json(issues.get(row.id, []))
@@ -220,7 +221,7 @@ def carry_decisions(ws: Workspace, conn, latest_issues: dict[int, list[dict]]) -
         before = conn.execute(sa.select(v.c.id, v.c.record, v.c.batch_issues)
                               .where(v.c.applicant_id == applicant_id, v.c.seq == seq - 1)).first()
         decisions = conn.execute(sa.select(d).where(d.c.version_id == before.id,
-                                                    d.c.kind.in_(list(ISSUE_DECISIONS))).order_by(d.c.id)).all()
+                                                    d.c.kind.in_(Decision.on_issues())).order_by(d.c.id)).all()
         if not decisions:
             continue
         judged = _messages_by_key(_issues_of(before.record, before.batch_issues))

@@ -1,7 +1,7 @@
 """The validation rules of the seed (通知, 填报说明, the forms' notes, 管理办法), as small functions.
 
 `check_record` runs every per-submission rule in `RULES` order; `check_batch` the rules that
-compare submissions; `status` the contract's verdict. Each rule: given the record and the
+compare submissions (the contract's verdict is `definitions.vocabulary.status_of`). Each rule: given the record and the
 campaign, return its issues. Thresholds and dates are the campaign's, required fields and formats
 the forms'; nothing is written twice.
 """
@@ -95,8 +95,3 @@ def check_batch(records: list[dict], campaign, received: date | None = None) -> 
         for sid, issues in found.items():
             out.setdefault(sid, []).extend(issues)
     return out
-
-
-def status(issues: list[dict]) -> str:
-    """Given a record's issues, return 'complete' when none is an error, else 'incomplete'."""
-    return "incomplete" if any(i.get("severity") == "error" for i in issues) else "complete"
