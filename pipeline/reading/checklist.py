@@ -1,6 +1,6 @@
 """A filled 申报条件自评表 → its values: each criterion's 自评 (符合/不符合/不适用) and 证明材料.
 
-The checklist (pipeline.generating.program_forms.checklist_form) is a table with a header row
+The checklist (pipeline.definitions.program_forms.checklist_form) is a table with a header row
 (序号, 条件, 依据条款, 自评, 证明材料) and a row per criterion. A row is known by its condition's text,
 else by its number, never by its place, so a row the applicant deleted or moved is read right; the
 columns are the header's. A table after a page break without its own header continues with the
