@@ -115,3 +115,11 @@ def test_the_workbook_shows_a_line_break_as_one(tmp_path):
     xlsx.save(book, tmp_path / "summary.xlsx")
     cell = openpyxl.load_workbook(tmp_path / "summary.xlsx").active["B2"]
     assert cell.value == "2013年：82.1\n2014年：83.5" and cell.alignment.wrap_text  # Excel wraps only a wrapping cell
+
+
+def test_a_row_a_page_break_cut_is_joined_as_typed():
+    from pipeline.reading.extract import page_cut_joined
+
+    assert page_cut_joined("13900000", "048") == "13900000048"  # a phone the page break cut
+    assert page_cut_joined("哈尔滨市南岗区", "学府路1号") == "哈尔滨市南岗区\n学府路1号"
+    assert page_cut_joined("", "048") == "048"

@@ -741,13 +741,21 @@ def extract_rows(found: Found) -> list[dict]:
             if (continued and n == 0 and raw_rows and not clean(texts[columns[first_col]])
                     and len(filled) * 2 < len(columns)):
                 for fid in filled:
-                    raw_rows[-1][fid] = raw_rows[-1].get(fid, "") + "\n" + texts[fid]
+                    raw_rows[-1][fid] = page_cut_joined(raw_rows[-1].get(fid, ""), texts[fid])
                 continue
             raw_rows.append(texts)
     return normalised_rows(form, raw_rows)
 
 
 _UNSEEN = object()
+
+
+def page_cut_joined(before: str, after: str) -> str:
+    """Given a cell's text above a page break and the rest below it, return the cell's text: a number or code
+    the break cut (13900000 | 048) joined as written, anything else on a line of its own."""
+    if before and after and before[-1].isascii() and before[-1].isalnum() and after[0].isascii() and after[0].isalnum():
+        return before + after
+    return f"{before}\n{after}" if before else after
 
 
 def normalised_rows(form: Form, raw_rows: list[dict[str, str]]) -> list[dict]:

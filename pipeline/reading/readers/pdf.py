@@ -226,9 +226,13 @@ def line_glue(line: list[dict], following: list[dict], right: float) -> str:
         return " "  # the PDF's own space at the end of the wrapped line: typed
     if _CJK.match(last["text"]) or _CJK.match(first["text"]):
         return ""  # Chinese takes no space at a wrap
+    if last["text"] in _BREAK_AFTER:
+        return ""  # Writer breaks after a hyphen or slash (0451-⏎87654321): nothing was typed there
     return " " if room >= (first["x1"] - first["x0"]) + 0.2 * size else ""  # wrapped at a space, or inside a word
 
 
+#: Characters after which a line may break with no space typed: hyphens, dashes and the slash.
+_BREAK_AFTER = frozenset("-‐‑–—/")
 #: Characters a line may not end with (an opening bracket goes down with what follows it) and may not start with.
 _NO_END = frozenset("（《“‘【「『〔(")
 _NO_START = frozenset("，。、；：！？）》”’】」』〕,.;:!?)%％")
