@@ -1,4 +1,5 @@
-"""The package's stages import one way: from their own stage or a lower one, never from a higher one."""
+"""The package's stages import one way: from their own stage or a lower one, never from a higher one; no module
+imports itself round a cycle."""
 
 from __future__ import annotations
 
@@ -10,8 +11,20 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "pipeline"
 
 #: The order of the stages, lowest first; the batch, the workspace, the web page and the CLI stand on top.
-ORDER = ["common", "definitions", "generating", "receiving", "reading", "checking", "issuing",
-         "parse", "workspace", "web", "demo", "cli", "__main__"]
+ORDER = ["common", "definitions", "word", "receiving", "reading", "checking", "issuing", "generating", "parse",
+         "workspace", "actions", "web", "demo", "cli", "__main__"]
+
+#: TEMPORARY: (module, what it imports) still reaching up to the packet stage for a program's forms; removed by the
+#: program-object change (the forms of a program come from pipeline.definitions.programs.Program).
+PROGRAM_FORMS_UNTIL_PROGRAM_OBJECT = {
+    ("pipeline.reading.readers.pdf", "pipeline.generating.program_forms"),
+    ("pipeline.checking.screen", "pipeline.generating.program_forms"),
+    ("pipeline.checking.rules.program", "pipeline.generating.program_forms"),
+    ("pipeline.issuing.program_summary", "pipeline.generating.program_forms"),
+    ("pipeline.issuing.notices", "pipeline.generating.program_forms"),
+    ("pipeline.issuing.workbook", "pipeline.generating.program_forms"),
+    ("pipeline.issuing.certificates", "pipeline.generating.program_forms"),
+}
 
 
 def stage_of(module: str) -> str:
@@ -52,8 +65,15 @@ def test_no_import_from_a_higher_stage(name, path):
     if not own:
         return
     wrong = [f"{path.name}:{line} imports {target}" for line, target in imports_of(path)
-             if stage_of(target) in ORDER and ORDER.index(stage_of(target)) > ORDER.index(own)]
+             if stage_of(target) in ORDER and ORDER.index(stage_of(target)) > ORDER.index(own)
+             and (name, target) not in PROGRAM_FORMS_UNTIL_PROGRAM_OBJECT]
     assert not wrong, wrong
+
+
+def test_the_temporary_allowance_names_only_imports_that_still_exist():
+    found = {(name, target) for name, path in modules() for _, target in imports_of(path)}
+    gone = PROGRAM_FORMS_UNTIL_PROGRAM_OBJECT - found
+    assert not gone, f"remove from PROGRAM_FORMS_UNTIL_PROGRAM_OBJECT: {sorted(gone)}"
 
 
 def test_the_check_sees_a_wrong_import(tmp_path):

@@ -19,9 +19,9 @@ from pipeline.common import office
 from pipeline.definitions import forms as forms_mod
 from pipeline.definitions.campaign import load_campaign, zh_date
 from pipeline.definitions.programs import PROGRAMS_DIR, load_program, title_for
-from pipeline.generating.layout import MAX_WORD, label_words, plan_table, template_forms, template_path
+from pipeline.word.layout import MAX_WORD, label_words, plan_table, template_forms, template_path
 from pipeline.generating.packet import render_packet, write_packets
-from pipeline.generating.render import PRINTED_BOX, PRINTED_TICK, compiled
+from pipeline.word.render import PRINTED_BOX, PRINTED_TICK, compiled
 from pipeline.generating.summary_table import make_summary_tables
 from pipeline.issuing.certificates import issuer_lines, print_run
 from pipeline.issuing.notices import make_notices
@@ -140,7 +140,7 @@ def glyph_doc(path: Path, font: str, lang: str) -> Path:
     from docx.oxml import parse_xml
     from docx.oxml.ns import nsdecls, qn
 
-    from pipeline.generating.layout import LANG, LANGS, new_document, para_xml, run_xml
+    from pipeline.word.layout import LANG, LANGS, new_document, para_xml, run_xml
 
     document = new_document()
     xml = para_xml(run_xml(GLYPHS, font, 72)).replace(LANG, f'<w:lang w:val="{LANGS["val"]}" w:eastAsia="{lang}"/>')

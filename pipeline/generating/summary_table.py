@@ -17,10 +17,11 @@ from pipeline.common.records import company_name, form_value, honoured_name
 from pipeline.common.text import fold
 from pipeline.definitions.campaign import Campaign
 from pipeline.definitions.forms import load_forms
-from pipeline.generating.render import compiled
+from pipeline.word.layout import template_path
+from pipeline.word.render import compiled
 
 FORM_ID = "summary_table"
-TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "summary_table.docx"
+TEMPLATE = template_path(FORM_ID)
 NO_UNIT = "未注明推进单位"
 SUFFIX = "_推荐汇总表"
 #: Which list of the form a category's submissions go in.
@@ -118,7 +119,7 @@ def continuation_xml(unit: Unit, overflow: dict, lines: int, title: str) -> list
     Set like the form itself: its title in the same style with （续页）, the unit and the column
     heads, all three repeated on every page the list runs to, and the unit's own stamp line under it.
     """
-    from pipeline.generating import layout
+    from pipeline.word import layout
 
     fields = load_forms()[FORM_ID].fields
     printed = layout.DEFAULTS["page_width"] - layout.DEFAULTS["margin_left"] - layout.DEFAULTS["margin_right"]

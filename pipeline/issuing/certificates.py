@@ -32,8 +32,8 @@ from pipeline.definitions.programs import Program, load_program, program_of, val
 from pipeline.definitions.programs import title_for as program_title
 from pipeline.definitions.workbooks import column_names, read_sheet
 from pipeline.definitions.workbooks import find_header as staff_header
-from pipeline.generating.house_templates import template
-from pipeline.generating.render import CompiledTemplate, compiled
+from pipeline.word.house_templates import template
+from pipeline.word.render import CompiledTemplate, compiled
 from pipeline.issuing.register import Entry, Terms, Winner, assign, connect, registered
 
 #: Winners workbook columns (CONTRACT §1); 等级/称号 name the tier, for programs with more than one.

@@ -17,8 +17,8 @@ from pipeline.common.records import company_name, form_value
 from pipeline.common.xlsx import add_sheet, new_workbook, save
 from pipeline.definitions.campaign import Campaign, issue_date, zh_date
 from pipeline.definitions.forms import load_forms
-from pipeline.generating.house_templates import template
-from pipeline.generating.render import compiled
+from pipeline.word.house_templates import template
+from pipeline.word.render import compiled
 
 #: Campaign settings this module reads, and their defaults.
 DEFAULTS = {"correction_days": 10}

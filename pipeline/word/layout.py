@@ -25,8 +25,7 @@ from docx.shared import Cm
 from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
 from pipeline.definitions.forms import Form, load_forms
-
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+from pipeline.word import TEMPLATES_DIR
 
 #: Every setting of the printed page, in one place.
 DEFAULTS = {

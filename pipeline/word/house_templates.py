@@ -2,7 +2,7 @@
 
 Built with python-docx in the house style of the form templates (宋体 body, 黑体 titles, one face
 for Chinese, digits and Latin, zh-CN declared on every run, on the styles and on docDefaults), then edited by staff as
-they like: only the `{{ … }}` tags matter. Rebuild with `python -m pipeline.generating.house_templates`.
+they like: only the `{{ … }}` tags matter. Rebuild with `python -m pipeline.word.house_templates`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from pipeline.common.files import atomic_path
-from pipeline.generating.layout import LANGS
+from pipeline.word import TEMPLATES_DIR
+from pipeline.word.layout import LANGS
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 #: One family per document (digits and Latin in it too), as Word prints a 宋体 letter.
 BODY_FONT, TITLE_FONT = "宋体", "黑体"
 CENTER, RIGHT, LEFT = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.LEFT
@@ -50,7 +50,7 @@ def set_fonts(rpr, east_asia: str) -> None:
 
 def house_document(landscape: bool = False, margins_cm: float = 2.5) -> Document:
     """Return an empty A4 document whose docDefaults and styles use 宋体 (黑体 for headings), in zh-CN."""
-    from pipeline.generating.layout import declare_chinese
+    from pipeline.word.layout import declare_chinese
 
     doc = Document()
     styles = doc.styles.element
