@@ -412,7 +412,7 @@ def templates():
 def templates_build(out):
     """由 forms/ 中的表单描述重新生成全部表单模板（会覆盖在 Word 中做过的修改）。"""
     from pipeline.word import TEMPLATES_DIR
-    from pipeline.word.layout import build_all
+    from pipeline.word.build import build_all
 
     paths = build_all(out or TEMPLATES_DIR)
     click.echo(f"已生成 {len(paths)} 个模板到 {out or TEMPLATES_DIR}。")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.definitions.programs import load_program, resolve_campaign
-from pipeline.word.layout import build_template
+from pipeline.word.build import build_template
 from pipeline.generating.program_forms import program_forms
 from pipeline.word.render import render_docx
 

@@ -10,7 +10,7 @@ from lxml import etree
 from pipeline.common.text import fold
 from pipeline.definitions.forms import Form, row_fields
 from pipeline.definitions.programs import all_programs, criteria_for, load_program
-from pipeline.word.layout import build_template, printed_labels
+from pipeline.word.build import build_template, printed_labels
 from pipeline.generating.program_forms import application_form, checklist_form, form_set, program_forms, program_packet
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -42,7 +42,7 @@ def forms_of(pid, cid):
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
-    """Every generated form's template, built by pipeline.word.layout like the seed's forms."""
+    """Every generated form's template, built by pipeline.word.build like the seed's forms."""
     folder = tmp_path_factory.mktemp("program-templates")
     return {f"{pid}.{form.key}": (form, build_template(form, folder / f"{pid}.{form.key}.docx"))
             for pid, cid in PAIRS for form in forms_of(pid, cid)}

@@ -231,7 +231,7 @@ def test_summary_table_per_recommending_unit_of_the_program(tmp_path):
 def test_heilongjiang_reads_its_filled_checklist_too(tmp_path):
     """The seed's program prints its own packet, but its 推荐条件自评表 is generated: parse reads it, screen uses it."""
     from pipeline.checking.screen import screen_records
-    from pipeline.word.layout import build_template
+    from pipeline.word.build import build_template
     from pipeline.generating.program_forms import form_set
     from pipeline.word.render import render_docx
 

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.word.layout import template_forms, template_path
+from pipeline.word.build import template_forms, template_path
 from pipeline.word.templates_check import check_templates
 
 PRODUCT = template_path("application.product")

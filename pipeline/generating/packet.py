@@ -29,7 +29,7 @@ from pipeline.definitions import forms as forms_mod
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.workbooks import column_names, find_header, header_key, read_sheet
 from pipeline.word import TEMPLATES_DIR
-from pipeline.word.layout import template_path
+from pipeline.word.build import template_path
 from pipeline.word.render import compiled
 from pipeline.word.templates_check import stop_on_broken
 

@@ -2,7 +2,7 @@
 
 Each is a `pipeline.definitions.forms.Form` in the layout DSL of forms/*.yaml, generated from the program
 file (`fields`, each category's `fields`, `criteria`, and `packet:` — which documents, titles, articles) and
-the house style in forms/programs/_house.yaml, so `pipeline.word.layout` builds their Word templates
+the house style in forms/programs/_house.yaml, so `pipeline.word.build` builds their Word templates
 like any other form and the reader finds them by the same titles and labels. Kinds of packet entry:
 `application` (申报表, the category's fields), `checklist` (申报条件自评表, a row per criterion), a table of
 fields (推荐登记表, 推荐意见 with its seal and date), `rows` (a list under a header: 证实性材料清单, 成员名单)
@@ -340,7 +340,7 @@ def program_packet(program: Program | str, category: str | None, out_dir: Path, 
     A program whose seed prints its forms (黑龙江) gets the seed's packet (pipeline.generating.packet) plus the
     checklist; the others get every document of their `packet:` per category, one file each.
     """
-    from pipeline.word.layout import build_template
+    from pipeline.word.build import build_template
     from pipeline.generating.packet import write_packets
     from pipeline.word.render import render_docx
 

@@ -1,7 +1,7 @@
 """The 推荐汇总表 of a generated program (辽宁, 全国标杆, 广州, 广东服务明星): one per recommending unit.
 
 Its layout is the house style's `summary` (forms/programs/_house.yaml), built like any other form by
-pipeline.word.layout, and lists each applicant the unit recommends: name, category, the tier it
+pipeline.word.build, and lists each applicant the unit recommends: name, category, the tier it
 applies for, its product, project or service, its contact. Packets still to be corrected are left out
 unless asked for (and then said so).
 """
@@ -67,7 +67,7 @@ def summary_row(program: Program, record: dict, n: int) -> dict:
 
 def make_program_summaries(records: list[dict], out: Path, campaign, include_incomplete: bool = False) -> Result:
     """Given records of a generated program, write one 推荐汇总表 per recommending unit into `out`."""
-    from pipeline.word.layout import build_template
+    from pipeline.word.build import build_template
     from pipeline.word.render import render_docx
 
     program = program_of(campaign)

@@ -24,7 +24,7 @@ from pipeline.common.text import fold
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.forms import load_forms
 from pipeline.word import TEMPLATES_DIR
-from pipeline.word.layout import build_template, printed_labels, template_forms
+from pipeline.word.build import build_template, printed_labels, template_forms
 from pipeline.word.render import environment
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
