@@ -243,3 +243,24 @@ def test_register_rows_fill_each_page_and_the_notes_keep_the_last_rows_company()
     assert [len(p) for p in row_pages(rows[:per_page], ids, widths, room, 0)] == [per_page]
     assert row_pages([], ids, widths, room, tail) == [[]]  # the blank form still prints its header
     assert len(row_pages([{}] * 15, ids, widths, room, tail)) == 1  # the packet's 15 blank rows: one page
+
+
+def test_the_page_is_measured_with_the_spacing_the_builder_writes():
+    """paginate.item_height and build.item_xml read one style table: each item's measured height is its printed
+    paragraphs' size, line spacing and spacing before and after, as written."""
+    from pipeline.word.build import item_xml
+    from pipeline.word.paginate import item_height
+    from pipeline.word.styles import AUTO_LINE, PT_CM, STYLE
+
+    form = load_forms()["cover"]
+    items = [{"title": "表", "before": 4}, {"subtitle": "一、概况"}, {"para": "正文"}, {"notes": ["注：", "1．说明"]},
+             {"sign": "申报单位（盖章）"}]
+    for item in items:
+        points = 0.0
+        for xml in item_xml(item, form, {}):
+            p = etree.fromstring(xml.replace(">", f' xmlns:w="{W[1:-1]}">', 1))
+            spacing = p.find(f"{W}pPr/{W}spacing")
+            line = int(spacing.get(f"{W}line")) / AUTO_LINE if spacing.get(f"{W}lineRule") == "auto" else 1
+            size = int(p.find(f".//{W}sz").get(f"{W}val")) / 2
+            points += size * STYLE.line_em * line + (int(spacing.get(f"{W}before")) + int(spacing.get(f"{W}after"))) / 20
+        assert item_height(item, STYLE.printed_width) == pytest.approx(points * PT_CM), item
