@@ -39,7 +39,7 @@ def soffice_each(target: str, outdir: str, files: list[str]) -> None:
 def _docxtpl_one(task: tuple) -> None:
     from docxtpl import DocxTemplate
 
-    from pipeline.generating.render import environment
+    from pipeline.word.render import environment
 
     template, context, out = task
     doc = DocxTemplate(template)

@@ -485,7 +485,8 @@ def templates():
 @friendly
 def templates_build(out):
     """由 forms/ 中的表单描述重新生成全部表单模板（会覆盖在 Word 中做过的修改）。"""
-    from pipeline.generating.layout import TEMPLATES_DIR, build_all
+    from pipeline.word import TEMPLATES_DIR
+    from pipeline.word.build import build_all
 
     paths = build_all(out or TEMPLATES_DIR)
     click.echo(f"已生成 {len(paths)} 个模板到 {out or TEMPLATES_DIR}。")
@@ -498,7 +499,7 @@ def templates_build(out):
 @friendly
 def templates_check(files, campaign, program):
     """检查模板：被 Word 拆开或写错的标记、活动文件中没有的变量、缺失的表单文字。有问题时退出码为 1。"""
-    from pipeline.generating.templates_check import check_templates
+    from pipeline.word.templates_check import check_templates
 
     findings = check_templates(list(files) or None, _campaign(program, campaign))
     for finding in findings:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.definitions.programs import load_program, resolve_campaign
-from pipeline.generating.layout import build_template
+from pipeline.word.build import build_template
 from pipeline.definitions.program_forms import entry_kinds, program_forms
-from pipeline.generating.render import render_docx
+from pipeline.word.render import render_docx
 
 #: What applicants type for the fields the criteria read, so a complete packet meets every checkable criterion.
 TYPED = {

@@ -7,15 +7,9 @@ from lxml import etree
 
 from pipeline.common.text import fold
 from pipeline.definitions.forms import load_forms
-from pipeline.generating.layout import (
-    DEFAULTS,
-    build_template,
-    outline_lines,
-    plan_table,
-    printed_labels,
-    template_forms,
-    template_path,
-)
+from pipeline.word.build import build_template, outline_lines, printed_labels, template_forms, template_path
+from pipeline.word.plan import plan_table
+from pipeline.word.styles import STYLE
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 FORMS = template_forms()
@@ -89,7 +83,7 @@ def test_normal_style_and_defaults_name_the_east_asian_font(fresh):
     defaults = styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}rFonts")
     normal = next(s for s in styles.iter(f"{W}style") if s.get(f"{W}styleId") == "Normal")
     for fonts in (defaults, normal.find(f"{W}rPr/{W}rFonts")):
-        assert fonts.get(f"{W}eastAsia") == DEFAULTS["body_font"] and fonts.get(f"{W}ascii") == DEFAULTS["body_font"]
+        assert fonts.get(f"{W}eastAsia") == STYLE.body_font and fonts.get(f"{W}ascii") == STYLE.body_font
         assert fonts.get(f"{W}eastAsiaTheme") is None
 
 
@@ -159,7 +153,7 @@ def test_campaign_values_stay_placeholders_in_templates(fresh):
 
 
 def test_label_words_break_only_between_words():
-    from pipeline.generating.layout import label_words
+    from pipeline.word.measure import label_words
 
     assert label_words("通  信  地  址") == ["通  信  地  址"]  # letter-spacing is not a break
     assert label_words("全员劳产率 元／人") == ["全员劳产率", "元／人"]
@@ -169,7 +163,7 @@ def test_label_words_break_only_between_words():
 
 
 def test_a_label_too_wide_for_its_cell_is_broken_between_words_and_kept_when_it_fits():
-    from pipeline.generating.layout import wrap_label
+    from pipeline.word.measure import wrap_label
 
     assert wrap_label("工程建筑面积（平方米）", 3.0, 10.5) == "工程建筑面积\n（平方米）"
     assert wrap_label("工程建筑面积（平方米）", 6.0, 10.5) == "工程建筑面积（平方米）"
@@ -177,7 +171,7 @@ def test_a_label_too_wide_for_its_cell_is_broken_between_words_and_kept_when_it_
 
 
 def test_long_vertical_labels_read_column_by_column_and_brackets_turn():
-    from pipeline.generating.layout import vertical_lines
+    from pipeline.word.measure import vertical_lines
 
     assert vertical_lines("获地区、行业优质工程情况") == ["获优", "地质", "区工", "、程", "行情", "业况"]
     assert vertical_lines("制定服务规范情况", columns=2) == ["制规", "定范", "服情", "务况"]
@@ -185,7 +179,7 @@ def test_long_vertical_labels_read_column_by_column_and_brackets_turn():
 
 
 def test_label_columns_get_what_their_labels_need_and_values_share_the_rest():
-    from pipeline.generating.layout import fitted_widths
+    from pipeline.word.measure import fitted_widths
 
     widths = fitted_widths([1.0, 4.0, 1.0, 4.0], [3.0, 1.0, 3.0, 2.0], {0, 2}, 16.0)
     assert widths[0] == widths[2] == 3.0  # the label columns: their need, more than the layout gave
@@ -195,7 +189,7 @@ def test_label_columns_get_what_their_labels_need_and_values_share_the_rest():
 
 
 def test_the_enterprise_form_fits_its_labels_and_a_phone():
-    from pipeline.generating.layout import label_columns, min_widths, table_widths
+    from pipeline.word.measure import label_columns, min_widths, table_widths
 
     form = load_forms()["application.enterprise"]
     table = next(item["table"] for item in form.layout if isinstance(item, dict) and "table" in item)
@@ -221,7 +215,7 @@ def register_columns():
 
 
 def test_a_cell_prints_in_as_many_lines_as_its_words_need():
-    from pipeline.generating.layout import text_lines
+    from pipeline.word.measure import text_lines
 
     assert text_lines("13900000001", 3.4, 10.5) == 1
     assert text_lines("0451-87979096转8001", 3.4, 10.5) == 2  # the number stays whole, 转8001 goes below
@@ -231,7 +225,8 @@ def test_a_cell_prints_in_as_many_lines_as_its_words_need():
 
 
 def test_register_rows_fill_each_page_and_the_notes_keep_the_last_rows_company():
-    from pipeline.generating.layout import row_height, row_pages
+    from pipeline.word.measure import row_height
+    from pipeline.word.paginate import row_pages
 
     ids, widths, room, tail = register_columns()
     short = {"seq": 1, "name": "周霞娜", "contact": "13900000001", "survey_method": "电话访问", "survey_date": "2017-02-02"}
@@ -248,3 +243,24 @@ def test_register_rows_fill_each_page_and_the_notes_keep_the_last_rows_company()
     assert [len(p) for p in row_pages(rows[:per_page], ids, widths, room, 0)] == [per_page]
     assert row_pages([], ids, widths, room, tail) == [[]]  # the blank form still prints its header
     assert len(row_pages([{}] * 15, ids, widths, room, tail)) == 1  # the packet's 15 blank rows: one page
+
+
+def test_the_page_is_measured_with_the_spacing_the_builder_writes():
+    """paginate.item_height and build.item_xml read one style table: each item's measured height is its printed
+    paragraphs' size, line spacing and spacing before and after, as written."""
+    from pipeline.word.build import item_xml
+    from pipeline.word.paginate import item_height
+    from pipeline.word.styles import AUTO_LINE, PT_CM, STYLE
+
+    form = load_forms()["cover"]
+    items = [{"title": "表", "before": 4}, {"subtitle": "一、概况"}, {"para": "正文"}, {"notes": ["注：", "1．说明"]},
+             {"sign": "申报单位（盖章）"}]
+    for item in items:
+        points = 0.0
+        for xml in item_xml(item, form, {}):
+            p = etree.fromstring(xml.replace(">", f' xmlns:w="{W[1:-1]}">', 1))
+            spacing = p.find(f"{W}pPr/{W}spacing")
+            line = int(spacing.get(f"{W}line")) / AUTO_LINE if spacing.get(f"{W}lineRule") == "auto" else 1
+            size = int(p.find(f".//{W}sz").get(f"{W}val")) / 2
+            points += size * STYLE.line_em * line + (int(spacing.get(f"{W}before")) + int(spacing.get(f"{W}after"))) / 20
+        assert item_height(item, STYLE.printed_width) == pytest.approx(points * PT_CM), item

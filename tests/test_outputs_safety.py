@@ -188,7 +188,7 @@ def test_certificates(tmp_path):
 
 
 def test_a_template_reaching_for_globals_fails_clearly(tmp_path):
-    from pipeline.generating.render import render_docx
+    from pipeline.word.render import render_docx
 
     for expression in ("{{ numbered.__globals__ }}", "{{ ''.__class__.__mro__[1].__subclasses__() }}",
                        "{{ box.__code__ }}"):

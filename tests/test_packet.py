@@ -11,10 +11,10 @@ from lxml import etree
 from pipeline.cli import cli
 from pipeline.common.errors import UserError
 from pipeline.common.text import fold
-from pipeline.generating.render import PRINTED_BOX as BOX, PRINTED_TICK as TICK
+from pipeline.word.render import PRINTED_BOX as BOX, PRINTED_TICK as TICK
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 from pipeline.definitions.forms import categories, load_forms, packet_forms, packet_spec
-from pipeline.generating.layout import printed_labels
+from pipeline.word.build import printed_labels
 from pipeline.generating.packet import write_packets
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -20,9 +20,11 @@ from pipeline.definitions import forms as forms_mod
 from pipeline.definitions.forms import CAMPAIGNS_DIR
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign, zh_date
 from pipeline.definitions.programs import PROGRAMS_DIR, load_program, title_for
-from pipeline.generating.layout import MAX_WORD, label_words, plan_table, template_forms, template_path
+from pipeline.word.build import template_forms, template_path
+from pipeline.word.measure import MAX_WORD, label_words
+from pipeline.word.plan import plan_table
 from pipeline.generating.packet import render_packet, write_packets
-from pipeline.generating.render import PRINTED_BOX, PRINTED_TICK, compiled
+from pipeline.word.render import PRINTED_BOX, PRINTED_TICK, compiled
 from pipeline.issuing.summary_table import make_summary_tables
 from pipeline.issuing.certificates import issuer_lines, print_run
 from pipeline.issuing.notices import make_notices
@@ -138,14 +140,13 @@ GLYPH_DOCS = [("glyph.宋体", "宋体", "zh-CN"), ("glyph.Noto Serif CJK SC", "
 
 def glyph_doc(path: Path, font: str, lang: str) -> Path:
     """Given a path, a font and an East-Asian language, write a page printing GLYPHS large in them."""
-    from docx.oxml import parse_xml
-    from docx.oxml.ns import nsdecls, qn
-
-    from pipeline.generating.layout import LANG, LANGS, new_document, para_xml, run_xml
+    from pipeline.word.document import append_body, new_document
+    from pipeline.word.styles import LANGS
+    from pipeline.word.xml import LANG, para_xml, run_xml
 
     document = new_document()
     xml = para_xml(run_xml(GLYPHS, font, 72)).replace(LANG, f'<w:lang w:val="{LANGS["val"]}" w:eastAsia="{lang}"/>')
-    document.element.body.find(qn("w:sectPr")).addprevious(parse_xml(xml.replace(">", f" {nsdecls('w')}>", 1)))
+    append_body(document, [xml])
     document.save(str(path))
     return path
 

@@ -11,7 +11,7 @@ from pipeline.common.text import fold
 from pipeline.definitions.forms import Form, row_fields
 from pipeline.generating.packets import write_program_packet
 from pipeline.definitions.programs import program_campaign,  all_programs, load_program
-from pipeline.generating.layout import build_template, printed_labels
+from pipeline.word.build import build_template, printed_labels
 from pipeline.definitions.program_forms import entry_kinds, application_form, checklist_form, form_set, program_forms
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -48,7 +48,7 @@ def forms_of(pid, cid):
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
-    """Every generated form's template, built by pipeline.generating.layout like the seed's forms."""
+    """Every generated form's template, built by pipeline.word.build like the seed's forms."""
     folder = tmp_path_factory.mktemp("program-templates")
     return {f"{pid}.{form.key}": (form, build_template(form, folder / f"{pid}.{form.key}.docx"))
             for pid, cid in PAIRS for form in forms_of(pid, cid)}

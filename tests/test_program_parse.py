@@ -231,9 +231,9 @@ def test_summary_table_per_recommending_unit_of_the_program(tmp_path):
 def test_heilongjiang_reads_its_filled_checklist_too(tmp_path):
     """The seed's program prints its own packet, but its 推荐条件自评表 is generated: parse reads it, screen uses it."""
     from pipeline.checking.screen import screen_records
-    from pipeline.generating.layout import build_template
+    from pipeline.word.build import build_template
     from pipeline.definitions.program_forms import form_set
-    from pipeline.generating.render import render_docx
+    from pipeline.word.render import render_docx
 
     campaign = resolve_campaign("heilongjiang", None)
     checklist = form_set(load_program("heilongjiang"))["checklist.product"]

@@ -6,7 +6,7 @@ import pytest
 from docx import Document
 
 from pipeline.common.errors import UserError
-from pipeline.generating.render import render_docx
+from pipeline.word.render import render_docx
 
 
 def _template(path, *paragraphs):

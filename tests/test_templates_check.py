@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 from pipeline.cli import cli
-from pipeline.generating.layout import template_forms, template_path
-from pipeline.generating.templates_check import check_templates
+from pipeline.word.build import template_forms, template_path
+from pipeline.word.templates_check import check_templates
 
 PRODUCT = template_path("application.product")
 
@@ -130,8 +130,8 @@ def test_a_deleted_company_name_tag_fails(tmp_path):
 
 
 def test_other_documents_are_not_taken_for_a_form():
-    from pipeline.generating.house_templates import TEMPLATES_DIR
-    from pipeline.generating.templates_check import form_of, paragraphs, read_document
+    from pipeline.word import TEMPLATES_DIR
+    from pipeline.word.templates_check import form_of, paragraphs, read_document
 
     for name in ("notice.docx", "certificate.docx"):
         text = "".join(p.text for p in paragraphs(read_document(TEMPLATES_DIR / name)))
@@ -140,7 +140,7 @@ def test_other_documents_are_not_taken_for_a_form():
 
 def test_packet_stops_on_a_broken_template_with_the_same_message(tmp_path):
     from pipeline.common.errors import UserError
-    from pipeline.generating.layout import TEMPLATES_DIR
+    from pipeline.word import TEMPLATES_DIR
     from pipeline.generating.packet import write_packets
 
     templates = tmp_path / "templates"

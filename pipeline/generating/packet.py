@@ -28,9 +28,10 @@ from pipeline.common.text import clean, fold
 from pipeline.definitions import forms as forms_mod
 from pipeline.definitions.campaign import load_campaign
 from pipeline.definitions.workbooks import column_names, find_header, header_key, read_sheet
-from pipeline.generating.layout import TEMPLATES_DIR, template_path
-from pipeline.generating.templates_check import stop_on_broken
-from pipeline.generating.render import compiled
+from pipeline.word import TEMPLATES_DIR
+from pipeline.word.build import template_path
+from pipeline.word.render import compiled
+from pipeline.word.templates_check import stop_on_broken
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 CHUNK = 8  # roster rows per task when several processes share the work

@@ -16,9 +16,9 @@ from pipeline.common.files import output_folder, safe_filename
 from pipeline.definitions.campaign import Campaign
 from pipeline.definitions.program_forms import entry_applies, entry_forms, entry_kinds, house, kind_of, packet_entries
 from pipeline.definitions.programs import Program, program_of
-from pipeline.generating.layout import build_template
+from pipeline.word.build import build_template
 from pipeline.generating.packet import PacketResult, add_pdfs, write_packets
-from pipeline.generating.render import render_docx
+from pipeline.word.render import render_docx
 
 
 def chosen(program: Program, category: str | None) -> list[str]:

@@ -40,8 +40,8 @@ from pipeline.definitions.programs import Program, load_program, program_of, val
 from pipeline.definitions.programs import title_for as program_title
 from pipeline.definitions.workbooks import column_names, read_sheet
 from pipeline.definitions.workbooks import find_header as staff_header
-from pipeline.generating.house_templates import template
-from pipeline.generating.render import CompiledTemplate, Picture, compiled
+from pipeline.word.house_templates import template
+from pipeline.word.render import CompiledTemplate, Picture, compiled
 from pipeline.issuing import signing
 from pipeline.issuing.register import Entry, Terms, Winner, assign, connect, registered, with_codes
 

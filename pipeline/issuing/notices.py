@@ -19,8 +19,8 @@ from pipeline.definitions.campaign import Campaign, issue_date, zh_date
 from pipeline.definitions.forms import load_forms
 from pipeline.definitions.programs import program_of
 from pipeline.definitions.vocabulary import IssueCode, Severity, member_of
-from pipeline.generating.house_templates import template
-from pipeline.generating.render import compiled
+from pipeline.word.house_templates import template
+from pipeline.word.render import compiled
 
 #: Campaign settings this module reads, and their defaults.
 DEFAULTS = {"correction_days": 10}

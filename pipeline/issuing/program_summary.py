@@ -1,7 +1,7 @@
 """The 推荐汇总表 of a generated program (辽宁, 全国标杆, 广州, 广东服务明星): one per recommending unit.
 
 Its layout is the house style's `summary` (forms/programs/_house.yaml), built like any other form by
-pipeline.generating.layout, and lists each applicant the unit recommends: name, category, the tier it
+pipeline.word.build, and lists each applicant the unit recommends: name, category, the tier it
 applies for, its product, project or service, its contact. Packets still to be corrected are left out
 unless asked for (and then said so).
 """
@@ -17,8 +17,8 @@ from pipeline.common.records import company_name, form_value
 from pipeline.definitions.forms import Form, build_fields
 from pipeline.definitions.programs import Program, program_of
 from pipeline.definitions.program_forms import HOUSE_FILE, house
-from pipeline.generating.layout import build_template
-from pipeline.generating.render import render_docx
+from pipeline.word.build import build_template
+from pipeline.word.render import render_docx
 from pipeline.definitions.vocabulary import Status
 
 #: The applicant's product, project or service, for the 申报产品、工程或服务 column.

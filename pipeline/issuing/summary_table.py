@@ -10,20 +10,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docx import Document
-from docx.oxml.ns import qn
 
 from pipeline.common.files import atomic_path, safe_filename, unique_names
-from pipeline.common.resources import TEMPLATES
 from pipeline.common.records import company_name, form_value, honoured_name
 from pipeline.common.text import fold
 from pipeline.definitions.campaign import Campaign
 from pipeline.definitions.forms import load_forms
 from pipeline.definitions.programs import Program, load_program, program_of
-from pipeline.generating.render import compiled
 from pipeline.issuing.program_summary import make_program_summaries
+from pipeline.word.build import template_path
+from pipeline.word.document import append_body
+from pipeline.word.plan import Slot
+from pipeline.word.render import compiled
+from pipeline.word.styles import STYLE
+from pipeline.word.xml import banner_row, cell_xml, para_xml, row_xml, run_xml, table_props, title_para
 
 FORM_ID = "summary_table"
-TEMPLATE = TEMPLATES / "summary_table.docx"
+TEMPLATE = template_path(FORM_ID)
 NO_UNIT = "未注明推进单位"
 SUFFIX = "_推荐汇总表"
 #: Which list of the form a category's submissions go in.
@@ -120,33 +123,29 @@ def continuation_xml(unit: Unit, overflow: dict, lines: int, title: str) -> list
     Set like the form itself: its title in the same style with （续页）, the unit and the column
     heads, all three repeated on every page the list runs to, and the unit's own stamp line under it.
     """
-    from pipeline.generating import layout
-
     fields = load_forms()[FORM_ID].fields
-    printed = layout.DEFAULTS["page_width"] - layout.DEFAULTS["margin_left"] - layout.DEFAULTS["margin_right"]
-    widths = [*CONTINUATION_WIDTHS, round(printed - sum(CONTINUATION_WIDTHS), 2)]
-    size = layout.DEFAULTS["para_size"]
+    widths = [*CONTINUATION_WIDTHS, round(STYLE.printed_width - sum(CONTINUATION_WIDTHS), 2)]
+    size = STYLE.para_size
 
     def row(texts: list[str], header: bool = False) -> str:
-        cells = "".join(layout.cell_xml(layout.Slot("label", col=i), widths,
-                                        [layout.para_xml(layout.run_xml(text), align=None if i == 2 and not header
-                                                         else "center")], True, "center")
+        cells = "".join(cell_xml(Slot("label", col=i), widths,
+                                 [para_xml(run_xml(text), align=None if i == 2 and not header else "center")],
+                                 True, "center")
                         for i, text in enumerate(texts))
-        return layout.row_xml(cells, layout.DEFAULTS["row_height"], header=header)
+        return row_xml(cells, STYLE.row_height, header=header)
 
     unit_name = "" if unit.name == NO_UNIT else unit.name
     # The title and the unit are header rows too: every page of a long 续页 starts with them.
-    rows = [layout.banner_row(layout.title_para(f"{title}（续页）"), widths, header=True),
-            layout.banner_row(layout.para_xml(layout.run_xml(f"{fields['recommending_unit'].label}：{unit_name}",
-                                                             size=size), after=6),
-                              widths, header=True, edges=("top", "left", "right")),  # its line is the table's top
+    rows = [banner_row(title_para(f"{title}（续页）"), widths, header=True),
+            banner_row(para_xml(run_xml(f"{fields['recommending_unit'].label}：{unit_name}", size=size), after=6),
+                       widths, header=True, edges=("top", "left", "right")),  # its line is the table's top
             row(["类别", "序号", "名称"], header=True)]
     rows += [row([fields[k].plain_label, str(n), name]) for k, names in overflow.items()
              for n, name in enumerate(names, start=lines + 1)]
     return [
-        f"<w:tbl>{layout.table_props(widths, True)}{''.join(rows)}</w:tbl>",
-        layout.para_xml(layout.run_xml("推荐单位（公章）\u3000\u3000\u3000\u3000年\u3000\u3000月\u3000\u3000日", size=size),
-                        align="right", before=30, size=size, right_chars=2),
+        f"<w:tbl>{table_props(widths, True)}{''.join(rows)}</w:tbl>",
+        para_xml(run_xml("推荐单位（公章）\u3000\u3000\u3000\u3000年\u3000\u3000月\u3000\u3000日", size=size),
+                 align="right", before=STYLE.sign_before, size=size, right_chars=2),
     ]
 
 
@@ -155,15 +154,8 @@ def add_continuation(path: Path, unit: Unit, overflow: dict, lines: int, title: 
 
     The form is no longer one page: its first page is numbered too (第 1 页 共 N 页), as the 续页 are.
     """
-    from docx.oxml import parse_xml
-    from docx.oxml.ns import nsdecls
-
     doc = Document(str(path))
-    body = doc.element.body
-    sect = body.find(qn("w:sectPr"))
-    sect.addprevious(parse_xml(f'<w:p {nsdecls("w")}><w:r><w:br w:type="page"/></w:r></w:p>'))
-    for xml in continuation_xml(unit, overflow, lines, title):
-        sect.addprevious(parse_xml(xml.replace(">", f" {nsdecls('w')}>", 1)))
+    append_body(doc, ['<w:p><w:r><w:br w:type="page"/></w:r></w:p>', *continuation_xml(unit, overflow, lines, title)])
     doc.sections[0].different_first_page_header_footer = False
     with atomic_path(path) as tmp:
         doc.save(str(tmp))

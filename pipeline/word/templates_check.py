@@ -22,14 +22,15 @@ from lxml import etree
 
 from pipeline.common.text import fold
 from pipeline.definitions.forms import load_forms
-from pipeline.generating.layout import TEMPLATES_DIR, build_template, printed_labels, template_forms
-from pipeline.generating.render import environment
+from pipeline.word import TEMPLATES_DIR
+from pipeline.word.build import build_template, printed_labels, template_forms
+from pipeline.word.render import environment
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 STRAY = re.compile(r"\{\{|\{%|\}\}|%\}")
 DOCXTPL_PREFIX = re.compile(r"^(\{[{%])(?:p|tr|tc|r)\s")
-#: Names every render provides besides `c` and `v` (pipeline.generating.render, pipeline.generating.packet).
+#: Names every render provides besides `c` and `v` (pipeline.word.render, pipeline.generating.packet).
 PROVIDED = {"c", "v", "box", "numbered", "row_pages", "rows", "forms", "loop"}
 CLOSERS = {"for": "endfor", "if": "endif", "with": "endwith", "block": "endblock", "macro": "endmacro"}
 

@@ -1,8 +1,12 @@
 """Word templates for documents that are not seed forms: the 补正通知 and the certificate.
 
-Built with python-docx in the house style of the form templates (宋体 body, 黑体 titles, one face
-for Chinese, digits and Latin, zh-CN declared on every run, on the styles and on docDefaults), then edited by staff as
-they like: only the `{{ … }}` tags matter. Rebuild with `python -m pipeline.generating.house_templates`.
+Built in the house style of the form templates, from the same style table (`word.styles`: 宋体 body,
+黑体 titles, one face for Chinese, digits and Latin, the Chinese sizes, A4) and the same document shell
+(`word.document`: zh-CN declared on every run, on the styles and on docDefaults), then edited by staff
+as they like: only the `{{ … }}` tags matter. Their paragraphs are written with python-docx's
+paragraph API (indents, hanging numbers, line spacing, colour, page breaks): a few dozen paragraphs
+with no tables and nothing measured, which the form builder's strings (`word.xml`) would have to grow
+every one of those options for. Rebuild with `python -m pipeline.word.house_templates`.
 """
 
 from __future__ import annotations
@@ -17,63 +21,39 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from pipeline.common.files import atomic_path
-from pipeline.generating.layout import LANGS
+from pipeline.word import TEMPLATES_DIR
+from pipeline.word.document import declare_chinese, set_fonts
+from pipeline.word.styles import SAN_HAO, STYLE, XIAO_ER, XIAO_SI
 
-from pipeline.common.resources import TEMPLATES as TEMPLATES_DIR  # the packaged templates (pipeline/data/templates)
-#: One family per document (digits and Latin in it too), as Word prints a 宋体 letter.
-BODY_FONT, TITLE_FONT = "宋体", "黑体"
 CENTER, RIGHT, LEFT = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.LEFT
 SEAL_RED = RGBColor(0xA0, 0x10, 0x10)
-#: Chinese sizes in points: 小二, 三号, 小三, 四号, 小四, 五号.
-XIAO_ER, SAN_HAO, XIAO_SAN, SI_HAO, XIAO_SI, WU_HAO = 18, 16, 15, 14, 12, 10.5
-
-
-def set_fonts(rpr, east_asia: str) -> None:
-    """Given a w:rPr, set every font slot to `east_asia` (Latin and digits in the same face) and declare its
-    languages (zh-CN for Chinese, layout.LANGS)."""
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    for attr in list(fonts.attrib):
-        del fonts.attrib[attr]  # theme fonts would win over the named ones
-    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(attr), east_asia)
-    fonts.set(qn("w:hint"), "eastAsia")
-    lang = rpr.find(qn("w:lang"))
-    if lang is None:
-        lang = OxmlElement("w:lang")
-        rpr.append(lang)
-    for attr, value in LANGS.items():
-        lang.set(qn(f"w:{attr}"), value)
 
 
 def house_document(landscape: bool = False, margins_cm: float = 2.5) -> Document:
     """Return an empty A4 document whose docDefaults and styles use 宋体 (黑体 for headings), in zh-CN."""
-    from pipeline.generating.layout import declare_chinese
-
     doc = Document()
     styles = doc.styles.element
     defaults = styles.find(qn("w:docDefaults"))
     rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    set_fonts(rpr, BODY_FONT)
+    set_fonts(rpr, STYLE.body_font)
     for style in doc.styles:
         if getattr(style, "font", None) is None:
             continue
-        set_fonts(style.element.get_or_add_rPr(), TITLE_FONT if style.name.startswith(("Heading", "Title")) else BODY_FONT)
+        heading = style.name.startswith(("Heading", "Title"))
+        set_fonts(style.element.get_or_add_rPr(), STYLE.title_font if heading else STYLE.body_font)
     declare_chinese(doc)
     doc.styles["Normal"].font.size = Pt(XIAO_SI)
     section = doc.sections[0]
-    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.page_width, section.page_height = Cm(STYLE.page_width), Cm(STYLE.page_height)
     if landscape:
         section.orientation = WD_ORIENT.LANDSCAPE
-        section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+        section.page_width, section.page_height = Cm(STYLE.page_height), Cm(STYLE.page_width)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(margins_cm))
     return doc
 
 
-def add_text(doc, text: str, *, font: str = BODY_FONT, size: float = XIAO_SI, bold: bool = False,
+def add_text(doc, text: str, *, font: str | None = None, size: float = XIAO_SI, bold: bool = False,
              align=LEFT, before: float = 0, after: float = 4, indent_chars: float = 0,
              color: RGBColor | None = None, spacing: float | None = None, left_chars: float = 0,
              hanging_chars: float = 0, right_chars: float = 0, keep_next: bool = False):
@@ -103,7 +83,7 @@ def add_text(doc, text: str, *, font: str = BODY_FONT, size: float = XIAO_SI, bo
     run.font.bold = bold
     if color is not None:
         run.font.color.rgb = color
-    set_fonts(run._element.get_or_add_rPr(), font)
+    set_fonts(run._element.get_or_add_rPr(), font or STYLE.body_font)
     return para
 
 
@@ -215,7 +195,7 @@ def build_certificate(path: Path) -> Path:
     centre_vertically(section)
     # Sized so a certificate whose company, item and title each wrap once still fits its page.
     add_tag(doc, "{%p for w in winners %}")
-    title = add_text(doc, "荣 誉 证 书", font=TITLE_FONT, size=40, bold=True, align=CENTER, after=26,
+    title = add_text(doc, "荣 誉 证 书", font=STYLE.title_font, size=40, bold=True, align=CENTER, after=26,
                      color=SEAL_RED)
     # Each certificate starts a page; on the document's first paragraph this adds no blank page.
     title.paragraph_format.page_break_before = True

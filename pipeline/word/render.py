@@ -21,7 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
 from pipeline.common.text import TICKED, UNTICKED, xml_safe_text
-from pipeline.generating.layout import row_pages
+from pipeline.word.paginate import row_pages
 
 #: The boxes as printed: □ as in the seed, ■ when chosen; both are in the Chinese faces (☐ ☑ are not,
 #: and would print in another font). The readers take them as unticked and ticked.
