@@ -52,6 +52,8 @@ NEEDED = {
     "inconsistent": "核对各表中的此项，改为一致",
     "unreadable_file": "重新提交能够打开的文件（Word、Excel 或 PDF）",
     "scanned_forms": "除盖章扫描件外，同时提交申报表格的 Word 电子版（.docx），以便读取所填内容",
+    "scan_uncertain": "核对此项；扫描件不够清晰的，请重新扫描或同时提交 Word 电子版",
+    "seal_missing": "在推荐意见表上加盖推进单位公章后重新扫描提交",
     "criterion_not_met": "对照该项申报条件核实；确不符合的，本次不能申报该等级",
 }
 FORMAT_NEEDED = {
