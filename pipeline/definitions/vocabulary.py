@@ -92,6 +92,9 @@ class IssueCode(StrEnum):
     SCANNED_FORMS = ("scanned_forms", "只有扫描件",
                      "除盖章扫描件外，同时提交申报表格的 Word 电子版（.docx），以便读取所填内容")
     CRITERION_NOT_MET = "criterion_not_met", "自评不符合条件", "对照该项申报条件核实；确不符合的，本次不能申报该等级"
+    SCAN_UNCERTAIN = ("scan_uncertain", "扫描件识别存疑",
+                      "核对此项；扫描件不够清晰的，请重新扫描或同时提交 Word 电子版")
+    SEAL_MISSING = "seal_missing", "未见公章", "在推荐意见表上加盖推进单位公章后重新扫描提交"
     ATTACHMENT_CHECK = "attachment_check", "附件待核对"
     SERVICE_NAME_UNCLEAR = "service_name_unclear", "服务名称待核对"
     OCCUPANCY_CHECK = "occupancy_check", "入住率待核对"

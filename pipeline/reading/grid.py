@@ -20,6 +20,10 @@ class Cell:
     col: int
     rowspan: int = 1
     colspan: int = 1
+    #: Read from an image (readers/ocr.py): the page (from 1), the box in pixels, the recogniser's confidence.
+    page: int | None = None
+    box: tuple | None = None
+    confidence: float | None = None
 
 
 @dataclass(slots=True)
@@ -29,6 +33,10 @@ class Block:
     kind: str
     text: str = ""
     rows: list[list[Cell]] = field(default_factory=list)
+    #: A paragraph read from an image: as on `Cell`.
+    page: int | None = None
+    box: tuple | None = None
+    confidence: float | None = None
 
     def cells(self):
         """Yield the table's cells in reading order."""
@@ -44,6 +52,8 @@ class Document:
     blocks: list[Block] = field(default_factory=list)
     #: 'docx', 'pdf', 'xlsx', 'image' …: the format the bytes really were.
     kind: str = ""
+    #: Pages read by OCR: {'pages': [1, …], 'seals': {page: bool}}; None when no page was an image.
+    scan: dict | None = None
 
     @property
     def text(self) -> str:

@@ -87,8 +87,25 @@ def read_here(file, by_key: bool = False, xml: bytes | None = None, forms: dict 
         extra = attachment(file.name, doc.text)
         if is_scan(doc):
             extra["scan"] = True  # read by `scan_issue`; an image or a PDF without a text layer
+            if doc.text.strip():
+                extra["source"] = "scan"
         return [], extra, None
-    return [(f.form.key if by_key else f.form, extract_form(f)) for f in found], None, None
+    got = [(f, extract_form(f)) for f in found]
+    extra = scan_origins(got, file.name, doc) if doc.scan else None
+    return [(f.form.key if by_key else f.form, values) for f, values in got], extra, None
+
+
+def scan_origins(got: list, file: str, doc) -> dict:
+    """Given the forms found in a Document read by OCR with their values, return the file's `origins`
+    (form id → where its values came from) and the issues reading the scan raised."""
+    from pipeline.reading.scans import form_origin
+
+    origins, issues = {}, []
+    for found, values in got:
+        origin, raised = form_origin(found, values, file, doc.scan.get("seals", {}))
+        origins.setdefault(found.form.id, origin)
+        issues += raised
+    return {"origins": origins, "issues": issues}
 
 
 def read_through_office(file):
@@ -110,8 +127,9 @@ def read_through_office(file):
 
 
 def is_scan(doc) -> bool:
-    """Given a Document, return whether it is a photo or a scan: an image, or a PDF with no text layer."""
-    return doc.kind == "image" or (doc.kind == "pdf" and not doc.text.strip())
+    """Given a Document, return whether it is a photo or a scan: an image, or a PDF with no text layer
+    (read by OCR or not)."""
+    return doc.kind == "image" or doc.scan is not None or (doc.kind == "pdf" and not doc.text.strip())
 
 
 #: The one issue of a submission whose forms came only as scans or photos (instead of a missing form each).
@@ -207,9 +225,14 @@ def record_of(entry, read: list[tuple], problems: list) -> dict:
     extracted: list[tuple[Form, object]] = []
     attachments: list[dict] = []
     issues = [unreadable_issue(p.file, p.reason) for p in problems]
+    origins: dict = {}
     for _, found, extra, problem in read:
         extracted.extend(found)
-        if extra:
+        if extra and "origins" in extra:  # forms read from a scan: where their values came from
+            for form_id, origin in extra["origins"].items():
+                origins.setdefault(form_id, origin)
+            issues.extend(extra["issues"])
+        elif extra:
             attachments.append(extra)
         if problem:
             issues.append(problem)
@@ -217,7 +240,10 @@ def record_of(entry, read: list[tuple], problems: list) -> dict:
     if scanned:
         issues.append(scanned)
     attachments = [{k: v for k, v in a.items() if k != "scan"} for a in attachments]
-    return assemble(entry, extracted, attachments, issues)
+    record = assemble(entry, extracted, attachments, issues)
+    if origins:
+        record["origins"] = xml_safe(origins)
+    return record
 
 
 def submission_records(entry, files: list, problems: list, forms: dict | None = None) -> list[dict]:

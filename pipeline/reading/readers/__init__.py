@@ -83,7 +83,9 @@ def read(file, limits: dict | None = None) -> Document:
 
         return read_pdf(file.path, file.name, limits)
     if kind == "image":
-        return Document(source=file.name, blocks=[], kind="image")
+        from pipeline.reading.readers.ocr import read_image
+
+        return read_image(file.path, file.name)
     if kind in ("doc", "xls", "odt", "ods", "xlsb"):
         raise Unreadable("此文件需先用 LibreOffice 转换后再读取")
     from pipeline.common.sniff import UNKNOWN

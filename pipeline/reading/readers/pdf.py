@@ -31,6 +31,10 @@ def read_pdf(path: Path, source: str, limits: dict = LIMITS) -> Document:
     """Given a PDF file, return its Document, parsed in a child process under the time/memory bounds."""
     blocks = read_bounded(pdf_blocks, (str(path), limits["pdf_pages"]), "PDF ",
                           seconds=limits["pdf_seconds"], memory=limits["pdf_memory"])
+    if not any(b.text.strip() or b.rows for b in blocks):  # no text layer at all: a scan, read by OCR
+        from pipeline.reading.readers.ocr import read_scanned_pdf
+
+        return read_scanned_pdf(path, source)
     return Document(source=source, blocks=blocks, kind="pdf")
 
 

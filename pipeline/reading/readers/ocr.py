@@ -1,0 +1,436 @@
+"""Scans and photos → the same cell grid the other readers give, read by OCR shipped inside a wheel.
+
+A page image is deskewed, the form's ruling lines are found by morphology (OpenCV, which rapidocr
+already depends on), every table cell is cropped and its text lines are cut by their ink profile,
+and each line is recognised by rapidocr's packaged PP-OCR recognition model on onnxruntime (no text
+detection pass over the page: knowing the cells is faster and more exact). The models load from the
+installed rapidocr package's own folder: nothing is ever downloaded. Text outside tables becomes
+paragraphs, so extraction by label works unchanged.
+
+The image is read through its red channel: a red seal over a label turns white there and does not
+garble the label's text; the seal itself is found in the colour image (`seal_near`).
+
+Every cell and paragraph read here carries where it came from (page, box in pixels, confidence),
+for the record's `origins` and the low-confidence warning.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from pipeline.reading.grid import Block, Cell, Document
+from pipeline.reading.readers import Unreadable, normalise_ticks
+
+#: Pixels per inch pages of a scanned PDF are rendered at.
+DPI = 200
+#: Largest rotation (degrees) straightened; a page turned further is read as it is.
+MAX_SKEW = 3.0
+#: A value read with less confidence than this is kept as read, with a warning asking staff to check it.
+LOW_CONFIDENCE = 0.80
+#: Red pixels (share of the region around a seal label) above which a seal is present.
+SEAL_SHARE = 0.004
+#: Pages of a scanned PDF read at most: OCR costs seconds a page.
+MAX_PAGES = 40
+#: Words of a label beside which a seal is pressed.
+SEAL_WORDS = ("公章", "盖章")
+#: Pixels read at most, so a giant photo cannot take all memory (≈ A4 at 300 dpi).
+MAX_PIXELS = 3600 * 3600
+
+
+@functools.lru_cache(maxsize=1)
+def recogniser():
+    """Return rapidocr's text recogniser, loaded from the model file inside the installed package."""
+    try:
+        import rapidocr
+        from rapidocr import RapidOCR
+    except ImportError:  # pragma: no cover - a dependency; an install without it cannot read scans
+        raise Unreadable("未安装文字识别组件（rapidocr），无法读取扫描件或照片") from None
+    models = Path(rapidocr.__file__).parent / "models"
+    rec = sorted(models.glob("*rec*.onnx"))
+    if not rec:
+        raise Unreadable("文字识别模型缺失（rapidocr 安装不完整），无法读取扫描件或照片")
+    engine = RapidOCR(params={"Global.log_level": "error", "Global.use_det": False, "Global.use_cls": False,
+                              "Rec.model_path": str(rec[-1]),
+                              "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+                              "EngineConfig.onnxruntime.inter_op_num_threads": 1})
+    return engine._load_rec_model()
+
+
+def recognise(crops: list) -> list[tuple[str, float]]:
+    """Given grey line images, return (text, confidence) per image, in one batch."""
+    if not crops:
+        return []
+    import cv2
+    from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+    out = recogniser()(TextRecInput(img=[cv2.cvtColor(c, cv2.COLOR_GRAY2BGR) for c in crops]))
+    return [(str(t or ""), float(s or 0.0)) for t, s in zip(out.txts, out.scores)]
+
+
+# --- the page image ----------------------------------------------------------------------------
+
+
+def load_image(path: Path):
+    """Given an image file (JPEG, PNG, TIFF …), return its pages as RGB numpy arrays (Unreadable if none)."""
+    import numpy as np
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 4
+    try:
+        with Image.open(path) as image:
+            pages = []
+            for n in range(getattr(image, "n_frames", 1)):
+                image.seek(n)
+                frame = ImageOps.exif_transpose(image.convert("RGB"))  # a phone's photo stands as it was taken
+                if frame.width * frame.height > MAX_PIXELS:
+                    frame.thumbnail((3600, 3600))
+                pages.append(np.asarray(frame))
+            return pages
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise Unreadable("图片无法打开，文件可能已损坏；请重新拍照或扫描后发送") from None
+
+
+def pdf_page_image(path: str, index: int):
+    """Given a PDF and a page index, return the page rendered at DPI as an RGB numpy array."""
+    import numpy as np
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(path)
+    try:
+        return np.asarray(pdf[index].render(scale=DPI / 72).to_pil().convert("RGB"))
+    finally:
+        pdf.close()
+
+
+def binarise(grey):
+    """Given a grey page, return its ink as a 0/255 mask (Otsu's threshold)."""
+    import cv2
+
+    level, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    # print is dark: a pale page's Otsu level may sit high enough to take faint stains for ink
+    _, ink = cv2.threshold(grey, min(level, 150), 255, cv2.THRESH_BINARY_INV)
+    return ink
+
+
+def skew_angle(ink) -> float:
+    """Given a page's ink mask, return the rotation (degrees) that makes its lines level: the angle whose
+    row profile is sharpest, searched on a small copy."""
+    import cv2
+    import numpy as np
+
+    scale = 800 / max(ink.shape)
+    small = cv2.resize(ink, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    h, w = small.shape
+    best, best_score = 0.0, -1.0
+    for angle in np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 0.1):
+        turned = cv2.warpAffine(small, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), (w, h))
+        rows = turned.sum(axis=1, dtype=np.float64)
+        score = float((rows ** 2).sum())
+        if score > best_score:
+            best, best_score = float(angle), score
+    return best
+
+
+def straighten(rgb):
+    """Given an RGB page, return (it rotated level, the grey image read, its ink mask)."""
+    import cv2
+
+    angle = skew_angle(binarise(unsealed(rgb)))
+    if abs(angle) >= 0.05:
+        h, w = rgb.shape[:2]
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        rgb = cv2.warpAffine(rgb, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
+    grey = unsealed(rgb)
+    return rgb, grey, binarise(grey)
+
+
+def unsealed(rgb):
+    """Given an RGB page, return it grey with red ink (a seal, a red stamp) turned to paper: the red channel
+    (black print stays black), and reddish pixels whitened, since JPEG smears a seal's edges darker."""
+    import numpy as np
+
+    r = rgb[:, :, 0].astype(np.int16)
+    others = np.maximum(rgb[:, :, 1], rgb[:, :, 2]).astype(np.int16)
+    grey = rgb[:, :, 0].copy()
+    grey[(r - others > 50) & (r > 100)] = 255
+    return grey
+
+
+# --- ruling lines and cells ----------------------------------------------------------------------
+
+
+def ruling(ink):
+    """Given an ink mask, return (horizontal lines mask, vertical lines mask): long straight strokes only."""
+    import cv2
+
+    h, w = ink.shape
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(20, w // 30), 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(20, h // 60))))
+    # a line broken by a scan's noise is still one line
+    horizontal = cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))
+    vertical = cv2.dilate(vertical, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 9)))
+    return horizontal, vertical
+
+
+def positions(profile, least: int) -> list[int]:
+    """Given a line mask's profile (ink per row or column) and the least ink a line has, return line centres."""
+    out, start = [], None
+    for i, v in enumerate(list(profile) + [0]):
+        if v >= least and start is None:
+            start = i
+        elif v < least and start is not None:
+            out.append((start + i - 1) // 2)
+            start = None
+    return out
+
+
+def table_boxes(horizontal, vertical) -> list[tuple[int, int, int, int]]:
+    """Given the line masks, return each table's box (x0, y0, x1, y1): a connected frame of lines that holds
+    at least two horizontal and two vertical ones (an underline alone is no table)."""
+    import cv2
+
+    frame = cv2.bitwise_or(horizontal, vertical)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
+    boxes = []
+    for i in range(1, count):
+        x, y, w, h, _ = stats[i]
+        if w < 60 or h < 40:
+            continue
+        xs = positions(vertical[y:y + h, x:x + w].sum(axis=0) // 255, max(15, h // 20))
+        ys = positions(horizontal[y:y + h, x:x + w].sum(axis=1) // 255, max(15, w // 20))
+        if len(xs) >= 2 and len(ys) >= 2:
+            boxes.append((int(x), int(y), int(x + w), int(y + h)))
+    return sorted(boxes, key=lambda b: (b[1], b[0]))
+
+
+def grid_regions(box, horizontal, vertical) -> list[tuple[int, int, int, int, tuple[int, int, int, int]]]:
+    """Given a table's box and the line masks, return its cells as (row, col, rowspan, colspan, pixel box):
+    the grid of every line's position, with two neighbouring boxes merged where no line parts them."""
+    x0, y0, x1, y1 = box
+    h_sub, v_sub = horizontal[y0:y1, x0:x1], vertical[y0:y1, x0:x1]
+    xs = positions(v_sub.sum(axis=0) // 255, 15)
+    ys = positions(h_sub.sum(axis=1) // 255, 15)
+    rows, cols = len(ys) - 1, len(xs) - 1
+    parent = list(range(rows * cols))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def covered(mask, fixed: int, lo: int, hi: int, along_rows: bool) -> bool:
+        lo, hi = lo + 3, hi - 3
+        if hi <= lo:
+            return True
+        band = mask[lo:hi, max(0, fixed - 3):fixed + 4] if along_rows else mask[max(0, fixed - 3):fixed + 4, lo:hi]
+        line = band.max(axis=1 if along_rows else 0)
+        return (line > 0).mean() > 0.6
+
+    for r in range(rows):
+        for c in range(cols):
+            if c + 1 < cols and not covered(v_sub, xs[c + 1], ys[r], ys[r + 1], True):
+                parent[find(r * cols + c + 1)] = find(r * cols + c)
+            if r + 1 < rows and not covered(h_sub, ys[r + 1], xs[c], xs[c + 1], False):
+                parent[find((r + 1) * cols + c)] = find(r * cols + c)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for r in range(rows):
+        for c in range(cols):
+            groups.setdefault(find(r * cols + c), []).append((r, c))
+    out = []
+    for members in groups.values():
+        r0, c0 = min(m[0] for m in members), min(m[1] for m in members)
+        r1, c1 = max(m[0] for m in members), max(m[1] for m in members)
+        out.append((r0, c0, r1 - r0 + 1, c1 - c0 + 1, (x0 + xs[c0], y0 + ys[r0], x0 + xs[c1 + 1], y0 + ys[r1 + 1])))
+    return sorted(out, key=lambda cell: (cell[0], cell[1]))
+
+
+# --- text lines --------------------------------------------------------------------------------
+
+
+def text_lines(ink, box) -> list[tuple[int, int, int, int]]:
+    """Given an ink mask (ruling removed) and a box, return the boxes of its text lines, top to bottom:
+    rows of ink parted by blank rows, each trimmed to its ink; specks too small to be text are dropped."""
+    import numpy as np
+
+    x0, y0, x1, y1 = box
+    region = ink[y0:y1, x0:x1]
+    if region.size == 0:
+        return []
+    rows = positions_spans((region > 0).sum(axis=1), 1)
+    out = []
+    for top, bottom in rows:
+        if bottom - top < 6:
+            continue  # a speck, a dot of noise, the stub of a ruling line
+        cols = np.flatnonzero((region[top:bottom] > 0).sum(axis=0))
+        if cols.size == 0 or (region[top:bottom] > 0).sum() < 25:
+            continue
+        out.append((x0 + int(cols[0]), y0 + top, x0 + int(cols[-1]) + 1, y0 + bottom))
+    return out
+
+
+def positions_spans(profile, least: int) -> list[tuple[int, int]]:
+    """Given a profile, return (start, end) of each run of values ≥ least, runs 2 or fewer apart joined."""
+    spans: list[list[int]] = []
+    for i, v in enumerate(profile):
+        if v >= least:
+            if spans and i - spans[-1][1] <= 2:
+                spans[-1][1] = i + 1
+            else:
+                spans.append([i, i + 1])
+    return [(a, b) for a, b in spans]
+
+
+def crop(grey, box, pad: int = 4):
+    """Given the grey page and a line's box, return the line's image with a white margin."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    h, w = grey.shape
+    part = grey[max(0, y0 - pad):min(h, y1 + pad), max(0, x0 - pad):min(w, x1 + pad)]
+    return cv2.copyMakeBorder(part, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+#: What the recogniser writes for a tick box, folded like the other readers' glyphs.
+_OCR_GLYPHS = str.maketrans({"口": "☐", "囗": "☐"})
+
+
+def joined(lines: list[tuple[str, tuple]], right: int) -> str:
+    """Given a cell's lines (text, box) and the right edge of its text area, return its text: a line that
+    reached the edge wrapped (joined, no space next to Chinese), one that ended early ends a paragraph."""
+    out = ""
+    for i, (text, box) in enumerate(lines):
+        if i:
+            before, prev_box = lines[i - 1]
+            height = prev_box[3] - prev_box[1]
+            if right - prev_box[2] > 2 * height:
+                out += "\n"
+            elif before and text and not (_CJK.match(before[-1]) or _CJK.match(text[0])):
+                out += " "
+        out += text
+    return out
+
+
+def tidy(text: str) -> str:
+    """Given a recognised line, return it as the other readers write text: ticks folded, ends trimmed."""
+    text = text.strip()
+    # a box printed before an option word reads as 口: only then is it a box (口腔 stays 口腔)
+    text = re.sub(r"(^|(?<=\s)|(?<=[，。；、]))[口囗](?=[\u4e00-\u9fff])", "☐", text)
+    # the recogniser writes ASCII punctuation where Chinese text prints full-width marks
+    text = _HALF_AFTER.sub(lambda m: m[1] + _FULL[m[2]], text)
+    text = _HALF_BEFORE.sub(lambda m: _FULL[m[1]] + m[2], text)
+    return normalise_ticks(text)
+
+
+_FULL = {",": "，", ":": "：", ";": "；", "(": "（", ")": "）", "!": "！", "?": "？"}
+_HAN = "[\u4e00-\u9fff（）]"
+_HALF_AFTER = re.compile(f"({_HAN})([,:;()!?])")
+_HALF_BEFORE = re.compile(f"([,:;()!?])({_HAN})")
+
+
+# --- a page ------------------------------------------------------------------------------------
+
+
+def read_page(rgb, page: int) -> tuple[list[Block], dict]:
+    """Given an RGB page image and its number (from 1), return its blocks (tables of Cells, paragraphs) in
+    reading order, each carrying page, box and confidence, and the page's facts (seal boxes found)."""
+    import cv2
+
+    rgb, grey, ink = straighten(rgb)
+    horizontal, vertical = ruling(ink)
+    text_ink = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.bitwise_or(horizontal, vertical)))
+    tables = table_boxes(horizontal, vertical)
+    jobs: list[tuple] = []  # (owner, line box) per line to recognise
+    placed: list[tuple[int, Block]] = []
+    for box in tables:
+        block = Block("table", rows=[])
+        rows: dict[int, list[Cell]] = {}
+        for r, c, rs, cs, (cx0, cy0, cx1, cy1) in grid_regions(box, horizontal, vertical):
+            cell = Cell("", r, c, rs, cs)
+            cell.page, cell.box = page, (cx0, cy0, cx1, cy1)
+            rows.setdefault(r, []).append(cell)
+            inner = (cx0 + 4, cy0 + 4, cx1 - 4, cy1 - 4)
+            lines = text_lines(text_ink, inner)
+            jobs.extend((cell, line) for line in lines)
+        block.rows = [rows[r] for r in sorted(rows)]
+        placed.append((box[1], block))
+    outside = text_ink.copy()
+    for x0, y0, x1, y1 in tables:
+        outside[y0:y1 + 1, x0:x1 + 1] = 0
+    h, w = outside.shape
+    paragraphs = []
+    for line in text_lines(outside, (0, 0, w, h)):
+        block = Block("paragraph", text="")
+        block.page, block.box = page, line
+        paragraphs.append(block)
+        placed.append((line[1], block))
+        jobs.append((block, line))
+    read = recognise([crop(grey, line) for _, line in jobs])
+    texts: dict[int, list[tuple[str, tuple, float]]] = {}
+    seal = None
+    for (owner, line), (text, score) in zip(jobs, read):
+        texts.setdefault(id(owner), []).append((tidy(text), line, score))
+        if any(word in text for word in SEAL_WORDS):
+            seal = bool(seal) or seal_near(rgb, line)
+    for _, block in placed:
+        owners = list(block.cells()) if block.kind == "table" else [block]
+        for owner in owners:
+            got = [t for t in texts.get(id(owner), []) if t[0]]
+            owner.confidence = min((s for _, _, s in got), default=None)
+            right = owner.box[2] - 4
+            value = joined([(t, b) for t, b, _ in got], right) if block.kind == "table" else " ".join(t for t, _, _ in got)
+            owner.text = value
+    blocks = [b for _, b in sorted(placed, key=lambda item: item[0]) if b.kind == "table" or b.text]
+    return blocks, seal
+
+
+def seal_near(rgb, box, reach: int = 260) -> bool:
+    """Given an RGB page and a seal label's box, return whether a red seal is printed near it: the share of
+    red pixels (hue near red, saturated) in the region around the label above SEAL_SHARE."""
+    import cv2
+    import numpy as np
+
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = box
+    region = rgb[max(0, y0 - reach):min(h, y1 + reach), max(0, x0 - reach):min(w, x1 + reach)]
+    if region.size == 0:
+        return False
+    hsv = cv2.cvtColor(region, cv2.COLOR_RGB2HSV)
+    hue, sat, val = hsv[:, :, 0], hsv[:, :, 1], hsv[:, :, 2]
+    red = ((hue <= 10) | (hue >= 170)) & (sat >= 90) & (val >= 90)
+    return float(np.count_nonzero(red)) / red.size >= SEAL_SHARE
+
+
+def ocr_document(images, source: str, kind: str) -> Document:
+    """Given page images (RGB arrays, page numbers from 1), return the Document they read as, its `scan`
+    facts set (pages read, seals found per page)."""
+    blocks: list[Block] = []
+    pages, sealed = [], {}
+    for n, rgb in images:
+        page_blocks, seal = read_page(rgb, n)
+        blocks += page_blocks
+        pages.append(n)
+        if seal is not None:
+            sealed[n] = seal
+    return Document(source=source, blocks=blocks, kind=kind, scan={"pages": pages, "seals": sealed})
+
+
+def read_image(path: Path, source: str) -> Document:
+    """Given an image file (a photo or a scan of pages), return its Document read by OCR."""
+    return ocr_document(list(enumerate(load_image(path), start=1)), source, "image")
+
+
+def read_scanned_pdf(path: Path, source: str) -> Document:
+    """Given a PDF without a text layer (a scan), return its Document read by OCR, page by page."""
+    import pypdfium2
+
+    try:
+        count = len(pypdfium2.PdfDocument(str(path)))
+    except pypdfium2.PdfiumError:
+        raise Unreadable("PDF 文件无法读取，文件可能已损坏") from None
+    if count > MAX_PAGES:
+        raise Unreadable(f"扫描的 PDF 页数过多（{count} 页，最多识别 {MAX_PAGES} 页），请只发送申报表格部分")
+    return ocr_document(((n + 1, pdf_page_image(str(path), n)) for n in range(count)), source, "pdf")

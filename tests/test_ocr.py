@@ -1,0 +1,155 @@
+"""Scans read by OCR: the project's own filled packet, exported to PDF, rendered to page images at 150 dpi,
+turned 1°, JPEG-compressed (one page with a red seal drawn over its seal label), then parsed like any
+submission. The typed packet parsed the ordinary way is what the scan must read back as."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from corpus import packet_values, survey_report_docx, template_packet
+
+pytestmark = pytest.mark.xdist_group("ocr")
+
+DPI = 150
+
+
+def page_image(pdf: Path, index: int):
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        return doc[index].render(scale=DPI / 72).to_pil().convert("RGB")
+    finally:
+        doc.close()
+
+
+def page_of(pdf: Path, words: str) -> tuple[int, object]:
+    """The index of the first page printing `words`, and that page (pdfplumber) for finding labels."""
+    import pdfplumber
+
+    with pdfplumber.open(pdf) as doc:
+        for n, page in enumerate(doc.pages):
+            if words in page.extract_text():
+                return n, [(w["text"], w["x0"], w["top"]) for w in page.extract_words()]
+    raise AssertionError(words)
+
+
+def scanned(image, seal_at=None):
+    """The page as a scanner gives it back: a red seal drawn where asked, turned 1°, saved as JPEG."""
+    from PIL import Image, ImageChops, ImageDraw
+
+    if seal_at:  # stamp ink is translucent: the print under it stays black (multiplied, not painted over)
+        x, y = seal_at
+        stamp = Image.new("RGB", image.size, "white")
+        draw = ImageDraw.Draw(stamp)
+        draw.ellipse((x - 70, y - 70, x + 70, y + 70), outline=(210, 30, 35), width=6)
+        draw.regular_polygon((x, y, 22), 5, fill=(210, 30, 35))
+        image = ImageChops.multiply(image, stamp)
+    image = image.rotate(1.0, resample=Image.BICUBIC, fillcolor="white")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=75)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def scans(tmp_path_factory):
+    """The typed packet and report, and their scans: 推荐意见表 (no seal), 承诺书 (sealed), 测评报告 (78.5 分)."""
+    from pipeline.common import office
+
+    root = tmp_path_factory.mktemp("ocr")
+    values = packet_values("product")
+    typed = template_packet(root / "申报材料.docx", "product", values)
+    report = survey_report_docx(root / "测评报告.docx", score=78.5, sample=320)
+    made = office.convert([typed, report], "pdf", root / "pdf")
+    packet_pdf, report_pdf = made[typed], made[report]
+    scan = root / "scan"
+    scan.mkdir()
+    n, _ = page_of(packet_pdf, "推荐意见：")
+    (scan / "推荐意见表.jpg").write_bytes(scanned(page_image(packet_pdf, n)))
+    n, words = page_of(packet_pdf, "承诺企业")
+    x, top = next((x, top) for text, x, top in words if "盖章" in text)
+    (scan / "承诺书.jpg").write_bytes(scanned(page_image(packet_pdf, n), (x * DPI / 72 + 40, top * DPI / 72 + 10)))
+    page_image(report_pdf, 0).rotate(1.0, fillcolor="white").save(root / "测评报告扫描.pdf", resolution=DPI)
+    return {"typed": typed, "report_pdf": report_pdf, "report_scan": root / "测评报告扫描.pdf", "scan": scan}
+
+
+def parse(files: list[Path]) -> dict:
+    """Parse files as one submission, checked by the default campaign's rules, like `manyi parse`."""
+    from pipeline.checking.rules import check_record
+    from pipeline.common.sniff import sniff
+    from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+    from pipeline.reading.submission import status_of, submission_record
+    from pipeline.receiving.inbox import Entry, SubmissionFile
+
+    campaign = load_campaign(DEFAULT_CAMPAIGN)
+    entry = Entry("x", "x", files[0].parent)
+    record = submission_record(entry, [SubmissionFile(f.name, f, sniff(f).kind) for f in files], [])
+    record["issues"].extend(check_record(record, campaign))
+    record["status"] = status_of(record["issues"])
+    return record
+
+
+@pytest.fixture(scope="session")
+def records(scans):
+    return {"typed": parse([scans["typed"]]), "scan": parse(sorted(scans["scan"].iterdir())),
+            "report_typed": parse([scans["report_pdf"]]), "report_scan": parse([scans["report_scan"]])}
+
+
+def codes(record) -> list[str]:
+    return sorted(i["code"] for i in record["issues"])
+
+
+@pytest.mark.parametrize("form", ["recommendation", "commitment"])
+def test_a_scanned_form_reads_back_the_typed_values(records, form):
+    typed, scan = records["typed"]["forms"][form], records["scan"]["forms"][form]
+    filled = {k: v for k, v in typed.items() if v not in (None, "", [])}
+    same = [k for k in filled if scan.get(k) == filled[k]]
+    assert len(filled) >= 2
+    assert len(same) / len(filled) >= 0.95, {k: (filled[k], scan.get(k)) for k in filled if k not in same}
+
+
+def test_every_value_read_from_a_scan_says_where_it_came_from(records):
+    origin = records["scan"]["origins"]["recommendation"]
+    assert origin["source"] == "scan" and origin["file"] == "推荐意见表.jpg" and origin["pages"] == [1]
+    score = origin["fields"]["satisfaction_score"]
+    assert score["page"] == 1 and len(score["box"]) == 4 and 0.8 <= score["confidence"] <= 1
+    assert "origins" not in records["typed"]  # a typed packet carries no scan origins
+
+
+def test_a_missing_seal_on_a_scanned_recommendation_is_a_warning_and_a_seal_is_seen(records):
+    origins, issues = records["scan"]["origins"], records["scan"]["issues"]
+    assert origins["recommendation"]["seal"] == "absent"
+    assert origins["commitment"]["seal"] == "present"
+    missing = [i for i in issues if i["code"] == "seal_missing"]
+    assert [(i["severity"], i["form"]) for i in missing] == [("warning", "recommendation")]
+    assert "未见红色印章" in missing[0]["message"]
+
+
+def test_a_scanned_survey_report_is_read_and_checked_like_a_typed_one(records):
+    typed = next(a for a in records["report_typed"]["attachments"] if a["kind"] == "survey_report")
+    scan = next(a for a in records["report_scan"]["attachments"] if a["kind"] == "survey_report")
+    assert (scan["score"], scan["sample_size"]) == (78.5, 320) == (typed["score"], typed["sample_size"])
+    assert scan["survey_period"] == typed["survey_period"] == {"start": "2017-01-05", "end": "2017-03-20"}
+    assert scan["source"] == "scan" and "source" not in typed
+    assert "below_threshold" in codes(records["report_scan"])
+    assert "below_threshold" in codes(records["report_typed"])
+    assert "scanned_forms" in codes(records["report_scan"])  # the forms still have to come
+
+
+def test_a_low_confidence_value_is_kept_with_a_warning():
+    from pipeline.reading.extract import Found
+    from pipeline.reading.grid import Block, Cell
+    from pipeline.reading.scans import form_origin
+    from pipeline.definitions.forms import load_forms
+
+    form = load_forms()["recommendation"]
+    cell = Cell("86.5", 1, 2, page=2, box=(10, 20, 30, 40), confidence=0.41)
+    origin, issues = form_origin(Found(form, [Block("table", rows=[[cell]])], "x"),
+                                 {"satisfaction_score": 86.5}, "扫描.jpg", {})
+    assert origin["fields"]["satisfaction_score"] == {"page": 2, "box": [10, 20, 30, 40], "confidence": 0.41}
+    assert [(i["code"], i["severity"], i["field"]) for i in issues] == [
+        ("scan_uncertain", "warning", "satisfaction_score")]
+    assert "86.5" in issues[0]["message"] and "第 2 页" in issues[0]["message"]
+    assert origin["seal"] == "unreadable"
