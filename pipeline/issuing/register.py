@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import shutil
 import sqlite3
@@ -37,12 +38,16 @@ import sqlalchemy as sa
 from pipeline.common import outputs
 from pipeline.common.database import make_engine, sqlite_url
 from pipeline.common.errors import UserError
+from pipeline.common.files import atomic_path
 from pipeline.common.text import fold
 from pipeline.common.xlsx import add_sheet, new_workbook, save
 from pipeline.definitions.campaign import zh_date
 from pipeline.definitions.forms import categories
 
-DEFAULT_REGISTER = Path("output") / "register.db"
+#: The register index in the user's data folder: campaign id → the register files that issued its numbers.
+INDEX_NAME = "registers.json"
+#: Set to use another data folder than the user's (a shared drive; tests).
+DATA_DIR_ENV = "MANYI_DATA_DIR"
 STATES_ZH = {"valid": "有效", "revoked": "已撤销", "expired": "已过期"}
 NUMBER_RE = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
 
@@ -315,6 +320,72 @@ def copy_file_into(path: Path, conn) -> int:
         if rows[table.name]:
             conn.execute(sa.insert(table), [{k: v for k, v in r.items() if k != "id"} for r in rows[table.name]])
     return len(rows[certificates.name])
+
+
+def data_dir() -> Path:
+    """Return manyi's data folder: $MANYI_DATA_DIR, else the user's data folder for manyi (platformdirs)."""
+    import os
+
+    import platformdirs
+
+    return Path(os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir("manyi", appauthor=False))
+
+
+def campaign_register(campaign_id: str) -> Path:
+    """Given a campaign id, return where its register lives outside a workspace (never the current folder)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(campaign_id))
+    return data_dir() / "registers" / safe / "register.db"
+
+
+def _index() -> tuple[Path, dict]:
+    path = data_dir() / INDEX_NAME
+    try:
+        return path, json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return path, {}
+
+
+def _issued_in(path: Path, campaign_id: str) -> bool:
+    """Given a register file and a campaign id, return whether the file holds numbers of that campaign."""
+    if not path.is_file():
+        return False
+    with connect(path, create=False, write=False) as conn:
+        return bool(conn.execute(sa.select(sa.func.count()).where(certificates.c.campaign == campaign_id)).scalar())
+
+
+def first_register(campaign_id: str, path: Path) -> Path | None:
+    """Given a campaign id and the register a run would use, return another register file that already issued
+    numbers of the campaign (from the index), or None when `path` is its register or there is no other."""
+    path = Path(path).resolve()
+    if _issued_in(path, campaign_id):
+        return None
+    return next((Path(p) for p in _index()[1].get(str(campaign_id), [])
+                 if Path(p) != path and _issued_in(Path(p), campaign_id)), None)
+
+
+def claim(campaign_id: str, path: Path) -> None:
+    """Given a campaign id and the register a run is about to number in, refuse (UserError naming the first)
+    when another register already issued numbers of the campaign."""
+    first = first_register(campaign_id, path)
+    if first:
+        raise UserError(f"活动 {campaign_id} 已在登记簿 {first} 中颁发过证书编号；为免同一编号发给两家，"
+                        f"请用 --register {first} 继续使用该登记簿")
+
+
+def note_register(campaign_id: str, path: Path) -> None:
+    """Given a campaign id and a register that issued its numbers, add it to the index in the data folder."""
+    index_path, index = _index()
+    known = index.setdefault(str(campaign_id), [])
+    if str(Path(path).resolve()) not in known:
+        known.append(str(Path(path).resolve()))
+        index_path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(index_path) as part:
+            Path(part).write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def indexed_registers() -> list[Path]:
+    """Return every register file the index lists that still exists."""
+    return [Path(p) for paths in _index()[1].values() for p in paths if Path(p).is_file()]
 
 
 # --- numbers, look-ups, changes -----------------------------------------------------------------------
