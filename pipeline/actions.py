@@ -9,7 +9,7 @@ calls the same actions. Neither reads, checks, converts or decides anything itse
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline.common.errors import UserError
@@ -166,3 +166,12 @@ def certificates(source: Source | Campaign, out: Path, by: str, pdf: bool = Fals
     if result.entries:
         note_register(str(campaign.id), register)
     return CertificatesDone(result, dated, register)
+
+
+def renewal_letters(conn, out: Path, campaign: Campaign, today: date, within: timedelta):
+    """Given a register connection, an output folder, the campaign that signs, the day and a window, write a
+    复评通知 per holder whose title's term ends within the window; return the letters."""
+    from pipeline.issuing.register import expiring
+    from pipeline.issuing.renewals import renewal_letters as write
+
+    return write(expiring(conn, today, within), out, campaign, today)

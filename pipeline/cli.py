@@ -350,6 +350,81 @@ def verify(number, code, pdf_path, register_path, workspace_dir):
         click.secho(f"查无此证：{where} 中没有证书编号 {number}", fg="red", err=True)
         sys.exit(1)
     click.echo("\n".join(reg.describe(entry)))
+    with _register_of(register_path, workspace_dir, write=False, number=number) as (conn, _where):
+        events = reg.history(conn, entry.number)
+    click.echo("历　　史：")
+    click.echo("\n".join(f"  {line}" for line in reg.history_lines(events)))
+
+
+def _within(value: str):
+    """Given --within (90d, 90, 3m, 1y), return the window as a timedelta."""
+    import re
+    from datetime import timedelta
+
+    found = re.fullmatch(r"\s*(\d+)\s*([dmy天月年]?)\s*", value or "")
+    if not found:
+        raise UserError(f"期限无法识别：{value}（请写作 90d、3m 或 1y）")
+    days = {"": 1, "d": 1, "天": 1, "m": 30, "月": 30, "y": 365, "年": 365}[found[2]]
+    return timedelta(days=int(found[1]) * days)
+
+
+_WITHIN = click.option("--within", default="90d", show_default=True, help="期限：有效期在此期限内届满（90d、3m、1y）")
+_AS_OF = click.option("--as-of", "as_of", help="从这天算起（YYYY-MM-DD，默认今天）")
+
+
+@register.command()
+@_WITHIN
+@_AS_OF
+@_REGISTER_OPTION
+@_REGISTER_WORKSPACE
+@friendly
+def expiring(within, as_of, register_path, workspace_dir):
+    """列出有效期即将届满（需复评）的称号。"""
+    from datetime import date
+
+    from pipeline.definitions.campaign import zh_date
+    from pipeline.issuing import register as reg
+
+    today = _date_option(as_of) or date.today()
+    with _register_of(register_path, workspace_dir, write=False) as (conn, _where):
+        due = reg.expiring(conn, today, _within(within))
+    click.echo("\t".join(("证书编号", "持有单位", "称号", "有效期至", "剩余天数")))
+    for e in due:
+        click.echo("\t".join((e.number, e.company, e.title, zh_date(e.valid_to), str((e.valid_to - today).days))))
+    click.echo(f"共 {len(due)} 个称号的有效期在 {zh_date(today)} 起 {_within(within).days} 天内届满，需复评。")
+
+
+@cli.group()
+def renewals():
+    """复评：有效期届满的称号。"""
+
+
+@renewals.command("letters")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
+@_WITHIN
+@_AS_OF
+@_REGISTER_OPTION
+@_REGISTER_WORKSPACE
+@_PROGRAM_OPTION
+@click.option("--campaign", type=click.Path(path_type=Path), help="落款的活动文件（协会名称、地址、电话）")
+@friendly
+def renewal_letters(out, within, as_of, register_path, workspace_dir, program, campaign):
+    """为每个有效期即将届满的称号写一份复评通知（.docx）。"""
+    from datetime import date
+
+    from pipeline import actions
+
+    today = _date_option(as_of) or date.today()
+    if workspace_dir:
+        with _open_workspace(workspace_dir) as ws:
+            signer = ws.campaign
+    else:
+        signer = _campaign(program, campaign)
+    with _register_of(register_path, workspace_dir, write=False) as (conn, _where):
+        done = actions.renewal_letters(conn, out, signer, today, _within(within))
+    for path in done.files:
+        click.echo(str(path))
+    click.echo(f"已写出 {len(done.files)} 份复评通知到 {out}。")
 
 
 def _keys_of(register_path: Path, workspace_dir: Path | None) -> Path:

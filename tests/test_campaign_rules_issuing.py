@@ -102,3 +102,57 @@ def test_a_print_run_into_a_bad_path_registers_nothing(tmp_path):
     assert run.exit_code != 0 and "本次未登记任何证书编号" in run.output
     with register.connect(tmp_path / "r.db") as conn:
         assert register.entries(conn) == []
+
+
+# --- 4. renewals and revocations --------------------------------------------------------------------------
+
+
+def issued_register(tmp_path) -> Path:
+    """A register with one 黑龙江 2017 certificate issued 2017-09-01 (valid two years: to 2019-08-31)."""
+    winners = winners_book(tmp_path / "w.xlsx", [("哈尔滨电机厂有限责任公司", "企业类", None)])
+    run = invoke("certificates", "--winners", winners, "--out", tmp_path / "certs", "--register", tmp_path / "r.db",
+                 "--date", "2017-09-01")
+    assert run.exit_code == 0, run.output
+    return tmp_path / "r.db"
+
+
+def test_renewal_and_revocation_dates_are_checked_against_the_certificate(tmp_path):
+    db = issued_register(tmp_path)
+    early = invoke("register", "renew", "HLJ2017-EN-0001", "--date", "2016-01-01", "--register", db)
+    assert early.exit_code != 0 and "早于证书 HLJ2017-EN-0001 的颁发日期 2017年9月1日" in early.output
+    late = invoke("register", "renew", "HLJ2017-EN-0001", "--date", "2099-01-01", "--register", db)
+    assert late.exit_code != 0 and "有效期届满（2019年8月31日）已超过一年" in late.output
+    revoke = invoke("register", "revoke", "HLJ2017-EN-0001", "--date", "2017-08-01", "--reason", "x", "--register", db)
+    assert revoke.exit_code != 0 and "撤销日期 2017年8月1日 早于" in revoke.output
+    with register.connect(db) as conn:
+        entry = register.lookup(conn, "HLJ2017-EN-0001")
+    assert (entry.valid_to, entry.revoked_on) == (date(2019, 8, 31), None)
+
+
+def test_verify_shows_the_first_issue_every_renewal_and_the_revocation(tmp_path):
+    db = issued_register(tmp_path)
+    assert invoke("register", "renew", "HLJ2017-EN-0001", "--date", "2019-08-20", "--register", db).exit_code == 0
+    assert invoke("register", "revoke", "HLJ2017-EN-0001", "--date", "2020-03-01", "--reason", "用户投诉属实",
+                  "--register", db).exit_code == 0
+    shown = invoke("register", "verify", "HLJ2017-EN-0001", "--register", db).output
+    assert "颁发日期：2017年9月1日" in shown
+    assert "2017年9月1日 颁发，有效期 2017年9月1日 至 2019年8月31日" in shown
+    assert "2019年8月20日 续期，有效期 2019年8月20日 至 2021年8月19日" in shown
+    assert "2020年3月1日 撤销，原因：用户投诉属实" in shown
+
+
+def test_expiring_lists_titles_whose_term_ends_within_the_window_and_letters_are_written(tmp_path):
+    from docx import Document
+
+    db = issued_register(tmp_path)  # ends 2019-08-31
+    soon = invoke("register", "expiring", "--within", "90d", "--as-of", "2019-06-15", "--register", db)
+    assert soon.exit_code == 0 and "HLJ2017-EN-0001\t哈尔滨电机厂有限责任公司" in soon.output
+    assert "2019年8月31日\t77" in soon.output  # 2019-06-15 → 2019-08-31
+    early = invoke("register", "expiring", "--within", "90d", "--as-of", "2019-01-01", "--register", db)
+    assert "HLJ2017-EN-0001" not in early.output and "共 0 个称号" in early.output
+    letters = invoke("renewals", "letters", "--out", tmp_path / "letters", "--as-of", "2019-06-15", "--register", db)
+    assert letters.exit_code == 0, letters.output
+    (letter,) = (tmp_path / "letters").glob("*.docx")
+    text = "\n".join(p.text for p in Document(str(letter)).paragraphs)
+    assert "复评通知" in text and "哈尔滨电机厂有限责任公司：" in text and "有效期至2019年8月31日" in text
+    assert "第十四条" in text and "2019年6月15日" in text

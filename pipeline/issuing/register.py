@@ -527,6 +527,8 @@ def revoke(conn, number: str, reason: str, today: date | None = None) -> Entry:
     entry = _require(conn, number)
     if entry.revoked_on:
         raise UserError(f"证书 {entry.number} 已于 {entry.revoked_on.isoformat()} 撤销")
+    if today < entry.issued_on:
+        raise UserError(f"撤销日期 {zh_date(today)} 早于证书 {entry.number} 的颁发日期 {zh_date(entry.issued_on)}")
     conn.execute(sa.update(certificates).where(certificates.c.number == entry.number)
                  .values(revoked_on=today.isoformat(), revoke_reason=reason))
     _event(conn, entry.number, "revoked", today, reason=reason)
@@ -543,11 +545,31 @@ def renew(conn, number: str, today: date | None = None) -> Entry:
     if not entry.validity_years:
         kind = "只在当年度有效" if entry.valid_to else "没有规定有效期"
         raise UserError(f"证书 {entry.number} 的称号{kind}，不能续期")
+    why = renewal_date_problem(entry, today)
+    if why:
+        raise UserError(why)
     end = valid_until(today, entry.validity_years)
     conn.execute(sa.update(certificates).where(certificates.c.number == entry.number)
                  .values(valid_from=today.isoformat(), valid_to=end.isoformat(), check_code=None))
     _event(conn, entry.number, "renewed", today, today, end)
     return lookup(conn, entry.number)
+
+
+#: A renewal (复评) may come this long after the term ended (a late review), never years after it.
+RENEW_GRACE = timedelta(days=366)
+
+
+def renewal_date_problem(entry: Entry, day: date) -> str | None:
+    """Given a certificate and a renewal date, return why the date cannot renew it (Chinese), or None: not
+    before the certificate's issue or current term, not more than RENEW_GRACE after its term ended."""
+    if day < entry.issued_on:
+        return f"续期日期 {zh_date(day)} 早于证书 {entry.number} 的颁发日期 {zh_date(entry.issued_on)}"
+    if day < entry.valid_from:
+        return f"续期日期 {zh_date(day)} 早于证书 {entry.number} 本期有效期的开始 {zh_date(entry.valid_from)}"
+    if entry.valid_to and day > entry.valid_to + RENEW_GRACE:
+        return (f"续期日期 {zh_date(day)} 距证书 {entry.number} 有效期届满（{zh_date(entry.valid_to)}）已超过一年："
+                f"称号已过期，应重新申报")
+    return None
 
 
 def change(conn, number: str, action: str, reason: str = "", today: date | None = None) -> Entry:
@@ -622,10 +644,36 @@ def describe(entry: Entry, today: date | None = None) -> list[str]:
              f"称　　号：{entry.title}", f"类　　别：{category_name(entry.category, entry.program)}"]
     if entry.project:
         lines.append(f"项　　目：{entry.project}")
-    lines += [f"颁发单位：{entry.issuer}", f"有 效 期：{validity_line(entry)}", f"状　　态：{STATES_ZH[state]}"]
+    lines += [f"颁发单位：{entry.issuer}", f"颁发日期：{zh_date(entry.issued_on)}", f"有 效 期：{validity_line(entry)}",
+              f"状　　态：{STATES_ZH[state]}"]
     if state == "revoked":
         lines += [f"撤销日期：{zh_date(entry.revoked_on)}", f"撤销原因：{entry.revoke_reason}"]
     return lines
+
+
+EVENT_ZH = {"issued": "颁发", "renewed": "续期", "revoked": "撤销"}
+
+
+def history_lines(events_: list[dict]) -> list[str]:
+    """Given a certificate's events (`history`), return one Chinese line each: first issue, renewals, revocation,
+    with dates, terms and reasons."""
+    lines = []
+    for e in events_:
+        line = f"{zh_date(date.fromisoformat(e['on_date']))} {EVENT_ZH[e['kind']]}"
+        if e.get("valid_from"):
+            end = f"至 {zh_date(date.fromisoformat(e['valid_to']))}" if e.get("valid_to") else f"（{NO_END}期限）"
+            line += f"，有效期 {zh_date(date.fromisoformat(e['valid_from']))} {end}"
+        if e.get("reason"):
+            line += f"，原因：{e['reason']}"
+        lines.append(line)
+    return lines
+
+
+def expiring(conn, today: date, within: timedelta) -> list[Entry]:
+    """Given a connection, a day and a window, return the certificates in force whose term ends within the
+    window from that day (oldest end first): the titles due for 复评."""
+    due = [e for e in entries(conn) if e.state(today) == "valid" and e.valid_to and e.valid_to <= today + within]
+    return sorted(due, key=lambda e: (e.valid_to, e.number))
 
 
 def save_list(entries_: list[Entry], path: Path, today: date | None = None) -> Path:
