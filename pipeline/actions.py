@@ -9,16 +9,17 @@ calls the same actions. Neither reads, checks, converts or decides anything itse
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline.common.errors import UserError
 from pipeline.common.records import load_records
-from pipeline.definitions.campaign import Campaign, issue_date
+from pipeline.definitions.campaign import Campaign, date_out_of_campaign, issue_date, zh_date
 from pipeline.definitions.programs import Program, program_of
 from pipeline.generating.packets import write_program_packet
 from pipeline.issuing.certificates import make_certificates
 from pipeline.issuing.notices import make_notices
+from pipeline.issuing.register import campaign_register, claim, note_register
 from pipeline.issuing.summary_table import make_summary_tables
 from pipeline.workspace import Workspace
 from pipeline.workspace.outputs import workspace_certificates, workspace_notices, workspace_screen
@@ -83,6 +84,18 @@ class NoticesDone:
     already_sent: int = 0
 
 
+def note_override(source, by: str, command: str, on: date | None, override: str | None) -> None:
+    """Given a source, who acts, the command, --date and the override reason: when a workspace's date needed
+    the override, record date and reason in its audit log (a records folder has no log: the origin line says it)."""
+    if not isinstance(source, WorkspaceSource) or on is None or not (override or "").strip():
+        return
+    why = date_out_of_campaign(source.campaign, command, on)
+    if why:
+        with source.ws.engine.begin() as conn:
+            source.ws._audit(conn, by, "date_override", None,
+                             {"command": command, "date": on.isoformat(), "problem": why, "reason": override.strip()})
+
+
 def packets(campaign: Campaign, out: Path, category: str | None, roster: Path | None = None, pdf: bool = False,
             jobs: int = 1, progress=None):
     """Given the campaign, an output folder, a category (or 'all') and the options, write its program's packet."""
@@ -90,13 +103,18 @@ def packets(campaign: Campaign, out: Path, category: str | None, roster: Path | 
 
 
 def notices(source: Source, out: Path, by: str, pdf: bool = False, on: date | None = None,
-            deadline: date | None = None, only: set[int] | None = None) -> NoticesDone:
+            deadline: date | None = None, only: set[int] | None = None, override: str | None = None) -> NoticesDone:
     """Given a source, an output folder, who acts and the options, write a 补正通知 per applicant with errors.
 
     A workspace writes only for latest versions that had none yet (of the applicant ids `only`, when given) and
-    records each notice; the date is `on`, else the campaign's notice_date, else today.
+    records each notice; the date is `on`, else the campaign's notice_date, else a day of the campaign's year
+    (`issue_date`). A date outside the campaign is refused unless `override` gives the reason (recorded in a
+    workspace's audit log); a reply-by `deadline` before the notice's own date is refused.
     """
-    dated = Dated(*issue_date(source.campaign, "notices", on))
+    dated = Dated(*issue_date(source.campaign, "notices", on, override))
+    if deadline and deadline < dated.on:
+        raise UserError(f"补正截止日期 {zh_date(deadline)} 早于通知日期 {zh_date(dated.on)}：请改正 --deadline 或 --date")
+    note_override(source, by, "notices", on, override)
     if isinstance(source, WorkspaceSource):
         done = workspace_notices(source.ws, out, by, pdf=pdf, today=dated.on, deadline=deadline, only=only)
         return NoticesDone(done.result, dated, done.recorded, done.already_sent)
@@ -124,16 +142,36 @@ class CertificatesDone:
 
     result: object
     dated: Dated
+    register: Path | None = None  # the register file numbered in (None: the workspace's database)
 
 
 def certificates(source: Source | Campaign, out: Path, by: str, pdf: bool = False, on: date | None = None,
-                 winners: Path | None = None, register: Path | None = None) -> CertificatesDone:
+                 winners: Path | None = None, register: Path | None = None,
+                 override: str | None = None) -> CertificatesDone:
     """Given a workspace source (its winning stage), or a campaign with a winners workbook and a register file,
-    print and register the certificates; return what was printed and the issue date."""
+    print and register the certificates; return what was printed and the issue date.
+
+    The date is `on` (refused outside the campaign's year or before its deadline unless `override` gives the
+    reason, recorded in a workspace's audit log), else the campaign's award_date, else `issue_date`'s default."""
     campaign = source if isinstance(source, Campaign) else source.campaign
-    dated = Dated(*issue_date(campaign, "certificates", on))
+    dated = Dated(*issue_date(campaign, "certificates", on, override))
+    note_override(source, by, "certificates", on, override)
     if isinstance(source, WorkspaceSource):
         return CertificatesDone(workspace_certificates(source.ws, out, by, pdf=pdf, today=dated.on), dated)
-    if winners is None or register is None:
+    if winners is None:
         raise UserError("请用 --winners 指定获奖名单，或用 --workspace 指定工作区")
-    return CertificatesDone(make_certificates(winners, out, campaign, register, pdf=pdf, today=dated.on), dated)
+    register = Path(register) if register else campaign_register(str(campaign.id))
+    claim(str(campaign.id), register)  # one register per campaign: never a second HLJ2017-EN-0001
+    result = make_certificates(winners, out, campaign, register, pdf=pdf, today=dated.on)
+    if result.entries:
+        note_register(str(campaign.id), register)
+    return CertificatesDone(result, dated, register)
+
+
+def renewal_letters(conn, out: Path, campaign: Campaign, today: date, within: timedelta):
+    """Given a register connection, an output folder, the campaign that signs, the day and a window, write a
+    复评通知 per holder whose title's term ends within the window; return the letters."""
+    from pipeline.issuing.register import expiring
+    from pipeline.issuing.renewals import renewal_letters as write
+
+    return write(expiring(conn, today, within), out, campaign, today)

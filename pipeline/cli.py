@@ -58,7 +58,11 @@ def cli():
 
 
 _REGISTER_OPTION = click.option("--register", "register_path", type=click.Path(path_type=Path),
-                                default=Path("output") / "register.db", show_default=True, help="证书登记簿文件")
+                                help="证书登记簿文件（默认：该活动在本机数据文件夹中的登记簿，每个活动一个）")
+
+
+_DATE_OVERRIDE = click.option("--date-override", "date_override", metavar="理由",
+                               help="--date 不在活动年度内（或证书早于截止日期）时仍使用它，并写明理由（记入工作区操作记录）")
 
 
 _WORKSPACE_OPTION = click.option("--workspace", "workspace_dir", type=click.Path(path_type=Path),
@@ -140,11 +144,12 @@ def _source(records_dir: Path | None, workspace_dir: Path | None, program: str |
 @click.option("--pdf", is_flag=True, help="同时生成 PDF")
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
 @click.option("--deadline", help="补正截止日期（默认通知日期加活动文件的 correction_days 天）")
-@click.option("--date", "issue_on", help="通知落款日期 YYYY-MM-DD（默认：活动文件的 notice_date，未写则为今天）")
+@click.option("--date", "issue_on", help="通知落款日期 YYYY-MM-DD（默认：活动文件的 notice_date，未写则为截止日期）")
+@_DATE_OVERRIDE
 @_PROGRAM_OPTION
 @_BY_OPTION
 @friendly
-def notices(records_dir, workspace_dir, out, pdf, campaign, deadline, issue_on, program, by):
+def notices(records_dir, workspace_dir, out, pdf, campaign, deadline, issue_on, date_override, program, by):
     """为每份有错误的申报写一份补正通知，并写出 notices.xlsx 发送清单。
 
     用 --workspace 时：只为最新版本有错误、且尚未就该版本发过通知的申报写通知，并登记通知编号、日期和所列问题。
@@ -153,7 +158,8 @@ def notices(records_dir, workspace_dir, out, pdf, campaign, deadline, issue_on, 
     from pipeline.definitions.campaign import zh_date
 
     with _source(records_dir, workspace_dir, program, campaign) as source:
-        done = actions.notices(source, out, by, pdf=pdf, on=_date_option(issue_on), deadline=_date_option(deadline))
+        done = actions.notices(source, out, by, pdf=pdf, on=_date_option(issue_on), deadline=_date_option(deadline),
+                               override=date_override)
     result = done.result
     for problem in result.problems:
         click.secho(f"警告：{problem}", fg="yellow", err=True)
@@ -195,11 +201,12 @@ def summary_table(records_dir, workspace_dir, out, include_incomplete, campaign,
 @click.option("--pdf", is_flag=True, help="另生成一份包含全部证书的 PDF")
 @_REGISTER_OPTION
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
-@click.option("--date", "issue_on", help="颁发日期 YYYY-MM-DD，有效期从这天算起（默认：活动文件的 award_date，未写则为今天）")
+@click.option("--date", "issue_on", help="颁发日期 YYYY-MM-DD，有效期从这天算起（默认：活动文件的 award_date，未写则为截止日期后 30 天）")
+@_DATE_OVERRIDE
 @_PROGRAM_OPTION
 @_BY_OPTION
 @friendly
-def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issue_on, program, by):
+def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issue_on, date_override, program, by):
     """为获奖名单中的每个单位（个人、班组）生成该项目的证书（称号、颁发单位、有效期）并登记编号。
 
     已撤销的证书不再打印；颁发当天就已过期的证书不予颁发；两种情况都会指出是名单的哪一行。
@@ -213,12 +220,12 @@ def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issu
     on = _date_option(issue_on)
     if workspace_dir:
         with _source(None, workspace_dir, program, campaign) as source:
-            done = actions.certificates(source, out, by, pdf=pdf, on=on)
+            done = actions.certificates(source, out, by, pdf=pdf, on=on, override=date_override)
     else:
         if not winners:
             raise UserError("请用 --winners 指定获奖名单，或用 --workspace 指定工作区")
         done = actions.certificates(_campaign(program, campaign), out, by, pdf=pdf, on=on, winners=winners,
-                                    register=register_path)
+                                    register=register_path, override=date_override)
     result, dated, origin = done.result, done.dated.on, done.dated.origin
     for problem in result.problems:
         click.secho(f"警告：{problem}", fg="yellow", err=True)
@@ -226,7 +233,8 @@ def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issu
         click.echo(f"{entry.number}  {entry.company}" + (f"  {entry.project}" if entry.project else ""))
     click.echo(f"已生成 {len(result.files)} 张证书到 {out}" + (f"，PDF：{result.pdf}" if result.pdf else "")
                + f"；新颁发的证书日期为 {zh_date(dated)}（{origin}），有效期从这天算起"
-               + (f"；另有 {len(result.problems)} 条警告（未打印的行及原因），见上" if result.problems else "") + "。")
+               + (f"；另有 {len(result.problems)} 条警告（未打印的行及原因），见上" if result.problems else "")
+               + (f"；登记簿：{done.register}" if done.register else "") + "。")
 
 
 @cli.command()
@@ -266,15 +274,37 @@ _REGISTER_WORKSPACE = click.option("--workspace", "workspace_dir", type=click.Pa
                                    help="工作区文件夹：用工作区内的登记簿（manyi certificates --workspace 颁发的证书）")
 
 
+def _register_file(register_path: Path | None, number: str | None = None) -> Path:
+    """Given --register (or None) and the number asked about, return the register file: --register, else the one
+    register of the index (in the data folder) that holds the number, or the only one it lists."""
+    from pipeline.issuing import register as reg
+
+    if register_path:
+        return Path(register_path)
+    known = reg.indexed_registers()
+    if number:
+        for path in known:
+            with reg.connect(path, create=False, write=False) as conn:
+                if reg.lookup(conn, number):
+                    return path
+    if len(known) == 1:
+        return known[0]
+    listed = "；".join(map(str, known)) or "（本机尚无登记簿）"
+    raise UserError(f"请用 --register 指定登记簿文件，或用 --workspace 指定工作区。本机的登记簿：{listed}")
+
+
 @contextmanager
-def _register_of(register_path: Path, workspace_dir: Path | None, write: bool = True):
-    """Yield (connection, where) to the register of --workspace, else of the --register file (which must exist)."""
+def _register_of(register_path: Path | None, workspace_dir: Path | None, write: bool = True,
+                 number: str | None = None):
+    """Yield (connection, where) to the register of --workspace, else of the --register file (which must exist;
+    without --register, the data folder's register holding `number`)."""
     from pipeline.issuing import register as reg
 
     if workspace_dir:
         with _open_workspace(workspace_dir) as ws, reg.connect(ws.engine if write else ws.reader, write=write) as conn:
             yield conn, f"工作区 {workspace_dir}"
         return
+    register_path = _register_file(register_path, number)
     if not register_path.is_file():
         raise UserError(f"证书登记簿不存在：{register_path}。请用 --register 指定颁发证书时所用的登记簿文件"
                         f"（manyi certificates 的 --register；make demo 的登记簿在 output/demo/6-证书/register.db），"
@@ -304,7 +334,7 @@ def verify(number, code, pdf_path, register_path, workspace_dir):
     if not number:
         raise UserError("请写出证书编号，或用 --pdf 指定证书 PDF")
     try:
-        with _register_of(register_path, workspace_dir, write=False) as (conn, where):
+        with _register_of(register_path, workspace_dir, write=False, number=number) as (conn, where):
             entry = reg.lookup(conn, number)
             checked = reg.check(conn, number, code) if code is not None else None
     except UserError as exc:
@@ -320,13 +350,88 @@ def verify(number, code, pdf_path, register_path, workspace_dir):
         click.secho(f"查无此证：{where} 中没有证书编号 {number}", fg="red", err=True)
         sys.exit(1)
     click.echo("\n".join(reg.describe(entry)))
+    with _register_of(register_path, workspace_dir, write=False, number=number) as (conn, _where):
+        events = reg.history(conn, entry.number)
+    click.echo("历　　史：")
+    click.echo("\n".join(f"  {line}" for line in reg.history_lines(events)))
+
+
+def _within(value: str):
+    """Given --within (90d, 90, 3m, 1y), return the window as a timedelta."""
+    import re
+    from datetime import timedelta
+
+    found = re.fullmatch(r"\s*(\d+)\s*([dmy天月年]?)\s*", value or "")
+    if not found:
+        raise UserError(f"期限无法识别：{value}（请写作 90d、3m 或 1y）")
+    days = {"": 1, "d": 1, "天": 1, "m": 30, "月": 30, "y": 365, "年": 365}[found[2]]
+    return timedelta(days=int(found[1]) * days)
+
+
+_WITHIN = click.option("--within", default="90d", show_default=True, help="期限：有效期在此期限内届满（90d、3m、1y）")
+_AS_OF = click.option("--as-of", "as_of", help="从这天算起（YYYY-MM-DD，默认今天）")
+
+
+@register.command()
+@_WITHIN
+@_AS_OF
+@_REGISTER_OPTION
+@_REGISTER_WORKSPACE
+@friendly
+def expiring(within, as_of, register_path, workspace_dir):
+    """列出有效期即将届满（需复评）的称号。"""
+    from datetime import date
+
+    from pipeline.definitions.campaign import zh_date
+    from pipeline.issuing import register as reg
+
+    today = _date_option(as_of) or date.today()
+    with _register_of(register_path, workspace_dir, write=False) as (conn, _where):
+        due = reg.expiring(conn, today, _within(within))
+    click.echo("\t".join(("证书编号", "持有单位", "称号", "有效期至", "剩余天数")))
+    for e in due:
+        click.echo("\t".join((e.number, e.company, e.title, zh_date(e.valid_to), str((e.valid_to - today).days))))
+    click.echo(f"共 {len(due)} 个称号的有效期在 {zh_date(today)} 起 {_within(within).days} 天内届满，需复评。")
+
+
+@cli.group()
+def renewals():
+    """复评：有效期届满的称号。"""
+
+
+@renewals.command("letters")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
+@_WITHIN
+@_AS_OF
+@_REGISTER_OPTION
+@_REGISTER_WORKSPACE
+@_PROGRAM_OPTION
+@click.option("--campaign", type=click.Path(path_type=Path), help="落款的活动文件（协会名称、地址、电话）")
+@friendly
+def renewal_letters(out, within, as_of, register_path, workspace_dir, program, campaign):
+    """为每个有效期即将届满的称号写一份复评通知（.docx）。"""
+    from datetime import date
+
+    from pipeline import actions
+
+    today = _date_option(as_of) or date.today()
+    if workspace_dir:
+        with _open_workspace(workspace_dir) as ws:
+            signer = ws.campaign
+    else:
+        signer = _campaign(program, campaign)
+    with _register_of(register_path, workspace_dir, write=False) as (conn, _where):
+        done = actions.renewal_letters(conn, out, signer, today, _within(within))
+    for path in done.files:
+        click.echo(str(path))
+    click.echo(f"已写出 {len(done.files)} 份复评通知到 {out}。")
 
 
 def _keys_of(register_path: Path, workspace_dir: Path | None) -> Path:
     """Given --register and --workspace, return the folder of the association's keys."""
     from pipeline.issuing.signing import keys_folder_of
 
-    return keys_folder_of(workspace=workspace_dir) if workspace_dir else keys_folder_of(register_path)
+    return keys_folder_of(workspace=workspace_dir) if workspace_dir else keys_folder_of(_register_file(register_path))
 
 
 def _verify_pdf(pdf_path: Path, register_path: Path, workspace_dir: Path | None) -> None:
@@ -338,7 +443,7 @@ def _verify_pdf(pdf_path: Path, register_path: Path, workspace_dir: Path | None)
     if result.problems:
         click.secho(f"查验未通过：{pdf_path.name}：" + "；".join(result.problems), fg="red", err=True)
         sys.exit(1)
-    with _register_of(register_path, workspace_dir, write=False) as (conn, where):
+    with _register_of(register_path, workspace_dir, write=False, number=result.number) as (conn, where):
         entry = reg.lookup(conn, result.number)
     if entry is None:
         click.secho(f"签名完好，但 {where} 中没有证书编号 {result.number}", fg="red", err=True)
@@ -409,7 +514,7 @@ def _change_certificate(action: str, number: str, reason: str, register_path, wo
 
         with _open_workspace(workspace_dir) as ws:
             return register_change(ws, number, action, by, reason, day)
-    with _register_of(register_path, None) as (conn, _where):
+    with _register_of(register_path, None, number=number) as (conn, _where):
         return reg.change(conn, number, action, reason, day)
 
 

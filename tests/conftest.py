@@ -28,6 +28,12 @@ if Path(__file__).resolve().parents[1].name == "mutants" or os.environ.get("MUTA
     settings.load_profile("mutants")
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(tmp_path_factory, monkeypatch):
+    """Every test its own manyi data folder (the registers' index), never the user's."""
+    monkeypatch.setenv("MANYI_DATA_DIR", str(tmp_path_factory.mktemp("manyi-data")))
+
+
 @contextmanager
 def _locked(path: Path):
     with open(path, "w") as handle:

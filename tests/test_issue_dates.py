@@ -45,13 +45,13 @@ def test_a_revoked_certificate_is_never_printed_again(tmp_path):
     first = make_certificates(winners, tmp_path / "one", load_campaign(DEFAULT_CAMPAIGN), db, today=date(2017, 9, 1))
     number = first.entries[0].number
     with register.connect(db) as conn:
-        register.revoke(conn, number, "用户满意度严重下降", today=date(2018, 3, 1))
+        register.revoke(conn, number, "用户满意度严重下降", today=date(2017, 10, 15))
     again = invoke("certificates", "--winners", winners, "--out", tmp_path / "two", "--register", db,
-                   "--date", "2018-04-01")
+                   "--date", "2017-11-01")
     assert again.exit_code == 0, again.output
     assert number not in "".join(p.name for p in (tmp_path / "two").glob("*.docx"))
     assert len(list((tmp_path / "two").glob("*.docx"))) == 1
-    assert f"第 2 行（哈尔滨电机厂有限责任公司）：证书 {number} 已于 2018年3月1日撤销（用户满意度严重下降），不再打印" in again.output
+    assert f"第 2 行（哈尔滨电机厂有限责任公司）：证书 {number} 已于 2017年10月15日撤销（用户满意度严重下降），不再打印" in again.output
     assert "\n" + number not in again.output  # not listed among the printed ones
 
 
@@ -70,13 +70,13 @@ def test_a_certificate_expired_on_its_issue_date_is_refused_naming_row_and_rule(
     assert {e.company for e in within.entries} == {"沈阳建工集团", "沈阳机床厂"}
 
 
-def test_the_issue_date_comes_from_date_then_the_campaign_then_today(tmp_path):
+def test_the_issue_date_comes_from_date_then_the_campaign_then_the_campaigns_year(tmp_path):
     campaign = load_campaign(campaign_copy(tmp_path, "award_date: 2017-09-01\nnotice_date: 2017-06-25\n"))
     assert issue_date(campaign, "certificates") == (date(2017, 9, 1), "活动文件 campaign.yaml 的 award_date")
     assert issue_date(campaign, "notices")[0] == date(2017, 6, 25)
     assert issue_date(campaign, "certificates", date(2017, 10, 8))[0] == date(2017, 10, 8)
-    plain = issue_date(load_campaign(DEFAULT_CAMPAIGN), "certificates", today=date(2020, 1, 2))
-    assert plain[0] == date(2020, 1, 2) and plain[1].startswith("今天")
+    plain = issue_date(load_campaign(DEFAULT_CAMPAIGN), "certificates")
+    assert plain[0] == date(2017, 7, 20) and "未写 award_date" in plain[1]  # the 2017-06-20 deadline + 30 days
 
 
 def test_certificates_print_and_count_validity_from_the_issue_date(tmp_path):
@@ -89,14 +89,16 @@ def test_certificates_print_and_count_validity_from_the_issue_date(tmp_path):
     with register.connect(tmp_path / "r.db") as conn:
         (entry,) = register.entries(conn)
     assert (entry.issued_on, entry.valid_from, entry.valid_to) == (date(2017, 9, 1), date(2017, 9, 1), date(2019, 8, 31))
-    dated = invoke("certificates", "--winners", winners, "--out", tmp_path / "out2", "--register", tmp_path / "r2.db",
-                   "--date", "2018-01-15")
-    assert "2018年1月15日（--date 指定）" in dated.output
-    with register.connect(tmp_path / "r2.db") as conn:
-        (entry,) = register.entries(conn)
-    assert (entry.valid_from, entry.valid_to) == (date(2018, 1, 15), date(2020, 1, 14))
-    today = invoke("certificates", "--winners", winners, "--out", tmp_path / "out3", "--register", tmp_path / "r3.db")
-    assert "今天；可用 --date 或活动文件的 award_date 指定" in today.output
+    other = winners_book(tmp_path / "w2.xlsx", [("黑龙江飞鹤乳业有限公司", "企业类", None)])
+    dated = invoke("certificates", "--winners", other, "--out", tmp_path / "out2", "--register", tmp_path / "r.db",
+                   "--date", "2017-10-15")
+    assert "2017年10月15日（--date 指定）" in dated.output
+    with register.connect(tmp_path / "r.db") as conn:
+        entry = register.lookup(conn, "HLJ2017-EN-0002")
+    assert (entry.valid_from, entry.valid_to) == (date(2017, 10, 15), date(2019, 10, 14))
+    third = winners_book(tmp_path / "w3.xlsx", [("哈尔滨啤酒有限公司", "企业类", None)])
+    plain = invoke("certificates", "--winners", third, "--out", tmp_path / "out3", "--register", tmp_path / "r.db")
+    assert "2017年7月20日（活动文件 heilongjiang-2017.yaml 未写 award_date" in plain.output
 
 
 def test_notices_print_the_issue_date_and_count_the_deadline_from_it(tmp_path):

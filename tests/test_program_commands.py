@@ -188,7 +188,7 @@ def test_notices_carry_the_programs_association(tmp_path):
     (tmp_path / "records").mkdir()
     (tmp_path / "records" / "s1.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
     run = invoke("notices", "--records", tmp_path / "records", "--out", tmp_path / "out", "--program", "liaoning",
-                 "--deadline", "2021-11-30")
+                 "--date", "2021-11-20", "--deadline", "2021-11-30")  # a reply-by date never before the notice's
     assert run.exit_code == 0, run.output
     text = docx_text(tmp_path / "out" / "沈阳冰箱厂_补正通知.docx")
     assert "2021年度辽宁省用户满意称号（标杆）推荐评定申报材料" in text

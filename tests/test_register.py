@@ -78,14 +78,17 @@ def test_revoke_then_verify_shows_reason_and_date(db):
 
 
 def test_renew_starts_a_new_validity_and_keeps_history(db):
+    # The fixture issues today, valid two years: 复评 shortly before the term ends, then again two years on.
+    first = date.today() + timedelta(days=700)
     with register.connect(db) as conn:
-        entry = register.renew(conn, "HLJ2017-CP-0001", today=date(2019, 8, 20))
-        assert (entry.valid_from, entry.valid_to) == (date(2019, 8, 20), date(2021, 8, 19))
+        entry = register.renew(conn, "HLJ2017-CP-0001", today=first)
+        assert (entry.valid_from, entry.valid_to) == (first, register.valid_until(first, 2))
         assert [e["kind"] for e in register.history(conn, "HLJ2017-CP-0001")] == ["issued", "renewed"]
-    run = invoke("register", "renew", "HLJ2017-CP-0001", "--register", db)
+    second = first + timedelta(days=720)
+    run = invoke("register", "renew", "HLJ2017-CP-0001", "--register", db, "--date", second.isoformat())
     assert run.exit_code == 0 and "已续期" in run.output
     with register.connect(db) as conn:
-        assert register.lookup(conn, "HLJ2017-CP-0001").valid_to == register.valid_until(date.today(), 2)
+        assert register.lookup(conn, "HLJ2017-CP-0001").valid_to == register.valid_until(second, 2)
         assert len(register.history(conn, "HLJ2017-CP-0001")) == 3
 
 

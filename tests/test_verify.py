@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import re
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from docx import Document
 from PIL import Image
 
+from pipeline.definitions.campaign import zh_date
 from pipeline.cli import cli
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
 from pipeline.issuing import register, signing
@@ -206,9 +207,10 @@ def test_page_valid_then_revoked_then_renewed_code_and_replaced_old(workspace):
     assert "状态 已被新证书替代" in text and "状态 有效" not in text
     # revocation: the current code now says 已撤销 with the date and reason
     with Workspace.open(workspace) as ws:
-        register_change(ws, "HLJ2017-EN-0001", "revoke", "张三", "以虚假材料获得称号（第二十三条）", date(2018, 3, 1))
+        revoked_on = date.today() + timedelta(days=30)  # after the fixture's issue (today): never before it
+        register_change(ws, "HLJ2017-EN-0001", "revoke", "张三", "以虚假材料获得称号（第二十三条）", revoked_on)
     status, text = answer_of(client, "HLJ2017-EN-0001", new)
-    assert "已撤销（2018年3月1日撤销，原因：以虚假材料获得称号（第二十三条））" in text
+    assert f"已撤销（{zh_date(revoked_on)}撤销，原因：以虚假材料获得称号（第二十三条））" in text
 
 
 def test_page_a_changed_code_or_number_finds_nothing_and_says_only_that(workspace):

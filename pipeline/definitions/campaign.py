@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
@@ -20,8 +20,10 @@ REQUIRED = {
 }
 ASSOCIATION = {"name": "协会名称", "address": "通信地址", "postcode": "邮编", "phone": "联系电话"}
 DATES = ("deadline", "survey_start_min", "announcement_date", "award_date", "notice_date")
-#: The date each issuing command prints and counts from, when --date is not given (else today).
+#: The date each issuing command prints and counts from, when --date is not given.
 ISSUE_DATES = {"certificates": "award_date", "notices": "notice_date"}
+#: Without award_date, certificates are dated this many days after the deadline (review time), within the year.
+AWARD_AFTER_DEADLINE_DAYS = 30
 
 
 def zh_date(value: date) -> str:
@@ -40,17 +42,42 @@ class Namespace(dict):
         return Namespace(value) if isinstance(value, dict) and not isinstance(value, Namespace) else value
 
 
-def issue_date(campaign: "Campaign", command: str, given: date | None = None, today: date | None = None) -> tuple[date, str]:
-    """Given a campaign, 'certificates' or 'notices' and --date, return the issue date and where it came from (Chinese).
+def issue_date(campaign: "Campaign", command: str, given: date | None = None,
+               override: str | None = None) -> tuple[date, str]:
+    """Given a campaign, 'certificates' or 'notices', --date and an override reason, return the issue date and
+    where it came from (Chinese).
 
-    --date first, then the campaign's award_date / notice_date, else today.
+    --date first, then the campaign's award_date / notice_date, else a day of the campaign's own year: the
+    deadline for notices, the deadline plus AWARD_AFTER_DEADLINE_DAYS (at most 31 December) for certificates;
+    never the day the command happens to run. A --date outside the campaign's year, or (certificates) before
+    its deadline, is refused with the reason unless `override` gives staff's reason, which the origin names.
     """
     key = ISSUE_DATES[command]
     if given:
-        return given, "--date 指定"
+        wrong = date_out_of_campaign(campaign, command, given)
+        if wrong and not (override or "").strip():
+            raise UserError(f"{wrong}；如确需使用此日期，请加 --date-override \"理由\"")
+        return given, f"--date 指定（{wrong}；理由：{override.strip()}）" if wrong else "--date 指定"
     if campaign.data.get(key):
         return campaign.data[key], f"活动文件 {campaign.path.name} 的 {key}"
-    return today or date.today(), f"今天；可用 --date 或活动文件的 {key} 指定"
+    deadline = campaign.data["deadline"]
+    if command == "notices":
+        return deadline, f"活动文件 {campaign.path.name} 未写 {key}，按截止日期计；可用 --date 或 {key} 指定"
+    day = min(deadline + timedelta(days=AWARD_AFTER_DEADLINE_DAYS), date(deadline.year, 12, 31))
+    return day, (f"活动文件 {campaign.path.name} 未写 {key}，按截止日期后 {AWARD_AFTER_DEADLINE_DAYS} 天计"
+                 f"（不晚于当年12月31日）；可用 --date 或 {key} 指定")
+
+
+def date_out_of_campaign(campaign: "Campaign", command: str, day: date) -> str | None:
+    """Given a campaign, 'certificates' or 'notices' and a date, return why the date does not belong to the
+    campaign (Chinese), or None: it must fall in the campaign's year, and certificates not before its deadline."""
+    year = int(campaign.data["year"])
+    if day.year != year:
+        return f"日期 {zh_date(day)} 不在活动 {campaign.data['id']} 的年度（{year}年）内"
+    deadline = campaign.data.get("deadline")
+    if command == "certificates" and deadline and day < deadline:
+        return f"颁发日期 {zh_date(day)} 早于活动的申报截止日期 {zh_date(deadline)}"
+    return None
 
 
 def _as_date(raw, key: str, path: Path) -> date:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from pipeline.common import office
+from pipeline.common import office, outputs
 from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path, safe_filename, unique_names
 from pipeline.common.records import HONOURED_FIELD
@@ -361,17 +361,16 @@ def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, re
             issuer=conf["issuer"], today=issued,
             terms=lambda w: terms_for(program, campaign, w.category, w.tier))
         entries = with_codes(conn, entries, signing.secret(keys))
-    for w, entry in zip(winners, entries):
-        if entry.revoked_on:
-            result.problems.append(revoked_note(w, entry))
-        else:
-            result.entries.append(entry)
-    tpl = certificate_template()
-    result.contexts = [certificate_context(e, program, conf["verify_url"]) for e in result.entries]
+        for w, entry in zip(winners, entries):
+            if entry.revoked_on:
+                result.problems.append(revoked_note(w, entry))
+            else:
+                result.entries.append(entry)
+        result.contexts = [certificate_context(e, program, conf["verify_url"]) for e in result.entries]
+        stems = unique_names([safe_filename(f"{e.company}_{e.number}") for e in result.entries])
+        # Printed inside the numbering transaction: a run that cannot write its certificates registers nothing.
+        result.files = print_each(result.contexts, stems, Path(out), campaign)
     out = Path(out)
-    stems = unique_names([safe_filename(f"{e.company}_{e.number}") for e in result.entries])
-    for stem, ctx in zip(stems, result.contexts):
-        result.files.append(tpl.render({"c": campaign.context(), "winners": [ctx]}, out / f"{stem}.docx"))
     if pdf and result.contexts:
         result.pdf = combined_pdf(result.contexts, out / PDF_NAME, campaign)
         pages = page_count(result.pdf)
@@ -381,6 +380,26 @@ def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, re
         elif signing.has_ca(keys):
             result.signed = signed_pdfs(result.pdf, result.entries, [out / f"{stem}.pdf" for stem in stems], keys)
     return result
+
+
+def print_each(contexts: list[dict], stems: list[str], out: Path, campaign: Campaign) -> list[Path]:
+    """Given certificates' contexts, their file stems, the output folder and the campaign, write one .docx each
+    into a temporary folder and only then move them all into `out`; return the files (UserError when `out`
+    cannot take them, nothing left half-written there)."""
+    tpl = certificate_template()
+    with tempfile.TemporaryDirectory(prefix="manyi-certs-") as tmp:
+        drafts = [tpl.render({"c": campaign.context(), "winners": [ctx]}, Path(tmp) / f"{stem}.docx")
+                  for stem, ctx in zip(stems, contexts)]
+        targets = [out / d.name for d in drafts]
+        try:
+            outputs.check_writable(targets)
+            out.mkdir(parents=True, exist_ok=True)
+            for draft, target in zip(drafts, targets):
+                with atomic_path(target) as part:
+                    shutil.move(str(draft), part)
+        except OSError as exc:
+            raise UserError(f"证书无法写入 {out}：{exc.strerror or exc}；本次未登记任何证书编号") from None
+    return targets
 
 
 def signed_pdfs(combined: Path, entries: list[Entry], targets: list[Path], keys: Path) -> list[Path]:

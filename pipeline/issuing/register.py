@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import shutil
 import sqlite3
@@ -37,12 +38,16 @@ import sqlalchemy as sa
 from pipeline.common import outputs
 from pipeline.common.database import make_engine, sqlite_url
 from pipeline.common.errors import UserError
+from pipeline.common.files import atomic_path
 from pipeline.common.text import fold
 from pipeline.common.xlsx import add_sheet, new_workbook, save
 from pipeline.definitions.campaign import zh_date
 from pipeline.definitions.forms import categories
 
-DEFAULT_REGISTER = Path("output") / "register.db"
+#: The register index in the user's data folder: campaign id → the register files that issued its numbers.
+INDEX_NAME = "registers.json"
+#: Set to use another data folder than the user's (a shared drive; tests).
+DATA_DIR_ENV = "MANYI_DATA_DIR"
 STATES_ZH = {"valid": "有效", "revoked": "已撤销", "expired": "已过期"}
 NUMBER_RE = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
 
@@ -317,6 +322,72 @@ def copy_file_into(path: Path, conn) -> int:
     return len(rows[certificates.name])
 
 
+def data_dir() -> Path:
+    """Return manyi's data folder: $MANYI_DATA_DIR, else the user's data folder for manyi (platformdirs)."""
+    import os
+
+    import platformdirs
+
+    return Path(os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir("manyi", appauthor=False))
+
+
+def campaign_register(campaign_id: str) -> Path:
+    """Given a campaign id, return where its register lives outside a workspace (never the current folder)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(campaign_id))
+    return data_dir() / "registers" / safe / "register.db"
+
+
+def _index() -> tuple[Path, dict]:
+    path = data_dir() / INDEX_NAME
+    try:
+        return path, json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return path, {}
+
+
+def _issued_in(path: Path, campaign_id: str) -> bool:
+    """Given a register file and a campaign id, return whether the file holds numbers of that campaign."""
+    if not path.is_file():
+        return False
+    with connect(path, create=False, write=False) as conn:
+        return bool(conn.execute(sa.select(sa.func.count()).where(certificates.c.campaign == campaign_id)).scalar())
+
+
+def first_register(campaign_id: str, path: Path) -> Path | None:
+    """Given a campaign id and the register a run would use, return another register file that already issued
+    numbers of the campaign (from the index), or None when `path` is its register or there is no other."""
+    path = Path(path).resolve()
+    if _issued_in(path, campaign_id):
+        return None
+    return next((Path(p) for p in _index()[1].get(str(campaign_id), [])
+                 if Path(p) != path and _issued_in(Path(p), campaign_id)), None)
+
+
+def claim(campaign_id: str, path: Path) -> None:
+    """Given a campaign id and the register a run is about to number in, refuse (UserError naming the first)
+    when another register already issued numbers of the campaign."""
+    first = first_register(campaign_id, path)
+    if first:
+        raise UserError(f"活动 {campaign_id} 已在登记簿 {first} 中颁发过证书编号；为免同一编号发给两家，"
+                        f"请用 --register {first} 继续使用该登记簿")
+
+
+def note_register(campaign_id: str, path: Path) -> None:
+    """Given a campaign id and a register that issued its numbers, add it to the index in the data folder."""
+    index_path, index = _index()
+    known = index.setdefault(str(campaign_id), [])
+    if str(Path(path).resolve()) not in known:
+        known.append(str(Path(path).resolve()))
+        index_path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(index_path) as part:
+            Path(part).write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def indexed_registers() -> list[Path]:
+    """Return every register file the index lists that still exists."""
+    return [Path(p) for paths in _index()[1].values() for p in paths if Path(p).is_file()]
+
+
 # --- numbers, look-ups, changes -----------------------------------------------------------------------
 
 
@@ -456,6 +527,8 @@ def revoke(conn, number: str, reason: str, today: date | None = None) -> Entry:
     entry = _require(conn, number)
     if entry.revoked_on:
         raise UserError(f"证书 {entry.number} 已于 {entry.revoked_on.isoformat()} 撤销")
+    if today < entry.issued_on:
+        raise UserError(f"撤销日期 {zh_date(today)} 早于证书 {entry.number} 的颁发日期 {zh_date(entry.issued_on)}")
     conn.execute(sa.update(certificates).where(certificates.c.number == entry.number)
                  .values(revoked_on=today.isoformat(), revoke_reason=reason))
     _event(conn, entry.number, "revoked", today, reason=reason)
@@ -472,11 +545,31 @@ def renew(conn, number: str, today: date | None = None) -> Entry:
     if not entry.validity_years:
         kind = "只在当年度有效" if entry.valid_to else "没有规定有效期"
         raise UserError(f"证书 {entry.number} 的称号{kind}，不能续期")
+    why = renewal_date_problem(entry, today)
+    if why:
+        raise UserError(why)
     end = valid_until(today, entry.validity_years)
     conn.execute(sa.update(certificates).where(certificates.c.number == entry.number)
                  .values(valid_from=today.isoformat(), valid_to=end.isoformat(), check_code=None))
     _event(conn, entry.number, "renewed", today, today, end)
     return lookup(conn, entry.number)
+
+
+#: A renewal (复评) may come this long after the term ended (a late review), never years after it.
+RENEW_GRACE = timedelta(days=366)
+
+
+def renewal_date_problem(entry: Entry, day: date) -> str | None:
+    """Given a certificate and a renewal date, return why the date cannot renew it (Chinese), or None: not
+    before the certificate's issue or current term, not more than RENEW_GRACE after its term ended."""
+    if day < entry.issued_on:
+        return f"续期日期 {zh_date(day)} 早于证书 {entry.number} 的颁发日期 {zh_date(entry.issued_on)}"
+    if day < entry.valid_from:
+        return f"续期日期 {zh_date(day)} 早于证书 {entry.number} 本期有效期的开始 {zh_date(entry.valid_from)}"
+    if entry.valid_to and day > entry.valid_to + RENEW_GRACE:
+        return (f"续期日期 {zh_date(day)} 距证书 {entry.number} 有效期届满（{zh_date(entry.valid_to)}）已超过一年："
+                f"称号已过期，应重新申报")
+    return None
 
 
 def change(conn, number: str, action: str, reason: str = "", today: date | None = None) -> Entry:
@@ -551,10 +644,36 @@ def describe(entry: Entry, today: date | None = None) -> list[str]:
              f"称　　号：{entry.title}", f"类　　别：{category_name(entry.category, entry.program)}"]
     if entry.project:
         lines.append(f"项　　目：{entry.project}")
-    lines += [f"颁发单位：{entry.issuer}", f"有 效 期：{validity_line(entry)}", f"状　　态：{STATES_ZH[state]}"]
+    lines += [f"颁发单位：{entry.issuer}", f"颁发日期：{zh_date(entry.issued_on)}", f"有 效 期：{validity_line(entry)}",
+              f"状　　态：{STATES_ZH[state]}"]
     if state == "revoked":
         lines += [f"撤销日期：{zh_date(entry.revoked_on)}", f"撤销原因：{entry.revoke_reason}"]
     return lines
+
+
+EVENT_ZH = {"issued": "颁发", "renewed": "续期", "revoked": "撤销"}
+
+
+def history_lines(events_: list[dict]) -> list[str]:
+    """Given a certificate's events (`history`), return one Chinese line each: first issue, renewals, revocation,
+    with dates, terms and reasons."""
+    lines = []
+    for e in events_:
+        line = f"{zh_date(date.fromisoformat(e['on_date']))} {EVENT_ZH[e['kind']]}"
+        if e.get("valid_from"):
+            end = f"至 {zh_date(date.fromisoformat(e['valid_to']))}" if e.get("valid_to") else f"（{NO_END}期限）"
+            line += f"，有效期 {zh_date(date.fromisoformat(e['valid_from']))} {end}"
+        if e.get("reason"):
+            line += f"，原因：{e['reason']}"
+        lines.append(line)
+    return lines
+
+
+def expiring(conn, today: date, within: timedelta) -> list[Entry]:
+    """Given a connection, a day and a window, return the certificates in force whose term ends within the
+    window from that day (oldest end first): the titles due for 复评."""
+    due = [e for e in entries(conn) if e.state(today) == "valid" and e.valid_to and e.valid_to <= today + within]
+    return sorted(due, key=lambda e: (e.valid_to, e.number))
 
 
 def save_list(entries_: list[Entry], path: Path, today: date | None = None) -> Path:
