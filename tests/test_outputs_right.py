@@ -165,3 +165,36 @@ def test_no_workbook_holds_a_formula_even_for_a_company_named_like_one(workspace
     sheet = load_workbook(summary)["工作区"]
     names = [c.value for c in sheet["B"]]
     assert "=1+1" in names
+
+
+# --- 3. printed forms -----------------------------------------------------------------------------------
+
+#: Every vertical label of every printed form, as it must read (top to bottom, line by line), written from the
+#: seed's meaning; the vertical bracket forms ︵︶ of a one-column label read as （）.
+VERTICAL_LABELS = {
+    "application.construction": {"被推荐工程基本情况", "获地区、行业优质工程情况"},
+    "application.enterprise": {"工业企业填写", "建筑企业填写", "服务企业填写"},
+    "application.product": {"被推荐产品基本情况", "获质量奖励情况"},
+    "application.service": {"被推荐服务基本情况", "制定服务规范情况"},
+    "contract": {"委托方（甲方）", "被委托方（乙方）", "合同内容"},
+    "summary_table": {"推荐企业", "推荐产品", "推荐工程", "推荐服务"},
+}
+
+
+def vertical_cells(path: Path) -> set[str]:
+    """Given a template, return what each of its vertical cells (lines of one or two characters) reads."""
+    found = set()
+    for table in Document(str(path)).tables:
+        for row in table.rows:
+            for cell in row.cells:
+                lines = [line for line in cell.text.replace(" ", "").split("\n") if line]
+                if len(lines) >= 3 and all(len(line) <= 2 for line in lines):
+                    found.add("".join(lines).replace("︵", "（").replace("︶", "）"))
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(VERTICAL_LABELS))
+def test_every_vertical_label_reads_down_as_the_seed_means_it(name):
+    from pipeline.word import TEMPLATES_DIR
+
+    assert vertical_cells(TEMPLATES_DIR / f"{name}.docx") == VERTICAL_LABELS[name]
