@@ -198,3 +198,39 @@ def test_every_vertical_label_reads_down_as_the_seed_means_it(name):
     from pipeline.word import TEMPLATES_DIR
 
     assert vertical_cells(TEMPLATES_DIR / f"{name}.docx") == VERTICAL_LABELS[name]
+
+
+# --- 4. errors and help ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error,said", [
+    (PermissionError(13, "Permission denied", "/srv/out/.企业类申报材料.23179-12.docx.part"), "/srv/out”"),
+    (NotADirectoryError(20, "Not a directory", "/srv/afile/records"), "不是文件夹"),
+    (FileExistsError(17, "File exists", "/srv/afile"), "不是文件夹"),
+])
+def test_a_path_error_is_one_chinese_line_with_no_internal_name(error, said, capsys):
+    from pipeline.cli import friendly
+
+    @friendly
+    def run():
+        raise error
+
+    with pytest.raises(SystemExit) as stopped:
+        run()
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and said in err
+    assert ".part" not in err and "Error" not in err and "Traceback" not in err
+
+
+def test_help_names_folders_in_chinese_and_summary_only_its_own_options():
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    runner = CliRunner()
+    summary = runner.invoke(cli, ["summary", "--help"]).output
+    assert "--records" not in summary and "--workspace" in summary
+    for args in (["workspace", "--help"], ["workspace", "import", "--help"], ["certificates", "--help"],
+                 ["stage", "--help"], ["confirm", "--help"]):
+        shown = runner.invoke(cli, args).output
+        assert "DIRECTORY" not in shown and "DIR " not in shown and "DIR）" not in shown, args
