@@ -26,6 +26,32 @@ class Commands(click.Group):
         return super().make_context(*args, **kwargs)
 
 
+def shown_path(name) -> str:
+    """Given a file name from an OSError, return the path staff know: a temporary file manyi was writing
+    (.名称.123-4.docx.part) is shown as its folder."""
+    path = Path(os.fsdecode(name))
+    return str(path.parent) if path.name.startswith(".") and path.name.endswith(".part") else str(path)
+
+
+def os_error_message(exc: OSError) -> str | None:
+    """Given an OSError about a path given on the command line (or under it), return a Chinese message of what
+    to do, or None for one that is not about the user's paths (then it is a bug of ours)."""
+    if exc.filename is None:
+        return None
+    where = shown_path(exc.filename)
+    if isinstance(exc, (NotADirectoryError, FileExistsError)):
+        return f"“{where}”（或其上一级）是一个文件，不是文件夹：请给出一个文件夹（如 --out 新文件夹）"
+    if isinstance(exc, IsADirectoryError):
+        return f"“{where}”是一个文件夹，这里需要一个文件名"
+    if isinstance(exc, PermissionError):
+        return f"没有权限写入或读取“{where}”：请换一个有写入权限的文件夹，或请管理员修改其权限"
+    if isinstance(exc, FileNotFoundError):
+        return f"找不到“{where}”：请检查路径是否正确"
+    if exc.errno == 28:  # ENOSPC
+        return f"磁盘空间不足，无法写入“{where}”：请腾出空间后重试"
+    return None
+
+
 def friendly(fn):
     """Turn a UserError into a Chinese message and exit code 2, never a traceback."""
 
@@ -39,8 +65,18 @@ def friendly(fn):
         except KeyboardInterrupt:
             click.echo("\n已中断。已写出的文件保持完整。", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader stopped reading (`| head`): nothing is wrong; say nothing more on the closed pipe.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
+        except OSError as exc:
+            said = os_error_message(exc)
+            if said is None:
+                raise
+            click.secho(f"错误：{said}", fg="red", err=True)
+            sys.exit(2)
         except Exception as exc:  # a bug of ours: say so plainly; MANYI_DEBUG=1 shows the traceback
             if os.environ.get("MANYI_DEBUG"):
                 raise
@@ -210,7 +246,7 @@ def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issu
     """为获奖名单中的每个单位（个人、班组）生成该项目的证书（称号、颁发单位、有效期）并登记编号。
 
     已撤销的证书不再打印；颁发当天就已过期的证书不予颁发；两种情况都会指出是名单的哪一行。
-    用 --workspace 时：获奖单位为处于获奖阶段的申报，证书登记在工作区的数据库内（manyi register … --workspace DIR 查验）。
+    用 --workspace 时：获奖单位为处于获奖阶段的申报，证书登记在工作区的数据库内（manyi register … --workspace 文件夹 查验）。
     """
     from pipeline import actions
     from pipeline.definitions.campaign import zh_date
@@ -704,11 +740,11 @@ def workspace_export(dir, file):
 
 @workspace.command("import")
 @click.argument("file", type=click.Path(exists=True, path_type=Path))
-@click.argument("dir", type=click.Path(path_type=Path))
+@click.argument("dir", type=click.Path(path_type=Path), metavar="文件夹")
 @click.option("--db", "db_url", help="数据库地址（默认新工作区内的 SQLite 文件）")
 @friendly
 def workspace_import(file, dir, db_url):
-    """把 manyi workspace export 导出的 .zip 导入为新的工作区（DIR 须为新的或空的文件夹）。"""
+    """把 manyi workspace export 导出的 .zip 导入为新的工作区（文件夹须为新的或空的）。"""
     from pipeline.workspace.transfer import import_
 
     with import_(file, dir, db_url) as ws:
@@ -818,7 +854,7 @@ def show(dir, applicant):
 @_BY_OPTION
 @friendly
 def stage(dir, applicants, to_stage, note, by):
-    """把一家或几家申报移到下一阶段（如 manyi stage DIR 华光公司 北方家电 --to 已推荐）。只允许项目规定的阶段变化。
+    """把一家或几家申报移到下一阶段（如 manyi stage 工作区 华光公司 北方家电 --to 已推荐）。只允许项目规定的阶段变化。
 
     所有申报名称先逐一核对，有一个找不到或不唯一就一个也不移动；之后逐家移动，不允许的移动会指出并停止。
     """
@@ -840,7 +876,7 @@ def stage(dir, applicants, to_stage, note, by):
 @_BY_OPTION
 @friendly
 def confirm(dir, applicant, code, note, waive, form, field, by):
-    """人工处理最新版本的一个问题（如 manyi confirm DIR 华光公司 survey_too_early --note 测评报告已人工核对）。"""
+    """人工处理最新版本的一个问题（如 manyi confirm 工作区 华光公司 survey_too_early --note 测评报告已人工核对）。"""
     with _open_workspace(dir) as ws:
         applicant_id = ws.find(applicant)
         decision = Decision.WAIVE if waive else Decision.CONFIRM
@@ -867,7 +903,8 @@ def opinion(dir, applicant, text, recommend, score, by):
 
 
 @cli.command()
-@_WORKSPACE_OPTION
+@click.option("--workspace", "workspace_dir", type=click.Path(path_type=Path), metavar="文件夹",
+              help="工作区文件夹（manyi workspace init 建立）")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出的汇总表 .xlsx")
 @friendly
 def summary(workspace_dir, out):

@@ -432,12 +432,14 @@ def parse_inbox(paths: list[Path], out: Path, campaign, received: date | None = 
     them. One run at a time holds `out` (`wait` for it, else a UserError naming the holder).
     """
     out, paths = Path(out), [Path(p) for p in paths]
+    skipped = [f"{name} {reason}" for name, reason in inbox.strays(paths)]
     if not inbox.entries(paths):  # said before anything is created, the out folder included
         shown = "、".join(str(p) for p in paths)
-        raise UserError(f"收件箱 {shown} 中没有任何申报材料（没有文件或文件夹），未解析任何内容；请确认路径是否正确")
+        raise UserError(f"收件箱 {shown} 中没有任何申报材料（没有文件或文件夹），未解析任何内容；请确认路径是否正确"
+                        + "".join(f"\n  {line}" for line in skipped))
     with outputs.locked(out, "manyi parse " + " ".join(map(str, paths)), wait=wait, echo=echo) as notes:
         result = _parse_locked(paths, out, campaign, received, jobs, progress, replace)
-    result.notes[:0] = notes
+    result.notes[:0] = notes + skipped
     return result
 
 

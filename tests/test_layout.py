@@ -170,11 +170,12 @@ def test_a_label_too_wide_for_its_cell_is_broken_between_words_and_kept_when_it_
     assert wrap_label("负责申报部门名称", 2.0, 10.5) == "负责申报部门名称"  # one word: never split
 
 
-def test_long_vertical_labels_read_column_by_column_and_brackets_turn():
+def test_long_vertical_labels_read_line_by_line_and_brackets_turn():
     from pipeline.word.measure import vertical_lines
 
-    assert vertical_lines("获地区、行业优质工程情况") == ["获优", "地质", "区工", "、程", "行情", "业况"]
-    assert vertical_lines("制定服务规范情况", columns=2) == ["制规", "定范", "服情", "务况"]
+    # Two a line in reading order: the seed's column order (获优/地质…) read across as 获优地质区工、程行情业况.
+    assert vertical_lines("获地区、行业优质工程情况") == ["获地", "区、", "行业", "优质", "工程", "情况"]
+    assert vertical_lines("制定服务规范情况", columns=2) == ["制定", "服务", "规范", "情况"]
     assert vertical_lines("委托方（甲方）") == ["委", "托", "方", "︵", "甲", "方", "︶"]
 
 

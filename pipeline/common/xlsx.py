@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from datetime import date, datetime
 from pathlib import Path
 
 from pipeline.common.files import atomic_path
@@ -23,7 +24,10 @@ from pipeline.common.text import xml_safe_text, xml_safe_texts
 #: Rows measured to fit column widths.
 WIDTH_SAMPLE_ROWS = 500
 #: Cell styles (index into styles.xml's cellXfs) by name; `fills` of add_sheet names them.
-STYLES = {"plain": 0, "header": 1, "complete": 2, "incomplete": 3, "error": 3, "warning": 4, "quoted": 5}
+STYLES = {"plain": 0, "header": 1, "complete": 2, "incomplete": 3, "error": 3, "warning": 4, "quoted": 5,
+          "date": 6, "datetime": 7}
+#: Dates and times are stored as Excel serial numbers counted from this day (the 1900 system, past 1900-03-01).
+_EPOCH = datetime(1899, 12, 30)
 #: A text starting with one of these would become a formula if staff typed it into a cell again.
 FORMULA_START = frozenset("=+-@\t\r")
 #: Rows handed to the zip at a time: large enough that the zip's own overhead vanishes.
@@ -35,6 +39,8 @@ _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 
 _STYLES_XML = _HEAD + (
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="宋体"/><family val="3"/><charset val="134"/></font>'
     '<font><b/><sz val="11"/><name val="宋体"/><family val="3"/><charset val="134"/></font></fonts>'
     '<fills count="6"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
@@ -43,7 +49,7 @@ _STYLES_XML = _HEAD + (
     + '</fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
     # the plain cell wraps, so a value's line break ("\n": docs/RECORD.md) shows as one
-    '<cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+    '<cellXfs count="8"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
     '<alignment wrapText="1"/></xf>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" applyAlignment="1">'
     '<alignment vertical="center" wrapText="1"/></xf>'
@@ -51,6 +57,9 @@ _STYLES_XML = _HEAD + (
               for fill in (3, 4, 5))
     # "quoted": text format and the quote prefix (Excel's leading '), so an edit keeps it text
     + '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" quotePrefix="1"/>'
+    # "date" and "datetime": a real date (sortable, filterable), shown the way Chinese staff write it
+    + '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    + '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     + '</cellXfs><cellStyles count="1"><cellStyle name="常规" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
 )
 
@@ -73,13 +82,31 @@ def cell_value(value):
     """
     if type(value) is str:  # nearly every cell: skip the checks below
         return xml_safe_text(value)
-    if value is None or isinstance(value, (bool, int, float)):
+    if value is None or isinstance(value, (bool, int, float, date)):
         return value
     if isinstance(value, (list, tuple)):
         value = "、".join(str(cell_value(v) or "") for v in value)
     elif isinstance(value, dict):
         value = " 至 ".join(str(v) for v in value.values())
     return xml_safe_text(str(value))
+
+
+def local(value: datetime) -> datetime:
+    """Given a datetime, return it as the association's wall clock shows it (China Standard Time), naive:
+    the database keeps UTC; staff read Beijing time."""
+    if value.tzinfo is None:
+        return value
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+
+
+def date_serial(value: date) -> float | int:
+    """Given a date or a datetime, return its Excel serial number (days since 1899-12-30, time as a fraction)."""
+    if isinstance(value, datetime):
+        delta = local(value) - _EPOCH
+        return round(delta.days + delta.seconds / 86400, 8)
+    return (value - _EPOCH.date()).days
 
 
 _WIDE = re.compile("[\u2e81-\U0010ffff]")  # CJK and beyond: two columns wide
@@ -106,6 +133,9 @@ def cell_xml(ref: str, value, style: int = 0) -> str:
         return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, (int, float)) and math.isfinite(value):
         return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
+    if isinstance(value, date):
+        kind = "datetime" if isinstance(value, datetime) else "date"
+        return f'<c r="{ref}" s="{STYLES[kind]}"><v>{date_serial(value)!r}</v></c>'
     text = str(value)
     if not style and text[:1] in FORMULA_START:
         s = f' s="{STYLES["quoted"]}"'
@@ -292,6 +322,33 @@ class Sheet:
         self.book.open_part = None
         self.book.sheets.append((self.place, self.title, ref))
         return self.title
+
+
+def write_cells(sheet, rows) -> None:
+    """Given an openpyxl worksheet and rows, append the rows by the rules of every workbook here: every text
+    stays text (never a formula; one that starts like a formula gets the text format), dates as dates."""
+    from openpyxl.styles import Alignment
+
+    for row in rows:
+        row = [cell_value(raw) for raw in row]
+        sheet.append([None] * len(row))  # the row's place; each value is set below, by its kind
+        n = sheet.max_row
+        for col, value in enumerate(row, 1):
+            if value is None or value == "":
+                continue
+            cell = sheet.cell(n, col)
+            if isinstance(value, datetime):
+                cell.value, cell.number_format = local(value), "yyyy-mm-dd hh:mm"
+            elif isinstance(value, date):
+                cell.value, cell.number_format = value, "yyyy-mm-dd"
+            elif isinstance(value, str):
+                # Assigned past `value`'s setter, which would make a text starting with "=" a formula.
+                cell._value, cell.data_type = value, "s"
+                if value[:1] in FORMULA_START:
+                    cell.number_format, cell.quotePrefix = "@", True
+            else:
+                cell.value = value
+            cell.alignment = Alignment(wrap_text=True)
 
 
 def add_sheet(book: Book, title: str, header: list[str], rows, widths: dict | None = None,

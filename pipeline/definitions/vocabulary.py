@@ -71,6 +71,7 @@ class IssueCode(StrEnum):
 
     `remedy` is what the 补正通知 asks of the applicant ({…} filled from the campaign and the form by
     `pipeline.issuing.notices`); None where the notice has nothing more specific than its general words.
+    `for_applicant` is False for a check only staff can make: it never goes into a letter.
     """
 
     MISSING_FORM = "missing_form", "缺少表格", "补交此表，按表内要求填写完整并加盖公章"
@@ -92,21 +93,23 @@ class IssueCode(StrEnum):
     SCANNED_FORMS = ("scanned_forms", "只有扫描件",
                      "除盖章扫描件外，同时提交申报表格的 Word 电子版（.docx），以便读取所填内容")
     CRITERION_NOT_MET = "criterion_not_met", "自评不符合条件", "对照该项申报条件核实；确不符合的，本次不能申报该等级"
-    SCAN_UNCERTAIN = ("scan_uncertain", "扫描件识别存疑",
-                      "核对此项；扫描件不够清晰的，请重新扫描或同时提交 Word 电子版")
+    SCAN_UNCERTAIN = "scan_uncertain", "扫描件识别存疑", None, False  # staff compare the value with the image
     SEAL_MISSING = "seal_missing", "未见公章", "在推荐意见表上加盖推进单位公章后重新扫描提交"
-    ATTACHMENT_CHECK = "attachment_check", "附件待核对"
+    ATTACHMENT_CHECK = "attachment_check", "附件待核对", None, False
     SERVICE_NAME_UNCLEAR = "service_name_unclear", "服务名称待核对"
     OCCUPANCY_CHECK = "occupancy_check", "入住率待核对"
     AWARD_CHECK = "award_check", "获奖情况待核对"
     REPORT_SECTION_LENGTH = "report_section_length", "报告章节篇幅待核对"
-    RULE_FAILED = "rule_failed", "需人工核对"
+    RULE_FAILED = "rule_failed", "需人工核对", None, False
 
-    def __new__(cls, value: str, label: str, remedy: str | None = None):
+    def __new__(cls, value: str, label: str, remedy: str | None = None, for_applicant: bool = True):
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label
         member.remedy = remedy
+        #: Whether the applicant can act on it: False for staff's own checks (a licence copy the reader did not
+        #: recognise, a rule that could not run), which go to the staff workbook and page, never into a letter.
+        member.for_applicant = for_applicant
         return member
 
 
@@ -144,3 +147,9 @@ def status_of(issues: Iterable[dict]) -> Status:
     Status.INCOMPLETE when one of them is an error, else Status.COMPLETE."""
     return (Status.INCOMPLETE if any(isinstance(i, dict) and i.get("severity") == Severity.ERROR for i in issues)
             else Status.COMPLETE)
+
+
+def for_applicant(issue: dict) -> bool:
+    """Given an issue, return whether the applicant can act on it (a code unknown to the vocabulary counts)."""
+    member = member_of(IssueCode, issue.get("code"))
+    return member is None or member.for_applicant

@@ -12,13 +12,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline.common import office
+from pipeline.common.errors import UserError
 from pipeline.common.files import safe_filename, unique_names
 from pipeline.common.records import company_name, form_value
 from pipeline.common.xlsx import add_sheet, new_workbook, save
 from pipeline.definitions.campaign import Campaign, issue_date, zh_date
 from pipeline.definitions.forms import load_forms
 from pipeline.definitions.programs import program_of
-from pipeline.definitions.vocabulary import IssueCode, Severity, member_of
+from pipeline.definitions.vocabulary import IssueCode, Severity, for_applicant, member_of
 from pipeline.word.house_templates import template
 from pipeline.word.render import compiled
 
@@ -31,7 +32,8 @@ SUFFIXES = {"correction": SUFFIX, "ineligible": "_不符合申报条件告知书
 #: Issue codes that mean the application fails a condition of the program, not a correctable slip.
 INELIGIBLE_CODES = frozenset({IssueCode.BELOW_THRESHOLD})
 LIST_NAME = "notices.xlsx"
-LIST_HEADER = ("企业名称", "联系人", "电话", "邮箱", f"{Severity.ERROR.label}数", f"{Severity.WARNING.label}数", "文件")
+LIST_HEADER = ("文号", "企业名称", "推进单位", "联系人", "电话", "邮箱", "通信地址", "邮编", "补正期限",
+               f"{Severity.ERROR.label}数", f"{Severity.WARNING.label}数", "文件")
 PDF_TIMEOUT_S = 600
 
 FORMAT_NEEDED = {
@@ -115,6 +117,8 @@ def applicant_contact(record: dict) -> dict:
                         ("application", "name")),
         "phone": first(("application", "phone"), ("contract", "phone"), ("application", "contact")),
         "email": first(("application", "email"),),
+        "address": first(("application", "address"), ("contract", "address")),
+        "postcode": first(("application", "postcode"),),
     }
 
 
@@ -144,9 +148,22 @@ def notice_reference(campaign: Campaign, number: int) -> str:
     return pattern.replace("{n}", str(number))
 
 
-def notice_context(record: dict, campaign: Campaign, due: date, today: date, number: int = 1) -> dict:
-    """Given a record, the campaign, the dates and the letter's number, return the notice template's context."""
-    issues = [i for i in record.get("issues") or [] if isinstance(i, dict)]
+def letter_issues(record: dict) -> list[dict]:
+    """Given a record, return the issues a letter to its applicant lists: those the applicant can act on
+    (IssueCode.for_applicant), and, when none of its files could be read at all, only the unreadable files —
+    the forms it "lacks" are in the files it must send again, so they are not listed one by one."""
+    issues = [i for i in record.get("issues") or [] if isinstance(i, dict) and for_applicant(i)]
+    unreadable = [i for i in issues if i.get("code") == IssueCode.UNREADABLE_FILE]
+    if unreadable and not record.get("forms"):
+        return unreadable
+    return issues
+
+
+def notice_context(record: dict, campaign: Campaign, due: date, today: date, number: int = 1,
+                   reference: str | None = None) -> dict:
+    """Given a record, the campaign, the dates, the letter's number and its 文号 (default the campaign's
+    `notices.reference` pattern), return the notice template's context."""
+    issues = letter_issues(record)
     kind = letter_kind(record)
 
     def entries(severity, codes=None):
@@ -157,7 +174,7 @@ def notice_context(record: dict, campaign: Campaign, due: date, today: date, num
     ineligible = kind == "ineligible"
     return {
         "c": campaign.context(), "company": company_name(record) or f"申报单位（材料：{record.get('source')}）",
-        "title": TITLES[kind], "ineligible": ineligible, "reference": notice_reference(campaign, number),
+        "title": TITLES[kind], "ineligible": ineligible, "reference": reference or notice_reference(campaign, number),
         "source": record.get("source") or record.get("submission_id"), "files": submitted_files(record),
         "deadline": zh_date(due), "today": zh_date(today),
         "errors": entries("error", INELIGIBLE_CODES if ineligible else None),
@@ -179,25 +196,33 @@ def notice_stems(records: list[dict]) -> list[str]:
 
 
 def make_notices(records: list[dict], out: Path, campaign: Campaign, pdf: bool = False,
-                 today: date | None = None, deadline: date | None = None) -> Result:
+                 today: date | None = None, deadline: date | None = None,
+                 references: list[str] | None = None) -> Result:
     """Given records, write a notice for each one with errors, the mail-merge list and (optionally) PDFs.
 
     `today` is the date the notices print and count the deadline from (default: the campaign's notice_date, else today).
+    `references` are the letters' 文号 (a workspace's recorded numbers), one per record with errors, in order.
+    A deadline before the letter's date is refused (UserError): no letter may ask for a reply in the past.
     """
     today = today or issue_date(campaign, "notices")[0]
     due = deadline_for(campaign, today, deadline)
+    if due < today:
+        raise UserError(f"补正期限 {zh_date(due)} 早于通知日期 {zh_date(today)}：请给出通知日期之后的期限（--deadline）")
     failing = [r for r in records if has_errors(r)]
     result = Result(without_errors=len(records) - len(failing))
     out = Path(out)
     tpl = compiled(template("notice.docx"))
     rows = []
+    program = program_of(campaign)
     for number, (record, stem) in enumerate(zip(failing, notice_stems(failing)), 1):
-        ctx = notice_context(record, campaign, due, today, number)
+        reference = references[number - 1] if references else None
+        ctx = notice_context(record, campaign, due, today, number, reference)
         path = tpl.render(ctx, out / f"{stem}.docx")
         result.files.append(path)
         contact = applicant_contact(record)
-        rows.append([company_name(record) or "", contact["person"], contact["phone"], contact["email"],
-                     len(ctx["errors"]), len(ctx["warnings"]), path.name])
+        rows.append([ctx["reference"], company_name(record) or "", program.promoting_unit(record) or "",
+                     contact["person"], contact["phone"], contact["email"], contact["address"], contact["postcode"],
+                     due, len(ctx["errors"]), len(ctx["warnings"]), path.name])
     if failing:
         book = new_workbook()
         add_sheet(book, "补正通知", list(LIST_HEADER), rows)

@@ -101,8 +101,70 @@ def submission_id(source: str) -> str:
     return f"{slug}-{digest}"
 
 
+#: Names a file of a submission may carry: documents, scans, archives. A file of another name that holds plain
+#: text or a web page (readme.txt, 说明.htm) is not a submission; a broken 申请表.docx still is one.
+SUBMISSION_SUFFIXES = frozenset({".docx", ".doc", ".docm", ".dotx", ".wps", ".xlsx", ".xls", ".xlsm", ".xlsb", ".et",
+                                 ".odt", ".ods", ".rtf", ".pdf", ".zip", ".rar", ".7z", ".jpg", ".jpeg", ".png",
+                                 ".tif", ".tiff", ".bmp", ".gif"})
+#: Names of notes and links that travel with submissions (an empty readme.txt too): never a submission.
+NOTE_SUFFIXES = frozenset({".txt", ".md", ".log", ".ini", ".url", ".htm", ".html", ".json", ".xml"})
+NOT_A_FILE = "不是申报材料（{what}），未作为申报处理"
+OUT_FOLDER = "是 manyi 写出的结果文件夹，不是申报材料，未作为申报处理；结果文件夹请放在收件箱之外"
+
+
+def submission_file(path: Path) -> bool:
+    """Given a file, return whether it may be (part of) a submission: a document, scan or archive by its name,
+    or anything whose bytes are not plain text or a web page."""
+    suffix = path.suffix.lower()
+    if suffix in SUBMISSION_SUFFIXES:
+        return True
+    return suffix not in NOTE_SUFFIXES and sniff(path).kind not in ("text", "html")
+
+
+def is_parse_output(folder: Path) -> bool:
+    """Given a folder, return whether `manyi parse` wrote it (its run marks, or records it wrote), not an applicant.
+    (A packet folder manyi generated carries a list of the files manyi wrote too, so that alone says nothing.)"""
+    return any((folder / name).exists() for name in (".manyi-origins", ".manyi-run", "records/.manyi-files"))
+
+
+def stray_reason(path: Path) -> str | None:
+    """Given an inbox's top-level file or folder, return why it is nobody's submission (a readme.txt, a folder of
+    notes only, a manyi output folder), or None when it is one. Empty folders and links stay submissions: their
+    own record says what is wrong."""
+    if path.is_symlink():
+        return None
+    if path.is_dir():
+        if is_parse_output(path):
+            return OUT_FOLDER
+        files = folder_files(path)
+        if files and not any(submission_file(f) for f in files):
+            return NOT_A_FILE.format(what="文件夹中只有说明文字等其他文件")
+        return None
+    if path.is_file() and not submission_file(path):
+        return NOT_A_FILE.format(what="文本或其他非申报文件")
+    return None
+
+
+def strays(paths: list[Path]) -> list[tuple[str, str]]:
+    """Given the PATHs of `manyi parse`, return (name, reason) for each top-level entry of an inbox folder that
+    is not a submission (for staff; `entries` leaves them out)."""
+    out = []
+    for raw in paths:
+        path = Path(raw)
+        path = path.resolve() if path.is_symlink() else path
+        if path.is_dir() and not is_parse_output(path):
+            for child in sorted(path.iterdir()):
+                reason = None if is_hidden(child.name) else stray_reason(child)
+                if reason:
+                    out.append((readable(child.name), reason))
+    return out
+
+
 def entries(paths: list[Path]) -> list[Entry]:
     """Given the PATHs of `manyi parse`, return one Entry per submission, sorted by source.
+
+    What is nobody's submission (`stray_reason`: a readme.txt, manyi's own output folder) is left out;
+    `strays` names it for staff.
 
     A folder is an inbox whose top-level entries are submissions; a file or zip is one. A symbolic
     link is listed (its record says it was not followed), never resolved. The same file given twice counts once; two different entries whose names read the same (two
@@ -130,7 +192,7 @@ def entries(paths: list[Path]) -> list[Entry]:
         path = path.resolve() if path.is_symlink() else path  # a PATH given by hand is followed; links inside are not
         if path.is_dir():
             for child in sorted(path.iterdir()):
-                if is_hidden(child.name):
+                if is_hidden(child.name) or stray_reason(child):
                     continue
                 add(child)
         else:

@@ -59,7 +59,7 @@ def printed_labels(form: Form) -> list[str]:
     """Given a form, return what its printed form must show: detect titles, field labels (options for bare fields)."""
     cells = [cell for cell in _layout_cells(form.layout) if isinstance(cell, dict) and cell.get("field")]
     bare = {cell["field"] for cell in cells if cell.get("bare")}
-    # A vertical label in two columns prints its characters in another order (获优地质区工…).
+    # A vertical label prints a character or two a line: its lines, joined, are what the text shows.
     vertical = {cell["field"]: int(cell.get("columns", 1)) for cell in cells if cell.get("vertical")}
     lines = {item["line"] for item in form.layout if isinstance(item, dict) and item.get("line")}
     labels = list(form.detect)

@@ -92,15 +92,16 @@ def wrap_label(label: str, width: float, size: float) -> str:
 def vertical_lines(text: str, columns: int = 1) -> list[str]:
     """Given a side label, return its printed lines, top to bottom.
 
-    One character per line; a long label, or one asked for in two columns, two per line read
-    column by column, as the seed prints 获优/地质/区工/、程/行情/业况 for 获地区、行业优质工程情况.
+    One character per line; a long label, or one asked for in two columns, two per line in reading
+    order (获地/区、/行业/优质/工程/情况), so the label reads right line by line and in the PDF's text.
+    The seed's 获优/地质/区工… (read column by column) came out as 获优地质区工、程行情业况 when read
+    across, as every reader of the text (and many people) reads it; it is not copied.
     Brackets turn to their vertical forms (︵甲方︶) in a one-column label.
     """
     chars = [c for c in str(text) if not c.isspace()]
     if columns < 2 and len(chars) <= STYLE.vertical_max:
         return [c.translate(VERTICAL_FORMS) for c in chars]
-    rows = -(-len(chars) // 2)
-    return [chars[i] + (chars[i + rows] if i + rows < len(chars) else "") for i in range(rows)]
+    return ["".join(chars[i:i + 2]) for i in range(0, len(chars), 2)]
 
 
 # --- column widths -------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from pipeline.common.records import HONOURED_FIELD, company_name, honoured_name
+from pipeline.common.xlsx import write_cells
 from pipeline.definitions.vocabulary import Decision, Severity, Status, label_of
-from pipeline.issuing.notices import has_errors, make_notices
+from pipeline.issuing.notices import has_errors, letter_issues, make_notices
 from pipeline.issuing.workbook import write_summary
 from pipeline.workspace import db
 from pipeline.workspace.core import Workspace, _require_name
@@ -22,9 +23,10 @@ WORKSPACE_HEADER = ("编号", "企业名称", "类别", "推进单位", "阶段"
 
 
 def notice_items(record: dict) -> list[dict]:
-    """Given a record (issues after decisions), return the items a notice lists for it: its errors."""
+    """Given a record (issues after decisions), return the items a notice lists for it: its errors the applicant
+    can act on (notices.letter_issues)."""
     return [{k: i.get(k) for k in ("code", "form", "field", "message")}
-            for i in record.get("issues") or [] if i.get("severity") == Severity.ERROR]
+            for i in letter_issues(record) if i.get("severity") == Severity.ERROR]
 
 
 def notice_number(campaign, seq: int) -> str:
@@ -54,15 +56,17 @@ def workspace_notices(ws: Workspace, out: Path, by: str, pdf: bool = False, toda
         sent = {r[0] for r in conn.execute(sa.select(n.c.version_id))}
     failing = [r for r in records if has_errors(r) and (only is None or r["applicant_id"] in only)]
     due = [r for r in failing if r["version_id"] not in sent]
-    result = make_notices(due, out, ws.campaign, pdf=pdf, today=today, deadline=deadline)
+    with ws.reader.connect() as conn:
+        first = conn.execute(sa.select(sa.func.count()).select_from(n)).scalar_one() + 1
+    # The numbers the letters print (文号) are the ones recorded below.
+    numbers = [notice_number(ws.campaign, seq) for seq in range(first, first + len(due))]
+    result = make_notices(due, out, ws.campaign, pdf=pdf, today=today, deadline=deadline, references=numbers)
     recorded = []
     if due:
         with ws.engine.begin() as conn:
-            seq = conn.execute(sa.select(sa.func.count()).select_from(n)).scalar_one()
-            for record, path in zip(due, result.files):
-                seq += 1
+            for record, path, number in zip(due, result.files, numbers):
                 row = {"applicant_id": record["applicant_id"], "version_id": record["version_id"],
-                       "number": notice_number(ws.campaign, seq), "date": today.isoformat(),
+                       "number": number, "date": today.isoformat(),
                        "items": json.dumps(notice_items(record), ensure_ascii=False), "file": path.name,
                        "by": by, "at": db.now()}
                 conn.execute(sa.insert(n).values(**row))
@@ -98,9 +102,7 @@ def workspace_summary(ws: Workspace, path: Path) -> Path:
     write_summary(records, path, ws.campaign)
     book = load_workbook(path)  # the 工作区 sheet added to the workbook the issuing library wrote
     sheet = book.create_sheet(WORKSPACE_SHEET, 0)
-    sheet.append(list(WORKSPACE_HEADER))
-    for row in workspace_rows(ws, records):
-        sheet.append(row)
+    write_cells(sheet, [list(WORKSPACE_HEADER), *workspace_rows(ws, records)])
     book.save(path)
     return path
 

@@ -55,13 +55,16 @@ class ReceiveResult:
     stored: list[Received] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     new_applicants: int = 0
+    #: Top-level inbox entries that are nobody's submission (inbox.strays): "name reason", for staff.
+    skipped: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         """Return the Chinese line printed at the end of a run."""
         corrected = sum(r.seq > 1 for r in self.stored)
+        skipped = "".join(f"\n  {line}" for line in self.skipped)
         return (f"共收到 {self.entries} 份：新申报 {self.new_applicants} 家，新版本（补正）{corrected} 份，"
                 f"与已存版本完全相同 {len(self.unchanged)} 份（未重新解析）；"
-                f"其中{Status.INCOMPLETE.label} {sum(r.status == Status.INCOMPLETE for r in self.stored)} 份。")
+                f"其中{Status.INCOMPLETE.label} {sum(r.status == Status.INCOMPLETE for r in self.stored)} 份。{skipped}")
 
 
 def entry_files(entry) -> list[tuple[str, Path]]:
@@ -281,6 +284,7 @@ def receive(ws: Workspace, paths: list[Path], received: date | None = None, jobs
         settle(ws)  # what a killed run left unsettled
         entries = inbox.entries([Path(p) for p in paths])
         result.entries = len(entries)
+        result.skipped = [f"{name} {reason}" for name, reason in inbox.strays([Path(p) for p in paths])]
         with ws.reader.connect() as conn:
             known = _known_digests(conn)
         todo: dict[str, tuple] = {}
