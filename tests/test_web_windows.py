@@ -19,7 +19,6 @@ import types
 from pathlib import Path
 
 from pipeline.common.resources import SAMPLES
-from pipeline.definitions.programs import resolve_campaign
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,6 +56,7 @@ CHILD = textwrap.dedent('''
         multiprocessing.set_start_method("spawn", force=True)
         import io, re
         from pathlib import Path
+        from pipeline.definitions.programs import resolve_campaign
         from pipeline.workspace import Workspace
         from pipeline.web.app import create_app, site_of
         root, samples = Path(sys.argv[1]), Path(sys.argv[2])
