@@ -850,18 +850,21 @@ def show(dir, applicant):
 @click.argument("dir", type=click.Path(path_type=Path))
 @click.argument("applicants", nargs=-1, required=True)
 @click.option("--to", "to_stage", required=True, help="移到的阶段（须为项目允许的下一阶段）")
-@click.option("--note", help="说明")
+@click.option("--note", help="说明（移到“不符合条件”时写明不符合的条款）")
+@click.option("--date", "on", help="移动的日期 YYYY-MM-DD（默认：今天），如 2021-10-13")
 @_BY_OPTION
 @friendly
-def stage(dir, applicants, to_stage, note, by):
+def stage(dir, applicants, to_stage, note, on, by):
     """把一家或几家申报移到下一阶段（如 manyi stage 工作区 华光公司 北方家电 --to 已推荐）。只允许项目规定的阶段变化。
 
+    有未处理错误的申报不能进入“材料齐全”及之后的阶段；公示期未满不能进入下一阶段；任何未结束的阶段都可移到
+    “撤回”或“不符合条件”（说明中写明条款）。
     所有申报名称先逐一核对，有一个找不到或不唯一就一个也不移动；之后逐家移动，不允许的移动会指出并停止。
     """
     with _open_workspace(dir) as ws:
         ids = [ws.find(name) for name in applicants]
         for applicant_id in ids:
-            src = ws.move(applicant_id, to_stage, by, note)
+            src = ws.move(applicant_id, to_stage, by, note, _date_option(on))
             click.echo(f"{ws.applicant(applicant_id).row.company_name}：{src} → {to_stage}")
 
 

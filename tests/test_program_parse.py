@@ -73,9 +73,10 @@ def test_screening_reaches_the_top_tier_from_the_parsed_records(parsed, tmp_path
 
     program = load_program(pid)
     records = [record for (p, _), (_, record) in sorted(parsed.items()) if p == pid]
-    heads = ["企业名称", *FACTS[pid]]
+    manual = [c.id for c in program.criteria if c.manual]  # staff say every criterion they judge is met
+    heads = ["企业名称", *FACTS[pid], *manual]
     book = new_workbook()
-    add_sheet(book, "事实表", heads, [[r["company_name"], *FACTS[pid].values()] for r in records])
+    add_sheet(book, "事实表", heads, [[r["company_name"], *FACTS[pid].values(), *["符合"] * len(manual)] for r in records])
     save(book, tmp_path / "facts.xlsx")
     table, warnings = read_facts_workbook(tmp_path / "facts.xlsx", program)
     assert not warnings
@@ -83,7 +84,7 @@ def test_screening_reaches_the_top_tier_from_the_parsed_records(parsed, tmp_path
     for s in screen_records(program_campaign(program, None), records, table):
         assert s.tier == program.category(s.category).tiers[-1].name, (s.category, s.outcomes)
         assert not s.note
-        sources |= {o.evidence.split("：")[0] for o in s.outcomes if not o.manual}
+        sources |= {part for o in s.outcomes if not o.criterion.manual for part in o.source.split("、")}
     assert sources == {"申报表", "事实表", "附件"} - ({"申报表"} if pid == "guangzhou" else set()) - (
         {"附件"} if pid not in ("guangdong-stars",) else set())  # every answer says where it came from
 
@@ -126,9 +127,12 @@ def test_an_incomplete_packet_never_reaches_a_tier_silently(tmp_path):
 
     record = parse_one(tmp_path, "guangdong-stars", "star", lambda f, t: None if f == "recommendation" else t)
     assert record["status"] == "incomplete"
-    table = {"李晓红": {"name": "李晓红", "row": 2, "facts": {"front_line": True}, "verdicts": {}, "category": None}}
-    [screened] = screen_records(program_campaign(load_program("guangdong-stars"), None), [record], table)
-    assert screened.tier == "服务明星（材料需补正）" and "1 个错误" in screened.note
+    program = load_program("guangdong-stars")
+    table = {"李晓红": {"name": "李晓红", "row": 2, "facts": {"front_line": True}, "category": None,
+                     "verdicts": {c.id: True for c in program.criteria if c.manual}}}
+    [screened] = screen_records(program_campaign(program, None), [record], table)
+    # The tier follows from the criteria alone; the correction is a note of its own.
+    assert screened.tier == "服务明星" and "材料需补正" in screened.note and "1 个错误" in screened.note
 
 
 def test_a_user_satisfaction_applicant_is_not_held_to_the_benchmark(tmp_path):

@@ -68,11 +68,34 @@ LIAONING_FACTS = [
 ]
 
 
+def manual_ids(program) -> list[str]:
+    """Given a program, return the ids of its criteria staff judge by hand (no machine check)."""
+    return [c.id for c in program.criteria if c.manual]
+
+
+def all_met_by_staff(table: dict, program) -> dict:
+    """Given a facts table, return it with every staff-judged criterion verdict 符合 for every row: the tier then
+    rests on the checkable criteria alone (a tier needs every criterion 符合)."""
+    for row in table.values():
+        row["verdicts"] = {cid: True for cid in manual_ids(program)} | row["verdicts"]
+    return table
+
+
+def staff_table(program, *names) -> dict:
+    """Given a program and applicant names, return a facts table that only says every staff-judged criterion is met."""
+    from pipeline.common.text import fold
+
+    table = {fold(n): {"name": n, "row": i + 3, "facts": {}, "verdicts": {}, "category": None} for i, n in enumerate(names)}
+    return all_met_by_staff(table, program)
+
+
 @pytest.fixture(scope="module")
 def liaoning(tmp_path_factory):
     folder = tmp_path_factory.mktemp("liaoning")
     records = write_records(folder / "records", LIAONING_RECORDS)
-    facts = write_facts(folder / "facts.xlsx", FACT_HEADS, LIAONING_FACTS)
+    manual = manual_ids(load_program("liaoning"))
+    facts = write_facts(folder / "facts.xlsx", FACT_HEADS + manual,
+                        [row + ["符合"] * len(manual) for row in LIAONING_FACTS])
     result = screen(program_campaign(load_program("liaoning"), None), records, folder / "筛选结果.xlsx", facts)
     return result, {s.company: s for s in result.screenings}
 
@@ -131,10 +154,12 @@ def test_record_without_category_gets_a_clear_row(liaoning):
     assert any("没有申报的公司" in w for w in result.warnings)
 
 
-def test_manual_criteria_are_unknown_with_their_article(liaoning):
-    _, by = liaoning
-    lawful = outcome(by["沈阳冰箱厂"], "第七条第1款⑴")
-    assert lawful.result == "待核实" and lawful.manual
+def test_manual_criteria_are_unknown_with_their_article():
+    program = load_program("liaoning")
+    [s] = screen_records(program_campaign(program, None), [LIAONING_RECORDS[0]])
+    lawful = outcome(s, "第七条第1款⑴")
+    assert lawful.result == "待核实" and lawful.manual and lawful.source == "无（待核实）"
+    assert s.tier == "待核实"  # a criterion nobody judged leaves the tier to be verified
 
 
 def test_workbook_sheets(liaoning):
@@ -145,7 +170,7 @@ def test_workbook_sheets(liaoning):
     rows = {r[0]: r for r in summary[1:]}
     assert rows["沈阳冰箱厂"][2] == "标杆" and rows["鞍山电器厂"][3] == 2
     detail = list(book["逐条结果"].iter_rows(values_only=True))
-    assert detail[0][3:] == ("条款", "条件", "结果", "依据值")
+    assert detail[0][3:] == ("条款", "条件", "结果", "来源", "依据值")
     mine = [r for r in detail[1:] if r[0] == "营口卷烟厂"]
     assert len(mine) == len(by["营口卷烟厂"].outcomes)
     assert ("第七条", "不符合") in {(r[3], r[5]) for r in mine}
@@ -165,7 +190,8 @@ def test_heilongjiang_thresholds_come_from_its_campaign():
     good = record("哈尔滨电机厂", "enterprise", {"major_incidents": "无"}, score=85)
     low = record("齐齐哈尔厂", "enterprise", {"major_incidents": "无"}, score=75)
     incident = record("牡丹江厂", "enterprise", {"major_incidents": "有，2016年一起"}, score=95)
-    by = {s.company: s for s in screen_records(program_campaign(program, None), [good, low, incident])}
+    table = staff_table(program, "哈尔滨电机厂", "齐齐哈尔厂", "牡丹江厂")
+    by = {s.company: s for s in screen_records(program_campaign(program, None), [good, low, incident], table)}
     assert by["哈尔滨电机厂"].tier == "先进单位"
     assert by["齐齐哈尔厂"].tier == "未达到" and outcome(by["齐齐哈尔厂"], "第五条第5项").result == "不符合"
     assert outcome(by["牡丹江厂"], "第五条第4项").result == "不符合"
@@ -179,7 +205,8 @@ def test_guangdong_star_titles(tmp_path):
     facts = write_facts(tmp_path / "f.xlsx", ["企业名称", "服务一线从业人员", "企业高层管理人员", "质量管理体系认证"],
                         [["李红", "是", None, None], ["王总", None, "否", "已认证"]])
     table, _ = read_facts_workbook(facts, program)
-    by = {s.company: s for s in screen_records(program_campaign(program, None), [star, manager], table)}
+    by = {s.company: s for s in screen_records(program_campaign(program, None), [star, manager],
+                                               all_met_by_staff(table, program))}
     assert by["李红"].category == "star" and by["李红"].tier == "服务明星"
     assert by["王总"].tier == "未达到" and outcome(by["王总"], "第十四条第1项").result == "不符合"
     assert outcome(by["王总"], "第十四条第6项").result == "符合"
@@ -190,7 +217,9 @@ def test_national_benchmark(tmp_path):
     heads = ["企业名称", "质量管理体系认证", "满意度测评年数", "近三年重大事故", "近三年重大投诉", "近三年严重违法违规"]
     facts = write_facts(tmp_path / "f.xlsx", heads, [["海尔", "是", 3, "无", "无", "无"], ["新厂", "是", 1, "无", "无", "无"]])
     table, _ = read_facts_workbook(facts, program)
-    by = {s.company: s for s in screen_records(program_campaign(program, None), [record("海尔", "enterprise"), record("新厂", "企业类")], table)}
+    by = {s.company: s for s in screen_records(program_campaign(program, None),
+                                               [record("海尔", "enterprise"), record("新厂", "企业类")],
+                                               all_met_by_staff(table, program))}
     assert by["海尔"].tier == "标杆"
     assert by["新厂"].tier == "未达到" and outcome(by["新厂"], "第十四条第（三）项").result == "不符合"
 
@@ -226,7 +255,8 @@ def test_command_line(tmp_path):
     from pipeline.cli import cli
 
     records = write_records(tmp_path / "records", LIAONING_RECORDS[:2])
-    facts = write_facts(tmp_path / "facts.xlsx", FACT_HEADS, LIAONING_FACTS[:2])
+    manual = manual_ids(load_program("liaoning"))
+    facts = write_facts(tmp_path / "facts.xlsx", FACT_HEADS + manual, [r + ["符合"] * len(manual) for r in LIAONING_FACTS[:2]])
     runner = CliRunner()
     done = runner.invoke(cli, ["screen", "--program", "liaoning", "--records", str(records),
                                "--facts", str(facts), "--out", str(tmp_path / "r.xlsx")])
@@ -236,3 +266,50 @@ def test_command_line(tmp_path):
     assert missing.exit_code == 2 and "找不到事实表" in missing.output and "Traceback" not in missing.output
     listed = runner.invoke(cli, ["programs"])
     assert listed.exit_code == 0 and "共 5 个项目" in listed.output and "guangdong-stars" in listed.output
+
+
+# --- one rule: the applicant's 不符合 is final, every answer has a source, the tier follows from the criteria ------
+
+
+def test_a_self_assessed_not_met_is_final_even_against_the_facts(tmp_path):
+    program = load_program("liaoning")
+    baseline = screen_records(program_campaign(program, None), [LIAONING_RECORDS[0]],
+                              staff_table(program, "沈阳冰箱厂"))[0]
+    met_by_check = {o.criterion.id for o in baseline.outcomes if o.result == "符合" and not o.criterion.manual}
+    rows = program.forms.get("checklist.product").get("criteria")
+    sid, row = next((sid, row) for sid, row in rows.items() if row["criterion"] in met_by_check)
+    said_no = {**LIAONING_RECORDS[0], "forms": {**LIAONING_RECORDS[0]["forms"], "checklist": {sid: "不符合"}}}
+    table = staff_table(program, "沈阳冰箱厂")
+    table["沈阳冰箱厂"]["verdicts"][row["criterion"]] = True  # staff's 符合 in the facts workbook does not undo it
+    [s] = screen_records(program_campaign(program, None), [said_no], table)
+    judged = next(o for o in s.outcomes if o.criterion.id == row["criterion"])
+    assert (judged.result, judged.source) == ("不符合", "自评表") and s.tier == "未达到"
+
+
+def test_every_criterion_says_where_its_answer_came_from(liaoning):
+    _, by = liaoning
+    known = {"申报表", "推荐意见", "测评报告", "自评表", "推荐登记表", "附件", "事实表", "无（待核实）"}
+    for s in by.values():
+        for o in s.outcomes:
+            assert o.source and set(o.source.split("、")) <= known, (s.company, o.criterion.article, o.source)
+    assert outcome(by["本溪未评厂"], "第七条第1款⑹").source == "无（待核实）"  # its 信用等级 nobody gave
+
+
+@pytest.mark.parametrize("errors", [0, 1])
+def test_the_tier_follows_from_the_criteria_by_one_rule(errors):
+    """Heilongjiang: however many criteria are 待核实 (1 … all), the tier is 待核实; none → 先进单位; a packet to be
+    corrected keeps its tier and gets the note."""
+    program = load_program("heilongjiang")
+    manual = [c.id for c in program.criteria_for("enterprise") if c.manual]
+    assert len(manual) >= 3
+    issues = [{"severity": "error", "code": "missing_form", "form": "recommendation"}] * errors
+    tiers = []
+    for unknown in range(len(manual) + 1):
+        rec = record("哈尔滨电机厂", "enterprise", {"major_incidents": "无"}, score=85, issues=issues)
+        table = staff_table(program, "哈尔滨电机厂")
+        table["哈尔滨电机厂"]["verdicts"] = {cid: True for cid in manual[unknown:]}
+        [s] = screen_records(program_campaign(program, None), [rec], table)
+        assert s.count("待核实") == unknown
+        assert ("材料需补正" in s.note) == bool(errors) and "材料需补正" not in s.tier
+        tiers.append(s.tier)
+    assert tiers == ["先进单位"] + ["待核实"] * len(manual)

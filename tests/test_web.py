@@ -245,6 +245,19 @@ def test_staff_move_and_decide_are_recorded_under_their_name(lan, workspace):
     assert any(e["action"] == "move" and e["by"] == "staff1" for e in site_of(lan).store.audit_log())
 
 
+def test_a_move_refused_on_the_page_says_why_in_chinese(lan, workspace):
+    from pipeline.workspace import Workspace
+
+    client = signed_in(lan, "staff1")
+    with Workspace.open(workspace) as ws:
+        target = next(r for r in ws.applicants(limit=None).items if r.stage == "需补正")
+    answer = client.post(f"/applicants/{target.id}/move", data={"to": "材料齐全", "csrf": session_token(client)})
+    page = answer.data.decode()
+    assert answer.status_code == 400 and "不能移到“材料齐全”" in page and "未处理" in page
+    with Workspace.open(workspace) as ws:
+        assert ws.applicant(target.id).row.stage == "需补正"
+
+
 def test_bulk_move_reports_what_it_could_not_move(lan, workspace):
     from pipeline.workspace import Workspace
 

@@ -12,6 +12,7 @@ from collections import deque
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from pipeline.common.resources import SAMPLES
@@ -268,6 +269,13 @@ def test_a_winner_moved_stage_by_stage_gets_a_certificate(served):
         answer = client.post(f"/applicants/{row.id}/move", data={"csrf": session_token(client), "to": stage})
         assert answer.status_code == 302
         assert ws.applicant(row.id).row.stage == stage
+        if ws.flow.publicity and stage == ws.flow.publicity.stage:
+            early = client.post(f"/applicants/{row.id}/move",
+                                data={"csrf": session_token(client), "to": ws.flow.role("winning")})
+            assert early.status_code == 400 and "公示期未满" in early.data.decode()
+            with ws.engine.begin() as conn:  # the period passes: the applicant entered 公示 two months ago
+                conn.execute(sa.text("UPDATE stage_moves SET at = :at WHERE applicant_id = :a AND to_stage = :s"),
+                             {"at": "2021-06-01T12:00:00+08:00", "a": row.id, "s": stage})
     assert [w.id for w in ws.winners()] == [row.id]
     job = run_job(app, client, "/downloads/certificates")
     assert job.state == "done", job.message

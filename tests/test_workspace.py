@@ -253,15 +253,15 @@ def test_decisions_are_data_and_only_the_programs_moves_are_allowed(tmp_path, db
 
         with pytest.raises(UserError, match="只能是 已推荐、需补正"):
             ws.move(aid, "获奖", by="王敏")
+        ws.opinion(aid, "同意推荐", by="张评审", recommend=True)
         for stage in ("已推荐", "评审", "公示", "获奖"):
             ws.move(aid, stage, by="李强", note="按程序")
         assert [w.id for w in ws.winners()] == [aid]
         with pytest.raises(UserError, match="最终阶段"):
             ws.move(aid, "未获奖", by="李强")
-        ws.opinion(aid, "同意推荐", by="张评审", recommend=True)
         log = ws.audit_log(aid)
-        assert [e["action"] for e in log[:6]] == ["opinion", "move", "move", "move", "move", "move"]
-        assert log[0]["by"] == "张评审" and log[1]["detail"] == {"from": "公示", "to": "获奖", "note": "按程序"}
+        assert [e["action"] for e in log[:5]] == ["move", "move", "move", "move", "opinion"]
+        assert log[4]["by"] == "张评审" and log[0]["detail"] == {"from": "公示", "to": "获奖", "note": "按程序"}
 
 
 def test_listing_filters_sorts_and_pages_in_the_database(tmp_path, db_url, packets):

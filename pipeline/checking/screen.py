@@ -1,15 +1,22 @@
 """`manyi screen`: parsed records (plus a facts workbook) checked against a program's criteria.
 
 records → facts (each fact from the record's paths or a derivation, overridden by the facts
-workbook) → one outcome per criterion: 符合 / 不符合 / 待核实, with its seed article and the value
-it rests on → the tier reached → a workbook for staff.
+workbook) → one outcome per criterion: 符合 / 不符合 / 待核实, with its seed article, the value it
+rests on and where its answer came from → the tier reached → a workbook for staff.
 
-Criteria without a machine check are judged by staff: they stay 待核实 (“需人工核实”) unless the
-facts workbook has a column named by the criterion's article or id holding 符合 / 不符合, or the
-applicant's own 申报条件自评表 says 不符合. They are counted but do not decide the tier, which the
-checkable criteria do; an unknown checkable criterion (a fact nobody gave) makes the tier 待核实.
-Every outcome says where its answer came from (申报表, 推荐意见, 测评报告, 自评表, 事实表). A record
-whose packet needs correction (status incomplete) is screened, but its tier says so.
+Each criterion is answered by the first of:
+1. the applicant's own 申报条件自评表 saying 不符合: final (source 自评表), whatever the facts say;
+2. a staff verdict in the facts workbook (a column named by the criterion's article or id): 事实表;
+3. the criterion's check on the facts: the source of its facts (申报表, 推荐意见, 测评报告, 附件, 事实表);
+4. otherwise 待核实: a criterion without a machine check is 需人工核实, a check without its fact 未提供.
+
+The tier follows from the criteria by one rule, applied tier by tier from the lowest (标杆 needs the
+用户满意 criteria too): a tier all of whose criteria are 符合 is reached and the next is tried; a tier
+with any 不符合 is not reached; otherwise (some 待核实, none 不符合) the tier is 待核实 and the
+screening stops there. The result is the highest tier reached (“先进单位”), with the tier still to be
+verified when there is one (“用户满意（标杆待核实）”); 待核实 when the lowest is to be verified; 未达到
+when the lowest has a 不符合. A packet that needs correction (status incomplete or open errors) gets
+the separate note 材料需补正; its tier is not changed by it.
 """
 
 from __future__ import annotations
@@ -50,7 +57,10 @@ DERIVED_SOURCE = {"has_survey_report": "附件", "years_in_use": "申报表", "s
 #: What a tier reached by a packet still to be corrected is shown with.
 NEEDS_CORRECTION = f"材料{Status.INCOMPLETE.label}"
 SUMMARY_HEADER = ["企业名称", "类别", "达到等级", "不符合条数", "待核实条数", "说明"]
-DETAIL_HEADER = ["企业名称", "类别", "等级", "条款", "条件", "结果", "依据值"]
+DETAIL_HEADER = ["企业名称", "类别", "等级", "条款", "条件", "结果", "来源", "依据值"]
+#: The source of a criterion nobody answered.
+NO_SOURCE = "无（待核实）"
+SELF_SOURCE = SOURCE_NAMES["checklist"]
 
 
 # --- facts ----------------------------------------------------------------------------------------
@@ -298,6 +308,7 @@ class Outcome:
     evidence: str
     manual: bool = False
     tier_name: str = ""
+    source: str = NO_SOURCE
 
 
 @dataclass
@@ -332,37 +343,45 @@ def self_evaluations(program: Program, record: dict, category_id: str) -> dict[s
     return out
 
 
-def judge(criterion: Criterion, facts: dict, verdicts: dict, campaign, sources: dict | None = None,
-          own: str | None = None) -> tuple[str, str, bool]:
-    """Given a criterion, the facts, staff verdicts (and the facts' sources, the applicant's own 自评), return
-    (result, evidence, still for staff to judge).
+def check_facts(check: dict) -> list[str]:
+    """Given a criterion's check (comparison, all, any or cases), return the fact ids it reads, in order."""
+    if "fact" in check:
+        return [check["fact"]]
+    found = []
+    for part in (check.get("all") or check.get("any") or []):
+        found += check_facts(part)
+    for case in check.get("cases") or []:
+        found += check_facts(case["when"]) + (check_facts(case["check"]) if "check" in case else [])
+    return found
 
-    A criterion staff judge stays theirs when the applicant says 符合; the applicant's 不符合 decides it.
-    """
+
+def judge(criterion: Criterion, facts: dict, verdicts: dict, campaign, sources: dict | None = None,
+          own: str | None = None) -> tuple[str, str, bool, str]:
+    """Given a criterion, the facts, staff verdicts (and the facts' sources, the applicant's own 自评), return
+    (result, evidence, still for staff to judge, where the answer came from), in the order of the module docstring:
+    the applicant's own 不符合 is final."""
+    if own and own.startswith(NOT_MET):
+        return NOT_MET, f"{SELF_SOURCE}：{own}", False, SELF_SOURCE
     verdict = verdicts.get(criterion.id, verdicts.get(criterion.article))
     if verdict is not None:
-        return (MET if verdict else NOT_MET), f"{FACTS_TABLE}：人工核实", False
+        return (MET if verdict else NOT_MET), f"{FACTS_TABLE}：人工核实", False, FACTS_TABLE
     if criterion.manual:
-        if own and own.startswith(NOT_MET):
-            return NOT_MET, f"自评表：{own}", False
-        return UNKNOWN, MANUAL + (f"；自评表：{own}" if own else ""), True
+        return UNKNOWN, MANUAL + (f"；{SELF_SOURCE}：{own}" if own else ""), True, NO_SOURCE
     result, evidence = evaluate(criterion.check, facts, campaign, sources)
-    return {True: MET, False: NOT_MET, None: UNKNOWN}[result], evidence, False
+    used = list(dict.fromkeys(sources.get(f) for f in check_facts(criterion.check) if (sources or {}).get(f)))
+    return {True: MET, False: NOT_MET, None: UNKNOWN}[result], evidence, False, "、".join(used) or NO_SOURCE
 
 
 def tier_reached(category, outcomes: list[Outcome]) -> str:
-    """Given a category and its outcomes, return the highest tier all of whose checkable criteria are met.
-
-    Tiers add up: 标杆 needs the 用户满意 criteria too. An unknown checkable criterion leaves its
-    tier 待核实; staff-judged criteria not yet judged do not decide.
-    """
+    """Given a category and its outcomes, return the tier by the module docstring's one rule: tier by tier from the
+    lowest, all 符合 → reached (try the next), any 不符合 → stop, else → stop with the tier 待核实."""
     reached = None
     for tier in category.tiers:
-        mine = [o for o in outcomes if o.tier == tier.id and not o.manual]
-        if any(o.result == NOT_MET for o in mine):
+        mine = [o.result for o in outcomes if o.tier == tier.id]
+        if NOT_MET in mine:
             break
-        if any(o.result == UNKNOWN for o in mine):
-            return f"{reached.name}（{tier.name}待核实）" if reached else UNKNOWN
+        if UNKNOWN in mine:
+            return f"{reached.name}（{tier.name}{UNKNOWN}）" if reached else UNKNOWN
         reached = tier
     return reached.name if reached else NOT_REACHED
 
@@ -401,15 +420,15 @@ def screen_record(program: Program, record: dict, extra: dict | None, campaign, 
     own = self_evaluations(program, record, cid)
     outcomes = []
     for crit in program.criteria_for(cid):
-        result, evidence, manual = judge(crit, facts, extra.get("verdicts", {}), campaign, sources, own.get(crit.id))
+        result, evidence, manual, source = judge(crit, facts, extra.get("verdicts", {}), campaign, sources,
+                                                 own.get(crit.id))
         tier = category.tier(category.tier_of(crit))
-        outcomes.append(Outcome(crit, tier.id, result, evidence, manual, tier.name))
-    tier, note = tier_reached(category, outcomes), ""
+        outcomes.append(Outcome(crit, tier.id, result, evidence, manual, tier.name, source))
+    note = ""
     errors = [i for i in record.get("issues") or [] if isinstance(i, dict) and i.get("severity") == Severity.ERROR]
     if record.get("status") == Status.INCOMPLETE or errors:
         note = f"{NEEDS_CORRECTION}（{len(errors)} 个{Severity.ERROR.label}，见补正通知）"
-        tier = f"{tier}（{NEEDS_CORRECTION}）" if tier != NOT_REACHED else tier
-    return Screening(name, cid, category.name, tier, outcomes, note)
+    return Screening(name, cid, category.name, tier_reached(category, outcomes), outcomes, note)
 
 
 def screen_records(campaign, records: list[dict], table: dict | None = None, warn=None) -> list[Screening]:
@@ -441,7 +460,7 @@ def write_workbook(screenings: list[Screening], out: Path) -> Path:
     for s in screenings:
         for o in s.outcomes:
             detail.append([s.company, s.category_name, o.tier_name, o.criterion.article,
-                           o.criterion.text, o.result, o.evidence])
+                           o.criterion.text, o.result, o.source, o.evidence])
     add_sheet(book, "逐条结果", DETAIL_HEADER, detail)
     try:
         save(book, out)

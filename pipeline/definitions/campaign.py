@@ -1,11 +1,19 @@
-"""A campaign: one year of one program, every fact of its notice, from `forms/campaigns/*.yaml`."""
+"""A campaign: one year of one program, every fact of its notice, from `forms/campaigns/*.yaml`.
+
+The file is checked on load against `SCHEMA` (JSON Schema, checked by the jsonschema package; dates
+are a type of their own): each mistake is one Chinese line naming the file, the line and the key
+(“第 17 行 min_satisfaction 应为数字：八十”). A file that is not UTF-8 (a GBK file), indented with a tab
+or not valid YAML is refused the same way, with its line, never in the codec's or PyYAML's English.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import jsonschema
 import yaml
 
 from pipeline.common.errors import UserError
@@ -20,6 +28,117 @@ REQUIRED = {
 }
 ASSOCIATION = {"name": "协会名称", "address": "通信地址", "postcode": "邮编", "phone": "联系电话"}
 DATES = ("deadline", "survey_start_min", "announcement_date", "award_date", "notice_date")
+_TEXT = {"type": "string"}
+_DATE = {"type": "date"}
+_COUNT = {"type": "integer", "minimum": 1}
+_CODE = {"type": ["string", "integer"]}  # a postcode or phone number written without quotes reads as a number
+#: What a campaign file may hold: types, units (元, 年, 分, 天) as ranges, dates; other keys are free.
+SCHEMA = {
+    "type": "object",
+    "required": list(REQUIRED),
+    "properties": {
+        "id": _TEXT, "program": _TEXT, "name": _TEXT, "notice_number": _TEXT, "scope": _TEXT,
+        "year": {"type": "integer", "minimum": 2000, "maximum": 2100},
+        "data_year": {"type": "integer", "minimum": 2000, "maximum": 2100},
+        **{key: _DATE for key in DATES},
+        "association": {"type": "object", "required": list(ASSOCIATION),
+                        "properties": {"name": _TEXT, "short_name": _TEXT, "address": _TEXT, "postcode": _CODE,
+                                       "phone": _CODE, "mobile": _CODE, "fax": _CODE, "account": _CODE,
+                                       "contacts": {"type": "array", "items": _TEXT}}},
+        "fee": {"type": "number", "minimum": 0},
+        "validity_years": {"type": ["integer", "null"], "minimum": 1, "maximum": 10},  # null: the seed sets none
+        "min_satisfaction": {"type": "number", "minimum": 0, "maximum": 100},
+        "correction_days": {"type": "integer", "minimum": 1, "maximum": 365},
+        "respondents_all_below": _COUNT, "respondents_max": _COUNT,
+        "construction": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+        "certificate": {"type": "object", "properties": {"issuer": _TEXT, "number_prefix": _TEXT}},
+    },
+}
+TYPE_NAMES = {"string": "文字", "number": "数字", "integer": "整数", "date": "日期（写作 YYYY-MM-DD，如 2017-06-20）",
+              "object": "键值表", "array": "列表", "boolean": "是/否（true/false）",
+              "null": "空（null）"}
+#: What PyYAML's most common complaints mean, for staff.
+YAML_PROBLEMS = {"mapping values are not allowed": "冒号后须有空格；值里有冒号时请给整个值加引号",
+                 "could not find expected ':'": "缺少冒号（键: 值）",
+                 "found character that cannot start any token": "含有不能出现在这里的字符（如 @、`、%）",
+                 "expected <block end>": "缩进不对齐",
+                 "found unexpected end of stream": "引号或括号没有配对",
+                 "found duplicate": "同一个键写了两次"}
+
+
+def _is_date(_checker, value) -> bool:
+    if isinstance(value, date):
+        return True
+    try:
+        date.fromisoformat(str(value))
+        return True
+    except ValueError:
+        return False
+
+
+_VALIDATOR = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("date", _is_date))(SCHEMA)
+
+
+def read_yaml(raw: bytes, path: Path):
+    """Given a campaign file's bytes, return its data and the line of each key (a tuple path → line); raise a
+    Chinese UserError with the line for a file that is not UTF-8, is indented with a tab or is not valid YAML."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise UserError(f"活动文件 {path.name} 第 {line} 行不是 UTF-8 编码（可能是 GBK 等）：请用 UTF-8 编码另存后再试") from None
+    for n, line in enumerate(text.splitlines(), 1):
+        if "\t" in line[:len(line) - len(line.lstrip())]:
+            raise UserError(f"活动文件 {path.name} 第 {n} 行用制表符（Tab）缩进：YAML 只能用空格缩进，请改成空格")
+    try:
+        data = yaml_text(text)
+        lines = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader)) if isinstance(data, dict) else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = str(getattr(exc, "problem", "") or "")
+        hint = next((zh for en, zh in YAML_PROBLEMS.items() if problem.startswith(en)), "YAML 格式有误")
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
+        raise UserError(f"活动文件 {path.name} {where}格式有误：{hint}") from None
+    return data, lines
+
+
+def _key_lines(node, prefix: tuple = ()) -> dict:
+    """Given a composed YAML node, return key path (tuple) → its line (1-based), for every mapping key."""
+    lines = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            here = prefix + (key.value,)
+            lines[here] = key.start_mark.line + 1
+            lines.update(_key_lines(value, here))
+    return lines
+
+
+def schema_problems(data: dict, lines: dict) -> list[str]:
+    """Given a campaign file's data and its key lines, return one Chinese line per schema mistake, by line."""
+    found = []
+    for error in _VALIDATOR.iter_errors(data):
+        keys = tuple(str(k) for k in error.absolute_path)
+        name = ".".join(keys)
+        line = lines.get(keys) or lines.get(keys[:1])
+        at = f"第 {line} 行 " if line else ""
+        if error.validator == "required":
+            missing = re.search(r"'([^']+)'", error.message).group(1)
+            meaning = (ASSOCIATION if keys == ("association",) else REQUIRED).get(missing, "")
+            key = f"{name}.{missing}" if name else missing
+            found.append((line or 0, f"{at}缺少 {key}（{meaning}）"))
+        elif error.validator == "type":
+            wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+            found.append((line or 0, f"{at}{name} 应为{'或'.join(TYPE_NAMES[t] for t in wanted)}：{error.instance}"))
+        elif error.validator in ("minimum", "maximum"):
+            bound = "不能小于" if error.validator == "minimum" else "不能大于"
+            found.append((line or 0, f"{at}{name} {bound} {error.validator_value}：{error.instance}"))
+        else:
+            found.append((line or 0, f"{at}{name} 的值不对：{error.instance}"))
+    return [text for _, text in sorted(found)]
+
+
 #: The date each issuing command prints and counts from, when --date is not given.
 ISSUE_DATES = {"certificates": "award_date", "notices": "notice_date"}
 #: Without award_date, certificates are dated this many days after the deadline (review time), within the year.
@@ -95,15 +214,15 @@ def load_campaign(path: Path | str) -> "Campaign":
     if not path.is_file():
         raise UserError(f"找不到活动文件：{path}")
     try:
-        data = yaml_text(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise UserError(f"活动文件 {path.name} 无法读取：{exc}") from exc
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"活动文件 {path.name} 无法读取：{exc.strerror}") from None
+    data, lines = read_yaml(raw, path)
     if not isinstance(data, dict):
         raise UserError(f"活动文件 {path.name} 格式不对：应为 YAML 键值表")
-    missing = [f"{k}（{v}）" for k, v in REQUIRED.items() if k not in data]
-    missing += [f"association.{k}（{v}）" for k, v in ASSOCIATION.items() if k not in (data.get("association") or {})]
-    if missing:
-        raise UserError(f"活动文件 {path.name} 缺少：{'、'.join(missing)}")
+    problems = schema_problems(data, lines)
+    if problems:
+        raise UserError(f"活动文件 {path.name} 有误：" + "；".join(problems))
     for key in DATES:
         if key in data:
             data[key] = _as_date(data[key], key, path)

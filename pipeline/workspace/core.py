@@ -19,7 +19,9 @@ import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import yaml
@@ -29,7 +31,7 @@ from pipeline.common.records import company_name as record_company
 from pipeline.common.records import form_value
 from pipeline.definitions.campaign import Campaign, load_campaign
 from pipeline.definitions.programs import load_program, program_of
-from pipeline.definitions.stages import Workflow, workflow_of
+from pipeline.definitions.stages import ARTICLE, INELIGIBLE, Workflow, workflow_of
 from pipeline.definitions.vocabulary import Decision, IssueCode, Severity, Status, label_of, status_of
 from pipeline.workspace import db, locking
 from pipeline.workspace.compare import issue_key
@@ -45,6 +47,18 @@ LOCK = ".receive.lock"
 SYSTEM = "系统"
 #: Orders `applicants` may sort by.
 SORTS = ("name", "category", "stage", "status", "unit", "errors", "versions", "updated", "id")
+#: The association's time zone: the day a move is made on is the day there.
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def local_day(stamp: str) -> date:
+    """Given a stored time (ISO text, UTC or with its offset), return its day in the association's time zone."""
+    return datetime.fromisoformat(stamp).astimezone(ZONE).date()
+
+
+def issue_line(issue: dict) -> str:
+    """Given an issue, return it as staff read it: its Chinese name and message."""
+    return f"{label_of(IssueCode, issue.get('code'))}：{issue.get('message') or issue.get('code')}"
 
 
 @dataclass
@@ -430,9 +444,11 @@ class Workspace:
         conn.execute(_INSERT_AUDIT, {"at": db.now(), "by": by, "action": action, "applicant_id": applicant_id,
                                      "detail": json.dumps(detail, ensure_ascii=False) if detail else None})
 
-    def _move(self, conn, applicant_id: int, src: str | None, dst: str, by: str, note: str | None) -> None:
-        """Within a transaction, move an applicant from `src` to `dst` (the row must still be at `src`) and record it."""
-        stamp = db.now()
+    def _move(self, conn, applicant_id: int, src: str | None, dst: str, by: str, note: str | None,
+              on: date | None = None) -> None:
+        """Within a transaction, move an applicant from `src` to `dst` (the row must still be at `src`) and record it;
+        a move on a given day (`on`) is recorded at noon of that day in the association's time zone."""
+        stamp = db.now() if on is None else datetime(on.year, on.month, on.day, 12, tzinfo=ZONE).isoformat()
         if src is not None:
             done = conn.execute(_MOVE_STAGE, {"aid": applicant_id, "src": src, "dst": dst, "at": stamp}).rowcount
             if done != 1:
@@ -448,18 +464,52 @@ class Workspace:
             raise UserError(f"工作区中没有编号为 {applicant_id} 的申报")
         return row[0]
 
-    def move(self, applicant_id: int, to: str, by: str, note: str | None = None) -> str:
-        """Given an applicant, the stage to move it to, who and why, move it when the program allows that move;
-        return the stage it came from. Raise UserError naming the allowed moves otherwise."""
+    def move(self, applicant_id: int, to: str, by: str, note: str | None = None, on: date | None = None) -> str:
+        """Given an applicant, the stage to move it to, who and why, and the day of the move (None: today in the
+        association's time zone), move it when the program's stages allow it (see `definitions.stages`); return
+        the stage it came from. Raise UserError with the reason otherwise."""
         by = _require_name(by)
+        day = on or datetime.now(ZONE).date()
         with self.engine.begin() as conn:
             src = self._stage_of(conn, applicant_id)
             if src == to:
                 raise UserError(f"该申报已在“{to}”阶段")
             self.flow.check_move(src, to)
-            self._move(conn, applicant_id, src, to, by, note)
+            if to == INELIGIBLE and not ARTICLE.search(note or ""):
+                raise UserError(f"移到“{INELIGIBLE}”须在说明中写明不符合的条款（如：不符合第四条第1款）")
+            if self.flow.needs_complete(to):
+                errors = [i for i in self._open_issues(conn, applicant_id) if i.get("severity") == Severity.ERROR]
+                if errors:
+                    raise UserError(f"不能移到“{to}”：还有 {len(errors)} 项{Severity.ERROR.label}未处理（"
+                                    + "；".join(issue_line(i) for i in errors)
+                                    + "）。请先补正，或逐项人工确认/豁免（manyi confirm）")
+            self._check_publicity(conn, applicant_id, src, to, day)
+            self._move(conn, applicant_id, src, to, by, note, on)
         return src
 
+    def _open_issues(self, conn, applicant_id: int) -> list[dict]:
+        """Within a transaction, return the open issues of an applicant's latest version (after decisions)."""
+        t, v = db.applicants, db.versions
+        vid = conn.execute(sa.select(t.c.latest_version_id).where(t.c.id == applicant_id)).scalar_one()
+        latest = conn.execute(sa.select(v.c.record, v.c.batch_issues).where(v.c.id == vid)).first()
+        mine = [d for d in self._decisions(conn, applicant_id) if d["version_id"] == vid]
+        return effective_issues(json.loads(latest.record), json.loads(latest.batch_issues), mine)[0]
+
+    def _check_publicity(self, conn, applicant_id: int, src: str, to: str, day: date) -> None:
+        """Within a transaction, raise a Chinese UserError when `src` is the program's publicity stage, `to` goes on
+        (not a closing stage) and the period that began the day the applicant entered `src` has not ended by `day`."""
+        period = self.flow.publicity
+        if period is None or src != period.stage or self.flow.closing(to):
+            return
+        m = db.moves
+        entered = conn.execute(sa.select(m.c.at).where(m.c.applicant_id == applicant_id, m.c.to_stage == src)
+                               .order_by(m.c.id.desc()).limit(1)).scalar_one()
+        start = local_day(entered)
+        end = period.end(start)
+        if day <= end:
+            article = f"（{period.article}）" if period.article else ""
+            raise UserError(f"公示期未满：{start.isoformat()} 起公示 {period.describe()}{article}，至 {end.isoformat()} "
+                            f"止；{(end + timedelta(days=1)).isoformat()} 起才能移到“{to}”（本次日期 {day.isoformat()}）")
     def refresh(self, conn, applicant_id: int, by: str = SYSTEM, new_version: bool = False) -> str:
         """Within a transaction, recompute an applicant's status from its latest version and decisions, and move it
         among the automatic stages (需补正 / 已补正 / 材料齐全) when parsing or decisions changed where it belongs;
@@ -529,7 +579,7 @@ class Workspace:
     def opinion(self, applicant_id: int, text: str, by: str, recommend: bool | None = None,
                 score: float | None = None) -> None:
         """Given an applicant, a reviewer's 审定意见, who, whether it is recommended (None: not said) and a score
-        (0-100, None: not given), record it."""
+        (0-100, None: not given), record it. Refused once the applicant is in a final stage (the decision is made)."""
         by = _require_name(by)
         if not (text or "").strip():
             raise UserError("审定意见不能为空")
@@ -540,6 +590,9 @@ class Workspace:
                                .where(db.applicants.c.id == applicant_id)).scalar_one_or_none()
             if vid is None:
                 raise UserError(f"工作区中没有编号为 {applicant_id} 的申报")
+            stage = self._stage_of(conn, applicant_id)
+            if stage in self.flow.names() and self.flow.stage(stage).final:
+                raise UserError(f"该申报已在“{stage}”阶段，评审决定已作出，审定意见已锁定，不能再记录或修改")
             conn.execute(sa.insert(db.decisions).values(applicant_id=applicant_id, version_id=vid, kind=Decision.OPINION,
                                                         note=text.strip(), recommend=recommend, score=score, by=by,
                                                         at=db.now()))
