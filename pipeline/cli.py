@@ -71,13 +71,11 @@ def friendly(fn):
             sys.exit(0)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
-        except OSError as exc:
-            said = os_error_message(exc)
-            if said is None:
-                raise
-            click.secho(f"错误：{said}", fg="red", err=True)
-            sys.exit(2)
-        except Exception as exc:  # a bug of ours: say so plainly; MANYI_DEBUG=1 shows the traceback
+        except Exception as exc:  # a file-system problem said in Chinese, else a bug of ours: said plainly
+            said = os_error_message(exc) if isinstance(exc, OSError) else None
+            if said is not None:
+                click.secho(f"错误：{said}", fg="red", err=True)
+                sys.exit(2)
             if os.environ.get("MANYI_DEBUG"):
                 raise
             click.secho(f"内部错误：{type(exc).__name__}：{exc}。已写出的文件保持完整；"

@@ -69,7 +69,7 @@ def test_a_broken_campaign_file_is_a_clear_chinese_error(tmp_path):
     with pytest.raises(UserError, match="缺少"):
         load_campaign(bad)
     bad.write_text("year: [\n", encoding="utf-8")
-    with pytest.raises(UserError, match="无法读取"):
+    with pytest.raises(UserError, match="第 2 行.*格式有误"):
         load_campaign(bad)
     with pytest.raises(UserError, match="找不到"):
         load_campaign(tmp_path / "none.yaml")

@@ -204,9 +204,9 @@ def test_every_vertical_label_reads_down_as_the_seed_means_it(name):
 
 
 @pytest.mark.parametrize("error,said", [
-    (PermissionError(13, "Permission denied", "/srv/out/.企业类申报材料.23179-12.docx.part"), "/srv/out”"),
-    (NotADirectoryError(20, "Not a directory", "/srv/afile/records"), "不是文件夹"),
-    (FileExistsError(17, "File exists", "/srv/afile"), "不是文件夹"),
+    (PermissionError(13, "Permission denied", "/data/out/.企业类申报材料.23179-12.docx.part"), "/data/out”"),
+    (NotADirectoryError(20, "Not a directory", "/data/afile/records"), "不是文件夹"),
+    (FileExistsError(17, "File exists", "/data/afile"), "不是文件夹"),
 ])
 def test_a_path_error_is_one_chinese_line_with_no_internal_name(error, said, capsys):
     from pipeline.cli import friendly

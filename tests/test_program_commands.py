@@ -210,8 +210,11 @@ def test_guangzhou_screens_units_and_people_with_articles(tmp_path):
     assert warnings == []
     records = [{"submission_id": n, "source": n, "category": None, "company_name": n, "forms": {}, "issues": []}
                for n in ("广州地铁集团", "白云某厂", "陈明")]
+    pending = {s.company: s.tier for s in screen_records(program_campaign(program, None), records, table)}
+    assert pending["广州地铁集团"] == "待核实"  # 第十七条 典型性 is staff-judged: not yet confirmed
+    for row in table.values():  # staff confirm what only they can judge
+        row["verdicts"] = {c.id: True for c in program.criteria if c.manual}
     by = {s.company: s for s in screen_records(program_campaign(program, None), records, table)}
-    # 标杆's own condition (第十七条 典型性) is staff-judged: every machine-checked one is met.
     assert by["广州地铁集团"].tier == "标杆"
     assert by["白云某厂"].tier == "未达到"
     fraud = next(o for o in by["白云某厂"].outcomes if o.criterion.article == "第二十六条")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import docx
 import pytest
 from click.testing import CliRunner
 from program_packets import expected, packet_forms, program_cases, write_filled
@@ -153,7 +154,9 @@ def test_guangdong_star_without_photo_fields_and_a_wrong_phone(tmp_path):
 
 def test_a_packet_without_any_form_of_the_program(tmp_path):
     (tmp_path / "inbox" / "a").mkdir(parents=True)
-    (tmp_path / "inbox" / "a" / "说明.txt").write_text("无", encoding="utf-8")
+    letter = docx.Document()  # a Word file (a submission), but none of the program's forms
+    letter.add_paragraph("我公司申请参加本年度评选，材料随后补交。")
+    letter.save(str(tmp_path / "inbox" / "a" / "申请函.docx"))
     record = parse_inbox([tmp_path / "inbox"], tmp_path / "out", resolve_campaign("national", None), jobs=1).records[0]
     missing = [i for i in record["issues"] if i["code"] == "missing_form"]
     assert len(missing) == 1 and "企业类、服务类" in missing[0]["message"] and missing[0]["article"] == "第十五条"

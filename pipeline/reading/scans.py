@@ -12,15 +12,15 @@ from __future__ import annotations
 import re
 
 from pipeline.common.text import fold
-from pipeline.definitions.vocabulary import IssueCode
+from pipeline.reading.issues import make_issue
 
 #: A value read with less confidence than this raises `scan_uncertain` (kept as read, never guessed).
 LOW_CONFIDENCE = 0.80
 #: Forms pressed with a seal; a missing seal on these is recorded, and on the first one warned of.
 SEAL_FORMS = ("recommendation", "commitment")
 SEAL_WARNED = ("recommendation",)
-UNCERTAIN = IssueCode.SCAN_UNCERTAIN
-SEAL_MISSING = IssueCode.SEAL_MISSING
+UNCERTAIN = "scan_uncertain"
+SEAL_MISSING = "seal_missing"
 
 
 def read_parts(blocks) -> list:
@@ -59,8 +59,6 @@ def where_read(value, parts: list):
 def form_origin(found, values, file: str, seals: dict) -> tuple[dict, list[dict]]:
     """Given a form found in a scanned Document, its values, the file's name and the seals per page, return
     (its origin entry, its issues)."""
-    from pipeline.reading.submission import make_issue
-
     form = found.form
     parts = read_parts(found.blocks)
     pages = sorted({p.page for p in parts})

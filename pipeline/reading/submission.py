@@ -17,6 +17,7 @@ from pipeline.definitions.forms import Form, load_forms
 from pipeline.definitions.vocabulary import status_of
 from pipeline.reading import readers
 from pipeline.reading.extract import extract_form, split_forms
+from pipeline.reading.issues import make_issue
 from pipeline.reading.readers.docx import docx_document, main_part
 from pipeline.receiving.attachments import attachment
 from pipeline.receiving.inbox import submission_id
@@ -27,14 +28,6 @@ from pipeline.receiving.inbox import submission_id
 NAME_FORMS = ("cover", "application", "commitment", "implementation_status", "recommendation", "site_inspection")
 #: Fields naming a person or a team on a program's 申请表, when no form names a company.
 APPLICANT_FIELDS = ("name", "team_name")
-
-
-def make_issue(severity: str, code: str, message: str, form: str | None = None, field: str | None = None,
-               **extra) -> dict:
-    """Given an issue's parts, return the contract's issue dict (extra keys such as file, article kept)."""
-    out = {"severity": severity, "code": code, "form": form, "field": field, "message": message}
-    out.update({k: v for k, v in extra.items() if v is not None})
-    return out
 
 
 def unreadable_issue(file: str, reason: str) -> dict:
