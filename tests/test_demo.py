@@ -128,9 +128,11 @@ def test_notice_docx_and_pdf_list_every_error_and_warning(demo):
     book = load_workbook(folder / "notices.xlsx", read_only=True)
     rows = list(book.active.values)
     book.close()
-    assert rows[0] == ("企业名称", "联系人", "电话", "邮箱", "错误数", "警告数", "文件")
-    assert {(r[0], r[4], r[5], r[6]) for r in rows[1:]} == {
-        (c, sum(i["severity"] == "error" for i in r["issues"]), sum(i["severity"] == "warning" for i in r["issues"]),
+    assert rows[0] == ("文号", "企业名称", "推进单位", "联系人", "电话", "邮箱", "通信地址", "邮编", "补正期限",
+                       "错误数", "警告数", "文件")
+    assert {(r[1], r[9], r[10], r[11]) for r in rows[1:]} == {
+        (c, *(sum(i["severity"] == severity and IssueCode(i["code"]).for_applicant for i in r["issues"])
+              for severity in ("error", "warning")),
          f"{c}_{letter[c]}.docx") for c, r in failing.items()}
 
 

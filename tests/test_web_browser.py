@@ -9,9 +9,10 @@ read it back; then sign in on a non-loopback configuration. With MANYI_SCREENSHO
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -136,7 +137,11 @@ def test_a_campaign_in_the_browser(browser, workspace, tmp_path):
         got.value.save_as(pdf)
         assert pdf.read_bytes()[:5] == b"%PDF-"
         page.goto(served.url + "/awards")
-        assert name in page.inner_text("main") and "状　　态：有效" in page.inner_text("main")  # in the register
+        shown = page.inner_text("main")
+        # in the register, dated in the campaign's year: its status is what its term says today
+        end = re.search(r"有 效 期：\S+ 至 (\d+)年(\d+)月(\d+)日", shown)
+        status = "有效" if date(*map(int, end.groups())) >= date.today() else "已过期"
+        assert name in shown and "颁发日期：2017年" in shown and f"状　　态：{status}" in shown
         shot(page, "awards")
         page.on("dialog", lambda dialog: dialog.accept())  # 确定撤销证书？
         page.fill("input[name=reason]", "复评不合格")
