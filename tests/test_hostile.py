@@ -222,7 +222,7 @@ EXPECTED_REASONS = {
     "many.zip": "过多",
     "bomb.docx": "压缩炸弹",
     "bomb.xlsx": "压缩炸弹",
-    "memory.docx": "Word 文件",
+    "memory.docx": "在限定的时间和内存内无法读完",  # the same words whichever budget ran out first
     "slow.pdf": "PDF 解析超时",
     "pages.pdf": "PDF 页数过多",
     "xxe.docx": "实体",
@@ -568,3 +568,27 @@ def test_killed_run_leaves_whole_files_and_the_next_run_recovers(attacked, tmp_p
     again = {r["source"]: r for r in parse_inbox([box], out, HLJ, jobs=1).records}
     assert again[GOOD] == first[GOOD]
     assert set(again) == {GOOD, "slow.pdf"} and not (out / ".work").exists()
+
+
+@pytest.mark.parametrize("ran_out", ["time", "memory in the child", "memory in the parser"])
+def test_a_file_over_its_budget_reads_the_same_whichever_budget_ran_out(tmp_path, monkeypatch, ran_out):
+    """Which of time and memory runs out first depends on how busy the computer is: the record must not."""
+    from pipeline.common.safety import ChildFailed, Timeout
+    from pipeline.reading import submission
+    from pipeline.reading.readers import TOO_MUCH
+    from pipeline.receiving.inbox import SubmissionFile
+
+    raised = {"time": Timeout(), "memory in the child": ChildFailed("子进程异常退出（可能内存不足）"),
+              "memory in the parser": None}[ran_out]
+
+    def bounded(fn, *args, **kwargs):
+        if raised is None:  # the reader itself hit the memory ceiling inside the child
+            monkeypatch.setattr(submission.readers, "read", lambda f: (_ for _ in ()).throw(MemoryError()))
+            return fn(*args)
+        raise raised
+
+    monkeypatch.setattr(submission, "run_bounded", bounded)
+    path = memory_docx(tmp_path / "big.docx", megabytes=1)
+    limits = {**LIMITS, "docx_inline_xml": 1024}  # read in a bounded child, as a large file is
+    _, _, problem = submission.read_file(SubmissionFile("big.docx", path, "docx"), limits)
+    assert problem is not None and TOO_MUCH in problem["message"]

@@ -51,11 +51,12 @@ def read_file(file, limits: dict = LIMITS, forms: dict | None = None
     try:
         found, extra, problem = run_bounded(read_here, file, True, None, forms, seconds=limits["docx_seconds"],
                                             memory=limits["docx_memory"])
-    except Timeout:
-        return [], None, unreadable_issue(file.name, f"Word 文件解析超时（超过 {limits['docx_seconds']:g} 秒），文件可能有问题")
-    except ChildFailed as exc:
-        said = "内存不足" if "内存" in str(exc) else "解析出错"
-        return [], None, unreadable_issue(file.name, f"Word 文件无法解析（{said}）：{readers.DAMAGED}")
+    except (Timeout, ChildFailed) as exc:
+        # Time and memory are one budget: which of them runs out first depends on how busy the computer is, so
+        # the applicant is told the same thing either way (a rerun gives the same record).
+        if isinstance(exc, ChildFailed) and "内存" not in str(exc):
+            return [], None, unreadable_issue(file.name, f"Word 文件无法解析（解析出错）：{readers.DAMAGED}")
+        return [], None, unreadable_issue(file.name, readers.TOO_MUCH)
     except Exception:  # noqa: BLE001 - whatever the child re-raised
         return [], None, unreadable_issue(file.name, f"读取时出错：{readers.DAMAGED}")
     return [(forms[key], values) for key, values in found], extra, problem
@@ -72,7 +73,7 @@ def read_here(file, by_key: bool = False, xml: bytes | None = None, forms: dict 
     except readers.Unreadable as exc:
         return [], None, unreadable_issue(file.name, str(exc))
     except MemoryError:
-        return [], None, unreadable_issue(file.name, "文件内容过多，内存不足")
+        return [], None, unreadable_issue(file.name, readers.TOO_MUCH)
     except Exception:  # noqa: BLE001 - one broken file must not stop the others
         return [], None, unreadable_issue(file.name, f"读取时出错：{readers.DAMAGED}")
     found = split_forms(doc, forms)

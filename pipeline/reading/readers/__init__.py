@@ -23,6 +23,9 @@ class Rejected(Unreadable):
 
 #: Said of a file a parser could not make sense of (never the parser's exception name).
 DAMAGED = "文件内容不符合格式规范，可能已损坏；请用 Word、WPS 或 Excel 打开后另存一份重新发送"
+#: Why a file that ran out of its time or memory budget was not read (the same words whichever ran out first,
+#: which depends on how busy the computer is: a rerun gives the same record).
+TOO_MUCH = f"文件内容过多，在限定的时间和内存内无法读完：{DAMAGED}"
 
 
 #: Glyphs applicants type for a ticked / an empty box, folded to text.TICK / text.BOX.
@@ -54,7 +57,7 @@ def read_bounded(parse, args: tuple, what: str, seconds: float, memory: int, inl
         said = str(exc) if str(exc) in ("内存不足",) or str(exc).startswith("子进程") else "解析出错"
         raise Unreadable(f"{what}无法读取（{said}）：{DAMAGED}") from exc
     except MemoryError:
-        raise Unreadable(f"{what}内容过多，内存不足") from None
+        raise Unreadable(TOO_MUCH) from None
     except Exception as exc:  # noqa: BLE001 - whatever the parser raised in the child
         raise Unreadable(f"{what}无法读取：{DAMAGED}") from exc
 

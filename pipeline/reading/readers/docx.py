@@ -143,6 +143,9 @@ def tree_blocks(xml: bytes) -> list[Block]:
         except ValueError:
             root = parse_xml(xml)
     except ValueError as exc:
+        if any(sign in str(exc).lower() for sign in ("memory", "unknown error")):
+            # libxml2 out of the memory budget says so, or cannot even name its error: too much, not damaged
+            raise MemoryError(str(exc)) from exc
         said = str(exc) if "实体" in str(exc) else DAMAGED  # an entity declaration is an attack, said so
         raise Unreadable(f"Word 文件内容无法解析：{said}") from exc
     ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else W_NS
