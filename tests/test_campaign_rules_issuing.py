@@ -7,25 +7,9 @@ import os
 from datetime import date
 from pathlib import Path
 
-from click.testing import CliRunner
-from openpyxl import Workbook
-
-from pipeline.cli import cli
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, issue_date, load_campaign
 from pipeline.issuing import register
-
-
-def winners_book(path: Path, rows) -> Path:
-    book = Workbook()
-    book.active.append(["企业名称", "类别", "项目名称"])
-    for row in rows:
-        book.active.append(list(row))
-    book.save(path)
-    return path
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+from test_issue_dates import invoke, winners_book  # the same small helpers
 
 
 # --- 1. dates belong to the campaign ---------------------------------------------------------------------

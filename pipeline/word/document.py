@@ -39,6 +39,11 @@ def set_fonts(rpr, font: str) -> None:
     for attr in ("ascii", "hAnsi", "eastAsia", "cs"):
         fonts.set(qn(f"w:{attr}"), font)
     fonts.set(qn("w:hint"), "eastAsia")
+    set_languages(rpr)
+
+
+def set_languages(rpr) -> None:
+    """Given a w:rPr, declare its languages (styles.LANGS: en-US for Latin, zh-CN for East-Asian text)."""
     lang = rpr.find(qn("w:lang"))
     if lang is None:
         lang = rpr.makeelement(qn("w:lang"), {})
@@ -53,14 +58,8 @@ def declare_chinese(document) -> None:
     styles = document.styles.element
     for rpr in [styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")),
                 *(style.find(qn("w:rPr")) for style in styles.iterchildren(qn("w:style")))]:
-        if rpr is None:
-            continue
-        lang = rpr.find(qn("w:lang"))
-        if lang is None:
-            lang = rpr.makeelement(qn("w:lang"), {})
-            rpr.append(lang)
-        for attr, value in LANGS.items():
-            lang.set(qn(f"w:{attr}"), value)
+        if rpr is not None:
+            set_languages(rpr)
     theme_lang = document.settings.element.find(qn("w:themeFontLang"))
     if theme_lang is not None:
         for attr, value in LANGS.items():
