@@ -952,13 +952,104 @@ def doctor(workspace_dir):
 @click.option("--behind-proxy", metavar="地址", default=None,
               help="页面在反向代理（如 nginx）之后：代理的 IP 地址；只相信来自该地址的 X-Forwarded-Proto/-For")
 @click.option("--verify-only", is_flag=True, help="只提供公开的证书查验页 /verify（放在公网上时用），不提供其他页面")
+@click.option("--portal-only", is_flag=True, help="只提供申报单位的专属链接页面 /apply/…（放在公网上时用），不提供工作人员页面")
 @friendly
-def serve(directory, host, port, open_browser, self_check, behind_proxy, verify_only):
+def serve(directory, host, port, open_browser, self_check, behind_proxy, verify_only, portal_only):
     """在浏览器中处理整个活动：收件、申报列表、详情、评审、证书、下载。"""
     from pipeline.web.server import serve as run
 
     run(directory, host=host, port=port, open_browser=open_browser, self_check=self_check, echo=click.echo,
-        behind_proxy=behind_proxy, verify_only=verify_only)
+        behind_proxy=behind_proxy, verify_only=verify_only, portal_only=portal_only)
+
+
+# --- issue 31: the applicants' page: invitations and e-mail ---
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.argument("names", nargs=-1)
+@click.option("--roster", type=click.Path(path_type=Path), help="企业名单 .xlsx（与 manyi packet --roster 相同）")
+@click.option("--all", "everyone", is_flag=True, help="工作区中的全部申报单位")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="写出的邀请名单 .xlsx（可用于邮件合并）")
+@click.option("--url", "base", required=True, help="申报单位页面的公网地址，如 https://sb.example.cn")
+@_BY_OPTION
+@friendly
+def invite(directory, names, roster, everyone, out, base, by):
+    """为每家企业（每个类别）生成专属申报链接；再次生成时旧链接作废。"""
+    from pipeline.workspace import invitations, mail
+
+    if sum(bool(x) for x in (roster, everyone, names)) != 1:
+        raise UserError("请给出且只给出一种：--roster 名单.xlsx、--all 或企业名称")
+    with _open_workspace(directory) as ws:
+        problems = []
+        if roster:
+            targets, problems = invitations.roster_targets(roster)
+        else:
+            targets = invitations.workspace_targets(ws, None if everyone else list(names))
+        issued = invitations.issue_links(ws, targets, by)
+        invitations.write_workbook(issued, out, base, ws.program)
+        queued = sum(mail.queue_invitation(ws, invitations.find(ws, i.token)) for i in issued)
+    for line in problems:
+        click.echo(line, err=True)
+    click.echo(f"已为 {len(issued)} 家企业生成专属链接，写入 {out}" + (f"；{queued} 封邀请邮件待发送（manyi mail send）" if queued else ""))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--not-submitted", is_flag=True, help="提醒尚未提交材料的企业")
+@click.option("--notice-unanswered", is_flag=True, help="提醒补正期限内尚未补正的企业")
+@friendly
+def remind(directory, not_submitted, notice_unanswered):
+    """给申报单位发提醒邮件（每家每天每种提醒最多一封），并立即发送。"""
+    from pipeline.workspace import mail
+    from pipeline.workspace.invitations import today
+
+    with _open_workspace(directory) as ws:
+        queued = mail.remind(ws, not_submitted, notice_unanswered, today())
+        click.echo(f"新加入 {queued} 封提醒邮件")
+        click.echo(mail.send_outbox(ws).line())
+
+
+@cli.group("mail")
+def mail_group():
+    """申报单位邮件（默认关闭）：设置发信服务器、发送待发邮件。"""
+
+
+@mail_group.command("setup")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--host", required=True, help="发信服务器，如 smtp.exmail.qq.com")
+@click.option("--port", required=True, type=click.IntRange(1, 65535), help="端口，如 465（SSL）或 587（STARTTLS）")
+@click.option("--security", default="starttls", show_default=True, type=click.Choice(["starttls", "ssl", "none"]),
+              help="加密方式")
+@click.option("--user", "account", default="", help="发信账号")
+@click.option("--sender", required=True, help="发件人地址")
+@click.option("--url", "base", required=True, help="申报单位页面的公网地址（邮件中的链接）")
+@click.option("--password", default="", help="发信密码（保存在工作区的 mail.secret，不写入活动文件）")
+@click.option("--off", is_flag=True, help="关闭邮件发送")
+@_BY_OPTION
+@friendly
+def mail_setup(directory, host, port, security, account, sender, base, password, off, by):
+    """设置发信服务器（开启邮件）。"""
+    from pipeline.workspace import mail
+
+    with _open_workspace(directory) as ws:
+        mail.save_settings(ws, mail.Settings(host=host, port=port, security=security, user=account, sender=sender,
+                                             portal_url=base, enabled=not off, password=password), by)
+    click.echo("邮件发送已关闭" if off else f"已设置发信服务器 {host}:{port}（{mail.SECURITY[security]}）")
+
+
+@mail_group.command("send")
+@click.argument("directory", type=click.Path(path_type=Path))
+@friendly
+def mail_send(directory):
+    """发送待发的邮件（已发过的不会重发）。"""
+    from pipeline.workspace import mail
+
+    with _open_workspace(directory) as ws:
+        click.echo(mail.send_outbox(ws).line())
+
+
+# --- end issue 31 ---
 
 
 @cli.group()

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pipeline.common.errors import UserError
-from pipeline.web import auth, campaign_pages, pages, verify
+from pipeline.web import auth, campaign_pages, pages, portal, verify
 from pipeline.workspace import accounts
 from pipeline.web.context import EXTENSION, Site
 from pipeline.web.jobs import Runner
@@ -29,7 +29,7 @@ from pipeline.web.store import Store
 
 PACKAGE = Path(__file__).resolve().parent
 #: The page's blueprints, each over the context module only (never over one another).
-BLUEPRINTS = (pages.bp, campaign_pages.bp)
+BLUEPRINTS = (pages.bp, campaign_pages.bp, portal.staff_bp)
 
 
 def secret_key(folder: Path) -> bytes:
@@ -46,12 +46,15 @@ def secret_key(folder: Path) -> bytes:
 
 
 def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, limits: dict | None = None,
-               testing: bool = False, behind_proxy: str | None = None, verify_only: bool = False) -> Flask:
+               testing: bool = False, behind_proxy: str | None = None, verify_only: bool = False,
+               portal_only: bool = False) -> Flask:
     """Given a workspace folder and how it is served, return the Flask application.
 
     `behind_proxy`: the address of the reverse proxy in front (it says by X-Forwarded-Proto/-For whether
     the browser came by HTTPS and from where); those headers are believed from that address only.
-    `verify_only`: the public certificate verify page alone (no staff page, no sign-in)."""
+    `verify_only`: the public certificate verify page alone (no staff page, no sign-in).
+    `portal_only`: the applicants' pages alone (`portal.bp`: no staff page, no sign-in; issue 31)."""
+    verify_only = verify_only or portal_only  # the same: nobody signs in, no staff page is registered
     site = Site(root=Path(root), host=host, self_check=self_check and not verify_only, verify_only=verify_only,
                 limits={**WEB_LIMITS, **(limits or {})})
     site.ws  # a workspace, or the library's Chinese error, before anything is written in the folder
@@ -78,9 +81,12 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
     app.context_processor(lambda: {"user": g.get("user"), "csrf_field": csrf_field, "site": site,
                                    "csrf_token": session.get("csrf", "")})
     register_errors(app)
-    verify.register_page(app)
+    if not portal_only:
+        verify.register_page(app)
     for blueprint in () if verify_only else BLUEPRINTS:
         app.register_blueprint(blueprint)
+    if portal_only or not verify_only:
+        app.register_blueprint(portal.bp)
     return app
 
 

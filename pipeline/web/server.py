@@ -36,13 +36,24 @@ def startup_lines(root: Path, host: str, port: int, self_check: bool, verify_onl
 
 
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
-          self_check: bool = False, echo=print, behind_proxy: str | None = None, verify_only: bool = False) -> None:
+          self_check: bool = False, echo=print, behind_proxy: str | None = None, verify_only: bool = False,
+          portal_only: bool = False) -> None:
     """Given a workspace and where to listen, serve the page (or only the verify page) until interrupted."""
     import waitress
 
     from pipeline.web.app import create_app, site_of
 
-    app = create_app(root, host=host, self_check=self_check, behind_proxy=behind_proxy, verify_only=verify_only)
+    app = create_app(root, host=host, self_check=self_check, behind_proxy=behind_proxy, verify_only=verify_only,
+                     portal_only=portal_only)
+    if portal_only:
+        echo(f"工作区 {root} 的申报单位页面已启动：{page_url(host, port)}apply/（只提供申报单位的专属链接页面，不提供工作人员页面）")
+        echo("按 Ctrl+C 停止。")
+        server = listen(app, host, port)
+        try:
+            server.run()
+        finally:
+            server.close()
+        return
     if not verify_only and not is_loopback(host) and not site_of(app).store.users():
         raise UserError("在 127.0.0.1 以外的地址提供页面需要账号：请先运行 manyi user add 名字 --role admin")
     server = listen(app, host, port)  # the port first: a busy one is said before anything claims to have started

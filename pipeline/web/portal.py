@@ -1,0 +1,376 @@
+"""The applicants' page (`/apply/<link>`) and the staff page that invites them (`/invitations`).
+
+Blueprint `portal` is what `manyi serve --portal-only` serves alone: an enterprise opens its personal
+link (no account), downloads its pre-filled packet, uploads the filled one, sees at once what the checks
+find (the items a 补正通知 lists, with form and field), and sends it: the upload becomes a version through
+`workspace.receive` (the same gate, readers, rules and store as an inbox entry; received on the server's
+date in the association's time zone). It sees its stage and status as an applicant should (never
+reviewers' opinions or staff notes), reads its notices and answers them within their window. Any link that
+is not a live invitation, and any id not its own, answers 404. Blueprint `invitations` is the staff side
+(issue, revoke, the outbox); it is registered only with the staff pages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+
+from pipeline.checking.rules.names import company_key
+from pipeline.common.errors import UserError
+from pipeline.definitions.vocabulary import Severity, member_of
+from pipeline.issuing.notices import deadline_for, find_field, letter_issues, needed
+from pipeline.web.context import route, site, staged, start_job, user_name, ws
+from pipeline.web.security import RateLimit
+from pipeline.workspace import invitations, mail
+from pipeline.workspace.receive import receive
+
+bp = Blueprint("portal", __name__)
+staff_bp = Blueprint("invitations", __name__)
+
+PORTAL_DIR = "portal"  # drafts (checked uploads not yet sent) under the page's folder of the workspace
+#: Checks per link and per address per hour: enough for an applicant correcting a packet, little for a flood.
+LIMITS = {"per_link": 30, "per_address": 60}
+DRAFT = re.compile(r"^\d+-[0-9a-f]{16}$")
+LIMITS_KEY = "manyi-portal-limits"
+
+
+def today() -> date:
+    """Return the server's date in the association's time zone (what a sent packet is received on)."""
+    return invitations.today()
+
+
+def _limits() -> dict:
+    found = current_app.extensions.get(LIMITS_KEY)
+    if found is None:
+        found = current_app.extensions[LIMITS_KEY] = {k: RateLimit(v) for k, v in LIMITS.items()}
+    return found
+
+
+def _audit(invitation: dict, action: str, applicant_id: int | None = None, detail: dict | None = None) -> None:
+    """Record an applicant's action in the workspace's audit log, under its enterprise's name."""
+    from pipeline.workspace import accounts
+
+    accounts.log(ws(), f"申报单位：{invitation['company_name']}", action, applicant_id,
+                 {"invitation": invitation["id"], "address": request.remote_addr or "", **(detail or {})})
+
+
+def _invitation(token: str) -> dict:
+    """Given a link's secret, return its live invitation, or answer 404 (unknown, revoked: never a hint which)."""
+    found = invitations.find(ws(), token)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _own_notices(applicant_id: int | None) -> list[dict]:
+    if applicant_id is None:
+        return []
+    return ws().applicant(applicant_id).notices
+
+
+def window(invitation: dict, applicant_id: int | None, day: date) -> tuple[bool, str, dict | None]:
+    """Given an invitation, its applicant and the day, return (may upload, why not in Chinese, the open notice):
+    up to the deadline anything; after it only the correction a notice of its latest version asks for, within
+    that notice's window."""
+    campaign = ws().campaign
+    open_notice = None
+    if applicant_id is not None:
+        detail = ws().applicant(applicant_id)
+        latest = detail.versions[-1].id
+        for notice in detail.notices:
+            due = deadline_for(campaign, date.fromisoformat(notice["date"]))
+            if notice["version_id"] == latest and day <= due:
+                open_notice = {**notice, "due": due.isoformat()}
+    if day <= campaign.deadline or open_notice:
+        return True, "", open_notice
+    if applicant_id is None:
+        return False, f"申报已于 {campaign.deadline.isoformat()} 截止，不再接收新的申报材料。", None
+    return False, (f"申报已于 {campaign.deadline.isoformat()} 截止；截止后只接收补正通知要求的补正材料，"
+                   f"且须在通知的补正期限内上传。"), None
+
+
+def status_view(applicant_id: int | None) -> dict | None:
+    """Given the applicant's id, return what the applicant may see: stage, status, versions and notices (no
+    reviewer's opinion, no staff note, no decision's reason)."""
+    if applicant_id is None:
+        return None
+    from pipeline.definitions.vocabulary import Status
+
+    detail = ws().applicant(applicant_id)
+    campaign = ws().campaign
+    status = member_of(Status, detail.row.status)
+    return {
+        "stage": detail.row.stage, "status": status.label if status else detail.row.status,
+        "versions": [{"seq": v.seq, "received_on": v.received_on, "files": [f["name"] for f in v.files]}
+                     for v in detail.versions],
+        "notices": [{"id": n["id"], "number": n["number"], "date": n["date"],
+                     "due": deadline_for(campaign, date.fromisoformat(n["date"])).isoformat(),
+                     "items": [i.get("message") for i in n["items"]]} for n in detail.notices],
+    }
+
+
+def items_of(record: dict) -> list[dict]:
+    """Given a checked record, return the items a 补正通知 would list for it, each with its severity in the
+    applicant's words, the form's title and the field's printed label, and what to do."""
+    campaign, program = ws().campaign, ws().program
+    out = []
+    for issue in letter_issues(record):
+        severity = member_of(Severity, issue.get("severity"))
+        form = program.form_of(record, issue.get("form")) if issue.get("form") else None
+        field = find_field(record, issue.get("form"), issue.get("field"), campaign)
+        out.append({"severity": issue.get("severity"), "label": severity.applicant_label if severity else "提示",
+                    "form": form.printed_title(campaign) if form is not None else "",
+                    "field": field.label if field is not None else "",
+                    "message": issue.get("message") or "", "needed": needed(issue, record, campaign)})
+    out.sort(key=lambda i: i["severity"] != Severity.ERROR)
+    return out
+
+
+def check_upload(folder: Path) -> dict:
+    """Given the staging inbox of one applicant's upload, return its checked record (the same steps as a
+    receive: gate, LibreOffice batch, readers, rules); nothing is stored."""
+    from pipeline.parse import campaign_forms, convert_old_formats, open_entry, parse_one
+    from pipeline.reading.extract import prepare
+    from pipeline.receiving import inbox
+
+    campaign = ws().campaign
+    entry = inbox.entries([folder])[0]
+    work = Path(tempfile.mkdtemp(prefix="manyi-portal-work-"))
+    try:
+        prepare(campaign_forms(campaign))
+        opened = convert_old_formats([open_entry(entry, work / "e")], work)[0]
+        return parse_one(*opened, campaign, work)[0]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def one_entry(saved) -> None:
+    """Given the uploaded files, make them one inbox entry: several files (or folders) sent together go into
+    one folder, so they are one applicant's submission."""
+    if len(saved.entries) <= 1:
+        return
+    target = saved.folder / "申报材料"
+    target.mkdir()
+    for path in saved.entries:
+        path.rename(target / path.name)
+    saved.entries[:] = [target]
+
+
+def _drafts() -> Path:
+    return site().web_dir / PORTAL_DIR
+
+
+def _draft(invitation: dict, draft: str) -> Path:
+    """Given an invitation and a draft's id, return the draft's folder, or answer 404 (another link's, unknown)."""
+    if not DRAFT.match(draft or "") or not draft.startswith(f"{invitation['id']}-"):
+        abort(404)
+    folder = _drafts() / draft
+    if not (folder / "check.json").is_file():
+        abort(404)
+    return folder
+
+
+def matches(invitation: dict, record: dict) -> str:
+    """Given an invitation and the record of its upload, return '' when the packet is its enterprise's and
+    category's, else why it cannot be sent through this link (Chinese)."""
+    name = record.get("company_name") or ""
+    if not name:
+        return "材料中没有读出企业名称：请在申报表中填写企业名称后重新上传。"
+    if company_key(name) != company_key(invitation["company_name"]):
+        return f"材料中的企业名称“{name}”与本链接的企业“{invitation['company_name']}”不一致：请上传本企业的材料。"
+    if invitation.get("category") and record.get("category") and record["category"] != invitation["category"]:
+        program = ws().program
+        return (f"材料的申报类别“{program.category_name(record['category'])}”与本链接的类别"
+                f"“{program.category_name(invitation['category'])}”不一致。")
+    return ""
+
+
+# --- the applicant's pages --------------------------------------------------------------------------
+
+
+def apply_home(token):
+    invitation = _invitation(token)
+    if invitation["kind"] == invitations.UNIT:
+        rows = invitations.unit_applicants(ws(), invitation)
+        return render_template("portal/unit.html", invitation=invitation, rows=rows, token=token,
+                               program=ws().program)
+    aid = invitations.applicant_id(ws(), invitation)
+    day = today()
+    may, why, open_notice = window(invitation, aid, day)
+    expired = day > date.fromisoformat(invitation["valid_until"]) and open_notice is None
+    _audit(invitation, "portal_open", aid)
+    return render_template("portal/home.html", invitation=invitation, token=token, may=may and not expired,
+                           why=why or ("本链接已过有效期。" if expired else ""), status=status_view(aid),
+                           open_notice=open_notice, campaign=ws().campaign, program=ws().program, today=day)
+
+
+def apply_packet(token):
+    invitation = _invitation(token)
+    folder = Path(tempfile.mkdtemp(prefix="packet-", dir=site().web_dir))
+    try:
+        path = invitations.prefilled_packet(ws(), invitation, folder)
+        data = path.read_bytes()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    _audit(invitation, "portal_packet", invitations.applicant_id(ws(), invitation))
+    import io
+
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=path.name)
+
+
+def apply_check(token):
+    invitation = _invitation(token)
+    limits = _limits()
+    if not limits["per_link"].allow(str(invitation["id"])) or not limits["per_address"].allow(request.remote_addr or ""):
+        abort(429, "上传检查次数太多，请一小时后再试")
+    aid = invitations.applicant_id(ws(), invitation)
+    may, why, _ = window(invitation, aid, today())
+    if not may:
+        _audit(invitation, "portal_refused", aid, {"why": why})
+        raise UserError(why)
+    saved = staged(request.files.getlist("files"), "selfcheck_size", "selfcheck_files")
+    if not saved.entries:
+        shutil.rmtree(saved.folder.parent, ignore_errors=True)
+        raise UserError("请选择申报材料文件（Word、Excel、PDF、文件夹或压缩包）")
+    one_entry(saved)
+    try:
+        record = check_upload(saved.folder)
+    except Exception:
+        shutil.rmtree(saved.folder.parent, ignore_errors=True)
+        raise
+    draft = f"{invitation['id']}-{secrets.token_hex(8)}"
+    target = _drafts() / draft
+    target.parent.mkdir(parents=True, exist_ok=True)
+    saved.folder.parent.rename(target)
+    problem = matches(invitation, record)
+    items = items_of(record)
+    (target / "check.json").write_text(json.dumps({"problem": problem, "items": items}, ensure_ascii=False),
+                                       encoding="utf-8")
+    _audit(invitation, "portal_check", aid, {"files": [p.name for p in saved.entries],
+                                             "errors": sum(i["severity"] == Severity.ERROR for i in items)})
+    return render_template("portal/checked.html", invitation=invitation, token=token, draft=draft, items=items,
+                           problem=problem, errors=sum(i["severity"] == Severity.ERROR for i in items),
+                           files=sorted(p.relative_to(target / "inbox").as_posix()
+                                        for p in (target / "inbox").rglob("*") if p.is_file()))
+
+
+def apply_send(token):
+    invitation = _invitation(token)
+    folder = _draft(invitation, request.form.get("draft", ""))
+    checked = json.loads((folder / "check.json").read_text(encoding="utf-8"))
+    if checked["problem"]:
+        raise UserError(checked["problem"])
+    aid = invitations.applicant_id(ws(), invitation)
+    day = today()
+    may, why, _ = window(invitation, aid, day)
+    if not may:
+        raise UserError(why)
+    try:
+        result = receive(ws(), [folder / "inbox"], received=day, jobs=1)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    aid = invitations.applicant_id(ws(), invitation)
+    if result.stored:
+        stored = result.stored[0]
+        _audit(invitation, "portal_send", stored.applicant_id, {"version": stored.seq})
+        mail.queue_receipt(ws(), invitation, stored.applicant_id, stored.seq, day.isoformat(),
+                           [r.source for r in result.stored])
+        flash(f"已收到第 {stored.seq} 版申报材料（{day.isoformat()}）。")
+    else:
+        _audit(invitation, "portal_send_same", aid)
+        flash("这份材料与已收到的一份完全相同，未重复保存。")
+    return redirect(url_for("portal.apply_home", token=token))
+
+
+def apply_notice(token, notice_id):
+    invitation = _invitation(token)
+    aid = invitations.applicant_id(ws(), invitation)
+    notice = next((n for n in _own_notices(aid) if n["id"] == notice_id), None)
+    if notice is None:
+        abort(404)  # another enterprise's notice answers as if there were none
+    folder = Path(tempfile.mkdtemp(prefix="notice-", dir=site().web_dir))
+    try:
+        path = mail.notice_letter(ws(), notice, folder)
+        data = path.read_bytes()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    _audit(invitation, "portal_notice", aid, {"notice": notice["number"]})
+    import io
+
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=path.name)
+
+
+route(bp, "/apply/<token>", "public")(apply_home)
+route(bp, "/apply/<token>/packet", "public")(apply_packet)
+route(bp, "/apply/<token>/check", "public", ("POST",), upload="selfcheck_size")(apply_check)
+route(bp, "/apply/<token>/send", "public", ("POST",))(apply_send)
+route(bp, "/apply/<token>/notices/<int:notice_id>", "public")(apply_notice)
+
+
+# --- the staff's page: invitations and the outbox ------------------------------------------------
+
+
+def invitations_page():
+    workspace = ws()
+    rows = invitations.listing(workspace)
+    return render_template("portal/invitations.html", rows=rows, outbox=mail.listing(workspace),
+                           mail_on=mail.settings_of(workspace) is not None, program=workspace.program)
+
+
+def invitations_issue():
+    """Issue links: for every applicant of the workspace, or for a roster uploaded here; the workbook comes back."""
+    workspace, by = ws(), user_name()
+    roster = request.files.get("roster")
+    base = request.host_url
+    saved = None
+    if roster and roster.filename:
+        saved = staged([roster], "roster_size", "selfcheck_files")
+        if not saved.entries or saved.entries[0].suffix.lower() != ".xlsx":
+            shutil.rmtree(saved.folder.parent, ignore_errors=True)
+            raise UserError("企业名单须为 .xlsx 文件")
+        targets, problems = invitations.roster_targets(saved.entries[0])
+    else:
+        targets, problems = invitations.workspace_targets(workspace), []
+
+    def work(job, folder):
+        try:
+            issued = invitations.issue_links(workspace, targets, by)
+            for one in issued:
+                row = invitations.find(workspace, one.token)
+                mail.queue_invitation(workspace, row)
+            job.result["problems"] = problems
+            job.files = [invitations.write_workbook(issued, folder / "邀请链接.xlsx", base, workspace.program)]
+            return f"已为 {len(issued)} 家企业生成专属链接（原有链接已作废）"
+        finally:
+            if saved:
+                shutil.rmtree(saved.folder.parent, ignore_errors=True)
+
+    return start_job("生成邀请链接", work)
+
+
+def invitations_revoke(invitation_id):
+    row = invitations.revoke(ws(), int(invitation_id), user_name())
+    flash(f"已作废 {row['company_name']} 的链接")
+    return redirect(url_for("invitations.invitations_page"))
+
+
+def invitations_send_mail():
+    workspace = ws()
+
+    def work(job, folder):
+        return mail.send_outbox(workspace, progress=job.progress).line()
+
+    return start_job("发送邮件", work)
+
+
+route(staff_bp, "/invitations", "read")(invitations_page)
+route(staff_bp, "/invitations/issue", "staff", ("POST",), upload="roster_size")(invitations_issue)
+route(staff_bp, "/invitations/<invitation_id>/revoke", "staff", ("POST",))(invitations_revoke)
+route(staff_bp, "/invitations/mail", "staff", ("POST",))(invitations_send_mail)

@@ -1,0 +1,342 @@
+"""Invitations to the applicants' page: one personal link per enterprise and category, no account.
+
+A link's secret is the HMAC of a random nonce under the workspace's own key (`portal.key`, a file beside
+the database, never in it): 192 bits, and only its SHA-256 and the nonce are kept in the database, so a copy of
+the database opens no applicant's page, while the workspace itself can write the link again into a later
+e-mail (a notice, a reminder). A link is valid until the campaign's last day of corrections
+(`valid_until`), can be revoked, and issuing again for the same enterprise and category revokes the link
+before (one live link each). A link knows its enterprise by the applicant key receive matches records by
+(normalised name | category), so it sees that applicant's versions and notices and nothing else.
+
+The tables are the portal's own (like the accounts'), made on first use by `migrate`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from pipeline.checking.rules.names import company_key
+from pipeline.common import xlsx
+from pipeline.common.errors import UserError
+from pipeline.common.outputs import check_writable, note_written
+from pipeline.definitions.campaign import Campaign
+from pipeline.issuing.notices import deadline_for
+from pipeline.workspace import db
+from pipeline.workspace.core import ZONE, Workspace
+
+metadata = sa.MetaData()
+
+invitations = sa.Table(
+    "invitations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # SHA-256 of the link's secret
+    sa.Column("nonce", sa.String(64), nullable=False),  # the secret is HMAC(portal.key, nonce)
+    sa.Column("kind", sa.String(20), nullable=False),  # applicant / unit (a 推进单位's own link)
+    sa.Column("company_name", sa.Text, nullable=False),  # the enterprise (or, for a unit link, the 推进单位)
+    sa.Column("category", sa.String(40)),
+    sa.Column("applicant_key", sa.String(400)),  # normalised name | category, as receive matches records
+    sa.Column("promoting_unit", sa.Text),
+    sa.Column("contact", sa.Text),
+    sa.Column("email", sa.Text),
+    sa.Column("roster", sa.Text),  # the roster's row (header → text, JSON): what the pre-filled packet holds
+    sa.Column("valid_until", sa.String(10), nullable=False),
+    sa.Column("revoked_at", sa.String(32)),
+    sa.Column("revoked_by", sa.Text),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Index("ix_invitations_key", "applicant_key"),
+)
+
+PORTAL_KEY = "portal_schema"
+#: PORTAL_MIGRATIONS[n] brings the portal's tables from version n to n+1.
+PORTAL_MIGRATIONS = [lambda conn: metadata.create_all(conn)]
+APPLICANT, UNIT = "applicant", "unit"
+#: The invitation workbook's columns, ready for a mail merge.
+HEADER = ["企业名称", "类别", "推进单位", "联系电话", "邮箱", "有效期至", "专属链接"]
+
+
+def migrate(ws: Workspace) -> None:
+    """Given an open workspace, make the invitation table when it is not there yet."""
+    with ws.engine.connect() as conn:
+        found = int(db.get_meta(conn, PORTAL_KEY, "0"))
+        if found >= len(PORTAL_MIGRATIONS) and sa.inspect(conn).has_table(invitations.name):
+            return
+    with ws.engine.begin() as conn:
+        for step in PORTAL_MIGRATIONS:
+            step(conn)
+        db.set_meta(conn, PORTAL_KEY, str(len(PORTAL_MIGRATIONS)))
+
+
+def hash_token(token: str) -> str:
+    """Given a link's secret, return what is stored of it (SHA-256, hex)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+KEY_FILE = "portal.key"
+
+
+def portal_key(ws: Workspace) -> bytes:
+    """Given a workspace, return the key its links are derived with, made once (readable by its owner only)."""
+    import os
+
+    path = ws.root / KEY_FILE
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # O_EXCL: two processes keep one key
+        except FileExistsError:
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_bytes(32))
+        return path.read_bytes()
+
+
+def token_of(ws: Workspace, nonce: str) -> str:
+    """Given a workspace and a link's nonce, return the link's secret (URL-safe text of 192 bits)."""
+    import base64
+    import hmac
+
+    digest = hmac.new(portal_key(ws), nonce.encode("ascii"), hashlib.sha256).digest()[:24]
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+def new_token(ws: Workspace) -> tuple[str, str]:
+    """Given a workspace, return (nonce, secret) of a fresh link."""
+    nonce = secrets.token_hex(16)
+    return nonce, token_of(ws, nonce)
+
+
+def link_of(ws: Workspace, invitation: dict, base: str) -> str:
+    """Given an invitation and the page's public address, return its link (for an e-mail)."""
+    return f"{base.rstrip('/')}/apply/{token_of(ws, invitation['nonce'])}"
+
+
+def today() -> date:
+    """Return today's date in the association's time zone (the server's date there)."""
+    return datetime.now(ZONE).date()
+
+
+def valid_until(campaign: Campaign) -> date:
+    """Given a campaign, return the last day a link is good for: the day corrections to a notice sent on the
+    deadline (or on the campaign's notice_date, when later) are due."""
+    last = max(d for d in (campaign.deadline, campaign.data.get("notice_date")) if isinstance(d, date))
+    return deadline_for(campaign, last)
+
+
+@dataclass
+class Target:
+    """Whom a link is for: an enterprise and category, with what the association knows of it."""
+
+    company_name: str
+    category: str
+    promoting_unit: str | None = None
+    contact: str | None = None
+    email: str | None = None
+    roster: dict | None = None  # header → text of its roster row
+
+    @property
+    def key(self) -> str:
+        return f"{company_key(self.company_name)}|{self.category}"
+
+
+@dataclass
+class Issued:
+    """A link just issued: its row id, whom it is for, the secret (shown once) and its last day."""
+
+    id: int
+    target: Target
+    token: str
+    valid_until: date
+
+    def url(self, base: str) -> str:
+        return f"{base.rstrip('/')}/apply/{self.token}"
+
+
+def roster_targets(path: Path) -> tuple[list[Target], list[str]]:
+    """Given a roster workbook (the one `manyi packet --roster` reads), return a Target per good row and the
+    Chinese problem lines of the bad rows."""
+    from pipeline.generating.packet import applicants, read_roster
+
+    rows = read_roster(Path(path))
+    people, problems = applicants(rows)
+    by_row = dict(rows)
+    targets = []
+    for person in people:
+        values = person.values
+        application = values.get("application") or {}
+        targets.append(Target(company_name=person.name, category=person.category,
+                              promoting_unit=(values.get("cover") or {}).get("promoting_unit"),
+                              contact=application.get("phone") or (values.get("contract") or {}).get("phone"),
+                              email=application.get("email"), roster=by_row.get(person.row)))
+    return targets, problems
+
+
+def workspace_targets(ws: Workspace, names: list[str] | None = None) -> list[Target]:
+    """Given a workspace and names (None: every applicant), return a Target per applicant the workspace holds
+    (each name an id, a full name or part of one, as `ws.find` takes it)."""
+    ids = [ws.find(n) for n in names] if names else [r.id for r in ws.applicants(limit=None).items]
+    rows = {r.id: r for r in ws.applicants(limit=None).items}
+    targets = []
+    for i in dict.fromkeys(ids):
+        row = rows[i]
+        if row.company_name and row.category:
+            targets.append(Target(row.company_name, row.category, row.promoting_unit))
+    return targets
+
+
+def issue_links(ws: Workspace, targets: list[Target], by: str) -> list[Issued]:
+    """Given a workspace, whom to invite and who does it, issue one new link per target (the live link before
+    for the same enterprise and category is revoked); return the links, each secret shown only here."""
+    by = (by or "").strip()
+    if not by:
+        raise UserError("请写明操作人（--by 姓名）")
+    if not targets:
+        raise UserError("没有要邀请的企业：请给出名单（--roster）、--all 或企业名称")
+    migrate(ws)
+    until = valid_until(ws.campaign)
+    if until < today():
+        raise UserError(f"本届活动的补正期已于 {until.isoformat()} 结束，不能再发邀请链接")
+    done, stamp, inv = [], db.now(), invitations
+    with ws.engine.begin() as conn:
+        for target in targets:
+            conn.execute(sa.update(inv).where(inv.c.applicant_key == target.key, inv.c.kind == APPLICANT,
+                                              inv.c.revoked_at.is_(None)).values(revoked_at=stamp, revoked_by=by))
+            nonce, token = new_token(ws)
+            new_id = conn.execute(sa.insert(inv).values(
+                token_hash=hash_token(token), nonce=nonce, kind=APPLICANT, company_name=target.company_name,
+                category=target.category, applicant_key=target.key, promoting_unit=target.promoting_unit,
+                contact=target.contact, email=target.email,
+                roster=json.dumps(target.roster, ensure_ascii=False) if target.roster else None,
+                valid_until=until.isoformat(), created_at=stamp, by=by)).inserted_primary_key[0]
+            ws._audit(conn, by, "invite", None, {"invitation": new_id, "company": target.company_name,
+                                                 "category": target.category})
+            done.append(Issued(new_id, target, token, until))
+    return done
+
+
+def issue_unit(ws: Workspace, unit: str, by: str) -> Issued:
+    """Given a workspace, a 推进单位's name and who does it, issue that unit's own link (revoking its one before)."""
+    migrate(ws)
+    unit = (unit or "").strip()
+    if not unit:
+        raise UserError("请写明推进单位名称")
+    until, stamp, inv = valid_until(ws.campaign), db.now(), invitations
+    nonce, token = new_token(ws)
+    with ws.engine.begin() as conn:
+        conn.execute(sa.update(inv).where(inv.c.kind == UNIT, inv.c.company_name == unit, inv.c.revoked_at.is_(None))
+                     .values(revoked_at=stamp, revoked_by=by))
+        new_id = conn.execute(sa.insert(inv).values(
+            token_hash=hash_token(token), nonce=nonce, kind=UNIT, company_name=unit, promoting_unit=unit,
+            valid_until=until.isoformat(), created_at=stamp, by=by)).inserted_primary_key[0]
+        ws._audit(conn, by, "invite", None, {"invitation": new_id, "unit": unit})
+    return Issued(new_id, Target(unit, "", unit), token, until)
+
+
+def revoke(ws: Workspace, invitation_id: int, by: str) -> dict:
+    """Given a workspace, an invitation id and who does it, revoke the link (it answers as not found from now
+    on); return its row. Raise UserError when there is no such live link."""
+    migrate(ws)
+    inv = invitations
+    with ws.engine.begin() as conn:
+        row = conn.execute(sa.select(inv).where(inv.c.id == invitation_id)).first()
+        if row is None:
+            raise UserError(f"没有编号为 {invitation_id} 的邀请链接")
+        if row.revoked_at:
+            raise UserError(f"{row.company_name} 的这条链接已于 {row.revoked_at[:10]} 作废")
+        conn.execute(sa.update(inv).where(inv.c.id == invitation_id).values(revoked_at=db.now(), revoked_by=by))
+        ws._audit(conn, by, "revoke_invitation", None, {"invitation": invitation_id, "company": row.company_name})
+    return dict(row._mapping)
+
+
+def find(ws: Workspace, token: str) -> dict | None:
+    """Given a link's secret, return its live invitation (not revoked), or None for any other text."""
+    if not token or len(token) > 100:
+        return None
+    migrate(ws)
+    inv = invitations
+    with ws.reader.connect() as conn:
+        row = conn.execute(sa.select(inv).where(inv.c.token_hash == hash_token(token),
+                                                inv.c.revoked_at.is_(None))).first()
+    return dict(row._mapping) if row else None
+
+
+def listing(ws: Workspace) -> list[dict]:
+    """Return every invitation (newest first), without secrets: for the staff page."""
+    migrate(ws)
+    inv = invitations
+    with ws.reader.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(inv).order_by(inv.c.id.desc()))]
+
+
+def applicant_id(ws: Workspace, invitation: dict) -> int | None:
+    """Given an invitation, return the id of the applicant its enterprise became in the workspace (None: it has
+    sent nothing yet)."""
+    t = db.applicants
+    with ws.reader.connect() as conn:
+        return conn.execute(sa.select(t.c.id).where(t.c.key == invitation["applicant_key"])).scalar_one_or_none()
+
+
+def unit_applicants(ws: Workspace, invitation: dict) -> list:
+    """Given a 推进单位's invitation, return the applicants naming that unit and the enterprises invited under it."""
+    return [r for r in ws.applicants(limit=None).items if r.promoting_unit == invitation["company_name"]]
+
+
+def write_workbook(issued: list[Issued], out: Path, base: str, program) -> Path:
+    """Given links just issued, the workbook path, the page's address and the program, write the invitation
+    workbook (name, category, 推进单位, contact, e-mail, last day, link); return its path."""
+    out = Path(out)
+    if out.suffix.lower() != ".xlsx":
+        raise UserError(f"邀请名单须写成 .xlsx 文件：{out.name}")
+    check_writable([out])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows = [[i.target.company_name, program.category_name(i.target.category) if i.target.category else "",
+             i.target.promoting_unit or "", i.target.contact or "", i.target.email or "",
+             i.valid_until.isoformat(), i.url(base)] for i in issued]
+    book = xlsx.new_workbook()
+    xlsx.add_sheet(book, "邀请链接", HEADER, rows, widths={7: 80})
+    xlsx.save(book, out)
+    note_written(out)
+    return out
+
+
+def roster_row(invitation: dict) -> dict:
+    """Given an invitation, return the roster row its packet is pre-filled with (name and category when it
+    came from the workspace rather than a roster)."""
+    if invitation.get("roster"):
+        return json.loads(invitation["roster"])
+    from pipeline.generating.packet import roster_columns
+
+    columns = roster_columns()
+    from pipeline.definitions import forms as forms_mod
+
+    return {columns["company"][0]: invitation["company_name"],
+            columns["category"][0]: forms_mod.categories().get(invitation["category"], invitation["category"])}
+
+
+def prefilled_packet(ws: Workspace, invitation: dict, folder: Path) -> Path:
+    """Given an invitation and an empty folder, write its packet there, pre-filled with the roster's fields where
+    the program prints its forms (else the program's blank packet of its category, zipped); return the file."""
+    import shutil
+
+    from pipeline.definitions.program_forms import entry_kinds
+    from pipeline.generating.packet import applicants, render_packet
+    from pipeline.generating.packets import write_program_packet
+    from pipeline.common.files import safe_filename
+
+    campaign, program = ws.campaign, ws.program
+    stem = safe_filename(invitation["company_name"]) or "申报材料"
+    if "printed" in entry_kinds(program):
+        people, _ = applicants([(2, roster_row(invitation))])
+        if people:
+            return render_packet(people[0].category, people[0].values, folder / f"{stem}_申报材料.docx",
+                                 campaign.context())
+    write_program_packet(folder / "packet", invitation["category"], campaign)
+    return Path(shutil.make_archive(str(folder / f"{stem}_申报材料"), "zip", folder / "packet"))

@@ -1,0 +1,219 @@
+"""The applicants' page (issue 31) through Flask's test client: staff invite the sample roster; an applicant's
+link downloads its pre-filled packet, uploads a packet with one field missing and sees that item with its form
+and field, sends it (a version in the workspace), reads the notice staff send and answers it; a link never
+reaches another enterprise, a revoked link and an upload after the deadline are refused, and the portal
+served alone has no staff page."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from datetime import date
+from pathlib import Path
+
+import docx
+import pytest
+from openpyxl import load_workbook
+
+from pipeline.common.resources import SAMPLES
+from pipeline.definitions.programs import resolve_campaign
+
+sys.path.insert(0, str(Path(__file__).parent))
+import corpus  # noqa: E402
+
+COMPANY = "哈尔滨电机厂有限责任公司"
+OTHER = "龙江建工集团有限公司"
+#: A day within the sample campaign (deadline 2017-06-20): the portal's "today" in these tests.
+BEFORE = date(2017, 6, 10)
+AFTER = date(2017, 7, 15)  # past the deadline and past a notice's 10 days sent on 2017-06-12
+
+
+@pytest.fixture(scope="module")
+def clock():
+    """The server's date in the association's time zone, as the tests set it (the portal asks only this)."""
+    from pipeline.workspace import invitations
+
+    now = {"day": BEFORE}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(invitations, "today", lambda: now["day"])
+        yield now
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory, clock):
+    """(workspace folder, staff app, issued links by company) of a workspace invited from the sample roster."""
+    from pipeline.web.app import create_app
+    from pipeline.workspace import Workspace, invitations
+
+    root = tmp_path_factory.mktemp("portal") / "ws"
+    with Workspace.init(root, resolve_campaign("heilongjiang", None)) as ws:
+        targets, problems = invitations.roster_targets(SAMPLES / "企业名单.xlsx")
+        issued = invitations.issue_links(ws, targets, by="王敏")
+    assert problems == []
+    return root, create_app(root, testing=True), {i.target.company_name: i for i in issued}
+
+
+def filled(folder: Path, company: str, **changes) -> list[Path]:
+    """Given a folder, write what an applicant sends: the packet filled (form__field=None leaves a field empty)
+    and its report; return the files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    values = corpus.packet_values("enterprise", company=company, **changes)
+    corpus.template_packet(folder / "申报材料.docx", "enterprise", values)
+    corpus.report_docx(folder / "实施用户满意工程情况的报告.docx", company)
+    return [folder / "申报材料.docx", folder / "实施用户满意工程情况的报告.docx"]
+
+
+def csrf(client) -> str:
+    with client.session_transaction() as sess:
+        return sess["csrf"]
+
+
+def upload(client, token: str, files: list[Path]):
+    data = {"csrf": csrf(client), "files": [(io.BytesIO(p.read_bytes()), p.name) for p in files]}
+    return client.post(f"/apply/{token}/check", data=data, content_type="multipart/form-data")
+
+
+def test_invitation_workbook_lists_every_roster_row_with_a_working_link(portal, tmp_path):
+    from pipeline.workspace import Workspace, invitations
+
+    root, app, issued = portal
+    with Workspace.open(root) as ws:
+        out = invitations.write_workbook(list(issued.values()), tmp_path / "邀请.xlsx", "https://sb.example.cn",
+                                         ws.program)
+        stored = invitations.listing(ws)
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][:5] == ("企业名称", "类别", "推进单位", "联系电话", "邮箱")
+    by_name = {r[0]: r for r in rows[1:]}
+    assert by_name[COMPANY][1:5] == ("企业类", "哈尔滨市质量协会", "0451-82871234", "zl@hec.com.cn")
+    assert len(by_name) == 4
+    link = by_name[COMPANY][6]
+    token = link.rsplit("/", 1)[-1]
+    assert link.startswith("https://sb.example.cn/apply/") and len(token) >= 32  # 192 bits, base64
+    assert all(token not in str(row.values()) for row in stored)  # only its hash is kept
+    assert app.test_client().get(f"/apply/{token}").status_code == 200
+
+
+def test_prefilled_packet_carries_the_roster(portal):
+    _, app, issued = portal
+    client = app.test_client()
+    answer = client.get(f"/apply/{issued[COMPANY].token}/packet")
+    assert answer.status_code == 200
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(answer.data)).paragraphs)
+    text += "\n".join(c.text for t in docx.Document(io.BytesIO(answer.data)).tables for r in t.rows for c in r.cells)
+    assert COMPANY in text and "zl@hec.com.cn" in text
+
+
+def test_upload_check_send_notice_and_correction(portal, clock, tmp_path):
+    from pipeline.workspace import Workspace
+    from pipeline.workspace.outputs import workspace_notices
+
+    root, app, issued = portal
+    token = issued[COMPANY].token
+    client = app.test_client()
+    page = client.get(f"/apply/{token}").data.decode()
+    assert "尚未收到" in page
+    answer = upload(client, token, filled(tmp_path / "v1", COMPANY, application__legal_representative=None))
+    assert answer.status_code == 200, answer.data.decode()[:500]
+    shown = answer.data.decode()
+    rows = re.findall(r'<tr class="sev-error"><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>', shown)
+    assert rows == [("实施全省用户满意工程先进单位（企业类）申请表", "法定代表人姓名")], rows
+    draft = re.search(r'name="draft" value="([^"]+)"', shown).group(1)
+    sent = client.post(f"/apply/{token}/send", data={"csrf": csrf(client), "draft": draft})
+    assert sent.status_code == 302
+    with Workspace.open(root) as ws:
+        aid = ws.find(COMPANY)
+        detail = ws.applicant(aid)
+        assert [v.received_on for v in detail.versions] == [BEFORE.isoformat()]
+        assert detail.row.stage == "需补正"
+        done = workspace_notices(ws, tmp_path / "notices", by="王敏", today=date(2017, 6, 12))
+        assert len(done.recorded) == 1
+        ws.opinion(aid, "内部意见：材料一般", by="王敏")
+        actions = {a["action"] for a in ws.audit_log(limit=500)
+                   if (a["detail"] or {}).get("invitation") == issued[COMPANY].id}
+    assert {"portal_open", "portal_check", "portal_send"} <= actions
+    page = client.get(f"/apply/{token}").data.decode()
+    assert "需补正" in page and done.recorded[0]["number"] in page and "2017-06-22" in page
+    assert "内部意见" not in page  # a reviewer's words never reach the applicant
+    nid = int(re.search(rf"/apply/{token}/notices/(\d+)", page).group(1))
+    letter = client.get(f"/apply/{token}/notices/{nid}")
+    assert letter.status_code == 200 and letter.data[:2] == b"PK"
+    # after the deadline, within the notice's window: the correction is taken
+    clock["day"] = date(2017, 6, 21)
+    try:
+        answer = upload(client, token, filled(tmp_path / "v2", COMPANY))
+        assert "未发现问题" in answer.data.decode() or 'class="sev-error"' not in answer.data.decode()
+        draft = re.search(r'name="draft" value="([^"]+)"', answer.data.decode()).group(1)
+        assert client.post(f"/apply/{token}/send", data={"csrf": csrf(client), "draft": draft}).status_code == 302
+    finally:
+        clock["day"] = BEFORE
+    with Workspace.open(root) as ws:
+        detail = ws.applicant(ws.find(COMPANY))
+    assert [v.seq for v in detail.versions] == [1, 2]
+    assert detail.versions[1].comparison is not None and detail.versions[1].received_on == "2017-06-21"
+    # the missing field is filled: its issue is gone (what stays is the campaign's lateness rule's to judge)
+    assert [i for i in detail.open_issues if i.get("field") == "legal_representative"] == []
+    assert any(i.get("field") == "legal_representative" for i in detail.versions[1].comparison.get("resolved", []))
+
+
+def test_a_link_never_reaches_another_enterprise(portal, tmp_path):
+    _, app, issued = portal
+    client = app.test_client()
+    token = issued[OTHER].token
+    page = client.get(f"/apply/{token}").data.decode()
+    assert COMPANY not in page
+    # the first enterprise's notice ids answer as if there were none
+    for nid in range(1, 5):
+        assert client.get(f"/apply/{token}/notices/{nid}").status_code == 404
+    # a packet of another enterprise cannot be sent through this link
+    answer = upload(client, token, filled(tmp_path / "x", COMPANY))
+    assert "不一致" in answer.data.decode() and 'id="send-button"' not in answer.data.decode()
+    # another link's draft answers 404
+    draft = f"{issued[COMPANY].id}-0123456789abcdef"
+    assert client.post(f"/apply/{token}/send", data={"csrf": csrf(client), "draft": draft}).status_code == 404
+    assert client.get("/apply/" + "A" * 32).status_code == 404
+
+
+def test_revoked_link_answers_not_found(portal):
+    from pipeline.workspace import Workspace, invitations
+
+    root, app, issued = portal
+    name = "冰城家政服务有限公司"
+    client = app.test_client()
+    assert client.get(f"/apply/{issued[name].token}").status_code == 200
+    with Workspace.open(root) as ws:
+        invitations.revoke(ws, issued[name].id, by="王敏")
+        again = invitations.issue_links(ws, invitations.roster_targets(SAMPLES / "企业名单.xlsx")[0][3:], by="王敏")
+    assert client.get(f"/apply/{issued[name].token}").status_code == 404
+    assert client.get(f"/apply/{issued[name].token}/packet").status_code == 404
+    assert client.get(f"/apply/{again[0].token}").status_code == 200  # re-issued: a new link works
+
+
+def test_upload_after_the_deadline_is_refused(portal, clock, tmp_path):
+    _, app, issued = portal
+    client = app.test_client()
+    token = issued["黑龙江北方家电有限公司"].token
+    clock["day"] = AFTER
+    try:
+        page = client.get(f"/apply/{token}").data.decode()
+        assert 'id="closed"' in page and "2017-06-20" in page and 'id="check-button"' not in page
+        answer = upload(client, token, filled(tmp_path / "late", "黑龙江北方家电有限公司"))
+        assert answer.status_code == 400 and "截止" in answer.data.decode()
+    finally:
+        clock["day"] = BEFORE
+
+
+def test_portal_only_serves_no_staff_page(portal):
+    from pipeline.web.app import create_app
+
+    root, _, issued = portal
+    alone = create_app(root, host="0.0.0.0", testing=True, portal_only=True)
+    client = alone.test_client()
+    for path in ("/", "/applicants", "/receive", "/invitations", "/login", "/users", "/audit", "/verify",
+                 "/selfcheck", "/applicants/1"):
+        assert client.get(path).status_code == 404, path
+    page = client.get(f"/apply/{issued[COMPANY].token}")
+    assert page.status_code == 200 and "收件" not in page.data.decode()
+    assert page.headers["X-Frame-Options"] == "DENY" and "default-src 'self'" in page.headers["Content-Security-Policy"]
+    rules = {r.endpoint.split(".")[0] for r in alone.url_map.iter_rules()}
+    assert rules == {"portal", "static"}
