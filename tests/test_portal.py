@@ -70,6 +70,8 @@ def csrf(client) -> str:
 
 
 def upload(client, token: str, files: list[Path]):
+    """Given a client, a link and files, open the link's page (its session's CSRF token) and upload the files."""
+    client.get(f"/apply/{token}")
     data = {"csrf": csrf(client), "files": [(io.BytesIO(p.read_bytes()), p.name) for p in files]}
     return client.post(f"/apply/{token}/check", data=data, content_type="multipart/form-data")
 

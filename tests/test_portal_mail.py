@@ -1,0 +1,164 @@
+"""E-mail to applicants (issue 31) against a local SMTP server (aiosmtpd on loopback, a free port): invitations
+with their links, the receipt of a packet sent on the page, a notice with its letter attached; each message
+once, even when the sender runs again after a restart or was cut off mid-way; a refused address is recorded
+as failed for staff; mail stays off until staff set it up."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import re
+import socket
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pipeline.common.resources import SAMPLES
+from pipeline.definitions.programs import resolve_campaign
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_portal import BEFORE, COMPANY, csrf, filled, upload  # noqa: E402
+
+REFUSED = "bc@bcjz.cn"  # 冰城家政's address in the sample roster: this server refuses it
+
+
+class Inbox:
+    """What the local SMTP server received (parsed messages), refusing one address."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == REFUSED:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def clock():
+    from pipeline.workspace import invitations
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(invitations, "today", lambda: BEFORE)
+        yield
+
+
+def links_in(message) -> list[str]:
+    return re.findall(r"https://sb\.example\.cn/apply/[A-Za-z0-9_-]+", message.get_body(("plain",)).get_content())
+
+
+def test_mail_is_off_by_default(tmp_path, clock):
+    from pipeline.workspace import Workspace, invitations, mail
+
+    with Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None)) as ws:
+        issued = invitations.issue_links(ws, invitations.roster_targets(SAMPLES / "企业名单.xlsx")[0], by="王敏")
+        assert mail.queue_invitation(ws, invitations.find(ws, issued[0].token)) is False
+        assert mail.listing(ws) == []
+        with pytest.raises(Exception, match="未开启邮件发送"):
+            mail.send_outbox(ws)
+
+
+def test_invitations_receipt_and_notice_each_once(tmp_path, smtp, clock):
+    from pipeline.web.app import create_app
+    from pipeline.workspace import Workspace, invitations, mail
+    from pipeline.workspace.outputs import workspace_notices
+
+    port, received = smtp
+    root = tmp_path / "ws"
+    with Workspace.init(root, resolve_campaign("heilongjiang", None)) as ws:
+        mail.save_settings(ws, mail.Settings(host="127.0.0.1", port=port, security="none", sender="xh@example.cn",
+                                             portal_url="https://sb.example.cn", password="秘密"), by="王敏")
+        issued = invitations.issue_links(ws, invitations.roster_targets(SAMPLES / "企业名单.xlsx")[0], by="王敏")
+        for one in issued:
+            mail.queue_invitation(ws, invitations.find(ws, one.token))
+        mail.queue_invitation(ws, invitations.find(ws, issued[0].token))  # queued twice: one message
+        result = mail.send_outbox(ws)
+    assert "秘密" not in (root / "campaign.yaml").read_text(encoding="utf-8")
+    assert (root / mail.SECRET_FILE).stat().st_mode & 0o077 == 0
+    assert result.sent == 3 and len(result.failed) == 1 and REFUSED in result.failed[0]
+    tokens = {one.target.email: one.token for one in issued}
+    got = {m["To"]: links_in(m) for m in received.messages}
+    assert got == {addr: [f"https://sb.example.cn/apply/{tok}"] for addr, tok in tokens.items() if addr != REFUSED}
+
+    # The applicant sends a packet with a field missing on its page: a receipt; staff send a notice: the letter.
+    app = create_app(root, testing=True)
+    client = app.test_client()
+    token = tokens["zl@hec.com.cn"]
+    shown = upload(client, token, filled(tmp_path / "v1", COMPANY, application__legal_representative=None))
+    draft = re.search(r'name="draft" value="([^"]+)"', shown.data.decode()).group(1)
+    assert client.post(f"/apply/{token}/send", data={"csrf": csrf(client), "draft": draft}).status_code == 302
+    with Workspace.open(root) as ws:
+        done = workspace_notices(ws, tmp_path / "notices", by="王敏", today=date(2017, 6, 12))
+        assert len(done.recorded) == 1
+        result = mail.send_outbox(ws)
+        assert result.sent == 2 and result.failed == []
+        rows = mail.listing(ws)
+    assert [r["status_zh"] for r in rows if r["to_addr"] == REFUSED] == ["发送失败"]
+    receipt, notice = received.messages[3:]
+    assert "已收到" in receipt["Subject"] and "第 1 版" in receipt.get_body(("plain",)).get_content()
+    assert notice["Subject"].startswith(f"补正通知 {done.recorded[0]['number']}")
+    assert links_in(notice) == [f"https://sb.example.cn/apply/{token}"]
+    attached = list(notice.iter_attachments())
+    assert [a.get_filename() for a in attached] == [done.recorded[0]["file"]]
+    import docx
+
+    letter = docx.Document(io.BytesIO(attached[0].get_content()))
+    text = "\n".join(p.text for p in letter.paragraphs) + "".join(
+        c.text for t in letter.tables for r in t.rows for c in r.cells)
+    assert COMPANY in text and "法定代表人" in text
+
+    # A restart: nothing is sent again; a message cut off mid-way is never resent by itself.
+    with Workspace.open(root) as ws:
+        assert mail.send_outbox(ws).sent == 0
+        mail.queue_reminder(ws, invitations.find(ws, token), "test", "2017-06-13", "请尽快补正。")
+        with ws.engine.begin() as conn:  # what a sender killed between its claim and the server's answer leaves
+            conn.execute(sa.update(mail.outbox).where(mail.outbox.c.status == "pending").values(status="sending"))
+    with Workspace.open(root) as ws:
+        again = mail.send_outbox(ws)
+        assert again.sent == 0 and again.unknown == 1
+        assert [r["status"] for r in mail.listing(ws)][0] == "unknown"
+    assert len(received.messages) == 5
+    ids = [m["Message-ID"] for m in received.messages]
+    assert len(set(ids)) == 5
+
+
+def test_remind_not_submitted_queues_one_per_day(tmp_path, smtp, clock):
+    from pipeline.workspace import Workspace, invitations, mail
+
+    port, received = smtp
+    with Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None)) as ws:
+        mail.save_settings(ws, mail.Settings(host="127.0.0.1", port=port, security="none", sender="xh@example.cn",
+                                             portal_url="https://sb.example.cn"), by="王敏")
+        invitations.issue_links(ws, invitations.roster_targets(SAMPLES / "企业名单.xlsx")[0], by="王敏")
+        assert mail.remind(ws, True, False, BEFORE) == 4
+        assert mail.remind(ws, True, False, BEFORE) == 0  # the same day: nothing more
+        assert mail.send_outbox(ws).sent == 3
+    assert all("尚未提交" in m.get_body(("plain",)).get_content() for m in received.messages)
