@@ -219,3 +219,43 @@ def test_portal_only_serves_no_staff_page(portal):
     assert page.headers["X-Frame-Options"] == "DENY" and "default-src 'self'" in page.headers["Content-Security-Policy"]
     rules = {r.endpoint.split(".")[0] for r in alone.url_map.iter_rules()}
     assert rules == {"portal", "static"}
+
+
+def test_an_archive_is_checked_as_one_packet_and_checks_are_rate_limited(portal, tmp_path, monkeypatch):
+    import zipfile
+
+    from pipeline.web import portal as portal_module
+    from pipeline.web.app import create_app
+
+    root, _, issued = portal
+    files = filled(tmp_path / "zip", COMPANY, application__legal_representative=None)
+    archive = tmp_path / "申报材料.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in files:
+            z.write(path, f"电机厂/{path.name}")
+    monkeypatch.setattr(portal_module, "LIMITS", {"per_link": 1, "per_address": 100})
+    client = create_app(root, testing=True).test_client()  # a new server: its own counters
+    token = issued[COMPANY].token
+    shown = upload(client, token, [archive]).data.decode()
+    assert re.findall(r'<tr class="sev-error"><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>', shown) == ["法定代表人姓名"]
+    assert upload(client, token, [archive]).status_code == 429
+    other = issued["黑龙江北方家电有限公司"].token  # the limit is per link: another link still checks
+    assert upload(client, other, [archive]).status_code == 200
+
+
+def test_manyi_invite_writes_the_workbook(portal, tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    root, app, _ = portal
+    out = tmp_path / "邀请.xlsx"
+    answer = CliRunner().invoke(cli, ["invite", str(root), "冰城家政", "--out", str(out), "--url",
+                                      "https://sb.example.cn", "--by", "王敏"])
+    assert answer.exit_code == 0, answer.output
+    assert "已为 1 家企业生成专属链接" in answer.output
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["冰城家政服务有限公司"]
+    assert app.test_client().get(rows[1][6].replace("https://sb.example.cn", "")).status_code == 200
+    again = CliRunner().invoke(cli, ["invite", str(root), "--out", str(out), "--url", "https://x", "--by", "王敏"])
+    assert again.exit_code == 2 and "请给出且只给出一种" in again.output

@@ -180,16 +180,41 @@ def roster_targets(path: Path) -> tuple[list[Target], list[str]]:
 
 
 def workspace_targets(ws: Workspace, names: list[str] | None = None) -> list[Target]:
-    """Given a workspace and names (None: every applicant), return a Target per applicant the workspace holds
-    (each name an id, a full name or part of one, as `ws.find` takes it)."""
-    ids = [ws.find(n) for n in names] if names else [r.id for r in ws.applicants(limit=None).items]
-    rows = {r.id: r for r in ws.applicants(limit=None).items}
-    targets = []
-    for i in dict.fromkeys(ids):
-        row = rows[i]
-        if row.company_name and row.category:
-            targets.append(Target(row.company_name, row.category, row.promoting_unit))
-    return targets
+    """Given a workspace and names (None: every applicant it holds), return a Target per enterprise: a name is
+    looked up among the enterprises invited before (their roster row and contacts kept), then among the
+    applicants (an id, a full name or part of one, as `ws.find` takes it)."""
+    if not names:
+        return [Target(r.company_name, r.category, r.promoting_unit) for r in ws.applicants(limit=None).items
+                if r.company_name and r.category]
+    migrate(ws)
+    targets: dict[str, Target] = {}
+    for name in names:
+        found = _invited(ws, name)
+        if not found:
+            row = ws.applicant(ws.find(name)).row
+            found = [Target(row.company_name, row.category, row.promoting_unit)] if row.company_name else []
+        for target in found:
+            targets.setdefault(target.key, target)
+    return list(targets.values())
+
+
+def _invited(ws: Workspace, name: str) -> list[Target]:
+    """Given a name (whole or part), return the enterprises invited before under it, from their latest link;
+    raise UserError when the part names several enterprises."""
+    inv = invitations
+    text = name.strip()
+    with ws.reader.connect() as conn:
+        rows = conn.execute(sa.select(inv).where(inv.c.kind == APPLICANT, inv.c.company_name.contains(text, autoescape=True))
+                            .order_by(inv.c.id.desc())).all()
+    exact = [r for r in rows if r.company_name == text]
+    latest = {}
+    for r in exact or rows:
+        latest.setdefault(r.applicant_key, r)
+    names = {r.company_name for r in latest.values()}
+    if len(names) > 1:
+        raise UserError(f"“{text}”对应多家企业：{'、'.join(sorted(names))}。请写全称")
+    return [Target(r.company_name, r.category, r.promoting_unit, r.contact, r.email,
+                   json.loads(r.roster) if r.roster else None) for r in latest.values()]
 
 
 def issue_links(ws: Workspace, targets: list[Target], by: str) -> list[Issued]:
