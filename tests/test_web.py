@@ -86,6 +86,10 @@ ROUTES = [
     ("GET", "/jobs/x.json", "user"), ("GET", "/jobs/x/files/0", "user"), ("GET", "/login", "public"),
     ("POST", "/login", "public"), ("GET", "/selfcheck", "public"), ("POST", "/selfcheck", "public"),
     ("GET", "/selfcheck/x", "public"), ("GET", "/selfcheck/x.json", "public"), ("GET", "/verify", "public"),
+    ("GET", "/apply/x", "public"), ("GET", "/apply/x/packet", "public"), ("POST", "/apply/x/check", "public"),
+    ("POST", "/apply/x/send", "public"), ("GET", "/apply/x/notices/1", "public"), ("GET", "/invitations", "read"),
+    ("POST", "/invitations/issue", "staff"), ("POST", "/invitations/1/revoke", "staff"),
+    ("POST", "/invitations/mail", "staff"),
 ]
 
 
