@@ -972,9 +972,10 @@ def serve(directory, host, port, open_browser, self_check, behind_proxy, verify_
 @click.option("--all", "everyone", is_flag=True, help="工作区中的全部申报单位")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="写出的邀请名单 .xlsx（可用于邮件合并）")
 @click.option("--url", "base", required=True, help="申报单位页面的公网地址，如 https://sb.example.cn")
+@click.option("--units", is_flag=True, help="为这些企业的推进单位生成链接（查看所推荐的企业、上传推荐意见表和推荐汇总表）")
 @_BY_OPTION
 @friendly
-def invite(directory, names, roster, everyone, out, base, by):
+def invite(directory, names, roster, everyone, out, base, units, by):
     """为每家企业（每个类别）生成专属申报链接；再次生成时旧链接作废。"""
     from pipeline.workspace import invitations, mail
 
@@ -986,12 +987,16 @@ def invite(directory, names, roster, everyone, out, base, by):
             targets, problems = invitations.roster_targets(roster)
         else:
             targets = invitations.workspace_targets(ws, None if everyone else list(names))
-        issued = invitations.issue_links(ws, targets, by)
+        if units:
+            issued, queued = invitations.unit_links(ws, [t.promoting_unit for t in targets], by), 0
+        else:
+            issued = invitations.issue_links(ws, targets, by)
+            queued = sum(mail.queue_invitation(ws, invitations.find(ws, i.token)) for i in issued)
         invitations.write_workbook(issued, out, base, ws.program)
-        queued = sum(mail.queue_invitation(ws, invitations.find(ws, i.token)) for i in issued)
     for line in problems:
         click.echo(line, err=True)
-    click.echo(f"已为 {len(issued)} 家企业生成专属链接，写入 {out}" + (f"；{queued} 封邀请邮件待发送（manyi mail send）" if queued else ""))
+    click.echo(f"已为 {len(issued)} 家{'推进单位' if units else '企业'}生成专属链接，写入 {out}"
+               + (f"；{queued} 封邀请邮件待发送（manyi mail send）" if queued else ""))
 
 
 @cli.command()

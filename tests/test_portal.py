@@ -22,6 +22,8 @@ from pipeline.definitions.programs import resolve_campaign
 sys.path.insert(0, str(Path(__file__).parent))
 import corpus  # noqa: E402
 
+pytestmark = pytest.mark.xdist_group("portal")  # one workspace, its steps in order
+
 COMPANY = "哈尔滨电机厂有限责任公司"
 OTHER = "龙江建工集团有限公司"
 #: A day within the sample campaign (deadline 2017-06-20): the portal's "today" in these tests.
@@ -259,3 +261,48 @@ def test_manyi_invite_writes_the_workbook(portal, tmp_path):
     assert app.test_client().get(rows[1][6].replace("https://sb.example.cn", "")).status_code == 200
     again = CliRunner().invoke(cli, ["invite", str(root), "--out", str(out), "--url", "https://x", "--by", "王敏"])
     assert again.exit_code == 2 and "请给出且只给出一种" in again.output
+
+
+def test_a_promoting_unit_sees_its_enterprises_and_sends_their_recommendations(portal, tmp_path):
+    from pipeline.workspace import Workspace, invitations
+
+    from pipeline.workspace.receive import receive
+
+    root, app, issued = portal
+    with Workspace.open(root) as ws:
+        if not ws.applicants(search=COMPANY).total:  # run alone: the enterprise sends its packet first
+            filled(tmp_path / "inbox" / COMPANY, COMPANY)
+            receive(ws, [tmp_path / "inbox"], received=BEFORE, jobs=1)
+        units = invitations.unit_links(ws, ["哈尔滨市质量协会", "大庆市质量协会"], by="王敏")
+        mine = ws.find(COMPANY)
+        before = len(ws.applicant(mine).versions)
+    client = app.test_client()
+    token = units[0].token
+    page = client.get(f"/apply/{token}").data.decode()
+    listed = re.findall(r"<tr><td>([^<]+)</td>", page)
+    assert listed == ["哈尔滨电机厂有限责任公司", "黑龙江北方家电有限公司"]  # 龙江建工 is 大庆's
+    form = tmp_path / "推荐意见表.docx"
+    document = docx.Document()
+    document.add_paragraph("推荐意见：同意推荐。哈尔滨市质量协会")
+    document.save(form)
+    data = {"csrf": csrf(client), "files": [(io.BytesIO(form.read_bytes()), form.name)]}
+    answer = client.post(f"/apply/{token}/recommendation/{mine}", data=data, content_type="multipart/form-data")
+    assert answer.status_code == 302
+    with Workspace.open(root) as ws:
+        versions = ws.applicant(mine).versions
+    assert len(versions) == before + 1
+    names = {f["name"] for f in versions[-1].files}
+    assert "推荐意见表.docx" in names and {f["name"] for f in versions[-2].files} <= names
+    # another unit cannot send for it; an enterprise's own link cannot either
+    data = {"csrf": csrf(client), "files": [(io.BytesIO(form.read_bytes()), form.name)]}
+    assert client.post(f"/apply/{units[1].token}/recommendation/{mine}", data=data,
+                       content_type="multipart/form-data").status_code == 404
+    data = {"csrf": csrf(client), "files": [(io.BytesIO(form.read_bytes()), form.name)]}
+    assert client.post(f"/apply/{issued[COMPANY].token}/recommendation/{mine}", data=data,
+                       content_type="multipart/form-data").status_code == 404
+    data = {"csrf": csrf(client), "files": [(io.BytesIO(b"PK-not-really"), "推荐汇总表.xlsx")]}
+    assert client.post(f"/apply/{token}/summary", data=data, content_type="multipart/form-data").status_code == 302
+    with Workspace.open(root) as ws:
+        kept = invitations.unit_files(ws)
+    assert [(f["unit"], f["name"]) for f in kept] == [("哈尔滨市质量协会", "推荐汇总表.xlsx")]
+    assert "推荐汇总表.xlsx" in app.test_client().get("/invitations").data.decode()

@@ -89,7 +89,8 @@ ROUTES = [
     ("GET", "/apply/x", "public"), ("GET", "/apply/x/packet", "public"), ("POST", "/apply/x/check", "public"),
     ("POST", "/apply/x/send", "public"), ("GET", "/apply/x/notices/1", "public"), ("GET", "/invitations", "read"),
     ("POST", "/invitations/issue", "staff"), ("POST", "/invitations/1/revoke", "staff"),
-    ("POST", "/invitations/mail", "staff"),
+    ("POST", "/invitations/mail", "staff"), ("POST", "/apply/x/recommendation/1", "public"),
+    ("POST", "/apply/x/summary", "public"),
 ]
 
 

@@ -198,9 +198,11 @@ def matches(invitation: dict, record: dict) -> str:
 def apply_home(token):
     invitation = _invitation(token)
     if invitation["kind"] == invitations.UNIT:
-        rows = invitations.unit_applicants(ws(), invitation)
-        return render_template("portal/unit.html", invitation=invitation, rows=rows, token=token,
-                               program=ws().program)
+        _audit(invitation, "portal_open")
+        day = today()
+        return render_template("portal/unit.html", invitation=invitation, token=token, program=ws().program,
+                               rows=invitations.unit_enterprises(ws(), invitation),
+                               may=day <= ws().campaign.deadline, campaign=ws().campaign)
     aid = invitations.applicant_id(ws(), invitation)
     day = today()
     may, why, open_notice = window(invitation, aid, day)
@@ -307,7 +309,59 @@ def apply_notice(token, notice_id):
     return send_file(io.BytesIO(data), as_attachment=True, download_name=path.name)
 
 
+def apply_recommendation(token, applicant_id):
+    """A 推进单位 sends its 推荐意见表 for one of its enterprises: the enterprise's next version is its latest
+    files with the form added, received like any entry (checked, compared, staged)."""
+    invitation = _invitation(token)
+    if invitation["kind"] != invitations.UNIT:
+        abort(404)
+    mine = {e["applicant_id"] for e in invitations.unit_enterprises(ws(), invitation) if e["applicant_id"]}
+    if applicant_id not in mine:
+        abort(404)  # not an enterprise this unit recommends: as if there were none
+    day = today()
+    if day > ws().campaign.deadline:
+        raise UserError(f"申报已于 {ws().campaign.deadline.isoformat()} 截止，不再接收推荐意见表。")
+    if not _limits()["per_link"].allow(f"u{invitation['id']}") or not _limits()["per_address"].allow(
+            request.remote_addr or ""):
+        abort(429, "上传次数太多，请一小时后再试")
+    saved = staged(request.files.getlist("files"), "selfcheck_size", "selfcheck_files")
+    files = [p for p in saved.folder.rglob("*") if p.is_file()]
+    work = Path(tempfile.mkdtemp(prefix="unit-", dir=site().web_dir))
+    try:
+        if not files:
+            raise UserError("请选择推荐意见表文件（Word 或 PDF）")
+        result = receive(ws(), [invitations.with_files(ws(), applicant_id, files, work)], received=day, jobs=1)
+    finally:
+        shutil.rmtree(saved.folder.parent, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+    seq = result.stored[0].seq if result.stored else None
+    _audit(invitation, "portal_recommendation", applicant_id, {"files": [p.name for p in files], "version": seq})
+    flash(f"已收到推荐意见表（该企业第 {seq} 版材料）。" if seq else "这份推荐意见表与已收到的完全相同，未重复保存。")
+    return redirect(url_for("portal.apply_home", token=token))
+
+
+def apply_summary(token):
+    """A 推进单位 sends its 推荐汇总表: kept in the workspace's store and listed for staff."""
+    invitation = _invitation(token)
+    if invitation["kind"] != invitations.UNIT:
+        abort(404)
+    saved = staged(request.files.getlist("files"), "selfcheck_size", "selfcheck_files")
+    try:
+        files = [p for p in saved.folder.rglob("*") if p.is_file()]
+        if not files:
+            raise UserError("请选择推荐汇总表文件（Word、Excel 或 PDF）")
+        kept = invitations.keep_unit_files(ws(), invitation, files)
+    finally:
+        shutil.rmtree(saved.folder.parent, ignore_errors=True)
+    _audit(invitation, "portal_summary", None, {"files": kept})
+    flash(f"已收到推荐汇总表：{'、'.join(kept)}")
+    return redirect(url_for("portal.apply_home", token=token))
+
+
 route(bp, "/apply/<token>", "public")(apply_home)
+route(bp, "/apply/<token>/recommendation/<int:applicant_id>", "public", ("POST",),
+      upload="selfcheck_size")(apply_recommendation)
+route(bp, "/apply/<token>/summary", "public", ("POST",), upload="selfcheck_size")(apply_summary)
 route(bp, "/apply/<token>/packet", "public")(apply_packet)
 route(bp, "/apply/<token>/check", "public", ("POST",), upload="selfcheck_size")(apply_check)
 route(bp, "/apply/<token>/send", "public", ("POST",))(apply_send)
@@ -321,6 +375,7 @@ def invitations_page():
     workspace = ws()
     rows = invitations.listing(workspace)
     return render_template("portal/invitations.html", rows=rows, outbox=mail.listing(workspace),
+                           unit_files=invitations.unit_files(workspace),
                            mail_on=mail.settings_of(workspace) is not None, program=workspace.program)
 
 
@@ -339,15 +394,19 @@ def invitations_issue():
     else:
         targets, problems = invitations.workspace_targets(workspace), []
 
+    units = request.form.get("units") == "1"
+
     def work(job, folder):
         try:
-            issued = invitations.issue_links(workspace, targets, by)
-            for one in issued:
-                row = invitations.find(workspace, one.token)
-                mail.queue_invitation(workspace, row)
+            if units:
+                issued = invitations.unit_links(workspace, [t.promoting_unit for t in targets], by)
+            else:
+                issued = invitations.issue_links(workspace, targets, by)
+                for one in issued:
+                    mail.queue_invitation(workspace, invitations.find(workspace, one.token))
             job.result["problems"] = problems
             job.files = [invitations.write_workbook(issued, folder / "邀请链接.xlsx", base, workspace.program)]
-            return f"已为 {len(issued)} 家企业生成专属链接（原有链接已作废）"
+            return f"已为 {len(issued)} 家{'推进单位' if units else '企业'}生成专属链接（原有链接已作废）"
         finally:
             if saved:
                 shutil.rmtree(saved.folder.parent, ignore_errors=True)

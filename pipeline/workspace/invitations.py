@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -309,11 +310,6 @@ def applicant_id(ws: Workspace, invitation: dict) -> int | None:
         return conn.execute(sa.select(t.c.id).where(t.c.key == invitation["applicant_key"])).scalar_one_or_none()
 
 
-def unit_applicants(ws: Workspace, invitation: dict) -> list:
-    """Given a 推进单位's invitation, return the applicants naming that unit and the enterprises invited under it."""
-    return [r for r in ws.applicants(limit=None).items if r.promoting_unit == invitation["company_name"]]
-
-
 def write_workbook(issued: list[Issued], out: Path, base: str, program) -> Path:
     """Given links just issued, the workbook path, the page's address and the program, write the invitation
     workbook (name, category, 推进单位, contact, e-mail, last day, link); return its path."""
@@ -365,3 +361,80 @@ def prefilled_packet(ws: Workspace, invitation: dict, folder: Path) -> Path:
                                  campaign.context())
     write_program_packet(folder / "packet", invitation["category"], campaign)
     return Path(shutil.make_archive(str(folder / f"{stem}_申报材料"), "zip", folder / "packet"))
+
+
+def unit_links(ws: Workspace, units: list[str], by: str) -> list[Issued]:
+    """Given a workspace, 推进单位 names and who does it, issue each unit's own link; return them."""
+    names = list(dict.fromkeys(u.strip() for u in units if u and u.strip()))
+    if not names:
+        raise UserError("没有推进单位：名单或工作区中的企业都未写推进单位")
+    return [issue_unit(ws, name, by) for name in names]
+
+
+def unit_enterprises(ws: Workspace, invitation: dict) -> list[dict]:
+    """Given a 推进单位's invitation, return the enterprises it recommends: those invited naming it and the
+    applicants naming it, each {name, category, applicant_id, stage} (applicant_id None: nothing sent yet)."""
+    unit = invitation["company_name"]
+    inv = invitations
+    with ws.reader.connect() as conn:
+        invited = conn.execute(sa.select(inv.c.company_name, inv.c.category, inv.c.applicant_key).where(
+            inv.c.kind == APPLICANT, inv.c.promoting_unit == unit, inv.c.revoked_at.is_(None))).all()
+        rows = conn.execute(sa.select(db.applicants.c.id, db.applicants.c.key, db.applicants.c.company_name,
+                                      db.applicants.c.category, db.applicants.c.stage)
+                            .where(db.applicants.c.promoting_unit == unit)).all()
+        keys = {r.key: r for r in conn.execute(sa.select(db.applicants.c.id, db.applicants.c.key,
+                                                         db.applicants.c.stage))}
+    found = {r.key: {"name": r.company_name, "category": r.category, "applicant_id": r.id, "stage": r.stage}
+             for r in rows}
+    for r in invited:
+        if r.applicant_key not in found:
+            known = keys.get(r.applicant_key)
+            found[r.applicant_key] = {"name": r.company_name, "category": r.category,
+                                      "applicant_id": known.id if known else None,
+                                      "stage": known.stage if known else ""}
+    return sorted(found.values(), key=lambda e: (e["name"] or "", e["category"] or ""))
+
+
+def with_files(ws: Workspace, applicant_id: int, added: list[Path], folder: Path) -> Path:
+    """Given an applicant, files to add (a 推进单位's 推荐意见表) and an empty folder, write there an inbox holding
+    one entry: the latest version's files with the added ones (a file of the same name replaced); return the
+    inbox. Received, it is the applicant's next version."""
+    detail = ws.applicant(applicant_id)
+    latest = detail.versions[-1]
+    entry = folder / "inbox" / (detail.row.company_name or f"申报{applicant_id}")
+    entry.mkdir(parents=True)
+    names = {p.name for p in added}
+    for f in latest.files:
+        name = f["name"] or Path(latest.source).name
+        if Path(name).name in names:
+            continue
+        target = entry / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ws.store.path(f["sha256"]), target)
+    for path in added:
+        shutil.copyfile(path, entry / path.name)
+    return folder / "inbox"
+
+
+def keep_unit_files(ws: Workspace, invitation: dict, files: list[Path]) -> list[str]:
+    """Given a 推进单位's invitation and the files it sent (its 推荐汇总表), keep them in the store and log each
+    (name, SHA-256) in the audit log under the unit; return their names."""
+    from pipeline.workspace.store import file_sha256
+
+    kept = []
+    with ws.engine.begin() as conn:
+        for path in files:
+            sha, size = file_sha256(path)
+            ws.store.put(path, sha)
+            ws._audit(conn, f"推进单位：{invitation['company_name']}", "unit_file", None,
+                      {"invitation": invitation["id"], "name": path.name, "sha256": sha, "size": size})
+            kept.append(path.name)
+    return kept
+
+
+def unit_files(ws: Workspace) -> list[dict]:
+    """Return the files 推进单位 sent on their page (newest first): unit, name, SHA-256, size, when."""
+    a = db.audit
+    with ws.reader.connect() as conn:
+        rows = conn.execute(sa.select(a).where(a.c.action == "unit_file").order_by(a.c.id.desc())).all()
+    return [{"unit": r.by.split("：", 1)[-1], "at": r.at, **json.loads(r.detail)} for r in rows]
