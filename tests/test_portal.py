@@ -243,6 +243,10 @@ def test_an_archive_is_checked_as_one_packet_and_checks_are_rate_limited(portal,
     assert upload(client, token, [archive]).status_code == 429
     other = issued["黑龙江北方家电有限公司"].token  # the limit is per link: another link still checks
     assert upload(client, other, [archive]).status_code == 200
+    # per address: one address, two links, a budget of one
+    client = create_app(root, testing=True, limits={"portal_per_address": 1}).test_client()
+    assert upload(client, token, [archive]).status_code == 200
+    assert upload(client, other, [archive]).status_code == 429
 
 
 def test_manyi_invite_writes_the_workbook(portal, tmp_path):
@@ -306,3 +310,17 @@ def test_a_promoting_unit_sees_its_enterprises_and_sends_their_recommendations(p
         kept = invitations.unit_files(ws)
     assert [(f["unit"], f["name"]) for f in kept] == [("哈尔滨市质量协会", "推荐汇总表.xlsx")]
     assert "推荐汇总表.xlsx" in app.test_client().get("/invitations").data.decode()
+
+
+def test_drafts_never_sent_are_swept_after_a_day(tmp_path):
+    import os
+
+    from pipeline.web.portal import DRAFT_LIFE, sweep_drafts
+
+    old, new, other = tmp_path / "3-0123456789abcdef", tmp_path / "4-fedcba9876543210", tmp_path / "notes"
+    for folder in (old, new, other):
+        folder.mkdir()
+    os.utime(old, (1_000_000, 1_000_000))
+    os.utime(other, (1_000_000, 1_000_000))
+    sweep_drafts(tmp_path, now=1_000_000 + DRAFT_LIFE + 1)
+    assert not old.exists() and new.exists() and other.exists()

@@ -124,6 +124,7 @@ def test_invitations_receipt_and_notice_each_once(tmp_path, smtp, clock):
     assert [r["status_zh"] for r in rows if r["to_addr"] == REFUSED] == ["发送失败"]
     receipt, notice = received.messages[3:]
     assert "已收到" in receipt["Subject"] and "第 1 版" in receipt.get_body(("plain",)).get_content()
+    assert "实施用户满意工程情况的报告.docx" in receipt.get_body(("plain",)).get_content()
     assert notice["Subject"].startswith(f"补正通知 {done.recorded[0]['number']}")
     assert links_in(notice) == [f"https://sb.example.cn/apply/{token}"]
     attached = list(notice.iter_attachments())
@@ -145,6 +146,10 @@ def test_invitations_receipt_and_notice_each_once(tmp_path, smtp, clock):
         again = mail.send_outbox(ws)
         assert again.sent == 0 and again.unknown == 1
         assert [r["status"] for r in mail.listing(ws)][0] == "unknown"
+        refused = next(r for r in mail.listing(ws) if r["to_addr"] == REFUSED)
+        mail.retry(ws, refused["id"], by="王敏")  # staff put a failed message back: it is tried once more
+        retried = mail.send_outbox(ws)
+        assert retried.sent == 0 and len(retried.failed) == 1
     assert len(received.messages) == 5
     ids = [m["Message-ID"] for m in received.messages]
     assert len(set(ids)) == 5

@@ -90,7 +90,7 @@ ROUTES = [
     ("POST", "/apply/x/send", "public"), ("GET", "/apply/x/notices/1", "public"), ("GET", "/invitations", "read"),
     ("POST", "/invitations/issue", "staff"), ("POST", "/invitations/1/revoke", "staff"),
     ("POST", "/invitations/mail", "staff"), ("POST", "/apply/x/recommendation/1", "public"),
-    ("POST", "/apply/x/summary", "public"),
+    ("POST", "/apply/x/summary", "public"), ("POST", "/invitations/mail/1/retry", "staff"),
 ]
 
 

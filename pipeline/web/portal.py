@@ -35,8 +35,10 @@ bp = Blueprint("portal", __name__)
 staff_bp = Blueprint("invitations", __name__)
 
 PORTAL_DIR = "portal"  # drafts (checked uploads not yet sent) under the page's folder of the workspace
-#: Checks per link and per address per hour: enough for an applicant correcting a packet, little for a flood.
-LIMITS = {"per_link": 30, "per_address": 60}
+#: Checks per link and per address per hour: enough for an applicant correcting a packet, little for a flood
+#: (an address may be an office's NAT in front of many enterprises: its budget is larger). `create_app(limits=)`
+#: may set `portal_per_link` / `portal_per_address`.
+LIMITS = {"per_link": 30, "per_address": 200}
 DRAFT = re.compile(r"^\d+-[0-9a-f]{16}$")
 LIMITS_KEY = "manyi-portal-limits"
 
@@ -49,7 +51,9 @@ def today() -> date:
 def _limits() -> dict:
     found = current_app.extensions.get(LIMITS_KEY)
     if found is None:
-        found = current_app.extensions[LIMITS_KEY] = {k: RateLimit(v) for k, v in LIMITS.items()}
+        limits = site().limits
+        found = current_app.extensions[LIMITS_KEY] = {k: RateLimit(int(limits.get(f"portal_{k}", v)))
+                                                      for k, v in LIMITS.items()}
     return found
 
 
@@ -167,6 +171,20 @@ def _drafts() -> Path:
     return site().web_dir / PORTAL_DIR
 
 
+#: A checked upload not sent within this many seconds is removed (the applicant uploads it again).
+DRAFT_LIFE = 24 * 3600
+
+
+def sweep_drafts(folder: Path, now: float | None = None) -> None:
+    """Given the drafts' folder, remove the drafts older than DRAFT_LIFE (checked, never sent)."""
+    import time
+
+    now = time.time() if now is None else now
+    for path in folder.glob("*-*") if folder.is_dir() else ():
+        if DRAFT.match(path.name) and now - path.stat().st_mtime > DRAFT_LIFE:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def _draft(invitation: dict, draft: str) -> Path:
     """Given an invitation and a draft's id, return the draft's folder, or answer 404 (another link's, unknown)."""
     if not DRAFT.match(draft or "") or not draft.startswith(f"{invitation['id']}-"):
@@ -247,6 +265,7 @@ def apply_check(token):
     except Exception:
         shutil.rmtree(saved.folder.parent, ignore_errors=True)
         raise
+    sweep_drafts(_drafts())
     draft = f"{invitation['id']}-{secrets.token_hex(8)}"
     target = _drafts() / draft
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -282,8 +301,9 @@ def apply_send(token):
     if result.stored:
         stored = result.stored[0]
         _audit(invitation, "portal_send", stored.applicant_id, {"version": stored.seq})
+        version = ws().applicant(stored.applicant_id).versions[-1]
         mail.queue_receipt(ws(), invitation, stored.applicant_id, stored.seq, day.isoformat(),
-                           [r.source for r in result.stored])
+                           [f["name"] or version.source for f in version.files])
         flash(f"已收到第 {stored.seq} 版申报材料（{day.isoformat()}）。")
     else:
         _audit(invitation, "portal_send_same", aid)
@@ -432,4 +452,11 @@ def invitations_send_mail():
 route(staff_bp, "/invitations", "read")(invitations_page)
 route(staff_bp, "/invitations/issue", "staff", ("POST",), upload="roster_size")(invitations_issue)
 route(staff_bp, "/invitations/<invitation_id>/revoke", "staff", ("POST",))(invitations_revoke)
+def invitations_mail_retry(outbox_id):
+    mail.retry(ws(), int(outbox_id), user_name())
+    flash("该邮件已放回待发送，下次发送时会再发一次")
+    return redirect(url_for("invitations.invitations_page"))
+
+
 route(staff_bp, "/invitations/mail", "staff", ("POST",))(invitations_send_mail)
+route(staff_bp, "/invitations/mail/<outbox_id>/retry", "staff", ("POST",))(invitations_mail_retry)
