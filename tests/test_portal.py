@@ -324,3 +324,39 @@ def test_drafts_never_sent_are_swept_after_a_day(tmp_path):
     os.utime(other, (1_000_000, 1_000_000))
     sweep_drafts(tmp_path, now=1_000_000 + DRAFT_LIFE + 1)
     assert not old.exists() and new.exists() and other.exists()
+
+
+def test_an_enterprise_never_invited_asks_for_a_link_and_staff_approve(portal):
+    from pipeline.workspace import Workspace, invitations
+
+    root, app, _ = portal
+    client = app.test_client()
+    assert client.get("/apply").status_code == 404  # the campaign takes invited enterprises only
+    copy = root / "campaign.yaml"
+    kept = copy.read_text(encoding="utf-8")
+    copy.write_text(kept + "\nopen_applications: true\n", encoding="utf-8")
+    try:
+        page = client.get("/apply").data.decode()
+        assert "申请申报链接" in page and "服务类" in page
+        form = {"csrf": csrf(client), "name": "松花江乳业有限公司", "category": "product", "email": "ru@shj.cn",
+                "contact": "0451-1234567", "unit": "哈尔滨市质量协会"}
+        answer = client.post("/apply", data=form)
+        assert answer.status_code == 200 and "ru@shj.cn" in answer.data.decode()
+        again = client.post("/apply", data=form)
+        assert again.status_code == 400 and "已提交申请" in again.data.decode()
+        bad = client.post("/apply", data={**form, "name": "另一家有限公司", "email": "不是邮箱"})
+        assert bad.status_code == 400 and "邮箱地址无效" in bad.data.decode()
+        with Workspace.open(root) as ws:
+            pending = [r for r in invitations.listing(ws) if r["kind"] == invitations.REQUEST]
+        assert [(r["company_name"], r["category"], r["email"]) for r in pending] == [
+            ("松花江乳业有限公司", "product", "ru@shj.cn")]
+        approved = client.post(f"/invitations/{pending[0]['id']}/approve", data={"csrf": csrf(client)},
+                               follow_redirects=True).data.decode()
+        link = re.search(r"/apply/([A-Za-z0-9_-]{32})", approved).group(1)
+        page = client.get(f"/apply/{link}").data.decode()
+        assert "松花江乳业有限公司" in page and "产品类" in page
+        with Workspace.open(root) as ws:
+            rows = {r["id"]: r for r in invitations.listing(ws)}
+        assert rows[pending[0]["id"]]["revoked_at"]  # the request is closed once approved
+    finally:
+        copy.write_text(kept, encoding="utf-8")

@@ -91,6 +91,7 @@ ROUTES = [
     ("POST", "/invitations/issue", "staff"), ("POST", "/invitations/1/revoke", "staff"),
     ("POST", "/invitations/mail", "staff"), ("POST", "/apply/x/recommendation/1", "public"),
     ("POST", "/apply/x/summary", "public"), ("POST", "/invitations/mail/1/retry", "staff"),
+    ("GET", "/apply", "public"), ("POST", "/apply", "public"), ("POST", "/invitations/1/approve", "staff"),
 ]
 
 

@@ -378,6 +378,27 @@ def apply_summary(token):
     return redirect(url_for("portal.apply_home", token=token))
 
 
+def apply_request():
+    """An enterprise never invited asks for its link (only when the campaign takes open applications)."""
+    workspace = ws()
+    if not invitations.open_applications(workspace.campaign):
+        abort(404)
+    done = None
+    if request.method == "POST":
+        if not _limits()["per_address"].allow(request.remote_addr or ""):
+            abort(429, "操作太频繁，请一小时后再试")
+        form = request.form
+        new_id = invitations.request_link(workspace, form.get("name", ""), form.get("category", ""),
+                                          form.get("email", ""), form.get("contact", ""), form.get("unit", ""))
+        from pipeline.workspace import accounts
+
+        accounts.log(workspace, f"申请：{form.get('name', '').strip()}", "portal_request", None,
+                     {"invitation": new_id, "address": request.remote_addr or ""})
+        done = form.get("email", "").strip()
+    return render_template("portal/request.html", program=workspace.program, campaign=workspace.campaign, done=done)
+
+
+route(bp, "/apply", "public", ("GET", "POST"))(apply_request)
 route(bp, "/apply/<token>", "public")(apply_home)
 route(bp, "/apply/<token>/recommendation/<int:applicant_id>", "public", ("POST",),
       upload="selfcheck_size")(apply_recommendation)
@@ -440,6 +461,15 @@ def invitations_revoke(invitation_id):
     return redirect(url_for("invitations.invitations_page"))
 
 
+def invitations_approve(invitation_id):
+    workspace = ws()
+    issued = invitations.approve(workspace, int(invitation_id), user_name())
+    queued = mail.queue_invitation(workspace, invitations.find(workspace, issued.token))
+    flash(f"已为 {issued.target.company_name} 生成专属链接：{issued.url(request.host_url)}"
+          + ("（邀请邮件待发送）" if queued else "（邮件未开启：请把链接发给该企业）"))
+    return redirect(url_for("invitations.invitations_page"))
+
+
 def invitations_send_mail():
     workspace = ws()
 
@@ -452,6 +482,7 @@ def invitations_send_mail():
 route(staff_bp, "/invitations", "read")(invitations_page)
 route(staff_bp, "/invitations/issue", "staff", ("POST",), upload="roster_size")(invitations_issue)
 route(staff_bp, "/invitations/<invitation_id>/revoke", "staff", ("POST",))(invitations_revoke)
+route(staff_bp, "/invitations/<invitation_id>/approve", "staff", ("POST",))(invitations_approve)
 def invitations_mail_retry(outbox_id):
     mail.retry(ws(), int(outbox_id), user_name())
     flash("该邮件已放回待发送，下次发送时会再发一次")

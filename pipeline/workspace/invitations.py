@@ -289,7 +289,7 @@ def find(ws: Workspace, token: str) -> dict | None:
     migrate(ws)
     inv = invitations
     with ws.reader.connect() as conn:
-        row = conn.execute(sa.select(inv).where(inv.c.token_hash == hash_token(token),
+        row = conn.execute(sa.select(inv).where(inv.c.token_hash == hash_token(token), inv.c.kind != REQUEST,
                                                 inv.c.revoked_at.is_(None))).first()
     return dict(row._mapping) if row else None
 
@@ -438,3 +438,63 @@ def unit_files(ws: Workspace) -> list[dict]:
     with ws.reader.connect() as conn:
         rows = conn.execute(sa.select(a).where(a.c.action == "unit_file").order_by(a.c.id.desc())).all()
     return [{"unit": r.by.split("：", 1)[-1], "at": r.at, **json.loads(r.detail)} for r in rows]
+
+
+# --- open applications: an enterprise never invited asks for a link, staff approve ---------------------
+
+REQUEST = "request"
+
+
+def open_applications(campaign: Campaign) -> bool:
+    """Given a campaign, return whether enterprises never invited may ask for a link (`open_applications: true`)."""
+    return bool(campaign.data.get("open_applications"))
+
+
+def request_link(ws: Workspace, name: str, category: str, email: str, contact: str = "", unit: str = "") -> int:
+    """Given what an enterprise never invited types (name, category id, e-mail, phone, 推进单位), record its
+    request for staff to approve; return its id. Raise a Chinese UserError when the campaign takes no such
+    requests, a field is wrong, or the enterprise has a link or a request already."""
+    if not open_applications(ws.campaign):
+        raise UserError("本届活动只接受受邀企业申报，请与协会联系")
+    name, email = (name or "").strip(), (email or "").strip()
+    if not name or len(name) > 100:
+        raise UserError("请填写企业全称（100 字以内）")
+    if category not in ws.program.categories:
+        raise UserError(f"请选择申报类别：{'、'.join(ws.program.category_names().values())}")
+    if "@" not in email or len(email) > 200 or any(c.isspace() for c in email):
+        raise UserError(f"邮箱地址无效：{email or '（空）'}")
+    if until_passed(ws):
+        raise UserError("本届活动已截止，不再接受申请")
+    migrate(ws)
+    target = Target(name, category, (unit or "").strip() or None, (contact or "").strip()[:60] or None, email)
+    inv = invitations
+    with ws.engine.begin() as conn:
+        if conn.execute(sa.select(inv.c.id).where(inv.c.applicant_key == target.key, inv.c.revoked_at.is_(None),
+                                                  inv.c.kind.in_([APPLICANT, REQUEST]))).first():
+            raise UserError("该企业已有专属链接或已提交申请：请查看邮箱，或与协会联系")
+        new_id = conn.execute(sa.insert(inv).values(
+            token_hash=hash_token(secrets.token_hex(32)), nonce="", kind=REQUEST, company_name=name,
+            category=category, applicant_key=target.key, promoting_unit=target.promoting_unit,
+            contact=target.contact, email=email, valid_until=valid_until(ws.campaign).isoformat(),
+            created_at=db.now(), by=f"申请：{name}")).inserted_primary_key[0]
+        ws._audit(conn, f"申请：{name}", "link_request", None, {"invitation": new_id, "category": category})
+    return new_id
+
+
+def until_passed(ws: Workspace) -> bool:
+    """Given a workspace, return whether its links' last day has passed."""
+    return valid_until(ws.campaign) < today()
+
+
+def approve(ws: Workspace, request_id: int, by: str) -> Issued:
+    """Given a pending request and who approves it, issue the enterprise's link (the request is closed); return it."""
+    inv = invitations
+    with ws.reader.connect() as conn:
+        row = conn.execute(sa.select(inv).where(inv.c.id == request_id, inv.c.kind == REQUEST,
+                                                inv.c.revoked_at.is_(None))).first()
+    if row is None:
+        raise UserError(f"没有待处理的第 {request_id} 号申请")
+    issued = issue_links(ws, [Target(row.company_name, row.category, row.promoting_unit, row.contact, row.email)], by)
+    with ws.engine.begin() as conn:
+        conn.execute(sa.update(inv).where(inv.c.id == request_id).values(revoked_at=db.now(), revoked_by=by))
+    return issued[0]
