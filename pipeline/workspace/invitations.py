@@ -63,16 +63,24 @@ APPLICANT, UNIT = "applicant", "unit"
 HEADER = ["企业名称", "类别", "推进单位", "联系电话", "邮箱", "有效期至", "专属链接"]
 
 
+#: Databases (by URL) whose portal tables this process has seen up to date: a page asks on every request.
+_READY: set[str] = set()
+
+
 def migrate(ws: Workspace) -> None:
     """Given an open workspace, make the invitation table when it is not there yet."""
+    if ws.url in _READY:
+        return
     with ws.engine.connect() as conn:
         found = int(db.get_meta(conn, PORTAL_KEY, "0"))
         if found >= len(PORTAL_MIGRATIONS) and sa.inspect(conn).has_table(invitations.name):
+            _READY.add(ws.url)
             return
     with ws.engine.begin() as conn:
         for step in PORTAL_MIGRATIONS:
             step(conn)
         db.set_meta(conn, PORTAL_KEY, str(len(PORTAL_MIGRATIONS)))
+    _READY.add(ws.url)
 
 
 def hash_token(token: str) -> str:

@@ -58,14 +58,22 @@ SECURITY = {"starttls": "STARTTLS", "ssl": "SSL/TLS", "none": "不加密（仅�
 STATUS_ZH = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败", "unknown": "状态不明（发送中断）"}
 
 
+#: Databases (by URL) whose outbox this process has seen up to date.
+_READY: set[str] = set()
+
+
 def migrate(ws: Workspace) -> None:
     """Given an open workspace, make the outbox table when it is not there yet."""
+    if ws.url in _READY:
+        return
     with ws.engine.connect() as conn:
         if db.get_meta(conn, MAIL_KEY) == "1" and sa.inspect(conn).has_table(outbox.name):
+            _READY.add(ws.url)
             return
     with ws.engine.begin() as conn:
         metadata.create_all(conn)
         db.set_meta(conn, MAIL_KEY, "1")
+    _READY.add(ws.url)
 
 
 @dataclass
