@@ -1030,16 +1030,18 @@ def mail_group():
 @click.option("--sender", required=True, help="发件人地址")
 @click.option("--url", "base", required=True, help="申报单位页面的公网地址（邮件中的链接）")
 @click.option("--password", default="", help="发信密码（保存在工作区的 mail.secret，不写入活动文件）")
+@click.option("--cafile", default="", help="内部邮件服务器的 CA 证书（PEM），公网邮箱不用写")
 @click.option("--off", is_flag=True, help="关闭邮件发送")
 @_BY_OPTION
 @friendly
-def mail_setup(directory, host, port, security, account, sender, base, password, off, by):
+def mail_setup(directory, host, port, security, account, sender, base, password, cafile, off, by):
     """设置发信服务器（开启邮件）。"""
     from pipeline.workspace import mail
 
     with _open_workspace(directory) as ws:
         mail.save_settings(ws, mail.Settings(host=host, port=port, security=security, user=account, sender=sender,
-                                             portal_url=base, enabled=not off, password=password), by)
+                                             portal_url=base, enabled=not off, password=password,
+                                             cafile=str(Path(cafile).resolve()) if cafile else ""), by)
     click.echo("邮件发送已关闭" if off else f"已设置发信服务器 {host}:{port}（{mail.SECURITY[security]}）")
 
 

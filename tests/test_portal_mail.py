@@ -167,3 +167,75 @@ def test_remind_not_submitted_queues_one_per_day(tmp_path, smtp, clock):
         assert mail.remind(ws, True, False, BEFORE) == 0  # the same day: nothing more
         assert mail.send_outbox(ws).sent == 3
     assert all("尚未提交" in m.get_body(("plain",)).get_content() for m in received.messages)
+
+
+def certificate(folder: Path) -> tuple[Path, Path]:
+    """Given a folder, write a self-signed certificate for 127.0.0.1 and its key (PEM); return their paths."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "smtp.pem", folder / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_mail_goes_over_starttls_and_ssl_with_a_login(tmp_path, clock, security):
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from pipeline.workspace import Workspace, invitations, mail
+
+    cert, key = certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, data):
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"xh", b"mi-mi-2017")
+        logins.append(ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
+
+    inbox = Inbox()
+    options = {"tls_context": context, "require_starttls": True} if security == "starttls" else {
+        "ssl_context": context}
+    # With implicit TLS aiosmtpd does not count the connection as TLS for AUTH: it is encrypted all the same.
+    # PLAIN only: smtplib then tries no second mechanism after a refusal.
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
+                            auth_require_tls=security == "starttls", auth_exclude_mechanism=["LOGIN"], **options)
+    controller.start()
+    try:
+        with Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None)) as ws:
+            settings = mail.Settings(host="127.0.0.1", port=controller.port, security=security, user="xh",
+                                     sender="xh@example.cn", portal_url="https://sb.example.cn", password="mi-mi-2017",
+                                     cafile=str(cert))
+            mail.save_settings(ws, settings, by="王敏")
+            issued = invitations.issue_links(ws, invitations.roster_targets(SAMPLES / "企业名单.xlsx")[0][:1], by="王敏")
+            mail.queue_invitation(ws, invitations.find(ws, issued[0].token))
+            assert mail.send_outbox(ws).sent == 1
+            mail.save_settings(ws, mail.Settings(**{**settings.__dict__, "password": "wrong-pw"}), by="王敏")
+            mail.queue_reminder(ws, invitations.find(ws, issued[0].token), "x", "2017-06-11", "提醒")
+            failed = mail.send_outbox(ws).failed
+            assert len(failed) == 1 and "发信账号或密码错误" in failed[0]
+    finally:
+        controller.stop()
+    assert logins == [True, False]
+    assert [m["To"] for m in inbox.messages] == ["zl@hec.com.cn"]

@@ -87,6 +87,7 @@ class Settings:
     sender: str = ""
     portal_url: str = ""
     enabled: bool = True
+    cafile: str = ""  # a private mail server's CA certificate (PEM); empty: the system's trusted CAs
     password: str = field(default="", repr=False)
 
 
@@ -98,6 +99,8 @@ def save_settings(ws: Workspace, settings: Settings, by: str) -> None:
         raise UserError("请给出发信服务器地址和端口（如 smtp.example.cn 465）")
     if "@" not in (settings.sender or ""):
         raise UserError(f"发件人地址无效：{settings.sender or '（空）'}")
+    if settings.cafile and not Path(settings.cafile).is_file():
+        raise UserError(f"找不到 CA 证书文件：{settings.cafile}")
     plain = {k: v for k, v in settings.__dict__.items() if k != "password"}
     with ws.engine.begin() as conn:
         db.set_meta(conn, SETTINGS_KEY, json.dumps(plain, ensure_ascii=False))
@@ -232,7 +235,7 @@ def message_of(row, settings: Settings) -> EmailMessage:
 
 def connect(settings: Settings, timeout: float = 30) -> smtplib.SMTP:
     """Given the settings, return a logged-in SMTP connection (SSL, STARTTLS or plain as set)."""
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=settings.cafile or None)
     if settings.security == "ssl":
         smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=timeout, context=context)
     else:
@@ -245,13 +248,24 @@ def connect(settings: Settings, timeout: float = 30) -> smtplib.SMTP:
 
 
 def _why(exc: Exception) -> str:
+    """Given what went wrong in an SMTP conversation, return it in Chinese for staff (no exception's name)."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "收件地址被邮件服务器拒绝（退信）"
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return "发信账号或密码错误"
-    if isinstance(exc, (ConnectionError, OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)):
-        return f"无法连接发信服务器（{exc.__class__.__name__}）"
-    return f"发送失败（{exc}）"
+    if isinstance(exc, UnicodeEncodeError):
+        return "发信账号或密码含有中文等字符，邮件服务器无法接受：请改用英文字母、数字和符号"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return "发信服务器不支持所设的加密方式或登录：请核对加密方式（STARTTLS / SSL）和端口"
+    if isinstance(exc, ssl.SSLError):
+        return "与发信服务器的加密连接失败（证书不受信任或加密方式不符）：请核对加密方式、端口和 CA 证书"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"邮件服务器拒绝发送（代码 {exc.smtp_code}）"
+    if isinstance(exc, (ConnectionError, OSError, smtplib.SMTPException)):
+        return "无法连接发信服务器：请核对服务器地址和端口，或稍后重试"
+    if isinstance(exc, FileNotFoundError):
+        return "附件文件已不存在"
+    return "发送失败：请核对发信设置后重试"
 
 
 def send_outbox(ws: Workspace, limit: int | None = None, progress=None) -> SendResult:
