@@ -360,3 +360,20 @@ def test_an_enterprise_never_invited_asks_for_a_link_and_staff_approve(portal):
         assert rows[pending[0]["id"]]["revoked_at"]  # the request is closed once approved
     finally:
         copy.write_text(kept, encoding="utf-8")
+
+
+def test_an_upload_over_the_portal_limit_is_refused_in_chinese(portal, tmp_path):
+    from pipeline.web.app import create_app
+
+    root, _, issued = portal
+    client = create_app(root, testing=True, limits={"portal_size": 50_000}).test_client()
+    big = tmp_path / "大文件.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * 60_000)
+    answer = upload(client, issued[COMPANY].token, [big])
+    assert answer.status_code == 413 and "上传" in answer.data.decode()
+    files = [tmp_path / f"{n}.pdf" for n in range(3)]
+    for path in files:
+        path.write_bytes(b"%PDF-1.4\n")
+    client = create_app(root, testing=True, limits={"portal_files": 2}).test_client()
+    answer = upload(client, issued[COMPANY].token, files)
+    assert answer.status_code == 413 and "一次最多上传 2 个文件" in answer.data.decode()

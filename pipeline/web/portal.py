@@ -26,7 +26,8 @@ from pipeline.checking.rules.names import company_key
 from pipeline.common.errors import UserError
 from pipeline.definitions.vocabulary import Severity, member_of
 from pipeline.issuing.notices import deadline_for, find_field, letter_issues, needed
-from pipeline.web.context import route, site, staged, start_job, user_name, ws
+from pipeline.common.safety import LIMITS as GATE_LIMITS
+from pipeline.web.context import EXTENSION, route, site, staged, start_job, user_name, ws
 from pipeline.web.security import RateLimit
 from pipeline.workspace import invitations, mail
 from pipeline.workspace.receive import receive
@@ -41,6 +42,20 @@ PORTAL_DIR = "portal"  # drafts (checked uploads not yet sent) under the page's 
 LIMITS = {"per_link": 30, "per_address": 200}
 DRAFT = re.compile(r"^\d+-[0-9a-f]{16}$")
 LIMITS_KEY = "manyi-portal-limits"
+
+
+#: One upload of a packet: all its files together within what the inbox gate takes of one file (scans and
+#: stamped PDFs are large), and a packet's worth of files; `create_app(limits=)` may set others.
+UPLOAD = {"portal_size": GATE_LIMITS["file_size"], "portal_files": 100}
+
+
+def _upload_limits(state) -> None:
+    """When the blueprint is registered: the portal's upload limits join the Site's (unless set already)."""
+    for name, value in UPLOAD.items():
+        state.app.extensions[EXTENSION].limits.setdefault(name, value)
+
+
+bp.record(_upload_limits)
 
 
 def today() -> date:
@@ -255,7 +270,7 @@ def apply_check(token):
     if not may:
         _audit(invitation, "portal_refused", aid, {"why": why})
         raise UserError(why)
-    saved = staged(request.files.getlist("files"), "selfcheck_size", "selfcheck_files")
+    saved = staged(request.files.getlist("files"), "portal_size", "portal_files")
     if not saved.entries:
         shutil.rmtree(saved.folder.parent, ignore_errors=True)
         raise UserError("请选择申报材料文件（Word、Excel、PDF、文件夹或压缩包）")
@@ -344,7 +359,7 @@ def apply_recommendation(token, applicant_id):
     if not _limits()["per_link"].allow(f"u{invitation['id']}") or not _limits()["per_address"].allow(
             request.remote_addr or ""):
         abort(429, "上传次数太多，请一小时后再试")
-    saved = staged(request.files.getlist("files"), "selfcheck_size", "selfcheck_files")
+    saved = staged(request.files.getlist("files"), "portal_size", "portal_files")
     files = [p for p in saved.folder.rglob("*") if p.is_file()]
     work = Path(tempfile.mkdtemp(prefix="unit-", dir=site().web_dir))
     try:
@@ -365,7 +380,7 @@ def apply_summary(token):
     invitation = _invitation(token)
     if invitation["kind"] != invitations.UNIT:
         abort(404)
-    saved = staged(request.files.getlist("files"), "selfcheck_size", "selfcheck_files")
+    saved = staged(request.files.getlist("files"), "portal_size", "portal_files")
     try:
         files = [p for p in saved.folder.rglob("*") if p.is_file()]
         if not files:
@@ -401,10 +416,10 @@ def apply_request():
 route(bp, "/apply", "public", ("GET", "POST"))(apply_request)
 route(bp, "/apply/<token>", "public")(apply_home)
 route(bp, "/apply/<token>/recommendation/<int:applicant_id>", "public", ("POST",),
-      upload="selfcheck_size")(apply_recommendation)
-route(bp, "/apply/<token>/summary", "public", ("POST",), upload="selfcheck_size")(apply_summary)
+      upload="portal_size")(apply_recommendation)
+route(bp, "/apply/<token>/summary", "public", ("POST",), upload="portal_size")(apply_summary)
 route(bp, "/apply/<token>/packet", "public")(apply_packet)
-route(bp, "/apply/<token>/check", "public", ("POST",), upload="selfcheck_size")(apply_check)
+route(bp, "/apply/<token>/check", "public", ("POST",), upload="portal_size")(apply_check)
 route(bp, "/apply/<token>/send", "public", ("POST",))(apply_send)
 route(bp, "/apply/<token>/notices/<int:notice_id>", "public")(apply_notice)
 
