@@ -239,3 +239,34 @@ def test_mail_goes_over_starttls_and_ssl_with_a_login(tmp_path, clock, security)
         controller.stop()
     assert logins == [True, False]
     assert [m["To"] for m in inbox.messages] == ["zl@hec.com.cn"]
+
+
+def test_manyi_mail_setup_remind_and_send(tmp_path, smtp, clock):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+    from pipeline.workspace import Workspace
+
+    port, received = smtp
+    root = tmp_path / "ws"
+    Workspace.init(root, resolve_campaign("heilongjiang", None)).close()
+    run = CliRunner().invoke
+    answer = run(cli, ["remind", str(root), "--not-submitted"])
+    assert answer.exit_code == 2 and "未开启邮件发送" in answer.output
+    answer = run(cli, ["mail", "setup", str(root), "--host", "127.0.0.1", "--port", str(port), "--security", "none",
+                       "--sender", "xh@example.cn", "--url", "https://sb.example.cn", "--password", "pw-2017",
+                       "--by", "王敏"])
+    assert answer.exit_code == 0, answer.output
+    assert "pw-2017" not in (root / "campaign.yaml").read_text(encoding="utf-8")
+    answer = run(cli, ["invite", str(root), "--roster", str(SAMPLES / "企业名单.xlsx"), "--out",
+                       str(tmp_path / "邀请.xlsx"), "--url", "https://sb.example.cn", "--by", "王敏"])
+    assert answer.exit_code == 0 and "4 封邀请邮件待发送" in answer.output, answer.output
+    answer = run(cli, ["mail", "send", str(root)])
+    assert answer.exit_code == 0 and "已发送 3 封邮件，失败 1 封" in answer.output, answer.output
+    answer = run(cli, ["remind", str(root)])
+    assert answer.exit_code == 2 and "--not-submitted" in answer.output
+    answer = run(cli, ["remind", str(root), "--not-submitted"])
+    assert answer.exit_code == 0 and "新加入 4 封提醒邮件" in answer.output and "已发送 3 封" in answer.output
+    answer = run(cli, ["remind", str(root), "--not-submitted"])
+    assert "新加入 0 封提醒邮件" in answer.output and "已发送 0 封" in answer.output
+    assert len(received.messages) == 6
