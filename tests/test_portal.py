@@ -377,3 +377,17 @@ def test_an_upload_over_the_portal_limit_is_refused_in_chinese(portal, tmp_path)
     client = create_app(root, testing=True, limits={"portal_files": 2}).test_client()
     answer = upload(client, issued[COMPANY].token, files)
     assert answer.status_code == 413 and "一次最多上传 2 个文件" in answer.data.decode()
+
+
+def test_a_packet_of_another_category_or_naming_no_enterprise_is_not_sent(portal, tmp_path):
+    _, app, issued = portal
+    client = app.test_client()
+    token = issued[COMPANY].token  # 企业类
+    folder = tmp_path / "product"
+    folder.mkdir()
+    corpus.template_packet(folder / "申报材料.docx", "product", corpus.packet_values("product", company=COMPANY))
+    shown = upload(client, token, [folder / "申报材料.docx"]).data.decode()
+    assert "产品类" in shown and "不一致" in shown and 'id="send-button"' not in shown
+    report = corpus.report_docx(tmp_path / "报告.docx", COMPANY)  # a report alone: no form names the enterprise
+    shown = upload(client, token, [report]).data.decode()
+    assert "没有读出企业名称" in shown and 'id="send-button"' not in shown

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 
+from pipeline.checking.rules.batch import company_of
 from pipeline.checking.rules.names import company_key
 from pipeline.common.errors import UserError
 from pipeline.definitions.vocabulary import Severity, member_of
@@ -213,13 +214,16 @@ def _draft(invitation: dict, draft: str) -> Path:
 def matches(invitation: dict, record: dict) -> str:
     """Given an invitation and the record of its upload, return '' when the packet is its enterprise's and
     category's, else why it cannot be sent through this link (Chinese)."""
-    name = record.get("company_name") or ""
-    if not name:
+    name = company_of(record) or ""  # as receive matches a record to its applicant
+    if not company_key(name):
         return "材料中没有读出企业名称：请在申报表中填写企业名称后重新上传。"
     if company_key(name) != company_key(invitation["company_name"]):
         return f"材料中的企业名称“{name}”与本链接的企业“{invitation['company_name']}”不一致：请上传本企业的材料。"
-    if invitation.get("category") and record.get("category") and record["category"] != invitation["category"]:
-        program = ws().program
+    program = ws().program
+    if not record.get("category"):
+        return (f"材料中没有读出申报类别：请上传完整的申报材料（本链接的类别："
+                f"{program.category_name(invitation['category'])}）。")
+    if record["category"] != invitation["category"]:
         return (f"材料的申报类别“{program.category_name(record['category'])}”与本链接的类别"
                 f"“{program.category_name(invitation['category'])}”不一致。")
     return ""
