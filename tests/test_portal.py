@@ -391,3 +391,39 @@ def test_a_packet_of_another_category_or_naming_no_enterprise_is_not_sent(portal
     report = corpus.report_docx(tmp_path / "报告.docx", COMPANY)  # a report alone: no form names the enterprise
     shown = upload(client, token, [report]).data.decode()
     assert "没有读出企业名称" in shown and 'id="send-button"' not in shown
+
+
+def test_manyi_serve_portal_only_on_the_command_line(portal):
+    import socket
+    import subprocess
+    import time
+    import urllib.error
+    import urllib.request
+
+    root, _, issued = portal
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", str(root), "--portal-only", "--port", str(port)],
+                              cwd=Path(__file__).parent.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(200):  # at most 20 s to start
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+        def status(path: str) -> int:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as answer:
+                    return answer.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        assert status(f"/apply/{issued['龙江建工集团有限公司'].token}") == 200
+        assert [status(p) for p in ("/", "/applicants", "/invitations", "/login")] == [404] * 4
+    finally:
+        server.terminate()
+        out = server.communicate(timeout=30)[0].decode()
+    assert "只提供申报单位的专属链接页面" in out
