@@ -984,7 +984,7 @@ def invite(directory, names, roster, everyone, out, base, units, by):
     with _open_workspace(directory) as ws:
         problems = []
         if roster:
-            targets, problems = invitations.roster_targets(roster)
+            targets, problems = invitations.roster_targets(roster, ws.program)
         else:
             targets = invitations.workspace_targets(ws, None if everyone else list(names))
         if units:

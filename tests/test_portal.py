@@ -427,3 +427,36 @@ def test_manyi_serve_portal_only_on_the_command_line(portal):
         server.terminate()
         out = server.communicate(timeout=30)[0].decode()
     assert "只提供申报单位的专属链接页面" in out
+
+
+def test_a_program_whose_forms_are_generated_invites_its_applicants(tmp_path):
+    """liaoning's packet is generated from its program file: no roster, the workspace's applicants are invited,
+    the page shows its version, and the packet downloaded is the category's blank packet (zipped, no manifest)."""
+    import zipfile
+
+    from pipeline.definitions.programs import load_program
+    from pipeline.web.app import create_app
+    from pipeline.workspace import Workspace, invitations
+    from pipeline.workspace.receive import receive
+    from program_packets import write_filled
+
+    program = load_program("liaoning")
+    cid = next(iter(program.categories))
+    write_filled("liaoning", cid, tmp_path / "inbox" / cid)
+    with Workspace.init(tmp_path / "ws", resolve_campaign("liaoning", None)) as ws:
+        day = ws.campaign.deadline
+        receive(ws, [tmp_path / "inbox"], received=day, jobs=1)
+        with pytest.raises(Exception, match="只适用于印有申报表的项目"):
+            invitations.roster_targets(SAMPLES / "企业名单.xlsx", ws.program)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(invitations, "today", lambda: day)
+            issued = invitations.issue_links(ws, invitations.workspace_targets(ws), by="王敏")
+            name = issued[0].target.company_name
+            client = create_app(tmp_path / "ws", testing=True).test_client()
+            page = client.get(f"/apply/{issued[0].token}").data.decode()
+            assert name in page and "第 1 版" in page
+            packet = client.get(f"/apply/{issued[0].token}/packet")
+            assert packet.status_code == 200
+            names = zipfile.ZipFile(io.BytesIO(packet.data)).namelist()
+            assert names and all(n.endswith((".docx", ".xlsx")) for n in names)
+    assert len(issued) == 1 and issued[0].target.category == cid

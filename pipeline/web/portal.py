@@ -450,7 +450,11 @@ def invitations_issue():
         if not saved.entries or saved.entries[0].suffix.lower() != ".xlsx":
             shutil.rmtree(saved.folder.parent, ignore_errors=True)
             raise UserError("企业名单须为 .xlsx 文件")
-        targets, problems = invitations.roster_targets(saved.entries[0])
+        try:
+            targets, problems = invitations.roster_targets(saved.entries[0], workspace.program)
+        except UserError:
+            shutil.rmtree(saved.folder.parent, ignore_errors=True)
+            raise
     else:
         targets, problems = invitations.workspace_targets(workspace), []
 

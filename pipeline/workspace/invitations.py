@@ -169,10 +169,16 @@ class Issued:
         return f"{base.rstrip('/')}/apply/{self.token}"
 
 
-def roster_targets(path: Path) -> tuple[list[Target], list[str]]:
-    """Given a roster workbook (the one `manyi packet --roster` reads), return a Target per good row and the
-    Chinese problem lines of the bad rows."""
+def roster_targets(path: Path, program=None) -> tuple[list[Target], list[str]]:
+    """Given a roster workbook (the one `manyi packet --roster` reads) and the program, return a Target per good
+    row and the Chinese problem lines of the bad rows. Only a program that prints its forms reads a roster (as
+    `manyi packet --roster`); the others invite the applicants of their workspace."""
+    from pipeline.definitions.program_forms import entry_kinds
     from pipeline.generating.packet import applicants, read_roster
+
+    if program is not None and "printed" not in entry_kinds(program):
+        raise UserError(f"按名单邀请（--roster）只适用于印有申报表的项目；{program.name}请用 --all 或企业名称邀请"
+                        f"工作区中的申报单位")
 
     rows = read_roster(Path(path))
     people, problems = applicants(rows)
@@ -353,7 +359,7 @@ def roster_row(invitation: dict) -> dict:
 def prefilled_packet(ws: Workspace, invitation: dict, folder: Path) -> Path:
     """Given an invitation and an empty folder, write its packet there, pre-filled with the roster's fields where
     the program prints its forms (else the program's blank packet of its category, zipped); return the file."""
-    import shutil
+    import zipfile
 
     from pipeline.definitions.program_forms import entry_kinds
     from pipeline.generating.packet import applicants, render_packet
@@ -368,7 +374,12 @@ def prefilled_packet(ws: Workspace, invitation: dict, folder: Path) -> Path:
             return render_packet(people[0].category, people[0].values, folder / f"{stem}_申报材料.docx",
                                  campaign.context())
     write_program_packet(folder / "packet", invitation["category"], campaign)
-    return Path(shutil.make_archive(str(folder / f"{stem}_申报材料"), "zip", folder / "packet"))
+    target = folder / f"{stem}_申报材料.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted((folder / "packet").rglob("*")):
+            if path.is_file() and not path.name.startswith("."):  # manyi's own manifest stays out
+                archive.write(path, path.relative_to(folder / "packet").as_posix())
+    return target
 
 
 def unit_links(ws: Workspace, units: list[str], by: str) -> list[Issued]:
