@@ -46,9 +46,10 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, open_browser: b
     app = create_app(root, host=host, self_check=self_check, behind_proxy=behind_proxy, verify_only=verify_only,
                      portal_only=portal_only)
     if portal_only:
-        echo(f"工作区 {root} 的申报单位页面已启动：{page_url(host, port)}apply/（只提供申报单位的专属链接页面，不提供工作人员页面）")
+        server = listen(app, host, port)  # the port first, as below
+        echo(f"工作区 {root} 的申报单位页面已启动：{page_url(host, port)}apply/…（只提供申报单位的专属链接页面，"
+             f"不提供工作人员页面）")
         echo("按 Ctrl+C 停止。")
-        server = listen(app, host, port)
         try:
             server.run()
         finally:
