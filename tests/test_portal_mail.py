@@ -88,7 +88,7 @@ def test_mail_is_off_by_default(tmp_path, clock):
 
 def test_invitations_receipt_and_notice_each_once(tmp_path, smtp, clock):
     from pipeline.web.app import create_app
-    from pipeline.workspace import Workspace, invitations, mail
+    from pipeline.workspace import Workspace, db, invitations, mail
     from pipeline.workspace.outputs import workspace_notices
 
     port, received = smtp
@@ -141,11 +141,16 @@ def test_invitations_receipt_and_notice_each_once(tmp_path, smtp, clock):
         assert mail.send_outbox(ws).sent == 0
         mail.queue_reminder(ws, invitations.find(ws, token), "test", "2017-06-13", "请尽快补正。")
         with ws.engine.begin() as conn:  # what a sender killed between its claim and the server's answer leaves
-            conn.execute(sa.update(mail.outbox).where(mail.outbox.c.status == "pending").values(status="sending"))
+            conn.execute(sa.update(mail.outbox).where(mail.outbox.c.status == "pending").values(
+                status="sending", claimed_at="2017-06-13T08:00:00+00:00"))
+        mail.queue_reminder(ws, invitations.find(ws, token), "test", "2017-06-14", "请尽快补正。")
+        with ws.engine.begin() as conn:  # what another sender, busy right now, holds
+            conn.execute(sa.update(mail.outbox).where(mail.outbox.c.status == "pending").values(
+                status="sending", claimed_at=db.now()))
     with Workspace.open(root) as ws:
         again = mail.send_outbox(ws)
         assert again.sent == 0 and again.unknown == 1
-        assert [r["status"] for r in mail.listing(ws)][0] == "unknown"
+        assert [r["status"] for r in mail.listing(ws)][:2] == ["sending", "unknown"]
         refused = next(r for r in mail.listing(ws) if r["to_addr"] == REFUSED)
         mail.retry(ws, refused["id"], by="王敏")  # staff put a failed message back: it is tried once more
         retried = mail.send_outbox(ws)

@@ -21,6 +21,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass, field
 from datetime import date as _date
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
@@ -47,6 +48,7 @@ outbox = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),  # pending / sending / sent / failed / unknown
     sa.Column("result", sa.Text),  # the server's answer or the error, in Chinese
     sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("claimed_at", sa.String(32)),  # when a sender took it (a row `sending` long since: cut off)
     sa.Column("sent_at", sa.String(32)),
     sa.Index("ix_outbox_status", "status"),
 )
@@ -55,6 +57,8 @@ MAIL_KEY = "mail_schema"
 SETTINGS_KEY = "smtp"
 SECRET_FILE = "mail.secret"
 SECURITY = {"starttls": "STARTTLS", "ssl": "SSL/TLS", "none": "不加密（仅限本机测试）"}
+#: Seconds after which a row still `sending` was cut off (one message takes at most the SMTP timeout, 30 s).
+CUT_OFF = 600
 STATUS_ZH = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败", "unknown": "状态不明（发送中断）"}
 
 
@@ -270,7 +274,8 @@ def _why(exc: Exception) -> str:
 
 def send_outbox(ws: Workspace, limit: int | None = None, progress=None) -> SendResult:
     """Given a workspace, send its pending e-mails (at most `limit`); return what happened. Idempotent: each row
-    is claimed before it is sent and never sent twice; rows cut off by an earlier run are marked unknown."""
+    is claimed before it is sent and never sent twice; a row cut off by an earlier run (claimed more than CUT_OFF
+    seconds ago, still sending) is marked unknown; one another sender has just claimed is left to it."""
     result = SendResult()
     settings = settings_of(ws)
     if settings is None:
@@ -278,8 +283,9 @@ def send_outbox(ws: Workspace, limit: int | None = None, progress=None) -> SendR
     migrate(ws)
     queue_new_notices(ws)  # a notice staff sent since the last run goes out with this one
     o = outbox
-    with ws.engine.begin() as conn:
-        result.unknown = conn.execute(sa.update(o).where(o.c.status == "sending").values(
+    cut_off = (datetime.now(timezone.utc) - timedelta(seconds=CUT_OFF)).replace(microsecond=0).isoformat()
+    with ws.engine.begin() as conn:  # a row another sender is sending now is left to it
+        result.unknown = conn.execute(sa.update(o).where(o.c.status == "sending", o.c.claimed_at < cut_off).values(
             status="unknown", result="上次发送中途中断，无法确定是否已发出；为免重复未自动重发")).rowcount
         query = sa.select(o.c.id).where(o.c.status == "pending").order_by(o.c.id)
         ids = [r[0] for r in conn.execute(query.limit(limit) if limit else query)]
@@ -288,7 +294,7 @@ def send_outbox(ws: Workspace, limit: int | None = None, progress=None) -> SendR
         for done, row_id in enumerate(ids, 1):
             with ws.engine.begin() as conn:  # the claim: committed before the server hears of the message
                 if conn.execute(sa.update(o).where(o.c.id == row_id, o.c.status == "pending")
-                                .values(status="sending")).rowcount != 1:
+                                .values(status="sending", claimed_at=db.now())).rowcount != 1:
                     continue  # another sender took it
                 row = conn.execute(sa.select(o).where(o.c.id == row_id)).first()
             try:
