@@ -7,8 +7,8 @@ with its letter attached, a reminder) is first a row of `outbox` under a key say
 (`notice:12`), unique, so queueing the same message twice adds nothing. `send_outbox` sends the pending
 rows one by one: a row is claimed (`pending` → `sending`) in its own transaction before the SMTP
 conversation and marked `sent` or `failed` after it, so no row is sent twice, even across a restart: a
-row found `sending` when a sender starts was cut off mid-way and becomes `unknown` (staff see it and
-decide), never resent by itself.
+row still `sending` long after its claim (CUT_OFF) was cut off mid-way and becomes `unknown` (staff see
+it and decide), never resent by itself.
 """
 
 from __future__ import annotations
