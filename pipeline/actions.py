@@ -145,24 +145,37 @@ class CertificatesDone:
     register: Path | None = None  # the register file numbered in (None: the workspace's database)
 
 
+#: Said when a winners workbook is printed without the campaign's records: membership was not checked.
+UNCHECKED_APPLICANTS = ("未用 --records 指定本活动的申报记录（manyi parse 的输出文件夹）：未核对获奖名单中的单位是否申报过本活动、"
+                        "材料是否齐全")
+
+
 def certificates(source: Source | Campaign, out: Path, by: str, pdf: bool = False, on: date | None = None,
                  winners: Path | None = None, register: Path | None = None,
-                 override: str | None = None) -> CertificatesDone:
-    """Given a workspace source (its winning stage), or a campaign with a winners workbook and a register file,
-    print and register the certificates; return what was printed and the issue date.
+                 override: str | None = None, allow: dict[str, str] | None = None) -> CertificatesDone:
+    """Given a workspace source (its winning stage), or a winners workbook with a campaign (or a records source:
+    the campaign's applicants) and a register file, print and register the certificates; return what was printed
+    and the issue date.
 
     The date is `on` (refused outside the campaign's year or before its deadline unless `override` gives the
-    reason, recorded in a workspace's audit log), else the campaign's award_date, else `issue_date`'s default."""
+    reason, recorded in a workspace's audit log), else the campaign's award_date, else `issue_date`'s default.
+    New winners follow the program's rules (`issuing.winners`); `allow` (row or applicant number → reason) lets
+    a refused one through, its reason kept on the certificate's issue event (and in a workspace's audit log)."""
     campaign = source if isinstance(source, Campaign) else source.campaign
     dated = Dated(*issue_date(campaign, "certificates", on, override))
     note_override(source, by, "certificates", on, override)
     if isinstance(source, WorkspaceSource):
-        return CertificatesDone(workspace_certificates(source.ws, out, by, pdf=pdf, today=dated.on), dated)
+        return CertificatesDone(workspace_certificates(source.ws, out, by, pdf=pdf, today=dated.on, allow=allow),
+                                dated)
     if winners is None:
         raise UserError("请用 --winners 指定获奖名单，或用 --workspace 指定工作区")
     register = Path(register) if register else campaign_register(str(campaign.id))
     claim(str(campaign.id), register)  # one register per campaign: never a second HLJ2017-EN-0001
-    result = make_certificates(winners, out, campaign, register, pdf=pdf, today=dated.on)
+    records = source.records() if isinstance(source, RecordsSource) else None
+    result = make_certificates(winners, out, campaign, register, pdf=pdf, today=dated.on, records=records,
+                               allow=allow)
+    if records is None:
+        result.problems.insert(0, UNCHECKED_APPLICANTS)
     if result.entries:
         note_register(str(campaign.id), register)
     return CertificatesDone(result, dated, register)

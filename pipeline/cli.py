@@ -230,6 +230,8 @@ def summary_table(records_dir, workspace_dir, out, include_incomplete, campaign,
 @cli.command()
 @click.option("--winners", type=click.Path(path_type=Path),
               help="获奖名单 .xlsx（企业名称或姓名/班组、类别，可选项目名称、等级）")
+@click.option("--records", "records_dir", type=click.Path(path_type=Path),
+              help="与 --winners 一起用：本活动的申报记录（manyi parse 的输出），核对获奖者是否申报过、材料是否齐全")
 @_WORKSPACE_OPTION
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
 @click.option("--pdf", is_flag=True, help="另生成一份包含全部证书的 PDF")
@@ -237,29 +239,40 @@ def summary_table(records_dir, workspace_dir, out, include_incomplete, campaign,
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
 @click.option("--date", "issue_on", help="颁发日期 YYYY-MM-DD，有效期从这天算起（默认：活动文件的 award_date，未写则为截止日期后 30 天）")
 @_DATE_OVERRIDE
+@click.option("--allow", "allow", multiple=True, metavar="行号或编号:理由",
+              help="放行一行被评选规则拒绝的获奖者（获奖名单的行号，或工作区的申报编号），理由记入登记簿和操作记录；可重复")
 @_PROGRAM_OPTION
 @_BY_OPTION
 @friendly
-def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issue_on, date_override, program, by):
+def certificates(winners, records_dir, workspace_dir, out, pdf, register_path, campaign, issue_on, date_override,
+                 allow, program, by):
     """为获奖名单中的每个单位（个人、班组）生成该项目的证书（称号、颁发单位、有效期）并登记编号。
 
+    获奖者须符合项目规则：是本活动的申报者（--records 或 --workspace）、最新材料齐全（或错误已逐项人工处理）、
+    每个企业只能申报一项的项目一企一项、不超过每年名额；不符合的行写明行号和条款，不予颁发，命令以非零状态结束，
+    确需颁发的用 --allow 行号:理由 放行。
     已撤销的证书不再打印；颁发当天就已过期的证书不予颁发；两种情况都会指出是名单的哪一行。
     用 --workspace 时：获奖单位为处于获奖阶段的申报，证书登记在工作区的数据库内（manyi register … --workspace 文件夹 查验）。
     """
     from pipeline import actions
     from pipeline.definitions.campaign import zh_date
+    from pipeline.issuing.winners import parse_allow
 
     if winners and workspace_dir:
         raise UserError("--winners 与 --workspace 只能选一个")
-    on = _date_option(issue_on)
+    if records_dir and not winners:
+        raise UserError("--records 只与 --winners 一起用（核对获奖名单）")
+    on, allowed = _date_option(issue_on), parse_allow(allow)
     if workspace_dir:
         with _source(None, workspace_dir, program, campaign) as source:
-            done = actions.certificates(source, out, by, pdf=pdf, on=on, override=date_override)
+            done = actions.certificates(source, out, by, pdf=pdf, on=on, override=date_override, allow=allowed)
     else:
         if not winners:
             raise UserError("请用 --winners 指定获奖名单，或用 --workspace 指定工作区")
-        done = actions.certificates(_campaign(program, campaign), out, by, pdf=pdf, on=on, winners=winners,
-                                    register=register_path, override=date_override)
+        chosen = _campaign(program, campaign)
+        source = actions.RecordsSource(Path(records_dir), chosen) if records_dir else chosen
+        done = actions.certificates(source, out, by, pdf=pdf, on=on, winners=winners,
+                                    register=register_path, override=date_override, allow=allowed)
     result, dated, origin = done.result, done.dated.on, done.dated.origin
     for problem in result.problems:
         click.secho(f"警告：{problem}", fg="yellow", err=True)
@@ -269,6 +282,11 @@ def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issu
                + f"；新颁发的证书日期为 {zh_date(dated)}（{origin}），有效期从这天算起"
                + (f"；另有 {len(result.problems)} 条警告（未打印的行及原因），见上" if result.problems else "")
                + (f"；登记簿：{done.register}" if done.register else "") + "。")
+    for allowed_row in result.allowed:
+        click.echo(f"已放行 {allowed_row['key']}（{allowed_row['company']}）：{allowed_row['rule']}；理由：{allowed_row['reason']}")
+    if result.skipped:
+        click.secho(f"有 {result.skipped} 行未颁发证书（原因见上）：请改正获奖名单，或用 --allow 行号:理由 放行", fg="red", err=True)
+        sys.exit(1)
 
 
 @cli.command()

@@ -420,18 +420,21 @@ def _hold_numbers(conn) -> None:
 
 def assign(conn, winners: list[Winner], *, program: str, campaign: str, prefix: str,
            codes: dict[str, str], issuer: str, today: date, titles: dict[str, str] | None = None,
-           validity_years: int | None = None, terms: Callable[[Winner], Terms] | None = None) -> list[Entry]:
+           validity_years: int | None = None, terms: Callable[[Winner], Terms] | None = None,
+           reasons: list[str | None] | None = None) -> list[Entry]:
     """Given winners and the campaign's facts, return their entries: existing ones kept, new ones numbered.
 
     `terms(winner)` gives each new certificate's title and validity; without it, `titles` by
     category and `validity_years` do. All winners are numbered in the connection's one transaction,
-    so a run records all of them or none.
+    so a run records all of them or none. `reasons[i]` (why winner i was issued against a rule, --allow) is
+    kept on its issue event.
     """
     terms = terms or (lambda w: Terms(titles[w.category], validity_years))
     c = certificates.c
     _hold_numbers(conn)
     numbers = []
-    for w in winners:
+    reasons = reasons or [None] * len(winners)
+    for w, reason in zip(winners, reasons):
         found = conn.execute(sa.select(c.number).where(_key_is(w, program, campaign))).scalar()
         if found:
             numbers.append(found)
@@ -450,7 +453,7 @@ def assign(conn, winners: list[Winner], *, program: str, campaign: str, prefix: 
             company=w.company, company_key=key_of(w.company), project=w.project or None,
             project_key=key_of(w.project), title=granted.title, issuer=issuer, validity_years=granted.years,
             issued_on=today.isoformat(), valid_from=today.isoformat(), valid_to=_iso(valid_to)))
-        _event(conn, number, "issued", today, today, valid_to)
+        _event(conn, number, "issued", today, today, valid_to, reason=reason)
         numbers.append(number)
     return [lookup(conn, n) for n in numbers]
 
