@@ -127,13 +127,39 @@ def summary_tables(source: Source, out: Path, include_incomplete: bool = False):
     return make_summary_tables(source.records(), out, source.campaign, include_incomplete)
 
 
-def screen(source: Source, out: Path, facts: Path | None = None):
-    """Given a source, an output workbook and an optional facts workbook, screen every record by its program."""
+def read_history(paths: list[Path]) -> tuple[list, list[str]] | None:
+    """Given earlier registers (workspace folders, register files, `register list` workbooks), return their titles
+    (`checking.history.Held`) and the registers' names; None when no path is given."""
+    from pipeline.issuing import register as reg
+    from pipeline.issuing.history import held_in_register, held_in_workbook
+
+    if not paths:
+        return None
+    held, names = [], []
+    for path in map(Path, paths):
+        if path.is_dir():
+            with Workspace.open(path) as ws, reg.connect(ws.reader, write=False) as conn:
+                held += held_in_register(conn, path.name)
+        elif path.suffix.lower() in (".xlsx", ".xls", ".ods", ".et"):
+            held += held_in_workbook(path)
+        elif path.is_file():
+            with reg.connect(path, create=False, write=False) as conn:
+                held += held_in_register(conn, path.name)
+        else:
+            raise UserError(f"找不到以往年度的登记簿：{path}（应为工作区文件夹、登记簿文件或 register list 导出的 .xlsx）")
+        names.append(path.name)
+    return held, names
+
+
+def screen(source: Source, out: Path, facts: Path | None = None, history: list[Path] | None = None):
+    """Given a source, an output workbook, an optional facts workbook and earlier registers (`read_history`),
+    screen every record by its program."""
     from pipeline.checking.screen import screen as screen_folder
 
+    held = read_history(history or [])
     if isinstance(source, WorkspaceSource):
-        return workspace_screen(source.ws, out, facts, None)
-    return screen_folder(source.campaign, source.folder, out, facts)
+        return workspace_screen(source.ws, out, facts, None, history=held)
+    return screen_folder(source.campaign, source.folder, out, facts, history=held)
 
 
 @dataclass
@@ -188,3 +214,47 @@ def renewal_letters(conn, out: Path, campaign: Campaign, today: date, within: ti
     from pipeline.issuing.renewals import renewal_letters as write
 
     return write(expiring(conn, today, within), out, campaign, today)
+
+
+@dataclass
+class Renewed:
+    """A renewal: the certificate's entry with its new term, and the re-issued certificate when one was printed."""
+
+    entry: object
+    reissued: object = None  # the certificates Result of the print
+
+
+def renew(number: str, by: str, on: date | None = None, ws: Workspace | None = None, register: Path | None = None,
+          out: Path | None = None, campaign: Campaign | None = None) -> Renewed:
+    """Given a certificate number re-confirmed by 复评, who acts, the day, a workspace or a register file (and an
+    output folder to print its new certificate, with the campaign it belongs to when a register file is used),
+    renew it and, with `out`, print the certificate again with its new term: one transaction, recorded in the
+    register's history (and a workspace's audit log)."""
+    from pipeline.issuing import register as reg
+    from pipeline.issuing import signing
+    from pipeline.issuing.certificates import reissue
+    from pipeline.workspace.outputs import keys_folder
+
+    today = on or date.today()
+    target = ws.engine if ws is not None else register
+    with reg.connect(target) as conn:
+        entry = reg.change(conn, number, "renew", "", today)
+        printed = None
+        if out is not None:
+            chosen = ws.campaign if ws is not None else (campaign or campaign_of_entry(entry))
+            keys = keys_folder(ws) if ws is not None else signing.keys_folder_of(Path(register))
+            printed = reissue(conn, entry.number, out, chosen, keys, today)
+            entry = printed.entries[0]
+        if ws is not None:
+            ws._audit(conn, by, "certificate_renew", None, {"number": entry.number, "reissued": bool(printed)})
+    return Renewed(entry, printed)
+
+
+def campaign_of_entry(entry) -> Campaign:
+    """Given a register entry, return its campaign's file when it is the program's own campaign; else ask for it."""
+    from pipeline.definitions.programs import resolve_campaign
+
+    found = resolve_campaign(entry.program, None)
+    if str(found.id) != entry.campaign:
+        raise UserError(f"证书 {entry.number} 属于活动 {entry.campaign}：请用 --campaign 指定该活动的活动文件")
+    return found

@@ -590,16 +590,33 @@ def revoke(number, reason, on, register_path, workspace_dir, by):
 @register.command()
 @click.argument("number", metavar="证书编号")
 @click.option("--date", "on", help="复评合格、新有效期开始的日期 YYYY-MM-DD（默认：今天）")
+@click.option("--print", "print_to", type=click.Path(path_type=Path), metavar="文件夹",
+              help="同时换发新证书：按新有效期重新打印到该文件夹（新校验码），登记簿记下换发")
+@click.option("--campaign", type=click.Path(path_type=Path), help="与 --print 一起用：证书所属活动的活动文件（默认：该项目的活动文件）")
 @_REGISTER_OPTION
 @_REGISTER_WORKSPACE
 @_BY_OPTION
 @friendly
-def renew(number, on, register_path, workspace_dir, by):
-    """复评合格后续期：有效期从复评合格之日（--date，默认今天）起重新计算。"""
-    from pipeline.definitions.campaign import zh_date
+def renew(number, on, print_to, campaign, register_path, workspace_dir, by):
+    """复评合格后续期：有效期从复评合格之日（--date，默认今天）起重新计算；加 --print 文件夹 换发新证书。"""
+    from pipeline import actions
+    from pipeline.definitions.campaign import load_campaign, zh_date
 
-    entry = _change_certificate("renew", number, "", register_path, workspace_dir, on, by)
+    day = _date_option(on)
+    chosen = load_campaign(campaign) if campaign else None
+    if workspace_dir:
+        with _open_workspace(workspace_dir) as ws:
+            done = actions.renew(number, by, day, ws=ws, out=print_to)
+    else:
+        path = _register_file(register_path, number)
+        if not path.is_file():
+            raise UserError(f"证书登记簿不存在：{path}。请用 --register 指定颁发证书时所用的登记簿文件，或用 --workspace 指定工作区")
+        done = actions.renew(number, by, day, register=path, out=print_to, campaign=chosen)
+    entry = done.entry
     click.echo(f"证书 {entry.number}（{entry.company}）已续期，有效期自 {zh_date(entry.valid_from)} 至 {zh_date(entry.valid_to)}")
+    if done.reissued:
+        for path in done.reissued.files:
+            click.echo(f"已换发新证书：{path}（校验码 {entry.check_code}）")
 
 
 @cli.command()
@@ -698,9 +715,16 @@ def programs():
 @click.option("--facts", type=click.Path(path_type=Path), help="事实表 .xlsx（企业名称、信用等级、连续获得称号年数 …）")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出的筛选结果 .xlsx")
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认为该项目的活动文件）")
+@click.option("--history", multiple=True, type=click.Path(path_type=Path), metavar="工作区或登记簿",
+              help="以往年度的登记簿：工作区文件夹、登记簿文件，或 manyi register list --xlsx 导出的工作簿；"
+                   "连续获得称号、因虚假材料被撤销称号等条件按它核实（来源列写明哪本登记簿）；可重复")
 @friendly
-def screen(program, records_dir, workspace_dir, facts, out, campaign):
-    """按项目的申报条件逐条筛选申报记录，写出达到的等级与每条条件的结果。"""
+def screen(program, records_dir, workspace_dir, facts, out, campaign, history):
+    """按项目的申报条件逐条筛选申报记录，写出达到的等级与每条条件的结果。
+
+    取决于以往年度的条件（连续获得称号、五年内因虚假材料被撤销称号）只按 --history 给出的登记簿核实；
+    没有登记簿时，申请人自称符合的这类条件为“待核实”。
+    """
     from pipeline import actions
 
     if records_dir and not (program or campaign):
@@ -711,7 +735,7 @@ def screen(program, records_dir, workspace_dir, facts, out, campaign):
                 raise UserError(f"工作区属于项目“{ws.program.id}”，与 --program {program} 不一致")
         program = None
     with _source(records_dir, workspace_dir, program, campaign) as source:
-        result = actions.screen(source, out, facts)
+        result = actions.screen(source, out, facts, history=list(history))
     for warning in result.warnings:
         click.secho(f"警告：{warning}", fg="yellow", err=True)
     click.echo(result.summary())

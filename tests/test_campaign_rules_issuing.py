@@ -140,3 +140,27 @@ def test_expiring_lists_titles_whose_term_ends_within_the_window_and_letters_are
     text = "\n".join(p.text for p in Document(str(letter)).paragraphs)
     assert "复评通知" in text and "哈尔滨电机厂有限责任公司：" in text and "有效期至2019年8月31日" in text
     assert "第十四条" in text and "2019年6月15日" in text
+
+
+# --- 4b. a renewed title gets a re-issued certificate with its new term -----------------------------------------
+
+
+def test_a_renewal_with_print_reissues_the_certificate_with_its_new_term_and_verify_shows_it(tmp_path):
+    from docx import Document
+
+    db = issued_register(tmp_path)  # issued 2017-09-01, valid to 2019-08-31
+    run = invoke("register", "renew", "HLJ2017-EN-0001", "--date", "2019-08-20", "--print", tmp_path / "new",
+                 "--register", db)
+    assert run.exit_code == 0, run.output
+    (printed,) = (tmp_path / "new").glob("*.docx")
+    text = "\n".join(p.text for p in Document(str(printed)).paragraphs) + "\n".join(
+        c.text for t in Document(str(printed)).tables for r in t.rows for c in r.cells)
+    assert "2021年8月19日" in text and "HLJ2017-EN-0001" in text  # the new term: 2019-08-20 + 2 years − 1 day
+    with register.connect(db) as conn:
+        kinds = [e["kind"] for e in register.history(conn, "HLJ2017-EN-0001")]
+        entry = register.lookup(conn, "HLJ2017-EN-0001")
+    assert kinds == ["issued", "renewed", "reissued"]
+    assert entry.check_code and entry.check_code in run.output
+    shown = invoke("register", "verify", "HLJ2017-EN-0001", "--register", db).output
+    assert "2019年8月20日 换发新证书，有效期 2019年8月20日 至 2021年8月19日" in shown
+    assert "颁发日期：2017年9月1日" in shown

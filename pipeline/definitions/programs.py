@@ -42,6 +42,7 @@ class Fact:
     aliases: tuple = ()
     paths: tuple = ()
     derive: str | None = None
+    history: str | None = None  # answered by earlier registers (checking.history), never by the applicant alone
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,7 @@ def load_facts(path: Path = FACTS_FILE) -> dict[str, Fact]:
         raw = dict(raw or {})
         facts[fid] = Fact(id=fid, name=str(raw.get("name", fid)), type=raw.get("type", "text"),
                           aliases=tuple(raw.get("aliases") or ()), paths=tuple(raw.get("paths") or ()),
-                          derive=raw.get("derive"))
+                          derive=raw.get("derive"), history=raw.get("history"))
     return facts
 
 

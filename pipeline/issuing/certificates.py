@@ -418,6 +418,29 @@ def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, re
     return result
 
 
+def reissue(conn, number: str, out: Path, campaign: Campaign, keys: Path, today: date) -> Result:
+    """Given a register connection, a certificate number (renewed after 复评), an output folder, its campaign,
+    the keys folder and the day, print the certificate again with its current term and the code of that term,
+    and keep the print as a 'reissued' event (in the connection's transaction: a failed print records nothing)."""
+    from pipeline.issuing import register
+
+    entry = register.lookup(conn, number)
+    if entry is None:
+        raise UserError(f"登记簿中没有证书编号 {number}")
+    if entry.revoked_on:
+        raise UserError(f"证书 {entry.number} 已撤销（{entry.revoke_reason}），不能换发")
+    if entry.campaign != str(campaign.id):
+        raise UserError(f"证书 {entry.number} 属于活动 {entry.campaign}，不是 {campaign.id}：请用 --campaign 指定该活动的活动文件")
+    program = program_of(campaign)
+    (entry,) = with_codes(conn, [entry], signing.secret(keys))
+    register.record_reissue(conn, entry, today)
+    conf = settings(campaign)
+    result = Result(entries=[entry], contexts=[certificate_context(entry, program, conf["verify_url"])])
+    stem = safe_filename(f"{entry.company}_{entry.number}_{entry.valid_from.isoformat()}")
+    result.files = print_each(result.contexts, [stem], Path(out), campaign)
+    return result
+
+
 def print_each(contexts: list[dict], stems: list[str], out: Path, campaign: Campaign) -> list[Path]:
     """Given certificates' contexts, their file stems, the output folder and the campaign, write one .docx each
     into a temporary folder and only then move them all into `out`; return the files (UserError when `out`

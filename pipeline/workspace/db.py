@@ -18,7 +18,7 @@ from pipeline.common.database import make_engine, now, sqlite_url  # noqa: F401 
 from pipeline.common.errors import UserError
 from pipeline.issuing import register
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 metadata = sa.MetaData()
 
 meta = sa.Table("meta", metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text))
@@ -171,10 +171,22 @@ def _notice_deadlines(conn, root: Path | None) -> None:
         conn.exec_driver_sql(f"ALTER TABLE {notices.name} ADD COLUMN deadline VARCHAR(10)")
 
 
+def _reissue_events(conn, root: Path | None) -> None:
+    """Schema 6: the register's history may hold 'reissued' (a renewed title's certificate printed again)."""
+    if conn.dialect.name == "sqlite":
+        for statement in filter(str.strip, register.EVENTS_REBUILD.split(";")):
+            conn.exec_driver_sql(statement)
+        return
+    for check in sa.inspect(conn).get_check_constraints(register.events.name):
+        conn.exec_driver_sql(f'ALTER TABLE {register.events.name} DROP CONSTRAINT "{check["name"]}"')
+    conn.exec_driver_sql(f"ALTER TABLE {register.events.name} ADD CONSTRAINT certificate_events_kind "
+                         f"CHECK (kind IN {register.EVENT_KINDS_SQL})")
+
+
 #: MIGRATIONS[n] brings a version-n database to version n+1 (version 0: empty); each step gets the
 #: connection and the workspace folder.
 MIGRATIONS = [lambda conn, root: metadata.create_all(conn), _register_tables, _decision_columns, _check_codes,
-              _notice_deadlines]
+              _notice_deadlines, _reissue_events]
 
 
 def schema_version(conn) -> int:

@@ -197,9 +197,10 @@ def _notice_sent(ws: Workspace, version_id: int) -> bool:
         return conn.execute(sa.select(n.c.id).where(n.c.version_id == version_id)).first() is not None
 
 
-def workspace_screen(ws: Workspace, out: Path, facts: Path | None = None, program: str | None = None):
-    """Given a workspace, an output workbook and an optional facts workbook, screen the latest version of every
-    applicant by the workspace's program; return the ScreenResult."""
+def workspace_screen(ws: Workspace, out: Path, facts: Path | None = None, program: str | None = None,
+                     history: tuple[list, list[str]] | None = None):
+    """Given a workspace, an output workbook, an optional facts workbook (and earlier registers' titles), screen
+    the latest version of every applicant by the workspace's program; return the ScreenResult."""
     from pipeline.checking.screen import ScreenResult, read_facts_workbook, screen_records, write_workbook
     from pipeline.common.errors import UserError
 
@@ -208,5 +209,5 @@ def workspace_screen(ws: Workspace, out: Path, facts: Path | None = None, progra
     warnings: list[str] = []
     table, more = read_facts_workbook(facts, ws.program) if facts else ({}, [])
     warnings += more
-    screenings = screen_records(ws.campaign, ws.latest_records(), table, warn=warnings.append)
+    screenings = screen_records(ws.campaign, ws.latest_records(), table, warn=warnings.append, history=history)
     return ScreenResult(write_workbook(screenings, out), screenings, warnings)
