@@ -479,6 +479,28 @@ def renewal_letters(out, within, as_of, register_path, workspace_dir, program, c
     click.echo(f"已写出 {len(done.files)} 份复评通知到 {out}。")
 
 
+@renewals.command("roster")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出的名单 .xlsx")
+@_WITHIN
+@_AS_OF
+@_REGISTER_OPTION
+@_REGISTER_WORKSPACE
+@friendly
+def renewal_roster(out, within, as_of, register_path, workspace_dir):
+    """写出有效期即将届满、需复评的称号持有单位名单（.xlsx）：复评活动由它开始
+    （manyi packet --roster 名单 生成预填的申报材料）。"""
+    from datetime import date
+
+    from pipeline.issuing.register import expiring
+    from pipeline.issuing.renewals import renewal_roster as write
+
+    today = _date_option(as_of) or date.today()
+    with _register_of(register_path, workspace_dir, write=False) as (conn, _where):
+        due = expiring(conn, today, _within(within))
+    path = write(due, out)
+    click.echo(f"已写出 {len(due)} 个需复评的称号到 {path}（第一张表为申报名单：manyi packet --roster {path} --out 文件夹）。")
+
+
 def _keys_of(register_path: Path, workspace_dir: Path | None) -> Path:
     """Given --register and --workspace, return the folder of the association's keys."""
     from pipeline.issuing.signing import keys_folder_of

@@ -164,3 +164,17 @@ def test_a_renewal_with_print_reissues_the_certificate_with_its_new_term_and_ver
     shown = invoke("register", "verify", "HLJ2017-EN-0001", "--register", db).output
     assert "2019年8月20日 换发新证书，有效期 2019年8月20日 至 2021年8月19日" in shown
     assert "颁发日期：2017年9月1日" in shown
+
+
+def test_a_renewal_campaign_starts_from_a_roster_of_the_titles_due(tmp_path):
+    from pipeline.generating.packet import applicants, read_roster
+
+    db = issued_register(tmp_path)  # ends 2019-08-31
+    run = invoke("renewals", "roster", "--out", tmp_path / "due.xlsx", "--within", "90d", "--as-of", "2019-06-15",
+                 "--register", db)
+    assert run.exit_code == 0, run.output
+    rows = read_roster(tmp_path / "due.xlsx")  # what `manyi packet --roster` reads
+    (one,), problems = applicants(rows)
+    assert problems == [] and one.name == "哈尔滨电机厂有限责任公司" and one.category == "enterprise"
+    none = invoke("renewals", "roster", "--out", tmp_path / "none.xlsx", "--as-of", "2017-10-01", "--register", db)
+    assert none.exit_code != 0 and "没有需要复评的称号" in none.output
