@@ -80,7 +80,7 @@ DUE_HEADER = ["企业名称", "类别", "项目名称", "证书编号", "称号"
 
 def renewal_roster(due: list[Entry], path: Path) -> Path:
     """Given the certificates due for 复评 and a workbook path, write the roster of their holders (first sheet:
-    企业名称 and 类别, what `manyi packet --roster` and `manyi invite` read) and a 复评名单 sheet with each title;
+    企业名称 and 类别, what `manyi packet --roster` reads) and a 复评名单 sheet with each title;
     return the path."""
     from pipeline.common.xlsx import add_sheet, new_workbook, save
     from pipeline.issuing.register import category_name, program_name
