@@ -7,7 +7,9 @@ rests on and where its answer came from → the tier reached → a workbook for 
 Each criterion is answered by the first of:
 1. the applicant's own 申报条件自评表 saying 不符合: final (source 自评表), whatever the facts say;
 2. a staff verdict in the facts workbook (a column named by the criterion's article or id): 事实表;
-3. the criterion's check on the facts: the source of its facts (申报表, 推荐意见, 测评报告, 附件, 事实表);
+3. the criterion's check on the facts: the source of its facts (申报表, 推荐意见, 测评报告, 附件, 事实表, or
+   登记簿 NAME for a fact of history answered by an earlier register, `checking.history`); a fact of history
+   only the applicant gave never meets a criterion (待核实, 申请人自述);
 4. otherwise 待核实: a criterion without a machine check is 需人工核实, a check without its fact 未提供.
 
 The tier follows from the criteria by one rule, applied tier by tier from the lowest (标杆 needs the
@@ -35,6 +37,7 @@ from pipeline.definitions.programs import (
     program_of,
     resolve,
 )
+from pipeline.checking.history import SOURCE_PREFIX as REGISTER_SOURCE
 from pipeline.checking.history import history_facts
 from pipeline.definitions.vocabulary import Severity, Status
 from pipeline.definitions.workbooks import column_names, find_header, read_sheet
@@ -360,6 +363,14 @@ def check_facts(check: dict) -> list[str]:
 APPLICANT_WORD = "申请人自述，须以往年度的登记簿核实（manyi screen --history）"
 
 
+def applicants_word(criterion: Criterion, facts: dict, sources: dict) -> list[str]:
+    """Given a criterion, the facts and their sources, return the facts of history (`history:` in _facts.yaml) it
+    reads that only the applicant gave (neither an earlier register nor staff's facts workbook)."""
+    known = load_facts()
+    return [f for f in check_facts(criterion.check) if known[f].history and f in facts
+            and sources.get(f) != FACTS_TABLE and not str(sources.get(f) or "").startswith(REGISTER_SOURCE)]
+
+
 def judge(criterion: Criterion, facts: dict, verdicts: dict, campaign, sources: dict | None = None,
           own: str | None = None) -> tuple[str, str, bool, str]:
     """Given a criterion, the facts, staff verdicts (and the facts' sources, the applicant's own 自评), return
@@ -374,10 +385,7 @@ def judge(criterion: Criterion, facts: dict, verdicts: dict, campaign, sources: 
         return UNKNOWN, MANUAL + (f"；{SELF_SOURCE}：{own}" if own else ""), True, NO_SOURCE
     result, evidence = evaluate(criterion.check, facts, campaign, sources)
     used = list(dict.fromkeys(sources.get(f) for f in check_facts(criterion.check) if (sources or {}).get(f)))
-    facts_def = load_facts()
-    unproven = [f for f in check_facts(criterion.check) if facts_def[f].history and f in facts
-                and (sources or {}).get(f) not in (FACTS_TABLE,) and not str((sources or {}).get(f, "")).startswith("登记簿")]
-    if result is True and unproven:  # the applicant's word alone never meets a condition on its history
+    if result is True and applicants_word(criterion, facts, sources or {}):  # the applicant's word alone never meets a condition on its history
         return UNKNOWN, f"{evidence}（{APPLICANT_WORD}）", True, "、".join(used) or NO_SOURCE
     return {True: MET, False: NOT_MET, None: UNKNOWN}[result], evidence, False, "、".join(used) or NO_SOURCE
 
