@@ -235,7 +235,10 @@ def renew(number: str, by: str, on: date | None = None, ws: Workspace | None = N
     from pipeline.issuing.certificates import reissue
     from pipeline.workspace.outputs import keys_folder
 
+    from pipeline.workspace.core import _require_name
+
     today = on or date.today()
+    by = _require_name(by) if ws is not None else by  # a workspace's log names who acted
     target = ws.engine if ws is not None else register
     with reg.connect(target) as conn:
         entry = reg.change(conn, number, "renew", "", today)
