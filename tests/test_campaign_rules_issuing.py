@@ -178,3 +178,23 @@ def test_a_renewal_campaign_starts_from_a_roster_of_the_titles_due(tmp_path):
     assert problems == [] and one.name == "哈尔滨电机厂有限责任公司" and one.category == "enterprise"
     none = invoke("renewals", "roster", "--out", tmp_path / "none.xlsx", "--as-of", "2017-10-01", "--register", db)
     assert none.exit_code != 0 and "没有需要复评的称号" in none.output
+
+
+def test_a_workspace_renewal_with_print_reissues_and_logs_it(tmp_path):
+    from pipeline.definitions.programs import resolve_campaign
+    from pipeline.workspace import Workspace
+
+    with Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None)) as ws:
+        with register.connect(ws.engine) as conn:
+            register.assign(conn, [register.Winner("哈尔滨电机厂有限责任公司", "enterprise")], program="heilongjiang",
+                            campaign="heilongjiang-2017", prefix="HLJ2017", codes={"enterprise": "EN"}, issuer="省质协",
+                            today=date(2017, 9, 1), terms=lambda w: register.Terms("2017年度黑龙江省用户满意企业", 2))
+    run = invoke("register", "renew", "HLJ2017-EN-0001", "--workspace", tmp_path / "ws", "--date", "2019-08-20",
+                 "--print", tmp_path / "new", "--by", "王敏")
+    assert run.exit_code == 0, run.output
+    assert len(list((tmp_path / "new").glob("*.docx"))) == 1
+    with Workspace.open(tmp_path / "ws") as ws:
+        with register.connect(ws.reader, write=False) as conn:
+            assert [e["kind"] for e in register.history(conn, "HLJ2017-EN-0001")] == ["issued", "renewed", "reissued"]
+        (logged,) = [e for e in ws.audit_log() if e["action"] == "certificate_renew"]
+        assert logged["by"] == "王敏"
