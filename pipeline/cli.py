@@ -12,7 +12,7 @@ import click
 
 from pipeline import __version__
 from pipeline.common import click_zh
-from pipeline.common.errors import UserError
+from pipeline.common.errors import UserError, os_error_message
 from pipeline.definitions.vocabulary import Decision, IssueCode, Severity, Status, label_of
 
 click_zh.install(click.Group())  # click's own messages in Chinese, before any command is built
@@ -24,32 +24,6 @@ class Commands(click.Group):
     def make_context(self, *args, **kwargs):
         click_zh.localise(self)  # commands added to the group anywhere in this module are covered too
         return super().make_context(*args, **kwargs)
-
-
-def shown_path(name) -> str:
-    """Given a file name from an OSError, return the path staff know: a temporary file manyi was writing
-    (.名称.123-4.docx.part) is shown as its folder."""
-    path = Path(os.fsdecode(name))
-    return str(path.parent) if path.name.startswith(".") and path.name.endswith(".part") else str(path)
-
-
-def os_error_message(exc: OSError) -> str | None:
-    """Given an OSError about a path given on the command line (or under it), return a Chinese message of what
-    to do, or None for one that is not about the user's paths (then it is a bug of ours)."""
-    if exc.filename is None:
-        return None
-    where = shown_path(exc.filename)
-    if isinstance(exc, (NotADirectoryError, FileExistsError)):
-        return f"“{where}”（或其上一级）是一个文件，不是文件夹：请给出一个文件夹（如 --out 新文件夹）"
-    if isinstance(exc, IsADirectoryError):
-        return f"“{where}”是一个文件夹，这里需要一个文件名"
-    if isinstance(exc, PermissionError):
-        return f"没有权限写入或读取“{where}”：请换一个有写入权限的文件夹，或请管理员修改其权限"
-    if isinstance(exc, FileNotFoundError):
-        return f"找不到“{where}”：请检查路径是否正确"
-    if exc.errno == 28:  # ENOSPC
-        return f"磁盘空间不足，无法写入“{where}”：请腾出空间后重试"
-    return None
 
 
 def friendly(fn):

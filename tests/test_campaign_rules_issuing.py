@@ -4,6 +4,7 @@ nothing, renewals and revocations checked against the certificate's own dates.""
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from pathlib import Path
 
@@ -86,6 +87,16 @@ def test_a_print_run_into_a_bad_path_registers_nothing(tmp_path):
     assert run.exit_code != 0 and "本次未登记任何证书编号" in run.output
     with register.connect(tmp_path / "r.db") as conn:
         assert register.entries(conn) == []
+
+
+def test_a_print_run_into_a_missing_system_folder_says_why_in_chinese(tmp_path):
+    """The system's reason (ENOENT under /proc: 'No such file or directory') is said in Chinese, not English."""
+    winners = winners_book(tmp_path / "w.xlsx", [("哈尔滨电机厂有限责任公司", "企业类", None)])
+    run = invoke("certificates", "--winners", winners, "--out", "/proc/no-such/folder", "--register", tmp_path / "r.db",
+                 "--date", "2017-09-01")
+    assert run.exit_code == 2 and "本次未登记任何证书编号" in run.output, run.output
+    said = run.output.split("错误：", 1)[1]
+    assert "找不到" in said and not re.search(r"[A-Za-z]{3,}", re.sub(r"/[\w/-]+", "", said)), said
 
 
 # --- 4. renewals and revocations --------------------------------------------------------------------------

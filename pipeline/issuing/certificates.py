@@ -30,7 +30,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from pipeline.common import office, outputs
-from pipeline.common.errors import UserError
+from pipeline.common.errors import UserError, os_reason
 from pipeline.common.files import atomic_path, safe_filename, unique_names
 from pipeline.common.records import HONOURED_FIELD
 from pipeline.common.text import clean, fold
@@ -457,7 +457,7 @@ def print_each(contexts: list[dict], stems: list[str], out: Path, campaign: Camp
                 with atomic_path(target) as part:
                     shutil.move(str(draft), part)
         except OSError as exc:
-            raise UserError(f"证书无法写入 {out}：{exc.strerror or exc}；本次未登记任何证书编号") from None
+            raise UserError(f"证书无法写入 {out}：{os_reason(exc)}；本次未登记任何证书编号") from None
     return targets
 
 
