@@ -104,6 +104,22 @@ def test_a_guangdong_list_with_one_name_column_prints_its_teams_and_enterprises(
     assert run.exit_code == 1  # a skipped row is not a success
 
 
+def test_a_guangdong_list_in_short_names_prints_every_kind_of_title(tmp_path):
+    """Staff write 个人/班组/管理者/企业 for the four titles of 004 第十一条: each resolves to its category (the
+    program file's aliases), none is skipped; a name no category knows still is, naming the valid ones."""
+    book = Workbook()
+    for row in (["姓名", "工作单位", "类别"], ["张三", "广州地铁", "个人"], ["客服一班", "广州地铁", "班组"],
+                ["李四", "南方电网", "管理者"], ["广州供电局", None, "企业"], ["王五", "某单位", "先进个人奖"]):
+        book.active.append(row)
+    book.save(tmp_path / "w.xlsx")
+    run = invoke("certificates", "--program", "guangdong-stars", "--winners", tmp_path / "w.xlsx",
+                 "--out", tmp_path / "out", "--register", tmp_path / "r.db")
+    with register.connect(tmp_path / "r.db") as conn:
+        printed = {(e.company, e.category) for e in register.entries(conn)}
+    assert printed == {("张三", "star"), ("客服一班", "team"), ("李四", "manager"), ("广州供电局", "enterprise")}
+    assert "第 6 行（王五）：类别“先进个人奖”无法识别" in run.output and run.exit_code == 1
+
+
 # --- the page's certificate action obeys the same rules ---------------------------------------------------------
 
 
