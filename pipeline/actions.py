@@ -127,13 +127,39 @@ def summary_tables(source: Source, out: Path, include_incomplete: bool = False):
     return make_summary_tables(source.records(), out, source.campaign, include_incomplete)
 
 
-def screen(source: Source, out: Path, facts: Path | None = None):
-    """Given a source, an output workbook and an optional facts workbook, screen every record by its program."""
+def read_history(paths: list[Path]) -> tuple[list, list[str]] | None:
+    """Given earlier registers (workspace folders, register files, `register list` workbooks), return their titles
+    (`checking.history.Held`) and the registers' names; None when no path is given."""
+    from pipeline.issuing import register as reg
+    from pipeline.issuing.history import held_in_register, held_in_workbook
+
+    if not paths:
+        return None
+    held, names = [], []
+    for path in map(Path, paths):
+        if path.is_dir():
+            with Workspace.open(path) as ws, reg.connect(ws.reader, write=False) as conn:
+                held += held_in_register(conn, path.name)
+        elif path.suffix.lower() in (".xlsx", ".xls", ".ods", ".et"):
+            held += held_in_workbook(path)
+        elif path.is_file():
+            with reg.connect(path, create=False, write=False) as conn:
+                held += held_in_register(conn, path.name)
+        else:
+            raise UserError(f"找不到以往年度的登记簿：{path}（应为工作区文件夹、登记簿文件或 register list 导出的 .xlsx）")
+        names.append(path.name)
+    return held, names
+
+
+def screen(source: Source, out: Path, facts: Path | None = None, history: list[Path] | None = None):
+    """Given a source, an output workbook, an optional facts workbook and earlier registers (`read_history`),
+    screen every record by its program."""
     from pipeline.checking.screen import screen as screen_folder
 
+    held = read_history(history or [])
     if isinstance(source, WorkspaceSource):
-        return workspace_screen(source.ws, out, facts, None)
-    return screen_folder(source.campaign, source.folder, out, facts)
+        return workspace_screen(source.ws, out, facts, None, history=held)
+    return screen_folder(source.campaign, source.folder, out, facts, history=held)
 
 
 @dataclass
@@ -145,24 +171,37 @@ class CertificatesDone:
     register: Path | None = None  # the register file numbered in (None: the workspace's database)
 
 
+#: Said when a winners workbook is printed without the campaign's records: membership was not checked.
+UNCHECKED_APPLICANTS = ("未用 --records 指定本活动的申报记录（manyi parse 的输出文件夹）：未核对获奖名单中的单位是否申报过本活动、"
+                        "材料是否齐全")
+
+
 def certificates(source: Source | Campaign, out: Path, by: str, pdf: bool = False, on: date | None = None,
                  winners: Path | None = None, register: Path | None = None,
-                 override: str | None = None) -> CertificatesDone:
-    """Given a workspace source (its winning stage), or a campaign with a winners workbook and a register file,
-    print and register the certificates; return what was printed and the issue date.
+                 override: str | None = None, allow: dict[str, str] | None = None) -> CertificatesDone:
+    """Given a workspace source (its winning stage), or a winners workbook with a campaign (or a records source:
+    the campaign's applicants) and a register file, print and register the certificates; return what was printed
+    and the issue date.
 
     The date is `on` (refused outside the campaign's year or before its deadline unless `override` gives the
-    reason, recorded in a workspace's audit log), else the campaign's award_date, else `issue_date`'s default."""
+    reason, recorded in a workspace's audit log), else the campaign's award_date, else `issue_date`'s default.
+    New winners follow the program's rules (`issuing.winners`); `allow` (row or applicant number → reason) lets
+    a refused one through, its reason kept on the certificate's issue event (and in a workspace's audit log)."""
     campaign = source if isinstance(source, Campaign) else source.campaign
     dated = Dated(*issue_date(campaign, "certificates", on, override))
     note_override(source, by, "certificates", on, override)
     if isinstance(source, WorkspaceSource):
-        return CertificatesDone(workspace_certificates(source.ws, out, by, pdf=pdf, today=dated.on), dated)
+        return CertificatesDone(workspace_certificates(source.ws, out, by, pdf=pdf, today=dated.on, allow=allow),
+                                dated)
     if winners is None:
         raise UserError("请用 --winners 指定获奖名单，或用 --workspace 指定工作区")
     register = Path(register) if register else campaign_register(str(campaign.id))
     claim(str(campaign.id), register)  # one register per campaign: never a second HLJ2017-EN-0001
-    result = make_certificates(winners, out, campaign, register, pdf=pdf, today=dated.on)
+    records = source.records() if isinstance(source, RecordsSource) else None
+    result = make_certificates(winners, out, campaign, register, pdf=pdf, today=dated.on, records=records,
+                               allow=allow)
+    if records is None:
+        result.problems.insert(0, UNCHECKED_APPLICANTS)
     if result.entries:
         note_register(str(campaign.id), register)
     return CertificatesDone(result, dated, register)
@@ -175,3 +214,50 @@ def renewal_letters(conn, out: Path, campaign: Campaign, today: date, within: ti
     from pipeline.issuing.renewals import renewal_letters as write
 
     return write(expiring(conn, today, within), out, campaign, today)
+
+
+@dataclass
+class Renewed:
+    """A renewal: the certificate's entry with its new term, and the re-issued certificate when one was printed."""
+
+    entry: object
+    reissued: object = None  # the certificates Result of the print
+
+
+def renew(number: str, by: str, on: date | None = None, ws: Workspace | None = None, register: Path | None = None,
+          out: Path | None = None, campaign: Campaign | None = None) -> Renewed:
+    """Given a certificate number re-confirmed by 复评, who acts, the day, a workspace or a register file (and an
+    output folder to print its new certificate, with the campaign it belongs to when a register file is used),
+    renew it and, with `out`, print the certificate again with its new term: one transaction, recorded in the
+    register's history (and a workspace's audit log)."""
+    from pipeline.issuing import register as reg
+    from pipeline.issuing import signing
+    from pipeline.issuing.certificates import reissue
+    from pipeline.workspace.outputs import keys_folder
+
+    from pipeline.workspace.core import _require_name
+
+    today = on or date.today()
+    by = _require_name(by) if ws is not None else by  # a workspace's log names who acted
+    target = ws.engine if ws is not None else register
+    with reg.connect(target) as conn:
+        entry = reg.change(conn, number, "renew", "", today)
+        printed = None
+        if out is not None:
+            chosen = ws.campaign if ws is not None else (campaign or campaign_of_entry(entry))
+            keys = keys_folder(ws) if ws is not None else signing.keys_folder_of(Path(register))
+            printed = reissue(conn, entry.number, out, chosen, keys, today)
+            entry = printed.entries[0]
+        if ws is not None:
+            ws._audit(conn, by, "certificate_renew", None, {"number": entry.number, "reissued": bool(printed)})
+    return Renewed(entry, printed)
+
+
+def campaign_of_entry(entry) -> Campaign:
+    """Given a register entry, return its campaign's file when it is the program's own campaign; else ask for it."""
+    from pipeline.definitions.programs import resolve_campaign
+
+    found = resolve_campaign(entry.program, None)
+    if str(found.id) != entry.campaign:
+        raise UserError(f"证书 {entry.number} 属于活动 {entry.campaign}：请用 --campaign 指定该活动的活动文件")
+    return found

@@ -12,7 +12,7 @@ import click
 
 from pipeline import __version__
 from pipeline.common import click_zh
-from pipeline.common.errors import UserError
+from pipeline.common.errors import UserError, os_error_message
 from pipeline.definitions.vocabulary import Decision, IssueCode, Severity, Status, label_of
 
 click_zh.install(click.Group())  # click's own messages in Chinese, before any command is built
@@ -24,32 +24,6 @@ class Commands(click.Group):
     def make_context(self, *args, **kwargs):
         click_zh.localise(self)  # commands added to the group anywhere in this module are covered too
         return super().make_context(*args, **kwargs)
-
-
-def shown_path(name) -> str:
-    """Given a file name from an OSError, return the path staff know: a temporary file manyi was writing
-    (.名称.123-4.docx.part) is shown as its folder."""
-    path = Path(os.fsdecode(name))
-    return str(path.parent) if path.name.startswith(".") and path.name.endswith(".part") else str(path)
-
-
-def os_error_message(exc: OSError) -> str | None:
-    """Given an OSError about a path given on the command line (or under it), return a Chinese message of what
-    to do, or None for one that is not about the user's paths (then it is a bug of ours)."""
-    if exc.filename is None:
-        return None
-    where = shown_path(exc.filename)
-    if isinstance(exc, (NotADirectoryError, FileExistsError)):
-        return f"“{where}”（或其上一级）是一个文件，不是文件夹：请给出一个文件夹（如 --out 新文件夹）"
-    if isinstance(exc, IsADirectoryError):
-        return f"“{where}”是一个文件夹，这里需要一个文件名"
-    if isinstance(exc, PermissionError):
-        return f"没有权限写入或读取“{where}”：请换一个有写入权限的文件夹，或请管理员修改其权限"
-    if isinstance(exc, FileNotFoundError):
-        return f"找不到“{where}”：请检查路径是否正确"
-    if exc.errno == 28:  # ENOSPC
-        return f"磁盘空间不足，无法写入“{where}”：请腾出空间后重试"
-    return None
 
 
 def friendly(fn):
@@ -230,6 +204,8 @@ def summary_table(records_dir, workspace_dir, out, include_incomplete, campaign,
 @cli.command()
 @click.option("--winners", type=click.Path(path_type=Path),
               help="获奖名单 .xlsx（企业名称或姓名/班组、类别，可选项目名称、等级）")
+@click.option("--records", "records_dir", type=click.Path(path_type=Path),
+              help="与 --winners 一起用：本活动的申报记录（manyi parse 的输出），核对获奖者是否申报过、材料是否齐全")
 @_WORKSPACE_OPTION
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
 @click.option("--pdf", is_flag=True, help="另生成一份包含全部证书的 PDF")
@@ -237,29 +213,40 @@ def summary_table(records_dir, workspace_dir, out, include_incomplete, campaign,
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认：--program 项目的活动文件，未指定项目时为黑龙江 2017）")
 @click.option("--date", "issue_on", help="颁发日期 YYYY-MM-DD，有效期从这天算起（默认：活动文件的 award_date，未写则为截止日期后 30 天）")
 @_DATE_OVERRIDE
+@click.option("--allow", "allow", multiple=True, metavar="行号或编号:理由",
+              help="放行一行被评选规则拒绝的获奖者（获奖名单的行号，或工作区的申报编号），理由记入登记簿和操作记录；可重复")
 @_PROGRAM_OPTION
 @_BY_OPTION
 @friendly
-def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issue_on, date_override, program, by):
+def certificates(winners, records_dir, workspace_dir, out, pdf, register_path, campaign, issue_on, date_override,
+                 allow, program, by):
     """为获奖名单中的每个单位（个人、班组）生成该项目的证书（称号、颁发单位、有效期）并登记编号。
 
+    获奖者须符合项目规则：是本活动的申报者（--records 或 --workspace）、最新材料齐全（或错误已逐项人工处理）、
+    每个企业只能申报一项的项目一企一项、不超过每年名额；不符合的行写明行号和条款，不予颁发，命令以非零状态结束，
+    确需颁发的用 --allow 行号:理由 放行。
     已撤销的证书不再打印；颁发当天就已过期的证书不予颁发；两种情况都会指出是名单的哪一行。
     用 --workspace 时：获奖单位为处于获奖阶段的申报，证书登记在工作区的数据库内（manyi register … --workspace 文件夹 查验）。
     """
     from pipeline import actions
     from pipeline.definitions.campaign import zh_date
+    from pipeline.issuing.winners import parse_allow
 
     if winners and workspace_dir:
         raise UserError("--winners 与 --workspace 只能选一个")
-    on = _date_option(issue_on)
+    if records_dir and not winners:
+        raise UserError("--records 只与 --winners 一起用（核对获奖名单）")
+    on, allowed = _date_option(issue_on), parse_allow(allow)
     if workspace_dir:
         with _source(None, workspace_dir, program, campaign) as source:
-            done = actions.certificates(source, out, by, pdf=pdf, on=on, override=date_override)
+            done = actions.certificates(source, out, by, pdf=pdf, on=on, override=date_override, allow=allowed)
     else:
         if not winners:
             raise UserError("请用 --winners 指定获奖名单，或用 --workspace 指定工作区")
-        done = actions.certificates(_campaign(program, campaign), out, by, pdf=pdf, on=on, winners=winners,
-                                    register=register_path, override=date_override)
+        chosen = _campaign(program, campaign)
+        source = actions.RecordsSource(Path(records_dir), chosen) if records_dir else chosen
+        done = actions.certificates(source, out, by, pdf=pdf, on=on, winners=winners,
+                                    register=register_path, override=date_override, allow=allowed)
     result, dated, origin = done.result, done.dated.on, done.dated.origin
     for problem in result.problems:
         click.secho(f"警告：{problem}", fg="yellow", err=True)
@@ -269,6 +256,11 @@ def certificates(winners, workspace_dir, out, pdf, register_path, campaign, issu
                + f"；新颁发的证书日期为 {zh_date(dated)}（{origin}），有效期从这天算起"
                + (f"；另有 {len(result.problems)} 条警告（未打印的行及原因），见上" if result.problems else "")
                + (f"；登记簿：{done.register}" if done.register else "") + "。")
+    for allowed_row in result.allowed:
+        click.echo(f"已放行 {allowed_row['key']}（{allowed_row['company']}）：{allowed_row['rule']}；理由：{allowed_row['reason']}")
+    if result.skipped:
+        click.secho(f"有 {result.skipped} 行未颁发证书（原因见上）：请改正获奖名单，或用 --allow 行号:理由 放行", fg="red", err=True)
+        sys.exit(1)
 
 
 @cli.command()
@@ -461,6 +453,28 @@ def renewal_letters(out, within, as_of, register_path, workspace_dir, program, c
     click.echo(f"已写出 {len(done.files)} 份复评通知到 {out}。")
 
 
+@renewals.command("roster")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出的名单 .xlsx")
+@_WITHIN
+@_AS_OF
+@_REGISTER_OPTION
+@_REGISTER_WORKSPACE
+@friendly
+def renewal_roster(out, within, as_of, register_path, workspace_dir):
+    """写出有效期即将届满、需复评的称号持有单位名单（.xlsx）：复评活动由它开始
+    （manyi packet --roster 名单 生成预填的申报材料）。"""
+    from datetime import date
+
+    from pipeline.issuing.register import expiring
+    from pipeline.issuing.renewals import renewal_roster as write
+
+    today = _date_option(as_of) or date.today()
+    with _register_of(register_path, workspace_dir, write=False) as (conn, _where):
+        due = expiring(conn, today, _within(within))
+    path = write(due, out)
+    click.echo(f"已写出 {len(due)} 个需复评的称号到 {path}（第一张表为申报名单：manyi packet --roster {path} --out 文件夹）。")
+
+
 def _keys_of(register_path: Path, workspace_dir: Path | None) -> Path:
     """Given --register and --workspace, return the folder of the association's keys."""
     from pipeline.issuing.signing import keys_folder_of
@@ -572,16 +586,33 @@ def revoke(number, reason, on, register_path, workspace_dir, by):
 @register.command()
 @click.argument("number", metavar="证书编号")
 @click.option("--date", "on", help="复评合格、新有效期开始的日期 YYYY-MM-DD（默认：今天）")
+@click.option("--print", "print_to", type=click.Path(path_type=Path), metavar="文件夹",
+              help="同时换发新证书：按新有效期重新打印到该文件夹（新校验码），登记簿记下换发")
+@click.option("--campaign", type=click.Path(path_type=Path), help="与 --print 一起用：证书所属活动的活动文件（默认：该项目的活动文件）")
 @_REGISTER_OPTION
 @_REGISTER_WORKSPACE
 @_BY_OPTION
 @friendly
-def renew(number, on, register_path, workspace_dir, by):
-    """复评合格后续期：有效期从复评合格之日（--date，默认今天）起重新计算。"""
-    from pipeline.definitions.campaign import zh_date
+def renew(number, on, print_to, campaign, register_path, workspace_dir, by):
+    """复评合格后续期：有效期从复评合格之日（--date，默认今天）起重新计算；加 --print 文件夹 换发新证书。"""
+    from pipeline import actions
+    from pipeline.definitions.campaign import load_campaign, zh_date
 
-    entry = _change_certificate("renew", number, "", register_path, workspace_dir, on, by)
+    day = _date_option(on)
+    chosen = load_campaign(campaign) if campaign else None
+    if workspace_dir:
+        with _open_workspace(workspace_dir) as ws:
+            done = actions.renew(number, by, day, ws=ws, out=print_to)
+    else:
+        path = _register_file(register_path, number)
+        if not path.is_file():
+            raise UserError(f"证书登记簿不存在：{path}。请用 --register 指定颁发证书时所用的登记簿文件，或用 --workspace 指定工作区")
+        done = actions.renew(number, by, day, register=path, out=print_to, campaign=chosen)
+    entry = done.entry
     click.echo(f"证书 {entry.number}（{entry.company}）已续期，有效期自 {zh_date(entry.valid_from)} 至 {zh_date(entry.valid_to)}")
+    if done.reissued:
+        for path in done.reissued.files:
+            click.echo(f"已换发新证书：{path}（校验码 {entry.check_code}）")
 
 
 @cli.command()
@@ -680,9 +711,16 @@ def programs():
 @click.option("--facts", type=click.Path(path_type=Path), help="事实表 .xlsx（企业名称、信用等级、连续获得称号年数 …）")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="输出的筛选结果 .xlsx")
 @click.option("--campaign", type=click.Path(path_type=Path), help="活动文件（默认为该项目的活动文件）")
+@click.option("--history", multiple=True, type=click.Path(path_type=Path), metavar="工作区或登记簿",
+              help="以往年度的登记簿：工作区文件夹、登记簿文件，或 manyi register list --xlsx 导出的工作簿；"
+                   "连续获得称号、因虚假材料被撤销称号等条件按它核实（来源列写明哪本登记簿）；可重复")
 @friendly
-def screen(program, records_dir, workspace_dir, facts, out, campaign):
-    """按项目的申报条件逐条筛选申报记录，写出达到的等级与每条条件的结果。"""
+def screen(program, records_dir, workspace_dir, facts, out, campaign, history):
+    """按项目的申报条件逐条筛选申报记录，写出达到的等级与每条条件的结果。
+
+    取决于以往年度的条件（连续获得称号、五年内因虚假材料被撤销称号）只按 --history 给出的登记簿核实；
+    没有登记簿时，申请人自称符合的这类条件为“待核实”。
+    """
     from pipeline import actions
 
     if records_dir and not (program or campaign):
@@ -693,7 +731,7 @@ def screen(program, records_dir, workspace_dir, facts, out, campaign):
                 raise UserError(f"工作区属于项目“{ws.program.id}”，与 --program {program} 不一致")
         program = None
     with _source(records_dir, workspace_dir, program, campaign) as source:
-        result = actions.screen(source, out, facts)
+        result = actions.screen(source, out, facts, history=list(history))
     for warning in result.warnings:
         click.secho(f"警告：{warning}", fg="yellow", err=True)
     click.echo(result.summary())

@@ -89,8 +89,13 @@ def run_demo(out: Path, echo=print, samples: Path = SAMPLES) -> dict[str, Path]:
 
     echo(f"【6/7】按获奖名单 {winners.name} 打印证书 …")
     register = steps["6-证书"] / "register.db"
-    result = make_certificates(winners, steps["6-证书"], campaign, register, pdf=pdf)
-    echo(f"    已生成 {len(result.files)} 张证书{'，合并 PDF：' + result.pdf.name if result.pdf else ''}")
+    # The winners are judged against the records parsed in step 3, as `certificates --records` judges them:
+    # the demo shows the rules at work, never a way round them.
+    result = make_certificates(winners, steps["6-证书"], campaign, register, pdf=pdf, records=records)
+    echo(f"    已生成 {len(result.files)} 张证书{'，合并 PDF：' + result.pdf.name if result.pdf else ''}"
+         f"（获奖者均已按第 3 步的申报记录核对：申报过本活动、材料齐全、每个企业一项）")
+    for problem in result.problems:
+        echo(f"    提示：{problem}")
     if result.entries:
         with connect(register, create=False) as conn:
             entry = lookup(conn, result.entries[0].number)

@@ -90,8 +90,7 @@ def build(root: Path = SAMPLES) -> None:
     _workbook(root / "获奖名单.xlsx", ["企业名称", "类别", "项目名称"], [
         ["哈尔滨电机厂有限责任公司", "企业类", None],
         ["齐齐哈尔重型电器有限公司", "产品类", "QZ-250 型高压开关柜"],
-        ["冰城家政服务有限公司", "服务类", "“贴心管家”居家养老上门服务"],
-    ])
+    ])  # only complete applicants win: 冰城家政 still owes its 被访者名单 (the rules refuse it)
 
 
 if __name__ == "__main__":

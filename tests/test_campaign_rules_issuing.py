@@ -4,6 +4,7 @@ nothing, renewals and revocations checked against the certificate's own dates.""
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from pathlib import Path
 
@@ -88,6 +89,16 @@ def test_a_print_run_into_a_bad_path_registers_nothing(tmp_path):
         assert register.entries(conn) == []
 
 
+def test_a_print_run_into_a_missing_system_folder_says_why_in_chinese(tmp_path):
+    """The system's reason (ENOENT under /proc: 'No such file or directory') is said in Chinese, not English."""
+    winners = winners_book(tmp_path / "w.xlsx", [("哈尔滨电机厂有限责任公司", "企业类", None)])
+    run = invoke("certificates", "--winners", winners, "--out", "/proc/no-such/folder", "--register", tmp_path / "r.db",
+                 "--date", "2017-09-01")
+    assert run.exit_code == 2 and "本次未登记任何证书编号" in run.output, run.output
+    said = run.output.split("错误：", 1)[1]
+    assert "找不到" in said and not re.search(r"[A-Za-z]{3,}", re.sub(r"/[\w/-]+", "", said)), said
+
+
 # --- 4. renewals and revocations --------------------------------------------------------------------------
 
 
@@ -140,3 +151,61 @@ def test_expiring_lists_titles_whose_term_ends_within_the_window_and_letters_are
     text = "\n".join(p.text for p in Document(str(letter)).paragraphs)
     assert "复评通知" in text and "哈尔滨电机厂有限责任公司：" in text and "有效期至2019年8月31日" in text
     assert "第十四条" in text and "2019年6月15日" in text
+
+
+# --- 4b. a renewed title gets a re-issued certificate with its new term -----------------------------------------
+
+
+def test_a_renewal_with_print_reissues_the_certificate_with_its_new_term_and_verify_shows_it(tmp_path):
+    from docx import Document
+
+    db = issued_register(tmp_path)  # issued 2017-09-01, valid to 2019-08-31
+    run = invoke("register", "renew", "HLJ2017-EN-0001", "--date", "2019-08-20", "--print", tmp_path / "new",
+                 "--register", db)
+    assert run.exit_code == 0, run.output
+    (printed,) = (tmp_path / "new").glob("*.docx")
+    text = "\n".join(p.text for p in Document(str(printed)).paragraphs) + "\n".join(
+        c.text for t in Document(str(printed)).tables for r in t.rows for c in r.cells)
+    assert "2021年8月19日" in text and "HLJ2017-EN-0001" in text  # the new term: 2019-08-20 + 2 years − 1 day
+    with register.connect(db) as conn:
+        kinds = [e["kind"] for e in register.history(conn, "HLJ2017-EN-0001")]
+        entry = register.lookup(conn, "HLJ2017-EN-0001")
+    assert kinds == ["issued", "renewed", "reissued"]
+    assert entry.check_code and entry.check_code in run.output
+    shown = invoke("register", "verify", "HLJ2017-EN-0001", "--register", db).output
+    assert "2019年8月20日 换发新证书，有效期 2019年8月20日 至 2021年8月19日" in shown
+    assert "颁发日期：2017年9月1日" in shown
+
+
+def test_a_renewal_campaign_starts_from_a_roster_of_the_titles_due(tmp_path):
+    from pipeline.generating.packet import applicants, read_roster
+
+    db = issued_register(tmp_path)  # ends 2019-08-31
+    run = invoke("renewals", "roster", "--out", tmp_path / "due.xlsx", "--within", "90d", "--as-of", "2019-06-15",
+                 "--register", db)
+    assert run.exit_code == 0, run.output
+    rows = read_roster(tmp_path / "due.xlsx")  # what `manyi packet --roster` reads
+    (one,), problems = applicants(rows)
+    assert problems == [] and one.name == "哈尔滨电机厂有限责任公司" and one.category == "enterprise"
+    none = invoke("renewals", "roster", "--out", tmp_path / "none.xlsx", "--as-of", "2017-10-01", "--register", db)
+    assert none.exit_code != 0 and "没有需要复评的称号" in none.output
+
+
+def test_a_workspace_renewal_with_print_reissues_and_logs_it(tmp_path):
+    from pipeline.definitions.programs import resolve_campaign
+    from pipeline.workspace import Workspace
+
+    with Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None)) as ws:
+        with register.connect(ws.engine) as conn:
+            register.assign(conn, [register.Winner("哈尔滨电机厂有限责任公司", "enterprise")], program="heilongjiang",
+                            campaign="heilongjiang-2017", prefix="HLJ2017", codes={"enterprise": "EN"}, issuer="省质协",
+                            today=date(2017, 9, 1), terms=lambda w: register.Terms("2017年度黑龙江省用户满意企业", 2))
+    run = invoke("register", "renew", "HLJ2017-EN-0001", "--workspace", tmp_path / "ws", "--date", "2019-08-20",
+                 "--print", tmp_path / "new", "--by", "王敏")
+    assert run.exit_code == 0, run.output
+    assert len(list((tmp_path / "new").glob("*.docx"))) == 1
+    with Workspace.open(tmp_path / "ws") as ws:
+        with register.connect(ws.reader, write=False) as conn:
+            assert [e["kind"] for e in register.history(conn, "HLJ2017-EN-0001")] == ["issued", "renewed", "reissued"]
+        (logged,) = [e for e in ws.audit_log() if e["action"] == "certificate_renew"]
+        assert logged["by"] == "王敏"

@@ -132,7 +132,8 @@ def test_cli_certificates(tmp_path):
     args = ["certificates", "--winners", str(winners), "--out", str(tmp_path / "out"),
             "--register", str(tmp_path / "r.db")]
     run = CliRunner().invoke(cli, args)
-    assert run.exit_code == 0, run.output
+    assert run.exit_code == 1, run.output  # the printable rows are printed; a skipped row is not a success
+    assert "有 1 行未颁发证书" in run.output
     assert "HLJ2017-CN-0001  龙建路桥股份有限公司  哈尔滨市三环路西线工程" in run.output
     assert "第 5 行（某食品厂）" in run.output and "已生成 3 张证书" in run.output
     missing = CliRunner().invoke(cli, [*args[:2], str(tmp_path / "none.xlsx"), *args[3:]])

@@ -190,7 +190,7 @@ def test_every_step_writes_its_outputs(demo):
     # 龙江建工 fails an eligibility condition (below_threshold): told so, not asked to correct.
     assert [p.name for p in steps["4-补正通知"].glob("*_不符合申报条件告知书.docx")] == ["龙江建工集团有限公司_不符合申报条件告知书.docx"]
     assert len(list(steps["5-推荐汇总表"].glob("*.docx"))) == 1
-    assert len(list(steps["6-证书"].glob("*.docx"))) == 3
+    assert len(list(steps["6-证书"].glob("*.docx"))) == 2
     assert any("证书编号：HLJ2017-" in line for line in lines)
     assert lines[-1].startswith("演示完成")
 
@@ -203,3 +203,14 @@ def test_the_demo_leaves_a_workspace_and_says_how_to_open_its_page(demo):
         assert ws.applicants(limit=None).total == 5
     assert any(line.strip().endswith(f"serve {steps['7-工作区']} --open") for line in lines)
     assert any("http://127.0.0.1:8000/" in line for line in lines)
+
+
+def test_the_demos_winners_are_complete_applicants_judged_by_the_rules(demo):
+    """The demo prints only for winners the rules accept: each certificate's holder is an applicant of step 3
+    whose record is complete, and no row was let through or refused (the winners were judged, not trusted)."""
+    steps, lines = demo
+    complete = {(r["company_name"]) for r in records_of(steps).values() if r["status"] == "complete"}
+    holders = {path.stem.rsplit("_", 1)[0] for path in steps["6-证书"].glob("*.docx")}
+    assert holders and holders <= complete, (holders, complete)
+    assert any("已按第 3 步的申报记录核对" in line for line in lines)
+    assert not [line for line in lines if "未颁发证书" in line or "未核对" in line]

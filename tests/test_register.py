@@ -159,7 +159,7 @@ def test_a_version_1_register_is_migrated_keeping_its_certificates(tmp_path):
     conn.commit()
     conn.close()
     with register.connect(path) as conn:
-        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == register.SCHEMA_VERSION == 4
+        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == register.SCHEMA_VERSION == 5
         entry = register.lookup(conn, "HLJ2017-EN-0001")
         assert (entry.company, entry.valid_to, entry.tier) == ("电机厂", date(2019, 8, 31), None)
         assert [e["kind"] for e in register.history(conn, entry.number)] == ["issued"]

@@ -7,7 +7,9 @@ rests on and where its answer came from → the tier reached → a workbook for 
 Each criterion is answered by the first of:
 1. the applicant's own 申报条件自评表 saying 不符合: final (source 自评表), whatever the facts say;
 2. a staff verdict in the facts workbook (a column named by the criterion's article or id): 事实表;
-3. the criterion's check on the facts: the source of its facts (申报表, 推荐意见, 测评报告, 附件, 事实表);
+3. the criterion's check on the facts: the source of its facts (申报表, 推荐意见, 测评报告, 附件, 事实表, or
+   登记簿 NAME for a fact of history answered by an earlier register, `checking.history`); a fact of history
+   only the applicant gave never meets a criterion (待核实, 申请人自述);
 4. otherwise 待核实: a criterion without a machine check is 需人工核实, a check without its fact 未提供.
 
 The tier follows from the criteria by one rule, applied tier by tier from the lowest (标杆 needs the
@@ -35,6 +37,8 @@ from pipeline.definitions.programs import (
     program_of,
     resolve,
 )
+from pipeline.checking.history import SOURCE_PREFIX as REGISTER_SOURCE
+from pipeline.checking.history import history_facts
 from pipeline.definitions.vocabulary import Severity, Status
 from pipeline.definitions.workbooks import column_names, find_header, read_sheet
 
@@ -355,6 +359,18 @@ def check_facts(check: dict) -> list[str]:
     return found
 
 
+#: Where a history fact's value came from when only the applicant said it (no earlier register was read).
+APPLICANT_WORD = "申请人自述，须以往年度的登记簿核实（manyi screen --history）"
+
+
+def applicants_word(criterion: Criterion, facts: dict, sources: dict) -> list[str]:
+    """Given a criterion, the facts and their sources, return the facts of history (`history:` in _facts.yaml) it
+    reads that only the applicant gave (neither an earlier register nor staff's facts workbook)."""
+    known = load_facts()
+    return [f for f in check_facts(criterion.check) if known[f].history and f in facts
+            and sources.get(f) != FACTS_TABLE and not str(sources.get(f) or "").startswith(REGISTER_SOURCE)]
+
+
 def judge(criterion: Criterion, facts: dict, verdicts: dict, campaign, sources: dict | None = None,
           own: str | None = None) -> tuple[str, str, bool, str]:
     """Given a criterion, the facts, staff verdicts (and the facts' sources, the applicant's own 自评), return
@@ -369,6 +385,8 @@ def judge(criterion: Criterion, facts: dict, verdicts: dict, campaign, sources: 
         return UNKNOWN, MANUAL + (f"；{SELF_SOURCE}：{own}" if own else ""), True, NO_SOURCE
     result, evidence = evaluate(criterion.check, facts, campaign, sources)
     used = list(dict.fromkeys(sources.get(f) for f in check_facts(criterion.check) if (sources or {}).get(f)))
+    if result is True and applicants_word(criterion, facts, sources or {}):  # the applicant's word alone never meets a condition on its history
+        return UNKNOWN, f"{evidence}（{APPLICANT_WORD}）", True, "、".join(used) or NO_SOURCE
     return {True: MET, False: NOT_MET, None: UNKNOWN}[result], evidence, False, "、".join(used) or NO_SOURCE
 
 
@@ -403,8 +421,10 @@ def applicant_name(record: dict) -> str:
     return str(name or record.get("source") or record.get("submission_id") or "（未知）")
 
 
-def screen_record(program: Program, record: dict, extra: dict | None, campaign, as_of: date) -> Screening:
-    """Given a program, a record, its facts workbook row (or None) and the campaign, return its Screening."""
+def screen_record(program: Program, record: dict, extra: dict | None, campaign, as_of: date,
+                  history: tuple[list, list[str]] | None = None) -> Screening:
+    """Given a program, a record, its facts workbook row (or None), the campaign (and the titles of earlier
+    registers with the registers' names), return its Screening."""
     extra = extra or {}
     name = applicant_name(record)
     cid = category_of(program, record, extra.get("category"))
@@ -415,6 +435,13 @@ def screen_record(program: Program, record: dict, extra: dict | None, campaign, 
     category = program.category(cid)
     sources: dict = {}
     facts = record_facts(record, as_of, sources)
+    if history is not None:  # earlier registers answer the facts of history, over the applicant's word
+        kinds = {f.id: f.history for f in load_facts().values() if f.history}
+        found, where = history_facts(history[0], kinds, program=program.id, discipline=program.get("discipline") or [],
+                                     category=cid, name=name, year=int(campaign.year), deadline=campaign.deadline,
+                                     registers=history[1])
+        facts.update(found)
+        sources.update(where)
     facts.update(extra.get("facts", {}))
     sources.update({fid: FACTS_TABLE for fid in extra.get("facts", {})})
     own = self_evaluations(program, record, cid)
@@ -431,9 +458,10 @@ def screen_record(program: Program, record: dict, extra: dict | None, campaign, 
     return Screening(name, cid, category.name, tier_reached(category, outcomes), outcomes, note)
 
 
-def screen_records(campaign, records: list[dict], table: dict | None = None, warn=None) -> list[Screening]:
-    """Given the campaign, records and the facts table (folded name → row), return one Screening per record by the
-    campaign's program."""
+def screen_records(campaign, records: list[dict], table: dict | None = None, warn=None,
+                   history: tuple[list, list[str]] | None = None) -> list[Screening]:
+    """Given the campaign, records and the facts table (folded name → row) (and earlier registers' titles with
+    the registers' names: `checking.history`), return one Screening per record by the campaign's program."""
     program = program_of(campaign)
     as_of = campaign.deadline  # a date: load_campaign requires it
     table = table or {}
@@ -442,7 +470,7 @@ def screen_records(campaign, records: list[dict], table: dict | None = None, war
     for record in records:
         key = fold(applicant_name(record))
         used.add(key)
-        screenings.append(screen_record(program, record, table.get(key), campaign, as_of))
+        screenings.append(screen_record(program, record, table.get(key), campaign, as_of, history))
     for key, row in table.items():
         if key not in used and warn:
             warn(f"事实表第 {row['row']} 行（{row['name']}）没有对应的申报记录")
@@ -486,13 +514,14 @@ class ScreenResult:
         return f"已筛选 {len(self.screenings)} 个申报（{parts or '无'}）；结果：{self.out}"
 
 
-def screen(campaign, records_dir: Path, out: Path, facts: Path | None = None) -> ScreenResult:
-    """Given the campaign, a records folder, an output workbook and an optional facts workbook, screen the records
-    by the campaign's program."""
+def screen(campaign, records_dir: Path, out: Path, facts: Path | None = None,
+           history: tuple[list, list[str]] | None = None) -> ScreenResult:
+    """Given the campaign, a records folder, an output workbook and an optional facts workbook (and earlier
+    registers' titles), screen the records by the campaign's program."""
     program = program_of(campaign)
     warnings: list[str] = []
     table, more = read_facts_workbook(facts, program) if facts else ({}, [])
     warnings += more
     records = load_records(records_dir, warn=warnings.append)
-    screenings = screen_records(campaign, records, table, warn=warnings.append)
+    screenings = screen_records(campaign, records, table, warn=warnings.append, history=history)
     return ScreenResult(write_workbook(screenings, out), screenings, warnings)

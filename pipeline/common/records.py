@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from pipeline.common.errors import UserError
+from pipeline.common.errors import UserError, os_reason
 from pipeline.common.outputs import unfinished_warning
 from pipeline.common.text import xml_safe
 
@@ -44,7 +44,7 @@ def read_record(path: Path) -> dict:
     except json.JSONDecodeError as exc:
         raise ValueError(f"JSON 格式错误（第 {exc.lineno} 行）") from None
     except OSError as exc:
-        raise ValueError(f"无法读取（{exc.strerror or exc}）") from None
+        raise ValueError(f"无法读取（{os_reason(exc)}）") from None
     if not isinstance(data, dict) or not isinstance(data.get("forms", {}), dict):
         raise ValueError("不是申报记录（应为 manyi parse 写出的 JSON 对象）")
     data = xml_safe(data)  # a record edited by hand may hold characters Word and Excel refuse

@@ -16,7 +16,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from pipeline.common.errors import UserError
+from pipeline.common.errors import UserError, os_reason
 from pipeline.definitions.forms import CAMPAIGNS_DIR, yaml_text
 
 #: The campaign of the program the command line runs with when told none (the seed's 黑龙江 2017).
@@ -216,7 +216,7 @@ def load_campaign(path: Path | str) -> "Campaign":
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise UserError(f"活动文件 {path.name} 无法读取：{exc.strerror}") from None
+        raise UserError(f"活动文件 {path.name} 无法读取：{os_reason(exc)}") from None
     data, lines = read_yaml(raw, path)
     if not isinstance(data, dict):
         raise UserError(f"活动文件 {path.name} 格式不对：应为 YAML 键值表")

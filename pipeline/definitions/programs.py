@@ -42,6 +42,7 @@ class Fact:
     aliases: tuple = ()
     paths: tuple = ()
     derive: str | None = None
+    history: str | None = None  # answered by earlier registers (checking.history), never by the applicant alone
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Category:
     tiers: tuple
     fields: tuple = ()
     validity: dict = field(default_factory=dict, compare=False)
+    aliases: tuple = ()  # the short names staff write in a winners list (班组 for 服务明星班组), from the program file
 
     def tier(self, tier_id: str) -> Tier:
         """Given a tier id, return the Tier."""
@@ -160,14 +162,14 @@ class Program:
         return [c for c in self.criteria if c.applies_to(category_id) and category.tier_of(c) in wanted]
 
     def find_category(self, text: str | None) -> str | None:
-        """Given a category as staff write it (product, 产品, 产品类, 服务类␠, 企业类 for 企业, 工程类 …),
-        return its id, or None."""
+        """Given a category as staff write it (product, 产品, 产品类, 服务类␠, 企业类 for 企业, 工程类 …, or one of
+        the category's `aliases` in the program file: 班组 for 服务明星班组), return its id, or None."""
         key = fold(clean(text) or "")
         if not key:
             return None
         for cat in self.categories.values():
             name = fold(cat.name)
-            if key in (fold(cat.id), name, name.removesuffix("类"), name + "类"):
+            if key in (fold(cat.id), name, name.removesuffix("类"), name + "类", *map(fold, cat.aliases)):
                 return cat.id
         cid = category_id(text)  # the cover's spellings (工程类 …)
         return cid if cid in self.categories else None
@@ -203,7 +205,7 @@ def load_facts(path: Path = FACTS_FILE) -> dict[str, Fact]:
         raw = dict(raw or {})
         facts[fid] = Fact(id=fid, name=str(raw.get("name", fid)), type=raw.get("type", "text"),
                           aliases=tuple(raw.get("aliases") or ()), paths=tuple(raw.get("paths") or ()),
-                          derive=raw.get("derive"))
+                          derive=raw.get("derive"), history=raw.get("history"))
     return facts
 
 
@@ -216,7 +218,8 @@ def _category(cid: str, raw: dict, program_validity: dict) -> Category:
     raw = raw or {}
     tiers = tuple(Tier(id=str(t["id"]), name=str(t["name"]), title=str(t["title"])) for t in raw.get("tiers") or ())
     return Category(id=cid, name=str(raw.get("name") or cid), subject=str(raw.get("subject", "organisation")), tiers=tiers,
-                    fields=tuple(raw.get("fields") or ()), validity=dict(raw.get("validity") or program_validity))
+                    fields=tuple(raw.get("fields") or ()), validity=dict(raw.get("validity") or program_validity),
+                    aliases=tuple(str(a) for a in raw.get("aliases") or ()))
 
 
 def _criterion(raw: dict) -> Criterion:

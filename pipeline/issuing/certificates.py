@@ -30,7 +30,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from pipeline.common import office, outputs
-from pipeline.common.errors import UserError
+from pipeline.common.errors import UserError, os_reason
 from pipeline.common.files import atomic_path, safe_filename, unique_names
 from pipeline.common.records import HONOURED_FIELD
 from pipeline.common.text import clean, fold
@@ -44,6 +44,8 @@ from pipeline.word.house_templates import template
 from pipeline.word.render import CompiledTemplate, Picture, compiled
 from pipeline.issuing import signing
 from pipeline.issuing.register import Entry, Terms, Winner, assign, connect, registered, with_codes
+from pipeline.issuing.register import entries as register_entries
+from pipeline.issuing.winners import judge
 
 #: Winners workbook columns (CONTRACT §1); 等级/称号 name the tier, for programs with more than one.
 COMPANY_COLUMN, CATEGORY_COLUMN, PROJECT_COLUMN = "企业名称", "类别", "项目名称"
@@ -75,6 +77,13 @@ class WinnerRow:
     category: str
     project: str | None = None
     tier: str | None = None
+    record: dict | None = None  # the applicant's latest record, when the winner comes from a workspace
+    numbered_by_id: bool = False  # `row` is the applicant's number in a workspace, not an Excel row
+
+    @property
+    def where(self) -> str:
+        """The row as staff find it: 第 3 行 of the workbook, or 编号 12 of a workspace."""
+        return f"编号 {self.row}" if self.numbered_by_id else f"第 {self.row} 行"
 
 
 @dataclass
@@ -87,6 +96,8 @@ class Result:
     pdf: Path | None = None
     contexts: list[dict] = field(default_factory=list)
     signed: list[Path] = field(default_factory=list)  # one signed PDF per certificate, when a CA exists
+    skipped: int = 0  # rows not printed because unreadable or refused by the rules (the run then exits nonzero)
+    allowed: list[dict] = field(default_factory=list)  # rows let through by --allow, with the rule and reason
 
 
 def settings(campaign: Campaign) -> dict:
@@ -214,6 +225,9 @@ def read_winners(path: Path, program: Program) -> tuple[list[WinnerRow], list[st
         kind = cell(CATEGORY_COLUMN)
         category = category_of(program, kind)
         wanted = names[category] if category else all_names
+        if category and program.category(category).subject != "person" and not any(n in columns for n in wanted):
+            # One name column for every holder (姓名/工作单位/类别): a team's or an enterprise's name stands in it.
+            wanted = [n for n in all_names if n in columns] or wanted
         company = next((v for v in map(cell, wanted) if v), None)
         project = cell(PROJECT_COLUMN) or (cell(items[category]) if category and items[category] else None)
         tier_text = next((v for v in map(cell, TIER_COLUMNS) if v), None)
@@ -239,7 +253,7 @@ def drop_repeats(winners: list[WinnerRow]) -> tuple[list[WinnerRow], list[str]]:
     for w in winners:
         key = (w.category, fold(w.company), fold(w.project or ""))
         if key in seen:
-            notes.append(f"第 {w.row} 行（{w.company}）与第 {seen[key]} 行重复，已跳过")
+            notes.append(f"{w.where}（{w.company}）与第 {seen[key]} 行重复，已跳过")
         else:
             seen[key] = w.row
             kept.append(w)
@@ -301,38 +315,48 @@ def expired_on_issue(program: Program, campaign: Campaign, w: WinnerRow, issued:
     if end is None or end >= issued:
         return None
     rule = validity_text(validity(program, w.category, campaign))
-    return (f"第 {w.row} 行（{w.company}）：{program.name}规定{program.category(w.category).name}称号{rule}，"
+    return (f"{w.where}（{w.company}）：{program.name}规定{program.category(w.category).name}称号{rule}，"
             f"有效期至 {zh_date(end)}，颁发日期 {zh_date(issued)} 时已经过期，未颁发证书；"
             f"请用 --date 写明有效期内的颁发日期，或核对活动文件 {campaign.path.name} 的年度")
 
 
+def allowed_reason(allowed: dict) -> str:
+    """Given a row let through by --allow, return what its issue event keeps: the rule set aside and the reason."""
+    return f"经工作人员放行：{allowed['rule']}；理由：{allowed['reason']}"
+
+
 def revoked_note(w: WinnerRow, entry: Entry) -> str:
     """Given a winner row and its revoked certificate, return why it is not printed (Chinese)."""
-    return (f"第 {w.row} 行（{w.company}）：证书 {entry.number} 已于 {zh_date(entry.revoked_on)}撤销"
+    return (f"{w.where}（{w.company}）：证书 {entry.number} 已于 {zh_date(entry.revoked_on)}撤销"
             f"（{entry.revoke_reason}），不再打印")
 
 
 def make_certificates(winners_path: Path, out: Path, campaign: Campaign, register_path: Path,
-                      pdf: bool = False, today: date | None = None) -> Result:
+                      pdf: bool = False, today: date | None = None, records: list[dict] | None = None,
+                      allow: dict[str, str] | None = None) -> Result:
     """Given the winners workbook, write one certificate .docx per winner (and one PDF); return the Result.
 
     The campaign's program (its `program:`) gives the categories, titles, issuers and validity.
     `today` is the issue date of new certificates, validity counting from it (default: the campaign's
     award_date, else today). A revoked certificate
     is never printed again, and a new one that would be expired on its issue date is not issued:
-    both rows are named in the problems.
+    both rows are named in the problems. The winners follow the program's rules (`issuing.winners`: applicants
+    of `records` when given, complete, one per enterprise, the yearly quota) unless `allow` lets a row through.
     """
     program = program_of(campaign)
     winners, problems = read_winners(winners_path, program)
-    return certificates_for(winners, out, campaign, register_path, pdf=pdf, today=today, problems=problems)
+    return certificates_for(winners, out, campaign, register_path, pdf=pdf, today=today, problems=problems,
+                            records=records, allow=allow, skipped=len(problems))
 
 
 def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, register: Path | sa.Engine,
                      pdf: bool = False, today: date | None = None, problems: list[str] | None = None,
-                     keys: Path | None = None) -> Result:
+                     keys: Path | None = None, records: list[dict] | None = None,
+                     allow: dict[str, str] | None = None, skipped: int = 0) -> Result:
     """Given the winners (from a workbook or a campaign workspace), write their certificates as
     `make_certificates` does, numbered in `register` (a register file, or a workspace database's
-    engine, whose `keys` folder must then be given); `problems` are carried into the Result."""
+    engine, whose `keys` folder must then be given); `problems` (of `skipped` unreadable rows) are carried
+    into the Result. New winners are judged by `issuing.winners.judge` against `records` and the register."""
     if keys is None:
         if isinstance(register, sa.Engine):
             raise ValueError("a workspace's register needs its keys folder")
@@ -341,7 +365,10 @@ def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, re
     issued = today or issue_date(campaign, "certificates")[0]
     winners, repeats = drop_repeats(winners)
     problems = list(problems or [])
-    result = Result(problems=problems + repeats)
+    result = Result(problems=problems + repeats, skipped=skipped)
+    unknown = sorted(set(allow or {}) - {str(w.row) for w in winners}, key=int)
+    if unknown:
+        raise UserError(f"--allow 中的 {'、'.join(unknown)} 不是获奖名单的行号（或工作区的编号）：请核对")
     if not winners:
         raise UserError("获奖名单中没有可颁发证书的行" + ("：" + "；".join(result.problems) if result.problems else ""))
     conf = settings(campaign)
@@ -350,8 +377,16 @@ def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, re
             return Winner(w.company, w.category, w.project, w.tier)
 
         fresh = [w for w in winners if registered(conn, winner(w), program.id, str(campaign.id)) is None]
-        refused = {id(w): why for w in fresh if (why := expired_on_issue(program, campaign, w, issued))}
-        result.problems += list(refused.values())
+        titles = [e for e in register_entries(conn, str(campaign.id), program.id) if not e.revoked_on]
+        judged = judge(fresh, program, campaign, records=records, titles=titles, allow=allow)
+        result.allowed = judged.allowed
+        let_through = {a["key"]: allowed_reason(a) for a in judged.allowed}
+        refused = {id(w) for w in fresh} - {id(w) for w in judged.kept}
+        result.problems += judged.refused
+        expired = {id(w): why for w in judged.kept if (why := expired_on_issue(program, campaign, w, issued))}
+        result.problems += list(expired.values())
+        refused |= set(expired)
+        result.skipped += len(refused)
         winners = [w for w in winners if id(w) not in refused]
         if not winners:
             raise UserError("获奖名单中没有可颁发证书的行：" + "；".join(result.problems))
@@ -359,7 +394,8 @@ def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, re
             conn, [winner(w) for w in winners], program=program.id,
             campaign=str(campaign.id), prefix=conf["number_prefix"], codes=conf["category_codes"],
             issuer=conf["issuer"], today=issued,
-            terms=lambda w: terms_for(program, campaign, w.category, w.tier))
+            terms=lambda w: terms_for(program, campaign, w.category, w.tier),
+            reasons=[let_through.get(str(w.row)) for w in winners])
         entries = with_codes(conn, entries, signing.secret(keys))
         for w, entry in zip(winners, entries):
             if entry.revoked_on:
@@ -382,6 +418,29 @@ def certificates_for(winners: list[WinnerRow], out: Path, campaign: Campaign, re
     return result
 
 
+def reissue(conn, number: str, out: Path, campaign: Campaign, keys: Path, today: date) -> Result:
+    """Given a register connection, a certificate number (renewed after 复评), an output folder, its campaign,
+    the keys folder and the day, print the certificate again with its current term and the code of that term,
+    and keep the print as a 'reissued' event (in the connection's transaction: a failed print records nothing)."""
+    from pipeline.issuing import register
+
+    entry = register.lookup(conn, number)
+    if entry is None:
+        raise UserError(f"登记簿中没有证书编号 {number}")
+    if entry.revoked_on:
+        raise UserError(f"证书 {entry.number} 已撤销（{entry.revoke_reason}），不能换发")
+    if entry.campaign != str(campaign.id):
+        raise UserError(f"证书 {entry.number} 属于活动 {entry.campaign}，不是 {campaign.id}：请用 --campaign 指定该活动的活动文件")
+    program = program_of(campaign)
+    (entry,) = with_codes(conn, [entry], signing.secret(keys))
+    register.record_reissue(conn, entry, today)
+    conf = settings(campaign)
+    result = Result(entries=[entry], contexts=[certificate_context(entry, program, conf["verify_url"])])
+    stem = safe_filename(f"{entry.company}_{entry.number}_{entry.valid_from.isoformat()}")
+    result.files = print_each(result.contexts, [stem], Path(out), campaign)
+    return result
+
+
 def print_each(contexts: list[dict], stems: list[str], out: Path, campaign: Campaign) -> list[Path]:
     """Given certificates' contexts, their file stems, the output folder and the campaign, write one .docx each
     into a temporary folder and only then move them all into `out`; return the files (UserError when `out`
@@ -398,7 +457,7 @@ def print_each(contexts: list[dict], stems: list[str], out: Path, campaign: Camp
                 with atomic_path(target) as part:
                     shutil.move(str(draft), part)
         except OSError as exc:
-            raise UserError(f"证书无法写入 {out}：{exc.strerror or exc}；本次未登记任何证书编号") from None
+            raise UserError(f"证书无法写入 {out}：{os_reason(exc)}；本次未登记任何证书编号") from None
     return targets
 
 

@@ -52,6 +52,26 @@ STATES_ZH = {"valid": "有效", "revoked": "已撤销", "expired": "已过期"}
 NUMBER_RE = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
 
 metadata = sa.MetaData()
+#: What happens to a certificate: first issue, renewal (复评), revocation, a print of its new term after a renewal.
+EVENT_KINDS = ("issued", "renewed", "revoked", "reissued")
+EVENT_KINDS_SQL = "(" + ", ".join(f"'{k}'" for k in EVENT_KINDS) + ")"
+#: The history table as schema 5 writes it (the kinds checked include 'reissued'); the old rows copied over.
+EVENTS_REBUILD = f"""
+    CREATE TABLE certificate_events_v5 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        number TEXT NOT NULL REFERENCES certificates(number),
+        kind TEXT NOT NULL CONSTRAINT certificate_events_kind CHECK (kind IN {EVENT_KINDS_SQL}),
+        on_date TEXT NOT NULL,
+        valid_from TEXT,
+        valid_to TEXT,
+        reason TEXT,
+        check_code TEXT
+    );
+    INSERT INTO certificate_events_v5 (id, number, kind, on_date, valid_from, valid_to, reason, check_code)
+    SELECT id, number, kind, on_date, valid_from, valid_to, reason, check_code FROM certificate_events;
+    DROP TABLE certificate_events;
+    ALTER TABLE certificate_events_v5 RENAME TO certificate_events
+"""
 
 certificates = sa.Table(
     "certificates", metadata,
@@ -83,7 +103,8 @@ events = sa.Table(
     "certificate_events", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("number", sa.Text, sa.ForeignKey("certificates.number"), nullable=False),
-    sa.Column("kind", sa.Text, sa.CheckConstraint("kind IN ('issued', 'renewed', 'revoked')"), nullable=False),
+    sa.Column("kind", sa.Text, sa.CheckConstraint(f"kind IN {EVENT_KINDS_SQL}", name="certificate_events_kind"),
+              nullable=False),
     sa.Column("on_date", sa.Text, nullable=False),
     sa.Column("valid_from", sa.Text),
     sa.Column("valid_to", sa.Text),
@@ -166,6 +187,8 @@ FILE_MIGRATIONS = [
     "ALTER TABLE events RENAME TO certificate_events",
     # 4: check codes on the current certificate and on each issue or renewal (so replaced codes still answer).
     "ALTER TABLE certificates ADD COLUMN check_code TEXT; ALTER TABLE certificate_events ADD COLUMN check_code TEXT",
+    # 5: a renewed title's certificate printed again with its new term is an event of its own ('reissued').
+    EVENTS_REBUILD,
 ]
 SCHEMA_VERSION = len(FILE_MIGRATIONS)
 
@@ -420,18 +443,21 @@ def _hold_numbers(conn) -> None:
 
 def assign(conn, winners: list[Winner], *, program: str, campaign: str, prefix: str,
            codes: dict[str, str], issuer: str, today: date, titles: dict[str, str] | None = None,
-           validity_years: int | None = None, terms: Callable[[Winner], Terms] | None = None) -> list[Entry]:
+           validity_years: int | None = None, terms: Callable[[Winner], Terms] | None = None,
+           reasons: list[str | None] | None = None) -> list[Entry]:
     """Given winners and the campaign's facts, return their entries: existing ones kept, new ones numbered.
 
     `terms(winner)` gives each new certificate's title and validity; without it, `titles` by
     category and `validity_years` do. All winners are numbered in the connection's one transaction,
-    so a run records all of them or none.
+    so a run records all of them or none. `reasons[i]` (why winner i was issued against a rule, --allow) is
+    kept on its issue event.
     """
     terms = terms or (lambda w: Terms(titles[w.category], validity_years))
     c = certificates.c
     _hold_numbers(conn)
     numbers = []
-    for w in winners:
+    reasons = reasons or [None] * len(winners)
+    for w, reason in zip(winners, reasons):
         found = conn.execute(sa.select(c.number).where(_key_is(w, program, campaign))).scalar()
         if found:
             numbers.append(found)
@@ -450,7 +476,7 @@ def assign(conn, winners: list[Winner], *, program: str, campaign: str, prefix: 
             company=w.company, company_key=key_of(w.company), project=w.project or None,
             project_key=key_of(w.project), title=granted.title, issuer=issuer, validity_years=granted.years,
             issued_on=today.isoformat(), valid_from=today.isoformat(), valid_to=_iso(valid_to)))
-        _event(conn, number, "issued", today, today, valid_to)
+        _event(conn, number, "issued", today, today, valid_to, reason=reason)
         numbers.append(number)
     return [lookup(conn, n) for n in numbers]
 
@@ -572,6 +598,16 @@ def renewal_date_problem(entry: Entry, day: date) -> str | None:
     return None
 
 
+def record_reissue(conn, entry: Entry, today: date) -> None:
+    """Given a certificate about to be printed again with its current term (after a renewal) and the day, keep
+    the print as a 'reissued' event with that term and the code it carries."""
+    if today < entry.valid_from:
+        raise UserError(f"换发日期 {zh_date(today)} 早于证书 {entry.number} 本期有效期的开始 {zh_date(entry.valid_from)}")
+    conn.execute(sa.insert(events).values(number=entry.number, kind="reissued", on_date=today.isoformat(),
+                                          valid_from=_iso(entry.valid_from), valid_to=_iso(entry.valid_to),
+                                          check_code=entry.check_code))
+
+
 def change(conn, number: str, action: str, reason: str = "", today: date | None = None) -> Entry:
     """Given a number and an action ('revoke', with a reason, or 'renew'), do it on `today`; return the entry."""
     if action == "revoke":
@@ -582,7 +618,7 @@ def change(conn, number: str, action: str, reason: str = "", today: date | None 
 
 
 LIST_HEADER = ("证书编号", "企业名称", "类别", "项目名称", "称号", "有效期自", "有效期至", "状态", "撤销日期", "撤销原因",
-               "评选项目")
+               "评选项目", "颁发日期")
 #: Printed where a certificate has no last day.
 NO_END = "未规定"
 
@@ -616,7 +652,7 @@ def list_row(entry: Entry, today: date | None = None) -> list:
     return [entry.number, entry.company, category_name(entry.category, entry.program), entry.project or "",
             entry.title, entry.valid_from.isoformat(), _iso(entry.valid_to) or NO_END, STATES_ZH[entry.state(today)],
             entry.revoked_on.isoformat() if entry.revoked_on else "", entry.revoke_reason or "",
-            program_name(entry.program)]
+            program_name(entry.program), entry.issued_on.isoformat()]
 
 
 def validity_line(entry: Entry) -> str:
@@ -651,7 +687,7 @@ def describe(entry: Entry, today: date | None = None) -> list[str]:
     return lines
 
 
-EVENT_ZH = {"issued": "颁发", "renewed": "续期", "revoked": "撤销"}
+EVENT_ZH = {"issued": "颁发", "renewed": "续期", "revoked": "撤销", "reissued": "换发新证书"}
 
 
 def history_lines(events_: list[dict]) -> list[str]:

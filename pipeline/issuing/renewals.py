@@ -71,3 +71,26 @@ def renewal_letters(due: list[Entry], out: Path, campaign: Campaign, today: date
     out.mkdir(parents=True, exist_ok=True)
     stems = unique_names([safe_filename(f"复评通知_{e.company}_{e.number}") for e in due])
     return Letters([write_letter(e, campaign, today, out / f"{stem}.docx") for e, stem in zip(due, stems)])
+
+
+#: The roster a 复评 campaign starts from: the columns `manyi packet --roster` reads (企业名称, 类别) first.
+ROSTER_HEADER = ["企业名称", "类别"]
+DUE_HEADER = ["企业名称", "类别", "项目名称", "证书编号", "称号", "有效期至", "评选项目"]
+
+
+def renewal_roster(due: list[Entry], path: Path) -> Path:
+    """Given the certificates due for 复评 and a workbook path, write the roster of their holders (first sheet:
+    企业名称 and 类别, what `manyi packet --roster` reads) and a 复评名单 sheet with each title;
+    return the path."""
+    from pipeline.common.xlsx import add_sheet, new_workbook, save
+    from pipeline.issuing.register import category_name, program_name
+
+    if not due:
+        raise UserError("没有需要复评的称号（有效期均不在所查期限内）")
+    book = new_workbook()
+    rows = list(dict.fromkeys((e.company, category_name(e.category, e.program)) for e in due))
+    add_sheet(book, "复评申报名单", ROSTER_HEADER, [list(r) for r in rows])
+    add_sheet(book, "复评名单", DUE_HEADER, [[e.company, category_name(e.category, e.program), e.project or "", e.number,
+                                          e.title, e.valid_to.isoformat(), program_name(e.program)] for e in due])
+    save(book, Path(path))
+    return Path(path)

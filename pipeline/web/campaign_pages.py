@@ -356,10 +356,12 @@ def download_notices():
 def certificates_job():
     workspace = ws()
     by = user_name()
+    allow = request.form.get("allow", "")  # 编号:理由 per line: rows let through the program's rules
 
     def work(job, folder):
-        files, message = views.write_certificates(workspace, folder, by)
+        files, message, problems = views.write_certificates(workspace, folder, by, allow)
         job.files = files
+        job.result["problems"] = problems
         return message
 
     return start_job("打印证书", work)

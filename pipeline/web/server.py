@@ -6,7 +6,7 @@ import threading
 import webbrowser
 from pathlib import Path
 
-from pipeline.common.errors import UserError
+from pipeline.common.errors import UserError, os_reason
 from pipeline.web.security import is_loopback
 
 #: Threads answering requests; long work runs in the workspace's job worker, not in these.
@@ -81,4 +81,4 @@ def listen(app, host: str, port: int):
         if exc.errno == errno.EADDRINUSE or getattr(exc, "winerror", None) == 10048:
             raise UserError(f"端口 {port} 已被占用（可能是另一个 manyi serve 或其他程序）：请先关闭它，"
                             f"或换一个端口，如 --port {port + 1 if port < 65535 else 8001}") from None
-        raise UserError(f"无法在 {host}:{port} 上启动（{exc.strerror or exc}）：请检查 --host 和 --port") from None
+        raise UserError(f"无法在 {host}:{port} 上启动（{os_reason(exc)}）：请检查 --host 和 --port") from None

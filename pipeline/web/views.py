@@ -24,7 +24,8 @@ from pipeline.workspace.outputs import (register_entries, workspace_certificates
 ACTIONS_ZH = {"init": "建立工作区", "receive": "收件", "move": "移动阶段", **{d.value: d.label for d in Decision},
               "notice": "补正通知", "certificates": "打印证书", "version": "收到新版本",
               "account": "保存账号", "assign": "分配评审", "unassign": "取消评审分配",
-              "certificate_revoke": "撤销证书", "certificate_renew": "续期证书", "carry": "沿用上一版的人工处理"}
+              "certificate_revoke": "撤销证书", "certificate_renew": "续期证书", "carry": "沿用上一版的人工处理",
+              "winner_allowed": "放行获奖者（评选规则）", "date_override": "使用活动年度外的日期"}
 
 
 def campaign_facts(campaign, program) -> list[tuple[str, str]]:
@@ -204,12 +205,18 @@ def write_notices(ws, folder: Path, ids: list[int] | None, by: str, pdf: bool) -
     return [zipped(out, folder / "补正通知.zip")], message
 
 
-def write_certificates(ws, folder: Path, by: str) -> tuple[list[Path], str]:
-    """Print the winners' certificates as one PDF (numbers in the register); return (files, message)."""
+def write_certificates(ws, folder: Path, by: str, allow: str = "") -> tuple[list[Path], str, list[str]]:
+    """Print the winners' certificates as one PDF (numbers in the register), the rows `allow` names (one
+    “编号:理由” a line) let through the program's rules; return (files, message, problems)."""
+    from pipeline.issuing.winners import parse_allow
+
     pdf = office.available()
-    result = workspace_certificates(ws, folder / "证书", by=by, pdf=pdf)
+    result = workspace_certificates(ws, folder / "证书", by=by, pdf=pdf, allow=parse_allow(line for line in allow.splitlines() if line.strip()))
     files = [result.pdf] if getattr(result, "pdf", None) else list(result.files)
-    return files, f"已生成 {len(result.files)} 张证书" + ("，合并为一个 PDF" if files and pdf else "（未找到 LibreOffice，只有 Word 文件）")
+    message = f"已生成 {len(result.files)} 张证书" + ("，合并为一个 PDF" if files and pdf else "（未找到 LibreOffice，只有 Word 文件）")
+    if result.skipped:
+        message += f"；{result.skipped} 家未颁发（原因见下）"
+    return files, message, list(result.problems)
 
 
 def write_screen(ws, folder: Path):

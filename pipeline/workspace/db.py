@@ -18,7 +18,7 @@ from pipeline.common.database import make_engine, now, sqlite_url  # noqa: F401 
 from pipeline.common.errors import UserError
 from pipeline.issuing import register
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 metadata = sa.MetaData()
 
 meta = sa.Table("meta", metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text))
@@ -107,6 +107,7 @@ notices = sa.Table(
     sa.Column("number", sa.String(40), nullable=False, unique=True),
     sa.Column("date", sa.String(10), nullable=False),
     sa.Column("items", sa.Text, nullable=False),  # the errors listed: [{code, form, field, message}]
+    sa.Column("deadline", sa.String(10)),  # the reply-by day it printed: the next version is judged against it
     sa.Column("file", sa.Text),
     sa.Column("by", sa.Text, nullable=False),
     sa.Column("at", sa.String(32), nullable=False),
@@ -164,9 +165,28 @@ def _check_codes(conn, root: Path | None) -> None:
             conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN check_code TEXT")
 
 
+def _notice_deadlines(conn, root: Path | None) -> None:
+    """Schema 5: each 补正通知 keeps its reply-by day (a corrected version is late only after it)."""
+    if "deadline" not in {c["name"] for c in sa.inspect(conn).get_columns(notices.name)}:
+        conn.exec_driver_sql(f"ALTER TABLE {notices.name} ADD COLUMN deadline VARCHAR(10)")
+
+
+def _reissue_events(conn, root: Path | None) -> None:
+    """Schema 6: the register's history may hold 'reissued' (a renewed title's certificate printed again)."""
+    if conn.dialect.name == "sqlite":
+        for statement in filter(str.strip, register.EVENTS_REBUILD.split(";")):
+            conn.exec_driver_sql(statement)
+        return
+    for check in sa.inspect(conn).get_check_constraints(register.events.name):
+        conn.exec_driver_sql(f'ALTER TABLE {register.events.name} DROP CONSTRAINT "{check["name"]}"')
+    conn.exec_driver_sql(f"ALTER TABLE {register.events.name} ADD CONSTRAINT certificate_events_kind "
+                         f"CHECK (kind IN {register.EVENT_KINDS_SQL})")
+
+
 #: MIGRATIONS[n] brings a version-n database to version n+1 (version 0: empty); each step gets the
 #: connection and the workspace folder.
-MIGRATIONS = [lambda conn, root: metadata.create_all(conn), _register_tables, _decision_columns, _check_codes]
+MIGRATIONS = [lambda conn, root: metadata.create_all(conn), _register_tables, _decision_columns, _check_codes,
+              _notice_deadlines, _reissue_events]
 
 
 def schema_version(conn) -> int:

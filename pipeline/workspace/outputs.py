@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from pipeline.common.records import HONOURED_FIELD, company_name, honoured_name
 from pipeline.common.xlsx import write_cells
 from pipeline.definitions.vocabulary import Decision, Severity, Status, label_of
-from pipeline.issuing.notices import has_errors, letter_issues, make_notices
+from pipeline.issuing.notices import deadline_for, has_errors, letter_issues, make_notices
 from pipeline.issuing.workbook import write_summary
 from pipeline.workspace import db
 from pipeline.workspace.core import Workspace, _require_name
@@ -61,12 +61,13 @@ def workspace_notices(ws: Workspace, out: Path, by: str, pdf: bool = False, toda
     # The numbers the letters print (文号) are the ones recorded below.
     numbers = [notice_number(ws.campaign, seq) for seq in range(first, first + len(due))]
     result = make_notices(due, out, ws.campaign, pdf=pdf, today=today, deadline=deadline, references=numbers)
+    reply_by = deadline_for(ws.campaign, today, deadline)  # the day each letter prints: its answer is judged by it
     recorded = []
     if due:
         with ws.engine.begin() as conn:
             for record, path, number in zip(due, result.files, numbers):
                 row = {"applicant_id": record["applicant_id"], "version_id": record["version_id"],
-                       "number": number, "date": today.isoformat(),
+                       "number": number, "date": today.isoformat(), "deadline": reply_by.isoformat(),
                        "items": json.dumps(notice_items(record), ensure_ascii=False), "file": path.name,
                        "by": by, "at": db.now()}
                 conn.execute(sa.insert(n).values(**row))
@@ -112,17 +113,20 @@ def winner_rows(ws: Workspace):
     from pipeline.issuing.certificates import WinnerRow
 
     rows = []
-    for n, record in enumerate(ws.latest_records(stage=ws.flow.role("winning")), start=1):
+    for record in ws.latest_records(stage=ws.flow.role("winning")):
         category = record.get("category")
         project = honoured_name(record) if category in HONOURED_FIELD else None
-        rows.append(WinnerRow(row=n, company=company_name(record) or record.get("source") or "", category=category,
-                              project=project if project != company_name(record) else None))
+        rows.append(WinnerRow(row=record["applicant_id"], company=company_name(record) or record.get("source") or "",
+                              category=category, project=project if project != company_name(record) else None,
+                              record=record, numbered_by_id=True))
     return rows
 
 
-def workspace_certificates(ws: Workspace, out: Path, by: str, pdf: bool = False, today: date | None = None):
-    """Given a workspace, print a certificate for each applicant in the winning stage, numbered in the
-    workspace's register; return the certificates Result."""
+def workspace_certificates(ws: Workspace, out: Path, by: str, pdf: bool = False, today: date | None = None,
+                           allow: dict[str, str] | None = None):
+    """Given a workspace, print a certificate for each applicant in the winning stage that the program's rules
+    allow (or `allow` lets through: applicant number → reason), numbered in the workspace's register; record
+    the run and each row let through in the audit log; return the certificates Result."""
     from pipeline.common.errors import UserError
     from pipeline.issuing.certificates import certificates_for
 
@@ -131,9 +135,12 @@ def workspace_certificates(ws: Workspace, out: Path, by: str, pdf: bool = False,
     if not winners:
         raise UserError(f"没有处于“{ws.flow.role('winning')}”阶段的申报：请先用 manyi stage 把获奖单位移到该阶段")
     result = certificates_for(winners, out, ws.campaign, ws.engine, pdf=pdf,
-                              today=today or ws.campaign.data.get("award_date"), keys=keys_folder(ws))
+                              today=today or ws.campaign.data.get("award_date"), keys=keys_folder(ws), allow=allow)
     with ws.engine.begin() as conn:
         ws._audit(conn, by, "certificates", None, {"numbers": [e.number for e in result.entries], "out": str(out)})
+        for allowed in result.allowed:
+            ws._audit(conn, by, "winner_allowed", int(allowed["key"]),
+                      {"rule": allowed["rule"], "reason": allowed["reason"]})
     return result
 
 
@@ -190,9 +197,10 @@ def _notice_sent(ws: Workspace, version_id: int) -> bool:
         return conn.execute(sa.select(n.c.id).where(n.c.version_id == version_id)).first() is not None
 
 
-def workspace_screen(ws: Workspace, out: Path, facts: Path | None = None, program: str | None = None):
-    """Given a workspace, an output workbook and an optional facts workbook, screen the latest version of every
-    applicant by the workspace's program; return the ScreenResult."""
+def workspace_screen(ws: Workspace, out: Path, facts: Path | None = None, program: str | None = None,
+                     history: tuple[list, list[str]] | None = None):
+    """Given a workspace, an output workbook, an optional facts workbook (and earlier registers' titles), screen
+    the latest version of every applicant by the workspace's program; return the ScreenResult."""
     from pipeline.checking.screen import ScreenResult, read_facts_workbook, screen_records, write_workbook
     from pipeline.common.errors import UserError
 
@@ -201,5 +209,5 @@ def workspace_screen(ws: Workspace, out: Path, facts: Path | None = None, progra
     warnings: list[str] = []
     table, more = read_facts_workbook(facts, ws.program) if facts else ({}, [])
     warnings += more
-    screenings = screen_records(ws.campaign, ws.latest_records(), table, warn=warnings.append)
+    screenings = screen_records(ws.campaign, ws.latest_records(), table, warn=warnings.append, history=history)
     return ScreenResult(write_workbook(screenings, out), screenings, warnings)

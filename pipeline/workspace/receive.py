@@ -158,9 +158,11 @@ def batch_stub(vid: int, record: dict) -> dict:
             "category": record.get("category"), "forms": forms}
 
 
-def workspace_batch_issues(latest: list[tuple[dict, str | None]], campaign) -> dict[int, list[dict]]:
+def workspace_batch_issues(latest: list[tuple[dict, str | None]], campaign,
+                           answered: dict[str, tuple[date, str]] | None = None) -> dict[int, list[dict]]:
     """Given (batch stub, received on) of every applicant's latest version, return version id → batch issues:
-    duplicates over all of them, lateness by each version's own received date."""
+    duplicates over all of them, lateness by each version's own received date, judged for a version that answers
+    a 补正通知 (`answered`: version id as text → the notice's deadline and number) by that notice's deadline."""
     stubs = [stub for stub, _ in latest]
     found: dict[str, list] = {}
     for sid, issues in rules.duplicate_issues(stubs, campaign).items():
@@ -170,9 +172,23 @@ def workspace_batch_issues(latest: list[tuple[dict, str | None]], campaign) -> d
         if day:
             by_day.setdefault(day, []).append(stub)
     for day, group in by_day.items():
-        for sid, issues in rules.late_issues(group, campaign, date.fromisoformat(day)).items():
+        for sid, issues in rules.late_issues(group, campaign, date.fromisoformat(day), answered).items():
             found.setdefault(sid, []).extend(issues)
     return {int(sid): issues for sid, issues in found.items()}
+
+
+def answered_notices(conn, latest: dict[int, int]) -> dict[str, tuple[date, str]]:
+    """Given applicant id → its latest version id, return version id (text) → (deadline, number) of the last
+    补正通知 sent on an earlier version of the same applicant (the notice the latest version answers)."""
+    n = db.notices
+    found: dict[str, tuple[date, str]] = {}
+    rows = conn.execute(sa.select(n.c.applicant_id, n.c.version_id, n.c.deadline, n.c.number)
+                        .where(n.c.deadline.is_not(None)).order_by(n.c.id))
+    for applicant_id, version_id, deadline, number in rows:
+        vid = latest.get(applicant_id)
+        if vid is not None and version_id != vid:
+            found[str(vid)] = (date.fromisoformat(deadline), number)
+    return found
 
 
 def settle(ws: Workspace, progress=None) -> int:
@@ -190,7 +206,8 @@ def settle(ws: Workspace, progress=None) -> int:
                                           v.c.seq, v.c.settled, t.c.stage).join(t, t.c.latest_version_id == v.c.id)):
             record = json.loads(row.record)
             latest.append((row, batch_stub(row.id, record), record.get("issues") or []))
-        issues = workspace_batch_issues([(stub, row.received_on) for row, stub, _ in latest], campaign)
+        answered = answered_notices(conn, {row.applicant_id: row.id for row, _, _ in latest})
+        issues = workspace_batch_issues([(stub, row.received_on) for row, stub, _ in latest], campaign, answered)
         carry_decisions(ws, conn, {row.id: own + issues.get(row.id, []) for row, _, own in latest if not row.settled})
         decided: dict[int, list] = {}
         for dec in conn.execute(sa.select(d).where(d.c.kind.in_(Decision.on_issues()))):

@@ -82,10 +82,12 @@ def duplicate_issues(records: list[dict], campaign) -> dict[str, list[dict]]:
     return batch.duplicates(records, applications["article"], per_category=applications["per"] == "category")
 
 
-def late_issues(records: list[dict], campaign, received: date | None) -> dict[str, list[dict]]:
-    """Given records, the campaign and the date they were received, return submission id → lateness issues."""
+def late_issues(records: list[dict], campaign, received: date | None,
+                answered: dict | None = None) -> dict[str, list[dict]]:
+    """Given records, the campaign, the date they were received (and, for corrected versions, the 补正通知 each
+    answers: submission id → (its deadline, its number)), return submission id → lateness issues."""
     article = program_of(campaign).get("deadline_article") or DEFAULT_DEADLINE_ARTICLE
-    return batch.late(records, campaign, received, article)
+    return batch.late(records, campaign, received, article, answered)
 
 
 def check_batch(records: list[dict], campaign, received: date | None = None) -> dict[str, list[dict]]:

@@ -42,11 +42,22 @@ def duplicates(records: list[dict], article: str, per_category: bool) -> dict[st
     return out
 
 
-def late(records: list[dict], campaign, received: date | None, article: str) -> dict[str, list[dict]]:
-    """Given all records and the date they were received, return `late_submission` for each when after the deadline."""
-    deadline = as_date(setting(campaign, "deadline"))
-    if not received or not deadline or received <= deadline:
-        return {}
-    return {r["submission_id"]: [issue("error", "late_submission",
-                                       f"材料于{received.isoformat()}收到，晚于提交截止时间{deadline.isoformat()}",
-                                       article)] for r in records}
+def late(records: list[dict], campaign, received: date | None, article: str,
+         answered: dict[str, tuple[date, str]] | None = None) -> dict[str, list[dict]]:
+    """Given all records and the date they were received, return `late_submission` for each when after the deadline.
+
+    A record that answers a 补正通知 (`answered`: submission id → the notice's reply-by day and number) is judged
+    against that notice's deadline instead of the campaign's: a correction sent in time is not late."""
+    campaign_deadline = as_date(setting(campaign, "deadline"))
+    out = {}
+    for r in records:
+        notice = (answered or {}).get(r["submission_id"])
+        if notice and campaign_deadline and notice[0] <= campaign_deadline:
+            notice = None  # a notice asking for a reply before the campaign's deadline does not shorten it
+        deadline = notice[0] if notice else campaign_deadline
+        if not received or not deadline or received <= deadline:
+            continue
+        what = f"补正通知 {notice[1]} 的补正截止日期" if notice else "提交截止时间"
+        out[r["submission_id"]] = [issue("error", "late_submission",
+                                         f"材料于{received.isoformat()}收到，晚于{what}{deadline.isoformat()}", article)]
+    return out
