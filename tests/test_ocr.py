@@ -191,3 +191,19 @@ def test_a_packet_photographed_page_by_page_reads_back_as_typed(records):
                 ("cover", None, "industry"), ("cover", None, "fill_date"),  # label and value on a line, no table
                 ("respondents", 59, "name")]:  # the register goes on over a second photographed page
         assert photos.get(key) == typed[key], key
+
+
+def test_every_form_that_asks_for_a_seal_is_checked_for_one(records):
+    """Which forms ask for a seal comes from each form's description (a 公章/盖章 slot), for every program."""
+    from pipeline.definitions.programs import all_programs
+
+    asking = {k for p in all_programs() for k, f in p.forms.items() if f.seal_label()}
+    assert {"application.product", "commitment", "recommendation", "cover"} <= asking
+    assert not {"respondents", "report"} & asking
+    origins = records["photos"]["origins"]  # the photographed packet: nothing stamped
+    missing = {i["form"]: i["message"] for i in records["photos"]["issues"] if i["code"] == "seal_missing"}
+    for form in ("application", "commitment", "recommendation"):
+        assert origins[form]["seal"] == "absent", form
+        assert form in missing and "未见红色印章" in missing[form]
+    assert "企业名称（公章）" in missing["application"]
+    assert "respondents" not in missing
