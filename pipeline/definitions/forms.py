@@ -8,6 +8,7 @@ summary workbook heads its columns with the labels.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +82,19 @@ class Form:
     def get(self, name, default=None):
         """A form-level setting from the YAML (`parts`, `outline`, `max_chars` …)."""
         return self.spec.get(name, default)
+
+    def seal_label(self) -> str | None:
+        """The printed words beside which this form is stamped (企业名称（公章）, 承诺企业（盖章）…), or None when
+        the form asks for no seal: read from the form's own description, so every program's forms say it."""
+        import json
+
+        text = json.dumps([self.spec, self.layout], ensure_ascii=False, default=str)
+        found = _SEAL_SLOT.search(text)
+        return found[0] if found else None
+
+
+#: A seal slot as forms print it: a few words, then （公章）, （盖章） or （加盖公章）; never one inside a note.
+_SEAL_SLOT = re.compile(r"[^\"\\\s：:，。；注]{0,16}（(?:加盖)?(?:公章|盖章)）")
 
 
 def layout_groups(layout: list) -> dict[str, str]:

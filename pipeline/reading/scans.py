@@ -4,7 +4,8 @@ A form found in a Document read by OCR (readers/ocr.py) gets an entry in the rec
 `source: scan`, the file, its pages, the least confidence of its cells and, per field whose value is
 found in a cell, that cell's page, box (pixels) and confidence. A value read with little confidence is
 kept as read, with a `scan_uncertain` warning asking staff to compare it with the image; a scanned
-推荐意见表 without a red seal near its seal label gets `seal_missing`.
+form that asks for a seal (推荐意见表, 承诺书, 申请表's 公章 …) without a red seal near its seal label gets
+`seal_missing`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ from pipeline.reading.issues import make_issue
 
 #: A value read with less confidence than this raises `scan_uncertain` (kept as read, never guessed).
 LOW_CONFIDENCE = 0.80
-#: Forms pressed with a seal; a missing seal on these is recorded, and on the first one warned of.
-SEAL_FORMS = ("recommendation", "commitment")
-SEAL_WARNED = ("recommendation",)
 UNCERTAIN = "scan_uncertain"
 SEAL_MISSING = "seal_missing"
 
@@ -78,11 +76,13 @@ def form_origin(found, values, file: str, seals: dict) -> tuple[dict, list[dict]
                 "warning", UNCERTAIN,
                 f"“{file}”第 {part.page} 页“{label}”从扫描件识别为“{value}”，识别把握不大，请对照原件核对",
                 form=form.id, field=fid))
-    if form.id in SEAL_FORMS:
+    slot = form.seal_label()
+    if slot:  # the form asks for a seal (its description prints a 公章/盖章 slot): was one pressed?
         marks = [seals[p] for p in pages if p in seals]
         origin["seal"] = "present" if any(marks) else "absent" if marks else "unreadable"
-        if origin["seal"] == "absent" and form.id in SEAL_WARNED:
+        if origin["seal"] == "absent":
             issues.append(make_issue(
                 "warning", SEAL_MISSING,
-                f"扫描件“{file}”中的{re.sub(r'{{.*?}}', '', form.title)}在盖章处未见红色印章，请核对是否已加盖公章", form=form.id))
+                f"扫描件“{file}”中的{re.sub(r'{{.*?}}', '', form.title)}在“{slot}”处未见红色印章，"
+                "请核对是否已加盖公章", form=form.id))
     return origin, issues

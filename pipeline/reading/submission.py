@@ -145,11 +145,28 @@ def scan_issue(extracted: list, attachments: list[dict]) -> dict | None:
 def merged(first, later):
     """Given a form's values found twice, return the first with its empty fields filled from the later.
 
-    Respondent lists: the longer list wins (a blank register beside a filled .xlsx).
+    Respondent lists: a list whose 序号 go on from the other's last is its continuation (a register
+    photographed page by page, one file a page) and they are joined; otherwise the longer list wins (a blank
+    register beside a filled .xlsx).
     """
     if isinstance(first, list):
+        if continues(first, later):
+            return first + later
+        if continues(later, first):
+            return later + first
         return later if len(later) > len(first) else first
     return {k: v if v not in (None, [], "") else later.get(k) for k, v in first.items()}
+
+
+def continues(rows: list, more: list) -> bool:
+    """Given two lists of rows, return whether `more` goes on where `rows` ends: its first 序号 is one past
+    the last 序号 of `rows`."""
+    def seq(row):
+        value = row.get("seq") if isinstance(row, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    last, first = (seq(rows[-1]) if rows else None), (seq(more[0]) if more else None)
+    return last is not None and first is not None and first == last + 1
 
 
 def category_of(cover: dict | None, variants: list[str]) -> str | None:

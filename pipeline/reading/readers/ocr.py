@@ -193,16 +193,35 @@ def table_boxes(horizontal, vertical) -> list[tuple[int, int, int, int]]:
 
     frame = cv2.bitwise_or(horizontal, vertical)
     count, _, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
+    # a form's table spans a good part of the page; a big bold title character (申) has strokes long
+    # enough to pass for ruling lines, but not that wide
+    least_width = max(60, frame.shape[1] // 6)
     boxes = []
     for i in range(1, count):
         x, y, w, h, _ = stats[i]
-        if w < 60 or h < 40:
+        if w < least_width or h < 40:
             continue
         xs = positions(vertical[y:y + h, x:x + w].sum(axis=0) // 255, max(15, h // 20))
         ys = positions(horizontal[y:y + h, x:x + w].sum(axis=1) // 255, max(15, w // 20))
         if len(xs) >= 2 and len(ys) >= 2:
             boxes.append((int(x), int(y), int(x + w), int(y + h)))
     return sorted(boxes, key=lambda b: (b[1], b[0]))
+
+
+def rules_to_drop(ink, horizontal, vertical, tables):
+    """Given the ink, the line masks and the tables found, return the mask of ruling to remove before reading
+    text: every line inside a table, and outside tables only long underlines (a big title character's
+    strokes are long enough to pass for short lines, and must stay)."""
+    import cv2
+    import numpy as np
+
+    drop = np.zeros_like(ink)
+    for x0, y0, x1, y1 in tables:
+        drop[y0:y1 + 1, x0:x1 + 1] = cv2.bitwise_or(horizontal, vertical)[y0:y1 + 1, x0:x1 + 1]
+    underline = cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, ink.shape[1] // 10), 1))
+    long_lines = cv2.dilate(cv2.morphologyEx(ink, cv2.MORPH_OPEN, underline),
+                            cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))
+    return cv2.bitwise_or(drop, long_lines)
 
 
 def grid_regions(box, horizontal, vertical) -> list[tuple[int, int, int, int, tuple[int, int, int, int]]]:
@@ -283,7 +302,76 @@ def positions_spans(profile, least: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans]
 
 
-def crop(grey, box, pad: int = 4):
+#: A solid square at least this full of ink, about a character high, is a filled tick box (■).
+SOLID = 0.8
+
+
+def solid_boxes(ink, line) -> list[tuple[int, int]]:
+    """Given the ink mask and a text line's box, return the (x0, x1) page columns of the filled boxes (■) on
+    the line, left to right: the recogniser drops a ■ before a word in a row of options, and no Chinese
+    character is a solid square, so these are found in the image instead."""
+    import cv2
+
+    x0, y0, x1, y1 = line
+    height = y1 - y0
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink[y0:y1, x0:x1], connectivity=8)
+    out = []
+    for i in range(1, count):
+        x, _, w, h, area = stats[i]
+        if h >= 0.6 * height and 0.75 <= w / h <= 1.33 and area >= SOLID * w * h:
+            out.append((x0 + int(x), x0 + int(x + w)))
+    return sorted(out)
+
+
+def wide_gaps(ink, line) -> list[tuple[int, int]]:
+    """Given the ink mask and a text line's box, return the (x0, x1) page columns of its gaps wider than the
+    line is high: where a label ends and the value written after it begins (the recogniser reads such a gap
+    as nothing, gluing 所属行业 to 居民服务)."""
+    import numpy as np
+
+    x0, y0, x1, y1 = line
+    inked = np.flatnonzero((ink[y0:y1, x0:x1] > 0).any(axis=0))
+    if inked.size < 2:
+        return []
+    steps = np.diff(inked)
+    return [(x0 + int(inked[i]) + 1, x0 + int(inked[i + 1])) for i in np.flatnonzero(steps > (y1 - y0))]
+
+
+def line_pieces(ink, line, split_gaps: bool = False) -> list[tuple[str, tuple | None]]:
+    """Given the ink mask and a text line's box, return what to read of it: (mark, box to recognise or None)
+    pieces in order. A filled box becomes the mark '■' before the text that follows it (a space before
+    every mark but the first, as options are typed); on a line outside tables, if asked, a gap wider than
+    the line is high parts two pieces with a space."""
+    x0, y0, x1, y1 = line
+    if split_gaps:
+        cuts = wide_gaps(ink, line)
+        if cuts:
+            starts = [x0] + [b for _, b in cuts]
+            ends = [a for a, _ in cuts] + [x1]
+            out: list[tuple[str, tuple | None]] = []
+            for n, (a, b) in enumerate(zip(starts, ends)):
+                part = line_pieces(ink, (a, y0, b, y1))
+                out += [((" " if n and i == 0 else "") + mark, box) for i, (mark, box) in enumerate(part)]
+            return out
+    boxes = solid_boxes(ink, line)
+    if not boxes:
+        return [("", line)]
+    pieces: list[tuple[str, tuple | None]] = []
+    gap = CROP_PAD + 1  # a crop reaches this far beyond its box: never into a neighbouring ■
+    if boxes[0][0] - x0 > 2 * gap:
+        pieces.append(("", (x0, y0, boxes[0][0] - gap, y1)))
+    for n, (_, bx1) in enumerate(boxes):
+        end = boxes[n + 1][0] - gap if n + 1 < len(boxes) else x1
+        mark = ("" if not pieces else " ") + "■"
+        pieces.append((mark, (bx1 + gap, y0, end, y1) if end - bx1 > 2 * gap else None))
+    return pieces
+
+
+#: White margin (pixels) kept around a line cropped for the recogniser.
+CROP_PAD = 4
+
+
+def crop(grey, box, pad: int = CROP_PAD):
     """Given the grey page and a line's box, return the line's image with a white margin."""
     import cv2
 
@@ -322,7 +410,12 @@ def tidy(text: str) -> str:
     # the recogniser writes ASCII punctuation where Chinese text prints full-width marks
     text = _HALF_AFTER.sub(lambda m: m[1] + _FULL[m[2]], text)
     text = _HALF_BEFORE.sub(lambda m: _FULL[m[1]] + m[2], text)
-    return normalise_ticks(text)
+    # Writer sets a gap between a digit and the Chinese unit after it (60升, 2015年) that reads as a space;
+    # such a space is almost never typed, while one after Chinese text before a number often is (升 2000W)
+    text = re.sub(r"(?<=[0-9])\s+(?=[\u4e00-\u9fff])", "", text)
+    text = normalise_ticks(text)
+    # options are typed with a space before each box; the recogniser drops it before a ☐ it reads
+    return re.sub(r"(?<=[^\s☑☐])(?=[☑☐])", " ", text)
 
 
 _FULL = {",": "，", ":": "：", ";": "；", "(": "（", ")": "）", "!": "！", "?": "？"}
@@ -341,8 +434,8 @@ def read_page(rgb, page: int) -> tuple[list[Block], dict]:
 
     rgb, grey, ink = straighten(rgb)
     horizontal, vertical = ruling(ink)
-    text_ink = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.bitwise_or(horizontal, vertical)))
     tables = table_boxes(horizontal, vertical)
+    text_ink = cv2.bitwise_and(ink, cv2.bitwise_not(rules_to_drop(ink, horizontal, vertical, tables)))
     jobs: list[tuple] = []  # (owner, line box) per line to recognise
     placed: list[tuple[int, Block]] = []
     for box in tables:
@@ -353,8 +446,7 @@ def read_page(rgb, page: int) -> tuple[list[Block], dict]:
             cell.page, cell.box = page, (cx0, cy0, cx1, cy1)
             rows.setdefault(r, []).append(cell)
             inner = (cx0 + 4, cy0 + 4, cx1 - 4, cy1 - 4)
-            lines = text_lines(text_ink, inner)
-            jobs.extend((cell, line) for line in lines)
+            jobs.extend((cell, line) for line in text_lines(text_ink, inner))
         block.rows = [rows[r] for r in sorted(rows)]
         placed.append((box[1], block))
     outside = text_ink.copy()
@@ -368,10 +460,16 @@ def read_page(rgb, page: int) -> tuple[list[Block], dict]:
         paragraphs.append(block)
         placed.append((line[1], block))
         jobs.append((block, line))
-    read = recognise([crop(grey, line) for _, line in jobs])
+    pieces = [line_pieces(text_ink, line, split_gaps=isinstance(owner, Block)) for owner, line in jobs]
+    read = iter(recognise([crop(grey, box) for parts in pieces for _, box in parts if box is not None]))
     texts: dict[int, list[tuple[str, tuple, float]]] = {}
     seal = None
-    for (owner, line), (text, score) in zip(jobs, read):
+    for (owner, line), parts in zip(jobs, pieces):
+        text, score = "", 1.0
+        for mark, box in parts:
+            got, got_score = next(read) if box is not None else ("", 1.0)
+            text += mark + got.strip()
+            score = min(score, got_score)
         texts.setdefault(id(owner), []).append((tidy(text), line, score))
         if any(word in text for word in SEAL_WORDS):
             seal = bool(seal) or seal_near(rgb, line)
