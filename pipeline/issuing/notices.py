@@ -64,6 +64,14 @@ def deadline_for(campaign: Campaign, today: date | None = None, deadline: date |
     return (today or date.today()) + timedelta(days=days)
 
 
+def reply_by(campaign: Campaign, notice: dict) -> date:
+    """Given a notice sent (a workspace row: its date, and the reply-by day it printed when recorded), return the
+    day its correction is due: the printed day, else the campaign's correction period from its date."""
+    if notice.get("deadline"):
+        return date.fromisoformat(notice["deadline"])
+    return deadline_for(campaign, date.fromisoformat(notice["date"]))
+
+
 def find_field(record: dict, form_id: str | None, field_id: str | None, campaign: Campaign):
     """Given a record, an issue's form and field ids and the campaign (its program's forms), return the Field."""
     form = program_of(campaign).form_of(record, form_id) if field_id else None

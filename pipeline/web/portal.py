@@ -26,7 +26,7 @@ from pipeline.checking.rules.batch import company_of
 from pipeline.checking.rules.names import company_key
 from pipeline.common.errors import UserError
 from pipeline.definitions.vocabulary import Severity, member_of
-from pipeline.issuing.notices import deadline_for, find_field, letter_issues, needed
+from pipeline.issuing.notices import find_field, letter_issues, needed, reply_by
 from pipeline.common.safety import LIMITS as GATE_LIMITS
 from pipeline.web.context import EXTENSION, route, site, staged, start_job, user_name, ws
 from pipeline.web.security import RateLimit
@@ -105,7 +105,7 @@ def window(invitation: dict, applicant_id: int | None, day: date) -> tuple[bool,
         detail = ws().applicant(applicant_id)
         latest = detail.versions[-1].id
         for notice in detail.notices:
-            due = deadline_for(campaign, date.fromisoformat(notice["date"]))
+            due = reply_by(campaign, notice)
             if notice["version_id"] == latest and day <= due:
                 open_notice = {**notice, "due": due.isoformat()}
     if day <= campaign.deadline or open_notice:
@@ -131,7 +131,7 @@ def status_view(applicant_id: int | None) -> dict | None:
         "versions": [{"seq": v.seq, "received_on": v.received_on, "files": [f["name"] for f in v.files]}
                      for v in detail.versions],
         "notices": [{"id": n["id"], "number": n["number"], "date": n["date"],
-                     "due": deadline_for(campaign, date.fromisoformat(n["date"])).isoformat(),
+                     "due": reply_by(campaign, n).isoformat(),
                      "items": [i.get("message") for i in n["items"]]} for n in detail.notices],
     }
 
