@@ -86,7 +86,7 @@ def summary_document(path: Path, program, rnd, ranked: list, entries: dict, clos
                                      "缺评：" + "、".join(r.missing) if r.missing else ""])) or "—",
              result_of(r, rnd)] for r in ranked]
     kept = sum(r.kept for r in ranked if r.scores)
-    return write_report(path, f"{program.name}{rnd.name}评审结果汇总表", [
+    return write_report(path, f"{program.name}评审结果汇总表（{rnd.name}）", [
         ("text", f"评审依据：{rnd.sheet.standard}。{rnd.article}。"),
         ("text", f"参评 {len(ranked)} 家，已评分 {sum(1 for r in ranked if r.scores)} 家；"
                  + (f"按名额不超过 {rnd.keep} 个，进入下一环节 {kept} 家。" if rnd.keep else "名额不限。")

@@ -492,7 +492,7 @@ def round_reports(ws, round_id: str, out, day: date | None = None) -> list:
     ranked, every, named = ranking(ws, round_id), scores_of(ws, round_id), entries(ws)
     folder = Path(out)
     paths = [docs.ranking_workbook(folder / f"{rnd.name}评分排名.xlsx", ws.program, rnd, ranked, named, every),
-             docs.summary_document(folder / f"{rnd.name}评审结果汇总表.docx", ws.program, rnd, ranked, named,
+             docs.summary_document(folder / f"评审结果汇总表-{rnd.name}.docx", ws.program, rnd, ranked, named,
                                    closed(ws, round_id))]
     if "feedback" in rnd.reports:
         paths += docs.feedback_reports(folder / "反馈报告", ws.program, rnd, ranked, named, every, day or today())
