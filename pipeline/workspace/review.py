@@ -393,6 +393,8 @@ def submit(ws, round_id: str, expert: str, applicant_id: int, points: dict, comm
     not filled as it says."""
     rnd = ws.program.review_round(round_id)
     by = _require_name(by)
+    if closed(ws, round_id):  # said first: a locked round is the answer, whatever the sheet holds
+        raise UserError(f"{rnd.name}已结束，评分已锁定，不能再分配或修改")
     kept, texts = rnd.sheet.check(points, comments)
     total = rnd.sheet.total(kept)
     with ws.engine.begin() as conn:
