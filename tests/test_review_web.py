@@ -185,3 +185,18 @@ def test_a_closed_round_locks_the_sheet(app):
     data = {"csrf": csrf_of(expert, f"/rounds/material/score/{mine[0]}"), "c-strengths": "好", "c-weaknesses": "少"}
     refused = expert.post(f"/rounds/material/score/{mine[0]}", data=data)
     assert refused.status_code == 400 and "已锁定" in refused.data.decode()
+
+
+@pytest.mark.parametrize("pid, shown", [("liaoning", "审查评议"), ("heilongjiang", "没有打分的评审轮次")])
+def test_every_program_has_its_review_page(tmp_path, pid, shown):
+    from pipeline.definitions.programs import resolve_campaign
+    from pipeline.workspace import Workspace
+
+    Workspace.init(tmp_path / "ws", resolve_campaign(pid, None)).close()
+    client = create_app(tmp_path / "ws", testing=True).test_client()  # 127.0.0.1: the local administrator
+    page = client.get("/rounds")
+    assert page.status_code == 200 and shown in page.data.decode()
+    for rnd in site_of(client.application).ws.program.review_rounds():
+        one = client.get(f"/rounds/{rnd.id}").data.decode()
+        assert rnd.sheet.criteria[0].name in one and "没有申报" in one
+    assert client.get("/rounds/nonexistent").status_code == 404
