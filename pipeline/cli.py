@@ -1147,6 +1147,23 @@ def review_reports(dir, round_id, out, on):
     for path in paths:
         click.echo(f"已写出 {path}")
 
+
+@review.command("decisions")
+@click.argument("dir", type=click.Path(path_type=Path), metavar="工作区")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
+@click.option("--date", "on", help="落款与公示开始日期 YYYY-MM-DD（默认：今天）")
+@friendly
+def review_decisions(dir, out, on):
+    """写出公示名单（公示期按项目规定计算）、审定记录，以及项目规定由评定机构填写的审定意见（如黑龙江推荐意见表）。"""
+    from pipeline.workspace import review as rv
+
+    with _open_workspace(dir) as ws:
+        paths = rv.decision_documents(ws, out, _date_option(on))
+    for path in paths:
+        click.echo(f"已写出 {path}")
+    if not paths:
+        click.echo("本项目没有规定公示名单或审定文书。")
+
 # --- end issue 32 ---
 
 

@@ -340,3 +340,33 @@ def test_site_visits_publicity_and_approval(ws_dir, scored, tmp_path):
     cells = {row.cells[1].text: row.cells[3].text for row in record.tables[0].rows[1:]}
     assert cells[names[kept[0]]] == "审定通过" and sum(v == "待审定" for v in cells.values()) == 9
     assert "审定委员会" in "\n".join(p.text for p in record.paragraphs)
+
+
+def test_heilongjiang_approval_opinion_is_filled_from_the_decision(tmp_path):
+    from pipeline.common.resources import SAMPLES
+    from pipeline.definitions.programs import resolve_campaign
+    from pipeline.workspace import Workspace
+    from pipeline.workspace.receive import receive
+
+    with Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None)) as ws:
+        receive(ws, [SAMPLES / "inbox"], received=ws.campaign.deadline, jobs=1)
+        complete = [r for r in ws.applicants(limit=None).items if r.stage == "材料齐全"]
+        winner, loser = complete[:2]
+        for stage in ("已推荐", "评审", "公示", "获奖"):
+            ws.move(winner.id, stage, by=STAFF)
+        for stage in ("已推荐", "评审", "未获奖"):
+            ws.move(loser.id, stage, by=STAFF)
+    out = run("review", "decisions", tmp_path / "ws", "--out", tmp_path / "out", "--date", "2017-08-01")
+    assert "审定意见" in out and "公示名单" not in out  # Heilongjiang's file sets no publicity period
+    approval = load_program("heilongjiang").get("review_approval")
+
+    def text_of(name):
+        document = docx.Document(str(tmp_path / "out" / "审定意见" / f"{name}.docx"))
+        return "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+
+    won, lost = text_of(winner.company_name), text_of(loser.company_name)
+    assert approval["passed"] in won and approval["refused"] not in won
+    assert approval["refused"] in lost and winner.company_name in won
+    assert "{{" not in won and "86.5" in won  # the rest of the form as the record holds it
+    record = docx.Document(str(tmp_path / "out" / "审定记录.docx"))
+    assert [row.cells[1].text for row in record.tables[0].rows[1:]] == [winner.company_name]

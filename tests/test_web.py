@@ -90,7 +90,7 @@ ROUTES = [
     ("GET", "/rounds", "user"), ("GET", "/rounds/x", "tally"), ("POST", "/rounds/x/experts", "staff"),
     ("POST", "/rounds/x/assign", "staff"), ("POST", "/rounds/x/close", "staff"), ("POST", "/rounds/x/reports", "staff"),
     ("GET", "/rounds/x/score/1", "review"), ("POST", "/rounds/x/score/1", "review"),
-    ("POST", "/rounds/x/conflict/1", "review"),
+    ("POST", "/rounds/x/conflict/1", "review"), ("POST", "/rounds/documents", "staff"),
 ]
 
 

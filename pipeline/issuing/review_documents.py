@@ -19,6 +19,8 @@ from pathlib import Path
 
 from pipeline.common import xlsx
 from pipeline.common.files import safe_filename
+from pipeline.word.build import template_path
+from pipeline.word.render import render_docx
 from pipeline.word.report import write_report
 
 
@@ -167,3 +169,28 @@ def approval_record(path: Path, program, decided: list[tuple], day: date, body: 
          [[n, e.name, e.category, text] for n, (e, text) in enumerate(decided, 1)], [0.6, 4, 1.2, 2.5]),
         ("text", f"获奖组织 {sum(1 for _, t in decided if t == '审定通过')} 家。"),
         ("right", f"{body}（签章）"), ("right", _day(day))])
+
+
+def printable(value):
+    """Given a record's value, return it as a filled form prints it: a period as 起至止, everything else as is
+    (numbers, ticks and lists are what the template's own tags print)."""
+    if isinstance(value, dict) and {"start", "end"} <= set(value):
+        return f"{value['start']}至{value['end']}"
+    return value
+
+
+def approval_forms(folder: Path, campaign_ctx, form_key: str, decided: list[tuple], field: str,
+                   date_field: str | None, day: date) -> list[Path]:
+    """Given a folder, the campaign's template context, the form that holds the approving body's opinion (its
+    template key), (Entry, the form's values in the record, the decision's text) per applicant, the opinion's field
+    and date field and the day, write each applicant's form with the opinion filled in; return the paths."""
+    out = []
+    for entry, values, text in decided:
+        filled = {k: printable(v) for k, v in (values or {}).items()}
+        filled[field] = text
+        if date_field:
+            filled[date_field] = _day(day)
+        target = Path(folder) / f"{safe_filename(entry.name)}.docx"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        out.append(render_docx(template_path(form_key), {"c": campaign_ctx, "v": filled, "rows": []}, target))
+    return out

@@ -148,6 +148,17 @@ def round_reports(round_id):
     return start_job(f"生成{rnd.name}文书", work, rnd.id)
 
 
+def decisions():
+    """Write the 公示名单, the 审定记录 and the approving body's opinions on the program's form, in a job."""
+    workspace = ws()
+
+    def work(job, folder):
+        job.files = rv.decision_documents(workspace, folder)
+        return f"已生成 {len(job.files)} 份公示与审定文书"
+
+    return start_job("生成公示名单与审定文书", work)
+
+
 # --- one applicant, for its expert -----------------------------------------------------------------
 
 
@@ -184,6 +195,7 @@ def conflict(round_id, applicant_id):
 
 
 route(bp, "/rounds", "user")(index)
+route(bp, "/rounds/documents", "staff", ("POST",))(decisions)
 route(bp, "/rounds/<round_id>", "tally")(round_page)
 route(bp, "/rounds/<round_id>/experts", "staff", ("POST",))(round_expert)
 route(bp, "/rounds/<round_id>/assign", "staff", ("POST",))(round_assign)

@@ -29,6 +29,7 @@ from pipeline.checking.ranking import Ranked, rank
 from pipeline.common.errors import UserError
 from pipeline.common.records import company_name
 from pipeline.common.text import clean, fold
+from pipeline.definitions.stages import CLOSINGS
 from pipeline.workspace import db
 from pipeline.workspace.core import ZONE, _require_name
 
@@ -519,6 +520,8 @@ def decision_documents(ws, out, start: date | None = None) -> list:
         paths.append(docs.publicity_list(Path(out) / "公示名单.docx", program, shown, start,
                                          flow.publicity.end(start), flow.publicity.describe(), flow.publicity.article))
     approval = program.get("review_approval")
+    if approval and approval.get("form"):
+        paths += approval_forms(ws, approval, Path(out) / "审定意见", start)
     if approval:
         winning = flow.role("winning")
         waiting = flow.publicity.stage if flow.publicity else None
@@ -527,3 +530,20 @@ def decision_documents(ws, out, start: date | None = None) -> list:
         paths.append(docs.approval_record(Path(out) / "审定记录.docx", program, decided, start, approval["body"],
                                           approval.get("article", "")))
     return paths
+
+
+def approval_forms(ws, approval: dict, folder, day: date) -> list:
+    """Given the program's `review_approval` with the form holding the approving body's opinion, a folder and the
+    day, write that form of every decided applicant (winning stage: `passed`; a closing stage: `refused`) with the
+    opinion filled in from the decision; return the paths."""
+    from pipeline.issuing import review_documents as docs
+
+    flow, named = ws.flow, entries(ws)
+    winning = flow.role("winning")
+    closing = [s for s in flow.names() if flow.closing(s) and s not in CLOSINGS]  # 未获奖, not 撤回
+    decided = []
+    for record in ws.latest_records(stage=[winning, *closing]):
+        text = approval["passed"] if record["stage"] == winning else approval["refused"]
+        decided.append((named[record["applicant_id"]], (record.get("forms") or {}).get(approval["form"]), text))
+    return docs.approval_forms(folder, ws.campaign.context(), approval["form"], decided, approval["field"],
+                               approval.get("date_field"), day)
