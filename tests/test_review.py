@@ -370,3 +370,20 @@ def test_heilongjiang_approval_opinion_is_filled_from_the_decision(tmp_path):
     assert "{{" not in won and "86.5" in won  # the rest of the form as the record holds it
     record = docx.Document(str(tmp_path / "out" / "审定记录.docx"))
     assert [row.cells[1].text for row in record.tables[0].rows[1:]] == [winner.company_name]
+
+
+def test_the_rounds_travel_with_workspace_export(ws_dir, scored, tmp_path):
+    from pipeline.workspace import Workspace
+    from pipeline.workspace import review
+    from pipeline.workspace.transfer import export, import_
+
+    with Workspace.open(ws_dir) as ws:
+        before = (review.scores_of(ws, "material"), review.declared(ws, "material"), review.panel(ws, "material"),
+                  review.assignments_of(ws, "material"), review.closed(ws, "material"))
+        export(ws, tmp_path / "campaign.zip")
+    with import_(tmp_path / "campaign.zip", tmp_path / "moved") as moved:
+        after = (review.scores_of(moved, "material"), review.declared(moved, "material"),
+                 review.panel(moved, "material"), review.assignments_of(moved, "material"),
+                 review.closed(moved, "material"))
+        review.declare_conflict(moved, "site", "赵静", None, "新近受聘", by="赵静", unit="浙江省质量协会")
+    assert after == before and len(after[0]) == 36

@@ -83,6 +83,9 @@ round_state = sa.Table(
 )
 
 REVIEW_KEY = "review_schema"
+#: The review's tables, in the order a dump writes and loads them; the dump's name inside `workspace export`.
+TABLES = (experts, conflicts, assignments, scores, round_state)
+DUMP = "review.jsonl"
 MIGRATIONS = [lambda conn: metadata.create_all(conn)]
 ACTIVE, RECUSED = "active", "recused"
 STATES = {ACTIVE: "评审中", RECUSED: "已回避"}
@@ -105,6 +108,37 @@ def migrate(ws) -> int:
             step(conn)
         db.set_meta(conn, REVIEW_KEY, str(len(MIGRATIONS)))
     return found
+
+
+def dump(conn, out) -> dict[str, int]:
+    """Given a connection and a text stream, write the review's tables as JSON lines ({"table", "row"}); return rows
+    per table (a database without them writes nothing)."""
+    present, counts = set(sa.inspect(conn).get_table_names()), {}
+    for table in (t for t in TABLES if t.name in present):
+        rows = conn.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
+        for row in rows:
+            out.write(json.dumps({"table": table.name, "row": dict(row._mapping)}, ensure_ascii=False) + "\n")
+        counts[table.name] = len(rows)
+    return counts
+
+
+def load(conn, lines) -> dict[str, int]:
+    """Given a connection to a database being imported (the campaign's rows already loaded) and dump lines, create the
+    review's tables and insert the rows; return rows per table. PostgreSQL's id sequence moves past the loaded ids."""
+    metadata.create_all(conn)
+    batch: dict[str, list] = {}
+    for line in lines:
+        if line.strip():
+            item = json.loads(line)
+            batch.setdefault(item["table"], []).append(item["row"])
+    for table in TABLES:
+        if batch.get(table.name):
+            conn.execute(sa.insert(table), batch[table.name])
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{conflicts.name}', 'id'), "
+                             f"COALESCE((SELECT MAX(id) FROM {conflicts.name}), 0) + 1, false)")
+    db.set_meta(conn, REVIEW_KEY, str(len(MIGRATIONS)))
+    return {t.name: len(batch.get(t.name) or []) for t in TABLES}
 
 
 def _audit(conn, by: str, action: str, applicant_id: int | None, detail: dict) -> None:
