@@ -1119,6 +1119,23 @@ def review_progress(dir, round_id):
                        f"截止 {p['deadline'] or '未定'}")
 
 
+@review.command("remind")
+@_ws_round
+@click.option("--date", "on", help="按哪一天计算逾期 YYYY-MM-DD（默认：今天）")
+@click.option("--within", default=3, show_default=True, type=click.IntRange(0, 60), help="截止前几天内的也提醒")
+@friendly
+def review_remind(dir, round_id, on, within):
+    """列出逾期或即将到期仍未评分的专家，并给出可直接发送的提醒文字。"""
+    from pipeline.workspace import review as rv
+
+    with _open_workspace(dir) as ws:
+        found = rv.reminders(ws, round_id, _date_option(on), within)
+    for item in found:
+        click.echo(item["text"] + "\n")
+    if not found:
+        click.echo("没有需要提醒的专家。")
+
+
 @review.command("close")
 @_ws_round
 @_BY_OPTION

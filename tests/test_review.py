@@ -162,6 +162,26 @@ def test_a_conflict_declared_after_assignment_recuses_and_replaces(ws_dir):
     assert again_short == []  # a second automatic pass changes nothing and never brings 陈刚 back
 
 
+def test_reminders_name_what_is_due(ws_dir):
+    from pipeline.workspace import Workspace
+    from pipeline.workspace import review
+
+    with Workspace.open(ws_dir) as ws:
+        review.auto_assign(ws, "material", by=STAFF)  # fills only what is missing: a no-op after the test above
+        due = date.fromisoformat(review.assignments_of(ws, "material")[0]["deadline"])
+    assert "没有需要提醒" in run("review", "remind", ws_dir, "material", "--date", (due - timedelta(days=10)).isoformat())
+    late = run("review", "remind", ws_dir, "material", "--date", (due + timedelta(days=1)).isoformat())
+    assert "王芳专家" in late and late.count("已逾期") == sum(1 for a in review_rows(ws_dir) if not a["scored"])
+
+
+def review_rows(ws_dir) -> list[dict]:
+    from pipeline.workspace import Workspace
+    from pipeline.workspace import review
+
+    with Workspace.open(ws_dir) as ws:
+        return [a for a in review.assignments_of(ws, "material") if a["state"] == "active"]
+
+
 def score_everyone(ws_dir) -> list[tuple[int, str, float]]:
     """Score every active assignment on the command line; return (applicant, expert, total) as the CLI said."""
     from pipeline.workspace import Workspace

@@ -418,6 +418,31 @@ def progress(ws, round_id: str, on: date | None = None) -> list[dict]:
     return sorted(found.values(), key=lambda p: p["expert"])
 
 
+def reminders(ws, round_id: str, on: date | None = None, within: int = 3) -> list[dict]:
+    """Given a round (a day, today by default, and how many days ahead count as due soon), return one reminder per
+    expert with unscored applicants that are overdue or due within those days: {expert, overdue, soon, text}; the
+    text is what staff send (there is no mail server here: they paste it or the portal's mail sends it)."""
+    rnd = ws.program.review_round(round_id)
+    day = on or today()
+    names = {r.id: r.company_name for r in ws.applicants(limit=None).items}
+    found: dict[str, dict] = {}
+    for a in assignments_of(ws, round_id):
+        if a["state"] != ACTIVE or a["scored"] or not a["deadline"]:
+            continue
+        due = date.fromisoformat(a["deadline"])
+        if due > day + timedelta(days=within):
+            continue
+        item = found.setdefault(a["expert"], {"expert": a["expert"], "overdue": [], "soon": []})
+        item["overdue" if due < day else "soon"].append((names.get(a["applicant_id"]), due))
+    for item in found.values():
+        lines = [f"{item['expert']}专家：您好！{ws.program.name}{rnd.name}（{rnd.article}）尚有以下申报未提交评分："]
+        lines += [f"  {name}（截止 {due.isoformat()}，已逾期）" for name, due in item["overdue"]]
+        lines += [f"  {name}（截止 {due.isoformat()}）" for name, due in item["soon"]]
+        lines.append("请登录评审页面完成评分。如与某份申报存在利益冲突，请在该申报的评分页声明并回避。")
+        item["text"] = "\n".join(lines)
+    return sorted(found.values(), key=lambda i: i["expert"])
+
+
 # --- scores --------------------------------------------------------------------------------------
 
 
