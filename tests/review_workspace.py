@@ -53,7 +53,8 @@ def build(root: Path) -> Path:
     categories = list(program.categories)
     inbox = root / "inbox"
     for n, (name, unit, address) in enumerate(APPLICANTS):
-        write_filled("national", categories[n % len(categories)], inbox / f"{n + 1:02d}", change=renamed(name, unit, address))
+        write_filled("national", categories[n % len(categories)], inbox / f"{n + 1:02d}",
+                     change=renamed(name, unit, address))
     with Workspace.init(root / "ws", resolve_campaign("national", None)) as ws:
         receive(ws, [inbox], received=ws.campaign.deadline, jobs=1)
     return root / "ws"

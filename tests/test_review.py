@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import date, timedelta
-from pathlib import Path
 
 import chinese_calendar
 import docx

@@ -190,7 +190,7 @@ def conflict(round_id, applicant_id):
     rnd = round_or_404(round_id)
     aid = assigned_or_404(rnd, applicant_id)
     other = rv.declare_conflict(ws(), rnd.id, user_name(), aid, request.form.get("reason", ""), by=user_name())
-    flash("已登记利益冲突并回避该申报" + (f"，已改由其他专家评审。" if other else "；活动办公室将另行安排。"))
+    flash("已登记利益冲突并回避该申报" + ("，已改由其他专家评审。" if other else "；活动办公室将另行安排。"))
     return redirect(url_for("review.index"))
 
 

@@ -232,7 +232,9 @@ def why_not(expert: dict, applicant: Candidate, rnd, declared_: list[dict]) -> s
 
 
 def _closed(conn, round_id: str) -> str | None:
-    return conn.execute(sa.select(round_state.c.closed_at).where(round_state.c.round_id == round_id)).scalar_one_or_none()
+    """Within a connection, return when a round was closed (None: open)."""
+    query = sa.select(round_state.c.closed_at).where(round_state.c.round_id == round_id)
+    return conn.execute(query).scalar_one_or_none()
 
 
 def _refuse_closed(conn, rnd) -> None:
