@@ -87,6 +87,12 @@ def test_the_sheets_are_the_program_files():
         national.review_round("nonexistent")
 
 
+def test_manyi_programs_lists_the_rounds():
+    out = run("programs")
+    assert "评审轮次 material（资料评审，材料评审阶段，第十七条、第十八条）：评分 6 项，每份 3 位专家，名额 10 个" in out
+    assert "评审轮次 review（审查评议" in out
+
+
 def test_a_bad_sheet_is_refused_in_chinese():
     from pipeline.definitions.review_rounds import rounds_of
 
