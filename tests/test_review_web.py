@@ -114,6 +114,20 @@ def test_staff_see_progress_paging_and_the_ranking(app):
     assert "资料评审" in overview and "现场评审" in overview
 
 
+def test_staff_see_who_to_remind(app):
+    from datetime import timedelta
+
+    from pipeline.workspace import review
+
+    ws = site_of(app).ws
+    client, _ = signed_in(app, STAFF)
+    assert 'id="reminders"' not in client.get("/rounds/material").data.decode()  # nothing due for ten days
+    late = next(a for a in review.assignments_of(ws, "material") if a["expert"] == "赵静" and not a["scored"])
+    review.assign(ws, "material", "赵静", [late["applicant_id"]], by=STAFF, deadline=review.today() - timedelta(days=1))
+    shown = client.get("/rounds/material").data.decode().split('id="reminders"')[1].split("</details>")[0]
+    assert "赵静专家" in shown and "已逾期" in shown and "王芳专家" not in shown
+
+
 def test_an_expert_declares_a_conflict_and_is_replaced(app):
     from pipeline.workspace import review
 

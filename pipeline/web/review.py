@@ -95,7 +95,8 @@ def round_page(round_id):
               if (not stage or r.stage == stage) or (stage == rnd.stage and r.id in by_applicant)]
     shown, page, pages = page_of(listed, request.args.get("page"))
     return render_template("review/round.html", rnd=rnd, closed=rv.closed(w, rnd.id), panel=rv.panel(w, rnd.id),
-                           progress=rv.progress(w, rnd.id), rows=shown, page=page, pages=pages, stage=stage,
+                           progress=rv.progress(w, rnd.id), reminders=rv.reminders(w, rnd.id), rows=shown,
+                           page=page, pages=pages, stage=stage,
                            stages=w.flow.names(), assigned=by_applicant, ranking=rv.ranking(w, rnd.id),
                            names={r.id: r.company_name for r in rows}, conflicts=rv.declared(w, rnd.id),
                            reviewers=[u["name"] for u in site().store.users() if u["role"] == "reviewer"])
