@@ -1117,6 +1117,209 @@ def user_add(name, role, directory, password):
     click.echo(f"已保存账号 {name}（{role}）。")
 
 
+# --- issue 32: review rounds (manyi review …) ------------------------------------------------------------
+
+
+@cli.group()
+def review():
+    """评审轮次：评审专家、分配、评分、排名、结束与文书（轮次与评分表见项目文件的 review_rounds）。"""
+
+
+_WS_ROUND = [click.argument("dir", type=click.Path(path_type=Path), metavar="工作区"),
+             click.argument("round_id", metavar="轮次")]
+
+
+def _ws_round(fn):
+    for decorate in reversed(_WS_ROUND):
+        fn = decorate(fn)
+    return fn
+
+
+@review.command("expert")
+@_ws_round
+@click.argument("name", metavar="专家姓名")
+@click.option("--unit", help="专家所在的推进单位（不分配该单位推荐的申报）")
+@click.option("--region", help="专家所在地区，如 上海市（不分配地址在该地区的申报）")
+@_BY_OPTION
+@friendly
+def review_expert(dir, round_id, name, unit, region, by):
+    """把一位专家加入某轮评审的专家组（已在组内则更新其单位和地区）。"""
+    from pipeline.workspace import review as rv
+
+    with _open_workspace(dir) as ws:
+        rv.add_expert(ws, round_id, name, unit, region, by)
+    click.echo(f"已将 {name} 加入评审专家组。")
+
+
+@review.command("assign")
+@_ws_round
+@click.option("--auto", "automatic", is_flag=True, help="自动分配：每份申报分给规定人数的专家，负载均衡，回避同单位、同地区与声明的冲突")
+@click.option("--expert", help="手工分配给这位专家")
+@click.option("--applicant", "applicants", multiple=True, help="手工分配的申报（名称或编号，可重复）")
+@click.option("--per", type=click.IntRange(1, 50), help="每份申报的专家人数（默认：项目文件中该轮的人数）")
+@click.option("--deadline", help="评分截止日期 YYYY-MM-DD（默认：今天加该轮的天数）")
+@_BY_OPTION
+@friendly
+def review_assign(dir, round_id, automatic, expert, applicants, per, deadline, by):
+    """分配评审：--auto 自动分配，或 --expert 专家 --applicant 申报 手工分配。"""
+    from pipeline.workspace import review as rv
+
+    with _open_workspace(dir) as ws:
+        if automatic:
+            short = rv.auto_assign(ws, round_id, by, per, _date_option(deadline))
+            for line in short:
+                click.echo(line)
+        elif expert and applicants:
+            rv.assign(ws, round_id, expert, [ws.find(a) for a in applicants], by, _date_option(deadline))
+        else:
+            raise UserError("请用 --auto 自动分配，或用 --expert 和 --applicant 手工分配")
+        for p in rv.progress(ws, round_id):
+            click.echo(f"{p['expert']}：分配 {p['assigned']} 份，截止 {p['deadline'] or '未定'}")
+
+
+@review.command("conflict")
+@_ws_round
+@click.argument("expert", metavar="专家姓名")
+@click.argument("applicant", metavar="申报")
+@click.option("--reason", required=True, help="利益冲突的原因，如 曾在该单位任职")
+@_BY_OPTION
+@friendly
+def review_conflict(dir, round_id, expert, applicant, reason, by):
+    """登记专家对某份申报的利益冲突：已分配的改为回避，并自动另派一位专家。"""
+    from pipeline.workspace import review as rv
+
+    with _open_workspace(dir) as ws:
+        replacement = rv.declare_conflict(ws, round_id, expert, ws.find(applicant), reason, by)
+    click.echo(f"已登记 {expert} 的利益冲突" + (f"，改由 {replacement} 评审。" if replacement else "。"))
+
+
+@review.command("score")
+@_ws_round
+@click.argument("applicant", metavar="申报")
+@click.option("--expert", required=True, help="评分的专家")
+@click.option("--points", required=True, help="各评分项得分，按评分表顺序以逗号分隔，如 18,17,22,9,9,13")
+@click.option("--comment", "comments", multiple=True, help="评语：名称=内容，如 优势=理念先进（可重复）")
+@friendly
+def review_score(dir, round_id, applicant, expert, points, comments):
+    """记录一位专家对一份申报的评分（本轮结束前可修改，每次修改都记入操作记录）。"""
+    from pipeline.workspace import review as rv
+
+    with _open_workspace(dir) as ws:
+        sheet = ws.program.review_round(round_id).sheet
+        values = [v.strip() for v in points.replace("，", ",").split(",")]
+        if len(values) != len(sheet.criteria):
+            names = "、".join(f"{c.name}（满分 {c.max:g}）" for c in sheet.criteria)
+            raise UserError(f"评分表有 {len(sheet.criteria)} 项，给了 {len(values)} 个分数；依次为：{names}")
+        labels = {m.label: m.id for m in sheet.comments} | {m.id: m.id for m in sheet.comments}
+        texts = {}
+        for item in comments:
+            key, _, text = item.partition("=")
+            if key.strip() not in labels:
+                raise UserError(f"没有评语“{key.strip()}”，可用：{'、'.join(m.label for m in sheet.comments)}")
+            texts[labels[key.strip()]] = text
+        total = rv.submit(ws, round_id, expert, ws.find(applicant), dict(zip((c.id for c in sheet.criteria), values)),
+                          texts, expert)
+    click.echo(f"已记录 {expert} 的评分：总分 {total:g}。")
+
+
+@review.command("rank")
+@_ws_round
+@friendly
+def review_rank(dir, round_id):
+    """显示本轮排名：原始平均分、极差、标准化分、离群与缺评，按名额标出进入下一环节者。"""
+    from pipeline.issuing.review_documents import result_of
+    from pipeline.workspace import review as rv
+
+    with _open_workspace(dir) as ws:
+        rnd, named = ws.program.review_round(round_id), rv.entries(ws)
+        for r in rv.ranking(ws, round_id):
+            flags = "".join([f"  离群：{'、'.join(r.outliers)}" if r.outliers else "",
+                             f"  缺评：{'、'.join(r.missing)}" if r.missing else ""])
+            scored = (f"平均 {r.raw_mean:.2f}  极差 {r.spread:.2f}  标准化 {r.normalised:.2f}" if r.scores
+                      else "尚无评分")
+            click.echo(f"{r.rank or '—':>3}  {named[r.applicant_id].name}  {scored}  {result_of(r, rnd)}{flags}")
+        click.echo(rnd.sheet.method_text())
+
+
+@review.command("progress")
+@_ws_round
+@friendly
+def review_progress(dir, round_id):
+    """每位专家的进度：分配、已评、未评、逾期。"""
+    from pipeline.workspace import review as rv
+
+    with _open_workspace(dir) as ws:
+        ws.program.review_round(round_id)
+        for p in rv.progress(ws, round_id):
+            click.echo(f"{p['expert']}：分配 {p['assigned']}，已评 {p['done']}，未评 {p['left']}，逾期 {p['overdue']}，"
+                       f"截止 {p['deadline'] or '未定'}")
+
+
+@review.command("remind")
+@_ws_round
+@click.option("--date", "on", help="按哪一天计算逾期 YYYY-MM-DD（默认：今天）")
+@click.option("--within", default=3, show_default=True, type=click.IntRange(0, 60), help="截止前几天内的也提醒")
+@friendly
+def review_remind(dir, round_id, on, within):
+    """列出逾期或即将到期仍未评分的专家，并给出可直接发送的提醒文字。"""
+    from pipeline.workspace import review as rv
+
+    with _open_workspace(dir) as ws:
+        found = rv.reminders(ws, round_id, _date_option(on), within)
+    for item in found:
+        click.echo(item["text"] + "\n")
+    if not found:
+        click.echo("没有需要提醒的专家。")
+
+
+@review.command("close")
+@_ws_round
+@_BY_OPTION
+@friendly
+def review_close(dir, round_id, by):
+    """结束本轮评审：评分、分配与冲突从此锁定。"""
+    from pipeline.workspace import review as rv
+
+    with _open_workspace(dir) as ws:
+        rv.close(ws, round_id, by)
+    click.echo("本轮评审已结束，评分已锁定。")
+
+
+@review.command("reports")
+@_ws_round
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
+@click.option("--date", "on", help="落款与公示开始日期 YYYY-MM-DD（默认：今天）")
+@friendly
+def review_reports(dir, round_id, out, on):
+    """写出本轮的评分排名（.xlsx）、评审结果汇总表、反馈报告或现场评审报告，以及公示名单与审定记录。"""
+    from pipeline.workspace import review as rv
+
+    with _open_workspace(dir) as ws:
+        day = _date_option(on)
+        paths = rv.round_reports(ws, round_id, out, day) + rv.decision_documents(ws, out, day)
+    for path in paths:
+        click.echo(f"已写出 {path}")
+
+
+@review.command("decisions")
+@click.argument("dir", type=click.Path(path_type=Path), metavar="工作区")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="输出文件夹")
+@click.option("--date", "on", help="落款与公示开始日期 YYYY-MM-DD（默认：今天）")
+@friendly
+def review_decisions(dir, out, on):
+    """写出公示名单（公示期按项目规定计算）、审定记录，以及项目规定由评定机构填写的审定意见（如黑龙江推荐意见表）。"""
+    from pipeline.workspace import review as rv
+
+    with _open_workspace(dir) as ws:
+        paths = rv.decision_documents(ws, out, _date_option(on))
+    for path in paths:
+        click.echo(f"已写出 {path}")
+    if not paths:
+        click.echo("本项目没有规定公示名单或审定文书。")
+
+# --- end issue 32 ---
+
+
 def main():
     try:
         code = cli.main(prog_name="manyi", standalone_mode=False)

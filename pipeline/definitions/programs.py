@@ -121,6 +121,21 @@ class Program:
         """Every form a submission of this program may hold, by key ('application.product', 'checklist.star' …)."""
         return program_forms.form_set(self)
 
+    def review_rounds(self) -> tuple:
+        """Return the program's review rounds with their scoring sheets (`definitions.review_rounds`; empty: the
+        program keeps one opinion + recommendation per reviewer)."""
+        from pipeline.definitions.review_rounds import rounds_of
+
+        return rounds_of(self)
+
+    def review_round(self, round_id: str):
+        """Given a round id, return the Round, or raise a Chinese UserError naming the program's rounds."""
+        for found in self.review_rounds():
+            if found.id == round_id:
+                return found
+        names = "、".join(f"{r.id}（{r.name}）" for r in self.review_rounds()) or "（无：本项目只记录审定意见）"
+        raise UserError(f"{self.name}没有评审轮次“{round_id}”，可用：{names}")
+
     def category_forms(self, category_id: str) -> list[Form]:
         """Given a category id, return the forms of its packet, in the packet's order."""
         return program_forms.program_forms(self, category_id)
@@ -404,6 +419,10 @@ def validate_program(program: Program) -> list[str]:
         workflow_of(program)
     except UserError as exc:
         problems.append(str(exc))
+    try:
+        program.review_rounds()  # issue 32: the rounds and their scoring sheets
+    except UserError as exc:
+        problems.append(str(exc))
     for cat in program.categories.values():
         if not program.criteria_for(cat.id):
             problems.append(f"类别 {cat.id} 没有任何申报条件")
@@ -429,6 +448,9 @@ def describe(program: Program) -> list[str]:
     quota = program.get("annual_quota")
     if quota:
         lines.append(f"  每年名额：不超过 {quota['max']} 个（{quota.get('article', '')}）")
+    for rnd in program.review_rounds():  # issue 32
+        lines.append(f"  评审轮次 {rnd.id}（{rnd.name}，{rnd.stage}阶段，{rnd.article}）：评分 {len(rnd.sheet.criteria)} 项，"
+                     f"每份 {rnd.experts_per_applicant} 位专家" + (f"，名额 {rnd.keep} 个" if rnd.keep else ""))
     for cat in program.categories.values():
         tiers = " / ".join(f"{t.name}：{title_for(program, cat.id, t.id, campaign.year)}" for t in cat.tiers)
         count = len(program.criteria_for(cat.id))

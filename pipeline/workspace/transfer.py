@@ -14,6 +14,7 @@ from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
 from pipeline.issuing import register
 from pipeline.workspace import db
+from pipeline.workspace import review  # issue 32: the review rounds travel with the campaign
 from pipeline.workspace.core import BACKUPS, CAMPAIGN_COPY, CONFIG, STORE, Workspace
 from pipeline.workspace.store import file_sha256
 
@@ -33,6 +34,10 @@ def export(ws: Workspace, target: Path) -> dict:
             with ws.reader.connect() as conn:
                 counts = db.dump(conn, text)
             zf.writestr(DUMP, text.getvalue())
+            rounds = io.StringIO()
+            with ws.reader.connect() as conn:
+                counts.update(review.dump(conn, rounds))
+            zf.writestr(review.DUMP, rounds.getvalue())
             zf.write(ws.root / (ws.config.get("campaign") or CAMPAIGN_COPY), CAMPAIGN_COPY)
             stored = 0
             for path in sorted((ws.root / STORE).rglob("*.bin")):
@@ -85,6 +90,8 @@ def import_(source: Path, root: Path, db_url: str | None = None) -> Workspace:
             db.migrate(ws.engine)
             with ws.engine.begin() as conn:
                 db.load(conn, io.TextIOWrapper(zf.open(DUMP), encoding="utf-8"))
+                if review.DUMP in names:
+                    review.load(conn, io.TextIOWrapper(zf.open(review.DUMP), encoding="utf-8"))
                 if db.LEGACY_REGISTER in names:  # an export made before the register moved into the database
                     legacy = root / BACKUPS / db.LEGACY_REGISTER
                     legacy.parent.mkdir(exist_ok=True)
