@@ -1117,7 +1117,7 @@ def user_add(name, role, directory, password):
     click.echo(f"已保存账号 {name}（{role}）。")
 
 
-# --- issue 32: review rounds (manyi review …) ------------------------------------------------------------
+# --- review rounds (manyi review …) ------------------------------------------------------------
 
 
 @cli.group()
@@ -1317,7 +1317,7 @@ def review_decisions(dir, out, on):
     if not paths:
         click.echo("本项目没有规定公示名单或审定文书。")
 
-# --- end issue 32 ---
+# --- end of review rounds ---
 
 
 def main():

@@ -92,7 +92,7 @@ ROUTES = [
     ("POST", "/invitations/mail", "staff"), ("POST", "/apply/x/recommendation/1", "public"),
     ("POST", "/apply/x/summary", "public"), ("POST", "/invitations/mail/1/retry", "staff"),
     ("GET", "/apply", "public"), ("POST", "/apply", "public"), ("POST", "/invitations/1/approve", "staff"),
-    # issue 32: the review rounds
+    # the review rounds
     ("GET", "/rounds", "user"), ("GET", "/rounds/x", "tally"), ("POST", "/rounds/x/experts", "staff"),
     ("POST", "/rounds/x/assign", "staff"), ("POST", "/rounds/x/close", "staff"), ("POST", "/rounds/x/reports", "staff"),
     ("GET", "/rounds/x/score/1", "review"), ("POST", "/rounds/x/score/1", "review"),

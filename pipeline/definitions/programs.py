@@ -420,7 +420,7 @@ def validate_program(program: Program) -> list[str]:
     except UserError as exc:
         problems.append(str(exc))
     try:
-        program.review_rounds()  # issue 32: the rounds and their scoring sheets
+        program.review_rounds()  # the rounds and their scoring sheets
     except UserError as exc:
         problems.append(str(exc))
     for cat in program.categories.values():
@@ -448,7 +448,7 @@ def describe(program: Program) -> list[str]:
     quota = program.get("annual_quota")
     if quota:
         lines.append(f"  每年名额：不超过 {quota['max']} 个（{quota.get('article', '')}）")
-    for rnd in program.review_rounds():  # issue 32
+    for rnd in program.review_rounds():
         lines.append(f"  评审轮次 {rnd.id}（{rnd.name}，{rnd.stage}阶段，{rnd.article}）：评分 {len(rnd.sheet.criteria)} 项，"
                      f"每份 {rnd.experts_per_applicant} 位专家" + (f"，名额 {rnd.keep} 个" if rnd.keep else ""))
     for cat in program.categories.values():

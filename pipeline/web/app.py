@@ -20,12 +20,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pipeline.common.errors import UserError
-<<<<<<< HEAD
 from pipeline.web import auth, campaign_pages, pages, portal, verify
-=======
-from pipeline.web import auth, campaign_pages, pages, verify
-from pipeline.web import review as review_pages  # issue 32
->>>>>>> review32
+from pipeline.web import review as review_pages
 from pipeline.workspace import accounts
 from pipeline.web.context import EXTENSION, Site
 from pipeline.web.jobs import Runner
@@ -34,11 +30,7 @@ from pipeline.web.store import Store
 
 PACKAGE = Path(__file__).resolve().parent
 #: The page's blueprints, each over the context module only (never over one another).
-<<<<<<< HEAD
-BLUEPRINTS = (pages.bp, campaign_pages.bp, portal.staff_bp)
-=======
-BLUEPRINTS = (pages.bp, campaign_pages.bp, review_pages.bp)
->>>>>>> review32
+BLUEPRINTS = (pages.bp, campaign_pages.bp, portal.staff_bp, review_pages.bp)
 
 
 def secret_key(folder: Path) -> bytes:
@@ -116,7 +108,7 @@ def check_request(app: Flask, site: Site):
             return redirect(url_for("pages.login", next=request.full_path if request.query_string else request.path))
         abort(401)
     if g.user is not None and not g.user.can(permission):
-        if request.endpoint == "campaign.home" and g.user.can("review"):  # issue 32: an expert lands on their reviews
+        if request.endpoint == "campaign.home" and g.user.can("review"):  # an expert lands on their reviews
             return redirect(url_for("review.index"))
         abort(403)
     if request.method == "POST":

@@ -19,7 +19,7 @@ from pipeline.definitions.vocabulary import Decision, Status, labels
 from pipeline.web import views
 from pipeline.web.context import audit, route, site, staged, start_job, user_name, ws
 from pipeline.workspace import opinions, previews
-from pipeline.workspace import review as review_rounds  # issue 32
+from pipeline.workspace import review as review_rounds
 from pipeline.workspace.core import SORTS
 from pipeline.workspace.outputs import register_change
 from pipeline.workspace.receive import receive as receive_into
@@ -45,7 +45,7 @@ def applicant_id_or_404(value) -> int:
 
 def assigned_ids() -> set[int]:
     """Return the ids of the applicants assigned to the signed-in reviewer."""
-    return site().store.assigned(user_name()) | review_rounds.assigned_ids(ws(), user_name())  # issue 32: rounds too
+    return site().store.assigned(user_name()) | review_rounds.assigned_ids(ws(), user_name())  # rounds too
 
 
 def detail_or_404(number: int):
@@ -393,10 +393,10 @@ route(bp, "/applicants/bulk", "staff", ("POST",))(applicants_bulk)
 route(bp, "/applicants/<applicant_id>", "read")(applicant)
 route(bp, "/applicants/<applicant_id>/decide", "staff", ("POST",))(applicant_decide)
 route(bp, "/applicants/<applicant_id>/move", "staff", ("POST",))(applicant_move)
-route(bp, "/applicants/<applicant_id>/record.json", "user")(applicant_record)  # issue 32: a reviewer's own applicants
+route(bp, "/applicants/<applicant_id>/record.json", "user")(applicant_record)  # a reviewer's own applicants
 route(bp, "/applicants/<applicant_id>/files/<sha>", "user")(applicant_file)
 route(bp, "/applicants/<applicant_id>/previews", "staff", ("POST",))(applicant_previews)
-route(bp, "/applicants/<applicant_id>/preview/<sha>/<int:page>.png", "user")(applicant_preview)  # issue 32
+route(bp, "/applicants/<applicant_id>/preview/<sha>/<int:page>.png", "user")(applicant_preview)
 route(bp, "/review", "user")(review)
 route(bp, "/review/assign", "staff", ("POST",))(review_assign)
 route(bp, "/review/<applicant_id>", "review", ("GET", "POST"))(review_one)

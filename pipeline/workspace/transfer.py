@@ -14,7 +14,7 @@ from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
 from pipeline.issuing import register
 from pipeline.workspace import db
-from pipeline.workspace import review  # issue 32: the review rounds travel with the campaign
+from pipeline.workspace import review  # the review rounds travel with the campaign
 from pipeline.workspace.core import BACKUPS, CAMPAIGN_COPY, CONFIG, STORE, Workspace
 from pipeline.workspace.store import file_sha256
 
