@@ -1000,7 +1000,7 @@ def serve(directory, host, port, open_browser, self_check, behind_proxy, verify_
         behind_proxy=behind_proxy, verify_only=verify_only, portal_only=portal_only)
 
 
-# --- issue 31: the applicants' page: invitations and e-mail ---
+# --- the applicants' page: invitations and e-mail ---
 
 
 @cli.command()
@@ -1094,7 +1094,7 @@ def mail_send(directory):
         click.echo(mail.send_outbox(ws).line())
 
 
-# --- end issue 31 ---
+# --- end of the applicants' page ---
 
 
 @cli.group()

@@ -1,4 +1,4 @@
-"""The applicants' page (issue 31) through Flask's test client: staff invite the sample roster; an applicant's
+"""The applicants' page through Flask's test client: staff invite the sample roster; an applicant's
 link downloads its pre-filled packet, uploads a packet with one field missing and sees that item with its form
 and field, sends it (a version in the workspace), reads the notice staff send and answers it; a link never
 reaches another enterprise, a revoked link and an upload after the deadline are refused, and the portal

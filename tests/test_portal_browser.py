@@ -1,4 +1,4 @@
-"""The applicants' page in a real browser (issue 31's "done when"): Playwright on Debian's chromium.
+"""The applicants' page in a real browser: Playwright on Debian's chromium.
 
 Staff invite the sample roster on their page and download the workbook of links; an applicant opens its link
 on the portal served alone, downloads its pre-filled packet, uploads it filled with one field missing, sees

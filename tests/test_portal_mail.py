@@ -1,4 +1,4 @@
-"""E-mail to applicants (issue 31) against a local SMTP server (aiosmtpd on loopback, a free port): invitations
+"""E-mail to applicants against a local SMTP server (aiosmtpd on loopback, a free port): invitations
 with their links, the receipt of a packet sent on the page, a notice with its letter attached; each message
 once, even when the sender runs again after a restart or was cut off mid-way; a refused address is recorded
 as failed for staff; mail stays off until staff set it up."""

@@ -1,4 +1,4 @@
-"""Review rounds (issue 32) on a national workspace of 12 applicants and 5 experts: the sheets as data, automatic
+"""Review rounds on a national workspace of 12 applicants and 5 experts: the sheets as data, automatic
 assignment that respects 推进单位, region and declared conflicts, scores on the command line, a ranking whose
 normalised scores equal an independent computation here, the quota of 10, locking and audit, and the documents
 (反馈报告, 现场评审报告, 公示名单, 审定记录, the workbook and the 评审结果汇总表)."""

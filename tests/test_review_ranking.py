@@ -1,4 +1,4 @@
-"""The ranking's pure functions (issue 32) on small cases worked out by hand."""
+"""The ranking's pure functions on small cases worked out by hand."""
 
 from __future__ import annotations
 

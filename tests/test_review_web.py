@@ -1,4 +1,4 @@
-"""The review pages (issue 32) on the national workspace of 12 applicants: an expert signs in and lands on their
+"""The review pages on the national workspace of 12 applicants: an expert signs in and lands on their
 reviews, opens an assigned applicant's documents and is refused another's, scores in a real browser (Playwright on
 Debian's chromium), declares a conflict and is replaced; staff see per-expert progress, a paged list by stage and
 the ranking; a closed round shows the sheet locked."""

@@ -315,7 +315,7 @@ def test_a_reviewer_sees_only_the_applicants_assigned_to_them(lan, workspace):
     assert client.get("/review/2").status_code == 404  # not theirs: as if it did not exist
     assert client.post("/review/2", data={"opinion": "x", "csrf": session_token(client)}).status_code == 404
     assert client.get("/applicants/2").status_code == 403
-    assert client.get("/applicants/1/record.json").status_code == 200  # theirs: the documents open (issue 32)
+    assert client.get("/applicants/1/record.json").status_code == 200  # theirs: the documents open
     assert client.get("/applicants/2/record.json").status_code == 404
     other = signed_in(lan, "reviewer2")
     assert other.get("/review/1").status_code == 404

@@ -54,7 +54,7 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
     `behind_proxy`: the address of the reverse proxy in front (it says by X-Forwarded-Proto/-For whether
     the browser came by HTTPS and from where); those headers are believed from that address only.
     `verify_only`: the public certificate verify page alone (no staff page, no sign-in).
-    `portal_only`: the applicants' pages alone (`portal.bp`: no staff page, no sign-in; issue 31)."""
+    `portal_only`: the applicants' pages alone (`portal.bp`: no staff page, no sign-in)."""
     verify_only = verify_only or portal_only  # the same: nobody signs in, no staff page is registered
     site = Site(root=Path(root), host=host, self_check=self_check and not verify_only, verify_only=verify_only,
                 limits={**WEB_LIMITS, **(limits or {})})
