@@ -1,0 +1,169 @@
+"""The page speaks the campaign's words: every page of every program's workspace (the workspaces of
+tests/test_web_programs.py) is walked through Flask's test client, and its visible text holds no identifier of
+the code: no form field id, no issue code or other vocabulary value, no exception class name, no English
+stage or status word. The forbidden words are computed from the code, not listed by hand."""
+
+from __future__ import annotations
+
+import builtins
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from pipeline.definitions import vocabulary
+from pipeline.definitions.programs import load_program
+from test_web_programs import PROGRAMS, app_of, client_of, in_group, run_job
+
+#: The job states a page could leak (jobs.Job.state) and the decisions' kinds.
+JOB_STATES = {"waiting", "running", "done", "failed"}
+
+
+def vocabulary_words() -> set[str]:
+    """Return every value of every enumeration of the vocabulary (issue codes, severities, statuses, decisions)."""
+    from enum import Enum
+
+    words = set()
+    for value in vars(vocabulary).values():
+        if isinstance(value, type) and issubclass(value, Enum) and value.__module__ == vocabulary.__name__:
+            words |= {str(m.value) for m in value}
+    return words
+
+
+def field_ids(pid: str) -> set[str]:
+    """Given a program, return the ids of its forms and of every field of them, and the dotted form.field."""
+    words = set()
+    for key, form in load_program(pid).forms.items():
+        words |= {key, form.id}
+        for fid in form.fields:
+            words |= {fid, f"{form.id}.{fid}"}
+    return words
+
+
+def exception_names() -> set[str]:
+    """Return the names of Python's built-in exceptions (and the pdfium error a preview may raise)."""
+    names = {n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)}
+    return names | {"PdfiumError", "UserError", "TooMuch"}
+
+
+def forbidden(pid: str) -> set[str]:
+    """Given a program, return the code's words that must never be visible on its pages. Only words that are
+    identifiers (an underscore, a dot, an inner capital) or the English vocabulary words are kept: plain
+    technical words staff do see (PDF, Word, zip) are not identifiers of the code."""
+    words = vocabulary_words() | field_ids(pid) | exception_names() | JOB_STATES
+    return {w for w in words if re.fullmatch(r"[A-Za-z][A-Za-z0-9_.]*", w) and w.lower() not in ALLOWED}
+
+
+#: Words a field id shares with what staff read on purpose (file kinds the page names).
+ALLOWED = {"pdf", "word", "excel", "zip", "xlsx", "docx", "json"}
+
+
+class Visible(HTMLParser):
+    """The text a browser shows: data outside <script>, <style> and <head>, plus the title."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.skip += 1
+        for name, value in attrs:  # placeholders and button titles are read too
+            if name in ("placeholder", "title", "alt") and value:
+                self.parts.append(value)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = Visible()
+    parser.feed(html)
+    return "\n".join(parser.parts)
+
+
+def leaks(text: str, words: set[str]) -> set[str]:
+    """Given visible text and the forbidden words, return those found as whole tokens."""
+    tokens = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*[A-Za-z0-9_]|[A-Za-z]", text))
+    tokens |= {t.strip(".") for t in tokens}
+    return tokens & words
+
+
+def sent_names(app) -> list[str]:
+    """Given an app, return the names applicants gave their files and folders (shown as sent, whatever they say:
+    a test's folder may well be called "incomplete"), longest first."""
+    from pipeline.web.app import site_of
+
+    ws = site_of(app).ws
+    names = set()
+    for row in ws.applicants(limit=None).items:
+        for version in ws.applicant(row.id).versions:
+            names.add(version.source)
+            names |= {f["name"] for f in version.files if f["name"]}
+            names |= {part for f in version.files if f["name"] for part in re.split(r"[/\\]", f["name"])}
+    return sorted((n for n in names if n), key=len, reverse=True)
+
+
+def without(text: str, names: list[str]) -> str:
+    for name in names:
+        text = text.replace(name, " ")
+    return text
+
+
+def pages_of(app, client) -> list[str]:
+    """Given an app and a client, return every page to walk: the fixed pages, every applicant and the jobs."""
+    from pipeline.web.app import site_of
+
+    ws = site_of(app).ws
+    urls = ["/", "/receive", "/packets", "/applicants", "/downloads", "/awards", "/audit", "/users", "/review",
+            "/notices"]
+    for row in ws.applicants(limit=None).items:
+        urls.append(f"/applicants/{row.id}")
+    urls.append("/applicants?status=incomplete")
+    return urls
+
+
+@pytest.fixture(scope="module", params=[in_group(p) for p in PROGRAMS])
+def walked(request, tmp_path_factory):
+    """(program, app, client) of each program's workspace, after notices, a decision and its undo."""
+    pid = request.param
+    app = app_of(pid, tmp_path_factory)
+    client = client_of(app)
+    run_job(app, client, "/downloads/notices")
+    return pid, app, client
+
+
+def test_no_page_shows_an_identifier_of_the_code(walked):
+    pid, app, client = walked
+    words = forbidden(pid)
+    assert {"late_submission", "company_name", "ValueError", "incomplete"} & words  # the set is not empty by mistake
+    found = {}
+    names = sent_names(app)
+    for url in pages_of(app, client):
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+        leaked = leaks(without(visible_text(answer.data.decode()), names), words)
+        if leaked:
+            found[url] = sorted(leaked)
+    runner = __import__("pipeline.web.app", fromlist=["site_of"]).site_of(app).runner
+    for job_id in list(runner.jobs):
+        answer = client.get(f"/jobs/{job_id}")
+        leaked = leaks(visible_text(answer.data.decode()), words)
+        if leaked:
+            found[f"/jobs/{job_id}"] = sorted(leaked)
+    assert not found, found
+
+
+def test_the_detector_finds_what_it_should():
+    """The walk would see a leak: a field id with a dot, an issue code, an exception name in visible text (not in
+    attributes or scripts)."""
+    words = forbidden("heilongjiang")
+    html = ('<p>改动：application.legal_representative：（空）</p><input type="hidden" value="late_submission">'
+            '<script>var x = "ValueError";</script><div>内部错误（PdfiumError）</div>')
+    assert leaks(visible_text(html), words) == {"application.legal_representative", "PdfiumError"}
