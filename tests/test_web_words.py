@@ -13,7 +13,11 @@ import pytest
 
 from pipeline.definitions import vocabulary
 from pipeline.definitions.programs import load_program
-from test_web_programs import PROGRAMS, app_of, client_of, in_group, run_job
+from pathlib import Path
+
+from pipeline.web.app import create_app, site_of
+from program_packets import write_filled
+from test_web_programs import INCOMPLETE, PROGRAMS, build, client_of, in_group, run_job, session_token
 
 #: The job states a page could leak (jobs.Job.state) and the decisions' kinds.
 JOB_STATES = {"waiting", "running", "done", "failed"}
@@ -98,8 +102,6 @@ def leaks(text: str, words: set[str]) -> set[str]:
 def sent_names(app) -> list[str]:
     """Given an app, return the names applicants gave their files and folders (shown as sent, whatever they say:
     a test's folder may well be called "incomplete"), longest first."""
-    from pipeline.web.app import site_of
-
     ws = site_of(app).ws
     names = set()
     for row in ws.applicants(limit=None).items:
@@ -118,8 +120,6 @@ def without(text: str, names: list[str]) -> str:
 
 def pages_of(app, client) -> list[str]:
     """Given an app and a client, return every page to walk: the fixed pages, every applicant and the jobs."""
-    from pipeline.web.app import site_of
-
     ws = site_of(app).ws
     urls = ["/", "/receive", "/packets", "/applicants", "/downloads", "/awards", "/audit", "/users", "/review",
             "/notices"]
@@ -129,13 +129,62 @@ def pages_of(app, client) -> list[str]:
     return urls
 
 
-@pytest.fixture(scope="module", params=[in_group(p) for p in PROGRAMS])
-def walked(request, tmp_path_factory):
-    """(program, app, client) of each program's workspace, after notices, a decision and its undo."""
-    pid = request.param
-    app = app_of(pid, tmp_path_factory)
+#: The legal representative the corrected packet names (a field that changed between versions).
+NEW_REPRESENTATIVE = "赵国栋"
+
+
+def corrected_packet(pid: str, folder: Path) -> Path:
+    """Given a sister program and a folder, write the incomplete applicant's corrected packet there: every form,
+    and another legal representative (so the comparison has a changed field and a resolved issue)."""
+    program = load_program(pid)
+    first = next(iter(program.categories))
+    field = program.applicant_field(first)
+
+    def change(form_id, text):
+        if isinstance(text, dict) and field in text:
+            text = {**text, field: INCOMPLETE}
+        if isinstance(text, dict) and "legal_representative" in text:
+            text = {**text, "legal_representative": NEW_REPRESENTATIVE}
+        return text
+
+    write_filled(pid, first, folder / "corrected", change=change)
+    return folder
+
+
+def built(pid: str, root: Path):
+    """Given a program and a folder, return an app over a workspace of its own (not the one test_web_programs
+    counts on): the program's packets, a corrected version, notices sent, an issue confirmed and another confirmed
+    then undone."""
+    from pipeline.workspace import Workspace
+    from pipeline.workspace.receive import receive
+
+    folder = build(pid, root)
+    if pid != "heilongjiang":
+        with Workspace.open(folder) as ws:
+            receive(ws, [corrected_packet(pid, root / "inbox2")], received=ws.campaign.deadline, jobs=1)
+    app = create_app(folder, testing=True)
     client = client_of(app)
     run_job(app, client, "/downloads/notices")
+    ws = site_of(app).ws
+    with_issues = [r for r in ws.applicants(limit=None).items if r.errors + r.warnings >= 2]
+    if with_issues:
+        issues = ws.applicant(with_issues[0].id).open_issues
+        for issue in issues[:2]:
+            client.post(f"/applicants/{with_issues[0].id}/decide", data={
+                "csrf": session_token(client), "code": issue["code"], "form": issue.get("form") or "",
+                "field": issue.get("field") or "", "kind": "confirm", "note": "已电话核实"})
+        decided = ws.applicant(with_issues[0].id).decided_issues
+        client.post(f"/applicants/{with_issues[0].id}/undo",
+                    data={"csrf": session_token(client), "decision": decided[-1]["decision_id"]})
+    return app, client
+
+
+@pytest.fixture(scope="module", params=[in_group(p) for p in PROGRAMS])
+def walked(request, tmp_path_factory):
+    """(program, app, client) of each program's own workspace, after a correction, notices, a decision and an
+    undo."""
+    pid = request.param
+    app, client = built(pid, tmp_path_factory.mktemp(f"words-{pid}"))
     return pid, app, client
 
 
@@ -151,7 +200,7 @@ def test_no_page_shows_an_identifier_of_the_code(walked):
         leaked = leaks(without(visible_text(answer.data.decode()), names), words)
         if leaked:
             found[url] = sorted(leaked)
-    runner = __import__("pipeline.web.app", fromlist=["site_of"]).site_of(app).runner
+    runner = site_of(app).runner
     for job_id in list(runner.jobs):
         answer = client.get(f"/jobs/{job_id}")
         leaked = leaks(visible_text(answer.data.decode()), words)

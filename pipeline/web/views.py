@@ -18,7 +18,7 @@ from pipeline.definitions.vocabulary import Decision, IssueCode, Severity, Statu
 from pipeline.issuing import register
 from pipeline.issuing.summary_table import make_summary_tables
 from pipeline.issuing.workbook import issue_place
-from pipeline.workspace.compare import comparison_lines
+from pipeline.workspace.compare import RESPONDENTS, comparison_lines
 from pipeline.workspace.outputs import (notices_due, register_entries, workspace_certificates, workspace_notices, workspace_screen,
                                         workspace_summary)
 
@@ -180,10 +180,11 @@ def field_groups(record: dict, campaign, changed: set | None = None) -> list[dic
         form = program.form_of(record, form_id)
         if form is None:
             continue
-        if isinstance(values, list):  # 被访者名单: a count, the rows are in the workbook
+        if isinstance(values, list):  # a list form (被访者名单, 材料清单): a count, the rows are in the workbook
+            label, unit = ("被访者人数", "人") if form_id == RESPONDENTS else ("行数", "行")
             groups.append({"id": form_id, "title": form.printed_title(campaign),
-                           "rows": [("", "被访者人数", f"{len(values)} 人")],
-                           "changed": {"被访者人数"} if (form_id, None) in changed else set()})
+                           "rows": [("", label, f"{len(values)} {unit}")],
+                           "changed": {label} if (form_id, None) in changed else set()})
             continue
         fields = [f for f in form.fields.values() if f.id in values]
         rows = [(f.group or "", f.plain_label, shown_value(values.get(f.id), f.options)) for f in fields]

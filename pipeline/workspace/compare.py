@@ -123,8 +123,11 @@ def comparison_lines(comparison: dict, label=None) -> list[str]:
 
 
 def _shown(value) -> str:
+    """Given a changed value, return it as a line shows it: nothing as （空）, a list form's rows by their count."""
     if value is None:
         return "（空）"
+    if isinstance(value, list):
+        return f"{len(value)} 行"
     text = str(value)
     return text if len(text) <= 40 else text[:39] + "…"
 
