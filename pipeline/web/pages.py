@@ -101,8 +101,9 @@ def packets_blank():
     def work(job, folder):
         result = write_program_packet(folder / "空白申报材料", "all", campaign, pdf=pdf)
         # All of them in one zip first (what staff send out), then each file on its own.
-        everything = views.zipped(folder / "空白申报材料", folder / f"{campaign.year}年度空白申报材料.zip")
-        job.files = [everything, *sorted(result.files + result.pdfs, key=lambda p: p.name)]
+        files = sorted(result.files + result.pdfs, key=lambda p: p.name)
+        everything = views.zipped(folder / "空白申报材料", folder / f"{campaign.year}年度空白申报材料.zip", files)
+        job.files = [everything, *files]
         job.result["problems"] = result.problems
         return result.line()
 

@@ -5,7 +5,6 @@ imports the web application or a page module: the blueprints import this.
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -313,10 +312,17 @@ def write_screen(ws, folder: Path):
     return workspace_screen(ws, folder / "筛选结果.xlsx")
 
 
-def zipped(folder: Path, target: Path) -> Path:
-    """Given a folder and a new .zip path, write every file under the folder into it (paths relative to it);
-    return the path."""
-    return Path(shutil.make_archive(str(target.with_suffix("")), "zip", root_dir=folder))
+def zipped(folder: Path, target: Path, files: list[Path] | None = None) -> Path:
+    """Given a folder, a new .zip path and the files to put in (None: every file under the folder but manyi's own
+    hidden bookkeeping), write them into it with paths relative to the folder; return the path."""
+    import zipfile
+
+    chosen = files if files is not None else sorted(
+        p for p in folder.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in chosen:
+            archive.write(path, path.relative_to(folder).as_posix())
+    return target
 
 
 # --- what the pages add ------------------------------------------------------------------------------
