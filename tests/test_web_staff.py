@@ -262,3 +262,23 @@ def test_a_damaged_pdf_gets_no_preview_and_the_others_do(tmp_path):
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"%PDF-1.7\nnot really a pdf")
     assert render_pages([bad], tmp_path / "out") == (0, 1)
+
+
+def test_downloads_made_on_request_do_not_pile_up(tmp_path):
+    import os
+    import time
+
+    from pipeline.web.views import EXPORT_KEEP_S, export_path
+
+    first = export_path(tmp_path, "申报列表.xlsx")
+    first.write_bytes(b"old")
+    hours_ago = time.time() - EXPORT_KEEP_S - 60
+    os.utime(first, (hours_ago, hours_ago))
+    recent = export_path(tmp_path, "补正通知.zip")
+    recent.write_bytes(b"new")
+    other = tmp_path / "说明.txt"  # not one of the page's downloads
+    other.write_bytes(b"keep")
+    os.utime(other, (hours_ago, hours_ago))
+    third = export_path(tmp_path, "申报列表.xlsx")
+    assert not first.exists() and recent.exists() and other.exists()
+    assert third != first and third.name.startswith("申报列表-") and third.suffix == ".xlsx"

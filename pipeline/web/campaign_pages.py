@@ -8,7 +8,6 @@ the answer; every change goes through the library, which records it with the use
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
 from datetime import date
 from pathlib import Path
@@ -154,9 +153,7 @@ def applicants_export():
     filters = list_filters(request.args)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
     rows = w.applicants(**filters, sort=sort, descending=request.args.get("desc") == "1", limit=None).items
-    folder = site().web_dir / "exports"
-    folder.mkdir(exist_ok=True)
-    target = views.write_list(w, rows, folder / f"申报列表-{secrets.token_hex(4)}.xlsx")
+    target = views.write_list(w, rows, views.export_path(site().web_dir / "exports", "申报列表.xlsx"))
     audit("下载", "申报列表.xlsx", f"{len(rows)} 份")
     return send_file(target, as_attachment=True, download_name="申报列表.xlsx")
 
@@ -435,9 +432,7 @@ def notices_all():
         rows = [r for r in rows if r["applicant_id"] == number]
     if not any(r["files"] for r in rows):
         raise UserError("还没有保存下来的补正通知可以下载")
-    folder = site().web_dir / "exports"
-    folder.mkdir(exist_ok=True)
-    target = notices_archive(w, folder / f"补正通知-{secrets.token_hex(4)}.zip", [r["number"] for r in rows])
+    target = notices_archive(w, views.export_path(site().web_dir / "exports", "补正通知.zip"), [r["number"] for r in rows])
     audit("下载", "补正通知.zip", f"{len(rows)} 份")
     return send_file(target, as_attachment=True, download_name="补正通知.zip")
 

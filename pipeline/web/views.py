@@ -405,3 +405,24 @@ def plainly(work, what: str):
                             "如反复出现，请把这条信息和出错时间告知技术支持。") from exc
 
     return run
+
+
+#: How long a download made on request (the list as Excel, notices as one zip) is kept before the next one clears it.
+EXPORT_KEEP_S = 3600
+
+
+def export_path(folder: Path, name: str) -> Path:
+    """Given the page's folder of downloads made on request and a file name, return a new path for it there; the
+    page's own earlier downloads older than EXPORT_KEEP_S are removed first (each is made afresh when asked)."""
+    import secrets
+    import time
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*-??????????.*"):
+        try:
+            if time.time() - old.stat().st_mtime > EXPORT_KEEP_S:
+                old.unlink()
+        except OSError:
+            pass  # in use or gone: tried again next time
+    stem, dot, suffix = name.rpartition(".")
+    return folder / f"{stem}-{secrets.token_hex(5)}{dot}{suffix}"
