@@ -200,6 +200,14 @@ def test_no_page_shows_an_identifier_of_the_code(walked):
         leaked = leaks(without(visible_text(answer.data.decode()), names), words)
         if leaked:
             found[url] = sorted(leaked)
+    row = site_of(app).ws.applicants(limit=None).items[0]
+    refused = client.post(f"/applicants/{row.id}/decide", data={  # an issue no longer open: the error page
+        "csrf": session_token(client), "code": "late_submission", "form": "application",
+        "field": "legal_representative", "kind": "waive", "note": "理由"})
+    assert refused.status_code == 400
+    leaked = leaks(visible_text(refused.data.decode()), words)
+    if leaked:
+        found["decide (refused)"] = sorted(leaked)
     runner = site_of(app).runner
     for job_id in list(runner.jobs):
         answer = client.get(f"/jobs/{job_id}")
