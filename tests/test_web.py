@@ -74,6 +74,8 @@ ROUTES = [
     ("GET", "/", "read"), ("GET", "/packets", "read"), ("POST", "/packets/blank", "staff"),
     ("POST", "/packets/roster", "staff"), ("GET", "/receive", "read"), ("POST", "/receive", "staff"),
     ("GET", "/applicants", "read"), ("POST", "/applicants/bulk", "staff"), ("GET", "/applicants/1", "read"),
+    ("GET", "/applicants.xlsx", "read"), ("POST", "/applicants/1/undo", "staff"), ("GET", "/notices", "read"),
+    ("GET", "/notices.zip", "read"), ("GET", "/notices/x/0", "read"),
     ("POST", "/applicants/1/decide", "staff"), ("POST", "/applicants/1/move", "staff"),
     ("GET", "/applicants/1/record.json", "user"), ("GET", "/applicants/1/files/{sha}", "user"),
     ("POST", "/applicants/1/previews", "staff"), ("GET", "/applicants/1/preview/{sha}/1.png", "user"),

@@ -230,8 +230,10 @@ def test_the_blank_packet_job_writes_the_programs_packet(served):
     program = load_program(pid)
     job = run_job(app, client_of(app), "/packets/blank")
     assert job.state == "done", job.message
-    names = [p.name for p in job.files]
+    assert job.files[0].suffix == ".zip"  # all of them in one zip first, then each file
+    names = [p.name for p in job.files[1:]]
     assert names and all(n.endswith(".docx") for n in names)
+    assert sorted(n.rsplit("/", 1)[-1] for n in zipfile.ZipFile(job.files[0]).namelist()) == sorted(names)
     for cat in program.categories.values():
         assert any(cat.name in n for n in names), (cat.name, names)
     assert "输出目录" not in job.message and job.message.startswith("已生成")

@@ -48,16 +48,20 @@ class Status(StrEnum):
 class Decision(StrEnum):
     """What staff decide in a workspace (the `kind` of a decisions row): on one issue, or a reviewer's opinion."""
 
-    CONFIRM = "confirm", "人工确认", True
-    WAIVE = "waive", "同意豁免", True
-    OPINION = "opinion", "审定意见", False
+    CONFIRM = "confirm", "人工确认", True, "接受此项，按现状处理", "已接受，按现状处理"
+    WAIVE = "waive", "同意豁免", True, "豁免此项（须写明理由）", "已豁免"
+    OPINION = "opinion", "审定意见", False, "填写审定意见", "已填写审定意见"
 
-    def __new__(cls, value: str, label: str, on_issue: bool):
+    def __new__(cls, value: str, label: str, on_issue: bool, action: str, done: str):
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label
         #: Whether this decision settles one issue (the issue then no longer counts for the status).
         member.on_issue = on_issue
+        #: What the page's button says, in plain words (what staff do by pressing it).
+        member.action = action
+        #: What the page says of an issue so decided.
+        member.done = done
         return member
 
     @classmethod

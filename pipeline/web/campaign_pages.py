@@ -17,16 +17,23 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from pipeline.common.errors import UserError
 from pipeline.definitions.vocabulary import Decision, Status, labels
 from pipeline.web import views
-from pipeline.web.context import audit, route, site, staged, start_job, user_name, ws
+from pipeline.web.context import audit, route, site, staged, user_name, ws
+from pipeline.web.context import start_job as queue_job
 from pipeline.workspace import opinions, previews
 from pipeline.workspace import review as review_rounds
+from pipeline.workspace.compare import changed_fields, field_namer
 from pipeline.workspace.core import SORTS
-from pipeline.workspace.outputs import register_change
+from pipeline.workspace.outputs import notices_archive, register_change, sent_notices
 from pipeline.workspace.receive import receive as receive_into
 
 PAGE_SIZE = 50
 
 bp = Blueprint("campaign", __name__)
+
+
+def start_job(title: str, work, target: str = ""):
+    """Queue a job (context.start_job) whose unexpected failure reads as a plain Chinese sentence."""
+    return queue_job(title, views.plainly(work, title.split("：")[0]), target)
 
 
 def applicant_id_or_404(value) -> int:
@@ -58,11 +65,19 @@ def detail_or_404(number: int):
 # --- 首页 ----------------------------------------------------------------------------------------
 
 
+@bp.app_template_filter("local")
+def local_filter(stamp) -> str:
+    """A stored time as the page shows it: in the campaign's time zone, 'YYYY-MM-DD HH:MM'."""
+    return views.local_time(stamp, views.zone_of(ws().campaign))
+
+
 def home():
     w = ws()
     campaign = w.campaign
+    work = [e for e in w.audit_log(limit=60) if e["action"] not in views.NOT_WORK][:15]
     return render_template("home.html", campaign=campaign, program=w.program, counts=w.stage_counts(),
-                           waiting=w.waiting(), activity=views.activity(w.audit_log(limit=15)),
+                           waiting=w.waiting(), todo=views.staff_todo(w, site().runner),
+                           activity=views.activity(work, w.program, campaign, views.applicant_names(w)),
                            facts=views.campaign_facts(campaign, w.program))
 
 
@@ -70,7 +85,8 @@ def home():
 
 
 def receive():
-    return render_template("receive.html", today=date.today().isoformat(), limits=site().limits)
+    return render_template("receive.html", today=date.today().isoformat(), limits=site().limits,
+                           file_limits=views.file_limits())
 
 
 def receive_post():
@@ -132,6 +148,17 @@ def applicants():
                            units=w.units(), statuses=labels(Status), args=request.args)
 
 
+def applicants_export():
+    """Download the list as filtered (every page, in the list's order) as an Excel workbook."""
+    w = ws()
+    filters = list_filters(request.args)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
+    rows = w.applicants(**filters, sort=sort, descending=request.args.get("desc") == "1", limit=None).items
+    target = views.write_list(w, rows, views.export_path(site().web_dir / "exports", "申报列表.xlsx"))
+    audit("下载", "申报列表.xlsx", f"{len(rows)} 份")
+    return send_file(target, as_attachment=True, download_name="申报列表.xlsx")
+
+
 def applicants_bulk():
     """Move the selected applicants to a stage, or write notices for them (in a job)."""
     ids = sorted({applicant_id_or_404(x) for x in request.form.getlist("ids")})
@@ -156,14 +183,23 @@ def applicant(applicant_id):
     number = applicant_id_or_404(applicant_id)
     detail = detail_or_404(number)
     campaign, latest = ws().campaign, detail.versions[-1]
-    return render_template("applicant.html", d=detail, groups=views.field_groups(detail.record, campaign),
+    label = field_namer(ws().program, detail.record, campaign)
+    return render_template("applicant.html", d=detail,
+                           groups=views.field_groups(detail.record, campaign, changed_fields(latest.comparison)),
                            issues=views.issue_rows(detail.record, detail.open_issues, campaign),
                            decided=views.issue_rows(detail.record, detail.decided_issues, campaign),
-                           versions=views.version_rows(detail.versions), categories=ws().program.category_names(),
+                           versions=views.version_rows(detail.versions, label),
+                           categories=ws().program.category_names(),
+                           notices=sent_notices(ws(), number), decisions=labels_of_decisions(),
                            opinions=[d for d in detail.decisions if d["kind"] == Decision.OPINION],
                            previews=previews.previews_of(site().previews, latest.files, latest.source),
                            statuses=labels(Status),
-                           issue_decisions=[(d.value, d.label) for d in Decision.on_issues()])
+                           issue_decisions=[(d.value, d.action) for d in Decision.on_issues()])
+
+
+def labels_of_decisions() -> dict[str, str]:
+    """Return decision kind → what the page says of an issue so decided."""
+    return {d.value: d.done for d in Decision}
 
 
 def applicant_decide(applicant_id):
@@ -173,8 +209,24 @@ def applicant_decide(applicant_id):
     code = request.form.get("code", "")
     form, field = request.form.get("form") or None, request.form.get("field") or None
     note = (request.form.get("note") or "").strip() or None
+    if kind == Decision.WAIVE and not note:
+        raise UserError("豁免须写明理由：请在说明栏写明为什么不要求申报单位补正此项")
+    if not any(views.same_issue(i, code, form, field) for i in detail_or_404(number).open_issues):
+        raise UserError("该问题已处理过，或已不在最新版本中：请刷新页面后再看")
     ws().decide(number, code, kind=kind, note=note, by=user_name(), form=form, field=field)
     flash("已记录对该问题的处理。")
+    return redirect(url_for("campaign.applicant", applicant_id=number))
+
+
+def applicant_undo(applicant_id):
+    """Take back one decision on an issue of the latest version: the issue is open again (recorded)."""
+    number = applicant_id_or_404(applicant_id)
+    try:
+        decision_id = int(request.form.get("decision", ""))
+    except ValueError:
+        abort(404)
+    ws().undo(number, decision_id, by=user_name(), note=(request.form.get("note") or "").strip() or None)
+    flash("已撤销该项处理，问题重新列为未处理。")
     return redirect(url_for("campaign.applicant", applicant_id=number))
 
 
@@ -232,7 +284,8 @@ def applicant_previews(applicant_id):
     def work(job, folder):
         return previews.make_previews(store, files, cache, folder, job.progress)
 
-    return start_job(f"生成预览：{detail.row.company_name or number}", work, str(number))
+    return start_job(f"生成预览：{views.applicant_name(number, {number: detail.row.company_name})}", work,
+                     views.applicant_name(number, {number: detail.row.company_name}))
 
 
 # --- 评审 ----------------------------------------------------------------------------------------
@@ -345,6 +398,7 @@ def notices_job(ids: list[int] | None = None):
     def work(job, folder):
         files, message = views.write_notices(workspace, folder, ids, by, pdf)
         job.files = files
+        job.result["notices"] = True  # the job's page links to every notice sent, kept in the workspace
         return message
 
     return start_job("生成补正通知" + (f"（选中的 {len(ids)} 份）" if ids else ""), work)
@@ -352,6 +406,36 @@ def notices_job(ids: list[int] | None = None):
 
 def download_notices():
     return notices_job(None)
+
+
+def notices():
+    """Every notice sent, newest first, each downloadable again (kept in the workspace)."""
+    return render_template("notices.html", notices=sent_notices(ws()))
+
+
+def notice_file(number: str, n: int):
+    """Download one kept file (the letter, or its PDF) of one notice sent, by its number and index."""
+    found = next((r for r in sent_notices(ws()) if r["number"] == number), None)
+    if found is None or not 0 <= n < len(found["files"]):
+        abort(404)
+    applicant_id_or_404(found["applicant_id"])
+    path = found["files"][n]
+    audit("下载", path.name, f"补正通知 {number}", applicant_id=found["applicant_id"])
+    return send_file(path, as_attachment=True, download_name=path.name)
+
+
+def notices_all():
+    """Download every notice sent (or those of one applicant: ?applicant=id) as one zip."""
+    w = ws()
+    rows = sent_notices(w)
+    if request.args.get("applicant"):
+        number = applicant_id_or_404(request.args["applicant"])
+        rows = [r for r in rows if r["applicant_id"] == number]
+    if not any(r["files"] for r in rows):
+        raise UserError("还没有保存下来的补正通知可以下载")
+    target = notices_archive(w, views.export_path(site().web_dir / "exports", "补正通知.zip"), [r["number"] for r in rows])
+    audit("下载", "补正通知.zip", f"{len(rows)} 份")
+    return send_file(target, as_attachment=True, download_name="补正通知.zip")
 
 
 def certificates_job():
@@ -390,6 +474,11 @@ route(bp, "/receive", "read")(receive)
 route(bp, "/receive", "staff", ("POST",), upload="upload_size")(receive_post)
 route(bp, "/applicants", "read")(applicants)
 route(bp, "/applicants/bulk", "staff", ("POST",))(applicants_bulk)
+route(bp, "/applicants.xlsx", "read")(applicants_export)
+route(bp, "/applicants/<applicant_id>/undo", "staff", ("POST",))(applicant_undo)
+route(bp, "/notices", "read")(notices)
+route(bp, "/notices.zip", "read")(notices_all)
+route(bp, "/notices/<number>/<int:n>", "read")(notice_file)
 route(bp, "/applicants/<applicant_id>", "read")(applicant)
 route(bp, "/applicants/<applicant_id>/decide", "staff", ("POST",))(applicant_decide)
 route(bp, "/applicants/<applicant_id>/move", "staff", ("POST",))(applicant_move)

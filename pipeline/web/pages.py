@@ -14,11 +14,17 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from pipeline.common.errors import UserError
 from pipeline.generating.packets import write_program_packet
 from pipeline.web import auth, views
-from pipeline.web.context import audit, audit_line, route, site, staged, start_job, user_name
+from pipeline.web.context import audit, audit_line, route, site, staged, user_name
+from pipeline.web.context import start_job as queue_job
 from pipeline.web.security import new_token
 from pipeline.web.selfcheck import check_packet
 
 bp = Blueprint("pages", __name__)
+
+
+def start_job(title: str, work, target: str = ""):
+    """Queue a job (context.start_job) whose unexpected failure reads as a plain Chinese sentence."""
+    return queue_job(title, views.plainly(work, title.split("：")[0]), target)
 
 
 # --- sign-in -------------------------------------------------------------------------------------
@@ -94,7 +100,10 @@ def packets_blank():
 
     def work(job, folder):
         result = write_program_packet(folder / "空白申报材料", "all", campaign, pdf=pdf)
-        job.files = sorted(result.files + result.pdfs, key=lambda p: p.name)
+        # All of them in one zip first (what staff send out), then each file on its own.
+        files = sorted(result.files + result.pdfs, key=lambda p: p.name)
+        everything = views.zipped(folder / "空白申报材料", folder / f"{campaign.year}年度空白申报材料.zip", files)
+        job.files = [everything, *files]
         job.result["problems"] = result.problems
         return result.line()
 
@@ -186,7 +195,9 @@ def selfcheck_result_json(job_id: str):
 
 
 def audit_page():
-    return render_template("audit.html", entries=views.activity(site().store.audit_log()))
+    w = site().ws
+    return render_template("audit.html", entries=views.activity(site().store.audit_log(), w.program, w.campaign,
+                                                                views.applicant_names(w)))
 
 
 route(bp, "/login", "public", ("GET", "POST"))(login)

@@ -93,14 +93,25 @@ def compare(before: dict, after: dict, notice: dict | None = None) -> dict:
     return result
 
 
-def comparison_lines(comparison: dict) -> list[str]:
-    """Given a comparison, return the Chinese lines staff read."""
+def changed_fields(comparison: dict | None) -> set[tuple]:
+    """Given a comparison (or None), return the (form, field) of each value that changed."""
+    return {(c["form"], c["field"]) for c in (comparison or {}).get("fields_changed", [])}
+
+
+def _where(change: dict) -> str:
+    return f"{change['form']}.{change['field']}" if change["field"] else change["form"]
+
+
+def comparison_lines(comparison: dict, label=None) -> list[str]:
+    """Given a comparison and `label(form, field)` (the field's printed label; None: the ids, for a test or a log),
+    return the Chinese lines staff read."""
+    label = label or (lambda form, field: _where({"form": form, "field": field}))
     lines = [f"已解决 {len(comparison['resolved'])} 项，仍未解决 {len(comparison['still_open'])} 项，"
              f"新问题 {len(comparison['new'])} 项，改动字段 {len(comparison['fields_changed'])} 个"]
     for title, key in (("已解决", "resolved"), ("仍未解决", "still_open"), ("新问题", "new")):
         lines += [f"  {title}：{i['message']}" for i in comparison[key]]
     for change in comparison["fields_changed"]:
-        where = f"{change['form']}.{change['field']}" if change["field"] else change["form"]
+        where = label(change["form"], change["field"])
         lines.append(f"  改动：{where}：{_shown(change['before'])} → {_shown(change['after'])}")
     notice = comparison.get("notice")
     if notice:
@@ -112,7 +123,24 @@ def comparison_lines(comparison: dict) -> list[str]:
 
 
 def _shown(value) -> str:
+    """Given a changed value, return it as a line shows it: nothing as （空）, a list form's rows by their count."""
     if value is None:
         return "（空）"
+    if isinstance(value, list):
+        return f"{len(value)} 行"
     text = str(value)
     return text if len(text) <= 40 else text[:39] + "…"
+
+
+def field_namer(program, record: dict, campaign):
+    """Given a program, a record and its campaign, return `label(form, field)`: a changed field as staff know it,
+    "《form title》field label" (the respondents' list by its title alone), never its ids."""
+    def label(form_id: str, field_id: str | None) -> str:
+        form = program.form_of(record, form_id)
+        title = f"《{form.printed_title(campaign)}》" if form is not None else "表外内容"
+        if not field_id:
+            return title
+        found = form.fields.get(field_id) if form is not None else None
+        return f"{title}{found.plain_label if found else '表外栏目'}"
+
+    return label

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import yaml
 
+from pipeline.common.collation import by_pinyin, name_key
 from pipeline.common.errors import UserError
 from pipeline.common.records import company_name as record_company
 from pipeline.common.records import form_value
@@ -147,6 +148,7 @@ def effective_issues(record: dict, batch_issues: list[dict], decisions: list[dic
         else:
             pending.remove(match)
             decided.append({**issue, "decision": match["kind"], "decision_zh": Decision(match["kind"]).label,
+                            "decision_id": match.get("id"),
                             "note": match["note"], "by": match["by"], "at": match["at"],
                             "carried_from": match.get("carried_from")})
     return open_, decided
@@ -306,6 +308,8 @@ class Workspace:
                   "unit": t.c.promoting_unit, "errors": t.c.errors, "versions": t.c.version_count,
                   "updated": t.c.updated_at, "id": t.c.id}[sort]
         filters = dict(category=category, stage=stage, status=status, unit=unit, search=search)
+        if sort == "name":
+            return self._by_pinyin(filters, descending, offset, limit)
         query = self._filtered(sa.select(t), **filters)
         query = query.order_by(column.desc() if descending else column.asc(), t.c.id).offset(max(0, offset))
         if limit is not None:
@@ -315,12 +319,24 @@ class Workspace:
             items = [self._row(r) for r in _rows(conn.execute(query))]
         return Page(items=items, total=total, offset=offset, limit=limit or total)
 
+    def _by_pinyin(self, filters: dict, descending: bool, offset: int, limit: int | None) -> Page:
+        """Given the list's filters and a page, return that page ordered by the names' pinyin (`collation.name_key`):
+        the database filters, the names (one short column) are ordered here, the page's rows fetched by id."""
+        t = db.applicants
+        with self.reader.connect() as conn:
+            names = conn.execute(self._filtered(sa.select(t.c.id, t.c.company_name), **filters)).all()
+            ordered = sorted(names, key=lambda r: (name_key(r[1]), r[0]), reverse=descending)
+            start = max(0, offset)
+            ids = [r[0] for r in ordered[start:None if limit is None else start + limit]]
+            found = {r["id"]: r for r in _rows(conn.execute(sa.select(t).where(t.c.id.in_(ids))))} if ids else {}
+        items = [self._row(found[i]) for i in ids]
+        return Page(items=items, total=len(names), offset=offset, limit=limit or len(names))
+
     def units(self) -> list[str]:
         """Return the 推进单位 that applicants name, sorted (for a filter's choices)."""
         t = db.applicants
         with self.reader.connect() as conn:
-            return [r[0] for r in conn.execute(sa.select(t.c.promoting_unit).distinct().order_by(t.c.promoting_unit))
-                    if r[0]]
+            return by_pinyin(r[0] for r in conn.execute(sa.select(t.c.promoting_unit).distinct()) if r[0])
 
     def stage_counts(self) -> dict[str, int]:
         """Return stage → number of applicants, every stage of the program in order (0 included)."""
@@ -550,6 +566,8 @@ class Workspace:
         by = _require_name(by)
         if kind not in Decision.on_issues():
             raise UserError(f"处理方式应为 {'、'.join(f'{d.value}（{d.label}）' for d in Decision.on_issues())}")
+        if kind == Decision.WAIVE and not (note or "").strip():
+            raise UserError(f"{Decision.WAIVE.label}须写明理由（为什么不要求申报单位补正此项）")
         with self.engine.begin() as conn:
             self._stage_of(conn, applicant_id)
             t, v = db.applicants, db.versions
@@ -575,6 +593,29 @@ class Workspace:
                                                        "field": issue.get("field"), "note": note})
             self.refresh(conn, applicant_id, by=by)
         return issue
+
+    def undo(self, applicant_id: int, decision_id: int, by: str, note: str | None = None) -> dict:
+        """Given an applicant, one of its decisions on an issue of its latest version, who and why, take the
+        decision back: the issue is open again (status and automatic stage follow) and the audit log records what
+        was undone. Return the decision taken back; raise UserError when there is no such decision."""
+        by = _require_name(by)
+        d = db.decisions
+        with self.engine.begin() as conn:
+            self._stage_of(conn, applicant_id)
+            vid = conn.execute(sa.select(db.applicants.c.latest_version_id)
+                               .where(db.applicants.c.id == applicant_id)).scalar_one()
+            found = conn.execute(sa.select(d).where(d.c.id == decision_id, d.c.applicant_id == applicant_id)).first()
+            if found is None or found.kind not in Decision.on_issues():
+                raise UserError("没有这项人工处理（可能已被撤销），请刷新页面")
+            if found.version_id != vid:
+                raise UserError("这项人工处理属于较早的版本，最新版本不受它影响，无需撤销")
+            decision = dict(found._mapping)
+            conn.execute(sa.delete(d).where(d.c.id == decision_id))
+            self._audit(conn, by, "undo", applicant_id, {"kind": decision["kind"], "code": decision["code"],
+                                                         "form": decision["form"], "field": decision["field"],
+                                                         "note": note, "reason": decision["note"]})
+            self.refresh(conn, applicant_id, by=by)
+        return decision
 
     def opinion(self, applicant_id: int, text: str, by: str, recommend: bool | None = None,
                 score: float | None = None) -> None:

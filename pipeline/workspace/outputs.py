@@ -4,12 +4,16 @@ items), the summary workbook, the 推荐汇总表, certificates for the winning 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from pipeline.common.files import safe_filename
 from pipeline.common.records import HONOURED_FIELD, company_name, honoured_name
 from pipeline.common.xlsx import write_cells
 from pipeline.definitions.vocabulary import Decision, Severity, Status, label_of
@@ -18,6 +22,9 @@ from pipeline.issuing.workbook import write_summary
 from pipeline.workspace import db
 from pipeline.workspace.core import Workspace, _require_name
 
+#: The folder of the workspace the notices sent are kept in, one folder per number (notices/BZ2017-0001/…):
+#: a notice is downloaded again from here whenever asked, after a restart too.
+NOTICES = "notices"
 WORKSPACE_SHEET = "工作区"
 WORKSPACE_HEADER = ("编号", "企业名称", "类别", "推进单位", "阶段", "状态", "版本数", "补正通知", "审定意见")
 
@@ -63,6 +70,9 @@ def workspace_notices(ws: Workspace, out: Path, by: str, pdf: bool = False, toda
     result = make_notices(due, out, ws.campaign, pdf=pdf, today=today, deadline=deadline, references=numbers)
     reply_by = deadline_for(ws.campaign, today, deadline)  # the day each letter prints: its answer is judged by it
     recorded = []
+    pdfs = {p.stem: p for p in result.pdfs}
+    for path, number in zip(result.files, numbers):  # kept before they are recorded: a recorded notice has its file
+        keep_notice_files(ws, number, [path] + ([pdfs[path.stem]] if path.stem in pdfs else []))
     if due:
         with ws.engine.begin() as conn:
             for record, path, number in zip(due, result.files, numbers):
@@ -74,6 +84,60 @@ def workspace_notices(ws: Workspace, out: Path, by: str, pdf: bool = False, toda
                 ws._audit(conn, by, "notice", record["applicant_id"], {"number": row["number"], "file": path.name})
                 recorded.append(row)
     return NoticesResult(result=result, recorded=recorded, already_sent=len(failing) - len(due))
+
+
+def notice_folder(ws: Workspace, number: str) -> Path:
+    """Given a workspace and a notice number, return the folder its files are kept in."""
+    return ws.root / NOTICES / safe_filename(number)
+
+
+def keep_notice_files(ws: Workspace, number: str, paths: list[Path]) -> None:
+    """Given a workspace, a notice number and the files written for it (docx, and PDF when made), copy them into
+    the notice's folder of the workspace (each through a temporary name, so a copy is whole or absent)."""
+    folder = notice_folder(ws, number)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        part = folder / f".{path.name}.part"
+        shutil.copyfile(path, part)
+        os.replace(part, folder / path.name)
+
+
+def notice_files(ws: Workspace, number: str) -> list[Path]:
+    """Given a workspace and a notice number, return the files kept for it: the letter (.docx) first, then its
+    PDF; [] for a notice sent before notices were kept."""
+    folder = notice_folder(ws, number)
+    if not folder.is_dir():
+        return []
+    kept = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    return sorted(kept, key=lambda p: (p.suffix.lower() != ".docx", p.name))
+
+
+def sent_notices(ws: Workspace, applicant_id: int | None = None) -> list[dict]:
+    """Given a workspace (and an applicant id), return the notices sent, newest first: number, date, applicant id,
+    company name, items, who, when (UTC, ISO) and the files kept."""
+    n, t = db.notices, db.applicants
+    query = (sa.select(n.c.number, n.c.date, n.c.applicant_id, n.c["items"], n.c.by, n.c.at, t.c.company_name)
+             .join(t, t.c.id == n.c.applicant_id).order_by(n.c.id.desc()))
+    if applicant_id is not None:
+        query = query.where(n.c.applicant_id == applicant_id)
+    with ws.reader.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    for row in rows:
+        row["items"] = json.loads(row["items"] or "[]")
+        row["files"] = notice_files(ws, row["number"])
+    return rows
+
+
+def notices_archive(ws: Workspace, target: Path, numbers: list[str] | None = None) -> Path:
+    """Given a workspace, a new .zip path and notice numbers (None: every notice sent), write the kept files of
+    those notices into the zip, each under its number's folder; return the path."""
+    rows = sent_notices(ws)
+    chosen = [r for r in rows if numbers is None or r["number"] in numbers]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for row in reversed(chosen):  # in the order they were sent
+            for path in row["files"]:
+                archive.write(path, f"{safe_filename(row['number'])}/{path.name}")
+    return target
 
 
 def workspace_rows(ws: Workspace, records: list[dict]) -> list[list]:
@@ -184,11 +248,16 @@ def status_lines(ws: Workspace) -> list[str]:
     if waiting:
         lines.append("等待处理：")
         lines += [f"  {n} 家在“{stage}”，等待{who}" for stage, who, n in waiting]
-    unsent = sum(1 for r in ws.latest_records(stage=ws.flow.role("incomplete")) if has_errors(r)
-                 and not _notice_sent(ws, r["version_id"]))
+    unsent = notices_due(ws)
     if unsent:
         lines.append(f"  {unsent} 家需补正而尚未发补正通知（manyi notices --workspace {ws.root} --out 文件夹）")
     return lines
+
+
+def notices_due(ws: Workspace) -> int:
+    """Given a workspace, return how many applicants need 补正 and have had no notice for their latest version."""
+    return sum(1 for r in ws.latest_records(stage=ws.flow.role("incomplete")) if has_errors(r)
+               and not _notice_sent(ws, r["version_id"]))
 
 
 def _notice_sent(ws: Workspace, version_id: int) -> bool:

@@ -66,22 +66,28 @@ def make_previews(store, files: list[tuple[str, str]], cache: Path, work: Path, 
     for n, (sha, docs) in enumerate(documents.items(), 1):
         rendered = [p if kind == "pdf" else pdfs.get(p) for p, kind in docs]
         skipped += sum(r is None for r in rendered)
-        pages += render_pages([r for r in rendered if r is not None], preview_dir(cache, sha))
+        done, unreadable = render_pages([r for r in rendered if r is not None], preview_dir(cache, sha))
+        pages, skipped = pages + done, skipped + unreadable
         if progress:
             progress(n, len(documents))
-    return f"已生成 {pages} 页预览" + (f"；{skipped} 个文件无法预览（图片或无法转换）" if skipped else "")
+    return f"已生成 {pages} 页预览" + (f"；{skipped} 个文件无法预览（图片、已损坏或加密的文件）" if skipped else "")
 
 
-def render_pages(pdfs: list[Path], folder: Path) -> int:
-    """Given PDFs, render their first pages (PREVIEW_PAGES each) as 1.png, 2.png … in `folder`; return how many."""
+def render_pages(pdfs: list[Path], folder: Path) -> tuple[int, int]:
+    """Given PDFs, render their first pages (PREVIEW_PAGES each) as 1.png, 2.png … in `folder`; return (pages
+    rendered, PDFs that could not be opened: damaged or encrypted)."""
     import pypdfium2
 
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.png"):  # ours, from an earlier rendering of the same file
         old.unlink()
-    count = 0
+    count = unreadable = 0
     for path in pdfs:
-        document = pypdfium2.PdfDocument(str(path))
+        try:
+            document = pypdfium2.PdfDocument(str(path))
+        except pypdfium2.PdfiumError:  # a damaged or password-protected PDF: no preview, the others still get theirs
+            unreadable += 1
+            continue
         try:
             for page_no in range(min(PREVIEW_PAGES, len(document))):
                 count += 1
@@ -89,4 +95,4 @@ def render_pages(pdfs: list[Path], folder: Path) -> int:
                 image.convert("L").save(folder / f"{count}.png", optimize=True)
         finally:
             document.close()
-    return count
+    return count, unreadable
