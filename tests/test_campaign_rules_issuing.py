@@ -236,3 +236,12 @@ def test_a_second_revocation_names_the_first_in_chinese_words():
                       "--register", db).exit_code == 0
         again = invoke("register", "revoke", "HLJ2017-EN-0001", "--date", "2018-04-01", "--reason", "再次", "--register", db)
         assert again.exit_code == 2 and "已于 2018年3月1日 撤销（复查不合格）" in again.output, again.output
+
+
+def test_a_revocation_dated_in_the_future_is_refused(tmp_path):
+    db = issued_register(tmp_path)
+    later = date.today() + timedelta(days=400)
+    run = invoke("register", "revoke", "HLJ2017-EN-0001", "--date", later.isoformat(), "--reason", "x", "--register", db)
+    assert run.exit_code == 2 and "晚于今天" in run.output and f"{later.year}年" in run.output, run.output
+    with register.connect(db) as conn:
+        assert register.lookup(conn, "HLJ2017-EN-0001").revoked_on is None

@@ -555,6 +555,8 @@ def revoke(conn, number: str, reason: str, today: date | None = None) -> Entry:
         raise UserError(f"证书 {entry.number} 已于 {zh_date(entry.revoked_on)} 撤销（{entry.revoke_reason}）")
     if today < entry.issued_on:
         raise UserError(f"撤销日期 {zh_date(today)} 早于证书 {entry.number} 的颁发日期 {zh_date(entry.issued_on)}")
+    if today > date.today():  # a revocation is a decision already made: it is recorded, never scheduled
+        raise UserError(f"撤销日期 {zh_date(today)} 晚于今天（{zh_date(date.today())}）：只能登记已经作出的撤销决定")
     conn.execute(sa.update(certificates).where(certificates.c.number == entry.number)
                  .values(revoked_on=today.isoformat(), revoke_reason=reason))
     _event(conn, entry.number, "revoked", today, reason=reason)
