@@ -210,10 +210,30 @@ def certificates(source: Source | Campaign, out: Path, by: str, pdf: bool = Fals
 def renewal_letters(conn, out: Path, campaign: Campaign, today: date, within: timedelta):
     """Given a register connection, an output folder, the campaign that signs, the day and a window, write a
     复评通知 per holder whose title's term ends within the window; return the letters."""
-    from pipeline.issuing.register import expiring
     from pipeline.issuing.renewals import renewal_letters as write
 
-    return write(expiring(conn, today, within), out, campaign, today)
+    return write(titles_due(conn, today, within), out, campaign, today)
+
+
+def titles_due(conn, today: date, within: timedelta) -> list:
+    """Given a register connection, the day and a window, return the titles due for 复评 (in force, term ending
+    within the window); when there are none but some already lapsed, raise UserError saying where they are."""
+    from pipeline.issuing.register import expiring, lapsed_note
+
+    due = expiring(conn, today, within)
+    lapsed = lapsed_note(conn, today, within)
+    if not due and lapsed:  # say where the titles are (already past their term), not only that none is due
+        raise UserError(f"没有需要复评的称号（有效期均不在所查期限内）。{lapsed}")
+    return due
+
+
+def renewal_roster(conn, out: Path, today: date, within: timedelta):
+    """Given a register connection, the roster's path, the day and a window, write the roster of the titles due
+    for 复评 (a 复评 campaign starts from it); return (the titles, the roster's path)."""
+    from pipeline.issuing.renewals import renewal_roster as write
+
+    due = titles_due(conn, today, within)
+    return due, write(due, out)
 
 
 @dataclass

@@ -13,6 +13,7 @@ import click
 from pipeline import __version__
 from pipeline.common import click_zh
 from pipeline.common.errors import UserError, os_error_message
+from pipeline.common.zones import shown_time
 from pipeline.definitions.vocabulary import Decision, IssueCode, Severity, Status, label_of
 
 click_zh.install(click.Group())  # click's own messages in Chinese, before any command is built
@@ -414,10 +415,13 @@ def expiring(within, as_of, register_path, workspace_dir):
     today = _date_option(as_of) or date.today()
     with _register_of(register_path, workspace_dir, write=False) as (conn, _where):
         due = reg.expiring(conn, today, _within(within))
+        lapsed = reg.lapsed_note(conn, today, _within(within))
     click.echo("\t".join(("证书编号", "持有单位", "称号", "有效期至", "剩余天数")))
     for e in due:
         click.echo("\t".join((e.number, e.company, e.title, zh_date(e.valid_to), str((e.valid_to - today).days))))
     click.echo(f"共 {len(due)} 个称号的有效期在 {zh_date(today)} 起 {_within(within).days} 天内届满，需复评。")
+    if lapsed:
+        click.echo(f"提示：{lapsed}")
 
 
 @cli.group()
@@ -465,13 +469,11 @@ def renewal_roster(out, within, as_of, register_path, workspace_dir):
     （manyi packet --roster 名单 生成预填的申报材料）。"""
     from datetime import date
 
-    from pipeline.issuing.register import expiring
-    from pipeline.issuing.renewals import renewal_roster as write
+    from pipeline import actions
 
     today = _date_option(as_of) or date.today()
     with _register_of(register_path, workspace_dir, write=False) as (conn, _where):
-        due = expiring(conn, today, _within(within))
-    path = write(due, out)
+        due, path = actions.renewal_roster(conn, out, today, _within(within))
     click.echo(f"已写出 {len(due)} 个需复评的称号到 {path}（第一张表为申报名单：manyi packet --roster {path} --out 文件夹）。")
 
 
@@ -862,6 +864,7 @@ def show(dir, applicant):
 
     with _open_workspace(dir) as ws:
         d = ws.applicant(ws.find(applicant))
+        zone = ws.zone
     click.echo(f"{d.id} {d.row.company_name}  阶段：{d.row.stage}（之后可到：{'、'.join(d.next_stages) or '无'}）")
     click.echo(f"未处理的问题 {len(d.open_issues)} 项：")
     for i in d.open_issues:
@@ -869,17 +872,19 @@ def show(dir, applicant):
                    f"{' ' + i['form'] + '.' + i['field'] if i.get('form') and i.get('field') else ''}：{i['message']}")
     for i in d.decided_issues:
         carried = "，沿用上一版的处理" if i.get("carried_from") else ""
-        click.echo(f"  [已{i['decision_zh']}] {i['code']}（{label_of(IssueCode, i['code'])}）：{i['message']} —— {i['note'] or ''}（{i['by']}，{i['at']}{carried}）")
+        click.echo(f"  [已{i['decision_zh']}] {i['code']}（{label_of(IssueCode, i['code'])}）：{i['message']} —— {i['note'] or ''}（{i['by']}，{shown_time(i['at'], zone)}{carried}）")
     for v in d.versions:
-        click.echo(f"第 {v.seq} 版：{v.source}，收到于 {v.received_at}，{len(v.files)} 个文件")
+        stored = shown_time(v.received_at, zone)  # the received date is the one staff gave, else the day it was stored
+        click.echo(f"第 {v.seq} 版：{v.source}，收件日期 {v.received_on or stored[:10]}，存入于 {stored}，"
+                   f"{len(v.files)} 个文件")
         if v.comparison:
             click.echo("\n".join("  " + line for line in comparison_lines(v.comparison)))
     for m in d.moves:
-        click.echo(f"阶段：{m['from_stage'] or '—'} → {m['to_stage']}（{m['by']}，{m['at']}）{m['note'] or ''}")
+        click.echo(f"阶段：{m['from_stage'] or '—'} → {m['to_stage']}（{m['by']}，{shown_time(m['at'], zone)}）{m['note'] or ''}")
     for n in d.notices:
         click.echo(f"补正通知 {n['number']}（{n['date']}）：{len(n['items'])} 项")
     for o in (x for x in d.decisions if x["kind"] == Decision.OPINION):
-        click.echo(f"{Decision.OPINION.label}：{o['note']}（{o['by']}，{o['at']}）")
+        click.echo(f"{Decision.OPINION.label}：{o['note']}（{o['by']}，{shown_time(o['at'], zone)}）")
 
 
 @cli.command()

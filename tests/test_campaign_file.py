@@ -72,3 +72,19 @@ def test_a_gbk_file_is_refused_with_its_line(tmp_path):
     said = refused(tmp_path, text.encode("gbk"))
     first = next(n for n, line in enumerate(text.splitlines(), 1) if any(ord(c) > 127 for c in line))
     assert f"第 {first} 行不是 UTF-8" in said
+
+
+def test_a_key_written_twice_is_refused_naming_both_lines(tmp_path):
+    """YAML keeps the last of two `year:` lines without a word: the campaign file refuses it instead."""
+    seed = SEED.read_text(encoding="utf-8")
+    text = seed.replace("year: 2017\n", "year: 2017\nyear: 2018\n", 1)
+    said = refused(tmp_path, text)
+    first = line_of(text, "year: 2017")
+    assert f"第 {first + 1} 行 year（第 {first} 行已有）" in said and "写了两次" in said
+
+
+def test_an_unclosed_list_names_the_bracket_and_where_it_began(tmp_path):
+    seed = SEED.read_text(encoding="utf-8")
+    text = seed.replace("fee: 2000", "fee: [2000", 1)
+    said = refused(tmp_path, text)
+    assert "方括号 [ ] 没有配对" in said and f"自第 {line_of(text, 'fee')} 行起" in said

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, issue_date, load_campaign
@@ -209,3 +209,39 @@ def test_a_workspace_renewal_with_print_reissues_and_logs_it(tmp_path):
             assert [e["kind"] for e in register.history(conn, "HLJ2017-EN-0001")] == ["issued", "renewed", "reissued"]
         (logged,) = [e for e in ws.audit_log() if e["action"] == "certificate_renew"]
         assert logged["by"] == "王敏"
+
+
+def test_titles_past_their_term_are_named_with_the_day_that_lists_them(tmp_path):
+    """On a register of an earlier year (the demo's: 2017 titles ended in 2019), today's 复评 listing is empty: it
+    says the titles lapsed and which --as-of lists them, and the letters and roster refuse saying the same."""
+    db = issued_register(tmp_path)  # valid 2017-09-01 to 2019-08-31
+    since = (date(2019, 8, 31) - timedelta(days=89)).isoformat()  # the first day whose 90-day window holds the end
+    run = invoke("register", "expiring", "--register", db, "--as-of", "2024-01-01")
+    assert run.exit_code == 0 and "共 0 个称号" in run.output
+    assert f"另有 1 个称号的有效期已于 2019年8月31日 届满，未续期也未撤销" in run.output and f"--as-of {since}" in run.output
+    listed = invoke("register", "expiring", "--register", db, "--as-of", since)
+    assert "HLJ2017-EN-0001" in listed.output and "共 1 个称号" in listed.output
+    for command in (("renewals", "letters", "--out", tmp_path / "letters"), ("renewals", "roster", "--out", tmp_path / "due.xlsx")):
+        refused = invoke(*command, "--register", db, "--as-of", "2024-01-01")
+        assert refused.exit_code == 2 and f"--as-of {since}" in refused.output, refused.output
+    assert invoke("renewals", "letters", "--out", tmp_path / "letters", "--register", db, "--as-of", since).exit_code == 0
+
+
+def test_a_second_revocation_names_the_first_in_chinese_words():
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = issued_register(Path(folder))
+        assert invoke("register", "revoke", "HLJ2017-EN-0001", "--date", "2018-03-01", "--reason", "复查不合格",
+                      "--register", db).exit_code == 0
+        again = invoke("register", "revoke", "HLJ2017-EN-0001", "--date", "2018-04-01", "--reason", "再次", "--register", db)
+        assert again.exit_code == 2 and "已于 2018年3月1日 撤销（复查不合格）" in again.output, again.output
+
+
+def test_a_revocation_dated_in_the_future_is_refused(tmp_path):
+    db = issued_register(tmp_path)
+    later = date.today() + timedelta(days=400)
+    run = invoke("register", "revoke", "HLJ2017-EN-0001", "--date", later.isoformat(), "--reason", "x", "--register", db)
+    assert run.exit_code == 2 and "晚于今天" in run.output and f"{later.year}年" in run.output, run.output
+    with register.connect(db) as conn:
+        assert register.lookup(conn, "HLJ2017-EN-0001").revoked_on is None

@@ -191,3 +191,56 @@ def test_a_day_beyond_the_calendar_is_refused_not_guessed(national, tmp_path):
         ws.move(row.id, PUBLICITY, by="测试", on=beyond)
         with pytest.raises(UserError, match=f"没有 {beyond.year} 年"):
             ws.move(row.id, "发布", by="测试", on=beyond + timedelta(days=30))
+
+
+# --- times are shown in the association's time zone, never UTC ---------------------------------------------------
+
+
+def stored_stamps(root: Path, sql: str) -> list[str]:
+    """Given a workspace folder and a query, return the stamps exactly as the database stores them (UTC)."""
+    import sqlite3
+
+    with sqlite3.connect(root / "workspace.db") as conn:
+        return [row[0] for row in conn.execute(sql)]
+
+
+def as_seen(stamp: str, hours: int) -> str:
+    """Given a stored UTC stamp and a zone's offset in hours, return it as staff should read it (YYYY-MM-DD HH:MM)."""
+    from datetime import datetime, timezone
+
+    moment = datetime.fromisoformat(stamp).astimezone(timezone.utc) + timedelta(hours=hours)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def test_show_and_the_page_give_times_in_the_campaigns_zone_and_the_received_date(hlj, tmp_path):
+    from pipeline.web.app import create_app
+
+    fresh(hlj, tmp_path).close()
+    root = tmp_path / "ws"
+    CliRunner().invoke(cli, ["stage", str(root), GOOD, "--to", "撤回", "--note", "企业来函撤回", "--by", "张三"])
+    received = stored_stamps(root, "select received_at from versions order by id")[-1]
+    moved = stored_stamps(root, "select at from stage_moves order by id")[-1]
+    shown = CliRunner().invoke(cli, ["show", str(root), GOOD]).output
+    assert f"存入于 {as_seen(received, 8)}" in shown and f"张三，{as_seen(moved, 8)}）企业来函撤回" in shown, shown
+    assert "收件日期 " in shown and "+00:00" not in shown
+    client = create_app(root, testing=True).test_client()
+    (aid,) = [line.split()[0] for line in shown.splitlines()[:1]]
+    page = client.get(f"/applicants/{aid}").get_data(as_text=True)
+    assert as_seen(moved, 8) in page and as_seen(moved, 0) not in page
+    audit = client.get("/audit").get_data(as_text=True)
+    assert as_seen(moved, 8) in audit and "UTC" not in audit
+    # the zone is the campaign's setting: a campaign kept in Ürümqi time (UTC+6) shows the same move two hours earlier
+    copy = root / "campaign.yaml"
+    copy.write_text(copy.read_text(encoding="utf-8") + "\ntime_zone: Asia/Urumqi\n", encoding="utf-8")
+    assert f"张三，{as_seen(moved, 6)}）" in CliRunner().invoke(cli, ["show", str(root), GOOD]).output
+
+
+def test_a_time_zone_that_does_not_exist_is_refused_naming_its_line(tmp_path):
+    from pipeline.definitions.campaign import load_campaign
+
+    source = resolve_campaign("heilongjiang", None).path.read_text(encoding="utf-8")
+    bad = tmp_path / "c.yaml"
+    bad.write_text(source + "\ntime_zone: 北京时间\n", encoding="utf-8")
+    line = len(source.splitlines()) + 2
+    with pytest.raises(UserError, match=f"第 {line} 行 time_zone 不是时区名称（如 Asia/Shanghai）：北京时间"):
+        load_campaign(bad)

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import re
 import zipfile
-from datetime import date, timedelta
+from datetime import date
 from io import BytesIO
 from pathlib import Path
 
@@ -207,7 +207,7 @@ def test_page_valid_then_revoked_then_renewed_code_and_replaced_old(workspace):
     assert "状态 已被新证书替代" in text and "状态 有效" not in text
     # revocation: the current code now says 已撤销 with the date and reason
     with Workspace.open(workspace) as ws:
-        revoked_on = date.today() + timedelta(days=30)  # after the fixture's issue (today): never before it
+        revoked_on = date.today()  # the fixture issues today: not before the issue, not in the future
         register_change(ws, "HLJ2017-EN-0001", "revoke", "张三", "以虚假材料获得称号（第二十三条）", revoked_on)
     status, text = answer_of(client, "HLJ2017-EN-0001", new)
     assert f"已撤销（{zh_date(revoked_on)}撤销，原因：以虚假材料获得称号（第二十三条））" in text

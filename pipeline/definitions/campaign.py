@@ -17,6 +17,7 @@ import jsonschema
 import yaml
 
 from pipeline.common.errors import UserError, os_reason
+from pipeline.common.zones import zone_of
 from pipeline.definitions.forms import CAMPAIGNS_DIR, yaml_text
 
 #: The campaign of the program the command line runs with when told none (the seed's 黑龙江 2017).
@@ -52,6 +53,7 @@ SCHEMA = {
         "respondents_all_below": _COUNT, "respondents_max": _COUNT,
         "construction": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
         "certificate": {"type": "object", "properties": {"issuer": _TEXT, "number_prefix": _TEXT}},
+        "time_zone": _TEXT,  # the association's time zone, times are shown in it (default Asia/Shanghai)
     },
 }
 TYPE_NAMES = {"string": "文字", "number": "数字", "integer": "整数", "date": "日期（写作 YYYY-MM-DD，如 2017-06-20）",
@@ -63,7 +65,13 @@ YAML_PROBLEMS = {"mapping values are not allowed": "冒号后须有空格；值�
                  "found character that cannot start any token": "含有不能出现在这里的字符（如 @、`、%）",
                  "expected <block end>": "缩进不对齐",
                  "found unexpected end of stream": "引号或括号没有配对",
-                 "found duplicate": "同一个键写了两次"}
+                 "found duplicate": "同一个键写了两次",
+                 # the C parser's words for the same mistakes
+                 "did not find expected ',' or ']'": "方括号 [ ] 没有配对",
+                 "did not find expected ',' or '}'": "花括号 { } 没有配对",
+                 "did not find expected key": "缩进不对齐，或引号没有配对",
+                 "did not find expected node content": "缺少值，或引号、括号没有配对",
+                 "found unknown escape character": "双引号内的反斜杠 \\ 须写成 \\\\（或改用单引号）"}
 
 
 def _is_date(_checker, value) -> bool:
@@ -100,8 +108,36 @@ def read_yaml(raw: bytes, path: Path):
         problem = str(getattr(exc, "problem", "") or "")
         hint = next((zh for en, zh in YAML_PROBLEMS.items() if problem.startswith(en)), "YAML 格式有误")
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
+        begun = getattr(exc, "context_mark", None)  # where the list, mapping or quote that was never closed began
+        opened = any(word in str(getattr(exc, "context", "") or "") for word in ("flow", "quoted"))
+        if opened and begun is not None and mark is not None and begun.line != mark.line:
+            hint += f"（自第 {begun.line + 1} 行起）"
         raise UserError(f"活动文件 {path.name} {where}格式有误：{hint}") from None
+    twice = _duplicate_key(yaml.compose(text, Loader=yaml.SafeLoader))
+    if twice:
+        raise UserError(f"活动文件 {path.name} {twice}：同一个键写了两次，只能保留一个") from None
     return data, lines
+
+
+def _duplicate_key(node, prefix: tuple = ()) -> str | None:
+    """Given a composed YAML node, return where a mapping repeats a key (第 N 行 year（第 M 行已有）), or None:
+    the YAML loader would silently keep the last value."""
+    if isinstance(node, yaml.MappingNode):
+        seen = {}
+        for key, value in node.value:
+            name = ".".join(prefix + (str(key.value),))
+            if key.value in seen:
+                return f"第 {key.start_mark.line + 1} 行 {name}（第 {seen[key.value]} 行已有）"
+            seen[key.value] = key.start_mark.line + 1
+            found = _duplicate_key(value, prefix + (str(key.value),))
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found = _duplicate_key(item, prefix)
+            if found:
+                return found
+    return None
 
 
 def _key_lines(node, prefix: tuple = ()) -> dict:
@@ -136,6 +172,10 @@ def schema_problems(data: dict, lines: dict) -> list[str]:
             found.append((line or 0, f"{at}{name} {bound} {error.validator_value}：{error.instance}"))
         else:
             found.append((line or 0, f"{at}{name} 的值不对：{error.instance}"))
+    zone = data.get("time_zone") if isinstance(data, dict) else None
+    if isinstance(zone, str) and zone_of(zone) is None:
+        line = lines.get(("time_zone",))
+        found.append((line or 0, f"{'第 %s 行 ' % line if line else ''}time_zone 不是时区名称（如 Asia/Shanghai）：{zone}"))
     return [text for _, text in sorted(found)]
 
 
@@ -240,6 +280,11 @@ class Campaign:
         if name in ("data", "path"):
             raise AttributeError(name)
         return getattr(self.data, name)
+
+    @property
+    def zone(self):
+        """The association's time zone (the file's time_zone, Asia/Shanghai by default): times are shown in it."""
+        return zone_of(self.data.get("time_zone"))
 
     def context(self) -> dict:
         """The campaign as templates see it (`c`): the YAML plus Chinese-written dates."""

@@ -552,9 +552,11 @@ def revoke(conn, number: str, reason: str, today: date | None = None) -> Entry:
     _hold_numbers(conn)
     entry = _require(conn, number)
     if entry.revoked_on:
-        raise UserError(f"证书 {entry.number} 已于 {entry.revoked_on.isoformat()} 撤销")
+        raise UserError(f"证书 {entry.number} 已于 {zh_date(entry.revoked_on)} 撤销（{entry.revoke_reason}）")
     if today < entry.issued_on:
         raise UserError(f"撤销日期 {zh_date(today)} 早于证书 {entry.number} 的颁发日期 {zh_date(entry.issued_on)}")
+    if today > date.today():  # a revocation is a decision already made: it is recorded, never scheduled
+        raise UserError(f"撤销日期 {zh_date(today)} 晚于今天（{zh_date(date.today())}）：只能登记已经作出的撤销决定")
     conn.execute(sa.update(certificates).where(certificates.c.number == entry.number)
                  .values(revoked_on=today.isoformat(), revoke_reason=reason))
     _event(conn, entry.number, "revoked", today, reason=reason)
@@ -710,6 +712,21 @@ def expiring(conn, today: date, within: timedelta) -> list[Entry]:
     window from that day (oldest end first): the titles due for 复评."""
     due = [e for e in entries(conn) if e.state(today) == "valid" and e.valid_to and e.valid_to <= today + within]
     return sorted(due, key=lambda e: (e.valid_to, e.number))
+
+
+def lapsed_note(conn, today: date, within: timedelta) -> str | None:
+    """Given a connection, the day and the window of a 复评 listing, return a Chinese line on the titles whose term
+    already ended before that day without renewal (they are not in the listing, which is of titles still in
+    force), naming a day from which the listing holds them; None when there are none."""
+    lapsed = [e for e in entries(conn) if e.state(today) == "expired"]
+    if not lapsed:
+        return None
+    first = min(e.valid_to for e in lapsed)
+    since = max(first - within + timedelta(days=1), min(e.valid_from for e in lapsed))
+    last = max(e.valid_to for e in lapsed)
+    when = zh_date(first) if first == last else f"{zh_date(first)} 至 {zh_date(last)}"
+    return (f"另有 {len(lapsed)} 个称号的有效期已于 {when} "
+            f"届满，未续期也未撤销，不算“即将届满”；要列出它们届满前的名单（最早届满的在内），请加 --as-of {since.isoformat()}")
 
 
 def save_list(entries_: list[Entry], path: Path, today: date | None = None) -> Path:

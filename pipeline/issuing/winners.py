@@ -68,8 +68,12 @@ def _cite(article: str | None) -> str:
 
 
 def find_applicant(program: Program, records: list[dict], w) -> dict | None:
-    """Given the campaign's records and a winner row, return the latest record of the same category and name
-    (the last one of the list, which is in received order), or None when it never applied."""
+    """Given the campaign's records and a winner row, return a record of the same category and name (a complete
+    one when there is one), or None when it never applied.
+
+    A parse folder keeps no order of versions (its files are in name order), so a complete record of the
+    applicant stands for it, e.g. the corrected packet parsed beside the first one; a workspace keeps the
+    versions and judges the latest (its winners carry their record)."""
     found = [r for r in records if r.get("category") == w.category and fold(applicant_name(program, r) or "") == fold(w.company)]
     complete = [r for r in found if r.get("status") == Status.COMPLETE]
     return (complete or found or [None])[-1]

@@ -30,6 +30,7 @@ from pipeline.common.collation import by_pinyin, name_key
 from pipeline.common.errors import UserError
 from pipeline.common.records import company_name as record_company
 from pipeline.common.records import form_value
+from pipeline.common.zones import DEFAULT_ZONE, in_zone
 from pipeline.definitions.campaign import Campaign, load_campaign
 from pipeline.definitions.programs import load_program, program_of
 from pipeline.definitions.stages import ARTICLE, INELIGIBLE, Workflow, workflow_of
@@ -48,13 +49,13 @@ LOCK = ".receive.lock"
 SYSTEM = "系统"
 #: Orders `applicants` may sort by.
 SORTS = ("name", "category", "stage", "status", "unit", "errors", "versions", "updated", "id")
-#: The association's time zone: the day a move is made on is the day there.
-ZONE = ZoneInfo("Asia/Shanghai")
+#: The association's time zone when the campaign names none: the day a move is made on is the day there.
+ZONE = ZoneInfo(DEFAULT_ZONE)
 
 
-def local_day(stamp: str) -> date:
+def local_day(stamp: str, zone: ZoneInfo = ZONE) -> date:
     """Given a stored time (ISO text, UTC or with its offset), return its day in the association's time zone."""
-    return datetime.fromisoformat(stamp).astimezone(ZONE).date()
+    return datetime.fromisoformat(stamp).astimezone(zone).date()
 
 
 def issue_line(issue: dict) -> str:
@@ -244,6 +245,11 @@ class Workspace:
         """The campaign, read from the workspace's own copy (staff may edit it)."""
         return load_campaign(self.root / self.config.get("campaign", CAMPAIGN_COPY))
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The association's time zone (the campaign's time_zone, Asia/Shanghai by default)."""
+        return self.campaign.zone or ZONE
+
     def backup(self) -> Path:
         """Write a dump of the whole database to backups/ and return its path (before a migration)."""
         folder = self.root / BACKUPS
@@ -405,6 +411,12 @@ class Workspace:
         record = {**record, "issues": open_, "status": status_of(open_)}
         for notice in sent:
             notice["items"] = json.loads(notice["items"])
+        zone = self.zone  # every time staff read is in the association's time zone, never the stored UTC
+        for item in (*moves, *decisions, *decided, *sent):
+            if "at" in item:
+                item["at"] = in_zone(item["at"], zone)
+        for info in infos:
+            info.received_at = in_zone(info.received_at, zone)
         return ApplicantDetail(row=row, record=record, open_issues=open_, decided_issues=decided, versions=infos,
                                moves=moves, decisions=decisions, notices=sent,
                                next_stages=list(self.flow.stage(row.stage).next) if row.stage in self.flow.names() else [])
@@ -441,8 +453,10 @@ class Workspace:
             query = query.where(a.c.applicant_id == applicant_id)
         with self.reader.connect() as conn:
             rows = _rows(conn.execute(query))
+        zone = self.zone
         for row in rows:
             row["detail"] = json.loads(row["detail"]) if row["detail"] else None
+            row["at"] = in_zone(row["at"], zone)  # shown in the association's time zone, never UTC
         return rows
 
     def winners(self) -> list[ApplicantRow]:
@@ -464,7 +478,7 @@ class Workspace:
               on: date | None = None) -> None:
         """Within a transaction, move an applicant from `src` to `dst` (the row must still be at `src`) and record it;
         a move on a given day (`on`) is recorded at noon of that day in the association's time zone."""
-        stamp = db.now() if on is None else datetime(on.year, on.month, on.day, 12, tzinfo=ZONE).isoformat()
+        stamp = db.now() if on is None else datetime(on.year, on.month, on.day, 12, tzinfo=self.zone).isoformat()
         if src is not None:
             done = conn.execute(_MOVE_STAGE, {"aid": applicant_id, "src": src, "dst": dst, "at": stamp}).rowcount
             if done != 1:
@@ -485,7 +499,7 @@ class Workspace:
         association's time zone), move it when the program's stages allow it (see `definitions.stages`); return
         the stage it came from. Raise UserError with the reason otherwise."""
         by = _require_name(by)
-        day = on or datetime.now(ZONE).date()
+        day = on or datetime.now(self.zone).date()
         with self.engine.begin() as conn:
             src = self._stage_of(conn, applicant_id)
             if src == to:
@@ -520,7 +534,7 @@ class Workspace:
         m = db.moves
         entered = conn.execute(sa.select(m.c.at).where(m.c.applicant_id == applicant_id, m.c.to_stage == src)
                                .order_by(m.c.id.desc()).limit(1)).scalar_one()
-        start = local_day(entered)
+        start = local_day(entered, self.zone)
         end = period.end(start)
         if day <= end:
             article = f"（{period.article}）" if period.article else ""
