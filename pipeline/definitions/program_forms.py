@@ -26,6 +26,8 @@ from pipeline.definitions.forms import (PROGRAMS_DIR, Form, build_fields, layout
 HOUSE_FILE = PROGRAMS_DIR / "_house.yaml"
 #: Fields that name the applicant, in the order they are looked for (organisation, person, team).
 APPLICANT_FIELDS = ("company_name", "name", "team_name", "applicant")
+#: The field of a person's or a team's 申请表 naming their employer (工作单位).
+EMPLOYER_FIELDS = ("employer",)
 #: The packet of a program file without `packet:`: its application form and checklist.
 DEFAULT_PACKET = ({"form": "application"}, {"form": "checklist"})
 #: Where a record names the unit that recommends it (推进单位), in order, when the program file names none.
