@@ -100,8 +100,8 @@ def run_client(job: dict, folder: Path) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def office_written(tmp_path_factory):
-    """The packet typed plainly and under Track Changes, as .docx and .doc, and a packet with a register over
-    several pages typed into, also as .pdf: (paths by name, client results)."""
+    """The packet typed plainly and under Track Changes, as .docx, .doc, .odt and .pdf, and a packet with a register
+    over several pages typed into, as .docx, .doc and .pdf: (paths by name, client results)."""
 
     def make(root: Path):
         from corpus import packet_values, respondents, template_packet
@@ -113,16 +113,18 @@ def office_written(tmp_path_factory):
         render_packet("construction", {}, root / "blank.docx", load_campaign(DEFAULT_CAMPAIGN).context())
         template_packet(root / "filled.docx", "product", packet_values("product", respondents=respondents(REGISTER)))
         tasks = [{"open": "blank.docx", "track_changes": tracked, "edits": EDITS,
-                  "save": [f"{name}.docx", f"{name}.doc"]}
+                  "save": [f"{name}.{ext}" for ext in ("docx", "doc", "odt", "pdf")]}
                  for name, tracked in (("plain", False), ("tracked", True))]
         tasks.append({"open": "filled.docx", "edits": REGISTER_EDITS,
                       "save": ["register.docx", "register.doc", "register.pdf"]})
         results = run_client({"tasks": tasks}, root)
         docs = {f"{name}.{ext}": root / f"{name}.{ext}" for name in ("plain", "tracked", "register")
                 for ext in ("docx", "doc")}
+        docs.update({f"{name}.{ext}": root / f"{name}.{ext}" for name in ("plain", "tracked") for ext in ("odt", "pdf")})
         docs["register.pdf"] = root / "register.pdf"
-        back = office.convert([p for n, p in docs.items() if n.endswith(".doc")], "docx", root / "from-doc")
-        paths = {n: str(back[p] if n.endswith(".doc") else p) for n, p in docs.items()}
+        # .doc and .odt are read as parsing reads them: converted to .docx in one LibreOffice batch
+        back = office.convert([p for n, p in docs.items() if n.endswith((".doc", ".odt"))], "docx", root / "from-doc")
+        paths = {n: str(back[p] if n.endswith((".doc", ".odt")) else p) for n, p in docs.items()}
         return paths, results
 
     return _once(tmp_path_factory, "office-written", make)[1]

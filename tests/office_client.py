@@ -11,7 +11,7 @@ of the job done through UNO, then soffice quits. The job is JSON:
        {"open": "in.docx",
         "track_changes": true,                      # record the edits below as tracked changes
         "edits": [
-          {"beside": "企业名称", "text": "华光公司"},    # type into the cell right of the label cell
+          {"beside": "企业名称", "text": "华光公司"},    # type into the cell right of the label cell ("\n" Enter, "\v" Shift+Enter)
           {"after": "推荐意见：", "text": "同意。"},    # type right after the first such text
           {"delete": "某段文字"},                     # delete the first such text
           {"replace": "旧", "text": "新", "nth": 1},  # replace the second such text ("nth" for any of these)
@@ -173,10 +173,15 @@ def typed_into(doc, cell) -> None:
 
 
 def type_at_end(cell, text: str) -> None:
-    """Given a cell (or any text), type text at its end, as the cursor lands there."""
+    """Given a cell (or any text), type text at its end, as the cursor lands there: '\n' is Enter (a new
+    paragraph), '\v' Shift+Enter (a line break inside the paragraph)."""
     body = cell.Text
     cursor = body.createTextCursorByRange(body.End)
-    body.insertString(cursor, text, False)
+    first, *rest = text.split("\v")
+    body.insertString(cursor, first, False)
+    for part in rest:
+        body.insertControlCharacter(cursor, 1, False)  # LINE_BREAK
+        body.insertString(cursor, part, False)
 
 
 def add_row_after(doc, holding: str, cells: list[str]) -> bool:
@@ -239,7 +244,12 @@ def apply(doc, edit: dict) -> str | None:
         found = find(doc, edit["after"], edit.get("nth", 0))
         if found is None:
             return f"no text {edit['after']!r}"
-        found.Text.insertString(found.End, edit["text"], False)
+        cursor = found.Text.createTextCursorByRange(found.End)
+        first, *rest = edit["text"].split("\v")
+        found.Text.insertString(cursor, first, False)
+        for part in rest:
+            found.Text.insertControlCharacter(cursor, 1, False)  # LINE_BREAK (Shift+Enter)
+            found.Text.insertString(cursor, part, False)
     elif "delete" in edit or "replace" in edit:
         target = edit.get("delete") or edit.get("replace")
         found = find(doc, target, edit.get("nth", 0))

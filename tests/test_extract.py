@@ -181,7 +181,7 @@ def test_report_and_survey_report_read(parsed_corpus):
     assert records["rule-report_too_long"]["forms"]["report"]["chars"] > 5000
     survey = next(a for a in records["seed-product-legacy-xlsx"]["attachments"] if a["kind"] == "survey_report")
     assert survey == {"file": "用户满意度测评报告.pdf", "kind": "survey_report", "score": 86.5, "sample_size": 120,
-                      "survey_period": {"start": "2017-01-05", "end": "2017-03-20"}}
+                      "survey_period": {"start": "2017-01-05", "end": "2017-03-20"}, "agency": "黑龙江省质量评价中心"}
     kinds = {a["kind"] for a in records["tpl-product"]["attachments"]}
     assert kinds == {"survey_report", "business_license", "trademark"}
 

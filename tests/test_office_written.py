@@ -2,9 +2,9 @@
 
 One soffice start for the whole run (tests/office_client.py, driven through UNO by the system
 Python with python3-uno): a blank packet from the templates is typed into, once plainly and once
-recording changes (insertions, a deletion, an added 被访者 row), each saved as .docx and .doc. The
-.docx is read directly; the .doc goes through one LibreOffice batch back to .docx, as `manyi parse`
-does. Every value must come back exactly as typed.
+recording changes (insertions, a deletion, an added 被访者 row), each saved as .docx, .doc, .odt and PDF.
+The .docx and PDF are read directly; the .doc and .odt go through one LibreOffice batch back to .docx, as
+`manyi parse` does. Every value must come back exactly as typed.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pipeline.reading.readers.docx import read_docx
 from pipeline.reading.readers.pdf import read_pdf
 
 OPINION = "经复核，证实性材料真实、齐全、有效，被推荐企业满意度得分达到要求"
-NOTES = "核对工程名称与图纸一致，企业名称牌悬挂规范"
+NOTES = "核对工程名称与图纸一致，\n企业名称牌悬挂规范"  # two paragraphs: Enter typed in the cell
 EVALUATION = "工程质量优良，工程设计单位配合到位，总体满意"
 #: What the applicant types, as office_client edits (the `office_written` fixture of conftest.py types them),
 #: and what each field must read back as.
@@ -74,7 +74,7 @@ REGISTER_EDITS.append({"replace": "13900000012", "text": "13912345678"})
 def test_the_client_did_every_edit(office_written):
     _, results = office_written
     assert [r["errors"] for r in results] == [[], [], []]
-    assert [len(r["saved"]) for r in results] == [2, 2, 3]
+    assert [len(r["saved"]) for r in results] == [4, 4, 3]
 
 
 def test_the_tracked_files_really_hold_tracked_changes(office_written):
@@ -87,10 +87,11 @@ def test_the_tracked_files_really_hold_tracked_changes(office_written):
     assert "<w:ins " not in plain and "<w:del " not in plain
 
 
-@pytest.mark.parametrize("name", ["plain.docx", "plain.doc", "tracked.docx", "tracked.doc"])
+@pytest.mark.parametrize("name", [f"{kind}.{ext}" for kind in ("plain", "tracked") for ext in ("docx", "doc", "odt", "pdf")])
 def test_values_typed_in_libreoffice_come_back_exactly(office_written, name):
     paths, _ = office_written
-    found = {form.key: values for form, values in extract_document(read_docx(Path(paths[name]), name))}
+    read = read_pdf if name.endswith(".pdf") else read_docx
+    found = {form.key: values for form, values in extract_document(read(Path(paths[name]), name))}
     wrong = {(key, fid): (found.get(key, {}).get(fid), want)
              for key, fields in EXPECTED.items() for fid, want in fields.items()
              if found.get(key, {}).get(fid) != want}

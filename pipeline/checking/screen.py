@@ -23,6 +23,8 @@ the separate note 材料需补正; its tier is not changed by it.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -151,7 +153,24 @@ def _satisfaction_years(record: dict, as_of: date):
     import re
 
     text = clean(form_value(record, "application", "satisfaction_history"))
-    return len(set(re.findall(r"(?:19|20)\d\d", text))) if text else None
+    return yearly_results(text) if text else None
+
+
+#: A score as a 测评结果 lists it (85.2, 86, 100), not part of a longer number or a year.
+_SCORE = re.compile(r"(?<![\d.])(100(?:\.0+)?|\d{1,2}(?:\.\d+)?)(?![\d.])")
+
+
+def yearly_results(text: str) -> int:
+    """Given a 最近三年用户满意度测评结果, return how many years it gives a result for.
+
+    The years written count ('2018年85分，2019年86分' → 2); without any year, each score listed is one
+    year's ('最近三年…分别为85.2、86.4、87.3' → 3). A figure of the sentence itself ('三年', '第3方') is no
+    score: only figures between 50 and 100 are (the 80-point rule's scale).
+    """
+    years = set(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", text))
+    if years:
+        return len(years)
+    return sum(1 for score in _SCORE.findall(unicodedata.normalize("NFKC", text)) if 50 <= float(score) <= 100)
 
 
 #: Facts computed from a record rather than read off one field (`derive:` in _facts.yaml).

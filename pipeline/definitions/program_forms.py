@@ -20,11 +20,14 @@ import re
 from pathlib import Path
 
 from pipeline.common.errors import UserError
-from pipeline.definitions.forms import PROGRAMS_DIR, Form, build_fields, layout_groups, load_forms, packet_forms, yaml_text
+from pipeline.definitions.forms import (PROGRAMS_DIR, Form, build_fields, layout_groups, layout_slots, load_forms,
+                                        packet_forms, yaml_text)
 
 HOUSE_FILE = PROGRAMS_DIR / "_house.yaml"
 #: Fields that name the applicant, in the order they are looked for (organisation, person, team).
 APPLICANT_FIELDS = ("company_name", "name", "team_name", "applicant")
+#: The field of a person's or a team's 申请表 naming their employer (工作单位).
+EMPLOYER_FIELDS = ("employer",)
 #: The packet of a program file without `packet:`: its application form and checklist.
 DEFAULT_PACKET = ({"form": "application"}, {"form": "checklist"})
 #: Where a record names the unit that recommends it (推进单位), in order, when the program file names none.
@@ -81,7 +84,7 @@ def _form(item: dict, variant: str, title: str, field_specs: dict, layout: list,
     if kind_of(item) == "rows":
         spec.update(rows=True, blank_rows=house()["rows"]["blank_rows"])
     return Form(id=item["form"], variant=variant, title=title, layout=layout, detect=(detect_key(title),),
-                fields=build_fields(spec, layout_groups(layout), program.path or HOUSE_FILE),
+                fields=build_fields(spec, layout_groups(layout), program.path or HOUSE_FILE, layout_slots(layout)),
                 categories=cats, required=bool(item.get("required", True)), spec=spec)
 
 
@@ -118,11 +121,14 @@ def field_specs(program, category_id: str, ids=None) -> tuple[dict, dict]:
 def application_rows(specs: dict, tall: dict, cols: int, footer: str | None = None) -> list[list]:
     """Given field specs and tall fields, return table rows: short fields two to a row, choices and tall ones alone.
 
-    With a footer (a seal line), the last tall field prints it under its text.
+    With a footer (a seal line), the last tall field prints it under its text; the first date field after
+    it is the date its 年 月 日 slot holds (a date written there is read into that field).
     """
     rows, pending = [], []
     per_row = cols // 2
     last_tall = [fid for fid in specs if fid in tall][-1:] if footer else []
+    after = list(specs)[list(specs).index(last_tall[0]) + 1:] if last_tall else []
+    slot_date = next((fid for fid in after if specs[fid].get("type") == "date"), None)
     for fid, spec in specs.items():
         alone = fid in tall or spec.get("type") in ("choice", "multi")
         if alone or len(pending) == per_row:
@@ -133,6 +139,8 @@ def application_rows(specs: dict, tall: dict, cols: int, footer: str | None = No
             cell = {"field": fid, "inline": True, "height": tall[fid]}
             if fid in last_tall:
                 cell["footer"] = footer
+                if slot_date and "年" in footer:
+                    cell["date"] = slot_date
             rows.append([cell])
         elif alone:
             rows.append([f"={fid}"])

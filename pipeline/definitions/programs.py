@@ -162,6 +162,33 @@ class Program:
         """Given a category id, return the id of the field naming its applicant (company, person or team)."""
         return program_forms.applicant_field(self, category_id)
 
+    def applicant_kind(self, category_id: str | None) -> str:
+        """Given a category id, return who applies: 'organisation', 'person' or 'team' ('organisation' when unknown)."""
+        return self.category(category_id).subject if category_id in self.categories else "organisation"
+
+    def holder_name(self, record: dict) -> str | None:
+        """Given a record, return the name the title is given to: the person's, the team's or the organisation's
+        (the record's `applicant.name`, which `company_name` also holds: docs/RECORD.md)."""
+        own = (record.get("applicant") or {}).get("name")
+        field = self.applicant_field(record.get("category")) if record.get("category") in self.categories else None
+        return own or (form_value(record, "application", field) if field else None) or record.get("company_name")
+
+    def employer(self, record: dict) -> str | None:
+        """Given a record, return a person's or a team's employer (工作单位); None for an organisation."""
+        if self.applicant_kind(record.get("category")) == "organisation":
+            return None
+        own = (record.get("applicant") or {}).get("employer")
+        return own or next((str(v) for v in (form_value(record, "application", f)
+                                             for f in program_forms.EMPLOYER_FIELDS) if v), None)
+
+    def addressee(self, record: dict) -> str | None:
+        """Given a record, return whom letters about it are addressed to: the organisation, or for a person or a
+        team their employer with their name ('广州供电局　李晓红')."""
+        name, employer = self.holder_name(record), self.employer(record)
+        if employer and name and employer != name:
+            return f"{employer}　{name}"
+        return name or employer
+
     def promoting_unit(self, record: dict) -> str | None:
         """Given a record, return the unit that recommends it (推进单位), from the places the program names, or None."""
         return next((str(v) for v in (form_value(record, f, k) for f, k in program_forms.unit_fields(self)) if v), None)

@@ -181,7 +181,8 @@ def notice_context(record: dict, campaign: Campaign, due: date, today: date, num
 
     ineligible = kind == "ineligible"
     return {
-        "c": campaign.context(), "company": company_name(record) or f"申报单位（材料：{record.get('source')}）",
+        "c": campaign.context(),
+        "company": program_of(campaign).addressee(record) or company_name(record) or f"申报单位（材料：{record.get('source')}）",
         "title": TITLES[kind], "ineligible": ineligible, "reference": reference or notice_reference(campaign, number),
         "source": record.get("source") or record.get("submission_id"), "files": submitted_files(record),
         "deadline": zh_date(due), "today": zh_date(today),

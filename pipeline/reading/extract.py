@@ -396,6 +396,7 @@ def cell_plan(form: Form, field_id: str, printed: set[str]) -> dict:
     cell = layout_cell(form, field_id)
     own = {fold(line) for key in ("hint", "footer") for line in str(cell.get(key) or "").split("\n") if fold(line)}
     own.update(fold(cell[key]) for key in ("hint", "footer") if cell.get(key))
+    own.update(seal_part(line) for line in list(own))  # a seal line whose slot holds a date: the seal alone
     marks = sorted({t for t in printed if t.startswith("(") and t.endswith(")")}, key=lambda t: (-len(t), t))
     texts = own | set(marks)
     return {"printed": texts, "marks": marks, "longest": max(map(len, texts), default=0),
@@ -531,6 +532,11 @@ def trailing_date(line: str) -> tuple[str, str] | None:
     return None
 
 
+def seal_part(line: str) -> str:
+    """Given a folded printed line, return it without the 年 月 日 slot at its end ('…(公章)年月日' → '…(公章)')."""
+    return line[:-3] if line.endswith("年月日") and line[:-3] else line
+
+
 def split_slot_date(raw: str, footer: tuple[str, ...], same_line: bool = False) -> tuple[str | None, str | None]:
     """Given a value's text and the folded lines printed under it, return (its text, the date written in its slot).
 
@@ -539,7 +545,7 @@ def split_slot_date(raw: str, footer: tuple[str, ...], same_line: bool = False) 
     value's own line, 承诺企业（盖章）：XX公司 2017年5月18日) a date after white space at its end counts too.
     """
     lines = raw.split("\n")
-    seals = [line for line in footer if line.strip("年月日")]
+    seals = [seal_part(line) for line in footer if line.strip("年月日")]
     for i in range(len(lines) - 1, -1, -1):
         key = fold(lines[i])
         seal = next((s for s in seals if key.startswith(s)), None)

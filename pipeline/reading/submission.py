@@ -28,6 +28,8 @@ from pipeline.receiving.inbox import submission_id
 NAME_FORMS = ("cover", "application", "commitment", "implementation_status", "recommendation", "site_inspection")
 #: Fields naming a person or a team on a program's 申请表, when no form names a company.
 APPLICANT_FIELDS = ("name", "team_name")
+#: The field of a person's or a team's 申请表 naming their employer (工作单位).
+EMPLOYER_FIELDS = ("employer",)
 
 
 def unreadable_issue(file: str, reason: str) -> dict:
@@ -192,6 +194,20 @@ def company_of(forms: dict) -> str | None:
     return None
 
 
+def applicant_of(forms: dict) -> dict:
+    """Given a record's forms, return who applies: {kind, name, employer}.
+
+    A 申请表 that names a person (姓名) or a team (班组名称) makes the applicant that person or team, with the
+    employer of their own (工作单位); otherwise the applicant is the organisation `company_of` names.
+    """
+    application = forms.get("application") if isinstance(forms.get("application"), dict) else {}
+    for fid, kind in zip(APPLICANT_FIELDS, ("person", "team")):
+        if fid in application:
+            employer = next((clean(application.get(f)) for f in EMPLOYER_FIELDS if clean(application.get(f))), None)
+            return {"kind": kind, "name": clean(application.get(fid)), "employer": employer}
+    return {"kind": "organisation", "name": company_of(forms), "employer": None}
+
+
 def assemble(entry, extracted: list[tuple[Form, object]], attachments: list[dict], issues: list[dict]) -> dict:
     """Given an entry and what its files gave, return the record in the contract's shape."""
     by_key: dict[str, object] = {}
@@ -214,6 +230,7 @@ def assemble(entry, extracted: list[tuple[Form, object]], attachments: list[dict
         "source": entry.source,
         "category": category,
         "company_name": company_of(forms),
+        "applicant": applicant_of(forms),
         "forms": forms,
         "forms_found": list(by_key),
         "attachments": attachments,
@@ -327,5 +344,5 @@ def error_record(entry, message: str) -> dict:
     issue = make_issue("error", "unreadable_file", message, file=entry.source)
     return xml_safe({
         "submission_id": entry.submission_id, "source": entry.source, "category": None, "company_name": None,
-        "forms": {}, "forms_found": [], "attachments": [], "issues": [issue], "status": "incomplete",
+        "applicant": {"kind": "organisation", "name": None, "employer": None}, "forms": {}, "forms_found": [], "attachments": [], "issues": [issue], "status": "incomplete",
     })

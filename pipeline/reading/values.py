@@ -111,6 +111,26 @@ def join_lines(raw: str | None) -> str | None:
     return out
 
 
+_YEAR_MONTH = re.compile(r"^(\d{4})\s*(?:年|[./\-])\s*(\d{1,2})\s*月?$")
+
+
+def asks_year_month(label: str) -> bool:
+    """Given a field's printed label, return whether it asks for a year and month only (出生年月, 参加工作年月)."""
+    key = fold(label)
+    return "年月" in key and "日" not in key
+
+
+def to_year_month(raw: str | None) -> str | None:
+    """Given a month as written ('1983年7月', '1983.7', '1983-07', '1983/7'), return 'YYYY-MM', else None."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", clean(raw) or "").strip()
+    match = _YEAR_MONTH.match(text)
+    if not match or not 1 <= int(match[2]) <= 12:
+        return None
+    return f"{match[1]}-{int(match[2]):02d}"
+
+
 def value(field, raw: str | None):
     """Given a field and the raw text found for it, return the normalised value (None when empty)."""
     if field.type in ("choice", "multi", "yesno"):
@@ -120,7 +140,9 @@ def value(field, raw: str | None):
     if field.type == "number":
         return to_number(raw, field.unit)
     if field.type == "date":
-        return to_date(raw)
+        # a field that asks for the year and month (出生年月) takes a month: docs/RECORD.md
+        month = to_year_month(raw) if asks_year_month(field.label) else None
+        return month or to_date(raw)
     if field.type == "period":
         return to_period(raw)
     if field.type == "list":

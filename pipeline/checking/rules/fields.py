@@ -9,6 +9,7 @@ from __future__ import annotations
 from pipeline.checking.rules.messages import application_key, is_empty, is_filled, issue, shown, title, where
 from pipeline.common.text import is_approximate, is_email, is_explained_empty, is_phone, is_postcode, number_unit
 from pipeline.definitions.forms import Form, load_forms
+from pipeline.reading.values import asks_year_month
 
 #: The article behind each form's fields; the applicant's forms fall back to 填报说明第2条.
 FORM_ARTICLES = {"recommendation": "填报说明第8条", "site_inspection": "填报说明第8条",
@@ -107,12 +108,18 @@ def format_problem(field, value) -> str | None:
             return f"{TYPE_NEEDS['number']}（单位“{unit}”无法换算）"
         return TYPE_NEEDS["number"]
     if field.type == "date" and isinstance(value, str) and not _iso(value):
+        if asks_year_month(field.label) and _iso_month(value):
+            return None  # 出生年月 asks for a year and month: 'YYYY-MM' is what it asks
         return TYPE_NEEDS["date"]
     if field.type == "period" and not isinstance(value, dict):
         return TYPE_NEEDS["period"]
     if field.type == "period" and value.get("start") and value.get("end") and value["end"] < value["start"]:
         return f"{TYPE_NEEDS['period']}（结束日期早于开始日期）"
     return None
+
+
+def _iso_month(value: str) -> bool:
+    return len(value) == 7 and value[4] == "-" and value.replace("-", "").isdigit() and 1 <= int(value[5:]) <= 12
 
 
 def _iso(value: str) -> bool:

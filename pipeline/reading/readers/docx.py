@@ -25,7 +25,7 @@ from pipeline.common.safety import (
     read_member,
 )
 from pipeline.common.sniff import BROKEN
-from pipeline.common.text import BOX, TICK
+from pipeline.common.text import BOX, TICK, TICKED
 from pipeline.reading.grid import Block, Cell, Document
 from pipeline.reading.readers import DAMAGED, Unreadable, normalise_ticks
 from pipeline.reading.readers.docx_plain import plain_blocks
@@ -70,7 +70,8 @@ class _Tags:
                      "rFonts", "pPr", "del", "moveFrom", "delText", "instrText", "txbxContent",
                      "customXml", "noBreakHyphen", "softHyphen", "ins", "moveTo", "hyperlink",
                      "smartTag", "fldSimple", "footnoteReference", "endnoteReference",
-                     "commentReference", "sectPr", "tblPr", "tblGrid", "tcW", "tabs", "vanish", "rt"):
+                     "commentReference", "sectPr", "tblPr", "tblGrid", "tcW", "tabs", "vanish", "rt", "numPr",
+                     "ilvl", "numId"):
             setattr(self, name, w + name)
         self.val = w + "val"
         self.font = w + "font"
@@ -78,6 +79,9 @@ class _Tags:
         self.ascii = w + "ascii"
         self.hAnsi = w + "hAnsi"
         self.fldCharType = w + "fldCharType"
+        self.instr = w + "instr"
+        #: The document's list numbering (`Numbering`), set per document: a numbered paragraph shows its label.
+        self.numbering = None
         self.w14_checkbox = "{%s}checkbox" % W14_NS
         self.w14_checked = "{%s}checked" % W14_NS
         self.w14_val = "{%s}val" % W14_NS
@@ -86,7 +90,8 @@ class _Tags:
         self.fast = {self.t: "t", self.tab: "tab", self.ptab: "tab", self.br: "br", self.cr: "br",
                      self.noBreakHyphen: "-", self.rFonts: "font"}
         self.fast.update(dict.fromkeys((self.vanish, self.rt, self.sym, self.fldChar, self.sdt, self.txbxContent, self.del_,
-                                        self.moveFrom, self.mc_fallback, w + "object", self.softHyphen),
+                                        self.moveFrom, self.mc_fallback, w + "object", self.softHyphen,
+                                        self.fldSimple),
                                        "careful"))
         # Subtrees that hold no displayed body text (or text shown elsewhere).
         self.skip = frozenset({self.pPr, self.rPr, self.del_, self.moveFrom, self.delText, self.instrText,
@@ -122,21 +127,24 @@ def lean_xml(xml: bytes) -> bytes:
 
 def read_docx(path: Path, source: str, limits: dict = LIMITS) -> Document:
     """Given a .docx file, return its body as a Document of paragraph and table blocks."""
-    return docx_document(main_part(Path(path), limits), source, limits)
+    return docx_document(main_part(Path(path), limits), source, limits, path=Path(path))
 
 
-def docx_document(xml: bytes, source: str, limits: dict = LIMITS) -> Document:
-    """Given a .docx's main part and the file's name, return its Document.
+def docx_document(xml: bytes, source: str, limits: dict = LIMITS, path: Path | None = None) -> Document:
+    """Given a .docx's main part and the file's name (and the file, for its list numbering), return its Document.
 
     Ordinary filled forms take the token pass; huge ones keep the tree reader, which the caller
-    runs in a memory-bounded child.
+    runs in a memory-bounded child. A document with automatic numbering (w:numPr) takes the tree
+    reader with the file's numbering definitions, so a numbered row shows its 序号 as Word does.
     """
-    blocks = plain_blocks(xml) if len(xml) <= limits["docx_inline_xml"] else None
-    return Document(source=source, blocks=tree_blocks(xml) if blocks is None else blocks, kind="docx")
+    numbering = numbering_of(path, limits) if path is not None and b"<w:numPr" in xml else None
+    blocks = plain_blocks(xml) if len(xml) <= limits["docx_inline_xml"] and numbering is None else None
+    return Document(source=source, blocks=tree_blocks(xml, numbering) if blocks is None else blocks, kind="docx")
 
 
-def tree_blocks(xml: bytes) -> list[Block]:
-    """Given document.xml, return its body blocks by parsing it into a tree; Unreadable when it is not XML."""
+def tree_blocks(xml: bytes, numbering: "Numbering | None" = None) -> list[Block]:
+    """Given document.xml (and its list numbering), return its body blocks by parsing it into a tree; Unreadable
+    when it is not XML."""
     try:
         try:
             root = parse_xml(lean_xml(xml))
@@ -150,6 +158,7 @@ def tree_blocks(xml: bytes) -> list[Block]:
         raise Unreadable(f"Word 文件内容无法解析：{said}") from exc
     ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else W_NS
     tags = _Tags(ns if ns in (W_NS, W_STRICT_NS) else W_NS)
+    tags.numbering = numbering
     body = _child(root, tags.body)
     return body_blocks(body, tags) if body is not None else []
 
@@ -179,6 +188,141 @@ def main_part(path: Path, limits: dict = LIMITS, at_most: int | None = None) -> 
         raise Unreadable(str(exc)) from exc
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise Unreadable(BROKEN) from exc
+
+
+def numbering_of(path: Path, limits: dict = LIMITS) -> "Numbering | None":
+    """Given a .docx, return its list numbering definitions (word/numbering.xml), or None when it has none or
+    they cannot be read (the values are then read without their automatic numbers)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            name = posixpath.join(posixpath.dirname(main_part_name(zf)), "numbering.xml")
+            try:
+                info = zf.getinfo(name)
+            except KeyError:
+                return None
+            root = parse_xml(read_member(zf, info, Budget(limits=limits), max_size=limits["ooxml_part_size"]))
+    except (LimitExceeded, zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return None
+    return Numbering(root)
+
+
+#: Word's number formats (w:numFmt) that write digits or letters; a bullet or 'none' shows no number.
+_CHINESE_DIGITS = "〇一二三四五六七八九"
+
+
+def _chinese(n: int, ten: str = "十") -> str:
+    """Given 1..99, return it in Chinese counting ('十二', '二十'); larger numbers digit by digit."""
+    if n < 10:
+        return _CHINESE_DIGITS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return (_CHINESE_DIGITS[tens] if tens > 1 else "") + ten + (_CHINESE_DIGITS[ones] if ones else "")
+    return "".join(_CHINESE_DIGITS[int(d)] for d in str(n))
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
+                           (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out, n = out + letters, n - value
+    return out
+
+
+def _letters(n: int) -> str:
+    """Given n ≥ 1, return Word's letter numbering (A … Z, AA … ZZ, AAA …)."""
+    return chr(ord("A") + (n - 1) % 26) * ((n - 1) // 26 + 1)
+
+
+def format_number(n: int, fmt: str) -> str:
+    """Given a counter and a w:numFmt value, return the number as Word shows it ('' for a bullet or none)."""
+    if fmt in ("bullet", "none"):
+        return ""
+    if fmt == "decimalZero":
+        return f"{n:02d}"
+    if fmt in ("upperRoman", "lowerRoman"):
+        return _roman(n) if fmt == "upperRoman" else _roman(n).lower()
+    if fmt in ("upperLetter", "lowerLetter"):
+        return _letters(n) if fmt == "upperLetter" else _letters(n).lower()
+    if fmt in ("chineseCounting", "chineseCountingThousand", "chineseLegalSimplified", "ideographTraditional",
+               "taiwaneseCounting", "taiwaneseCountingThousand", "japaneseCounting"):
+        return _chinese(n, "拾" if fmt == "chineseLegalSimplified" else "十")
+    if fmt == "decimalEnclosedCircle" or fmt == "decimalEnclosedCircleChinese":
+        return chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n)
+    if fmt == "decimalFullWidth" or fmt == "decimalFullWidth2":
+        return str(n).translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
+    return str(n)  # decimal, and any other format: its digits
+
+
+class Numbering:
+    """A document's list numbering (word/numbering.xml): each list level's start, format and label, and the
+    counters as the document's numbered paragraphs are met in order."""
+
+    def __init__(self, root):
+        ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else W_NS
+        w = "{%s}" % ns
+        val = w + "val"
+        abstract: dict[str, dict[int, tuple[int, str, str]]] = {}
+        for node in root.iter(w + "abstractNum"):
+            abstract[node.get(w + "abstractNumId", "")] = {
+                _int(lvl.get(w + "ilvl"), 0): _level(lvl, w) for lvl in node.iter(w + "lvl")}
+        #: numId → (the counters' key, level → (start, format, label text))
+        self.nums: dict[str, tuple[str, dict[int, tuple[int, str, str]]]] = {}
+        for num in root.iter(w + "num"):
+            ref = num.find(w + "abstractNumId")
+            aid = ref.get(val, "") if ref is not None else ""
+            levels = dict(abstract.get(aid, {}))
+            key = "a" + aid
+            for override in num.iter(w + "lvlOverride"):
+                ilvl = _int(override.get(w + "ilvl"), 0)
+                lvl = override.find(w + "lvl")
+                if lvl is not None:
+                    levels[ilvl] = _level(lvl, w)
+                start = override.find(w + "startOverride")
+                if start is not None and ilvl in levels:
+                    levels[ilvl] = (_int(start.get(val), 1), *levels[ilvl][1:])
+                    key = "n" + num.get(w + "numId", "")  # a restarted list counts on its own
+            self.nums[num.get(w + "numId", "")] = (key, levels)
+        self.counters: dict[str, dict[int, int]] = {}
+
+    def label(self, num_id: str, ilvl: int) -> str:
+        """Given a paragraph's numId and level, count it and return its label as Word shows it, with the space
+        after it ('1. ', '（二）'); '' for a bullet."""
+        if num_id not in self.nums or num_id == "0":
+            return ""
+        key, levels = self.nums[num_id]
+        if ilvl not in levels:
+            return ""
+        counts = self.counters.setdefault(key, {})
+        counts[ilvl] = counts.get(ilvl, levels[ilvl][0] - 1) + 1
+        for deeper in [k for k in counts if k > ilvl]:
+            del counts[deeper]  # a deeper level starts again under a new item
+        start, fmt, text, suffix = levels[ilvl]
+        if fmt in ("bullet", "none"):
+            return ""  # a bullet is decoration, not a value
+
+        def number(match):
+            k = int(match.group(1)) - 1
+            if k not in levels:
+                return ""
+            return format_number(counts.get(k, levels[k][0]), levels[k][1] if k != ilvl else fmt)
+        shown = re.sub(r"%([1-9])", number, text)
+        return shown + ("" if suffix == "nothing" or not shown else " ")  # a tab reads as one space
+
+
+def _int(raw, default: int) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return default
+
+
+def _level(lvl, w: str) -> tuple[int, str, str, str]:
+    """Given a w:lvl, return (start, number format, label text, what follows the label: tab, space or nothing)."""
+    def val(name, default):
+        node = lvl.find(w + name)
+        return node.get(w + "val", default) if node is not None else default
+    return _int(val("start", "1"), 1), val("numFmt", "decimal"), val("lvlText", "%1."), val("suff", "tab")
 
 
 def main_part_name(zf: zipfile.ZipFile) -> str:
@@ -260,28 +404,51 @@ def _deleted_row(tr, tags: _Tags) -> bool:
 
 
 def cell_text(tc, tags: _Tags, nested: list[Block]) -> str:
-    """Given a w:tc, return its paragraphs joined by '\\n'; nested tables and text boxes go to `nested`."""
+    """Given a w:tc, return its paragraphs joined by '\\n'; nested tables and text boxes go to `nested`.
+
+    A cell whose own paragraphs hold nothing shows what its text boxes and nested tables hold (a value
+    typed into a text box or a small table inside the value cell): that is its text then.
+    """
     lines: list[str] = []
-    _cell_lines(tc, tags, lines, nested)
-    return normalise_ticks("\n".join(lines).strip("\n"))  # once per cell, not per paragraph
+    inner: list[str] = []
+    _cell_lines(tc, tags, lines, nested, inner)
+    own = "\n".join(lines).strip("\n")
+    if not own.strip() and inner:
+        own = "\n".join(inner).strip("\n")
+    return normalise_ticks(own)  # once per cell, not per paragraph
 
 
-def _cell_lines(container, tags: _Tags, lines: list[str], nested: list[Block]) -> None:
+def _cell_lines(container, tags: _Tags, lines: list[str], nested: list[Block], inner: list[str]) -> None:
     for child in container:
         tag = child.tag
         if tag == tags.p:
             boxes: list = []
             lines.append(paragraph_text(child, tags, boxes, ticks=False))
             for box in boxes:
-                nested.extend(body_blocks(box, tags))
+                made = body_blocks(box, tags)
+                nested.extend(made)
+                inner.extend(_blocks_text(made))
         elif tag == tags.tbl:
-            nested.extend(table_blocks(child, tags))
+            made = table_blocks(child, tags)
+            nested.extend(made)
+            inner.extend(_blocks_text(made[:1]))  # the tables nested in it are in its cells' text already
         elif tag == tags.sdt:
             content = _child(child, tags.sdtContent)
             if content is not None and not _placeholder(child, tags):
-                _cell_lines(content, tags, lines, nested)
+                _cell_lines(content, tags, lines, nested, inner)
         elif tag in (tags.customXml, tags.ins, tags.moveTo):
-            _cell_lines(child, tags, lines, nested)
+            _cell_lines(child, tags, lines, nested, inner)
+
+
+def _blocks_text(blocks: list[Block]) -> list[str]:
+    """Given blocks inside a cell, return their lines: a paragraph's text, a table's cells row by row."""
+    out: list[str] = []
+    for block in blocks:
+        if block.kind == "paragraph":
+            out.append(block.text)
+        else:
+            out.extend(cell.text for cell in block.cells() if cell.text.strip())
+    return out
 
 
 def _children(parent, wanted: str, tags: _Tags):
@@ -330,12 +497,35 @@ def _placeholder(sdt, tags: _Tags) -> bool:
 def paragraph_text(p, tags: _Tags, boxes: list, ticks: bool = True) -> str:
     """Given a w:p, return its displayed text with ticks normalised; text boxes are added to `boxes`.
 
-    With `ticks=False` the glyphs are left as typed (a cell normalises its joined lines once).
+    With `ticks=False` the glyphs are left as typed (a cell normalises its joined lines once). A paragraph
+    numbered automatically (w:numPr) starts with its number as Word shows it.
 
     Most paragraphs are plain runs: lxml's C-level tag filter hands over just their text-bearing
     elements. A paragraph holding anything that needs context (revisions, content controls,
     text boxes, symbol fonts) is walked element by element instead.
     """
+    if tags.numbering is not None:
+        label = _list_label(p, tags)
+        if label:
+            text = paragraph_text_unnumbered(p, tags, boxes, ticks)
+            return label + text if text else label.rstrip(" ")
+    return paragraph_text_unnumbered(p, tags, boxes, ticks)
+
+
+def _list_label(p, tags: _Tags) -> str:
+    """Given a w:p, return its automatic number as Word shows it ('' when it has none)."""
+    props = _child(p, tags.pPr)
+    num = _child(props, tags.numPr) if props is not None else None
+    if num is None:
+        return ""
+    num_id, level = _child(num, tags.numId), _child(num, tags.ilvl)
+    if num_id is None:
+        return ""
+    return tags.numbering.label(num_id.get(tags.val, ""), _int_val(level, tags, 0))
+
+
+def paragraph_text_unnumbered(p, tags: _Tags, boxes: list, ticks: bool = True) -> str:
+    """Given a w:p, return its displayed text (`paragraph_text` without the automatic number)."""
     out: list[str] = []
     fast = tags.fast
     for el in p.iter():  # unfiltered iteration + dict lookup beats lxml's multi-tag filter
@@ -359,7 +549,7 @@ def paragraph_text(p, tags: _Tags, boxes: list, ticks: bool = True) -> str:
     else:
         return normalise_ticks("".join(out)) if ticks else "".join(out)
     out = []
-    _inline(p, tags, out, boxes, None)
+    _inline(p, tags, out, boxes, None, [])
     return normalise_ticks("".join(out)) if ticks else "".join(out)
 
 
@@ -384,17 +574,29 @@ def _symbol_font(fonts, tags: _Tags) -> str | None:
     return None
 
 
-def _inline(el, tags: _Tags, out: list[str], boxes: list, font: str | None) -> None:
+def _inline(el, tags: _Tags, out: list[str], boxes: list, font: str | None, fields: list) -> None:
+    """Given an element of a paragraph, append its displayed text to `out` (text boxes to `boxes`).
+
+    `fields` holds the complex fields open at this point ([instruction, where its result starts]): an
+    EQ field (带圈字符, `eq \\o\\ac(□,√)`) shows what its instruction draws, not its stored result.
+    """
     for child in el:
         tag = child.tag
+        if tag == tags.instrText:
+            if fields and fields[-1][1] is None:
+                fields[-1][0] += child.text or ""
+            continue
         if not isinstance(tag, str) or tag in tags.skip:
             continue
         if tag == tags.t:
             text = child.text or ""
-            out.append(_symbol_text(text, font) if font else text)
+            if fields and fields[-1][1] is None:  # text between a field's begin and separate is its instruction
+                fields[-1][0] += text
+            else:
+                out.append(_symbol_text(text, font) if font else text)
         elif tag == tags.r:
             if not _hidden(child, tags):  # hidden text (w:vanish) is not what the applicant shows
-                _inline(child, tags, out, boxes, _run_symbol_font(child, tags))
+                _inline(child, tags, out, boxes, _run_symbol_font(child, tags), fields)
         elif tag in (tags.tab, tags.ptab):
             out.append(" ")
         elif tag in (tags.br, tags.cr):
@@ -407,10 +609,13 @@ def _inline(el, tags: _Tags, out: list[str], boxes: list, font: str | None) -> N
             except ValueError:
                 pass
         elif tag == tags.fldChar:
-            data = _child(child, tags.ffData)
-            box = _child(data, tags.checkBox) if data is not None else None
-            if box is not None:
-                out.append(TICK if legacy_checked(box, tags) else BOX)
+            _field_char(child, tags, out, fields)
+        elif tag == tags.fldSimple:
+            shown = eq_text(child.get(tags.instr, ""))
+            if shown is None:
+                _inline(child, tags, out, boxes, font, fields)
+            else:
+                out.append(shown)
         elif tag == tags.sdt:
             mark = checkbox_mark(child, tags)
             if mark is not None:
@@ -418,11 +623,56 @@ def _inline(el, tags: _Tags, out: list[str], boxes: list, font: str | None) -> N
             elif not _placeholder(child, tags):
                 content = _child(child, tags.sdtContent)
                 if content is not None:
-                    _inline(content, tags, out, boxes, font)
+                    _inline(content, tags, out, boxes, font, fields)
         elif tag == tags.txbxContent:
             boxes.append(child)
         else:
-            _inline(child, tags, out, boxes, font)
+            _inline(child, tags, out, boxes, font, fields)
+
+
+def _field_char(node, tags: _Tags, out: list[str], fields: list) -> None:
+    """Given a w:fldChar, follow the complex field it begins, separates or ends (a legacy check box shows its mark)."""
+    kind = node.get(tags.fldCharType, "")
+    if kind == "begin":
+        fields.append(["", None])
+        data = _child(node, tags.ffData)
+        box = _child(data, tags.checkBox) if data is not None else None
+        if box is not None:
+            out.append(TICK if legacy_checked(box, tags) else BOX)
+    elif kind == "separate" and fields and fields[-1][1] is None:
+        fields[-1][1] = len(out)
+    elif kind == "end" and fields:
+        instr, result = fields.pop()
+        shown = eq_text(instr)
+        if shown is not None:
+            del out[len(out) if result is None else result:]  # the stored result of an EQ field is not what shows
+            out.append(shown)
+
+
+_EQ = re.compile(r"^\s*eq\s", re.IGNORECASE)
+#: An overlay's arguments: `\o\ac(□,√)`, `\o(○,1)`, with any alignment switches, full-width commas too.
+_OVERLAY = re.compile(r"\\o(?:\s*\\a[lcr])*\s*\((.*)\)", re.DOTALL)
+_ENCLOSURES = frozenset("□☐○◯〇◇◻⬜")
+
+
+def eq_text(instr: str) -> str | None:
+    """Given a field instruction, return what an EQ field shows as text, or None when it is no EQ field.
+
+    An enclosed character (带圈字符) overlays a box or circle with a mark: a tick or a cross in a box is a
+    tick (☑), a box with nothing is a box (☐), a circle round a character is the character.
+    """
+    if not _EQ.match(instr or ""):
+        return None
+    overlay = _OVERLAY.search(instr)
+    if overlay is None:
+        return re.sub(r"\\[a-zA-Z]+\d*|[(),，\s]", "", instr[3:])  # another EQ construct: its characters
+    parts = [part.strip() for part in re.split(r"[,，]", overlay.group(1))]
+    marks = [part for part in parts if part and part not in _ENCLOSURES]
+    if any(ch in TICKED or ch in "xX×✗✘" for part in marks for ch in part):
+        return TICK
+    if not marks:
+        return BOX if any(part in _ENCLOSURES for part in parts) else ""
+    return "".join(marks)
 
 
 def _symbol_text(text: str, font: str) -> str:

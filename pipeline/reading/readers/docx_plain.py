@@ -155,7 +155,8 @@ def attribute_int(attrs: bytes, default: int) -> int:
 class _Table:
     """A table being read: its rows so far, and the row and cell being read."""
 
-    __slots__ = ("rows", "row", "col", "above", "nested", "lines", "cell_nested", "span", "merge", "before")
+    __slots__ = ("rows", "row", "col", "above", "nested", "lines", "cell_nested", "cell_inner", "span", "merge",
+                 "before")
 
     def __init__(self):
         self.rows: list[list[Cell]] = []
@@ -165,6 +166,7 @@ class _Table:
         self.nested: list[Block] = []  # blocks of tables nested in emitted cells
         self.lines: list[str] = []  # paragraphs of the open cell
         self.cell_nested: list[Block] = []  # tables nested in the open cell
+        self.cell_inner: list[str] = []  # the lines of the tables nested right in the open cell
         self.span: int | None = None  # the open cell's first w:gridSpan (the tree reader reads the first)
         self.before = False  # whether the open row's w:gridBefore was read
         self.merge: bytes | None = None  # the open cell's w:vMerge attributes
@@ -173,7 +175,10 @@ class _Table:
         """Emit the open cell, or extend the cell above it when it continues a vertical merge; open the next."""
         col, span = self.col, self.span if self.span and self.span > 1 else 1
         if self.merge is None or not self._extends_above(col):
-            cell = Cell(normalise_ticks("\n".join(self.lines).strip("\n")), len(self.rows), col, 1, span)
+            own = "\n".join(self.lines).strip("\n")
+            if not own.strip() and self.cell_inner:  # an empty cell shows what its nested tables hold
+                own = "\n".join(self.cell_inner).strip("\n")
+            cell = Cell(normalise_ticks(own), len(self.rows), col, 1, span)
             self.row.append(cell)
             self.above[col] = cell
             if self.cell_nested:
@@ -181,7 +186,7 @@ class _Table:
         self.col = col + span
         self.lines, self.span, self.merge = [], None, None
         if self.cell_nested:
-            self.cell_nested = []
+            self.cell_nested, self.cell_inner = [], []
 
     def _extends_above(self, col: int) -> bool:
         """Given the open cell's column, add it to the cell above when it continues that one's merge."""
@@ -298,6 +303,7 @@ def _close_table(tables: list[_Table], blocks: list[Block]) -> _Table | None:
     made = [Block("table", rows=done.rows), *done.nested]
     if tables:
         tables[-1].cell_nested.extend(made)
+        tables[-1].cell_inner.extend(cell.text for cell in made[0].cells() if cell.text.strip())
         return tables[-1]
     blocks.extend(made)
     return None

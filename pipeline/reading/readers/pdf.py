@@ -114,8 +114,30 @@ def pdfium_blocks(path: str, max_pages: int) -> list[Block]:
         pdf.close()
 
 
+def struck_chars(page) -> set[tuple]:
+    """Given a pdfplumber page, return (x0, top, text) of each character a horizontal line strikes through:
+    text shown as deleted (a tracked deletion a PDF was exported with) is not what the applicant wrote."""
+    strokes = [(ln["x0"], ln["x1"], ln["top"]) for ln in page.lines if abs(ln["top"] - ln["bottom"]) < 0.5]
+    strokes += [(r["x0"], r["x1"], (r["top"] + r["bottom"]) / 2) for r in page.rects if r["bottom"] - r["top"] < 1]
+    if not strokes:
+        return set()
+    out = set()
+    for ch in page.chars:
+        height, middle = ch["bottom"] - ch["top"], (ch["x0"] + ch["x1"]) / 2
+        # through the glyph's body: below its top fifth, above its bottom tenth (an underline lies below it)
+        if any(x0 <= middle <= x1 and ch["top"] + 0.2 * height <= y <= ch["bottom"] - 0.1 * height
+               for x0, x1, y in strokes if x1 - x0 < 0.8 * page.width):
+            out.add((ch["x0"], ch["top"], ch["text"]))
+    return out
+
+
 def page_blocks(page) -> list[Block]:
-    """Given a pdfplumber page, return its tables and the text lines outside them, top to bottom."""
+    """Given a pdfplumber page, return its tables and the text lines outside them, top to bottom (struck-through
+    characters left out)."""
+    struck = struck_chars(page)
+    if struck:
+        page = page.filter(lambda obj: obj.get("object_type") != "char"
+                           or (obj["x0"], obj["top"], obj["text"]) not in struck)
     tables = page.find_tables()
     placed: list[tuple[float, int, Block]] = []
     for n, table in enumerate(tables):
@@ -204,6 +226,7 @@ def line_text(line: list[dict]) -> str:
     """Given a line's characters, return its text; a wide gap between two Latin characters with no space
     character in it (a PDF that positions words instead of writing spaces) reads as a space."""
     out = []
+    line = [ch for ch, after in zip(line, [*line[1:], None]) if not _no_room(ch, after)]
     for before, ch in zip([None, *line], line):
         if (before is not None and not _CJK.match(before["text"]) and not _CJK.match(ch["text"])
                 and before["text"].strip() and ch["text"].strip()
@@ -211,6 +234,16 @@ def line_text(line: list[dict]) -> str:
             out.append(" ")
         out.append(ch["text"])
     return "".join(out).strip()
+
+
+def _no_room(ch: dict, after: dict | None) -> bool:
+    """Given a character and the one after it on its line, return whether it is a space that takes no room: the
+    next glyph starts inside it, or at its very place (a second space there). Writer puts such spaces between
+    the runs of tracked insertions; a typed space moves the next glyph past it."""
+    if after is None or ch["text"] != " ":
+        return False
+    width = ch["x1"] - ch["x0"]
+    return after["x0"] < ch["x1"] - 0.1 * width
 
 
 def line_glue(line: list[dict], following: list[dict], right: float) -> str:
