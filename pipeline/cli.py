@@ -981,6 +981,34 @@ def user_add(name, role, directory, password):
     click.echo(f"已保存账号 {name}（{role}）。")
 
 
+def _use_forms(ctx, param, folders):
+    """--forms DIR (or MANYI_FORMS): layer staff's own programs/, campaigns/ and templates/ over the packaged ones."""
+    from pipeline.common import resources
+
+    for folder in reversed(folders or ()):  # the first one given wins
+        try:
+            resources.use_forms(folder)
+        except UserError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def _forms_option() -> click.Option:
+    return click.Option(["--forms", "forms_dirs"], multiple=True, envvar="MANYI_FORMS", metavar="文件夹",
+                        type=click.Path(path_type=Path), callback=_use_forms, expose_value=False, is_eager=True,
+                        help="自己的项目、活动与模板所在的文件夹（其中的 programs/、campaigns/、templates/ 叠加在内置文件之上，"
+                             "同名文件以它为准；内置文件不会被改写）")
+
+
+def _add_forms_option(command: click.Command) -> None:
+    """Given a command (or group), give it and every command under it the --forms option."""
+    command.params.append(_forms_option())
+    for sub in getattr(command, "commands", {}).values():
+        _add_forms_option(sub)
+
+
+_add_forms_option(cli)
+
+
 def main():
     try:
         code = cli.main(prog_name="manyi", standalone_mode=False)

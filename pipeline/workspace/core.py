@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import yaml
 
+from pipeline.common import resources
 from pipeline.common.errors import UserError
 from pipeline.common.records import company_name as record_company
 from pipeline.common.records import form_value
@@ -41,6 +42,7 @@ CONFIG = "workspace.yaml"
 CAMPAIGN_COPY = "campaign.yaml"
 DB_FILE = "workspace.db"
 STORE = "store"
+FORMS = "forms"  # the workspace's own programs/, campaigns/, templates/, over the packaged ones
 BACKUPS = "backups"
 LOCK = ".receive.lock"
 #: Who the workspace names for what it does by itself.
@@ -162,6 +164,8 @@ class Workspace:
         self.engine = db.make_engine(self.url, write=True)
         self.reader = db.make_engine(self.url, write=False) if self.url.startswith("sqlite") else self.engine
         self.store = Store(self.root / STORE)
+        if any((self.root / FORMS / kind).is_dir() for kind in resources.PACKAGED):
+            resources.use_forms(self.root / FORMS)  # the workspace's own programs, campaigns and templates first
         self.program = load_program(config["program"])
         self.flow: Workflow = workflow_of(self.program)
 
@@ -181,6 +185,9 @@ class Workspace:
         workflow_of(prog)  # a program without stages cannot have a workspace: say so before anything is written
         root.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(chosen.path, root / CAMPAIGN_COPY)
+        if prog.path.parent != resources.PACKAGED["programs"]:  # a staff folder's program: the workspace keeps a copy
+            (root / FORMS / "programs").mkdir(parents=True)
+            shutil.copyfile(prog.path, root / FORMS / "programs" / prog.path.name)
         (root / STORE).mkdir()
         config = {"program": prog.id, "campaign": CAMPAIGN_COPY, "campaign_id": str(chosen.id)}
         if db_url:
@@ -197,6 +204,7 @@ class Workspace:
                 ws._audit(conn, by, "init", None, {"program": prog.id, "campaign": str(chosen.id)})
         except Exception:
             shutil.rmtree(root / STORE, ignore_errors=True)
+            shutil.rmtree(root / FORMS, ignore_errors=True)
             (root / CAMPAIGN_COPY).unlink(missing_ok=True)
             (root / DB_FILE).unlink(missing_ok=True)
             raise
