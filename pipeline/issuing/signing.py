@@ -35,7 +35,7 @@ def keys_folder_of(register: Path | None = None, workspace: Path | None = None) 
     return register.with_name(f"{register.stem}-keys")
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write a file only its owner reads, once: O_EXCL, so two runs never keep two different keys."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -48,7 +48,7 @@ def secret(folder: Path) -> bytes:
     path = Path(folder) / SECRET_FILE
     if not path.is_file():
         try:
-            _write_private(path, secrets.token_bytes(32))
+            write_private(path, secrets.token_bytes(32))
         except FileExistsError:
             pass  # another run made it a moment ago: use theirs
     return path.read_bytes()
@@ -103,8 +103,8 @@ def init_ca(folder: Path, organisation: str, now: datetime | None = None) -> Pat
         return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                  serialization.NoEncryption())
 
-    _write_private(folder / CA_KEY, private(ca_key))
-    _write_private(folder / SIGNER_KEY, private(signer_key))
+    write_private(folder / CA_KEY, private(ca_key))
+    write_private(folder / SIGNER_KEY, private(signer_key))
     (folder / SIGNER_CERT).write_bytes(signer.public_bytes(serialization.Encoding.PEM))
     (folder / CA_CERT).write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     return folder / CA_CERT
