@@ -538,6 +538,26 @@ def register_list(campaign_id, program_id, xlsx, register_path, workspace_dir):
     click.echo(f"共 {len(found)} 张证书" + (f"，已写入 {xlsx}" if xlsx else "") + "。")
 
 
+@register.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="写出的名录 .xlsx，如 名录.xlsx")
+@_REGISTER_OPTION
+@_REGISTER_WORKSPACE
+@friendly
+def publish(out, register_path, workspace_dir):
+    """写出可以公开的证书名录：持有单位（获奖人）、项目、称号、类别、年份、有效期、状态；不含证书编号和任何联系信息。
+
+    查验服务器（manyi serve --verify-only）上的 /verify/register 页面显示同样的名录。
+    """
+    from pipeline.issuing import register as reg
+
+    if Path(out).suffix.lower() != ".xlsx":
+        raise UserError(f"名录文件应以 .xlsx 结尾：{out}")
+    with _register_of(register_path, workspace_dir, write=False) as (conn, _where):
+        rows = reg.public_register(conn)
+    reg.save_public(rows, out)
+    click.echo(f"已写出证书名录 {out}：{len(rows)} 张证书。")
+
+
 def _change_certificate(action: str, number: str, reason: str, register_path, workspace_dir, on, by):
     """Revoke or renew a certificate in --workspace (recorded with --by) or the --register file; return its entry."""
     from pipeline.issuing import register as reg

@@ -275,7 +275,9 @@ def qr_png(text: str) -> bytes:
     import segno
 
     out = io.BytesIO()
-    segno.make(text, error="m", micro=False).save(out, kind="png", scale=8, border=2)
+    # A fixed mask (any of the eight is valid and decodes alike) skips segno's search for the best one, which was
+    # most of a certificate's QR time at a thousand certificates (benchmarks/results-certificates.md).
+    segno.make(text, error="m", micro=False, mask=0).save(out, kind="png", scale=8, border=2)
     return out.getvalue()
 
 
@@ -405,22 +407,19 @@ def print_each(contexts: list[dict], stems: list[str], out: Path, campaign: Camp
 def signed_pdfs(combined: Path, entries: list[Entry], targets: list[Path], keys: Path) -> list[Path]:
     """Given the one PDF of all certificates (a page each), their entries and a target per certificate, write
     each page as a PDF of its own signed with the association's key (its number in the signature); return them."""
-    import pypdfium2
+    import pikepdf
 
-    signer = signing.load_signer(keys)
-    source = pypdfium2.PdfDocument(str(combined))
-    try:
-        with tempfile.TemporaryDirectory(prefix="manyi-sign-") as tmp:
-            for page, (entry, target) in enumerate(zip(entries, targets)):
-                single, unsigned = pypdfium2.PdfDocument.new(), Path(tmp) / f"{page}.pdf"
-                try:
-                    single.import_pages(source, [page])
-                    single.save(str(unsigned))
-                finally:
-                    single.close()
-                signing.sign_pdf(unsigned, target, entry.number, keys, signer)
-    finally:
-        source.close()
+    with pikepdf.open(combined) as source, tempfile.TemporaryDirectory(prefix="manyi-sign-") as tmp:
+        # LibreOffice gives all pages one resource dictionary naming every page's QR image: a page copied alone
+        # would carry the images of the whole run (10 MB a certificate at 1000). Each page keeps what it draws.
+        source.remove_unreferenced_resources()
+        unsigned = []
+        for page in range(len(entries)):
+            single = pikepdf.new()
+            single.pages.append(source.pages[page])
+            unsigned.append(Path(tmp) / f"{page}.pdf")
+            single.save(unsigned[-1])
+        signing.sign_all(list(zip(unsigned, targets, [e.number for e in entries])), keys)
     return targets
 
 
