@@ -15,6 +15,7 @@ transaction and leaves a line in the audit log (who, when, what).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from contextlib import contextmanager
@@ -154,6 +155,27 @@ def effective_issues(record: dict, batch_issues: list[dict], decisions: list[dic
     return open_, decided
 
 
+#: The file in a workspace that starts its page on Windows (double-click it, or send it to the desktop as a shortcut).
+LAUNCHER = "打开页面.bat"
+#: Its text: ASCII only (cmd.exe reads a .bat in the system's code page, so no Chinese inside), CRLF line ends;
+#: it serves the folder it sits in, wherever the folder is moved, and keeps the window open on an error.
+LAUNCHER_TEXT = (
+    "@echo off\r\n"
+    "rem manyi: open the page of the campaign workspace this file is in. Double-click it, or right-click it and\r\n"
+    "rem choose Send to > Desktop (create shortcut). Closing this window stops the page.\r\n"
+    "cd /d \"%~dp0\"\r\n"
+    "manyi serve \"%~dp0.\" --open\r\n"
+    "if errorlevel 1 pause\r\n"
+)
+
+
+def write_launcher(root: Path) -> Path:
+    """Given a workspace folder, write its Windows launcher (LAUNCHER) there; return it."""
+    path = Path(root) / LAUNCHER
+    path.write_bytes(LAUNCHER_TEXT.encode("ascii"))
+    return path
+
+
 class Workspace:
     """A campaign workspace (see the module docstring). Open one with `Workspace.open` or make one with `Workspace.init`."""
 
@@ -211,6 +233,8 @@ class Workspace:
         (root / CONFIG).write_text(
             "# manyi 工作区设置（请勿手工修改 db；活动设置请改 campaign.yaml）\n"
             + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        if os.name == "nt":  # staff on a Windows PC start the page by double-clicking (or a desktop shortcut to it)
+            write_launcher(root)
         return ws
 
     @classmethod
