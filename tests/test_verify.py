@@ -128,6 +128,23 @@ def test_each_signed_pdf_carries_its_own_page_only(printed):
     assert max(p.stat().st_size for p in result.signed) < result.pdf.stat().st_size
 
 
+def test_a_long_run_is_converted_in_parts_and_joined_in_order(printed, tmp_path, monkeypatch):
+    from pipeline.issuing import certificates
+
+    base, _keys, result = printed
+    monkeypatch.setattr(certificates, "PART_FROM", 1)
+    contexts = [result.contexts[i] for i in (2, 0, 1)]  # an order of its own, so the join's order shows
+    joined = certificates.combined_pdf(contexts, tmp_path / "parts.pdf", load_campaign(campaign_with_verify_url(base)),
+                                       parts=2)
+    pdf = pypdfium2.PdfDocument(str(joined))
+    try:
+        numbers = [re.findall(r"[A-Z]{3}\d{4}-[A-Z]{2}-\d{4}", page.get_textpage().get_text_range().replace(" ", ""))
+                   for page in pdf]
+    finally:
+        pdf.close()
+    assert numbers == [[c["number"]] for c in contexts]
+
+
 def test_many_pdfs_are_signed_in_a_pool_and_each_verifies(printed, tmp_path, monkeypatch):
     base, keys, result = printed
     monkeypatch.setattr(signing, "POOL_FROM", 2)

@@ -16,8 +16,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from pipeline.common.errors import UserError
 from pipeline.common import resources
+from pipeline.common.errors import UserError
 from pipeline.definitions.forms import CAMPAIGNS_DIR, yaml_text
 
 #: The campaign of the program the command line runs with when told none (the seed's 黑龙江 2017).

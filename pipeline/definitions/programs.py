@@ -16,12 +16,12 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.common import resources
 from pipeline.common.errors import UserError
 from pipeline.common.records import form_value
 from pipeline.common.text import clean, fold
 from pipeline.definitions import program_forms
 from pipeline.definitions.campaign import Campaign, load_campaign
-from pipeline.common import resources
 from pipeline.definitions.forms import PROGRAMS_DIR, Form, category_id, yaml_text
 
 FACTS_FILE = PROGRAMS_DIR / "_facts.yaml"

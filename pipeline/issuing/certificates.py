@@ -19,6 +19,7 @@ signed.
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import tempfile
@@ -61,6 +62,8 @@ DEFAULTS = {
 #: The QR code's printed side: scanned by a phone from a certificate on a wall.
 QR_SIZE_CM = 2.2
 PDF_TIMEOUT_S = 600
+#: The fewest certificates worth a LibreOffice of their own when the print-ready PDF is made in parts.
+PART_FROM = 150
 #: Issuing bodies per printed line: a 16 pt line of the landscape page holds about 44 characters;
 #: the block stands right of centre, under the seal.
 ISSUER_LINE_CHARS = 30
@@ -439,13 +442,39 @@ def print_run(contexts: list[dict], target: Path, campaign: Campaign) -> Path:
     return certificate_template().render({"c": campaign.context(), "winners": contexts}, target)
 
 
-def combined_pdf(contexts: list[dict], target: Path, campaign: Campaign) -> Path:
-    """Given every certificate's context, write one PDF of them all (one LibreOffice start); return it."""
+def combined_pdf(contexts: list[dict], target: Path, campaign: Campaign, parts: int | None = None) -> Path:
+    """Given every certificate's context, write one PDF of them all, in order; return it.
+
+    A long run is cut into `parts` (default: one per CPU) of at least PART_FROM certificates, each a document
+    converted by its own LibreOffice at the same time (LibreOffice converts on one core), the PDFs then joined
+    with pikepdf; a short run is one document and one LibreOffice start."""
+    from concurrent.futures import ThreadPoolExecutor
+    from contextlib import ExitStack
+
+    import pikepdf
+
+    parts = max(1, min(parts or os.cpu_count() or 1, len(contexts) // PART_FROM))
+    size = -(-len(contexts) // parts)
     with tempfile.TemporaryDirectory(prefix="manyi-certs-") as tmp:
-        combined = print_run(contexts, Path(tmp) / "certificates.docx", campaign)
-        converted = office.convert([combined], "pdf", Path(tmp) / "pdf", timeout=PDF_TIMEOUT_S)[combined]
-        if isinstance(converted, str):
-            raise UserError(f"证书 PDF 生成失败：{converted}")
+        documents = [print_run(contexts[i:i + size], Path(tmp) / f"certificates-{i}.docx", campaign)
+                     for i in range(0, len(contexts), size)]
+
+        def to_pdf(document: Path) -> Path:
+            converted = office.convert([document], "pdf", Path(tmp) / f"pdf-{document.stem}",
+                                       timeout=PDF_TIMEOUT_S)[document]
+            if isinstance(converted, str):
+                raise UserError(f"证书 PDF 生成失败：{converted}")
+            return converted
+
+        with ThreadPoolExecutor(max_workers=len(documents)) as pool:
+            pdfs = list(pool.map(to_pdf, documents))
+        joined = pdfs[0]
+        if len(pdfs) > 1:
+            joined = Path(tmp) / "joined.pdf"
+            with ExitStack() as stack, pikepdf.new() as whole:
+                for path in pdfs:
+                    whole.pages.extend(stack.enter_context(pikepdf.open(path)).pages)
+                whole.save(joined)
         with atomic_path(target) as part:  # never a half PDF, never over a file manyi did not write
-            shutil.move(str(converted), part)
+            shutil.move(str(joined), part)
     return target

@@ -13,10 +13,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from pipeline.common import resources
 from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
 from pipeline.definitions.forms import Form, load_forms
-from pipeline.common import resources
 from pipeline.word import TEMPLATES_DIR
 from pipeline.word.document import new_document, replace_body, write_stable_zip
 from pipeline.word.measure import table_widths, vertical_lines, wrap_label

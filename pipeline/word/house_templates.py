@@ -20,8 +20,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from pipeline.common.files import atomic_path
 from pipeline.common import resources
+from pipeline.common.files import atomic_path
 from pipeline.word import TEMPLATES_DIR
 from pipeline.word.document import declare_chinese, set_fonts
 from pipeline.word.styles import SAN_HAO, STYLE, XIAO_ER, XIAO_SI
