@@ -978,7 +978,7 @@ def doctor(workspace_dir):
 @click.option("--self-check", is_flag=True, help="开放“申报自检”页：申报单位上传一份材料即可看到问题（不保存）")
 @click.option("--behind-proxy", metavar="地址", default=None,
               help="页面在反向代理（如 nginx）之后：代理的 IP 地址；只相信来自该地址的 X-Forwarded-Proto/-For")
-@click.option("--verify-only", is_flag=True, help="只提供公开的证书查验页 /verify（放在公网上时用），不提供其他页面")
+@click.option("--verify-only", is_flag=True, help="只提供公开的证书查验页 /verify 和证书名录 /verify/register（放在公网上时用），不提供其他页面")
 @friendly
 def serve(directory, host, port, open_browser, self_check, behind_proxy, verify_only):
     """在浏览器中处理整个活动：收件、申报列表、详情、评审、证书、下载。"""
