@@ -86,6 +86,7 @@ ROUTES = [
     ("GET", "/jobs/x.json", "user"), ("GET", "/jobs/x/files/0", "user"), ("GET", "/login", "public"),
     ("POST", "/login", "public"), ("GET", "/selfcheck", "public"), ("POST", "/selfcheck", "public"),
     ("GET", "/selfcheck/x", "public"), ("GET", "/selfcheck/x.json", "public"), ("GET", "/verify", "public"),
+    ("GET", "/verify/register", "public"),
 ]
 
 
