@@ -554,6 +554,26 @@ def register_list(campaign_id, program_id, xlsx, register_path, workspace_dir):
     click.echo(f"共 {len(found)} 张证书" + (f"，已写入 {xlsx}" if xlsx else "") + "。")
 
 
+@register.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="写出的名录 .xlsx，如 名录.xlsx")
+@_REGISTER_OPTION
+@_REGISTER_WORKSPACE
+@friendly
+def publish(out, register_path, workspace_dir):
+    """写出可以公开的证书名录：持有单位（获奖人）、项目、称号、类别、年份、有效期、状态；不含证书编号和任何联系信息。
+
+    查验服务器（manyi serve --verify-only）上的 /verify/register 页面显示同样的名录。
+    """
+    from pipeline.issuing import register as reg
+
+    if Path(out).suffix.lower() != ".xlsx":
+        raise UserError(f"名录文件应以 .xlsx 结尾：{out}")
+    with _register_of(register_path, workspace_dir, write=False) as (conn, _where):
+        rows = reg.public_register(conn)
+    reg.save_public(rows, out)
+    click.echo(f"已写出证书名录 {out}：{len(rows)} 张证书。")
+
+
 def _change_certificate(action: str, number: str, reason: str, register_path, workspace_dir, on, by):
     """Revoke or renew a certificate in --workspace (recorded with --by) or the --register file; return its entry."""
     from pipeline.issuing import register as reg
@@ -765,15 +785,22 @@ def workspace_init(dir, program, campaign, db_url, by):
 @workspace.command("export")
 @click.argument("dir", type=click.Path(path_type=Path))
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option("--with-key", "with_key", is_flag=True,
+              help="连同协会的密钥（校验码密钥、根证书与签名私钥）一起导出；默认不导出，导出文件交给他人时不要加")
 @friendly
-def workspace_export(dir, file):
-    """把整个活动（数据库、收到的文件、活动文件、证书登记簿）导出为一个 .zip。"""
+def workspace_export(dir, file, with_key):
+    """把整个活动（数据库、收到的文件、活动文件、证书登记簿）导出为一个 .zip。
+
+    协会的密钥（keys 文件夹：校验码密钥、私钥）默认不导出；迁移到新电脑并要继续颁发和签名证书时加 --with-key，
+    并妥善保管该导出文件。
+    """
     from pipeline.workspace.transfer import export
 
     with _open_workspace(dir) as ws:
-        manifest = export(ws, file)
+        manifest = export(ws, file, with_key=with_key)
     click.echo(f"已导出到 {file}：{manifest['rows']['applicants']} 家申报、{manifest['rows']['versions']} 个版本、"
-               f"{manifest['files']} 个文件。")
+               f"{manifest['files']} 个文件" + ("；含协会密钥（私钥），请妥善保管此文件。" if manifest["keys"] else
+                                            "；未包含协会密钥（需要时加 --with-key）。"))
 
 
 @workspace.command("import")
@@ -994,7 +1021,7 @@ def doctor(workspace_dir):
 @click.option("--self-check", is_flag=True, help="开放“申报自检”页：申报单位上传一份材料即可看到问题（不保存）")
 @click.option("--behind-proxy", metavar="地址", default=None,
               help="页面在反向代理（如 nginx）之后：代理的 IP 地址；只相信来自该地址的 X-Forwarded-Proto/-For")
-@click.option("--verify-only", is_flag=True, help="只提供公开的证书查验页 /verify（放在公网上时用），不提供其他页面")
+@click.option("--verify-only", is_flag=True, help="只提供公开的证书查验页 /verify 和证书名录 /verify/register（放在公网上时用），不提供其他页面")
 @click.option("--portal-only", is_flag=True, help="只提供申报单位的专属链接页面 /apply/…（放在公网上时用），不提供工作人员页面")
 @friendly
 def serve(directory, host, port, open_browser, self_check, behind_proxy, verify_only, portal_only):
@@ -1323,6 +1350,34 @@ def review_decisions(dir, out, on):
         click.echo("本项目没有规定公示名单或审定文书。")
 
 # --- end of review rounds ---
+
+
+def _use_forms(ctx, param, folders):
+    """--forms DIR (or MANYI_FORMS): layer staff's own programs/, campaigns/ and templates/ over the packaged ones."""
+    from pipeline.common import resources
+
+    for folder in reversed(folders or ()):  # the first one given wins
+        try:
+            resources.use_forms(folder)
+        except UserError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def _forms_option() -> click.Option:
+    return click.Option(["--forms", "forms_dirs"], multiple=True, envvar="MANYI_FORMS", metavar="文件夹",
+                        type=click.Path(path_type=Path), callback=_use_forms, expose_value=False, is_eager=True,
+                        help="自己的项目、活动与模板所在的文件夹（其中的 programs/、campaigns/、templates/ 叠加在内置文件之上，"
+                             "同名文件以它为准；内置文件不会被改写）")
+
+
+def _add_forms_option(command: click.Command) -> None:
+    """Given a command (or group), give it and every command under it the --forms option."""
+    command.params.append(_forms_option())
+    for sub in getattr(command, "commands", {}).values():
+        _add_forms_option(sub)
+
+
+_add_forms_option(cli)
 
 
 def main():

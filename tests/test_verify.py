@@ -117,6 +117,53 @@ def test_signed_pdf_verifies_and_a_changed_byte_fails(printed, tmp_path):
     assert "查验未通过" in answer.output
 
 
+def test_each_signed_pdf_carries_its_own_page_only(printed):
+    import pikepdf
+
+    _base, _keys, result = printed
+    for signed in result.signed:
+        with pikepdf.open(signed) as pdf:
+            images = [o for o in pdf.objects if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == "/Image"]
+            assert len(pdf.pages) == 1 and len(images) == 1  # its QR code, not the whole run's
+    assert max(p.stat().st_size for p in result.signed) < result.pdf.stat().st_size
+
+
+def test_a_long_run_is_converted_in_parts_and_joined_in_order(printed, tmp_path, monkeypatch):
+    from pipeline.issuing import certificates
+
+    base, _keys, result = printed
+    monkeypatch.setattr(certificates, "PART_FROM", 1)
+    contexts = [result.contexts[i] for i in (2, 0, 1)]  # an order of its own, so the join's order shows
+    joined = certificates.combined_pdf(contexts, tmp_path / "parts.pdf", load_campaign(campaign_with_verify_url(base)),
+                                       parts=2)
+    pdf = pypdfium2.PdfDocument(str(joined))
+    try:
+        numbers = [re.findall(r"[A-Z]{3}\d{4}-[A-Z]{2}-\d{4}", page.get_textpage().get_text_range().replace(" ", ""))
+                   for page in pdf]
+    finally:
+        pdf.close()
+    assert numbers == [[c["number"]] for c in contexts]
+
+
+def test_many_pdfs_are_signed_in_a_pool_and_each_verifies(printed, tmp_path, monkeypatch):
+    base, keys, result = printed
+    monkeypatch.setattr(signing, "POOL_FROM", 2)
+    jobs = [(result.signed[i % 3], tmp_path / f"again-{i}.pdf", result.entries[i % 3].number) for i in range(4)]
+    unsigned = []
+    for i, (source, _target, number) in enumerate(jobs):  # a fresh unsigned copy of each page
+        page = tmp_path / f"page-{i}.pdf"
+        pdf = pypdfium2.PdfDocument(str(result.pdf))
+        single = pypdfium2.PdfDocument.new()
+        single.import_pages(pdf, [i % 3])
+        single.save(str(page))
+        single.close(), pdf.close()
+        unsigned.append((page, _target, number))
+    signing.sign_all(unsigned, keys, processes=2)
+    for _page, target, number in unsigned:
+        check = signing.verify_pdf(target, keys)
+        assert check.number == number and check.problems == []
+
+
 def test_a_pdf_signed_by_another_ca_is_not_trusted(printed, tmp_path):
     base, _keys, result = printed
     other = tmp_path / "other-keys"
@@ -251,7 +298,42 @@ def test_verify_only_serves_the_verify_page_and_nothing_else(workspace, host):
         assert client.get(path, headers=headers).status_code == 404, path
     assert client.post("/login", headers=headers).status_code == 404
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
-    assert endpoints == {"static", "verify.page"}
+    assert endpoints == {"static", "verify.page", "verify.published"}
+    assert client.get("/verify/register", headers=headers).status_code == 200
+
+
+def test_the_published_register_as_a_page_and_a_workbook(workspace, tmp_path):
+    from openpyxl import load_workbook
+
+    from pipeline.workspace import Workspace
+    from pipeline.workspace.outputs import register_change
+
+    revoked_on = date.today() + timedelta(days=10)
+    with Workspace.open(workspace) as ws:
+        register_change(ws, "HLJ2017-CP-0001", "revoke", "张三", "以虚假材料获得称号（第二十三条）", revoked_on)
+    codes = [code_of(workspace, n) for n in ("HLJ2017-EN-0001", "HLJ2017-CP-0001")]
+    year = f"{date.today().year}年"
+    client = create_app(workspace, host=LAN, testing=True, verify_only=True).test_client()
+    page = client.get("/verify/register", headers={"Host": "127.0.0.1"})
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.get_data(as_text=True)))
+    assert page.status_code == 200
+    assert "哈尔滨电机厂有限责任公司 先进单位" in text and "黑龙江飞鹤乳业有限公司 飞鹤奶粉 先进单位（产品类）" in text
+    assert f"哈尔滨电机厂有限责任公司 先进单位 企业类 {year} " in text and f"产品类 {year} " in text
+    assert text.rstrip().count(" 有效 ") == 1
+    assert f"已撤销（{zh_date(revoked_on)}撤销，原因：以虚假材料获得称号（第二十三条））" in text
+    assert "HLJ2017-" not in text and not any(code in text for code in codes)  # no number, no code
+    out = tmp_path / "名录.xlsx"
+    answer = _cli("register", "publish", "--out", out, "--workspace", workspace)
+    assert answer.exit_code == 0 and "2 张证书" in answer.output, answer.output
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0] == ("持有单位（获奖人）", "项目名称", "称号", "类别", "颁发年份", "有效期", "状态")
+    by_holder = {row[0]: row for row in rows[1:]}
+    assert set(by_holder) == {"哈尔滨电机厂有限责任公司", "黑龙江飞鹤乳业有限公司"}
+    assert by_holder["哈尔滨电机厂有限责任公司"][2:3] + by_holder["哈尔滨电机厂有限责任公司"][4:] == (
+        "先进单位", year, by_holder["哈尔滨电机厂有限责任公司"][5], "有效")
+    assert by_holder["黑龙江飞鹤乳业有限公司"][6].startswith("已撤销")
+    flat = " ".join(str(v) for row in rows for v in row if v)
+    assert "HLJ2017-" not in flat and not any(code in flat for code in codes)
 
 
 def test_verify_without_a_number_or_pdf_says_what_to_give(tmp_path):

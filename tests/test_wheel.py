@@ -1,9 +1,11 @@
-"""The package, not the checkout: build the wheel, install it into a fresh virtual environment outside the
-repository, and run manyi from an empty folder there, as a user who typed `pipx install manyi` would.
+"""The package, not the checkout: build the sdist, build the wheel from the sdist (as `pip install manyi` does
+from a source release), install it into a fresh virtual environment outside the repository, and run manyi from
+an empty folder there, as a user who typed `pipx install manyi` would.
 
-The wheel must carry every file the program reads (pipeline/data/, the page's templates and static files);
-installed, `manyi programs` lists the five programs, `manyi doctor` passes, `manyi demo` writes the same
-files as from the checkout, the bundled sample parses, and `manyi serve` answers on loopback.
+The sdist and the wheel must carry every file the program reads (pipeline/data/, the page's templates and
+static files); installed, `manyi programs` lists the five programs, `manyi doctor` passes, `manyi demo` writes
+the same files with the same records as from the checkout, the bundled sample parses, and `manyi serve`
+answers on loopback. Everything is built once per session.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import json
+import tarfile
 import subprocess
 import sys
 import time
@@ -63,8 +67,15 @@ def installed(tmp_path_factory):
         source = base / "source"
         shutil.copytree(REPO, source, ignore=NOT_SOURCE)
         dist = base / "dist"
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(source)],
-                       check=True, timeout=600, capture_output=True)
+        # The sdist, with the setuptools already installed (no isolated build: quick); then the wheel from it.
+        subprocess.run([sys.executable, "-c", f"from setuptools import build_meta; build_meta.build_sdist({str(dist)!r})"],
+                       cwd=source, check=True, timeout=600, capture_output=True)
+        sdist = next(dist.glob("manyi-*.tar.gz"))
+        unpacked = base / "sdist"
+        with tarfile.open(sdist) as tar:
+            tar.extractall(unpacked, filter="data")
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist),
+                        str(next(unpacked.iterdir()))], check=True, timeout=600, capture_output=True)
         wheel = next(dist.glob("manyi-*.whl"))
         venv = base / "虚拟 环境"  # a space and Chinese characters in the path, as on a staff member's PC
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
@@ -73,7 +84,7 @@ def installed(tmp_path_factory):
                         str(wheel)], check=True, timeout=900, capture_output=True)
         work = base / "空文件夹"
         work.mkdir()
-        yield wheel, home, work, checkout_demo, checkout_out
+        yield wheel, home, work, checkout_demo, checkout_out, sdist
     finally:
         if checkout_demo.poll() is None:
             checkout_demo.kill()
@@ -95,6 +106,23 @@ def test_the_wheel_carries_every_file_the_program_reads(installed):
             "pipeline/data/fonts/30-manyi-zh-cn.conf", "pipeline/data/samples/企业名单.xlsx",
             "pipeline/web/static/app.js"} <= expected  # the listing itself sees the data
     assert not expected - names, sorted(expected - names)
+
+
+def test_the_sdist_carries_every_file_the_program_reads(installed):
+    from pipeline import __version__
+
+    sdist = installed[5]
+    with tarfile.open(sdist) as tar:
+        names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+    expected = shipped_files()
+    assert "pipeline/data/samples/获奖名单.xlsx" in expected and sdist.name == f"manyi-{__version__}.tar.gz"
+    assert not expected - names, sorted(expected - names)
+    assert {"pyproject.toml", "README.md", "CHANGELOG.md", "constraints.txt", "deploy/manyi.service"} <= names
+
+
+def records_of(folder: Path) -> dict[str, dict]:
+    """Given a demo's output folder, return its parsed records by file name."""
+    return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (folder / "3-解析结果" / "records").glob("*.json")}
 
 
 def test_the_installed_package_is_the_one_that_runs(installed):
@@ -129,13 +157,15 @@ def test_the_bundled_sample_parses(installed):
 
 
 def test_demo_writes_what_the_checkout_writes_and_its_workspace_is_served(installed):
-    _wheel, home, work, checkout_demo, checkout_out = installed
+    _wheel, home, work, checkout_demo, checkout_out, _sdist = installed
     out = work / "演示"
     run = manyi(installed, "demo", "--out", str(out), timeout=DEMO_TIMEOUT)
     assert run.returncode == 0, run.stdout + run.stderr
     _out, err = checkout_demo.communicate(timeout=DEMO_TIMEOUT)
     assert checkout_demo.returncode == 0, err
     assert demo_files(out) == demo_files(checkout_out)
+    installed_records, checkout_records = records_of(out), records_of(checkout_out)
+    assert len(checkout_records) == 5 and installed_records == checkout_records  # same names, same values
     assert any(p.suffix == ".pdf" for p in out.rglob("*")) and (out / "7-工作区" / "workspace.yaml").is_file()
 
     with socket.socket() as s:  # a free loopback port

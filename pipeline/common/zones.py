@@ -22,7 +22,7 @@ def zone_of(name: str | None) -> ZoneInfo | None:
 def in_zone(stamp: str | None, zone: ZoneInfo) -> str | None:
     """Given a stored stamp (ISO, UTC or with its offset; a stamp without one is UTC), return the same instant
     as ISO text in `zone` (2017-06-18T09:30:00+08:00); text that is not a stamp comes back as it was."""
-    if not stamp:
+    if not stamp or len(stamp) <= 10:  # nothing, or a day (2017-06-18): a date is no instant to convert
         return stamp
     try:
         moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))

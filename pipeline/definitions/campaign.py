@@ -16,6 +16,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from pipeline.common import resources
 from pipeline.common.errors import UserError, os_reason
 from pipeline.common.zones import zone_of
 from pipeline.definitions.forms import CAMPAIGNS_DIR, yaml_text
@@ -249,8 +250,11 @@ def _as_date(raw, key: str, path: Path) -> date:
 
 
 def load_campaign(path: Path | str) -> "Campaign":
-    """Given a campaign file, return the Campaign."""
+    """Given a campaign file (or a bare campaign id such as liaoning-2021, looked up in the staff folders and the
+    package's campaigns/), return the Campaign."""
     path = Path(path)
+    if not path.is_file() and not path.suffix and len(path.parts) == 1:
+        path = resources.layered("campaigns", f"{path.name}.yaml")
     if not path.is_file():
         raise UserError(f"找不到活动文件：{path}")
     try:

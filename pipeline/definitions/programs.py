@@ -16,12 +16,13 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.common import resources
 from pipeline.common.errors import UserError
 from pipeline.common.records import form_value
 from pipeline.common.text import clean, fold
 from pipeline.definitions import program_forms
 from pipeline.definitions.campaign import Campaign, load_campaign
-from pipeline.definitions.forms import CAMPAIGNS_DIR, PROGRAMS_DIR, Form, category_id, yaml_text
+from pipeline.definitions.forms import PROGRAMS_DIR, Form, category_id, yaml_text
 
 FACTS_FILE = PROGRAMS_DIR / "_facts.yaml"
 #: Comparisons a check may use.
@@ -251,9 +252,12 @@ def load_facts(path: Path = FACTS_FILE) -> dict[str, Fact]:
     return facts
 
 
-def program_ids(directory: Path = PROGRAMS_DIR) -> list[str]:
-    """Given the programs folder, return the ids of its program files (files starting with _ are not programs)."""
-    return sorted(p.stem for p in Path(directory).glob("*.yaml") if not p.name.startswith("_"))
+def program_ids(directory: Path | None = None) -> list[str]:
+    """Given a programs folder (default: the packaged programs with staff folders layered over them,
+    `common.resources.use_forms`), return the ids of its program files (files starting with _ are not programs)."""
+    names = ([p.name for p in Path(directory).glob("*.yaml")] if directory is not None
+             else resources.layered_names("programs", "*.yaml"))
+    return sorted(Path(name).stem for name in names if not name.startswith("_"))
 
 
 def _category(cid: str, raw: dict, program_validity: dict) -> Category:
@@ -290,7 +294,7 @@ def load_program(program: str | Path) -> Program:
     """Given a program id (liaoning) or a program file path, return the Program."""
     path = Path(program)
     if not path.suffix:
-        path = PROGRAMS_DIR / f"{program}.yaml"
+        path = resources.layered("programs", f"{program}.yaml")
     if not path.is_file():
         raise UserError(f"找不到项目“{program}”。可用的项目：{'、'.join(program_ids())}")
     return _load(str(path.resolve()), path.stat().st_mtime)
@@ -303,7 +307,7 @@ def all_programs() -> list[Program]:
 
 def campaign_for(program_id: str) -> Path:
     """Given a program id, return the path of its default campaign file (forms/campaigns/<campaign>.yaml)."""
-    return CAMPAIGNS_DIR / f"{load_program(program_id).get('campaign')}.yaml"
+    return resources.layered("campaigns", f"{load_program(program_id).get('campaign')}.yaml")
 
 
 def program_campaign(program: Program, campaign: Campaign | Path | str | None) -> Campaign:

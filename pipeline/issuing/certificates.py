@@ -19,6 +19,7 @@ signed.
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import tempfile
@@ -63,6 +64,8 @@ DEFAULTS = {
 #: The QR code's printed side: scanned by a phone from a certificate on a wall.
 QR_SIZE_CM = 2.2
 PDF_TIMEOUT_S = 600
+#: The fewest certificates worth a LibreOffice of their own when the print-ready PDF is made in parts.
+PART_FROM = 150
 #: Issuing bodies per printed line: a 16 pt line of the landscape page holds about 44 characters;
 #: the block stands right of centre, under the seal.
 ISSUER_LINE_CHARS = 30
@@ -289,7 +292,9 @@ def qr_png(text: str) -> bytes:
     import segno
 
     out = io.BytesIO()
-    segno.make(text, error="m", micro=False).save(out, kind="png", scale=8, border=2)
+    # A fixed mask (any of the eight is valid and decodes alike) skips segno's search for the best one, which was
+    # most of a certificate's QR time at a thousand certificates (benchmarks/results-certificates.md).
+    segno.make(text, error="m", micro=False, mask=0).save(out, kind="png", scale=8, border=2)
     return out.getvalue()
 
 
@@ -464,22 +469,19 @@ def print_each(contexts: list[dict], stems: list[str], out: Path, campaign: Camp
 def signed_pdfs(combined: Path, entries: list[Entry], targets: list[Path], keys: Path) -> list[Path]:
     """Given the one PDF of all certificates (a page each), their entries and a target per certificate, write
     each page as a PDF of its own signed with the association's key (its number in the signature); return them."""
-    import pypdfium2
+    import pikepdf
 
-    signer = signing.load_signer(keys)
-    source = pypdfium2.PdfDocument(str(combined))
-    try:
-        with tempfile.TemporaryDirectory(prefix="manyi-sign-") as tmp:
-            for page, (entry, target) in enumerate(zip(entries, targets)):
-                single, unsigned = pypdfium2.PdfDocument.new(), Path(tmp) / f"{page}.pdf"
-                try:
-                    single.import_pages(source, [page])
-                    single.save(str(unsigned))
-                finally:
-                    single.close()
-                signing.sign_pdf(unsigned, target, entry.number, keys, signer)
-    finally:
-        source.close()
+    with pikepdf.open(combined) as source, tempfile.TemporaryDirectory(prefix="manyi-sign-") as tmp:
+        # LibreOffice gives all pages one resource dictionary naming every page's QR image: a page copied alone
+        # would carry the images of the whole run (10 MB a certificate at 1000). Each page keeps what it draws.
+        source.remove_unreferenced_resources()
+        unsigned = []
+        for page in range(len(entries)):
+            single = pikepdf.new()
+            single.pages.append(source.pages[page])
+            unsigned.append(Path(tmp) / f"{page}.pdf")
+            single.save(unsigned[-1])
+        signing.sign_all(list(zip(unsigned, targets, [e.number for e in entries])), keys)
     return targets
 
 
@@ -499,13 +501,39 @@ def print_run(contexts: list[dict], target: Path, campaign: Campaign) -> Path:
     return certificate_template().render({"c": campaign.context(), "winners": contexts}, target)
 
 
-def combined_pdf(contexts: list[dict], target: Path, campaign: Campaign) -> Path:
-    """Given every certificate's context, write one PDF of them all (one LibreOffice start); return it."""
+def combined_pdf(contexts: list[dict], target: Path, campaign: Campaign, parts: int | None = None) -> Path:
+    """Given every certificate's context, write one PDF of them all, in order; return it.
+
+    A long run is cut into `parts` (default: one per CPU) of at least PART_FROM certificates, each a document
+    converted by its own LibreOffice at the same time (LibreOffice converts on one core), the PDFs then joined
+    with pikepdf; a short run is one document and one LibreOffice start."""
+    from concurrent.futures import ThreadPoolExecutor
+    from contextlib import ExitStack
+
+    import pikepdf
+
+    parts = max(1, min(parts or os.cpu_count() or 1, len(contexts) // PART_FROM))
+    size = -(-len(contexts) // parts)
     with tempfile.TemporaryDirectory(prefix="manyi-certs-") as tmp:
-        combined = print_run(contexts, Path(tmp) / "certificates.docx", campaign)
-        converted = office.convert([combined], "pdf", Path(tmp) / "pdf", timeout=PDF_TIMEOUT_S)[combined]
-        if isinstance(converted, str):
-            raise UserError(f"证书 PDF 生成失败：{converted}")
+        documents = [print_run(contexts[i:i + size], Path(tmp) / f"certificates-{i}.docx", campaign)
+                     for i in range(0, len(contexts), size)]
+
+        def to_pdf(document: Path) -> Path:
+            converted = office.convert([document], "pdf", Path(tmp) / f"pdf-{document.stem}",
+                                       timeout=PDF_TIMEOUT_S)[document]
+            if isinstance(converted, str):
+                raise UserError(f"证书 PDF 生成失败：{converted}")
+            return converted
+
+        with ThreadPoolExecutor(max_workers=len(documents)) as pool:
+            pdfs = list(pool.map(to_pdf, documents))
+        joined = pdfs[0]
+        if len(pdfs) > 1:
+            joined = Path(tmp) / "joined.pdf"
+            with ExitStack() as stack, pikepdf.new() as whole:
+                for path in pdfs:
+                    whole.pages.extend(stack.enter_context(pikepdf.open(path)).pages)
+                whole.save(joined)
         with atomic_path(target) as part:  # never a half PDF, never over a file manyi did not write
-            shutil.move(str(converted), part)
+            shutil.move(str(joined), part)
     return target

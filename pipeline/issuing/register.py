@@ -817,11 +817,45 @@ def public_lines(found: Checked, today: date | None = None) -> list[tuple[str, s
              ("有效期", validity_line(entry))]
     if not found.current:
         return lines + [("状态", REPLACED)]
+    return lines + [("状态", public_status(entry, found.renewed_on, today))]
+
+
+def public_status(entry: Entry, renewed_on: date | None, today: date | None = None) -> str:
+    """Given an entry and its last renewal (or None), return its status as the public sees it: 有效 (已续期),
+    已过期 with the last day, 已撤销 with the date and reason."""
     state = entry.state(today)
     if state == "revoked":
-        status = f"已撤销（{zh_date(entry.revoked_on)}撤销，原因：{entry.revoke_reason}）"
-    elif state == "expired":
-        status = f"已过期（有效期至{zh_date(entry.valid_to)}）"
-    else:
-        status = STATES_ZH[state] + (f"（已于{zh_date(found.renewed_on)}续期）" if found.renewed_on else "")
-    return lines + [("状态", status)]
+        return f"已撤销（{zh_date(entry.revoked_on)}撤销，原因：{entry.revoke_reason}）"
+    if state == "expired":
+        return f"已过期（有效期至{zh_date(entry.valid_to)}）"
+    return STATES_ZH[state] + (f"（已于{zh_date(renewed_on)}续期）" if renewed_on else "")
+
+
+# --- the register the association publishes ------------------------------------------------------------
+
+#: The columns of the published register: what anyone may know of a title, no number (the verify page does not
+#: tell which numbers exist), no contact, no reviewer, no score.
+PUBLIC_HEADER = ("持有单位（获奖人）", "项目名称", "称号", "类别", "颁发年份", "有效期", "状态")
+
+
+def public_register(conn, today: date | None = None) -> list[list[str]]:
+    """Given a register, return one row per certificate as the association may publish it (PUBLIC_HEADER), by
+    year (newest first), title and holder."""
+    e = events.c
+    renewals = dict(conn.execute(sa.select(e.number, sa.func.max(e.on_date)).where(e.kind == "renewed")
+                                 .group_by(e.number)).all())
+    rows = []
+    for entry in entries(conn):
+        renewed = renewals.get(entry.number)
+        rows.append([entry.company, entry.project or "", entry.title, category_name(entry.category, entry.program),
+                     f"{entry.issued_on.year}年", validity_line(entry),
+                     public_status(entry, date.fromisoformat(renewed) if renewed else None, today)])
+    return sorted(rows, key=lambda r: (-int(r[4][:-1]), r[2], r[0], r[1]))
+
+
+def save_public(rows: list[list[str]], path: Path) -> Path:
+    """Given the published register's rows, write them as a workbook at `path`; return the path."""
+    book = new_workbook()
+    add_sheet(book, "证书名录", list(PUBLIC_HEADER), rows)
+    save(book, Path(path))
+    return Path(path)

@@ -4,6 +4,7 @@ Anyone may open it, signed in or not, on the staff page or alone (`manyi serve D
 shows the holder, title, category, year, term and status of the certificate whose number and code
 match, and nothing else; a wrong number and a wrong code get the same answer ("no such certificate"),
 so the page tells nobody which numbers exist. Each address may ask VERIFY_PER_HOUR times an hour.
+`/verify/register` lists the titles the association publishes (holder, title, year, status; no numbers).
 """
 
 from __future__ import annotations
@@ -38,8 +39,20 @@ def page():
                            current=bool(found and found.current))
 
 
+@blueprint.route("/verify/register")
+def published():
+    """The register of titles the association publishes (`register.public_register`): public, no numbers."""
+    if not current_app.extensions["manyi_verify_rate"].allow(request.remote_addr or ""):
+        return render_template("verify_register.html", rows=[], header=register.PUBLIC_HEADER, too_many=True), 429
+    site = current_app.extensions["manyi"]
+    with register.connect(site.ws.reader, write=False) as conn:
+        rows = register.public_register(conn)
+    return render_template("verify_register.html", rows=rows, header=register.PUBLIC_HEADER, too_many=False)
+
+
 def register_page(app: Flask) -> None:
     """Given the application, serve /verify to everyone (public, rate-limited per address)."""
     app.register_blueprint(blueprint)
     app.config["PERMISSIONS"]["verify.page"] = "public"
+    app.config["PERMISSIONS"]["verify.published"] = "public"
     app.extensions["manyi_verify_rate"] = RateLimit(VERIFY_PER_HOUR)

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from pipeline.common.zones import shown_time
+from pipeline.common.zones import zone_of as zone_named
 
 from pipeline.common import office
 from pipeline.common.errors import UserError
@@ -36,33 +39,15 @@ DETAIL_ZH = {"from": "从", "to": "到", "note": "说明", "number": "编号", "
              "date": "日期", "problem": "情况", "command": "操作"}
 #: Web lines that are not work on the campaign: the home page leaves them out.
 NOT_WORK = ("登录", "登录失败", "退出", "下载", "下载原件", "下载记录")
-#: The association's time zone when the campaign file names none.
-DEFAULT_ZONE = "Asia/Shanghai"
-
-
 def zone_of(campaign) -> ZoneInfo:
-    """Given the campaign, return its time zone (`time_zone:` of the campaign file, else Asia/Shanghai)."""
-    try:
-        return ZoneInfo(str(campaign.data.get("time_zone") or DEFAULT_ZONE))
-    except (ZoneInfoNotFoundError, ValueError, AttributeError):
-        return ZoneInfo(DEFAULT_ZONE)
+    """Given the campaign, return its time zone (its `time_zone:`, else Asia/Shanghai)."""
+    return getattr(campaign, "zone", None) or zone_named(None)
 
 
 def local_time(stamp, zone: ZoneInfo | None = None) -> str:
     """Given a stored time (ISO text, UTC when it names no offset) and a time zone, return it there as
     'YYYY-MM-DD HH:MM' ('' for nothing; a plain date as it is)."""
-    if not stamp:
-        return ""
-    text = str(stamp)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return text
-    if len(text) <= 10:
-        return text
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(zone or ZoneInfo(DEFAULT_ZONE)).strftime("%Y-%m-%d %H:%M")
+    return shown_time(str(stamp) if stamp else None, zone or zone_named(None))
 
 
 def campaign_facts(campaign, program) -> list[tuple[str, str]]:

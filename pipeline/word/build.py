@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from pipeline.common import resources
 from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
 from pipeline.definitions.forms import Form, load_forms
@@ -312,12 +313,16 @@ def template_forms(forms: dict | None = None) -> list[Form]:
 
 
 def template_path(form: Form | str, directory: Path = TEMPLATES_DIR) -> Path:
-    """Given a form (or form key), return the path of its template: templates/<form key>.docx."""
+    """Given a form (or form key), return the path of its template: <directory>/<form key>.docx; in the packaged
+    templates folder, a staff folder's template of the same name comes first (`common.resources.use_forms`)."""
     key = form if isinstance(form, str) else form.key
+    if Path(directory) == TEMPLATES_DIR:
+        return resources.layered("templates", f"{key}.docx")
     return Path(directory) / f"{key}.docx"
 
 
 def build_all(directory: Path = TEMPLATES_DIR) -> list[Path]:
     """Given the templates folder, (re)write every form's template there and return their paths."""
     forms = load_forms()
-    return [build_template(form, template_path(form, directory), forms) for form in template_forms(forms)]
+    # Written where asked, never into a staff folder that template_path would layer over the package.
+    return [build_template(form, Path(directory) / f"{form.key}.docx", forms) for form in template_forms(forms)]

@@ -20,6 +20,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from pipeline.common import resources
 from pipeline.common.files import atomic_path
 from pipeline.word import TEMPLATES_DIR
 from pipeline.word.document import declare_chinese, set_fonts
@@ -229,7 +230,7 @@ BUILDERS = {"notice.docx": build_notice, "certificate.docx": build_certificate}
 
 def template(name: str) -> Path:
     """Given 'notice.docx' or 'certificate.docx', return its path in templates/, building it when missing."""
-    path = TEMPLATES_DIR / name
+    path = resources.layered("templates", name)  # a staff folder's own certificate or notice first
     if not path.is_file():
         BUILDERS[name](path)
     return path

@@ -15,6 +15,7 @@ transaction and leaves a line in the audit log (who, when, what).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import yaml
 
+from pipeline.common import resources
 from pipeline.common.collation import by_pinyin, name_key
 from pipeline.common.errors import UserError
 from pipeline.common.records import company_name as record_company
@@ -43,6 +45,7 @@ CONFIG = "workspace.yaml"
 CAMPAIGN_COPY = "campaign.yaml"
 DB_FILE = "workspace.db"
 STORE = "store"
+FORMS = "forms"  # the workspace's own programs/, campaigns/, templates/, over the packaged ones
 BACKUPS = "backups"
 LOCK = ".receive.lock"
 #: Who the workspace names for what it does by itself.
@@ -155,6 +158,27 @@ def effective_issues(record: dict, batch_issues: list[dict], decisions: list[dic
     return open_, decided
 
 
+#: The file in a workspace that starts its page on Windows (double-click it, or send it to the desktop as a shortcut).
+LAUNCHER = "打开页面.bat"
+#: Its text: ASCII only (cmd.exe reads a .bat in the system's code page, so no Chinese inside), CRLF line ends;
+#: it serves the folder it sits in, wherever the folder is moved, and keeps the window open on an error.
+LAUNCHER_TEXT = (
+    "@echo off\r\n"
+    "rem manyi: open the page of the campaign workspace this file is in. Double-click it, or right-click it and\r\n"
+    "rem choose Send to > Desktop (create shortcut). Closing this window stops the page.\r\n"
+    "cd /d \"%~dp0\"\r\n"
+    "manyi serve \"%~dp0.\" --open\r\n"
+    "if errorlevel 1 pause\r\n"
+)
+
+
+def write_launcher(root: Path) -> Path:
+    """Given a workspace folder, write its Windows launcher (LAUNCHER) there; return it."""
+    path = Path(root) / LAUNCHER
+    path.write_bytes(LAUNCHER_TEXT.encode("ascii"))
+    return path
+
+
 class Workspace:
     """A campaign workspace (see the module docstring). Open one with `Workspace.open` or make one with `Workspace.init`."""
 
@@ -165,6 +189,8 @@ class Workspace:
         self.engine = db.make_engine(self.url, write=True)
         self.reader = db.make_engine(self.url, write=False) if self.url.startswith("sqlite") else self.engine
         self.store = Store(self.root / STORE)
+        if any((self.root / FORMS / kind).is_dir() for kind in resources.PACKAGED):
+            resources.use_forms(self.root / FORMS)  # the workspace's own programs, campaigns and templates first
         self.program = load_program(config["program"])
         self.flow: Workflow = workflow_of(self.program)
 
@@ -184,6 +210,9 @@ class Workspace:
         workflow_of(prog)  # a program without stages cannot have a workspace: say so before anything is written
         root.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(chosen.path, root / CAMPAIGN_COPY)
+        if prog.path.parent != resources.PACKAGED["programs"]:  # a staff folder's program: the workspace keeps a copy
+            (root / FORMS / "programs").mkdir(parents=True)
+            shutil.copyfile(prog.path, root / FORMS / "programs" / prog.path.name)
         (root / STORE).mkdir()
         config = {"program": prog.id, "campaign": CAMPAIGN_COPY, "campaign_id": str(chosen.id)}
         if db_url:
@@ -200,12 +229,15 @@ class Workspace:
                 ws._audit(conn, by, "init", None, {"program": prog.id, "campaign": str(chosen.id)})
         except Exception:
             shutil.rmtree(root / STORE, ignore_errors=True)
+            shutil.rmtree(root / FORMS, ignore_errors=True)
             (root / CAMPAIGN_COPY).unlink(missing_ok=True)
             (root / DB_FILE).unlink(missing_ok=True)
             raise
         (root / CONFIG).write_text(
             "# manyi 工作区设置（请勿手工修改 db；活动设置请改 campaign.yaml）\n"
             + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        if os.name == "nt":  # staff on a Windows PC start the page by double-clicking (or a desktop shortcut to it)
+            write_launcher(root)
         return ws
 
     @classmethod

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline.common.errors import UserError
 from pipeline.common.files import atomic_path
-from pipeline.issuing import register
+from pipeline.issuing import register, signing
 from pipeline.workspace import db
 from pipeline.workspace import review  # the review rounds travel with the campaign
 from pipeline.workspace.core import BACKUPS, CAMPAIGN_COPY, CONFIG, STORE, Workspace
@@ -23,8 +23,11 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 
 
-def export(ws: Workspace, target: Path) -> dict:
-    """Given a workspace and a .zip path, write the campaign into it; return the manifest (counts)."""
+def export(ws: Workspace, target: Path, with_key: bool = False) -> dict:
+    """Given a workspace and a .zip path, write the campaign into it; return the manifest (counts).
+
+    The association's keys (the check-code secret, the CA's and the signer's private keys, `keys/`) go into it
+    only when asked (`with_key`): an export is handed around, a private key must not be without a decision."""
     target = Path(target)
     if target.suffix.lower() != ".zip":
         raise UserError(f"导出文件应以 .zip 结尾：{target}")
@@ -44,7 +47,12 @@ def export(ws: Workspace, target: Path) -> dict:
                 zf.write(path, f"{STORE}/{path.relative_to(ws.root / STORE).as_posix()}", zipfile.ZIP_STORED)
                 stored += 1
             manifest = {"format": FORMAT, "program": ws.config["program"], "campaign_id": ws.config.get("campaign_id"),
-                        "schema_version": db.SCHEMA_VERSION, "rows": counts, "files": stored}
+                        "schema_version": db.SCHEMA_VERSION, "rows": counts, "files": stored, "keys": []}
+            keys = signing.keys_folder_of(workspace=ws.root)
+            if with_key and keys.is_dir():
+                for path in sorted(p for p in keys.iterdir() if p.is_file()):
+                    zf.write(path, f"{signing.KEYS_DIR}/{path.name}")
+                    manifest["keys"].append(path.name)
             zf.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
     return manifest
 
@@ -80,6 +88,10 @@ def import_(source: Path, root: Path, db_url: str | None = None) -> Workspace:
                     raise UserError(f"导出文件已损坏：{name} 的内容与其校验值不符")
                 target.chmod(0o444)
             (root / CAMPAIGN_COPY).write_bytes(zf.read(CAMPAIGN_COPY))
+            for name in sorted(n for n in names if n.startswith(f"{signing.KEYS_DIR}/")):  # an export made --with-key
+                if Path(name).parent.as_posix() != signing.KEYS_DIR or Path(name).name.startswith("."):
+                    raise UserError(f"导出文件中的路径不安全：{name}")
+                signing.write_private(root / signing.KEYS_DIR / Path(name).name, zf.read(name))
             config = {"program": manifest["program"], "campaign": CAMPAIGN_COPY, "campaign_id": manifest.get("campaign_id")}
             if db_url:
                 config["db"] = db_url
