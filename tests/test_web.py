@@ -83,7 +83,8 @@ ROUTES = [
     ("POST", "/downloads/notices", "staff"), ("POST", "/downloads/tables", "staff"), ("POST", "/downloads/screen", "staff"),
     ("POST", "/downloads/certificates", "staff"), ("GET", "/users", "admin"), ("POST", "/users", "admin"),
     ("GET", "/audit", "admin"), ("POST", "/logout", "user"), ("GET", "/jobs/x", "user"),
-    ("GET", "/jobs/x.json", "user"), ("GET", "/jobs/x/files/0", "user"), ("GET", "/login", "public"),
+    ("GET", "/jobs/x.json", "user"), ("GET", "/jobs/x/files/0", "user"), ("POST", "/jobs/x/restart", "staff"),
+    ("GET", "/login", "public"),
     ("POST", "/login", "public"), ("GET", "/selfcheck", "public"), ("POST", "/selfcheck", "public"),
     ("GET", "/selfcheck/x", "public"), ("GET", "/selfcheck/x.json", "public"), ("GET", "/verify", "public"),
 ]

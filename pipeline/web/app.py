@@ -20,10 +20,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pipeline.common.errors import UserError
-from pipeline.web import auth, campaign_pages, pages, verify
+from pipeline.web import auth, campaign_pages, pages, tasks, verify  # noqa: F401  (tasks: the job kinds)
 from pipeline.workspace import accounts
 from pipeline.web.context import EXTENSION, Site
-from pipeline.web.jobs import Runner
+from pipeline.web.jobs import Jobs, Runner
 from pipeline.web.security import WEB_LIMITS, RateLimit, TooMuch, local_host_header, new_token, same_token
 from pipeline.web.store import Store
 
@@ -46,14 +46,17 @@ def secret_key(folder: Path) -> bytes:
 
 
 def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, limits: dict | None = None,
-               testing: bool = False, behind_proxy: str | None = None, verify_only: bool = False) -> Flask:
+               testing: bool = False, behind_proxy: str | None = None, verify_only: bool = False,
+               workers: int = 1, sign_in: bool = False) -> Flask:
     """Given a workspace folder and how it is served, return the Flask application.
 
     `behind_proxy`: the address of the reverse proxy in front (it says by X-Forwarded-Proto/-For whether
     the browser came by HTTPS and from where); those headers are believed from that address only.
-    `verify_only`: the public certificate verify page alone (no staff page, no sign-in)."""
+    `verify_only`: the public certificate verify page alone (no staff page, no sign-in).
+    `workers`: job worker threads started in this process (0: jobs are run by `manyi worker` processes).
+    `sign_in`: accounts on 127.0.0.1 too (a computer several staff share)."""
     site = Site(root=Path(root), host=host, self_check=self_check and not verify_only, verify_only=verify_only,
-                limits={**WEB_LIMITS, **(limits or {})})
+                limits={**WEB_LIMITS, **(limits or {})}, sign_in=sign_in)
     site.ws  # a workspace, or the library's Chinese error, before anything is written in the folder
     if site.self_check:
         site.checker = Runner("manyi-selfcheck")
@@ -68,6 +71,10 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
     app.json.ensure_ascii = False  # Chinese messages stay readable in the polling answers
     app.extensions[EXTENSION] = site
     site.store = Store(site.ws)
+    if not verify_only:
+        site.runner = Jobs(site.ws)
+        if workers:
+            site.runner.start_worker(threads=workers)
     app.before_request(lambda: check_request(app, site))
     # --- issue 29: headers, cookies over HTTPS, a trusted proxy, sign-in limits and session versions ---
     app.session_interface = SecureWhenHttps()
@@ -86,7 +93,7 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
 
 def check_request(app: Flask, site: Site):
     """Run the checks every request goes through; return a response to stop it, or None to go on."""
-    if site.local and not local_host_header(request.host):
+    if site.loopback and not local_host_header(request.host):
         abort(400, "只接受通过 127.0.0.1 或 localhost 访问")
     if "csrf" not in session:
         session["csrf"] = new_token()
