@@ -194,12 +194,24 @@ def huey_of(ws):
             models = super().create_models()
             for model in models:
                 model._meta.set_table_name("huey_" + model._meta.table_name)
+            task_model = models[2]  # its index was made on the old name: made again on the new one
+            task_model._meta.indexes = []
+            task_model.add_index(task_model.priority.desc(), task_model.id)
             return models
 
     url = sa.engine.make_url(ws.url)
     database = Psycopg3Database(url.database, user=url.username, password=url.password, host=url.host,
                                 port=url.port, autoconnect=True)
-    return SqlHuey(name="manyi", database=database, results=False, storage_class=PrefixedStorage)
+    huey = SqlHuey(name="manyi", database=database, results=False, storage_class=PrefixedStorage,
+                   create_tables=False)
+    # Page servers and workers start together: one at a time makes the tables (CREATE ... IF NOT EXISTS races).
+    held = locking.DatabaseLock(ws.url, "manyi:schema")
+    held.acquire()
+    try:
+        huey.storage.create_tables()
+    finally:
+        held.release()
+    return huey
 
 
 class Jobs:
@@ -207,7 +219,14 @@ class Jobs:
 
     def __init__(self, ws):
         self.ws = ws
-        store.migrate(ws)
+        held = None if ws.url.startswith("sqlite") else locking.DatabaseLock(ws.url, "manyi:schema")
+        if held:
+            held.acquire()  # several processes may open a shared database at once
+        try:
+            store.migrate(ws)
+        finally:
+            if held:
+                held.release()
         self.huey = huey_of(ws)
         self.run_task = self.huey.task(name="run_job")(self.run)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(6)}"

@@ -18,7 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pipeline.common.errors import UserError
-from pipeline.workspace import db
+from pipeline.workspace import db, locking
 from pipeline.workspace.core import SYSTEM
 
 metadata = sa.MetaData()
@@ -63,7 +63,19 @@ def reserved(name: str) -> bool:
 
 def migrate(ws) -> int:
     """Given an open Workspace, bring its accounts tables up to date (backing the database up first
-    when it already holds a campaign); return the version they had."""
+    when it already holds a campaign); return the version they had. On a shared database, one process at
+    a time (page servers and workers may start together)."""
+    if ws.url.startswith("sqlite"):
+        return _migrate(ws)
+    held = locking.DatabaseLock(ws.url, "manyi:schema")
+    held.acquire()
+    try:
+        return _migrate(ws)
+    finally:
+        held.release()
+
+
+def _migrate(ws) -> int:
     with ws.engine.connect() as conn:
         found = int(db.get_meta(conn, ACCOUNTS_KEY, "0"))
         if not sa.inspect(conn).has_table(users.name):
