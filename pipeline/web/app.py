@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pipeline.common.errors import UserError
-from pipeline.web import auth, campaign_pages, pages, tasks, verify  # noqa: F401  (tasks: the job kinds)
+from pipeline.web import account_pages, auth, campaign_pages, pages, tasks, verify  # noqa: F401  (tasks: job kinds)
 from pipeline.workspace import accounts
 from pipeline.web.context import EXTENSION, Site
 from pipeline.web.jobs import Jobs, Runner
@@ -29,7 +29,7 @@ from pipeline.web.store import Store
 
 PACKAGE = Path(__file__).resolve().parent
 #: The page's blueprints, each over the context module only (never over one another).
-BLUEPRINTS = (pages.bp, campaign_pages.bp)
+BLUEPRINTS = (pages.bp, campaign_pages.bp, account_pages.bp)
 
 
 def secret_key(folder: Path) -> bytes:
@@ -161,6 +161,14 @@ def sign_in_gate(site: Site):
     found = site.store.user(name)
     if found is None or found.get("disabled"):
         auth.spend_one_check(request.form.get("password", ""))
+    elif found.get("totp_secret"):
+        # The second factor first: a wrong or used code answers like a wrong password, after one password check.
+        step = auth.totp_step(found["totp_secret"], request.form.get("code", ""))
+        if step is None or not site.store.use_totp_step(name, step):
+            auth.spend_one_check(request.form.get("password", ""))
+            site.store.audit({"user": "", "action": "登录失败", "target": name, "detail": "动态验证码不对",
+                              "address": request.remote_addr or ""})
+            return render_template("login.html", error="用户名、密码或动态验证码不对"), 401
     return None
 
 

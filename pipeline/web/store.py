@@ -41,6 +41,12 @@ class Store:
     def delete_user(self, name: str, by: str) -> None:
         accounts.delete_user(self.ws, name, by)
 
+    def set_totp(self, name: str, secret: str | None, by: str) -> None:
+        accounts.set_totp(self.ws, name, secret, by)
+
+    def use_totp_step(self, name: str, step: int) -> bool:
+        return accounts.use_totp_step(self.ws, name, step)
+
     def end_sessions(self, name: str, by: str) -> None:
         accounts.end_sessions(self.ws, name, by)
 
