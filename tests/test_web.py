@@ -85,7 +85,8 @@ ROUTES = [
     ("GET", "/audit", "admin"), ("POST", "/logout", "user"), ("GET", "/jobs/x", "user"),
     ("GET", "/jobs/x.json", "user"), ("GET", "/jobs/x/files/0", "user"), ("POST", "/jobs/x/restart", "staff"),
     ("POST", "/users/x/x", "admin"), ("GET", "/account/totp", "admin"), ("POST", "/account/totp", "admin"),
-    ("GET", "/login", "public"),
+    ("GET", "/entries", "staff"), ("POST", "/entries/1/withdraw", "staff"), ("POST", "/entries/1/restore", "staff"),
+    ("POST", "/store/x/purge", "admin"), ("GET", "/login", "public"),
     ("POST", "/login", "public"), ("GET", "/selfcheck", "public"), ("POST", "/selfcheck", "public"),
     ("GET", "/selfcheck/x", "public"), ("GET", "/selfcheck/x.json", "public"), ("GET", "/verify", "public"),
 ]

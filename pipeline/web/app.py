@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pipeline.common.errors import UserError
-from pipeline.web import account_pages, auth, campaign_pages, pages, tasks, verify  # noqa: F401  (tasks: job kinds)
+from pipeline.web import account_pages, auth, campaign_pages, junk_pages, pages, tasks, verify  # noqa: F401 (tasks)
 from pipeline.workspace import accounts
 from pipeline.web.context import EXTENSION, Site
 from pipeline.web.jobs import Jobs, Runner
@@ -29,7 +29,7 @@ from pipeline.web.store import Store
 
 PACKAGE = Path(__file__).resolve().parent
 #: The page's blueprints, each over the context module only (never over one another).
-BLUEPRINTS = (pages.bp, campaign_pages.bp, account_pages.bp)
+BLUEPRINTS = (pages.bp, campaign_pages.bp, account_pages.bp, junk_pages.bp)
 
 
 def secret_key(folder: Path) -> bytes:

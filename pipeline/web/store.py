@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.workspace import accounts
+from pipeline.workspace import accounts, junk
 
 #: Who `manyi user add` names in the audit log.
 COMMAND_LINE = "命令行"
@@ -17,6 +17,7 @@ class Store:
     def __init__(self, ws):
         self.ws = ws
         accounts.migrate(ws)
+        junk.migrate(ws)
 
     def user(self, name: str) -> dict | None:
         """Given a user name, return its row (name, role, password hash, disabled), or None."""
