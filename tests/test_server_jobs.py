@@ -234,3 +234,24 @@ def status(port: int, job_id: str) -> dict:
 def page(port: int, path: str) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as reply:
         return reply.read().decode()
+
+
+def test_receives_of_a_shared_workspace_wait_on_a_lock_of_the_database_not_a_file(tmp_path, postgres):  # noqa: F811
+    from pipeline.common.errors import UserError
+    from pipeline.workspace import Workspace, locking
+    from pipeline.workspace.receive import receive
+
+    url = fresh_database(postgres)
+    root = new_workspace(tmp_path / "ws", url)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    other = locking.DatabaseLock(url, "manyi:receive")  # another process, on any computer, receiving now
+    assert other.acquire(wait=False)
+    with Workspace.open(root) as ws:
+        try:
+            with pytest.raises(UserError, match="正在接收另一批材料"):
+                receive(ws, [empty], wait=False)
+        finally:
+            other.release()
+        assert receive(ws, [empty], wait=False).entries == 0  # free again once the other has finished
+    assert not (root / ".receive.lock").exists()
