@@ -206,6 +206,7 @@ def test_two_page_servers_and_two_workers_on_postgresql_finish_a_receive_whose_w
 
         row = until(running)
         assert row, (job_row(url, job_id), said())
+        assert row["attempts"] == 1  # its first run: the worker's mark held all along, parse workers and all
         victim = next(w for w in workers if w.pid == worker_pid(row))
         other = next(w for w in workers if w is not victim)
         os.kill(victim.pid, signal.SIGKILL)
