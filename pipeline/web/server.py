@@ -73,7 +73,7 @@ def work(root: Path, threads: int = 1, echo=print) -> None:
     """Given a workspace, run its jobs in this process until interrupted (`manyi worker`: several may run, on
     computers that share the workspace folder and its PostgreSQL database); a job another worker left
     interrupted is resumed once."""
-    from pipeline.web import tasks  # noqa: F401  (the job kinds)
+    from pipeline.web import app  # noqa: F401  (every job kind: tasks.py and any page module's own @task)
     from pipeline.web.jobs import Jobs
     from pipeline.workspace import Workspace
 
