@@ -256,3 +256,22 @@ def test_receives_of_a_shared_workspace_wait_on_a_lock_of_the_database_not_a_fil
             other.release()
         assert receive(ws, [empty], wait=False).entries == 0  # free again once the other has finished
     assert not (root / ".receive.lock").exists()
+
+
+def test_work_given_as_a_function_still_runs_and_its_row_and_files_are_kept(tmp_path):
+    ws = new_workspace(tmp_path / "ws")
+    first = app_of(ws, workers=0)  # no worker thread: the function runs in the page's own process all the same
+    runner = first.extensions["manyi"].runner
+
+    def work(job, folder):
+        (folder / "说明.txt").write_text("由函数写出", encoding="utf-8")
+        job.files = [folder / "说明.txt"]
+        job.progress(1, 1)
+        return "好了"
+
+    done = runner.wait(runner.submit_work("旧式任务", "王敏", work))
+    assert (done.state, done.message, [p.name for p in done.files]) == ("done", "好了", ["说明.txt"])
+    again = app_of(ws, workers=0).extensions["manyi"].runner.get(done.id)
+    assert (again.state, again.done, again.total, again.files[0].read_text(encoding="utf-8")) == (
+        "done", 1, 1, "由函数写出")
+    assert not again.restartable  # a function cannot be stored: such a job is submitted again from its page
