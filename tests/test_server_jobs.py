@@ -25,7 +25,7 @@ from pipeline.definitions.programs import resolve_campaign
 pytestmark = pytest.mark.xdist_group("server-jobs")
 
 ROOT = Path(__file__).resolve().parents[1]
-COUNT = 30  # packets: enough that a kill lands while the receive still has work
+COUNT = 60  # packets: enough that a kill lands while the receive still has work, on a busy machine too
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +136,10 @@ def test_a_receive_whose_server_was_killed_shows_interrupted_and_runs_again_from
                               start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         until(lambda: server.poll() is not None or (
-            counts(sqlite(ws))["versions"] >= 3 and page.get(f"/jobs/{job_id}.json").get_json()["done"] >= 3))
+            counts(sqlite(ws))["versions"] >= 3 and page.get(f"/jobs/{job_id}.json").get_json()["done"] >= 1))
         assert server.poll() is None, "the server ended before it could be killed"
+        progress = page.get(f"/jobs/{job_id}.json").get_json()
+        assert progress["state"] == "running", progress
         os.kill(server.pid, signal.SIGKILL)  # the server alone, as a crash would
         server.wait()
         until(lambda: not session_members(server.pid), tries=500)
@@ -145,14 +147,14 @@ def test_a_receive_whose_server_was_killed_shows_interrupted_and_runs_again_from
     finally:
         stop_all(server)
     before = counts(sqlite(ws))
-    assert 3 <= before["versions"] < COUNT
+    assert 3 <= before["versions"] < COUNT, (before, progress)
 
     restarted = app_of(ws, workers=1)  # starting its worker, it finds the job whose worker is gone
     client = restarted.test_client()
     shown = client.get(f"/jobs/{job_id}").data.decode()
     assert "已中断" in shown and "重新开始" in shown
     status = client.get(f"/jobs/{job_id}.json").get_json()
-    assert status["state"] == "interrupted" and status["done"] >= 3  # its progress when it stopped, kept
+    assert status["state"] == "interrupted" and status["done"] >= 1, status  # its progress when it stopped, kept
     assert list((ws / "web").glob("upload-*")), "the upload must be kept for the second run"
 
     answer = client.post(f"/jobs/{job_id}/restart", data={"csrf": token(client, f"/jobs/{job_id}")})
