@@ -1023,13 +1023,17 @@ def doctor(workspace_dir):
               help="页面在反向代理（如 nginx）之后：代理的 IP 地址；只相信来自该地址的 X-Forwarded-Proto/-For")
 @click.option("--verify-only", is_flag=True, help="只提供公开的证书查验页 /verify 和证书名录 /verify/register（放在公网上时用），不提供其他页面")
 @click.option("--portal-only", is_flag=True, help="只提供申报单位的专属链接页面 /apply/…（放在公网上时用），不提供工作人员页面")
+@click.option("--sign-in", is_flag=True, help="在 127.0.0.1 上也要求账号登录（几位工作人员共用一台电脑时）")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(0, 8),
+              help="本进程处理任务（收件、生成文件）的线程数；0：任务由 manyi worker 进程处理（多台服务器共用数据库时）")
 @friendly
-def serve(directory, host, port, open_browser, self_check, behind_proxy, verify_only, portal_only):
+def serve(directory, host, port, open_browser, self_check, behind_proxy, verify_only, portal_only, sign_in, workers):
     """在浏览器中处理整个活动：收件、申报列表、详情、评审、证书、下载。"""
     from pipeline.web.server import serve as run
 
     run(directory, host=host, port=port, open_browser=open_browser, self_check=self_check, echo=click.echo,
-        behind_proxy=behind_proxy, verify_only=verify_only, portal_only=portal_only)
+        behind_proxy=behind_proxy, verify_only=verify_only, portal_only=portal_only, workers=workers,
+        sign_in=sign_in)
 
 
 # --- the applicants' page: invitations and e-mail ---
@@ -1127,6 +1131,18 @@ def mail_send(directory):
 
 
 # --- end of the applicants' page ---
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 8), help="同时处理的任务数")
+@friendly
+def worker(directory, threads):
+    """处理工作区页面提交的任务（收件、生成文件）：与 manyi serve --workers 0 配合，可在共用存储文件夹和
+    PostgreSQL 数据库的多台电脑上各运行几个；同一工作区的收件不会同时进行。"""
+    from pipeline.web.server import work
+
+    work(directory, threads=threads, echo=click.echo)
 
 
 @cli.group()

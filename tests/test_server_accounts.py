@@ -218,9 +218,9 @@ def test_every_sign_in_costs_one_password_check_whatever_the_name(lan, monkeypat
 
 def test_the_account_form_does_not_offer_administrator_first(lan):
     page = signed_in(lan, "管理一").get("/users").data.decode()
-    options = re.findall(r'<option value="([a-z]+)"', page)
+    options = re.findall(r'<option value="([a-z]+)"', page.split("<h2>添加账号</h2>")[1])
     assert sorted(options) == ["admin", "reviewer", "staff"] and options[0] != "admin"
-    assert re.search(r"<td>王敏</td><td>工作人员</td><td>\d{4}-\d\d-\d\d \d\d:\d\d</td>", page)
+    assert re.search(r"<td>王敏</td><td>工作人员</td>\s*<td>正常</td><td>—</td><td>\d{4}-\d\d-\d\d \d\d:\d\d</td>", page)
 
 
 def test_adding_an_existing_name_on_the_page_is_refused_and_changes_nothing(lan):
@@ -299,3 +299,100 @@ def test_a_page_on_127_1_is_the_local_page(tmp_path):
     app = create_app(tmp_path / "ws", host="127.1", testing=True)
     answer = app.test_client().get("/", base_url="http://127.1:8000")
     assert site_of(app).local and answer.status_code == 200
+
+
+# --- the accounts page's controls, the second factor, accounts on a shared computer ----------------------------
+
+
+def post(client, path: str, **form):
+    return client.post(path, data={**form, "csrf": token(client, "/users")})
+
+
+def test_each_account_control_of_the_page_is_its_own_recorded_action(lan):
+    store, admin = site_of(lan).store, signed_in(lan, "管理一")
+    ws = site_of(lan).ws
+    assert post(admin, "/users/王敏/disable").status_code == 302 and store.user("王敏")["disabled"]
+    assert sign_in(lan.test_client(), "王敏").status_code == 401
+    assert post(admin, "/users/王敏/enable").status_code == 302 and not store.user("王敏")["disabled"]
+    assert post(admin, "/users/王敏/role", role="reviewer").status_code == 302
+    assert store.user("王敏")["role"] == "reviewer"
+    assert post(admin, "/users/王敏/password", password="a new long password").status_code == 302
+    assert sign_in(lan.test_client(), "王敏", "a new long password").status_code == 302
+    assert post(admin, "/users/王敏/delete").status_code == 400 and store.user("王敏")  # not without confirming
+    assert post(admin, "/users/王敏/delete", confirm="王敏").status_code == 302 and store.user("王敏") is None
+    logged = [e["action"] for e in reversed(ws.audit_log())]
+    assert [a for a in logged if a in ("停用账号", "启用账号", "修改角色", "修改密码", "删除账号")] == [
+        "停用账号", "启用账号", "修改角色", "修改密码", "删除账号"]
+    # The last administrator keeps their role on the page too; a control of an unknown account is not found.
+    assert post(admin, "/users/管理一/role", role="staff").status_code == 400
+    assert store.user("管理一")["role"] == "admin"
+    assert post(admin, "/users/没有这个人/disable").status_code == 404
+    staff_only = lan.test_client()
+    store.add_user("李明", "staff", auth.hash_password(PASSWORD))
+    assert sign_in(staff_only, "李明").status_code == 302
+    assert post(staff_only, "/users/管理一/disable").status_code == 403
+
+
+def code_of(secret: str, offset: int = 0) -> str:
+    """Given a TOTP secret, return the code of now (+offset steps), computed by RFC 6238 directly."""
+    import hashlib
+    import hmac
+    import struct
+    import time
+    from base64 import b32decode
+
+    counter = int(time.time()) // 30 + offset
+    digest = hmac.new(b32decode(secret), struct.pack(">Q", counter), hashlib.sha1).digest()
+    start = digest[-1] & 0x0F
+    return f"{(struct.unpack('>I', digest[start:start + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def test_an_administrator_turns_on_a_second_factor_and_then_needs_a_code_used_once(lan):
+    admin = signed_in(lan, "管理一")
+    page = admin.get("/account/totp").data.decode()
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+    assert 'src="data:image/svg+xml' in page  # the QR code, inline, allowed by the CSP's img-src data:
+    wrong = admin.post("/account/totp", data={"code": "000000" if code_of(secret) != "000000" else "111111",
+                                              "csrf": token(admin, "/account/totp")})
+    assert wrong.status_code == 302 and not site_of(lan).store.user("管理一")["totp_secret"]
+    done = admin.post("/account/totp", data={"code": code_of(secret), "csrf": token(admin, "/account/totp")})
+    assert done.status_code == 302 and site_of(lan).store.user("管理一")["totp_secret"] == secret
+    assert not reaches_home(admin)  # turning it on ends the account's sessions
+
+    plain = lan.test_client()
+    assert sign_in(plain, "管理一").status_code == 401  # the password alone no longer signs in
+    used = code_of(secret)  # the step the enrolment used: refused again
+    replay = lan.test_client()
+    answer = replay.post("/login", data={"name": "管理一", "password": PASSWORD, "code": used, "csrf": token(replay)})
+    assert answer.status_code == 401 and "动态验证码" in answer.data.decode()
+    later = lan.test_client()
+    answer = later.post("/login", data={"name": "管理一", "password": PASSWORD, "code": code_of(secret, 1),
+                                        "csrf": token(later)})
+    assert answer.status_code == 302 and reaches_home(later)
+    wrong_password = lan.test_client()
+    answer = wrong_password.post("/login", data={"name": "管理一", "password": "not it at all",
+                                                 "code": code_of(secret, -1), "csrf": token(wrong_password)})
+    assert answer.status_code == 401  # an earlier step than the one used: refused, and the password is wrong too
+
+    # Another administrator takes the second factor away (its own recorded action); the password signs in again.
+    site_of(lan).store.add_user("管理二", "admin", auth.hash_password(PASSWORD))
+    other = signed_in(lan, "管理二")
+    assert post(other, "/users/管理一/totp-reset").status_code == 302
+    assert sign_in(lan.test_client(), "管理一").status_code == 302
+    assert "重置二次验证" in [e["action"] for e in site_of(lan).ws.audit_log()]
+
+
+def test_sign_in_on_loopback_asks_for_accounts_when_the_computer_is_shared(tmp_path):
+    from pipeline.workspace import Workspace
+
+    with Workspace.init(tmp_path / "ws", resolve_campaign("heilongjiang", None)):
+        pass
+    shared = create_app(tmp_path / "ws", testing=True, sign_in=True)
+    site_of(shared).store.add_user("王敏", "staff", auth.hash_password(PASSWORD))
+    client = shared.test_client()
+    assert client.get("/").status_code == 302 and "/login" in client.get("/").location
+    assert client.get("/", headers={"Host": "attacker.example"}).status_code == 400  # still loopback only
+    assert sign_in(client, "王敏").status_code == 302 and reaches_home(client)
+    assert client.get("/users").status_code == 403  # a staff account, not the local administrator
+    plain = create_app(tmp_path / "ws", testing=True)
+    assert plain.test_client().get("/users").status_code == 200  # without --sign-in: the one local user

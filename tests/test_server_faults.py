@@ -137,8 +137,9 @@ def answers(port: int) -> int | None:
         return None
 
 
-def post_receive(port: int, inbox: Path) -> None:
-    """Send every file of `inbox` to the page's 收件 form (as a dropped folder), with the session's CSRF token."""
+def post_receive(port: int, inbox: Path) -> str:
+    """Send every file of `inbox` to the page's 收件 form (as a dropped folder), with the session's CSRF token;
+    return the address of the job page it leads to."""
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     page = opener.open(f"http://127.0.0.1:{port}/receive", timeout=10).read().decode()
     token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
@@ -151,7 +152,9 @@ def post_receive(port: int, inbox: Path) -> None:
     body.append(f"--{boundary}--\r\n".encode())
     request = urllib.request.Request(f"http://127.0.0.1:{port}/receive", data=b"".join(body), method="POST",
                                      headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    assert opener.open(request, timeout=60).status == 200
+    reply = opener.open(request, timeout=60)
+    assert reply.status == 200
+    return reply.geturl()
 
 
 def test_a_server_killed_during_a_receive_job_leaves_no_worker_and_its_port_serves_again(tmp_path, inbox):

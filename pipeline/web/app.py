@@ -20,17 +20,17 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pipeline.common.errors import UserError
-from pipeline.web import auth, campaign_pages, pages, portal, verify
+from pipeline.web import account_pages, auth, campaign_pages, junk_pages, pages, portal, tasks, verify  # noqa: F401 (tasks)
 from pipeline.web import review as review_pages
 from pipeline.workspace import accounts
 from pipeline.web.context import EXTENSION, Site
-from pipeline.web.jobs import Runner
+from pipeline.web.jobs import Jobs, Runner
 from pipeline.web.security import WEB_LIMITS, RateLimit, TooMuch, local_host_header, new_token, same_token
 from pipeline.web.store import Store
 
 PACKAGE = Path(__file__).resolve().parent
 #: The page's blueprints, each over the context module only (never over one another).
-BLUEPRINTS = (pages.bp, campaign_pages.bp, portal.staff_bp, review_pages.bp)
+BLUEPRINTS = (pages.bp, campaign_pages.bp, account_pages.bp, junk_pages.bp, portal.staff_bp, review_pages.bp)
 
 
 def secret_key(folder: Path) -> bytes:
@@ -48,16 +48,18 @@ def secret_key(folder: Path) -> bytes:
 
 def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, limits: dict | None = None,
                testing: bool = False, behind_proxy: str | None = None, verify_only: bool = False,
-               portal_only: bool = False) -> Flask:
+               portal_only: bool = False, workers: int = 1, sign_in: bool = False) -> Flask:
     """Given a workspace folder and how it is served, return the Flask application.
 
     `behind_proxy`: the address of the reverse proxy in front (it says by X-Forwarded-Proto/-For whether
     the browser came by HTTPS and from where); those headers are believed from that address only.
     `verify_only`: the public certificate verify page alone (no staff page, no sign-in).
-    `portal_only`: the applicants' pages alone (`portal.bp`: no staff page, no sign-in)."""
+    `portal_only`: the applicants' pages alone (`portal.bp`: no staff page, no sign-in).
+    `workers`: job worker threads started in this process (0: jobs are run by `manyi worker` processes).
+    `sign_in`: accounts on 127.0.0.1 too (a computer several staff share)."""
     verify_only = verify_only or portal_only  # the same: nobody signs in, no staff page is registered
     site = Site(root=Path(root), host=host, self_check=self_check and not verify_only, verify_only=verify_only,
-                limits={**WEB_LIMITS, **(limits or {})})
+                limits={**WEB_LIMITS, **(limits or {})}, sign_in=sign_in)
     site.ws  # a workspace, or the library's Chinese error, before anything is written in the folder
     if site.self_check:
         site.checker = Runner("manyi-selfcheck")
@@ -72,13 +74,17 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
     app.json.ensure_ascii = False  # Chinese messages stay readable in the polling answers
     app.extensions[EXTENSION] = site
     site.store = Store(site.ws)
+    if not verify_only:
+        site.runner = Jobs(site.ws)
+        if workers:
+            site.runner.start_worker(threads=workers)
     app.before_request(lambda: check_request(app, site))
-    # --- issue 29: headers, cookies over HTTPS, a trusted proxy, sign-in limits and session versions ---
+    # --- headers, cookies over HTTPS, a trusted proxy, sign-in limits and session versions ---
     app.session_interface = SecureWhenHttps()
     app.after_request(lambda response: after_request(site, response))
     if behind_proxy:
         app.wsgi_app = TrustedProxy(app.wsgi_app, behind_proxy)
-    # --- end issue 29 ---
+    # ---
     app.context_processor(lambda: {"user": g.get("user"), "csrf_field": csrf_field, "site": site,
                                    "csrf_token": session.get("csrf", "")})
     register_errors(app)
@@ -93,7 +99,7 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
 
 def check_request(app: Flask, site: Site):
     """Run the checks every request goes through; return a response to stop it, or None to go on."""
-    if site.local and not local_host_header(request.host):
+    if site.loopback and not local_host_header(request.host):
         abort(400, "只接受通过 127.0.0.1 或 localhost 访问")
     if "csrf" not in session:
         session["csrf"] = new_token()
@@ -121,13 +127,13 @@ def check_request(app: Flask, site: Site):
         given = request.headers.get("X-CSRF-Token") or request.form.get("csrf")
         if not same_token(given, session.get("csrf")):
             abort(400, "表单已过期或来源不明（缺少 CSRF 令牌），请刷新页面后重试")
-    # --- issue 29: sign-in limits, equal answer time, sign-out ends every session ---
+    # --- sign-in limits, equal answer time, sign-out ends every session ---
     endpoint = (request.endpoint or "").rsplit(".", 1)[-1]
     if request.method == "POST" and endpoint == "login" and not site.local:
         return sign_in_gate(site)
     if request.method == "POST" and endpoint == "logout" and g.user is not None and not g.user.local:
         site.store.end_sessions(g.user.name, by=g.user.name)
-    # --- end issue 29 ---
+    # ---
     return None
 
 
@@ -145,7 +151,7 @@ def current_user(site: Site) -> auth.User | None:
     return auth.User(name=found["name"], role=found["role"])
 
 
-# --- issue 29: accounts and transport -----------------------------------------------------------------
+# --- accounts and transport -----------------------------------------------------------------
 
 #: Scripts and styles only from the page's own files (no inline script anywhere), no framing, no plugins.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -163,6 +169,14 @@ def sign_in_gate(site: Site):
     found = site.store.user(name)
     if found is None or found.get("disabled"):
         auth.spend_one_check(request.form.get("password", ""))
+    elif found.get("totp_secret"):
+        # The second factor first: a wrong or used code answers like a wrong password, after one password check.
+        step = auth.totp_step(found["totp_secret"], request.form.get("code", ""))
+        if step is None or not site.store.use_totp_step(name, step):
+            auth.spend_one_check(request.form.get("password", ""))
+            site.store.audit({"user": "", "action": "登录失败", "target": name, "detail": "动态验证码不对",
+                              "address": request.remote_addr or ""})
+            return render_template("login.html", error="用户名、密码或动态验证码不对"), 401
     return None
 
 
@@ -200,7 +214,7 @@ class TrustedProxy:
         return (self.proxied if trusted else self.plain)(environ, start_response)
 
 
-# --- end issue 29 ---
+# ---
 
 
 def csrf_field() -> Markup:

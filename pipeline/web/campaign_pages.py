@@ -17,23 +17,17 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from pipeline.common.errors import UserError
 from pipeline.definitions.vocabulary import Decision, Status, labels
 from pipeline.web import views
-from pipeline.web.context import audit, route, site, staged, user_name, ws
-from pipeline.web.context import start_job as queue_job
+from pipeline.web.context import audit, relative, route, site, staged, start_job, user_name, ws
 from pipeline.workspace import opinions, previews
 from pipeline.workspace import review as review_rounds
 from pipeline.workspace.compare import changed_fields, field_namer
 from pipeline.workspace.core import SORTS
 from pipeline.workspace.outputs import notices_archive, register_change, sent_notices
-from pipeline.workspace.receive import receive as receive_into
 
 PAGE_SIZE = 50
 
 bp = Blueprint("campaign", __name__)
 
-
-def start_job(title: str, work, target: str = ""):
-    """Queue a job (context.start_job) whose unexpected failure reads as a plain Chinese sentence."""
-    return queue_job(title, views.plainly(work, title.split("：")[0]), target)
 
 
 def applicant_id_or_404(value) -> int:
@@ -99,23 +93,9 @@ def receive_post():
     if not saved.entries:
         shutil.rmtree(saved.folder.parent, ignore_errors=True)
         raise UserError("没有可收取的文件" + (f"（{len(saved.refused)} 个文件名无效，已忽略）" if saved.refused else ""))
-    workspace = ws()
-
-    def work(job, folder):
-        phases = {"store": "保存文件", "parse": "解析", "check": "核对"}
-
-        def progress(phase, done, total):
-            job.result["phase"] = phases.get(phase, phase)
-            job.progress(done, total)
-
-        result = receive_into(workspace, saved.entries, received=received, progress=progress)
-        job.result["received"] = views.received_summary(result)
-        job.result["refused"] = saved.refused
-        # The staging copy goes only once everything is in the store; a failed job keeps it for a retry.
-        shutil.rmtree(saved.folder.parent, ignore_errors=True)
-        return result.line()
-
-    return start_job(f"收件：{saved.count} 个文件（收件日期 {received.isoformat()}）", work)
+    return start_job("receive", f"收件：{saved.count} 个文件（收件日期 {received.isoformat()}）",
+                     staging=relative(saved.folder.parent), entries=[relative(e) for e in saved.entries],
+                     received=received.isoformat(), refused=saved.refused)
 
 
 # --- 申报列表 ------------------------------------------------------------------------------------
@@ -278,14 +258,8 @@ def applicant_previews(applicant_id):
     """Render the latest version's documents as page images, in a job."""
     number = applicant_id_or_404(applicant_id)
     detail = detail_or_404(number)
-    cache, store = site().previews, ws().store
-    files = [(f["sha256"], f["name"] or detail.versions[-1].source) for f in detail.versions[-1].files]
-
-    def work(job, folder):
-        return previews.make_previews(store, files, cache, folder, job.progress)
-
-    return start_job(f"生成预览：{views.applicant_name(number, {number: detail.row.company_name})}", work,
-                     views.applicant_name(number, {number: detail.row.company_name}))
+    name = views.applicant_name(number, {number: detail.row.company_name})
+    return start_job("preview", f"生成预览：{name}", name, applicant=number)
 
 
 # --- 评审 ----------------------------------------------------------------------------------------
@@ -369,39 +343,16 @@ def downloads():
 
 
 def download_summary():
-    workspace = ws()
-
-    def work(job, folder):
-        job.files = [views.write_summary(workspace, folder)]
-        return "已生成汇总表 summary.xlsx"
-
-    return start_job("生成汇总表 summary.xlsx", work)
+    return start_job("summary", "生成汇总表 summary.xlsx")
 
 
 def download_tables():
-    workspace = ws()
-
-    def work(job, folder):
-        files, warnings = views.write_summary_tables(workspace, folder)
-        job.files = files
-        job.result["problems"] = warnings
-        return f"已生成 {len(files)} 份推荐汇总表（每个推进单位一份）"
-
-    return start_job("生成推荐汇总表", work)
+    return start_job("summary_tables", "生成推荐汇总表")
 
 
 def notices_job(ids: list[int] | None = None):
-    workspace = ws()
-    by = user_name()
-    pdf = request.form.get("pdf") == "1"
-
-    def work(job, folder):
-        files, message = views.write_notices(workspace, folder, ids, by, pdf)
-        job.files = files
-        job.result["notices"] = True  # the job's page links to every notice sent, kept in the workspace
-        return message
-
-    return start_job("生成补正通知" + (f"（选中的 {len(ids)} 份）" if ids else ""), work)
+    return start_job("notices", "生成补正通知" + (f"（选中的 {len(ids)} 份）" if ids else ""), ids=ids,
+                     pdf=request.form.get("pdf") == "1")
 
 
 def download_notices():
@@ -439,30 +390,12 @@ def notices_all():
 
 
 def certificates_job():
-    workspace = ws()
-    by = user_name()
-    allow = request.form.get("allow", "")  # 编号:理由 per line: rows let through the program's rules
-
-    def work(job, folder):
-        files, message, problems = views.write_certificates(workspace, folder, by, allow)
-        job.files = files
-        job.result["problems"] = problems
-        return message
-
-    return start_job("打印证书", work)
+    return start_job("certificates", "打印证书", allow=request.form.get("allow", ""))  # 编号:理由 per line
 
 
 def download_screen():
     """Screen the latest version of every applicant by the program's criteria, into a workbook (a job)."""
-    workspace = ws()
-
-    def work(job, folder):
-        result = views.write_screen(workspace, folder)
-        job.files = [result.out]
-        job.result["problems"] = list(result.warnings)
-        return f"已筛选 {len(result.screenings)} 份申报（筛选结果.xlsx）"
-
-    return start_job("按评选条件筛选", work)
+    return start_job("screen", "按评选条件筛选")
 
 
 def certificates_job_view():

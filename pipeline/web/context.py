@@ -19,7 +19,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, g, redirect, request, url_for
 
 from pipeline.web import auth
-from pipeline.web.jobs import Runner
+from pipeline.web.jobs import Jobs, Runner
 from pipeline.web.security import WEB_LIMITS, RateLimit, SignInLimit, TooMuch, is_loopback, save_uploads
 from pipeline.workspace import Workspace
 
@@ -37,7 +37,7 @@ class Site:
     self_check: bool = False
     verify_only: bool = False  # only the public verify page (and static files): no staff page, no sign-in
     limits: dict = field(default_factory=lambda: dict(WEB_LIMITS))
-    runner: Runner = field(default_factory=Runner)
+    runner: Jobs | None = None  # the workspace's stored jobs (made once the workspace is open)
     checker: Runner | None = None  # 申报自检 runs in its own queue: applicants never wait for staff work
     selfcheck_rate: RateLimit | None = None
     sign_in_limit: SignInLimit = field(default_factory=SignInLimit)
@@ -45,10 +45,17 @@ class Site:
     store: object = None  # pipeline.web.store.Store, once the workspace is open
     _ws: Workspace | None = None
 
+    sign_in: bool = False  # accounts even on 127.0.0.1 (`manyi serve --sign-in`: a PC several staff share)
+
+    @property
+    def loopback(self) -> bool:
+        """Whether only this computer can reach the page."""
+        return is_loopback(self.host)
+
     @property
     def local(self) -> bool:
-        """Whether only this computer can reach the page (no sign-in then)."""
-        return is_loopback(self.host)
+        """Whether the page has its one local user and no sign-in: loopback, unless accounts were asked for."""
+        return self.loopback and not self.sign_in
 
     @property
     def web_dir(self) -> Path:
@@ -128,16 +135,27 @@ def route(bp: Blueprint, rule: str, permission: str, methods=("GET",), upload: s
     return register
 
 
-def start_job(title: str, work, target: str = ""):
-    """Queue `work(job, folder)` with its own output folder; record it; return the redirect to its page."""
+def start_job(kind: str, title=None, target: str = "", **params):
+    """Queue a job and return the redirect to its page; record it in the audit log.
+
+    `start_job(kind, title, target, **params)`: a registered kind (`pipeline.web.tasks`) with JSON parameters,
+    stored, run by any worker, restartable after a crash. The older `start_job(title, work, target)` with
+    `work(job, folder)` a function still works: that work runs in this process (it cannot be stored), its row,
+    progress and files are stored all the same."""
     s = site()
-
-    def run(job):
-        return work(job, s.job_dir(job.id))
-
-    job = s.runner.submit(title, user_name(), run)
+    if callable(title):
+        title, work = kind, title
+        job = s.runner.submit_work(title, user_name(), work, target)
+    else:
+        job = s.runner.submit(kind, title, user_name(), target, params)
     audit(title, target)
     return redirect(url_for("pages.job_page", job_id=job.id))
+
+
+def relative(path: Path) -> str:
+    """Given a path inside the workspace folder (a staged upload), return it relative to the folder, as a job's
+    parameters keep it (a worker on another computer has the folder elsewhere)."""
+    return Path(path).resolve().relative_to(site().root.resolve()).as_posix()
 
 
 def staged(files, limit_size: str, limit_files: str):

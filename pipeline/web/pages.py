@@ -12,19 +12,12 @@ import shutil
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, session, url_for
 
 from pipeline.common.errors import UserError
-from pipeline.generating.packets import write_program_packet
 from pipeline.web import auth, views
-from pipeline.web.context import audit, audit_line, route, site, staged, user_name
-from pipeline.web.context import start_job as queue_job
+from pipeline.web.context import audit, audit_line, relative, route, site, staged, start_job, user_name
 from pipeline.web.security import new_token
 from pipeline.web.selfcheck import check_packet
 
 bp = Blueprint("pages", __name__)
-
-
-def start_job(title: str, work, target: str = ""):
-    """Queue a job (context.start_job) whose unexpected failure reads as a plain Chinese sentence."""
-    return queue_job(title, views.plainly(work, title.split("：")[0]), target)
 
 
 # --- sign-in -------------------------------------------------------------------------------------
@@ -77,6 +70,15 @@ def job_status(job_id: str):
     return jsonify(job_or_404(job_id).as_json())
 
 
+def job_restart(job_id: str):
+    """Start an interrupted or failed job again (same page, same parameters); recorded."""
+    job = job_or_404(job_id)
+    if not site().runner.restart(job.id):
+        raise UserError("这个任务不能重新开始（它还在进行，或是需要从原页面重新提交的任务）")
+    audit("重新开始任务", job.title)
+    return redirect(url_for("pages.job_page", job_id=job.id))
+
+
 def job_file(job_id: str, n: int):
     """Download the n-th file a job wrote: by its index, never by a path from the client."""
     job = job_or_404(job_id)
@@ -96,18 +98,7 @@ def packets():
 def packets_blank():
     """Write the blank packets of every category (docx, and PDF when asked), the 推荐汇总表 and the contract."""
     pdf = request.form.get("pdf") == "1"
-    campaign = site().campaign()
-
-    def work(job, folder):
-        result = write_program_packet(folder / "空白申报材料", "all", campaign, pdf=pdf)
-        # All of them in one zip first (what staff send out), then each file on its own.
-        files = sorted(result.files + result.pdfs, key=lambda p: p.name)
-        everything = views.zipped(folder / "空白申报材料", folder / f"{campaign.year}年度空白申报材料.zip", files)
-        job.files = [everything, *files]
-        job.result["problems"] = result.problems
-        return result.line()
-
-    return start_job("生成空白申报材料" + ("（含 PDF）" if pdf else ""), work)
+    return start_job("blank_packets", "生成空白申报材料" + ("（含 PDF）" if pdf else ""), pdf=pdf)
 
 
 def packets_roster():
@@ -119,18 +110,8 @@ def packets_roster():
     if not saved.entries or saved.entries[0].suffix.lower() != ".xlsx":
         shutil.rmtree(saved.folder.parent, ignore_errors=True)
         raise UserError("企业名单须为 .xlsx 文件")
-    roster, campaign = saved.entries[0], site().campaign()
-
-    def work(job, folder):
-        try:
-            result = write_program_packet(folder / "预填申报材料", "all", campaign, roster=roster, progress=job.progress)
-            job.result["problems"] = result.problems
-            job.files = [views.zipped(folder / "预填申报材料", folder / "预填申报材料.zip")]
-            return result.line()
-        finally:
-            shutil.rmtree(saved.folder.parent, ignore_errors=True)
-
-    return start_job("按名单生成预填申报材料", work, upload.filename)
+    return start_job("roster_packets", "按名单生成预填申报材料", upload.filename,
+                     staging=relative(saved.folder.parent), roster=relative(saved.entries[0]))
 
 
 # --- 申报自检 ------------------------------------------------------------------------------------
@@ -205,6 +186,7 @@ route(bp, "/logout", "user", ("POST",))(logout)
 route(bp, "/jobs/<job_id>", "user")(job_page)
 route(bp, "/jobs/<job_id>.json", "user")(job_status)
 route(bp, "/jobs/<job_id>/files/<int:n>", "user")(job_file)
+route(bp, "/jobs/<job_id>/restart", "staff", ("POST",))(job_restart)
 route(bp, "/packets", "read")(packets)
 route(bp, "/packets/blank", "staff", ("POST",))(packets_blank)
 route(bp, "/packets/roster", "staff", ("POST",), upload="roster_size")(packets_roster)

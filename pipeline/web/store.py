@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.workspace import accounts
+from pipeline.workspace import accounts, junk
 
 #: Who `manyi user add` names in the audit log.
 COMMAND_LINE = "命令行"
@@ -17,6 +17,7 @@ class Store:
     def __init__(self, ws):
         self.ws = ws
         accounts.migrate(ws)
+        junk.migrate(ws)
 
     def user(self, name: str) -> dict | None:
         """Given a user name, return its row (name, role, password hash, disabled), or None."""
@@ -40,6 +41,12 @@ class Store:
 
     def delete_user(self, name: str, by: str) -> None:
         accounts.delete_user(self.ws, name, by)
+
+    def set_totp(self, name: str, secret: str | None, by: str) -> None:
+        accounts.set_totp(self.ws, name, secret, by)
+
+    def use_totp_step(self, name: str, step: int) -> bool:
+        return accounts.use_totp_step(self.ws, name, step)
 
     def end_sessions(self, name: str, by: str) -> None:
         accounts.end_sessions(self.ws, name, by)

@@ -379,26 +379,6 @@ def same_issue(issue: dict, code: str, form: str | None, field: str | None) -> b
             and (field is None or issue.get("field") == field))
 
 
-def plainly(work, what: str):
-    """Given a job's work and what it does, return it so that an unexpected failure reads as a plain Chinese
-    sentence (the traceback goes to the server's log, not to staff)."""
-    import functools
-    import logging
-
-    @functools.wraps(work)
-    def run(*args, **kwargs):
-        try:
-            return work(*args, **kwargs)
-        except UserError:
-            raise
-        except Exception as exc:
-            logging.getLogger("manyi.web").exception("%s 失败", what)
-            raise UserError(f"“{what}”未能完成：程序处理时出错。已保存的材料和记录不受影响，可以重试；"
-                            "如反复出现，请把这条信息和出错时间告知技术支持。") from exc
-
-    return run
-
-
 #: How long a download made on request (the list as Excel, notices as one zip) is kept before the next one clears it.
 EXPORT_KEEP_S = 3600
 

@@ -18,7 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pipeline.common.errors import UserError
-from pipeline.workspace import db
+from pipeline.workspace import db, locking
 from pipeline.workspace.core import SYSTEM
 
 metadata = sa.MetaData()
@@ -33,6 +33,10 @@ users = sa.Table(
     # Raised by every change that must end the account's sessions; a session cookie carries the
     # version it was signed in under and is refused once it differs (sign-out, password, role, disable).
     sa.Column("session_version", sa.Integer, nullable=False, default=0, server_default="0"),
+    # An administrator's second factor: the TOTP secret (base32), and the last time step a code was used for
+    # (a code is accepted once: a code seen over a shoulder cannot be used again).
+    sa.Column("totp_secret", sa.Text),
+    sa.Column("totp_last", sa.BigInteger),
 )
 
 assignments = sa.Table(
@@ -51,7 +55,16 @@ def _add_session_version(conn) -> None:
         conn.execute(sa.text("ALTER TABLE web_users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0"))
 
 
-ACCOUNT_MIGRATIONS = [lambda conn: metadata.create_all(conn, tables=[users, assignments]), _add_session_version]
+def _add_totp(conn) -> None:
+    """Accounts schema 2 → 3: an optional second factor (TOTP) per account."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns(users.name)}
+    for name, kind in (("totp_secret", "TEXT"), ("totp_last", "BIGINT")):
+        if name not in have:
+            conn.execute(sa.text(f"ALTER TABLE web_users ADD COLUMN {name} {kind}"))
+
+
+ACCOUNT_MIGRATIONS = [lambda conn: metadata.create_all(conn, tables=[users, assignments]), _add_session_version,
+                      _add_totp]
 #: Names no account may take: they stand for the system, the local user and the command line in the audit log.
 RESERVED = frozenset({SYSTEM, "本机用户", "命令行", "（未登录）"})
 
@@ -63,7 +76,19 @@ def reserved(name: str) -> bool:
 
 def migrate(ws) -> int:
     """Given an open Workspace, bring its accounts tables up to date (backing the database up first
-    when it already holds a campaign); return the version they had."""
+    when it already holds a campaign); return the version they had. On a shared database, one process at
+    a time (page servers and workers may start together)."""
+    if ws.url.startswith("sqlite"):
+        return _migrate(ws)
+    held = locking.DatabaseLock(ws.url, "manyi:schema")
+    held.acquire()
+    try:
+        return _migrate(ws)
+    finally:
+        held.release()
+
+
+def _migrate(ws) -> int:
     with ws.engine.connect() as conn:
         found = int(db.get_meta(conn, ACCOUNTS_KEY, "0"))
         if not sa.inspect(conn).has_table(users.name):
@@ -97,8 +122,8 @@ def user(ws, name: str) -> dict | None:
 def all_users(ws) -> list[dict]:
     """Return every account without its hash, by name, with `created` (when it was added, local time)."""
     with ws.reader.connect() as conn:
-        rows = conn.execute(sa.select(users.c.name, users.c.role, users.c.created_at, users.c.disabled)
-                            .order_by(users.c.name))
+        rows = conn.execute(sa.select(users.c.name, users.c.role, users.c.created_at, users.c.disabled,
+                                      users.c.totp_secret.is_not(None).label("totp")).order_by(users.c.name))
         return [{**r._mapping, "created": local_time(r.created_at)} for r in rows]
 
 
@@ -142,6 +167,23 @@ def set_disabled(ws, name: str, disabled: bool, by: str) -> None:
     """Given an account, disable it (its sessions end) or enable it again; the last administrator stays enabled."""
     _change(ws, name, {"disabled": disabled}, by, "停用账号" if disabled else "启用账号", {"name": normal_name(name)},
             drops_admin=disabled)
+
+
+def set_totp(ws, name: str, secret: str | None, by: str) -> None:
+    """Given an account and a TOTP secret (None: take the second factor away), keep it and end the account's
+    sessions; recorded."""
+    _change(ws, name, {"totp_secret": secret, "totp_last": None}, by,
+            "启用二次验证" if secret else "重置二次验证", {"name": normal_name(name)})
+
+
+def use_totp_step(ws, name: str, step: int) -> bool:
+    """Given an account and the time step of a code just checked, record it as used; return False when that
+    step (or a later one) was used already (a code counts once)."""
+    with ws.engine.begin() as conn:
+        done = conn.execute(sa.update(users).where(users.c.name == normal_name(name),
+                                                   sa.or_(users.c.totp_last.is_(None), users.c.totp_last < step))
+                            .values(totp_last=step))
+    return done.rowcount == 1
 
 
 def end_sessions(ws, name: str, by: str) -> None:

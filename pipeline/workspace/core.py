@@ -293,7 +293,18 @@ class Workspace:
 
     @contextmanager
     def receive_lock(self, wait: bool = True):
-        """Hold the workspace's one parse queue: a second receive waits (or, with wait=False, raises UserError)."""
+        """Hold the workspace's one parse queue: a second receive waits (or, with wait=False, raises UserError).
+        On a shared database (PostgreSQL) the lock is the database's own (an advisory lock), seen by every page
+        server and worker on every machine; on SQLite, a lock on `.receive.lock` beside the database."""
+        if not self.url.startswith("sqlite"):
+            held = locking.DatabaseLock(self.url, "manyi:receive")
+            if not held.acquire(wait):
+                raise UserError(f"工作区 {self.root} 正在接收另一批材料（另一个收件任务），请稍后再试")
+            try:
+                yield
+            finally:
+                held.release()
+            return
         with open(self.root / LOCK, "a+") as handle:
             try:
                 locking.lock(handle, wait)

@@ -12,7 +12,7 @@
         .then(function (s) {
           if (bar) { bar.style.width = s.percent + "%"; }
           if (text) { text.textContent = (s.phase ? s.phase + "：" : "") + (s.total ? ("已完成 " + s.done + " / " + s.total) : (s.state === "waiting" ? "排队中…" : "处理中…")); }
-          if (s.state === "done" || s.state === "failed") { window.location.reload(); } else { setTimeout(tick, 700); }
+          if (s.state === "done" || s.state === "failed" || s.state === "interrupted") { window.location.reload(); } else { setTimeout(tick, 700); }
         })
         .catch(function () { setTimeout(tick, 2000); });
     };
