@@ -230,6 +230,33 @@ def test_batch_rules_see_the_whole_workspace(tmp_path, db_url):
             assert "duplicate_application" in codes and row.stage == "需补正"
 
 
+def test_what_a_killed_receive_stored_is_checked_when_the_page_or_a_worker_starts(tmp_path, db_url, monkeypatch):
+    """A receive killed after storing, before its campaign-wide checks: the stored applicant must not stay shown
+    as complete; the next page server (or worker) to open the workspace runs the checks it missed."""
+    import pipeline.workspace.receive as receiving
+    from pipeline.web.app import create_app
+    from pipeline.workspace import Workspace
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    product_packet(one / "a", "同江机械有限公司")
+    packet_folder(two / "b", "enterprise", "同江机械有限公司")
+    with make(tmp_path, db_url) as ws:
+        receive(ws, one)
+        real = receiving.settle
+        calls = []
+        monkeypatch.setattr(receiving, "settle", lambda ws, progress=None: calls.append(1) or 0)
+        receive(ws, two)  # stored, and killed before it settled
+        monkeypatch.setattr(receiving, "settle", real)
+        assert calls and [r.status for r in ws.applicants().items] == ["complete", "complete"]  # as shown before
+        root = ws.root
+    create_app(root, testing=True, workers=0)
+    with Workspace.open(root) as ws:
+        rows = ws.applicants().items
+        assert [r.status for r in rows] == ["incomplete", "incomplete"]
+        for row in rows:
+            assert "duplicate_application" in [i["code"] for i in ws.applicant(row.id).open_issues]
+
+
 def test_decisions_are_data_and_only_the_programs_moves_are_allowed(tmp_path, db_url, packets):
     inbox, _ = packets
     with make(tmp_path, db_url) as ws:

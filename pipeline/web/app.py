@@ -23,6 +23,7 @@ from pipeline.common.errors import UserError
 from pipeline.web import account_pages, auth, campaign_pages, junk_pages, pages, portal, tasks, verify  # noqa: F401 (tasks)
 from pipeline.web import review as review_pages
 from pipeline.workspace import accounts
+from pipeline.workspace.receive import settle_left_over
 from pipeline.web.context import EXTENSION, Site
 from pipeline.web.jobs import Jobs, Runner
 from pipeline.web.security import WEB_LIMITS, RateLimit, TooMuch, local_host_header, new_token, same_token
@@ -61,6 +62,8 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
     site = Site(root=Path(root), host=host, self_check=self_check and not verify_only, verify_only=verify_only,
                 limits={**WEB_LIMITS, **(limits or {})}, sign_in=sign_in)
     site.ws  # a workspace, or the library's Chinese error, before anything is written in the folder
+    if not verify_only:
+        settle_left_over(site.ws)  # what a killed receive stored but never checked
     if site.self_check:
         site.checker = Runner("manyi-selfcheck")
         site.selfcheck_rate = RateLimit(site.limits["selfcheck_per_hour"])

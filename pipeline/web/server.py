@@ -87,7 +87,10 @@ def work(root: Path, threads: int = 1, echo=print) -> None:
     from pipeline.web.jobs import Jobs
     from pipeline.workspace import Workspace
 
+    from pipeline.workspace.receive import settle_left_over
+
     ws = Workspace.open(root)
+    settle_left_over(ws)  # what a killed receive stored but never checked
     jobs = Jobs(ws)
     echo(f"工作区 {root} 的任务进程已启动（{threads} 个线程，进程 {jobs.worker_id}）。按 Ctrl+C 停止。")
     try:

@@ -25,6 +25,7 @@ from pipeline import parse
 from pipeline.checking import rules
 from pipeline.checking.rules import batch
 from pipeline.checking.rules.names import company_key
+from pipeline.common.errors import UserError
 from pipeline.definitions.vocabulary import Decision, Status
 from pipeline.reading.extract import prepare
 from pipeline.receiving import inbox
@@ -287,6 +288,21 @@ def compare_with_previous(ws: Workspace, conn, applicant_id: int, seq: int) -> d
     sent = conn.execute(sa.select(n).where(n.c.version_id == before.id)).first()
     notice = {"number": sent.number, "date": sent.date, "items": json.loads(sent.items)} if sent else None
     return compare({**old_record, "issues": old_open}, {**new_record, "issues": new_all}, notice)
+
+
+def settle_left_over(ws: Workspace) -> int:
+    """Given a workspace, settle the versions a killed receive stored but never checked (their campaign-wide
+    checks not run, their status only the record's own), unless a receive is running now (it settles them at
+    its end); return how many were settled. Called when a page server or a worker starts, so an interrupted
+    receive never leaves an applicant shown as complete before every check has run."""
+    with ws.reader.connect() as conn:
+        if not conn.execute(sa.select(db.versions.c.id).where(db.versions.c.settled == sa.false()).limit(1)).first():
+            return 0
+    try:
+        with ws.receive_lock(wait=False):
+            return settle(ws)
+    except UserError:
+        return 0
 
 
 def receive(ws: Workspace, paths: list[Path], received: date | None = None, jobs: int | None = None,
