@@ -232,9 +232,11 @@ def build_certificate(path: Path) -> Path:
     title.paragraph_format.page_break_before = True
     # The holder's name at the largest of CERTIFICATE_NAME_SIZES that keeps it to two lines (w.name_size):
     # one paragraph per size, so the template stays plain Word that staff can restyle.
-    for n, name_size in enumerate(CERTIFICATE_NAME_SIZES):
-        add_tag(doc, ("{%p if " if n == 0 else "{%p elif ") + f"w.name_size == {name_size:g} %}}"
-                if n < len(CERTIFICATE_NAME_SIZES) - 1 else "{%p else %}")
+    # Without a size (a context staff make themselves) the name prints in the largest.
+    smaller = CERTIFICATE_NAME_SIZES[1:]
+    for n, name_size in enumerate((*smaller, CERTIFICATE_NAME_SIZES[0])):
+        add_tag(doc, "{%p else %}" if n == len(smaller) else
+                ("{%p if " if n == 0 else "{%p elif ") + f"w.name_size == {name_size:g} %}}")
         add_text(doc, "{{ w.company }}", size=name_size, bold=True, align=CENTER, after=10, spacing=1.2)
     add_tag(doc, "{%p endif %}")
     add_tag(doc, "{%p if w.item %}")
