@@ -1,5 +1,6 @@
 """`manyi demo` on the bundled sample: every step writes what staff expect, opened and read back."""
 
+from datetime import datetime
 import json
 import re
 import subprocess
@@ -147,15 +148,17 @@ def test_summary_workbook_cells_are_the_records_values(demo):
     for source in sorted(records):
         r = records[source]
         rec = r["forms"].get("recommendation") or {}
-        expected.append((source, r["company_name"], names[r["category"]], status[r["status"]],
+        expected.append((source, r["company_name"], names[r["category"]],
+                         (r["forms"].get("cover") or {}).get("promoting_unit"), status[r["status"]],
                          sum(i["severity"] == "error" for i in r["issues"]),
                          sum(i["severity"] == "warning" for i in r["issues"]),
                          rec.get("satisfaction_score"), rec.get("valid_questionnaires"),
                          len(r["forms"].get("respondents") or [])))
-    assert [row[:9] for row in sheets["汇总"][1:]] == expected
-    # each row says which inbox and which run it came from: the sample inbox, this run
-    assert {row[9].replace("\\", "/").endswith("samples/inbox") for row in sheets["汇总"][1:]} == {True}
-    assert len({row[10] for row in sheets["汇总"][1:]}) == 1
+    assert [row[:10] for row in sheets["汇总"][1:]] == expected
+    # each row says which inbox and which run it came from: the sample inbox, this run, the day received (a date)
+    assert {row[11].replace("\\", "/").endswith("samples/inbox") for row in sheets["汇总"][1:]} == {True}
+    assert len({row[12] for row in sheets["汇总"][1:]}) == 1
+    assert len({row[10] for row in sheets["汇总"][1:]}) == 1 and isinstance(sheets["汇总"][1][10], datetime)
     level = {"error": "错误", "warning": "警告"}
     assert sorted((row[0], row[2], row[5], row[6]) for row in sheets["问题清单"][1:]) == sorted(
         (s, level[i["severity"]], i["message"], i["article"]) for s, r in records.items() for i in r["issues"])
