@@ -4,6 +4,7 @@ from datetime import datetime
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -206,3 +207,14 @@ def test_the_demo_leaves_a_workspace_and_says_how_to_open_its_page(demo):
         assert ws.applicants(limit=None).total == 5
     assert any(line.strip().endswith(f"serve {steps['7-工作区']} --open") for line in lines)
     assert any("http://127.0.0.1:8000/" in line for line in lines)
+
+
+def test_no_workbook_the_demo_writes_holds_a_formula(demo):
+    steps, _ = demo
+    books = sorted({path for folder in steps.values() if Path(folder).is_dir() for path in Path(folder).rglob("*.xlsx")})
+    assert {p.name for p in books} >= {"summary.xlsx", "notices.xlsx"}, books
+    for path in books:
+        book = load_workbook(path)
+        cells = [c.coordinate for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+        book.close()
+        assert cells == [], path
