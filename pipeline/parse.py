@@ -498,7 +498,9 @@ def _parse_locked(paths: list[Path], out: Path, campaign, received, jobs, progre
                 result.notes.append(f"records 中有 {len(foreign)} 个文件不是 manyi 写出的，未删除：{'、'.join(foreign[:5])}")
         run, by_source = mark["started"], {e.source: e for e in entries}
         origins = {sid: origins[sid] for sid in origins if (records_dir / f"{sid}.json").exists()}
-        origins.update({r["submission_id"]: [inbox_of(by_source[entry_key(r)], paths), run] for r in records
+        # [inbox, run started, the day received (--received) when given]: 汇总's 收件箱, 解析时间 and 收件日期
+        origins.update({r["submission_id"]: [inbox_of(by_source[entry_key(r)], paths), run,
+                                             *([received.isoformat()] if received else [])] for r in records
                         if entry_key(r) in by_source})
         summary.origins = origins
         result.summary = summary.finish(sorted([*records, *others], key=lambda r: r["source"]))

@@ -146,7 +146,7 @@ def national(tmp_path_factory):
         receive(ws, [root / "inbox"], received=ws.campaign.deadline, jobs=1)
         (row,) = ws.applicants(limit=None).items
         assert row.stage == ws.flow.role("complete")
-        for stage in ("材料评审", "现场评审"):
+        for stage in ("资料评审", "现场评审", "综合评价"):
             ws.move(row.id, stage, by="测试")
     return root / "ws"
 
@@ -159,10 +159,10 @@ def test_publicity_lasts_seven_working_days_across_national_day(national, tmp_pa
         (row,) = ws.applicants(limit=None).items
         ws.move(row.id, PUBLICITY, by="测试", on=start)
         with pytest.raises(UserError) as refused:
-            ws.move(row.id, "发布", by="测试", on=end)
+            ws.move(row.id, "审定", by="测试", on=end)
         assert end.isoformat() in str(refused.value) and "公示期未满" in str(refused.value)
-        ws.move(row.id, "发布", by="测试", on=end + timedelta(days=1))
-        assert ws.applicant(row.id).row.stage == "发布"
+        ws.move(row.id, "审定", by="测试", on=end + timedelta(days=1))
+        assert ws.applicant(row.id).row.stage == "审定"
 
 
 def test_publicity_on_the_command_line_with_its_date(national, tmp_path):
@@ -175,7 +175,7 @@ def test_publicity_on_the_command_line_with_its_date(national, tmp_path):
     runner = CliRunner()
     moved = runner.invoke(cli, ["stage", str(ws), name, "--to", PUBLICITY, "--date", "2021-09-28", "--by", "测试"])
     assert moved.exit_code == 0, moved.output
-    early = runner.invoke(cli, ["stage", str(ws), name, "--to", "发布", "--date", "2021-10-08", "--by", "测试"])
+    early = runner.invoke(cli, ["stage", str(ws), name, "--to", "审定", "--date", "2021-10-08", "--by", "测试"])
     assert early.exit_code != 0 and "公示期未满" in early.output
     # An objection during 公示 may still close the applicant.
     closed = runner.invoke(cli, ["stage", str(ws), name, "--to", "未通过", "--date", "2021-10-08", "--by", "测试"])
@@ -190,7 +190,7 @@ def test_a_day_beyond_the_calendar_is_refused_not_guessed(national, tmp_path):
         (row,) = ws.applicants(limit=None).items
         ws.move(row.id, PUBLICITY, by="测试", on=beyond)
         with pytest.raises(UserError, match=f"没有 {beyond.year} 年"):
-            ws.move(row.id, "发布", by="测试", on=beyond + timedelta(days=30))
+            ws.move(row.id, "审定", by="测试", on=beyond + timedelta(days=30))
 
 
 # --- times are shown in the association's time zone, never UTC ---------------------------------------------------

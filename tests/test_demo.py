@@ -1,8 +1,10 @@
 """`manyi demo` on the bundled sample: every step writes what staff expect, opened and read back."""
 
+from datetime import datetime
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -147,15 +149,17 @@ def test_summary_workbook_cells_are_the_records_values(demo):
     for source in sorted(records):
         r = records[source]
         rec = r["forms"].get("recommendation") or {}
-        expected.append((source, r["company_name"], names[r["category"]], status[r["status"]],
+        expected.append((source, r["company_name"], names[r["category"]],
+                         (r["forms"].get("cover") or {}).get("promoting_unit"), status[r["status"]],
                          sum(i["severity"] == "error" for i in r["issues"]),
                          sum(i["severity"] == "warning" for i in r["issues"]),
                          rec.get("satisfaction_score"), rec.get("valid_questionnaires"),
                          len(r["forms"].get("respondents") or [])))
-    assert [row[:9] for row in sheets["汇总"][1:]] == expected
-    # each row says which inbox and which run it came from: the sample inbox, this run
-    assert {row[9].replace("\\", "/").endswith("samples/inbox") for row in sheets["汇总"][1:]} == {True}
-    assert len({row[10] for row in sheets["汇总"][1:]}) == 1
+    assert [row[:10] for row in sheets["汇总"][1:]] == expected
+    # each row says which inbox and which run it came from: the sample inbox, this run, the day received (a date)
+    assert {row[11].replace("\\", "/").endswith("samples/inbox") for row in sheets["汇总"][1:]} == {True}
+    assert len({row[12] for row in sheets["汇总"][1:]}) == 1
+    assert len({row[10] for row in sheets["汇总"][1:]}) == 1 and isinstance(sheets["汇总"][1][10], datetime)
     level = {"error": "错误", "warning": "警告"}
     assert sorted((row[0], row[2], row[5], row[6]) for row in sheets["问题清单"][1:]) == sorted(
         (s, level[i["severity"]], i["message"], i["article"]) for s, r in records.items() for i in r["issues"])
@@ -214,3 +218,14 @@ def test_the_demos_winners_are_complete_applicants_judged_by_the_rules(demo):
     assert holders and holders <= complete, (holders, complete)
     assert any("已按第 3 步的申报记录核对" in line for line in lines)
     assert not [line for line in lines if "未颁发证书" in line or "未核对" in line]
+
+
+def test_no_workbook_the_demo_writes_holds_a_formula(demo):
+    steps, _ = demo
+    books = sorted({path for folder in steps.values() if Path(folder).is_dir() for path in Path(folder).rglob("*.xlsx")})
+    assert {p.name for p in books} >= {"summary.xlsx", "notices.xlsx"}, books
+    for path in books:
+        book = load_workbook(path)
+        cells = [c.coordinate for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+        book.close()
+        assert cells == [], path

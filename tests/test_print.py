@@ -21,7 +21,8 @@ from pipeline.definitions.forms import CAMPAIGNS_DIR
 from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign, zh_date
 from pipeline.definitions.programs import PROGRAMS_DIR, load_program, title_for
 from pipeline.word.build import template_forms, template_path
-from pipeline.word.measure import MAX_WORD, label_words
+from pipeline.word.measure import MAX_WORD, label_words, text_width
+from pipeline.word.styles import STYLE
 from pipeline.word.plan import plan_table
 from pipeline.generating.packet import render_packet, write_packets
 from pipeline.word.render import PRINTED_BOX, PRINTED_TICK, compiled
@@ -87,6 +88,58 @@ def certificates() -> list[dict]:
     return contexts
 
 
+#: A holder's name far longer than a certificate's two lines at its usual size.
+LONG_NAME = (
+    "黑龙江省哈尔滨市南岗区北方重型机械装备制造集团股份有限公司第一第二第三分公司暨龙江科技发展有限责任公司"
+    "与哈尔滨工业大学质量工程研究院联合体")
+#: Letters of 1 … LETTER_ITEMS items: the short ones fit a page, the longer ones run over.
+LETTER_ITEMS = 8
+
+
+def long_certificates() -> list[dict]:
+    """Certificates of a name too long for the usual size, as the issuing library makes them (its name size)."""
+    from pipeline.word.house_templates import certificate_name_size
+
+    return [{**ctx, "company": LONG_NAME, "name_size": certificate_name_size(LONG_NAME)} for ctx in certificates()[:2]]
+
+
+def many_items(n: int) -> dict:
+    """Given a count, return a record with that many errors for its letter (and one warning)."""
+    issues = [{"severity": "error", "code": "missing_field", "form": "application", "field": "product_name",
+               "message": f"《实施全省用户满意工程先进单位（产品类）申请表》第{i}项“产品名称”未填写，请按申报通知的要求填写完整"}
+              for i in range(1, n + 1)]
+    issues.append({"severity": "warning", "code": "late_submission", "message": "材料于2017年6月25日收到，晚于截止日期"})
+    return {"submission_id": f"m{n}", "source": f"m{n}.zip", "category": "product", "status": "incomplete",
+            "company_name": f"哈尔滨北方电器有限公司{n}", "forms": {}, "issues": issues}
+
+
+def program_forms_blank(folder: Path) -> dict:
+    """Every form of every program's packet that is not a seed form (those are rendered above): name → (its
+    template, built now, and the context of its program's campaign, blank)."""
+    from pipeline.definitions.program_forms import program_forms
+    from pipeline.definitions.programs import all_programs, campaign_for
+    from pipeline.word.build import build_template
+
+    folder.mkdir(parents=True, exist_ok=True)
+    seed = {form.key for form in template_forms()}
+    out = {}
+    for program in all_programs():
+        context = load_campaign(campaign_for(program.id)).context()
+        for cid in program.categories:
+            for form in program_forms(program, cid):
+                name = f"program.{program.id}.{form.key}"
+                if form.key in seed or name in out:
+                    continue
+                template = build_template(form, folder / f"{name}.docx")
+                out[name] = (template, {"c": context, "v": {}, "rows": [{}] * int(form.get("blank_rows") or 0)})
+                PROGRAM_FORMS[name] = (form, context)
+    return out
+
+
+#: name → (form, campaign context) of every program form in the printed batch (filled by program_forms_blank).
+PROGRAM_FORMS: dict = {}
+
+
 @pytest.fixture(scope="session")
 def printed(tmp_path_factory):
     """Every document written and converted in one batch: name → (docx, pdf)."""
@@ -122,6 +175,11 @@ def printed(tmp_path_factory):
         made[f"notice.{path.stem}"] = docs / f"notice.{path.stem.split('_')[-1]}.docx"
         made[f"notice.{path.stem}"].write_bytes(path.read_bytes())
     made["certificates"] = print_run(certificates(), docs / "certificates.docx", campaign)
+    made["certificates.long"] = print_run(long_certificates(), docs / "certificates.long.docx", campaign)
+    for n in range(1, LETTER_ITEMS + 1):
+        made[f"letter.{n}"] = make_notices([many_items(n)], root / f"letter{n}", campaign, today=date(2017, 6, 1)).files[0]
+    for name, (form, context) in program_forms_blank(root / "templates").items():
+        made[name] = compiled(form).render(context, docs / f"{name}.docx")
     for name, font, lang in GLYPH_DOCS:
         made[name] = glyph_doc(docs / f"{name}.docx", font, lang)
     pdfs = office.convert(list(made.values()), "pdf", root / "pdf", timeout=600)
@@ -370,3 +428,168 @@ def test_a_programs_summary_over_several_pages_repeats_its_title_with_continued_
     printed_lines = lines(printed["program_summary.continued"][1])
     assert sum("欧阳建国024-87979096" in line for line in printed_lines) == 40  # neither name nor phone wraps
     assert "推荐单位（公章）" not in texts[-1] and texts[-1].rstrip("0123456789页共第").endswith("年月日")
+
+
+# --- every label of every form, once and whole; certificates and letters on their pages -------------------------
+
+#: Layout keys whose strings the form prints besides its field labels (titles, notes, hints, seal lines …).
+PRINTED_KEYS = ("title", "text", "label", "notes", "para", "hint", "footer", "sign", "printed", "subtitle")
+
+
+def layout_strings(node) -> list[str]:
+    """Given a form's layout (or part of it), return the texts it prints besides the field labels."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in PRINTED_KEYS:
+                found += [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] \
+                    if isinstance(value, list) else []
+            if isinstance(value, (dict, list)):
+                found += layout_strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, str) and not item.startswith("="):
+                found.append(item)
+            else:
+                found += layout_strings(item)
+    return found
+
+
+def layout_cells(node):
+    """Given a layout (or part of it), yield every table cell written as a dict."""
+    if isinstance(node, dict):
+        if "field" in node or "value" in node:
+            yield node
+        for value in node.values():
+            yield from layout_cells(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from layout_cells(item)
+
+
+def form_labels(form) -> tuple[list[str], set[str]]:
+    """Given a form, return the labels it prints (its description's: word.build.printed_labels) without the
+    fields printed only as a value (a 自评表's 证明材料 cell), and which of them print vertically."""
+    from pipeline.word.build import printed_labels
+
+    cells = list(layout_cells(form.layout))
+    value_only = {c["value"] for c in cells if "value" in c} - {c.get("field") for c in cells}
+    vertical = {form.fields[c["field"]].label for c in cells if c.get("vertical") and c.get("field") in form.fields}
+    hidden = {form.fields[f].label for f in value_only if f in form.fields}
+    labels = [label for label in printed_labels(form) if label not in hidden]
+    return labels, {label for label in labels if label in vertical or "\n" in label}
+
+
+def docx_text(path: Path) -> str:
+    """Given a .docx, return the text of its paragraphs (tables' included), one a line."""
+    import zipfile
+
+    from lxml import etree
+
+    ns = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
+    root = etree.fromstring(zipfile.ZipFile(path).read("word/document.xml"))
+    def text(p):
+        return "".join("\n" if el.tag.endswith("}br") else (el.text or "") for el in p.iter(f"{{{ns['w']}}}t", f"{{{ns['w']}}}br"))
+
+    return "\n".join(text(p) for p in root.iter(f"{{{ns['w']}}}p"))
+
+
+def every_form(printed) -> list[tuple[str, object]]:
+    """Every form of every program with the name of its blank print: the seed's, and the programs' generated ones."""
+    return [(f"{form.key}.blank", form) for form in template_forms()] + \
+        [(name, form) for name, (form, _) in PROGRAM_FORMS.items()]
+
+
+def test_every_label_of_every_form_prints_once_and_whole_on_one_line(printed):
+    assert len(PROGRAM_FORMS) > 40  # every program's forms were in the batch
+    problems = []
+    for name, form in every_form(printed):
+        docx, pdf = printed[name]
+        pdf_text = "".join(pages(pdf))
+        pdf_lines = lines(pdf)
+        doc_lines = re.sub(r"[ \t\u3000]", "", docx_text(docx)).split("\n")
+        text = "".join(doc_lines)
+        labels, vertical = form_labels(form)
+        keys = [re.sub(r"\s", "", label) for label in labels]
+        others = [re.sub(r"\s", "", s.replace("{{ c.year }}", "")) for s in layout_strings(form.layout)]
+        rest = text
+        for key in sorted(keys, key=len, reverse=True):  # each printing of a label takes one occurrence
+            if key not in rest:
+                problems.append(f"{name}: “{key}” not printed")
+            rest = rest.replace(key, "\0", 1)
+        for label, key in zip(labels, keys):
+            extra = sum(o.count(key) for o in others)
+            if rest.count(key) > extra:
+                problems.append(f"{name}: “{key}” printed {rest.count(key) - extra} more time(s) than the form has it")
+            if label in vertical:
+                continue  # read down, not across: its lines are checked in the template (test_layout)
+            if key in form.detect and text_width(key, STYLE.title_size) > STYLE.printed_width:
+                continue  # a title longer than the page is wide: it wraps
+            if any(len(word.replace(" ", "")) > MAX_WORD for word in label_words(label)):
+                continue  # a phrase (企业用户满意工程推进情况统计) may wrap anywhere in its cell
+            whole = sum(line.count(key) for line in doc_lines)
+            if not whole:  # broken between words by the template (wrap_label): each line whole in print
+                pieces = [line for line in doc_lines if line and line in key and len(line) > 1]
+                problems += [f"{name}: “{piece}” of “{key}” breaks over two lines" for piece in pieces
+                             if not any(piece in printed_line for printed_line in pdf_lines)]
+                continue
+            if sum(line.count(key) for line in pdf_lines) != whole:
+                problems.append(f"{name}: “{key}” whole on a line {sum(line.count(key) for line in pdf_lines)} "
+                                f"time(s) in the PDF, {whole} in the document")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_checklists_options_never_break_inside_one(printed):
+    names = [name for name, form in every_form(printed) if form.id == "checklist"]
+    assert len(names) >= 5 * 2
+    for name in names:
+        printed_lines = lines(printed[name][1])
+        ticks = [line for line in printed_lines if "□" in line]
+        assert ticks and all(re.fullmatch(r"(.*?□(符合|不符合|不适用))+.*?", line.split("□", 1)[0] + "□" +
+                                          line.split("□", 1)[1]) for line in ticks), name
+        text = "".join(printed_lines)
+        assert text.count("□不符合") == text.count("□符合") > 0, name  # every row's 不符合 whole on its line
+
+
+def test_a_long_name_shrinks_and_its_certificate_stays_one_page_with_number_and_validity(printed):
+    texts = pages(printed["certificates.long"][1])
+    assert len(texts) == len(long_certificates())
+    for page, ctx in zip(texts, long_certificates()):
+        assert LONG_NAME in page and ctx["number"] in page and f"有效期至{ctx['valid_to']}" in page
+    assert long_certificates()[0]["name_size"] < 24  # shrunk from the usual size
+
+
+def test_the_certificate_frame_is_the_same_on_both_sides(printed):
+    with pdfplumber.open(str(printed["certificates"][1])) as doc:
+        page = doc.pages[0]
+        # The frame's vertical strokes: rectangles or lines taller than half the page.
+        strokes = [(round(o["x0"], 1), round(o["x1"] - o["x0"], 1)) for o in page.rects + page.lines
+                   if o["bottom"] - o["top"] > page.height / 2]
+    assert len(strokes) >= 2, strokes
+    left = sorted((x, w) for x, w in strokes if x < page.width / 2)
+    right = sorted(((round(page.width - x - w, 1), w) for x, w in strokes if x > page.width / 2))
+    # Seen from the page's edge, left and right are alike: the same widths at the same distances.
+    assert [w for _, w in left] == [w for _, w in right]
+    assert all(abs(a - b) < 1.0 for (a, _), (b, _) in zip(left, right)), (left, right)
+
+
+def test_titles_print_without_a_space_after_the_year():
+    for path in sorted(PROGRAMS_DIR.glob("[!_]*.yaml")):
+        program = load_program(path.stem)
+        for cat in program.categories.values():
+            for tier in cat.tiers:
+                title = title_for(program, cat.id, tier.id, 2021)
+                assert not re.search(r"年度\s", title), title
+
+
+def test_a_letters_contact_block_and_signature_never_stand_alone_on_a_page(printed):
+    counts = []
+    for n in range(1, LETTER_ITEMS + 1):
+        texts = pages(printed[f"letter.{n}"][1])
+        counts.append(len(texts))
+        assert "联系单位：" in texts[-1] and texts[-1].rstrip("0123456789").endswith("2017年6月1日")
+        if len(texts) > 1:  # page 2 starts with the letter's items, not with 联系方式
+            last = texts[-1]
+            assert re.match(r"\d+．", last) or last.startswith(("补正要求", "二、")), (n, last[:40])
+            assert "补正要求：" in last or "材料于" in last, (n, last[:60])
+    assert counts[:3] == [1, 1, 1]  # a typical letter is one page

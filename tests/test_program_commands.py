@@ -56,14 +56,14 @@ GUANGDONG_ISSUERS = "广东省质量协会　广东省总工会　共青团广�
 #: number → (title, what the certificate says of validity: the last day, or None for no 有效期 line).
 EXPECTED = {
     "HLJ2017-EN-0001": ("2017年度全省用户满意工程先进单位（企业类）", "2019年11月30日"),
-    "LN2021-CP-0001": ("2021年度 辽宁省用户满意产品（标杆）", "2023年11月30日"),
-    "LN2021-CN-0001": ("2021年度 辽宁省用户满意建筑工程", "2021年12月31日"),  # 当年度的荣誉
-    "CAQ2016-EN-0001": ("2016年度 全国用户满意标杆（企业类）", None),
-    "GZ2016-UN-0001": ("2016年度 广州市实施用户满意工程先进单位", None),  # the seed sets no validity
-    "GZ2016-PE-0001": ("2016年度 广州市实施用户满意工程先进个人", None),
-    "GDSTAR2021-ST-0001": ("2021年度 广东省用户满意服务明星", "2024年11月30日"),
-    "GDSTAR2021-TM-0001": ("2021年度 广东省用户满意服务明星班组", "2024年11月30日"),
-    "GDSTAR2021-EN-0001": ("2021年度 广东省用户满意服务明星企业", "2024年11月30日"),
+    "LN2021-CP-0001": ("2021年度辽宁省用户满意产品（标杆）", "2023年11月30日"),
+    "LN2021-CN-0001": ("2021年度辽宁省用户满意建筑工程", "2021年12月31日"),  # 当年度的荣誉
+    "CAQ2016-EN-0001": ("2016年度全国用户满意标杆（企业类）", None),
+    "GZ2016-UN-0001": ("2016年度广州市实施用户满意工程先进单位", None),  # the seed sets no validity
+    "GZ2016-PE-0001": ("2016年度广州市实施用户满意工程先进个人", None),
+    "GDSTAR2021-ST-0001": ("2021年度广东省用户满意服务明星", "2024年11月30日"),
+    "GDSTAR2021-TM-0001": ("2021年度广东省用户满意服务明星班组", "2024年11月30日"),
+    "GDSTAR2021-EN-0001": ("2021年度广东省用户满意服务明星企业", "2024年11月30日"),
 }
 
 
@@ -319,7 +319,7 @@ def test_register_keeps_programs_apart(certified):
 @pytest.mark.parametrize("number, lines", [
     ("GZ2016-UN-0001", ["评选项目：广州市实施用户满意工程先进单位和先进个人推选", "有 效 期：未规定（2016年12月1日颁发）",
                         "类　　别：先进单位", "状　　态：有效"]),
-    ("LN2021-CP-0001", ["评选项目：辽宁省用户满意称号（标杆）推荐评定", "称　　号：2021年度 辽宁省用户满意产品（标杆）",
+    ("LN2021-CP-0001", ["评选项目：辽宁省用户满意称号（标杆）推荐评定", "称　　号：2021年度辽宁省用户满意产品（标杆）",
                         "有 效 期：2021年12月1日 至 2023年11月30日"]),
     ("HLJ2017-EN-0001", ["评选项目：实施全省用户满意工程先进单位推荐", "类　　别：企业类"]),
 ])
@@ -362,7 +362,7 @@ def test_certificates_command_with_a_program(tmp_path):
 
 def test_tier_from_a_称号_column_holding_the_title(tmp_path):
     book = write_book(tmp_path / "w.xlsx", ["企业名称", "类别", "称号"],
-                      [["甲厂", "产品类", "2021年度 辽宁省用户满意产品（标杆）"], ["乙厂", "产品", "辽宁省用户满意产品"],
+                      [["甲厂", "产品类", "2021年度辽宁省用户满意产品（标杆）"], ["乙厂", "产品", "辽宁省用户满意产品"],
                        ["丙厂", "产品", "辽宁省用户满意服务（标杆）"]])
     winners, problems = read_winners(book, load_program("liaoning"))
     assert [(w.company, w.tier) for w in winners] == [("甲厂", "benchmark"), ("乙厂", "satisfied")]
@@ -372,7 +372,7 @@ def test_tier_from_a_称号_column_holding_the_title(tmp_path):
 def test_a_campaign_that_still_sets_a_certificate_title_is_told_where_titles_live(tmp_path):
     text = (CAMPAIGNS_DIR / "guangzhou-2016.yaml").read_text(encoding="utf-8")
     edited = tmp_path / "guangzhou-2017.yaml"
-    edited.write_text(text.replace("certificate:\n", 'certificate:\n  title: "{year}年度 广州市{category}"\n'),
+    edited.write_text(text.replace("certificate:\n", 'certificate:\n  title: "{year}年度广州市{category}"\n'),
                       encoding="utf-8")
     book = write_book(tmp_path / "w.xlsx", *WINNERS["guangzhou"])
     with pytest.raises(UserError, match="title"):

@@ -203,7 +203,7 @@ def test_notices_and_workbook_speak_for_the_program(tmp_path):
     assert run.exit_code == 0, run.output
     [notice] = (tmp_path / "notices").glob("*.docx")
     text = docx_text(notice)
-    assert "辽宁省质量协会" in text and "《辽宁省用户满意产品（标杆）推荐评价意见》" in text and "第十四条" in text
+    assert "辽宁省质量协会" in text and "《2021年度辽宁省用户满意产品（标杆）推荐评价意见》" in text and "第十四条" in text
     assert "黑龙江" not in text and "实施全省用户满意工程" not in text and "封面" not in text
     assert "填写有效的电话号码" in text  # what the applicant must do, from the Liaoning form's own field
     book = load_workbook(tmp_path / "out" / "summary.xlsx", read_only=True)

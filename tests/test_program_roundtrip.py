@@ -77,6 +77,12 @@ def edits_for(form, text) -> list[dict]:
         elif fid in evidence:
             sid = evidence[fid]
             edits.append({"beside": rows_of[sid]["article"], "nth": nth[sid], "right": 2, "text": value})
+        elif fld.slot and fid not in lines:  # a date in the 年 月 日 under a seal: written over that blank
+            cell = next(c for item in form.layout if isinstance(item, dict) and "table" in item
+                        for row in item["table"].get("rows") or [] for c in row
+                        if isinstance(c, dict) and c.get("date") == fid)
+            blank = next(line.strip() for line in cell["footer"].split("\n") if "月" in line and line.strip().endswith("日"))
+            edits.append({"replace": blank, "text": value})
         elif fid in lines or fid in inline:
             edits.append({"after": f"{fld.label}：", "text": value})
         elif fld.type == "choice":

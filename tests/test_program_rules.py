@@ -23,9 +23,9 @@ GENERATED = [(p.id, cid) for p in all_programs() if "printed" not in entry_kinds
 SURVEY_REPORT = {"file": "测评报告.docx", "kind": "survey_report", "score": 88.5, "sample_size": 320}
 
 LIAONING_PRODUCT_APPLICATION = "《2021年度辽宁省用户满意产品（标杆）申报表》"
-LIAONING_PRODUCT_CHECKLIST = "《辽宁省用户满意产品（标杆）申报条件自评表》"
+LIAONING_PRODUCT_CHECKLIST = "《2021年度辽宁省用户满意产品（标杆）申报条件自评表》"
 LIAONING_PRODUCT_REGISTRATION = "《辽宁省用户满意称号（标杆）“产品”推荐登记表》"
-LIAONING_PRODUCT_RECOMMENDATION = "《辽宁省用户满意产品（标杆）推荐评价意见》"
+LIAONING_PRODUCT_RECOMMENDATION = "《2021年度辽宁省用户满意产品（标杆）推荐评价意见》"
 #: What rule 3 asks of an empty field.
 FILL_IN = "未填写；须如实填写，确实不适用的请注明原因（如“无”“不适用”）"
 
@@ -224,7 +224,7 @@ def test_a_programs_only_tier_is_checked():
     record = changed("guangdong-stars", "enterprise", "checklist", self_01="不符合")
     assert whole(check_record(record, campaign("guangdong-stars"))) == [
         ("error", "criterion_not_met", "checklist", "self_01",
-         "《广东省用户满意服务明星企业申报条件自评表》第1项“申报单位必须是广东省内合法从事服务单位”自评为不符合；"
+         "《2021年度广东省用户满意服务明星企业申报条件自评表》第1项“申报单位必须是广东省内合法从事服务单位”自评为不符合；"
          "不符合申报条件的，不能申报该等级（第十五条第1项）。")]
 
 
@@ -232,7 +232,7 @@ def test_the_applicant_named_on_the_checklist_is_a_field_like_any_other():
     record = changed("guangdong-stars", "star", "checklist", name="")
     assert whole(check_record(record, campaign("guangdong-stars"))) == [
         ("error", "missing_field", "checklist", "name",
-         f"《广东省用户满意服务明星申报条件自评表》“姓名”{FILL_IN}（第十六条第1款）。")]
+         f"《2021年度广东省用户满意服务明星申报条件自评表》“姓名”{FILL_IN}（第十六条第1款）。")]
 
 
 def test_a_checklist_that_is_no_table_is_left_alone():

@@ -68,7 +68,7 @@ def test_default_campaign_belongs_to_the_program(pid):
 
 def test_liaoning_titles_validity_and_tiers():
     program = load_program("liaoning")
-    assert title_for(program, "product", "benchmark", 2021) == "2021年度 辽宁省用户满意产品（标杆）"
+    assert title_for(program, "product", "benchmark", 2021) == "2021年度辽宁省用户满意产品（标杆）"
     assert validity(program, "product", program_campaign(program, None))["years"] == 2
     construction = validity(program, "construction", program_campaign(program, None))
     assert construction["years"] is None and construction["until"] == "year_end"
@@ -103,8 +103,8 @@ def test_guangzhou_discipline_and_unstated_validity():
 def test_guangdong_four_titles_each_with_own_conditions():
     program = load_program("guangdong-stars")
     titles = {cid: title_for(program, cid, cat.tiers[0].id, 2021) for cid, cat in program.categories.items()}
-    assert titles == {"star": "2021年度 广东省用户满意服务明星", "team": "2021年度 广东省用户满意服务明星班组",
-                      "manager": "2021年度 广东省用户满意杰出管理者", "enterprise": "2021年度 广东省用户满意服务明星企业"}
+    assert titles == {"star": "2021年度广东省用户满意服务明星", "team": "2021年度广东省用户满意服务明星班组",
+                      "manager": "2021年度广东省用户满意杰出管理者", "enterprise": "2021年度广东省用户满意服务明星企业"}
     articles = {cid: {c.article.split("第", 2)[1] for c in program.criteria_for(cid) if c.categories}
                 for cid in program.categories}
     assert articles == {"star": {"十二条"}, "team": {"十三条"}, "manager": {"十四条"}, "enterprise": {"十五条"}}

@@ -44,7 +44,7 @@ def built(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ws_dir(built, tmp_path_factory):
-    """A copy of the built workspace, its applicants moved to 材料评审, the panel added, 李明's conflict declared."""
+    """A copy of the built workspace, its applicants moved to 资料评审, the panel added, 李明's conflict declared."""
     from pipeline.workspace import Workspace
     from pipeline.workspace import review
 
@@ -52,7 +52,7 @@ def ws_dir(built, tmp_path_factory):
     shutil.copytree(built, root)
     with Workspace.open(root) as ws:
         for row in ws.applicants(limit=None).items:
-            ws.move(row.id, "材料评审", by=STAFF)
+            ws.move(row.id, "资料评审", by=STAFF)
         for name, unit, region in rw.EXPERTS:
             review.add_expert(ws, "material", name, unit, region, by=STAFF)
         review.declare_conflict(ws, "material", "李明", ids_by_name(ws)[rw.APPLICANTS[rw.CONFLICT][0]],
@@ -73,7 +73,7 @@ def run(*args) -> str:
 def test_the_sheets_are_the_program_files():
     national, liaoning, heilongjiang = (load_program(p) for p in ("national", "liaoning", "heilongjiang"))
     material = national.review_round("material")
-    assert material.stage == "材料评审" and material.keep == 10  # 第五条: at most 10 a year
+    assert material.stage == "资料评审" and material.keep == 10  # 第五条: at most 10 a year
     assert abs(sum(c.weight for c in material.sheet.criteria) - 1) < 1e-9
     assert [m.label for m in material.sheet.comments] == ["优势", "不足"]
     assert "T/CAQ 10301-2016" in material.sheet.standard
@@ -89,7 +89,7 @@ def test_the_sheets_are_the_program_files():
 
 def test_manyi_programs_lists_the_rounds():
     out = run("programs")
-    assert "评审轮次 material（资料评审，材料评审阶段，第十七条、第十八条）：评分 6 项，每份 3 位专家，名额 10 个" in out
+    assert "评审轮次 material（资料评审，资料评审阶段，第十七条、第十八条）：评分 6 项，每份 3 位专家，名额 10 个" in out
     assert "评审轮次 review（审查评议" in out
 
 

@@ -23,7 +23,7 @@ STAFF = "活动办公室"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    """The page over a fresh national workspace: applicants in 材料评审, the panel with accounts, assigned."""
+    """The page over a fresh national workspace: applicants in 资料评审, the panel with accounts, assigned."""
     from pipeline.workspace import Workspace
     from pipeline.workspace import review
 
@@ -31,7 +31,7 @@ def app(tmp_path_factory):
     ws_dir = rw.build(root)
     with Workspace.open(ws_dir) as ws:
         for row in ws.applicants(limit=None).items:
-            ws.move(row.id, "材料评审", by=STAFF)
+            ws.move(row.id, "资料评审", by=STAFF)
         for name, unit, region in rw.EXPERTS:
             review.add_expert(ws, "material", name, unit, region, by=STAFF)
         review.declare_conflict(ws, "material", "李明", by_name(ws)[rw.APPLICANTS[rw.CONFLICT][0]], "曾任顾问", by="李明")

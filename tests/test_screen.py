@@ -235,7 +235,7 @@ def test_facts_file_problems_are_chinese_user_errors(tmp_path):
         read_facts_workbook(tmp_path / "none.xlsx", program)
     bad = tmp_path / "bad.xlsx"
     bad.write_text("不是工作簿", encoding="utf-8")
-    with pytest.raises(UserError, match="无法打开"):
+    with pytest.raises(UserError, match="不是 Excel 工作簿.*另存为 .xlsx"):
         read_facts_workbook(bad, program)
     headless = write_facts(tmp_path / "h.xlsx", ["名称", "信用等级"], [["甲", "AA"]])
     with pytest.raises(UserError, match="企业名称"):

@@ -267,13 +267,14 @@ def test_a_winner_moved_stage_by_stage_gets_a_certificate(served):
     ws = site_of(app).ws
     client = client_of(app)
     row = next(r for r in all_rows(app) if r.status == "complete")
-    for stage in stage_path(ws.flow, row.stage, ws.flow.role("winning")):
+    path = stage_path(ws.flow, row.stage, ws.flow.role("winning"))
+    for n, stage in enumerate(path):
         answer = client.post(f"/applicants/{row.id}/move", data={"csrf": session_token(client), "to": stage})
         assert answer.status_code == 302
         assert ws.applicant(row.id).row.stage == stage
-        if ws.flow.publicity and stage == ws.flow.publicity.stage:
+        if ws.flow.publicity and stage == ws.flow.publicity.stage:  # the stage after 公示 (national: 审定)
             early = client.post(f"/applicants/{row.id}/move",
-                                data={"csrf": session_token(client), "to": ws.flow.role("winning")})
+                                data={"csrf": session_token(client), "to": path[n + 1]})
             assert early.status_code == 400 and "公示期未满" in early.data.decode()
             with ws.engine.begin() as conn:  # the period passes: the applicant entered 公示 two months ago
                 conn.execute(sa.text("UPDATE stage_moves SET at = :at WHERE applicant_id = :a AND to_stage = :s"),

@@ -434,8 +434,8 @@ def test_every_program_has_stages_with_the_roles_a_workspace_needs():
     assert flows["heilongjiang"].names()[:4] == ["已收到", "需补正", "已补正", "材料齐全"]
     assert flows["heilongjiang"].role("winning") == "获奖"
     national = flows["national"].names()
-    assert [s for s in ("资格审查", "材料评审", "现场评审", "公示（7 个工作日）", "发布") if s in national] == \
-        ["资格审查", "材料评审", "现场评审", "公示（7 个工作日）", "发布"]
+    assert [s for s in ("资格审查", "资料评审", "现场评审", "综合评价", "公示（7 个工作日）", "审定", "发布") if s in national] == \
+        ["资格审查", "资料评审", "现场评审", "综合评价", "公示（7 个工作日）", "审定", "发布"]
 
 
 # --- a receive killed half way -------------------------------------------------------------------------

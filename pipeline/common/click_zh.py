@@ -9,6 +9,7 @@ table falls back to click's English, so `tests/test_cli_zh.py` walks click's sou
 from __future__ import annotations
 
 import importlib
+import re
 
 import click
 
@@ -118,7 +119,7 @@ METAVARS = {"text": "文本", "integer": "整数", "integer range": "整数", "f
 ARGUMENTS = {"paths": "收件箱", "path": "路径", "number": "证书编号", "files": "文件", "file": "文件", "dir": "文件夹",
              "folder": "文件夹", "applicant": "申报单位", "applicants": "申报单位", "name": "名称", "names": "名称",
              "inbox": "收件箱", "inboxes": "收件箱", "url": "地址", "text": "文字", "code": "问题代码",
-             "stage": "阶段", "user": "用户名"}
+             "stage": "阶段", "user": "用户名", "directory": "文件夹", "workspace": "工作区"}
 OPTIONS_METAVAR = "[选项]"
 SUBCOMMAND_METAVAR = "命令 [参数]..."
 
@@ -143,8 +144,9 @@ def metavar_of(param: click.Parameter) -> str | None:
         kind = "directory" if param.type.dir_okay and not param.type.file_okay else (
             "file" if param.type.file_okay and not param.type.dir_okay else "path")
     if isinstance(param, click.Argument):
-        zh = ARGUMENTS.get(param.name or "")
-        if zh and param.nargs == -1:
+        # Never click's English (the name in capitals: DIRECTORY): the name's word, else the type's.
+        zh = ARGUMENTS.get(param.name or "") or METAVARS.get(kind) or "值"
+        if param.nargs == -1:
             return f"{zh}…" if param.required else f"[{zh}…]"
         return zh
     if getattr(param, "is_flag", False) or isinstance(param.type, click.Choice):
@@ -166,8 +168,34 @@ def localise(command: click.Command) -> None:
             param.metavar = metavar_of(param)
 
 
+#: The pieces a help line may break between: a run of spaces, a run of other ASCII (a word, an option, a
+#: path: never broken inside), or one other character (a Chinese one: Chinese breaks between any two).
+_PIECES = re.compile(r"\s+|[!-~]+|.", re.DOTALL)
+
+
+def _wrapper_class():
+    """Return click's TextWrapper made to break Chinese text between characters and never inside an ASCII word.
+
+    Chinese has no spaces, so to textwrap a sentence with `manyi serve` in it is one long word, cut wherever
+    the width falls (servi / ce); split into these pieces, the line ends before the word instead.
+    """
+    from click._textwrap import TextWrapper
+
+    class ChineseTextWrapper(TextWrapper):
+        def _split(self, text):
+            return _PIECES.findall(text)
+
+    return ChineseTextWrapper
+
+
 def install(command: click.Command) -> click.Command:
-    """Put the Chinese table in place of click's gettext, localise `command`'s tree, and return it."""
+    """Put the Chinese table in place of click's gettext and a wrapper that breaks Chinese text between
+    characters, localise `command`'s tree, and return it."""
+    import click._textwrap
+
+    if not getattr(click._textwrap.TextWrapper, "_manyi", False):
+        click._textwrap.TextWrapper = _wrapper_class()
+        click._textwrap.TextWrapper._manyi = True
     for name in MODULES:
         try:
             module = importlib.import_module(f"click.{name}")

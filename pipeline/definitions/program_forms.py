@@ -118,11 +118,13 @@ def field_specs(program, category_id: str, ids=None) -> tuple[dict, dict]:
     return specs, tall
 
 
-def application_rows(specs: dict, tall: dict, cols: int, footer: str | None = None) -> list[list]:
+def application_rows(specs: dict, tall: dict, cols: int, footer: str | None = None,
+                     footer_date: str | None = None) -> list[list]:
     """Given field specs and tall fields, return table rows: short fields two to a row, choices and tall ones alone.
 
-    With a footer (a seal line), the last tall field prints it under its text; the first date field after
-    it is the date its 年 月 日 slot holds (a date written there is read into that field).
+    With a footer (a seal line), the last tall field prints it under its text; `footer_date` is the date field
+    written in the footer's 年 月 日, which then has no row of its own (else the first date field after the tall
+    field is that date): a date written in the slot is read into that field.
     """
     rows, pending = [], []
     per_row = cols // 2
@@ -130,6 +132,8 @@ def application_rows(specs: dict, tall: dict, cols: int, footer: str | None = No
     after = list(specs)[list(specs).index(last_tall[0]) + 1:] if last_tall else []
     slot_date = next((fid for fid in after if specs[fid].get("type") == "date"), None)
     for fid, spec in specs.items():
+        if last_tall and fid == footer_date:
+            continue
         alone = fid in tall or spec.get("type") in ("choice", "multi")
         if alone or len(pending) == per_row:
             if pending:
@@ -139,8 +143,8 @@ def application_rows(specs: dict, tall: dict, cols: int, footer: str | None = No
             cell = {"field": fid, "inline": True, "height": tall[fid]}
             if fid in last_tall:
                 cell["footer"] = footer
-                if slot_date and "年" in footer:
-                    cell["date"] = slot_date
+                if (footer_date or slot_date) and "年" in footer:
+                    cell["date"] = footer_date or slot_date
             rows.append([cell])
         elif alone:
             rows.append([f"={fid}"])
@@ -225,11 +229,22 @@ def checklist_form(program, category: str) -> Form:
         {"title": title},
         {"line": name_id},
         {"table": {"cols": len(style["columns"]), "widths": style["widths"], "rows": rows}},
-        {"notes": [note.replace("{document}", document) for note in style["notes"]]},
+        {"notes": checklist_notes(style, document, marked=any(c["tier"] != first_tier for c in criteria.values()))},
         {"para": style["signature"]},
     ]
     return _form({**item, "criteria": criteria, "columns": list(style["columns"])}, category, title, specs, layout,
                  program)
+
+
+def checklist_notes(style: dict, document: str, marked: bool) -> list[str]:
+    """Given the checklist's house style, the program's document and whether a condition is marked 【tier】,
+    return the notes as printed, numbered: the note on 【】 only where a mark is printed."""
+    notes = list(style["notes"])
+    if marked:
+        notes.insert(1, style["tier_note"])
+    numbers = style["note_numbers"]
+    return [(numbers["next"] if n > 1 else numbers["first"]).format(n=n) + note.replace("{document}", document)
+            for n, note in enumerate(notes, 1)]
 
 
 def entry_field_ids(program, item: dict, category: str) -> list[str]:
@@ -245,15 +260,18 @@ def entry_field_ids(program, item: dict, category: str) -> list[str]:
 def table_form(program, item: dict, category: str) -> Form:
     """Given a program, a packet entry of fields (推荐登记表, 推荐意见) and a category, return its Form.
 
-    An entry with `seal` prints it under its last tall field, with the date line.
+    An entry with `seal` prints it under its last tall field with the date line, and its date field (推荐日期)
+    is the date written there: one place for the date, not a row of its own as well.
     """
     style = house()["table"]
     specs, tall = field_specs(program, category, entry_field_ids(program, item, category))
     footer = style["seal"].replace("{seal}", item["seal"]) if item.get("seal") else None
+    dates = [fid for fid, spec in specs.items() if spec.get("type") == "date"]
     title = form_title(program, item["form"], category, item.get("title"))
     layout = [{"title": title},
               {"table": {"cols": style["cols"], "widths": style["widths"],
-                         "rows": application_rows(specs, tall, style["cols"], footer)}}]
+                         "rows": application_rows(specs, tall, style["cols"], footer,
+                                                  dates[-1] if footer and dates else None)}}]
     return _form(item, category, title, specs, layout, program)
 
 

@@ -1,6 +1,6 @@
 """A program's review rounds and their scoring sheets as data (`review_rounds:` in forms/programs/<id>.yaml).
 
-A round belongs to one stage of the program (资料评审 in 材料评审 …): the applicants in that stage are
+A round belongs to one stage of the program (资料评审 in 资料评审 …): the applicants in that stage are
 the ones its experts score. Its sheet lists the criteria, each with its maximum points and its weight
 (the weights add up to 1), and the comments every expert must write (优势 / 不足, 现场评审意见 / 存在的问题).
 An expert's total for an applicant is Σ weight × points / max × 100, so the total is out of 100 whatever

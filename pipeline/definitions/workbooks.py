@@ -34,10 +34,43 @@ def header_key(text) -> str:
     return fold(stripped or raw)
 
 
-def read_sheet(path: Path, what: str) -> list[tuple]:
-    """Given a staff workbook (.xlsx, or .xls / .et / .ods / .xlsb) and what it is, return its first sheet's rows.
+#: The encodings a CSV file staff export is read in, in order: Excel's "CSV UTF-8" (with its mark), plain
+#: UTF-8, and the GBK family Excel and WPS write on a Chinese Windows ("CSV (逗号分隔)").
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+#: Staff's words for the names of a sheet's kinds (sniff's), in the message refusing a file.
+KIND_NAMES = {"text": "纯文本", "docx": "Word 文档", "pdf": "PDF", "zip": "压缩包", "doc": "Word 97-2003 文档",
+              "unknown": "无法识别的格式"}
 
-    Missing files and files that are no workbook become a Chinese UserError naming `what`.
+
+def read_csv(path: Path, what: str) -> list[tuple]:
+    """Given a CSV file staff exported (comma, semicolon or tab separated; UTF-8, with or without its mark, or
+    GBK) and what it is, return its rows; a UserError for staff when it is in neither encoding."""
+    import csv
+    import io
+
+    data = Path(path).read_bytes()
+    for encoding in CSV_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise UserError(f"{what} {Path(path).name} 的编码无法识别（应为 UTF-8 或 GBK）；"
+                        f"请用 Excel 或 WPS 打开后另存为 .xlsx（或“CSV UTF-8”）再试")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t，")
+    except csv.Error:
+        dialect = csv.excel
+    return [tuple(cell if cell.strip() else None for cell in row) for row in csv.reader(io.StringIO(text), dialect)]
+
+
+def read_sheet(path: Path, what: str) -> list[tuple]:
+    """Given a staff workbook (.xlsx, or .xls / .et / .ods / .xlsb, or a .csv) and what it is, return its first
+    sheet's rows.
+
+    Missing files and files that are no workbook become a Chinese UserError naming `what`, said to staff
+    (what to save the file as), not to applicants.
     """
     from pipeline.common import office
     from pipeline.common.sniff import sniff
@@ -47,11 +80,14 @@ def read_sheet(path: Path, what: str) -> list[tuple]:
     if not path.is_file():
         raise UserError(f"找不到{what}：{path}")
     found = sniff(path)
+    if found.kind in ("text", "unknown") and path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        return read_csv(path, what)
     if found.kind in CONVERTED and not found.problem:
         return _converted(path, what, found.kind)
     if found.problem or found.kind != "xlsx":
-        reason = found.problem or f"不是 Excel 工作簿（实际为 {found.kind}）"
-        raise UserError(f"{what} {path.name} 无法打开：{reason}；请用 Excel 或 WPS 另存为 .xlsx 后再试")
+        kind = KIND_NAMES.get(found.kind, "其他格式")
+        raise UserError(f"{what} {path.name} 不是 Excel 工作簿（实际为{kind}）：请用 Excel 或 WPS 打开后"
+                        f"另存为 .xlsx（也可读 .xls、.et、.ods 和 .csv）再试")
     try:
         return read_first_sheet(path, what)
     except UserError:
@@ -159,3 +195,21 @@ def column_names(form_id: str, field_id: str, *more: str) -> tuple[str, ...]:
 
     fld = next(f.fields[field_id] for f in load_forms().values() if f.id == form_id and field_id in f.fields)
     return tuple(dict.fromkeys((fld.plain_label, *fld.aliases, *more)))
+
+
+#: Roster headers staff write that no form prints, → the label (or alias) of the field they mean. The one
+#: table every roster reader consults (generating.packet.column_fields) before the forms' own labels.
+ROSTER_SYNONYMS = {
+    "联系电话/手机": "联系人电话", "联系电话": "联系人电话", "手机": "联系人电话", "手机号": "联系人电话",
+    "手机号码": "联系人电话", "联系手机": "联系人电话",
+    "邮政编码": "邮编",
+    "E-mail": "邮箱", "Email": "邮箱", "电子邮件": "邮箱", "邮件": "邮箱",
+    "法人代表": "法定代表人姓名", "法人": "法定代表人姓名", "法定代表人": "法定代表人姓名",
+}
+_SYNONYM_KEYS = {header_key(name): label for name, label in ROSTER_SYNONYMS.items()}
+
+
+def roster_label(header: str) -> str:
+    """Given a roster column header (手机, E-mail, 法人代表 …), return the label of the field it means when
+    ROSTER_SYNONYMS names it, else the header unchanged."""
+    return _SYNONYM_KEYS.get(header_key(header), header)

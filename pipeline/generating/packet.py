@@ -27,7 +27,7 @@ from pipeline.common.files import output_folder, safe_filename, unique_names
 from pipeline.common.text import clean, fold
 from pipeline.definitions import forms as forms_mod
 from pipeline.definitions.campaign import load_campaign
-from pipeline.definitions.workbooks import column_names, find_header, header_key, read_sheet
+from pipeline.definitions.workbooks import column_names, find_header, header_key, read_sheet, roster_label
 from pipeline.word import TEMPLATES_DIR
 from pipeline.word.build import template_path
 from pipeline.word.render import compiled
@@ -210,6 +210,7 @@ def column_fields(header: str) -> dict[str, str]:
     product, construction and service forms, the contract's).
     """
     forms = {key: form for key, form in forms_mod.load_forms().items() if not form.get("rows")}  # no list form
+    header = roster_label(header)  # 手机, E-mail, 法人代表 … (definitions.workbooks.ROSTER_SYNONYMS)
     direct = {key: fld.id for key, form in forms.items() if (fld := field_for(form, header)) is not None}
     shared = [fid for fid in dict.fromkeys(direct.values()) if fid in shared_fields()]
     for key, form in forms.items():

@@ -41,7 +41,7 @@ from pipeline.definitions.programs import Program, load_program, program_of, val
 from pipeline.definitions.programs import title_for as program_title
 from pipeline.definitions.workbooks import column_names, read_sheet
 from pipeline.definitions.workbooks import find_header as staff_header
-from pipeline.word.house_templates import template
+from pipeline.word.house_templates import certificate_name_size, template
 from pipeline.word.render import CompiledTemplate, Picture, compiled
 from pipeline.issuing import signing
 from pipeline.issuing.register import Entry, Terms, Winner, assign, connect, registered, with_codes
@@ -304,7 +304,7 @@ def certificate_context(entry: Entry, program: Program | None = None, verify_url
     program = program or load_program(entry.program)
     label = item_label(program, entry.category)
     return {
-        "company": entry.company, "item_label": label or "", "item": entry.project if label else None,
+        "company": entry.company, "name_size": certificate_name_size(entry.company), "item_label": label or "", "item": entry.project if label else None,
         "title": entry.title, "issuer": issuer_lines(entry.issuer), "date": zh_date(entry.valid_from),
         "valid_to": zh_date(entry.valid_to) if entry.valid_to else "", "number": entry.number,
         "category": program.category(entry.category).name, "code": entry.check_code or "",

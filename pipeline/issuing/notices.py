@@ -156,11 +156,27 @@ def notice_reference(campaign: Campaign, number: int) -> str:
     return pattern.replace("{n}", str(number))
 
 
-def letter_issues(record: dict) -> list[dict]:
-    """Given a record, return the issues a letter to its applicant lists: those the applicant can act on
-    (IssueCode.for_applicant), and, when none of its files could be read at all, only the unreadable files —
-    the forms it "lacks" are in the files it must send again, so they are not listed one by one."""
-    issues = [i for i in record.get("issues") or [] if isinstance(i, dict) and for_applicant(i)]
+#: Issues about how a field was filled in: on a form another party fills (its `filled_by`: the 推荐单位's
+#: 推荐意见表), they are that party's to put right, so staff take them up with it, not the applicant's letter.
+FILLING_CODES = frozenset({IssueCode.MISSING_FIELD, IssueCode.INVALID_FORMAT})
+
+
+def filled_by_others(issue: dict, record: dict, program) -> bool:
+    """Given an issue, its record and the program, return whether it is about a field of a form that another
+    party than the applicant fills in (the form's `filled_by`, e.g. 推荐单位)."""
+    if issue.get("code") not in FILLING_CODES or not issue.get("form"):
+        return False
+    form = program.form_of(record, issue["form"])
+    return bool(form is not None and form.get("filled_by"))
+
+
+def letter_issues(record: dict, program) -> list[dict]:
+    """Given a record and its program, return the issues a letter to its applicant lists: those the applicant
+    can act on (IssueCode.for_applicant; not the filling of a form another party fills), and,
+    when none of its files could be read at all, only the unreadable files — the forms it "lacks" are in the
+    files it must send again, so they are not listed one by one."""
+    issues = [i for i in record.get("issues") or [] if isinstance(i, dict) and for_applicant(i)
+              and not filled_by_others(i, record, program)]
     unreadable = [i for i in issues if i.get("code") == IssueCode.UNREADABLE_FILE]
     if unreadable and not record.get("forms"):
         return unreadable
@@ -171,7 +187,7 @@ def notice_context(record: dict, campaign: Campaign, due: date, today: date, num
                    reference: str | None = None) -> dict:
     """Given a record, the campaign, the dates, the letter's number and its 文号 (default the campaign's
     `notices.reference` pattern), return the notice template's context."""
-    issues = letter_issues(record)
+    issues = letter_issues(record, program_of(campaign))
     kind = letter_kind(record)
 
     def entries(severity, codes=None):
@@ -192,9 +208,10 @@ def notice_context(record: dict, campaign: Campaign, due: date, today: date, num
     }
 
 
-def has_errors(record: dict) -> bool:
-    """Given a record, return whether any of its issues is an error."""
-    return any(isinstance(i, dict) and i.get("severity") == "error" for i in record.get("issues") or [])
+def has_errors(record: dict, program) -> bool:
+    """Given a record and its program, return whether its applicant's letter lists an error (so a record gets a
+    letter exactly when the letter has an item)."""
+    return any(isinstance(i, dict) and i.get("severity") == "error" for i in letter_issues(record, program))
 
 
 def notice_stems(records: list[dict]) -> list[str]:
@@ -217,12 +234,12 @@ def make_notices(records: list[dict], out: Path, campaign: Campaign, pdf: bool =
     due = deadline_for(campaign, today, deadline)
     if due < today:
         raise UserError(f"补正期限 {zh_date(due)} 早于通知日期 {zh_date(today)}：请给出通知日期之后的期限（--deadline）")
-    failing = [r for r in records if has_errors(r)]
+    program = program_of(campaign)
+    failing = [r for r in records if has_errors(r, program)]
     result = Result(without_errors=len(records) - len(failing))
     out = Path(out)
     tpl = compiled(template("notice.docx"))
     rows = []
-    program = program_of(campaign)
     for number, (record, stem) in enumerate(zip(failing, notice_stems(failing)), 1):
         reference = references[number - 1] if references else None
         ctx = notice_context(record, campaign, due, today, number, reference)

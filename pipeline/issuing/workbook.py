@@ -7,6 +7,7 @@ one per category (its 申请表 or 申报表's fields, then each row's 自评), 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pipeline.common.xlsx import Sheet, add_sheet, new_workbook, save
@@ -14,8 +15,8 @@ from pipeline.definitions.forms import load_forms
 from pipeline.definitions.programs import Program, program_of
 from pipeline.definitions.vocabulary import Severity, Status, label_of
 
-OVERVIEW = ["来源", "企业名称", "类别", "状态", f"{Severity.ERROR.label}数", f"{Severity.WARNING.label}数", "满意度得分",
-            "有效问卷数量", "被访者人数", "收件箱", "解析时间"]
+OVERVIEW = ["来源", "企业名称", "类别", "推进单位", "状态", f"{Severity.ERROR.label}数", f"{Severity.WARNING.label}数",
+            "满意度得分", "有效问卷数量", "被访者人数", "收件日期", "收件箱", "解析时间"]
 ISSUES = ["来源", "企业名称", "级别", "表单", "栏目", "说明", "依据"]
 
 
@@ -44,16 +45,29 @@ def score_of(record: dict):
     return score
 
 
-def overview_row(record: dict, names: dict, origin=None) -> list:
-    """Given a record, the category names of its program (and the [inbox, run] it came from), return its 汇总 row."""
+def received_date(record: dict, origin=None) -> date | None:
+    """Given a record (and the [inbox, run, received] it came from), return the day it was received: the
+    workspace's (its version's received_on), else the run's --received day, else the day of the run that read it."""
+    origin = list(origin or ())
+    for text in (record.get("received_on"), origin[2] if len(origin) > 2 else None, origin[1] if len(origin) > 1 else None):
+        try:
+            return date.fromisoformat(str(text)[:10])
+        except ValueError:  # none given there (or not a day)
+            continue
+    return None
+
+
+def overview_row(record: dict, names: dict, origin=None, unit: str | None = None) -> list:
+    """Given a record, the category names of its program (the [inbox, run, received] it came from, its 推进单位),
+    return its 汇总 row."""
     issues = record.get("issues", [])
     forms = record.get("forms") or {}
     return [
-        record.get("source"), record.get("company_name"), names.get(record.get("category"), "未确定"),
+        record.get("source"), record.get("company_name"), names.get(record.get("category"), "未确定"), unit,
         label_of(Status, record.get("status")),
         sum(i.get("severity") == Severity.ERROR for i in issues), sum(i.get("severity") == Severity.WARNING for i in issues),
         score_of(record), (forms.get("recommendation") or {}).get("valid_questionnaires"),
-        len(forms.get("respondents") or []), *(list(origin or ())[:2] + [None, None])[:2],
+        len(forms.get("respondents") or []), received_date(record, origin), *(list(origin or ())[:2] + [None, None])[:2],
     ]
 
 
@@ -140,7 +154,8 @@ class Summary:
             self.respondents.close()
         status_fills = {s.label: s.value for s in Status}  # 材料齐全 green, 需补正 red (xlsx.STYLES)
         names = self.program.category_names()
-        add_sheet(book, "汇总", OVERVIEW, (overview_row(r, names, self.origins.get(r.get("submission_id"))) for r in records),
+        add_sheet(book, "汇总", OVERVIEW, (overview_row(r, names, self.origins.get(r.get("submission_id")),
+                                                      self.program.promoting_unit(r)) for r in records),
                   fills={OVERVIEW.index("状态") + 1: status_fills}, place=self.PLACES["汇总"])
         add_sheet(book, "问题清单", ISSUES, issue_rows(records, self.campaign),
                   fills={ISSUES.index("级别") + 1: {s.label: s.value for s in Severity}},

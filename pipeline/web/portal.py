@@ -141,7 +141,7 @@ def items_of(record: dict) -> list[dict]:
     applicant's words, the form's title and the field's printed label, and what to do."""
     campaign, program = ws().campaign, ws().program
     out = []
-    for issue in letter_issues(record):
+    for issue in letter_issues(record, program):
         severity = member_of(Severity, issue.get("severity"))
         form = program.form_of(record, issue.get("form")) if issue.get("form") else None
         field = find_field(record, issue.get("form"), issue.get("field"), campaign)

@@ -11,6 +11,7 @@ check` tells them when an edit broke a tag.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from pipeline.common import resources
@@ -19,15 +20,17 @@ from pipeline.common.files import atomic_path
 from pipeline.definitions.forms import Form, load_forms
 from pipeline.word import TEMPLATES_DIR
 from pipeline.word.document import new_document, replace_body, write_stable_zip
-from pipeline.word.measure import table_widths, vertical_lines, wrap_label
+from pipeline.word.measure import BOX_TYPES, option_lines, table_widths, vertical_lines, wrap_label
 from pipeline.word.paginate import page_room
 from pipeline.word.plan import Slot, header_plan, list_title, plan_table
 from pipeline.word.styles import AUTO_LINE, STYLE
 from pipeline.word.xml import (AFTER_TABLE, PAGE_AFTER_TABLE, banner_row, cell_xml, para_xml, row_xml, run_xml, sized,
                                table_props, text_paras, title_para)
 
-#: Field types printed as check boxes, one per option.
-BOX_TYPES = ("choice", "multi", "yesno")
+#: The blank 年 月 日 of a signature or seal line.
+_DATE_BLANK = re.compile(r"年[\s　]+月[\s　]+日")
+#: What stands between two options on a line.
+OPTION_GAP = "  "
 
 
 # --- field values as template tags ---------------------------------------------------------------
@@ -48,7 +51,7 @@ def value_tag(field, form: Form, blank: str | None = None) -> str:
     A variable, numbered lines or check boxes; `blank` (年　　月　　日) stands in for an empty value.
     """
     if field.type in BOX_TYPES:
-        return "  ".join(option_tags(field))
+        return OPTION_GAP.join(option_tags(field))
     if field.type == "list":
         return f"{{{{ numbered(v.{field.id}, {int(form.get('lines_per_category') or 1)}) }}}}"
     if blank:
@@ -105,7 +108,7 @@ def slot_paras(slot: Slot, form: Form, forms: dict, width: float = 0.0) -> list[
             return vertical_paras(field.label, int(cell.get("columns", 1)))
         return label_paras(field.label, width)
     if slot.kind == "value":
-        return value_paras(field, form, cell)
+        return value_paras(field, form, cell, width)
     if slot.kind == "inline":
         return inline_paras(field, form, cell)
     if slot.kind == "text":
@@ -127,10 +130,18 @@ def vertical_paras(text: str, columns: int = 1) -> list[str]:
     return [para_xml(run_xml("\n".join(vertical_lines(text, columns))), align="center")]
 
 
-def value_paras(field, form: Form, cell: dict) -> list[str]:
-    """Given a field, return its value cell: one tag, or its check boxes (one per line when stacked)."""
+def value_paras(field, form: Form, cell: dict, width: float = 0.0) -> list[str]:
+    """Given a field (and its cell's width in cm), return its value cell: one tag, or its check boxes.
+
+    Boxes go one per line when stacked, else as many to a line as the cell holds (option_lines): a
+    Chinese line breaks between any two characters, so □不符合 at a line's end would print 不符 / 合.
+    """
     if field.type in BOX_TYPES and cell.get("stacked"):
         return [para_xml(run_xml(tag)) for tag in option_tags(field)]
+    if field.type in BOX_TYPES and width:
+        tags = dict(zip(field.options.values(), option_tags(field)))
+        return [para_xml(run_xml(OPTION_GAP.join(tags[o] for o in line)))
+                for line in option_lines(list(field.options.values()), width, STYLE.cell_size)]
     return [para_xml(run_xml(value_tag(field, form, cell.get("blank"))))]
 
 
@@ -146,6 +157,9 @@ def inline_paras(field, form: Form, cell: dict) -> list[str]:
     if cell.get("hint"):
         paras += text_paras(cell["hint"])
     footer = str(cell.get("footer") or "").split("\n") if cell.get("footer") else []
+    if cell.get("date"):  # the date written in the footer's 年 月 日: a prefilled one prints there
+        footer = [_DATE_BLANK.sub(lambda m: f"{{% if v.{cell['date']} %}}{{{{ v.{cell['date']} }}}}{{% else %}}"
+                                            f"{m.group(0)}{{% endif %}}", line, count=1) for line in footer]
     if footer:
         used = 0.6 * (len(paras) + len(footer)) + 0.4
         gap = max(0.0, float(cell.get("height", 0)) - used) * 28.35  # cm → points

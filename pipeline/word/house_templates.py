@@ -24,8 +24,13 @@ from pipeline.common import resources
 from pipeline.common.files import atomic_path
 from pipeline.word import TEMPLATES_DIR
 from pipeline.word.document import declare_chinese, set_fonts
+from pipeline.word.measure import text_lines
 from pipeline.word.styles import SAN_HAO, STYLE, XIAO_ER, XIAO_SI
 
+#: The sizes (pt) a certificate prints its holder's name in, largest first (`certificate_name_size` picks one).
+CERTIFICATE_NAME_SIZES = (24, 20, 16, 13)
+#: The landscape certificate's side margins (cm): its printed width is what a name line may take.
+CERTIFICATE_MARGIN = 2.6
 CENTER, RIGHT, LEFT = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.LEFT
 SEAL_RED = RGBColor(0xA0, 0x10, 0x10)
 
@@ -93,8 +98,12 @@ def add_tag(doc, tag: str):
     return add_text(doc, tag, after=0)
 
 
-def page_border(section, style: str = "thinThickThinSmallGap", size: int = 24, color: str = "A0522D", space: int = 24) -> None:
-    """Given a section, give its pages a border on all four sides (a certificate's frame)."""
+def page_border(section, style: str = "double", size: int = 18, color: str = "A0522D", space: int = 24) -> None:
+    """Given a section, give its pages a border on all four sides (a certificate's frame).
+
+    A frame of two equal lines: LibreOffice draws the mixed styles (thinThickThin…) as two lines in the same
+    order on every side, thick inside on the left and outside on the right; equal lines print the same on all four.
+    """
     sect_pr = section._sectPr
     borders = OxmlElement("w:pgBorders")
     borders.set(qn("w:offsetFrom"), "page")
@@ -149,47 +158,69 @@ def build_notice(path: Path) -> Path:
              size=size, indent_chars=2, spacing=1.5, after=6)
     add_text(doc, "一、需要补正的问题", size=size, bold=True, indent_chars=2, before=6, after=4, keep_next=True)
     add_tag(doc, "{%p endif %}")
+    # The last item of each list keeps with what follows, down to the signature: when the letter runs over,
+    # page 2 starts with an item, never with the contact block and the signature alone.
     add_tag(doc, "{%p for e in errors %}")
-    # Numbered items hang: the number stands out, wrapped lines and 补正要求 align under the text.
-    add_text(doc, "{{ loop.index }}．{{ e.message }}", size=size, left_chars=3.5, hanging_chars=1.5,
-             after=0, spacing=1.3)
-    add_tag(doc, "{%p if not ineligible %}")
-    add_text(doc, "补正要求：{{ e.needed }}{% if e.article %}（依据：{{ e.article }}）{% endif %}",
-             size=size, left_chars=3.5, after=6, spacing=1.3)
+    for last in (True, False):
+        add_tag(doc, "{%p if loop.last %}" if last else "{%p else %}")
+        # Numbered items hang: the number stands out, wrapped lines and 补正要求 align under the text.
+        add_text(doc, "{{ loop.index }}．{{ e.message }}", size=size, left_chars=3.5, hanging_chars=1.5,
+                 after=0, spacing=1.3, keep_next=last)
+        add_tag(doc, "{%p if not ineligible %}")
+        add_text(doc, "补正要求：{{ e.needed }}{% if e.article %}（依据：{{ e.article }}）{% endif %}",
+                 size=size, left_chars=3.5, after=6, spacing=1.3, keep_next=last)
+        add_tag(doc, "{%p endif %}")
     add_tag(doc, "{%p endif %}")
     add_tag(doc, "{%p endfor %}")
     add_tag(doc, "{%p if not ineligible %}")
     add_text(doc, "二、请核对的事项", size=size, bold=True, indent_chars=2, before=6, after=4, keep_next=True)
     add_tag(doc, "{%p if warnings %}")
     add_tag(doc, "{%p for w in warnings %}")
-    add_text(doc, "{{ loop.index }}．{{ w.message }}", size=size, left_chars=3.5, hanging_chars=1.5,
-             after=4, spacing=1.3)
+    for last in (True, False):
+        add_tag(doc, "{%p if loop.last %}" if last else "{%p else %}")
+        add_text(doc, "{{ loop.index }}．{{ w.message }}", size=size, left_chars=3.5, hanging_chars=1.5,
+                 after=4, spacing=1.3, keep_next=last)
+    add_tag(doc, "{%p endif %}")
     add_tag(doc, "{%p endfor %}")
     add_tag(doc, "{%p else %}")
-    add_text(doc, "无。", size=size, indent_chars=2)
+    add_text(doc, "无。", size=size, indent_chars=2, keep_next=True)
     add_tag(doc, "{%p endif %}")
     add_tag(doc, "{%p endif %}")
     add_text(doc, "{% if ineligible %}如对审核结果有异议{% else %}如有疑问{% endif %}，请与我会联系。",
-             size=size, indent_chars=2, before=6, after=6, spacing=1.5)
+             size=size, indent_chars=2, before=6, after=6, spacing=1.5, keep_next=True)
     add_text(doc, "{% if ineligible %}联系方式{% else %}三、联系方式{% endif %}", size=size, bold=True,
              indent_chars=2, before=6, after=4, keep_next=True)
-    for line in ("联系单位：{{ contact.name }}", "地　　址：{{ contact.address }}", "邮　　编：{{ contact.postcode }}",
-                 "联 系 人：{{ contact.people }}", "电　　话：{{ contact.phones }}"):
-        add_text(doc, line, size=size, indent_chars=2, after=2, keep_next=True)
+    # The contact block is one paragraph of lines, and so is the signature: a paragraph kept together is
+    # what LibreOffice and Word both honour, where a chain of one-line paragraphs kept with the next is not.
+    contact = add_text(doc, "\n".join(("联系单位：{{ contact.name }}", "地　　址：{{ contact.address }}",
+                                         "邮　　编：{{ contact.postcode }}", "联 系 人：{{ contact.people }}",
+                                         "电　　话：{{ contact.phones }}")),
+                       size=size, left_chars=2, after=2, spacing=1.15, keep_next=True)
+    contact.paragraph_format.keep_together = True
     # Room above the signature for the association's seal.
-    add_text(doc, "{{ contact.name }}", size=size, align=RIGHT, right_chars=2, before=36, after=2, keep_next=True)
-    add_text(doc, "{{ today }}", size=size, align=RIGHT, right_chars=2)
+    signature = add_text(doc, "{{ contact.name }}\n{{ today }}", size=size, align=RIGHT, right_chars=2, before=36,
+                         spacing=1.15)
+    signature.paragraph_format.keep_together = True
     return _save(doc, path)
+
+
+def certificate_name_size(name: str, lines: int = 2) -> float:
+    """Given a holder's name, return the largest of CERTIFICATE_NAME_SIZES that prints it in `lines` lines
+    across the certificate (the smallest when none does): a long name shrinks rather than push the number
+    and validity onto a second page."""
+    width = STYLE.page_height - 2 * CERTIFICATE_MARGIN  # landscape: the page's height is its width
+    return next((size for size in CERTIFICATE_NAME_SIZES if text_lines(name, width, size) <= lines),
+                CERTIFICATE_NAME_SIZES[-1])
 
 
 def build_certificate(path: Path) -> Path:
     """Given an output path, write the certificate template (A4 landscape, framed) there; return the path.
 
-    One page per item of `winners` (company, item_label, item, title, issuer, date, valid_to,
+    One page per item of `winners` (company, name_size, item_label, item, title, issuer, date, valid_to,
     number, code, qr), so one render makes one certificate or a whole print run. The block stands in the
     middle of the page; the seal goes over the issuer's name and the date, so nothing says （盖章）.
     """
-    doc = house_document(landscape=True, margins_cm=2.6)
+    doc = house_document(landscape=True, margins_cm=CERTIFICATE_MARGIN)
     section = doc.sections[0]
     section.top_margin = section.bottom_margin = Cm(2.2)
     page_border(section)
@@ -200,7 +231,15 @@ def build_certificate(path: Path) -> Path:
                      color=SEAL_RED)
     # Each certificate starts a page; on the document's first paragraph this adds no blank page.
     title.paragraph_format.page_break_before = True
-    add_text(doc, "{{ w.company }}", size=24, bold=True, align=CENTER, after=10, spacing=1.2)
+    # The holder's name at the largest of CERTIFICATE_NAME_SIZES that keeps it to two lines (w.name_size):
+    # one paragraph per size, so the template stays plain Word that staff can restyle.
+    # Without a size (a context staff make themselves) the name prints in the largest.
+    smaller = CERTIFICATE_NAME_SIZES[1:]
+    for n, name_size in enumerate((*smaller, CERTIFICATE_NAME_SIZES[0])):
+        add_tag(doc, "{%p else %}" if n == len(smaller) else
+                ("{%p if " if n == 0 else "{%p elif ") + f"w.name_size == {name_size:g} %}}")
+        add_text(doc, "{{ w.company }}", size=name_size, bold=True, align=CENTER, after=10, spacing=1.2)
+    add_tag(doc, "{%p endif %}")
     add_tag(doc, "{%p if w.item %}")
     add_text(doc, "{{ w.item_label }}：{{ w.item }}", size=SAN_HAO, align=CENTER, after=4, spacing=1.2)
     add_tag(doc, "{%p endif %}")

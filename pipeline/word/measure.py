@@ -20,6 +20,9 @@ MAX_WORD = 10
 ONE_LINE = {"phone": "0451-87979096", "date": "2017年12月31日"}
 #: Brackets as printed in a vertical label: the vertical forms, so （甲方） reads top to bottom.
 VERTICAL_FORMS = str.maketrans({"（": "︵", "）": "︶", "(": "︵", ")": "︶", "、": "︑", "，": "︐"})
+#: Field types printed as check boxes, and the box as printed (word.render.PRINTED_BOX) that each option follows.
+BOX_TYPES = ("choice", "multi", "yesno")
+BOX = "□"
 _TOKEN = re.compile(r"[!-~]+|.")  # a run of Latin letters, digits and signs is one word (Writer breaks it whole)
 
 
@@ -32,7 +35,8 @@ def text_width(text: str, size: float) -> float:
     for ch in text:
         if ch.isspace():
             ems += STYLE.em_space
-        elif ord(ch) < 0x2E80 and not "\uff00" <= ch <= "\uffef":
+        # ①, □, ■, ★ …: the Chinese faces print these symbols a full em wide, like a character.
+        elif ord(ch) < 0x2E80 and not "\uff00" <= ch <= "\uffef" and not "\u2460" <= ch <= "\u27bf":
             ems += STYLE.em_latin
         else:
             ems += STYLE.em_wide
@@ -89,6 +93,20 @@ def wrap_label(label: str, width: float, size: float) -> str:
     return "\n".join(lines)
 
 
+def option_lines(options: list[str], width: float, size: float, gap: str = "  ") -> list[list[str]]:
+    """Given check-box options, their cell's width (cm) and size, return them in lines: as many to a line as fit
+    (each printed □ + option, `gap` between two), an option never split over two lines."""
+    room = width - STYLE.cell_pad
+    lines: list[list[str]] = []
+    for option in map(str, options):
+        line = lines[-1] if lines else None
+        if line and text_width(gap.join(BOX + o for o in (*line, option)), size) <= room:
+            line.append(option)
+        else:
+            lines.append([option])
+    return lines
+
+
 def vertical_lines(text: str, columns: int = 1) -> list[str]:
     """Given a side label, return its printed lines, top to bottom.
 
@@ -128,6 +146,10 @@ def min_widths(plan: list[list[Slot]], form: Form, cols: int, size: float) -> li
                 sample = ONE_LINE.get(field.format or field.type) if field else None
                 if sample:
                     wants.append((slot, text_width(sample, size) + STYLE.cell_pad))
+                elif field is not None and field.type in BOX_TYPES and field.options:
+                    # Each option whole on a line: □不符合, never □不符 / 合.
+                    widest = max(text_width(BOX + str(o), size) for o in field.options.values())
+                    wants.append((slot, widest + STYLE.cell_pad))
             else:
                 words = [w if len(w.replace(" ", "")) <= MAX_WORD else w.replace(" ", "")[:MAX_WORD]
                          for w in label_words(text)]

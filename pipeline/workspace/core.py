@@ -469,7 +469,8 @@ class Workspace:
         sorted by name; each carries `applicant_id`, `stage` and `version_count` beside the record's own keys,
         and a `submission_id` unique in the workspace (A00012)."""
         t, v = db.applicants, db.versions
-        query = (sa.select(t.c.id, t.c.stage, t.c.version_count, v.c.id.label("vid"), v.c.record, v.c.batch_issues)
+        query = (sa.select(t.c.id, t.c.stage, t.c.version_count, v.c.id.label("vid"), v.c.record, v.c.batch_issues,
+                           v.c.received_on, v.c.received_at)
                  .join(v, v.c.id == t.c.latest_version_id).order_by(t.c.company_name, t.c.id))
         query = self._filtered(query, stage=stage)
         d = db.decisions
@@ -484,7 +485,9 @@ class Workspace:
             record = json.loads(r["record"])
             open_, _ = effective_issues(record, json.loads(r["batch_issues"]), by_version.get(r["vid"], []))
             record.update(issues=open_, status=status_of(open_), submission_id=f"A{r['id']:05d}",
-                          applicant_id=r["id"], stage=r["stage"], version_count=r["version_count"], version_id=r["vid"])
+                          applicant_id=r["id"], stage=r["stage"], version_count=r["version_count"], version_id=r["vid"],
+                          received_on=r["received_on"] or (local_day(r["received_at"]).isoformat()
+                                                           if r["received_at"] else None))
             out.append(record)
         return out
 

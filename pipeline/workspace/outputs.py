@@ -29,11 +29,11 @@ WORKSPACE_SHEET = "工作区"
 WORKSPACE_HEADER = ("编号", "企业名称", "类别", "推进单位", "阶段", "状态", "版本数", "补正通知", "审定意见")
 
 
-def notice_items(record: dict) -> list[dict]:
-    """Given a record (issues after decisions), return the items a notice lists for it: its errors the applicant
-    can act on (notices.letter_issues)."""
+def notice_items(record: dict, program) -> list[dict]:
+    """Given a record (issues after decisions) and its program, return the items a notice lists for it: its errors
+    the applicant can act on (notices.letter_issues)."""
     return [{k: i.get(k) for k in ("code", "form", "field", "message")}
-            for i in letter_issues(record) if i.get("severity") == Severity.ERROR]
+            for i in letter_issues(record, program) if i.get("severity") == Severity.ERROR]
 
 
 def notice_number(campaign, seq: int) -> str:
@@ -61,7 +61,7 @@ def workspace_notices(ws: Workspace, out: Path, by: str, pdf: bool = False, toda
     n = db.notices
     with ws.reader.connect() as conn:
         sent = {r[0] for r in conn.execute(sa.select(n.c.version_id))}
-    failing = [r for r in records if has_errors(r) and (only is None or r["applicant_id"] in only)]
+    failing = [r for r in records if has_errors(r, ws.program) and (only is None or r["applicant_id"] in only)]
     due = [r for r in failing if r["version_id"] not in sent]
     with ws.reader.connect() as conn:
         first = conn.execute(sa.select(sa.func.count()).select_from(n)).scalar_one() + 1
@@ -78,7 +78,7 @@ def workspace_notices(ws: Workspace, out: Path, by: str, pdf: bool = False, toda
             for record, path, number in zip(due, result.files, numbers):
                 row = {"applicant_id": record["applicant_id"], "version_id": record["version_id"],
                        "number": number, "date": today.isoformat(), "deadline": reply_by.isoformat(),
-                       "items": json.dumps(notice_items(record), ensure_ascii=False), "file": path.name,
+                       "items": json.dumps(notice_items(record, ws.program), ensure_ascii=False), "file": path.name,
                        "by": by, "at": db.now()}
                 conn.execute(sa.insert(n).values(**row))
                 ws._audit(conn, by, "notice", record["applicant_id"], {"number": row["number"], "file": path.name})
@@ -256,7 +256,7 @@ def status_lines(ws: Workspace) -> list[str]:
 
 def notices_due(ws: Workspace) -> int:
     """Given a workspace, return how many applicants need 补正 and have had no notice for their latest version."""
-    return sum(1 for r in ws.latest_records(stage=ws.flow.role("incomplete")) if has_errors(r)
+    return sum(1 for r in ws.latest_records(stage=ws.flow.role("incomplete")) if has_errors(r, ws.program)
                and not _notice_sent(ws, r["version_id"]))
 
 
