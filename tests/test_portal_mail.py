@@ -109,7 +109,7 @@ def test_invitations_receipt_and_notice_each_once(tmp_path, smtp, clock):
     assert got == {addr: [f"https://sb.example.cn/apply/{tok}"] for addr, tok in tokens.items() if addr != REFUSED}
 
     # The applicant sends a packet with a field missing on its page: a receipt; staff send a notice: the letter.
-    app = create_app(root, testing=True)
+    app = create_app(root, testing=True, workers=0)  # no worker here: the sends below are this test's own
     client = app.test_client()
     token = tokens["zl@hec.com.cn"]
     shown = upload(client, token, filled(tmp_path / "v1", COMPANY, application__legal_representative=None))
@@ -275,3 +275,34 @@ def test_manyi_mail_setup_remind_and_send(tmp_path, smtp, clock):
     answer = run(cli, ["remind", str(root), "--not-submitted"])
     assert "新加入 0 封提醒邮件" in answer.output and "已发送 0 封" in answer.output
     assert len(received.messages) == 6
+
+
+def test_a_receipt_goes_out_through_the_stored_jobs_without_anyone_pressing_send(tmp_path, smtp, clock):
+    """With e-mail on, the applicant's send queues its receipt and a send job; the page's own worker sends it."""
+    import time
+
+    from pipeline.web.app import create_app
+    from pipeline.workspace import Workspace, invitations, mail
+
+    port, received = smtp
+    root = tmp_path / "ws"
+    with Workspace.init(root, resolve_campaign("heilongjiang", None)) as ws:
+        mail.save_settings(ws, mail.Settings(host="127.0.0.1", port=port, security="none", sender="xh@example.cn",
+                                             portal_url="https://sb.example.cn", password=""), by="王敏")
+        issued = invitations.issue_links(ws, invitations.roster_targets(SAMPLES / "企业名单.xlsx")[0], by="王敏")
+    token = {one.target.email: one.token for one in issued}["zl@hec.com.cn"]
+    app = create_app(root, testing=True)  # the page's worker runs the stored jobs
+    try:
+        client = app.test_client()
+        shown = upload(client, token, filled(tmp_path / "v1", COMPANY))
+        draft = re.search(r'name="draft" value="([^"]+)"', shown.data.decode()).group(1)
+        assert client.post(f"/apply/{token}/send", data={"csrf": csrf(client), "draft": draft}).status_code == 302
+        deadline = time.monotonic() + 60  # a bound on waiting for the worker, not a claim about speed
+        while not received.messages and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        app.extensions["manyi"].runner.stop()
+    assert [m["To"] for m in received.messages] == ["zl@hec.com.cn"]
+    assert "已收到" in received.messages[0]["Subject"]
+    with Workspace.open(root) as ws:
+        assert [r["status"] for r in mail.listing(ws)] == ["sent"]

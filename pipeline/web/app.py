@@ -77,9 +77,9 @@ def create_app(root: Path, host: str = "127.0.0.1", self_check: bool = False, li
     app.json.ensure_ascii = False  # Chinese messages stay readable in the polling answers
     app.extensions[EXTENSION] = site
     site.store = Store(site.ws)
-    if not verify_only:
+    if not verify_only or portal_only:  # the applicants' pages queue jobs too (e-mail), run by the staff's workers
         site.runner = Jobs(site.ws)
-        if workers:
+        if workers and not portal_only:
             site.runner.start_worker(threads=workers)
     app.before_request(lambda: check_request(app, site))
     # --- headers, cookies over HTTPS, a trusted proxy, sign-in limits and session versions ---

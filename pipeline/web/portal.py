@@ -28,6 +28,7 @@ from pipeline.common.errors import UserError
 from pipeline.definitions.vocabulary import Severity, member_of
 from pipeline.issuing.notices import find_field, letter_issues, needed, reply_by
 from pipeline.common.safety import LIMITS as GATE_LIMITS
+from pipeline.web import tasks
 from pipeline.web.context import EXTENSION, route, site, staged, start_job, user_name, ws
 from pipeline.web.security import RateLimit
 from pipeline.workspace import invitations, mail
@@ -323,6 +324,7 @@ def apply_send(token):
         version = ws().applicant(stored.applicant_id).versions[-1]
         mail.queue_receipt(ws(), invitation, stored.applicant_id, stored.seq, day.isoformat(),
                            [f["name"] or version.source for f in version.files])
+        tasks.send_mail_soon(site().runner, ws())
         flash(f"已收到第 {stored.seq} 版申报材料（{day.isoformat()}）。")
     else:
         _audit(invitation, "portal_send_same", aid)
@@ -459,6 +461,7 @@ def invitations_issue():
         targets, problems = invitations.workspace_targets(workspace), []
 
     units = request.form.get("units") == "1"
+    runner = site().runner
 
     def work(job, folder):
         try:
@@ -470,6 +473,7 @@ def invitations_issue():
                     mail.queue_invitation(workspace, invitations.find(workspace, one.token))
             job.result["problems"] = problems
             job.files = [invitations.write_workbook(issued, folder / "邀请链接.xlsx", base, workspace.program)]
+            tasks.send_mail_soon(runner, workspace)
             return f"已为 {len(issued)} 家{'推进单位' if units else '企业'}生成专属链接（原有链接已作废）"
         finally:
             if saved:
@@ -488,18 +492,14 @@ def invitations_approve(invitation_id):
     workspace = ws()
     issued = invitations.approve(workspace, int(invitation_id), user_name())
     queued = mail.queue_invitation(workspace, invitations.find(workspace, issued.token))
+    tasks.send_mail_soon(site().runner, workspace)
     flash(f"已为 {issued.target.company_name} 生成专属链接：{issued.url(request.host_url)}"
           + ("（邀请邮件待发送）" if queued else "（邮件未开启：请把链接发给该企业）"))
     return redirect(url_for("invitations.invitations_page"))
 
 
 def invitations_send_mail():
-    workspace = ws()
-
-    def work(job, folder):
-        return mail.send_outbox(workspace, progress=job.progress).line()
-
-    return start_job("发送邮件", work)
+    return start_job("send_mail", "发送邮件")
 
 
 route(staff_bp, "/invitations", "read")(invitations_page)

@@ -13,7 +13,8 @@ from datetime import date
 from pipeline.generating.packets import write_program_packet
 from pipeline.web import views
 from pipeline.web.jobs import task
-from pipeline.workspace import previews
+from pipeline.workspace import mail, previews
+from pipeline.workspace.core import SYSTEM
 from pipeline.workspace.receive import receive as receive_into
 
 RECEIVE_PHASES = {"store": "保存文件", "parse": "解析", "check": "核对"}
@@ -66,6 +67,8 @@ def notices(job, folder, ws, ids: list[int] | None = None, pdf: bool = False) ->
     files, message = views.write_notices(ws, folder, ids, job.user, pdf)
     job.files = files
     job.result["notices"] = True  # the job's page links to every notice sent, kept in the workspace
+    if mail.settings_of(ws) is not None:  # the letters go to applicants with a link at once
+        mail.send_outbox(ws)
     return message
 
 
@@ -107,3 +110,16 @@ def roster_packets(job, folder, ws, staging: str, roster: str) -> str:
         return result.line()
     finally:
         shutil.rmtree(ws.root / staging, ignore_errors=True)
+
+
+@task("send_mail")
+def send_mail(job, folder, ws) -> str:
+    """Send the e-mails waiting in the outbox (each at most once: mail.send_outbox is idempotent)."""
+    return mail.send_outbox(ws, progress=job.progress).line()
+
+
+def send_mail_soon(runner, ws) -> None:
+    """Given the page's job runner and the workspace, queue a send of the outbox when e-mail is on: a receipt,
+    an invitation or a notice goes out without anyone pressing a button, through the stored jobs."""
+    if runner is not None and mail.settings_of(ws) is not None:
+        runner.submit("send_mail", "发送邮件", SYSTEM)
