@@ -120,7 +120,7 @@ def test_upload_check_send_notice_and_correction(portal, clock, tmp_path):
     answer = upload(client, token, filled(tmp_path / "v1", COMPANY, application__legal_representative=None))
     assert answer.status_code == 200, answer.data.decode()[:500]
     shown = answer.data.decode()
-    rows = re.findall(r'<tr class="sev-error"><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>', shown)
+    rows = re.findall(r'<tr class="sev-error"><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>', shown)
     assert rows == [("实施全省用户满意工程先进单位（企业类）申请表", "法定代表人姓名")], rows
     draft = re.search(r'name="draft" value="([^"]+)"', shown).group(1)
     sent = client.post(f"/apply/{token}/send", data={"csrf": csrf(client), "draft": draft})
@@ -239,7 +239,7 @@ def test_an_archive_is_checked_as_one_packet_and_checks_are_rate_limited(portal,
     client = create_app(root, testing=True).test_client()  # a new server: its own counters
     token = issued[COMPANY].token
     shown = upload(client, token, [archive]).data.decode()
-    assert re.findall(r'<tr class="sev-error"><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>', shown) == ["法定代表人姓名"]
+    assert re.findall(r'<tr class="sev-error"><td[^>]*>[^<]*</td><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td>', shown) == ["法定代表人姓名"]
     assert upload(client, token, [archive]).status_code == 429
     other = issued["黑龙江北方家电有限公司"].token  # the limit is per link: another link still checks
     assert upload(client, other, [archive]).status_code == 200
@@ -283,7 +283,7 @@ def test_a_promoting_unit_sees_its_enterprises_and_sends_their_recommendations(p
     client = app.test_client()
     token = units[0].token
     page = client.get(f"/apply/{token}").data.decode()
-    listed = re.findall(r"<tr><td>([^<]+)</td>", page)
+    listed = re.findall(r"<tr><td[^>]*>([^<]+)</td>", page)
     assert listed == ["哈尔滨电机厂有限责任公司", "黑龙江北方家电有限公司"]  # 龙江建工 is 大庆's
     form = tmp_path / "推荐意见表.docx"
     document = docx.Document()
@@ -460,3 +460,31 @@ def test_a_program_whose_forms_are_generated_invites_its_applicants(tmp_path):
             names = zipfile.ZipFile(io.BytesIO(packet.data)).namelist()
             assert names and all(n.endswith((".docx", ".xlsx")) for n in names)
     assert len(issued) == 1 and issued[0].target.category == cid
+
+
+def test_portal_errors_tell_the_applicant_what_to_do(portal, tmp_path):
+    """A dead link, an upload too big: the applicant reads what to do next (no staff to ask), and the portal's
+    footer does not speak of "this machine's workspace"."""
+    from pipeline.web.app import create_app
+
+    root, app, issued = portal
+    client = app.test_client()
+    token = issued[COMPANY].token
+    changed = token[:-1] + ("A" if token[-1] != "A" else "B")  # one character changed
+    dead = client.get(f"/apply/{changed}")
+    assert dead.status_code == 404
+    assert "链接无效或已作废" in dead.data.decode() and "联系协会" in dead.data.decode()
+    assert "本机" not in client.get(f"/apply/{token}").data.decode()
+    small = create_app(root, testing=True, limits={"portal_size": 2_000_000}).test_client()
+    big = tmp_path / "扫描件.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * 2_100_000)
+    answer = upload(small, token, [big])
+    assert answer.status_code == 413 and "每次最多 2 MB" in answer.data.decode()
+
+
+def test_portal_tables_stack_on_a_phone(portal, tmp_path):
+    """The check's items carry their column's name per cell, so a narrow window shows one block per item."""
+    _, app, issued = portal
+    shown = upload(app.test_client(), issued[COMPANY].token,
+                   filled(tmp_path / "p", COMPANY, application__legal_representative=None)).data.decode()
+    assert '<table id="items" class="stack">' in shown and 'data-label="栏目">法定代表人姓名<' in shown

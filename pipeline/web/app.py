@@ -209,6 +209,19 @@ ERRORS_ZH = {400: "请求无效", 401: "请先登录", 403: "没有权限", 404:
              413: "上传的文件太大", 429: "操作太频繁", 500: "服务器内部错误"}
 
 
+def portal_detail(code: int, detail: str) -> str:
+    """Given an error's code and its explanation, return what an applicant on the portal should read instead:
+    a link that opens nothing may be mistyped, revoked or replaced (the portal never says which: a guessed
+    link learns nothing), and an upload too big names the limit and what to do."""
+    if code == 404:
+        return "链接无效或已作废：请核对链接是否完整，或使用协会最近一次发给您的链接；仍无法打开请联系协会。"
+    if code == 413:
+        limit = request.max_content_length
+        size = f"（每次最多 {limit / 1_000_000:.0f} MB）" if limit else ""
+        return f"上传的文件超过大小限制{size}：请压缩扫描件或删去无关文件后重新上传。"
+    return detail
+
+
 def register_errors(app: Flask) -> None:
     """Answer every HTTP error with a Chinese page (or JSON for the polling script), never a traceback."""
 
@@ -225,6 +238,8 @@ def register_errors(app: Flask) -> None:
                       404: "页面或文件不存在。"}.get(code, "")
         if code == 500:
             detail = "服务器处理时出错，已保存的内容不受影响；请稍后重试。"
+        if request.blueprint == "portal":  # an applicant has no staff to ask what a bare 404/413 means
+            detail = portal_detail(code, detail)
         if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
             return jsonify(error=ERRORS_ZH.get(code, "错误"), detail=detail), code
         return render_template("error.html", code=code, title=ERRORS_ZH.get(code, "错误"), detail=detail), code
