@@ -725,13 +725,15 @@ def workspace_init(dir, program, campaign, db_url, by):
 @workspace.command("export")
 @click.argument("dir", type=click.Path(path_type=Path))
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option("--with-secrets", is_flag=True,
+              help="同时导出申报链接密钥（portal.key）和邮箱密码（mail.secret）；导出文件须妥善保管")
 @friendly
-def workspace_export(dir, file):
-    """把整个活动（数据库、收到的文件、活动文件、证书登记簿）导出为一个 .zip。"""
+def workspace_export(dir, file, with_secrets):
+    """把整个活动（数据库、收到的文件、活动文件、证书登记簿、邀请链接与邮件记录）导出为一个 .zip。"""
     from pipeline.workspace.transfer import export
 
     with _open_workspace(dir) as ws:
-        manifest = export(ws, file)
+        manifest = export(ws, file, secrets=with_secrets)
     click.echo(f"已导出到 {file}：{manifest['rows']['applicants']} 家申报、{manifest['rows']['versions']} 个版本、"
                f"{manifest['files']} 个文件。")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import sys
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -488,3 +489,43 @@ def test_portal_tables_stack_on_a_phone(portal, tmp_path):
     shown = upload(app.test_client(), issued[COMPANY].token,
                    filled(tmp_path / "p", COMPANY, application__legal_representative=None)).data.decode()
     assert '<table id="items" class="stack">' in shown and 'data-label="栏目">法定代表人姓名<' in shown
+
+
+def test_export_carries_links_and_outbox_and_secrets_only_when_asked(clock, tmp_path):
+    """`workspace export` takes the invitations and the outbox with the campaign: a link mailed before the move
+    still opens its page after it, a message sent is not queued again; portal.key and mail.secret go only with
+    secrets=True (then the moved workspace writes the same link into an e-mail)."""
+    import sqlalchemy as sa
+
+    from pipeline.common.errors import UserError
+    from pipeline.workspace import Workspace, invitations, mail
+    from pipeline.workspace.transfer import export, import_
+
+    root = tmp_path / "ws"
+    with Workspace.init(root, resolve_campaign("heilongjiang", None)) as ws:
+        issued = invitations.issue_links(ws, invitations.roster_targets(SAMPLES / "企业名单.xlsx")[0][:1], by="王敏")[0]
+        mail.save_settings(ws, mail.Settings(host="127.0.0.1", port=2525, security="none", sender="a@b.cn",
+                                             portal_url="https://sq.example.cn", password="口令-1"), by="王敏")
+        invitation = invitations.find(ws, issued.token)
+        link = invitations.link_of(ws, invitation, "https://sq.example.cn")
+        assert mail.queue_invitation(ws, invitation)
+        export(ws, tmp_path / "plain.zip")
+        export(ws, tmp_path / "full.zip", secrets=True)
+    with zipfile.ZipFile(tmp_path / "plain.zip") as z:
+        assert not [n for n in z.namelist() if "portal.key" in n or "mail.secret" in n]
+
+    with import_(tmp_path / "plain.zip", tmp_path / "plain") as moved:
+        again = invitations.find(moved, issued.token)
+        assert again is not None and again["company_name"] == issued.target.company_name
+        with moved.reader.connect() as conn:
+            assert conn.execute(sa.select(mail.outbox.c.key)).scalars().all() == [f"invite:{issued.id}"]
+        with pytest.raises(UserError, match="portal.key"):
+            invitations.link_of(moved, again, "https://sq.example.cn")
+        assert not (tmp_path / "plain" / "mail.secret").exists()
+
+    with import_(tmp_path / "full.zip", tmp_path / "full") as moved:
+        again = invitations.find(moved, issued.token)
+        assert invitations.link_of(moved, again, "https://sq.example.cn") == link
+        assert not mail.queue_invitation(moved, again)  # queued before the move: not again
+        assert mail.settings_of(moved).password == "口令-1"
+        assert (tmp_path / "full" / "mail.secret").stat().st_mode & 0o777 == 0o600

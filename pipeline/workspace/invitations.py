@@ -124,8 +124,15 @@ def new_token(ws: Workspace) -> tuple[str, str]:
 
 
 def link_of(ws: Workspace, invitation: dict, base: str) -> str:
-    """Given an invitation and the page's public address, return its link (for an e-mail)."""
-    return f"{base.rstrip('/')}/apply/{token_of(ws, invitation['nonce'])}"
+    """Given an invitation and the page's public address, return its link (for an e-mail). Raise a Chinese
+    UserError when this workspace's key did not make it (imported without `portal.key`): a wrong link mailed
+    would open nothing."""
+    token = token_of(ws, invitation["nonce"])
+    if hash_token(token) != invitation["token_hash"]:
+        raise UserError(f"无法写出 {invitation['company_name']} 的链接：本工作区没有发出这些链接时的密钥（portal.key，"
+                        "导入时未带密钥）。已发出的链接仍可打开；要在邮件中写出链接，请重新发邀请链接，"
+                        "或用 manyi workspace export --with-secrets 重新导出后导入")
+    return f"{base.rstrip('/')}/apply/{token}"
 
 
 def today() -> date:
