@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 from openpyxl import load_workbook
 
@@ -305,12 +306,27 @@ def test_a_promoting_unit_sees_its_enterprises_and_sends_their_recommendations(p
     data = {"csrf": csrf(client), "files": [(io.BytesIO(form.read_bytes()), form.name)]}
     assert client.post(f"/apply/{issued[COMPANY].token}/recommendation/{mine}", data=data,
                        content_type="multipart/form-data").status_code == 404
-    data = {"csrf": csrf(client), "files": [(io.BytesIO(b"PK-not-really"), "推荐汇总表.xlsx")]}
+    for content, name in ((b"PK-not-really", "推荐汇总表.xlsx"), (b"MZ\x90\x00" + b"\x00" * 200, "推荐汇总表.exe"),
+                          (b"", "推荐汇总表.pdf")):  # not a document, a program, an empty file: refused in Chinese
+        data = {"csrf": csrf(client), "files": [(io.BytesIO(content), name)]}
+        answer = client.post(f"/apply/{token}/summary", data=data, content_type="multipart/form-data")
+        assert answer.status_code == 400 and "不能作为推荐汇总表" in answer.data.decode(), name
+    book = io.BytesIO()
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["企业名称", "推荐意见"])
+    workbook.save(book)
+    summary = book.getvalue()
+    data = {"csrf": csrf(client), "files": [(io.BytesIO(summary), "推荐汇总表.xlsx")]}
     assert client.post(f"/apply/{token}/summary", data=data, content_type="multipart/form-data").status_code == 302
     with Workspace.open(root) as ws:
         kept = invitations.unit_files(ws)
     assert [(f["unit"], f["name"]) for f in kept] == [("哈尔滨市质量协会", "推荐汇总表.xlsx")]
-    assert "推荐汇总表.xlsx" in app.test_client().get("/invitations").data.decode()
+    staff = app.test_client()
+    link = re.search(r'<a class="unit-file" href="([^"]+)">推荐汇总表.xlsx</a>', staff.get("/invitations").data.decode())
+    got = staff.get(link.group(1))  # staff download what the unit sent, as it sent it
+    assert got.status_code == 200 and got.data == summary
+    assert "attachment" in got.headers["Content-Disposition"] and "xlsx" in got.headers["Content-Disposition"]
+    assert staff.get("/invitations/unit-files/" + "0" * 64).status_code == 404  # only what a unit sent
 
 
 def test_drafts_never_sent_are_swept_after_a_day(tmp_path):

@@ -28,7 +28,8 @@ from pipeline.common.errors import UserError
 from pipeline.definitions.vocabulary import Severity, member_of
 from pipeline.issuing.notices import deadline_for, find_field, letter_issues, needed
 from pipeline.common.safety import LIMITS as GATE_LIMITS
-from pipeline.web.context import EXTENSION, route, site, staged, start_job, user_name, ws
+from pipeline.common.sniff import UNKNOWN, sniff
+from pipeline.web.context import EXTENSION, audit, route, site, staged, start_job, user_name, ws
 from pipeline.web.security import RateLimit
 from pipeline.workspace import invitations, mail
 from pipeline.workspace.receive import receive
@@ -379,6 +380,10 @@ def apply_recommendation(token, applicant_id):
     return redirect(url_for("portal.apply_home", token=token))
 
 
+#: What a 推进单位 may send as its 推荐汇总表 (by the bytes): documents, spreadsheets, PDF, a scan.
+SUMMARY_KINDS = {"docx", "xlsx", "doc", "xls", "odt", "ods", "pdf", "image"}
+
+
 def apply_summary(token):
     """A 推进单位 sends its 推荐汇总表: kept in the workspace's store and listed for staff."""
     invitation = _invitation(token)
@@ -389,6 +394,10 @@ def apply_summary(token):
         files = [p for p in saved.folder.rglob("*") if p.is_file()]
         if not files:
             raise UserError("请选择推荐汇总表文件（Word、Excel 或 PDF）")
+        for path in files:  # staff open these files: only documents, read from their bytes, never by name
+            found = sniff(path)
+            if found.problem or found.kind not in SUMMARY_KINDS:
+                raise UserError(f"《{path.name}》不能作为推荐汇总表：{found.problem or UNKNOWN}")
         kept = invitations.keep_unit_files(ws(), invitation, files)
     finally:
         shutil.rmtree(saved.folder.parent, ignore_errors=True)
@@ -502,7 +511,19 @@ def invitations_send_mail():
     return start_job("发送邮件", work)
 
 
+def invitations_unit_file(sha):
+    """Download a file a 推进单位 sent on its page (its 推荐汇总表), by its SHA-256 (never a path), under the name
+    it was sent with."""
+    workspace = ws()
+    found = next((f for f in invitations.unit_files(workspace) if f["sha256"] == sha), None)
+    if found is None or not workspace.store.has(sha):
+        abort(404)
+    audit("下载推进单位材料", f"{found['unit']}：{found['name']}")
+    return send_file(workspace.store.path(sha), as_attachment=True, download_name=Path(found["name"]).name or "推荐汇总表")
+
+
 route(staff_bp, "/invitations", "read")(invitations_page)
+route(staff_bp, "/invitations/unit-files/<sha>", "read")(invitations_unit_file)
 route(staff_bp, "/invitations/issue", "staff", ("POST",), upload="roster_size")(invitations_issue)
 route(staff_bp, "/invitations/<invitation_id>/revoke", "staff", ("POST",))(invitations_revoke)
 route(staff_bp, "/invitations/<invitation_id>/approve", "staff", ("POST",))(invitations_approve)
