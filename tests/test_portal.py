@@ -244,7 +244,8 @@ def test_an_archive_is_checked_as_one_packet_and_checks_are_rate_limited(portal,
     assert re.findall(r'<tr class="sev-error"><td[^>]*>[^<]*</td><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td>', shown) == ["法定代表人姓名"]
     assert upload(client, token, [archive]).status_code == 429
     other = issued["黑龙江北方家电有限公司"].token  # the limit is per link: another link still checks
-    assert upload(client, other, [archive]).status_code == 200
+    checked = upload(client, other, [archive])  # checked (and refused: the packet is not that link's enterprise)
+    assert checked.status_code == 422 and "不一致" in checked.data.decode()
     # per address: one address, two links, a budget of one
     client = create_app(root, testing=True, limits={"portal_per_address": 1}).test_client()
     assert upload(client, token, [archive]).status_code == 200
@@ -545,3 +546,77 @@ def test_export_carries_links_and_outbox_and_secrets_only_when_asked(clock, tmp_
         assert not mail.queue_invitation(moved, again)  # queued before the move: not again
         assert mail.settings_of(moved).password == "口令-1"
         assert (tmp_path / "full" / "mail.secret").stat().st_mode & 0o777 == 0o600
+
+
+def versions_of(root: Path) -> int:
+    """Given the workspace folder, return how many versions it holds in all."""
+    from pipeline.workspace import Workspace
+
+    with Workspace.open(root) as ws:
+        found = ws.applicants(search=COMPANY)
+        return sum(len(ws.applicant(a.id).versions) for a in found.items)
+
+
+def _encrypted_zip() -> bytes:
+    """A zip whose member says it is encrypted (the flag bit set in both headers), as a password-protected
+    archive from an applicant's tool."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("申报材料.docx", b"x" * 100)
+    data = bytearray(out.getvalue())
+    data[6] |= 1
+    data[data.find(b"PK\x01\x02") + 8] |= 1
+    return bytes(data)
+
+
+def _zip_bomb() -> bytes:
+    """A small zip that would expand to 100 MB of zeros."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z, z.open("申报材料.docx", "w") as member:
+        for _ in range(100):
+            member.write(b"\0" * (1 << 20))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("炸弹.zip", "bomb", "压缩"), ("加密.zip", "encrypted", "加密"), ("申报材料.docx", b"", "空文件"),
+    ("setup.exe", b"MZ\x90\x00" + b"\0" * 500, "不支持的文件类型"),
+])
+def test_hostile_uploads_are_refused_in_chinese(portal, name, content, reason):
+    """A zip bomb, an encrypted zip, an empty file, a program: 422, the reason in Chinese, nothing to send."""
+    _, app, issued = portal
+    data = {"bomb": _zip_bomb, "encrypted": _encrypted_zip}[content]() if isinstance(content, str) else content
+    client = app.test_client()
+    client.get(f"/apply/{issued[COMPANY].token}")
+    answer = client.post(f"/apply/{issued[COMPANY].token}/check", content_type="multipart/form-data",
+                         data={"csrf": csrf(client), "files": [(io.BytesIO(data), name)]})
+    shown = answer.data.decode()
+    assert answer.status_code == 422 and "上传的文件无法读取" in shown and reason in shown
+    assert 'id="send-button"' not in shown
+
+
+def test_hostile_requests_on_the_send_step_and_forms(portal, tmp_path):
+    """A name that is only a path is ignored and said so; the send step without this session's form token,
+    a form field too long and a GET on the send step are refused in Chinese with 400, 413 and 404."""
+    _, app, issued = portal
+    token = issued[COMPANY].token
+    client = app.test_client()
+    files = filled(tmp_path / "h", COMPANY)
+    before = versions_of(portal[0])
+    client.get(f"/apply/{token}")
+    answer = client.post(f"/apply/{token}/check", content_type="multipart/form-data",
+                         data={"csrf": csrf(client), "files": [(io.BytesIO(files[0].read_bytes()), files[0].name),
+                                                               (io.BytesIO(b"x"), "../.bashrc")]})
+    assert "已忽略：../.bashrc" in answer.data.decode(), re.sub("<[^>]+>", " ", answer.data.decode())[-900:]
+    draft = re.search(r'name="draft" value="([^"]+)"', answer.data.decode()).group(1)
+    other = app.test_client()  # another browser (a forged form on another site): no session, no token
+    for who, form in ((other, {"draft": draft}), (client, {"draft": draft, "csrf": "forged"})):
+        refused = who.post(f"/apply/{token}/send", data=form)
+        assert refused.status_code == 400 and "表单已过期或来源不明" in refused.data.decode()
+        assert "CSRF" not in refused.data.decode()
+    for path in (f"/apply/{token}/send", "/apply"):  # forms without files: kilobytes, not the upload limit
+        long = client.post(path, data={"csrf": csrf(client), "draft": draft, "name": "长" * 30_000})
+        assert long.status_code == 413 and "提交的内容过长" in long.data.decode(), path
+    got = client.get(f"/apply/{token}/send")
+    assert got.status_code == 404 and "本页面由主办协会提供" in got.data.decode()
+    assert versions_of(portal[0]) == before  # nothing was sent by any of these

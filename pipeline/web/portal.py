@@ -25,7 +25,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from pipeline.checking.rules.batch import company_of
 from pipeline.checking.rules.names import company_key
 from pipeline.common.errors import UserError
-from pipeline.definitions.vocabulary import Severity, member_of
+from pipeline.definitions.vocabulary import IssueCode, Severity, member_of
 from pipeline.issuing.notices import deadline_for, find_field, letter_issues, needed
 from pipeline.common.safety import LIMITS as GATE_LIMITS
 from pipeline.common.sniff import UNKNOWN, sniff
@@ -217,6 +217,8 @@ def matches(invitation: dict, record: dict) -> str:
     category's, else why it cannot be sent through this link (Chinese)."""
     name = company_of(record) or ""  # as receive matches a record to its applicant
     if not company_key(name):
+        if any(member_of(IssueCode, i.get("code")) is IssueCode.UNREADABLE_FILE for i in record.get("issues") or []):
+            return "上传的文件无法读取（原因见下表）：请换成能打开的 Word、Excel 或 PDF 文件后重新上传。"
         return "材料中没有读出企业名称：请在申报表中填写企业名称后重新上传。"
     if company_key(name) != company_key(invitation["company_name"]):
         return f"材料中的企业名称“{name}”与本链接的企业“{invitation['company_name']}”不一致：请上传本企业的材料。"
@@ -296,10 +298,12 @@ def apply_check(token):
                                        encoding="utf-8")
     _audit(invitation, "portal_check", aid, {"files": [p.name for p in saved.entries],
                                              "errors": sum(i["severity"] == Severity.ERROR for i in items)})
-    return render_template("portal/checked.html", invitation=invitation, token=token, draft=draft, items=items,
-                           problem=problem, errors=sum(i["severity"] == Severity.ERROR for i in items),
+    page = render_template("portal/checked.html", invitation=invitation, token=token, draft=draft, items=items,
+                           problem=problem, ignored=saved.refused,
+                           errors=sum(i["severity"] == Severity.ERROR for i in items),
                            files=sorted(p.relative_to(target / "inbox").as_posix()
                                         for p in (target / "inbox").rglob("*") if p.is_file()))
+    return page, (422 if problem else 200)  # a packet that cannot be sent through this link is refused
 
 
 def apply_send(token):
