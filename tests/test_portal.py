@@ -473,6 +473,7 @@ def test_a_program_whose_forms_are_generated_invites_its_applicants(tmp_path):
             client = create_app(tmp_path / "ws", testing=True).test_client()
             page = client.get(f"/apply/{issued[0].token}").data.decode()
             assert name in page and "第 1 版" in page
+            assert "已预填" not in page and ">下载申报材料</a>" in page  # a blank packet is not called pre-filled
             packet = client.get(f"/apply/{issued[0].token}/packet")
             assert packet.status_code == 200
             names = zipfile.ZipFile(io.BytesIO(packet.data)).namelist()
@@ -492,7 +493,8 @@ def test_portal_errors_tell_the_applicant_what_to_do(portal, tmp_path):
     dead = client.get(f"/apply/{changed}")
     assert dead.status_code == 404
     assert "链接无效或已作废" in dead.data.decode() and "联系协会" in dead.data.decode()
-    assert "本机" not in client.get(f"/apply/{token}").data.decode()
+    home = client.get(f"/apply/{token}").data.decode()
+    assert "本机" not in home and ">下载已预填的申报材料</a>" in home  # heilongjiang's packet is pre-filled
     small = create_app(root, testing=True, limits={"portal_size": 2_000_000}).test_client()
     big = tmp_path / "扫描件.pdf"
     big.write_bytes(b"%PDF-1.4\n" + b"0" * 2_100_000)

@@ -250,7 +250,8 @@ def apply_home(token):
     _audit(invitation, "portal_open", aid)
     return render_template("portal/home.html", invitation=invitation, token=token, may=may and not expired,
                            why=why or ("本链接已过有效期。" if expired else ""), status=status_view(aid),
-                           open_notice=open_notice, campaign=ws().campaign, program=ws().program, today=day)
+                           open_notice=open_notice, campaign=ws().campaign, program=ws().program, today=day,
+                           prefilled=invitations.prefills(ws(), invitation))
 
 
 def apply_packet(token):

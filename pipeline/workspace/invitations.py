@@ -363,6 +363,14 @@ def roster_row(invitation: dict) -> dict:
             columns["category"][0]: forms_mod.categories().get(invitation["category"], invitation["category"])}
 
 
+def prefills(ws: Workspace, invitation: dict) -> bool:
+    """Given an invitation, return whether its packet comes pre-filled (the program prints its forms and the
+    link keeps a roster row); else it is the category's blank packet, and the page must not say otherwise."""
+    from pipeline.definitions.program_forms import entry_kinds
+
+    return "printed" in entry_kinds(ws.program) and bool(invitation.get("roster"))
+
+
 def prefilled_packet(ws: Workspace, invitation: dict, folder: Path) -> Path:
     """Given an invitation and an empty folder, write its packet there, pre-filled with the roster's fields where
     the program prints its forms (else the program's blank packet of its category, zipped); return the file."""
