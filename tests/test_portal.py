@@ -540,6 +540,12 @@ def test_export_carries_links_and_outbox_and_secrets_only_when_asked(clock, tmp_
             assert conn.execute(sa.select(mail.outbox.c.key)).scalars().all() == [f"invite:{issued.id}"]
         with pytest.raises(UserError, match="portal.key"):
             invitations.link_of(moved, again, "https://sq.example.cn")
+        assert not mail.queue_invitation(moved, again)  # queued before the move: neither again nor an error
+        # a receipt after a send on the moved page goes out, pointing to the link received before
+        assert mail.queue_receipt(moved, again, 1, 1, "2017-06-10", ["申报材料.docx"])
+        with moved.reader.connect() as conn:
+            body = conn.execute(sa.select(mail.outbox.c.body).where(mail.outbox.c.key == "receipt:1:1")).scalar_one()
+        assert "此前发给您的专属链接" in body and "/apply/" not in body
         assert not (tmp_path / "plain" / "mail.secret").exists()
 
     with import_(tmp_path / "full.zip", tmp_path / "full") as moved:
