@@ -734,8 +734,10 @@ def workspace_export(dir, file, with_secrets):
 
     with _open_workspace(dir) as ws:
         manifest = export(ws, file, secrets=with_secrets)
+    links = manifest["rows"].get("invitations", 0)
     click.echo(f"已导出到 {file}：{manifest['rows']['applicants']} 家申报、{manifest['rows']['versions']} 个版本、"
-               f"{manifest['files']} 个文件。")
+               f"{manifest['files']} 个文件" + (f"、{links} 条邀请链接" if links else "")
+               + (f"；含密钥文件 {'、'.join(manifest['secrets'])}，请妥善保管" if manifest["secrets"] else "") + "。")
 
 
 @workspace.command("import")

@@ -628,3 +628,20 @@ def test_hostile_requests_on_the_send_step_and_forms(portal, tmp_path):
     got = client.get(f"/apply/{token}/send")
     assert got.status_code == 404 and "本页面由主办协会提供" in got.data.decode()
     assert versions_of(portal[0]) == before  # nothing was sent by any of these
+
+
+def test_manyi_workspace_export_with_secrets_on_the_command_line(portal, tmp_path):
+    """The flag carries portal.key (and says so, with the links counted); without it the zip holds no secret."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    root, _, issued = portal
+    plain = CliRunner().invoke(cli, ["workspace", "export", str(root), str(tmp_path / "a.zip")])
+    full = CliRunner().invoke(cli, ["workspace", "export", str(root), str(tmp_path / "b.zip"), "--with-secrets"])
+    assert plain.exit_code == 0 and full.exit_code == 0, plain.output + full.output
+    assert "条邀请链接" in plain.output and "密钥" not in plain.output
+    assert "含密钥文件 portal.key" in full.output
+    with zipfile.ZipFile(tmp_path / "a.zip") as a, zipfile.ZipFile(tmp_path / "b.zip") as b:
+        assert "secrets/portal.key" not in a.namelist()
+        assert b.read("secrets/portal.key") == (root / "portal.key").read_bytes()
