@@ -785,22 +785,24 @@ def workspace_init(dir, program, campaign, db_url, by):
 @workspace.command("export")
 @click.argument("dir", type=click.Path(path_type=Path))
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--with-key", "with_key", is_flag=True,
-              help="连同协会的密钥（校验码密钥、根证书与签名私钥）一起导出；默认不导出，导出文件交给他人时不要加")
+@click.option("--with-secrets", "--with-key", "with_secrets", is_flag=True,
+              help="连同协会的密钥（校验码密钥、根证书与签名私钥）、申报链接密钥（portal.key）和邮箱密码（mail.secret）"
+                   "一起导出；默认不导出，导出文件交给他人时不要加")
 @friendly
-def workspace_export(dir, file, with_key):
-    """把整个活动（数据库、收到的文件、活动文件、证书登记簿）导出为一个 .zip。
+def workspace_export(dir, file, with_secrets):
+    """把整个活动（数据库、收到的文件、活动文件、证书登记簿、邀请链接与邮件记录）导出为一个 .zip。
 
-    协会的密钥（keys 文件夹：校验码密钥、私钥）默认不导出；迁移到新电脑并要继续颁发和签名证书时加 --with-key，
-    并妥善保管该导出文件。
+    协会的密钥和密码默认不导出；迁移到新电脑并要继续颁发、签名证书和发邮件时加 --with-secrets，并妥善保管该导出文件。
     """
     from pipeline.workspace.transfer import export
 
     with _open_workspace(dir) as ws:
-        manifest = export(ws, file, with_key=with_key)
+        manifest = export(ws, file, secrets=with_secrets)
+    links = manifest["rows"].get("invitations", 0)
     click.echo(f"已导出到 {file}：{manifest['rows']['applicants']} 家申报、{manifest['rows']['versions']} 个版本、"
-               f"{manifest['files']} 个文件" + ("；含协会密钥（私钥），请妥善保管此文件。" if manifest["keys"] else
-                                            "；未包含协会密钥（需要时加 --with-key）。"))
+               f"{manifest['files']} 个文件" + (f"、{links} 条邀请链接" if links else "")
+               + (f"；含协会密钥和密码（{'、'.join(manifest['secrets'])}），请妥善保管此文件。" if manifest["secrets"]
+                  else "；未包含协会的密钥和密码（迁移时需要请加 --with-secrets）。"))
 
 
 @workspace.command("import")

@@ -39,7 +39,7 @@ def test_export_leaves_the_keys_out_unless_asked(tmp_path):
         assert data not in everything
     with_key = tmp_path / "含密钥.zip"
     said = _run("workspace", "export", ws, with_key, "--with-key")
-    assert "含协会密钥" in said
+    assert "含协会密钥和密码" in said
     with zipfile.ZipFile(with_key) as zf:
         assert {f"keys/{name}": data for name, data in private.items()}.items() <= {
             n: zf.read(n) for n in zf.namelist()}.items()

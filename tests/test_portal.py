@@ -9,10 +9,12 @@ from __future__ import annotations
 import io
 import re
 import sys
+import zipfile
 from datetime import date
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 from openpyxl import load_workbook
 
@@ -120,7 +122,7 @@ def test_upload_check_send_notice_and_correction(portal, clock, tmp_path):
     answer = upload(client, token, filled(tmp_path / "v1", COMPANY, application__legal_representative=None))
     assert answer.status_code == 200, answer.data.decode()[:500]
     shown = answer.data.decode()
-    rows = re.findall(r'<tr class="sev-error"><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>', shown)
+    rows = re.findall(r'<tr class="sev-error"><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>', shown)
     assert rows == [("实施全省用户满意工程先进单位（企业类）申请表", "法定代表人姓名")], rows
     draft = re.search(r'name="draft" value="([^"]+)"', shown).group(1)
     sent = client.post(f"/apply/{token}/send", data={"csrf": csrf(client), "draft": draft})
@@ -239,10 +241,11 @@ def test_an_archive_is_checked_as_one_packet_and_checks_are_rate_limited(portal,
     client = create_app(root, testing=True).test_client()  # a new server: its own counters
     token = issued[COMPANY].token
     shown = upload(client, token, [archive]).data.decode()
-    assert re.findall(r'<tr class="sev-error"><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>', shown) == ["法定代表人姓名"]
+    assert re.findall(r'<tr class="sev-error"><td[^>]*>[^<]*</td><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td>', shown) == ["法定代表人姓名"]
     assert upload(client, token, [archive]).status_code == 429
     other = issued["黑龙江北方家电有限公司"].token  # the limit is per link: another link still checks
-    assert upload(client, other, [archive]).status_code == 200
+    checked = upload(client, other, [archive])  # checked (and refused: the packet is not that link's enterprise)
+    assert checked.status_code == 422 and "不一致" in checked.data.decode()
     # per address: one address, two links, a budget of one
     client = create_app(root, testing=True, limits={"portal_per_address": 1}).test_client()
     assert upload(client, token, [archive]).status_code == 200
@@ -283,7 +286,7 @@ def test_a_promoting_unit_sees_its_enterprises_and_sends_their_recommendations(p
     client = app.test_client()
     token = units[0].token
     page = client.get(f"/apply/{token}").data.decode()
-    listed = re.findall(r"<tr><td>([^<]+)</td>", page)
+    listed = re.findall(r"<tr><td[^>]*>([^<]+)</td>", page)
     assert listed == ["哈尔滨电机厂有限责任公司", "黑龙江北方家电有限公司"]  # 龙江建工 is 大庆's
     form = tmp_path / "推荐意见表.docx"
     document = docx.Document()
@@ -304,12 +307,27 @@ def test_a_promoting_unit_sees_its_enterprises_and_sends_their_recommendations(p
     data = {"csrf": csrf(client), "files": [(io.BytesIO(form.read_bytes()), form.name)]}
     assert client.post(f"/apply/{issued[COMPANY].token}/recommendation/{mine}", data=data,
                        content_type="multipart/form-data").status_code == 404
-    data = {"csrf": csrf(client), "files": [(io.BytesIO(b"PK-not-really"), "推荐汇总表.xlsx")]}
+    for content, name in ((b"PK-not-really", "推荐汇总表.xlsx"), (b"MZ\x90\x00" + b"\x00" * 200, "推荐汇总表.exe"),
+                          (b"", "推荐汇总表.pdf")):  # not a document, a program, an empty file: refused in Chinese
+        data = {"csrf": csrf(client), "files": [(io.BytesIO(content), name)]}
+        answer = client.post(f"/apply/{token}/summary", data=data, content_type="multipart/form-data")
+        assert answer.status_code == 400 and "不能作为推荐汇总表" in answer.data.decode(), name
+    book = io.BytesIO()
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["企业名称", "推荐意见"])
+    workbook.save(book)
+    summary = book.getvalue()
+    data = {"csrf": csrf(client), "files": [(io.BytesIO(summary), "推荐汇总表.xlsx")]}
     assert client.post(f"/apply/{token}/summary", data=data, content_type="multipart/form-data").status_code == 302
     with Workspace.open(root) as ws:
         kept = invitations.unit_files(ws)
     assert [(f["unit"], f["name"]) for f in kept] == [("哈尔滨市质量协会", "推荐汇总表.xlsx")]
-    assert "推荐汇总表.xlsx" in app.test_client().get("/invitations").data.decode()
+    staff = app.test_client()
+    link = re.search(r'<a class="unit-file" href="([^"]+)">推荐汇总表.xlsx</a>', staff.get("/invitations").data.decode())
+    got = staff.get(link.group(1))  # staff download what the unit sent, as it sent it
+    assert got.status_code == 200 and got.data == summary
+    assert "attachment" in got.headers["Content-Disposition"] and "xlsx" in got.headers["Content-Disposition"]
+    assert staff.get("/invitations/unit-files/" + "0" * 64).status_code == 404  # only what a unit sent
 
 
 def test_drafts_never_sent_are_swept_after_a_day(tmp_path):
@@ -455,8 +473,175 @@ def test_a_program_whose_forms_are_generated_invites_its_applicants(tmp_path):
             client = create_app(tmp_path / "ws", testing=True).test_client()
             page = client.get(f"/apply/{issued[0].token}").data.decode()
             assert name in page and "第 1 版" in page
+            assert "已预填" not in page and ">下载申报材料</a>" in page  # a blank packet is not called pre-filled
             packet = client.get(f"/apply/{issued[0].token}/packet")
             assert packet.status_code == 200
             names = zipfile.ZipFile(io.BytesIO(packet.data)).namelist()
             assert names and all(n.endswith((".docx", ".xlsx")) for n in names)
     assert len(issued) == 1 and issued[0].target.category == cid
+
+
+def test_portal_errors_tell_the_applicant_what_to_do(portal, tmp_path):
+    """A dead link, an upload too big: the applicant reads what to do next (no staff to ask), and the portal's
+    footer does not speak of "this machine's workspace"."""
+    from pipeline.web.app import create_app
+
+    root, app, issued = portal
+    client = app.test_client()
+    token = issued[COMPANY].token
+    changed = token[:-1] + ("A" if token[-1] != "A" else "B")  # one character changed
+    dead = client.get(f"/apply/{changed}")
+    assert dead.status_code == 404
+    assert "链接无效或已作废" in dead.data.decode() and "联系协会" in dead.data.decode()
+    home = client.get(f"/apply/{token}").data.decode()
+    assert "本机" not in home and ">下载已预填的申报材料</a>" in home  # heilongjiang's packet is pre-filled
+    small = create_app(root, testing=True, limits={"portal_size": 2_000_000}).test_client()
+    big = tmp_path / "扫描件.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * 2_100_000)
+    answer = upload(small, token, [big])
+    assert answer.status_code == 413 and "每次最多 2 MB" in answer.data.decode()
+
+
+def test_portal_tables_stack_on_a_phone(portal, tmp_path):
+    """The check's items carry their column's name per cell, so a narrow window shows one block per item."""
+    _, app, issued = portal
+    shown = upload(app.test_client(), issued[COMPANY].token,
+                   filled(tmp_path / "p", COMPANY, application__legal_representative=None)).data.decode()
+    assert '<table id="items" class="stack">' in shown and 'data-label="栏目">法定代表人姓名<' in shown
+
+
+def test_export_carries_links_and_outbox_and_secrets_only_when_asked(clock, tmp_path):
+    """`workspace export` takes the invitations and the outbox with the campaign: a link mailed before the move
+    still opens its page after it, a message sent is not queued again; portal.key and mail.secret go only with
+    secrets=True (then the moved workspace writes the same link into an e-mail)."""
+    import sqlalchemy as sa
+
+    from pipeline.common.errors import UserError
+    from pipeline.workspace import Workspace, invitations, mail
+    from pipeline.workspace.transfer import export, import_
+
+    root = tmp_path / "ws"
+    with Workspace.init(root, resolve_campaign("heilongjiang", None)) as ws:
+        issued = invitations.issue_links(ws, invitations.roster_targets(SAMPLES / "企业名单.xlsx")[0][:1], by="王敏")[0]
+        mail.save_settings(ws, mail.Settings(host="127.0.0.1", port=2525, security="none", sender="a@b.cn",
+                                             portal_url="https://sq.example.cn", password="口令-1"), by="王敏")
+        invitation = invitations.find(ws, issued.token)
+        link = invitations.link_of(ws, invitation, "https://sq.example.cn")
+        assert mail.queue_invitation(ws, invitation)
+        export(ws, tmp_path / "plain.zip")
+        export(ws, tmp_path / "full.zip", secrets=True)
+    with zipfile.ZipFile(tmp_path / "plain.zip") as z:
+        assert not [n for n in z.namelist() if "portal.key" in n or "mail.secret" in n]
+
+    with import_(tmp_path / "plain.zip", tmp_path / "plain") as moved:
+        again = invitations.find(moved, issued.token)
+        assert again is not None and again["company_name"] == issued.target.company_name
+        with moved.reader.connect() as conn:
+            assert conn.execute(sa.select(mail.outbox.c.key)).scalars().all() == [f"invite:{issued.id}"]
+        with pytest.raises(UserError, match="portal.key"):
+            invitations.link_of(moved, again, "https://sq.example.cn")
+        assert not mail.queue_invitation(moved, again)  # queued before the move: neither again nor an error
+        # a receipt after a send on the moved page goes out, pointing to the link received before
+        assert mail.queue_receipt(moved, again, 1, 1, "2017-06-10", ["申报材料.docx"])
+        with moved.reader.connect() as conn:
+            body = conn.execute(sa.select(mail.outbox.c.body).where(mail.outbox.c.key == "receipt:1:1")).scalar_one()
+        assert "此前发给您的专属链接" in body and "/apply/" not in body
+        assert not (tmp_path / "plain" / "mail.secret").exists()
+
+    with import_(tmp_path / "full.zip", tmp_path / "full") as moved:
+        again = invitations.find(moved, issued.token)
+        assert invitations.link_of(moved, again, "https://sq.example.cn") == link
+        assert not mail.queue_invitation(moved, again)  # queued before the move: not again
+        assert mail.settings_of(moved).password == "口令-1"
+        assert (tmp_path / "full" / "mail.secret").stat().st_mode & 0o777 == 0o600
+
+
+def versions_of(root: Path) -> int:
+    """Given the workspace folder, return how many versions it holds in all."""
+    from pipeline.workspace import Workspace
+
+    with Workspace.open(root) as ws:
+        found = ws.applicants(search=COMPANY)
+        return sum(len(ws.applicant(a.id).versions) for a in found.items)
+
+
+def _encrypted_zip() -> bytes:
+    """A zip whose member says it is encrypted (the flag bit set in both headers), as a password-protected
+    archive from an applicant's tool."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("申报材料.docx", b"x" * 100)
+    data = bytearray(out.getvalue())
+    data[6] |= 1
+    data[data.find(b"PK\x01\x02") + 8] |= 1
+    return bytes(data)
+
+
+def _zip_bomb() -> bytes:
+    """A small zip that would expand to 100 MB of zeros."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z, z.open("申报材料.docx", "w") as member:
+        for _ in range(100):
+            member.write(b"\0" * (1 << 20))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("炸弹.zip", "bomb", "压缩"), ("加密.zip", "encrypted", "加密"), ("申报材料.docx", b"", "空文件"),
+    ("setup.exe", b"MZ\x90\x00" + b"\0" * 500, "不支持的文件类型"),
+])
+def test_hostile_uploads_are_refused_in_chinese(portal, name, content, reason):
+    """A zip bomb, an encrypted zip, an empty file, a program: 422, the reason in Chinese, nothing to send."""
+    _, app, issued = portal
+    data = {"bomb": _zip_bomb, "encrypted": _encrypted_zip}[content]() if isinstance(content, str) else content
+    client = app.test_client()
+    client.get(f"/apply/{issued[COMPANY].token}")
+    answer = client.post(f"/apply/{issued[COMPANY].token}/check", content_type="multipart/form-data",
+                         data={"csrf": csrf(client), "files": [(io.BytesIO(data), name)]})
+    shown = answer.data.decode()
+    assert answer.status_code == 422 and "上传的文件无法读取" in shown and reason in shown
+    assert 'id="send-button"' not in shown
+
+
+def test_hostile_requests_on_the_send_step_and_forms(portal, tmp_path):
+    """A name that is only a path is ignored and said so; the send step without this session's form token,
+    a form field too long and a GET on the send step are refused in Chinese with 400, 413 and 404."""
+    _, app, issued = portal
+    token = issued[COMPANY].token
+    client = app.test_client()
+    files = filled(tmp_path / "h", COMPANY)
+    before = versions_of(portal[0])
+    client.get(f"/apply/{token}")
+    answer = client.post(f"/apply/{token}/check", content_type="multipart/form-data",
+                         data={"csrf": csrf(client), "files": [(io.BytesIO(files[0].read_bytes()), files[0].name),
+                                                               (io.BytesIO(b"x"), "../.bashrc")]})
+    assert "已忽略：../.bashrc" in answer.data.decode(), re.sub("<[^>]+>", " ", answer.data.decode())[-900:]
+    draft = re.search(r'name="draft" value="([^"]+)"', answer.data.decode()).group(1)
+    other = app.test_client()  # another browser (a forged form on another site): no session, no token
+    for who, form in ((other, {"draft": draft}), (client, {"draft": draft, "csrf": "forged"})):
+        refused = who.post(f"/apply/{token}/send", data=form)
+        assert refused.status_code == 400 and "表单已过期或来源不明" in refused.data.decode()
+        assert "CSRF" not in refused.data.decode()
+    for path in (f"/apply/{token}/send", "/apply"):  # forms without files: kilobytes, not the upload limit
+        long = client.post(path, data={"csrf": csrf(client), "draft": draft, "name": "长" * 30_000})
+        assert long.status_code == 413 and "提交的内容过长" in long.data.decode(), path
+    got = client.get(f"/apply/{token}/send")
+    assert got.status_code == 404 and "本页面由主办协会提供" in got.data.decode()
+    assert versions_of(portal[0]) == before  # nothing was sent by any of these
+
+
+def test_manyi_workspace_export_with_secrets_on_the_command_line(portal, tmp_path):
+    """The flag carries portal.key (and says so, with the links counted); without it the zip holds no secret."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    root, _, issued = portal
+    plain = CliRunner().invoke(cli, ["workspace", "export", str(root), str(tmp_path / "a.zip")])
+    full = CliRunner().invoke(cli, ["workspace", "export", str(root), str(tmp_path / "b.zip"), "--with-secrets"])
+    assert plain.exit_code == 0 and full.exit_code == 0, plain.output + full.output
+    assert "条邀请链接" in plain.output and "未包含协会的密钥和密码" in plain.output and "portal.key" not in plain.output
+    assert "含协会密钥和密码" in full.output and "portal.key" in full.output
+    with zipfile.ZipFile(tmp_path / "a.zip") as a, zipfile.ZipFile(tmp_path / "b.zip") as b:
+        assert "secrets/portal.key" not in a.namelist()
+        assert b.read("secrets/portal.key") == (root / "portal.key").read_bytes()

@@ -88,7 +88,12 @@ def test_invite_upload_notice_correct_in_the_browser(browser, tmp_path):
 
             # It uploads the packet filled with one field missing, sees the item at once, sends it.
             files = filled(tmp_path / "v1", COMPANY, application__legal_representative=None)
+            # the file inputs speak Chinese whatever the browser's own language (its native button is hidden)
+            assert applicant.locator("button.file-pick").all_inner_texts() == ["选择文件", "选择文件夹"]
+            assert applicant.locator("#files").bounding_box()["width"] <= 1  # in the form, out of sight
+            assert applicant.inner_text("#files + .file-chosen") == "未选择"
             applicant.set_input_files("#files", [str(p) for p in files])
+            assert applicant.inner_text("#files + .file-chosen") == "已选 2 个文件"
             applicant.click("#check-button")
             applicant.wait_for_selector("#items", timeout=WAIT)
             errors = applicant.locator("#items tr.sev-error").all_inner_texts()

@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, abort, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
@@ -124,12 +124,14 @@ def check_request(app: Flask, site: Site):
         limit = site.limits.get(app.config["UPLOAD_LIMITS"].get(request.endpoint, ""))
         if limit:
             request.max_content_length = limit
+        elif request.blueprint == "portal":  # a form with no file, open to the internet: never megabytes
+            request.max_content_length = PORTAL_FORM_SIZE
         origin = request.headers.get("Origin")
         if origin and origin != "null" and origin.rstrip("/") != request.host_url.rstrip("/"):
             abort(403, "请求来源不符")
         given = request.headers.get("X-CSRF-Token") or request.form.get("csrf")
         if not same_token(given, session.get("csrf")):
-            abort(400, "表单已过期或来源不明（缺少 CSRF 令牌），请刷新页面后重试")
+            abort(400, "表单已过期或来源不明，请刷新页面后重试")
     # --- sign-in limits, equal answer time, sign-out ends every session ---
     endpoint = (request.endpoint or "").rsplit(".", 1)[-1]
     if request.method == "POST" and endpoint == "login" and not site.local:
@@ -229,6 +231,27 @@ ERRORS_ZH = {400: "请求无效", 401: "请先登录", 403: "没有权限", 404:
              413: "上传的文件太大", 429: "操作太频繁", 500: "服务器内部错误"}
 
 
+#: The most a portal form without files may carry (a link's send step, an enterprise's request for a link).
+PORTAL_FORM_SIZE = 64_000
+
+
+def portal_detail(code: int, detail: str) -> str:
+    """Given an error's code and its explanation, return what an applicant on the portal should read instead:
+    a link that opens nothing may be mistyped, revoked or replaced (the portal never says which: a guessed
+    link learns nothing), and an upload too big names the limit and what to do."""
+    if code == 404:
+        return "链接无效或已作废：请核对链接是否完整，或使用协会最近一次发给您的链接；仍无法打开请联系协会。"
+    if code == 413:
+        limit = request.max_content_length
+        uploads = current_app.config["UPLOAD_LIMITS"].get(request.endpoint)
+        if not uploads or (limit and request.content_length and request.content_length <= limit):  # a form field
+            return "提交的内容过长，请刷新页面后重新填写。"
+        size = (f"（每次最多 {limit / 1_000_000:.0f} MB）" if limit >= 1_000_000 else f"（每次最多 {limit // 1000} KB）"
+                ) if limit else ""
+        return f"上传的文件超过大小限制{size}：请压缩扫描件或删去无关文件后重新上传。"
+    return detail
+
+
 def register_errors(app: Flask) -> None:
     """Answer every HTTP error with a Chinese page (or JSON for the polling script), never a traceback."""
 
@@ -245,6 +268,8 @@ def register_errors(app: Flask) -> None:
                       404: "页面或文件不存在。"}.get(code, "")
         if code == 500:
             detail = "服务器处理时出错，已保存的内容不受影响；请稍后重试。"
+        if request.path == "/apply" or request.path.startswith("/apply/"):  # an applicant has no staff to ask
+            detail = portal_detail(code, detail)
         if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
             return jsonify(error=ERRORS_ZH.get(code, "错误"), detail=detail), code
         return render_template("error.html", code=code, title=ERRORS_ZH.get(code, "错误"), detail=detail), code

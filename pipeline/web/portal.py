@@ -25,11 +25,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from pipeline.checking.rules.batch import company_of
 from pipeline.checking.rules.names import company_key
 from pipeline.common.errors import UserError
-from pipeline.definitions.vocabulary import Severity, member_of
+from pipeline.definitions.vocabulary import IssueCode, Severity, member_of
 from pipeline.issuing.notices import find_field, letter_issues, needed, reply_by
 from pipeline.common.safety import LIMITS as GATE_LIMITS
+from pipeline.common.sniff import UNKNOWN, sniff
 from pipeline.web import tasks
-from pipeline.web.context import EXTENSION, route, site, staged, start_job, user_name, ws
+from pipeline.web.context import EXTENSION, audit, route, site, staged, start_job, user_name, ws
 from pipeline.web.security import RateLimit
 from pipeline.workspace import invitations, mail
 from pipeline.workspace.receive import receive
@@ -217,6 +218,8 @@ def matches(invitation: dict, record: dict) -> str:
     category's, else why it cannot be sent through this link (Chinese)."""
     name = company_of(record) or ""  # as receive matches a record to its applicant
     if not company_key(name):
+        if any(member_of(IssueCode, i.get("code")) is IssueCode.UNREADABLE_FILE for i in record.get("issues") or []):
+            return "上传的文件无法读取（原因见下表）：请换成能打开的 Word、Excel 或 PDF 文件后重新上传。"
         return "材料中没有读出企业名称：请在申报表中填写企业名称后重新上传。"
     if company_key(name) != company_key(invitation["company_name"]):
         return f"材料中的企业名称“{name}”与本链接的企业“{invitation['company_name']}”不一致：请上传本企业的材料。"
@@ -248,7 +251,8 @@ def apply_home(token):
     _audit(invitation, "portal_open", aid)
     return render_template("portal/home.html", invitation=invitation, token=token, may=may and not expired,
                            why=why or ("本链接已过有效期。" if expired else ""), status=status_view(aid),
-                           open_notice=open_notice, campaign=ws().campaign, program=ws().program, today=day)
+                           open_notice=open_notice, campaign=ws().campaign, program=ws().program, today=day,
+                           prefilled=invitations.prefills(ws(), invitation))
 
 
 def apply_packet(token):
@@ -296,10 +300,12 @@ def apply_check(token):
                                        encoding="utf-8")
     _audit(invitation, "portal_check", aid, {"files": [p.name for p in saved.entries],
                                              "errors": sum(i["severity"] == Severity.ERROR for i in items)})
-    return render_template("portal/checked.html", invitation=invitation, token=token, draft=draft, items=items,
-                           problem=problem, errors=sum(i["severity"] == Severity.ERROR for i in items),
+    page = render_template("portal/checked.html", invitation=invitation, token=token, draft=draft, items=items,
+                           problem=problem, ignored=saved.refused,
+                           errors=sum(i["severity"] == Severity.ERROR for i in items),
                            files=sorted(p.relative_to(target / "inbox").as_posix()
                                         for p in (target / "inbox").rglob("*") if p.is_file()))
+    return page, (422 if problem else 200)  # a packet that cannot be sent through this link is refused
 
 
 def apply_send(token):
@@ -381,6 +387,10 @@ def apply_recommendation(token, applicant_id):
     return redirect(url_for("portal.apply_home", token=token))
 
 
+#: What a 推进单位 may send as its 推荐汇总表 (by the bytes): documents, spreadsheets, PDF, a scan.
+SUMMARY_KINDS = {"docx", "xlsx", "doc", "xls", "odt", "ods", "pdf", "image"}
+
+
 def apply_summary(token):
     """A 推进单位 sends its 推荐汇总表: kept in the workspace's store and listed for staff."""
     invitation = _invitation(token)
@@ -391,6 +401,10 @@ def apply_summary(token):
         files = [p for p in saved.folder.rglob("*") if p.is_file()]
         if not files:
             raise UserError("请选择推荐汇总表文件（Word、Excel 或 PDF）")
+        for path in files:  # staff open these files: only documents, read from their bytes, never by name
+            found = sniff(path)
+            if found.problem or found.kind not in SUMMARY_KINDS:
+                raise UserError(f"《{path.name}》不能作为推荐汇总表：{found.problem or UNKNOWN}")
         kept = invitations.keep_unit_files(ws(), invitation, files)
     finally:
         shutil.rmtree(saved.folder.parent, ignore_errors=True)
@@ -502,7 +516,19 @@ def invitations_send_mail():
     return start_job("send_mail", "发送邮件")
 
 
+def invitations_unit_file(sha):
+    """Download a file a 推进单位 sent on its page (its 推荐汇总表), by its SHA-256 (never a path), under the name
+    it was sent with."""
+    workspace = ws()
+    found = next((f for f in invitations.unit_files(workspace) if f["sha256"] == sha), None)
+    if found is None or not workspace.store.has(sha):
+        abort(404)
+    audit("下载推进单位材料", f"{found['unit']}：{found['name']}")
+    return send_file(workspace.store.path(sha), as_attachment=True, download_name=Path(found["name"]).name or "推荐汇总表")
+
+
 route(staff_bp, "/invitations", "read")(invitations_page)
+route(staff_bp, "/invitations/unit-files/<sha>", "read")(invitations_unit_file)
 route(staff_bp, "/invitations/issue", "staff", ("POST",), upload="roster_size")(invitations_issue)
 route(staff_bp, "/invitations/<invitation_id>/revoke", "staff", ("POST",))(invitations_revoke)
 route(staff_bp, "/invitations/<invitation_id>/approve", "staff", ("POST",))(invitations_approve)

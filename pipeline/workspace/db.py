@@ -232,12 +232,13 @@ def get_meta(conn, key: str, default: str | None = None) -> str | None:
 # --- a portable dump -------------------------------------------------------------------------------
 
 
-def dump(conn, out) -> dict[str, int]:
-    """Given a connection and a text stream, write every table as JSON lines ({"table", "row"}); return rows per table."""
+def dump(conn, out, tables=TABLES) -> dict[str, int]:
+    """Given a connection, a text stream (and the tables, by default the campaign's), write every table as JSON
+    lines ({"table", "row"}); return rows per table."""
     counts = {}
     inspector = sa.inspect(conn)
     present = set(inspector.get_table_names())  # a backup taken before a migration lacks the newer tables
-    for table in (t for t in TABLES if t.name in present):
+    for table in (t for t in tables if t.name in present):
         n = 0
         has = {c["name"] for c in inspector.get_columns(table.name)}  # and the newer columns
         order = [c for c in table.primary_key.columns] or list(table.columns)
@@ -248,12 +249,13 @@ def dump(conn, out) -> dict[str, int]:
     return counts
 
 
-def load(conn, lines) -> dict[str, int]:
-    """Given a connection to an empty, migrated database and dump lines, insert the rows; return rows per table.
+def load(conn, lines, tables=TABLES) -> dict[str, int]:
+    """Given a connection to an empty, migrated database and dump lines (and the tables they may hold, made
+    already), insert the rows; return rows per table.
 
     PostgreSQL's id sequences are moved past the loaded ids, so new rows get new ids.
     """
-    by_name = {t.name: t for t in TABLES}
+    by_name = {t.name: t for t in tables}
     counts: dict[str, int] = {}
     batch: dict[str, list] = {}
     for line in lines:
@@ -262,13 +264,13 @@ def load(conn, lines) -> dict[str, int]:
         item = json.loads(line)
         batch.setdefault(item["table"], []).append(item["row"])
     conn.execute(sa.delete(meta))
-    for table in TABLES:
+    for table in tables:
         rows = batch.get(table.name) or []
         if rows:
             conn.execute(sa.insert(by_name[table.name]), rows)
         counts[table.name] = len(rows)
     if conn.dialect.name == "postgresql":
-        for table in TABLES:
+        for table in tables:
             if "id" in table.c and table.c.id.autoincrement is True:
                 conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                                      f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)")

@@ -124,8 +124,15 @@ def new_token(ws: Workspace) -> tuple[str, str]:
 
 
 def link_of(ws: Workspace, invitation: dict, base: str) -> str:
-    """Given an invitation and the page's public address, return its link (for an e-mail)."""
-    return f"{base.rstrip('/')}/apply/{token_of(ws, invitation['nonce'])}"
+    """Given an invitation and the page's public address, return its link (for an e-mail). Raise a Chinese
+    UserError when this workspace's key did not make it (imported without `portal.key`): a wrong link mailed
+    would open nothing."""
+    token = token_of(ws, invitation["nonce"])
+    if hash_token(token) != invitation["token_hash"]:
+        raise UserError(f"无法写出 {invitation['company_name']} 的链接：本工作区没有发出这些链接时的密钥（portal.key，"
+                        "导入时未带密钥）。已发出的链接仍可打开；要在邮件中写出链接，请重新发邀请链接，"
+                        "或用 manyi workspace export --with-secrets 重新导出后导入")
+    return f"{base.rstrip('/')}/apply/{token}"
 
 
 def today() -> date:
@@ -354,6 +361,14 @@ def roster_row(invitation: dict) -> dict:
 
     return {columns["company"][0]: invitation["company_name"],
             columns["category"][0]: forms_mod.categories().get(invitation["category"], invitation["category"])}
+
+
+def prefills(ws: Workspace, invitation: dict) -> bool:
+    """Given an invitation, return whether its packet comes pre-filled (the program prints its forms and the
+    link keeps a roster row); else it is the category's blank packet, and the page must not say otherwise."""
+    from pipeline.definitions.program_forms import entry_kinds
+
+    return "printed" in entry_kinds(ws.program) and bool(invitation.get("roster"))
 
 
 def prefilled_packet(ws: Workspace, invitation: dict, folder: Path) -> Path:

@@ -151,9 +151,24 @@ def queue(ws: Workspace, key: str, kind: str, to_addr: str | None, subject: str,
     return True
 
 
-def _link(ws: Workspace, invitation: dict) -> str:
+def _link(ws: Workspace, invitation: dict, required: bool = False) -> str:
+    """Given an invitation, return its link for an e-mail's text. A workspace moved without its portal.key cannot
+    write a link made before the move: an invitation (the link is its point) raises the Chinese UserError, any
+    other message says to use the link received before (a receipt must not fail a send already stored)."""
     settings = settings_of(ws)
-    return invitations.link_of(ws, invitation, settings.portal_url if settings else "")
+    try:
+        return invitations.link_of(ws, invitation, settings.portal_url if settings else "")
+    except UserError:
+        if required:
+            raise
+        return "（请使用协会此前发给您的专属链接）"
+
+
+def _queued(ws: Workspace, key: str) -> bool:
+    """Given a message's key, return whether it is in the outbox already."""
+    migrate(ws)
+    with ws.reader.connect() as conn:
+        return conn.execute(sa.select(outbox.c.id).where(outbox.c.key == key)).first() is not None
 
 
 def _signature(ws: Workspace) -> str:
@@ -164,10 +179,12 @@ def _signature(ws: Workspace) -> str:
 
 def queue_invitation(ws: Workspace, invitation: dict) -> bool:
     """Given an invitation, queue its e-mail (the personal link in the text)."""
+    if _queued(ws, f"invite:{invitation['id']}"):  # before writing the link: a moved workspace may not be able to
+        return False
     name = ws.program.category_name(invitation["category"]) if invitation.get("category") else ""
     body = (f"{invitation['company_name']}：\n\n您好！{ws.campaign.name}现已开始申报。请通过下面的专属链接"
             f"下载已预填的申报材料、上传填好的材料并查看审核进度和补正通知（{name}，"
-            f"链接有效期至 {invitation['valid_until']}，请勿转发）：\n\n{_link(ws, invitation)}\n\n"
+            f"链接有效期至 {invitation['valid_until']}，请勿转发）：\n\n{_link(ws, invitation, required=True)}\n\n"
             f"申报截止日期：{ws.campaign.deadline.isoformat()}。" + _signature(ws))
     return queue(ws, f"invite:{invitation['id']}", "invite", invitation.get("email"),
                  f"{ws.campaign.name}申报邀请（{invitation['company_name']}）", body, invitation_id=invitation["id"])

@@ -1,11 +1,19 @@
 """A whole campaign moved to another machine: `export` writes the database (a portable dump), the settings,
 the campaign file and the store into one zip (the certificate register is in the database); `import_` makes a fresh workspace from it,
-on SQLite or any database URL."""
+on SQLite or any database URL.
+
+The portal's tables go with the campaign (unlike the web accounts, which belong to the machine's staff, not
+to the campaign): the links enterprises hold keep opening their page on the new machine (only their hashes
+are stored), and the outbox's history keeps an e-mail sent from being sent again. The two secrets beside the
+database, `portal.key` (to write a link again into an e-mail) and `mail.secret` (the SMTP password), go only
+when asked (`secrets=True`): a zip handed around should not carry them. Without `portal.key` the new
+workspace still opens every link, and says so plainly when asked to write one into an e-mail."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -18,16 +26,30 @@ from pipeline.workspace import review  # the review rounds travel with the campa
 from pipeline.workspace.core import BACKUPS, CAMPAIGN_COPY, CONFIG, STORE, Workspace
 from pipeline.workspace.store import file_sha256
 
+#: The portal's own tables (made on first use, not by `db.migrate`), dumped and loaded with the campaign's.
+#: Files beside the database that only an export asked for with secrets carries, under `secrets/`.
+SECRET_FILES = ("portal.key", "mail.secret")
+SECRETS = "secrets"
+
+
+def portal_tables() -> tuple:
+    """Return the portal's tables (invitations, outbox)."""
+    from pipeline.workspace import invitations, mail
+
+    return (invitations.invitations, mail.outbox)
+
 DUMP = "database.jsonl"
 MANIFEST = "manifest.json"
 FORMAT = 1
 
 
-def export(ws: Workspace, target: Path, with_key: bool = False) -> dict:
-    """Given a workspace and a .zip path, write the campaign into it; return the manifest (counts).
+def export(ws: Workspace, target: Path, secrets: bool = False) -> dict:
+    """Given a workspace, a .zip path (and whether its secrets go too), write the campaign into it; return the
+    manifest (counts, secrets carried).
 
-    The association's keys (the check-code secret, the CA's and the signer's private keys, `keys/`) go into it
-    only when asked (`with_key`): an export is handed around, a private key must not be without a decision."""
+    The association's secrets — its keys (the check-code secret, the CA's and the signer's private keys, `keys/`),
+    the portal's link key and the SMTP password — go into it only when asked: an export is handed around, a
+    private key must not leave without a decision."""
     target = Path(target)
     if target.suffix.lower() != ".zip":
         raise UserError(f"导出文件应以 .zip 结尾：{target}")
@@ -35,7 +57,7 @@ def export(ws: Workspace, target: Path, with_key: bool = False) -> dict:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
             text = io.StringIO()
             with ws.reader.connect() as conn:
-                counts = db.dump(conn, text)
+                counts = db.dump(conn, text, db.TABLES + portal_tables())
             zf.writestr(DUMP, text.getvalue())
             rounds = io.StringIO()
             with ws.reader.connect() as conn:
@@ -46,13 +68,18 @@ def export(ws: Workspace, target: Path, with_key: bool = False) -> dict:
             for path in sorted((ws.root / STORE).rglob("*.bin")):
                 zf.write(path, f"{STORE}/{path.relative_to(ws.root / STORE).as_posix()}", zipfile.ZIP_STORED)
                 stored += 1
-            manifest = {"format": FORMAT, "program": ws.config["program"], "campaign_id": ws.config.get("campaign_id"),
-                        "schema_version": db.SCHEMA_VERSION, "rows": counts, "files": stored, "keys": []}
+            carried = []
+            for name in SECRET_FILES if secrets else ():
+                if (ws.root / name).is_file():
+                    zf.write(ws.root / name, f"{SECRETS}/{name}")
+                    carried.append(name)
             keys = signing.keys_folder_of(workspace=ws.root)
-            if with_key and keys.is_dir():
+            if secrets and keys.is_dir():
                 for path in sorted(p for p in keys.iterdir() if p.is_file()):
                     zf.write(path, f"{signing.KEYS_DIR}/{path.name}")
-                    manifest["keys"].append(path.name)
+                    carried.append(f"{signing.KEYS_DIR}/{path.name}")
+            manifest = {"format": FORMAT, "program": ws.config["program"], "campaign_id": ws.config.get("campaign_id"),
+                        "schema_version": db.SCHEMA_VERSION, "rows": counts, "files": stored, "secrets": carried}
             zf.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
     return manifest
 
@@ -88,10 +115,15 @@ def import_(source: Path, root: Path, db_url: str | None = None) -> Workspace:
                     raise UserError(f"导出文件已损坏：{name} 的内容与其校验值不符")
                 target.chmod(0o444)
             (root / CAMPAIGN_COPY).write_bytes(zf.read(CAMPAIGN_COPY))
-            for name in sorted(n for n in names if n.startswith(f"{signing.KEYS_DIR}/")):  # an export made --with-key
+            for name in sorted(n for n in names if n.startswith(f"{signing.KEYS_DIR}/")):  # an export with its secrets
                 if Path(name).parent.as_posix() != signing.KEYS_DIR or Path(name).name.startswith("."):
                     raise UserError(f"导出文件中的路径不安全：{name}")
                 signing.write_private(root / signing.KEYS_DIR / Path(name).name, zf.read(name))
+            for name in SECRET_FILES:
+                if f"{SECRETS}/{name}" in names:
+                    fd = os.open(root / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # owner-only, as made
+                    with os.fdopen(fd, "wb") as out:
+                        out.write(zf.read(f"{SECRETS}/{name}"))
             config = {"program": manifest["program"], "campaign": CAMPAIGN_COPY, "campaign_id": manifest.get("campaign_id")}
             if db_url:
                 config["db"] = db_url
@@ -101,7 +133,9 @@ def import_(source: Path, root: Path, db_url: str | None = None) -> Workspace:
                     raise UserError("目标数据库已有工作区数据：请为导入使用空数据库")
             db.migrate(ws.engine)
             with ws.engine.begin() as conn:
-                db.load(conn, io.TextIOWrapper(zf.open(DUMP), encoding="utf-8"))
+                for table in portal_tables():  # an export before the portal simply has no rows for them
+                    table.create(conn, checkfirst=True)
+                db.load(conn, io.TextIOWrapper(zf.open(DUMP), encoding="utf-8"), db.TABLES + portal_tables())
                 if review.DUMP in names:
                     review.load(conn, io.TextIOWrapper(zf.open(review.DUMP), encoding="utf-8"))
                 if db.LEGACY_REGISTER in names:  # an export made before the register moved into the database

@@ -31,6 +31,7 @@
         var dt = new DataTransfer();
         collected.forEach(function (f) { dt.items.add(f); });
         input.files = dt.files; show(collected);
+        input.dispatchEvent(new Event("change"));
       };
       var walk = function (entry, path) {
         pending++;
@@ -83,6 +84,24 @@
   // Confirm buttons that change many applicants at once.
   document.querySelectorAll("[data-confirm]").forEach(function (el) {
     el.addEventListener("click", function (ev) { if (!window.confirm(el.getAttribute("data-confirm"))) { ev.preventDefault(); } });
+  });
+  // A file input marked .zh-file gets a Chinese button and the names chosen: the browser's own
+  // "Choose Files / No file chosen" follows its interface language, which an applicant may not read.
+  document.querySelectorAll("input.zh-file").forEach(function (input) {
+    var pick = document.createElement("button"), shown = document.createElement("span");
+    pick.type = "button";
+    pick.className = "file-pick plain";
+    pick.textContent = input.hasAttribute("webkitdirectory") ? "选择文件夹" : "选择文件";
+    shown.className = "file-chosen muted";
+    shown.textContent = "未选择";
+    input.classList.add("file-hidden");
+    input.parentNode.insertBefore(pick, input);
+    input.parentNode.insertBefore(shown, input.nextSibling);
+    pick.addEventListener("click", function () { input.click(); });
+    input.addEventListener("change", function () {
+      var n = input.files.length;
+      shown.textContent = n === 0 ? "未选择" : (n === 1 ? input.files[0].name : "已选 " + n + " 个文件");
+    });
   });
   // "Back" links go one page back (no javascript: link: the Content-Security-Policy allows no inline script).
   document.querySelectorAll("[data-back]").forEach(function (el) {
