@@ -31,7 +31,7 @@ def test_export_leaves_the_keys_out_unless_asked(tmp_path):
     ws, private = _workspace_with_ca(tmp_path)
     plain = tmp_path / "导出.zip"
     said = _run("workspace", "export", ws, plain)
-    assert "未包含协会密钥" in said
+    assert "未包含协会的密钥和密码" in said
     with zipfile.ZipFile(plain) as zf:
         assert not [n for n in zf.namelist() if n.startswith("keys/") or n.endswith(".pem") or n.endswith(".key")]
         everything = b"".join(zf.read(n) for n in zf.namelist())
