@@ -1,0 +1,270 @@
+"""The command line speaks the campaign's words: every command staff use is run (click's CliRunner) on a
+workspace of each program (the packets of tests/test_cli_programs.py, plus a corrected version so `show` and
+`receive` print a comparison), and what it prints, on stdout and stderr, holds no identifier of the code: no form
+field id, no issue code or other vocabulary value, no exception class name, no English stage or status word. The
+forbidden words are computed from the code (tests/test_web_words.py's `forbidden`), not listed by hand.
+
+Bad inputs (a missing workspace, an applicant that does not exist, a file where a folder is wanted, a read-only
+folder) give a Chinese message and the documented exit code (README, 退出码: 2 for a bad input), never a
+traceback or an exception's name."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.common.resources import SAMPLES
+from pipeline.definitions.programs import load_program
+from pipeline.definitions.vocabulary import IssueCode
+from program_packets import write_filled
+from test_cli_programs import INCOMPLETE, PROGRAMS, incomplete_change, inbox_of, stage_path
+from test_web_words import NEW_REPRESENTATIVE, corrected_packet, forbidden, leaks
+
+#: Exit code of a bad input (README, 退出码).
+BAD_INPUT = 2
+
+
+def run(*args, env: dict | None = None):
+    """Run a manyi command as staff do (click's own exception handling: a traceback would show as one);
+    return (exit code, everything printed on stdout and stderr)."""
+    result = CliRunner().invoke(cli, [str(a) for a in args], env=env)
+    text = result.output  # click 8.2+: stdout and stderr as the terminal shows them
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        text += f"\n{type(result.exception).__name__}: {result.exception}"  # an escaped exception is a leak too
+    return result.exit_code, text
+
+
+def plain(text: str, root: Path, names: list[str]) -> str:
+    """Given printed text, the test's folder and the names applicants gave their files, return the text without
+    them (paths and file names are allowed: they are the staff's and the applicants' own words)."""
+    text = text.replace(str(root), " ")
+    for name in names:
+        text = text.replace(name, " ")
+    # the commands and options staff type are the command line's own words (`manyi confirm`, `--waive`)
+    return re.sub(r"manyi(?: [a-z][a-z-]*)+|--[a-z][a-z-]*", " ", text)
+
+
+def sent_names(ws_dir: Path) -> list[str]:
+    """Given a workspace folder, return the names applicants gave their files and folders, longest first."""
+    from pipeline.workspace import Workspace
+
+    names = set()
+    with Workspace.open(ws_dir) as ws:
+        for row in ws.applicants(limit=None).items:
+            for version in ws.applicant(row.id).versions:
+                names.add(version.source)
+                for f in version.files:
+                    names |= {f["name"], *re.split(r"[/\\]", f["name"] or "")}
+    return sorted((n for n in names if n), key=len, reverse=True)
+
+
+def rows_of(text: str) -> list[list[str]]:
+    return [line.split("\t") for line in text.splitlines() if "\t" in line]
+
+
+def open_issues(ws_dir: Path, name: str) -> list[dict]:
+    from pipeline.workspace import Workspace
+
+    with Workspace.open(ws_dir) as ws:
+        return ws.applicant(ws.find(name)).open_issues
+
+
+def session_of(pid: str, root: Path) -> dict[str, tuple[int, str]]:
+    """Given a program and a folder, run every command staff use on a workspace of that program there; return
+    command → (exit code, printed text)."""
+    said: dict[str, tuple[int, str]] = {}
+    ws = root / "ws"
+    said["init"] = run("workspace", "init", ws, "--program", pid, "--by", "测试")
+    deadline = re.search(r"deadline: *(\S+)", (ws / "campaign.yaml").read_text(encoding="utf-8")).group(1)
+    inboxes = [inbox_of(pid, root)]
+    if pid == "heilongjiang":  # the sample inbox has no applicant lacking a form: add one
+        first = next(iter(load_program(pid).categories))
+        write_filled(pid, first, root / "extra" / "incomplete", change=incomplete_change(pid, first))
+        inboxes.append(root / "extra")
+    said["receive"] = run("receive", ws, *inboxes, "--received", deadline, "--jobs", "1")
+    said["receive (corrected)"] = run("receive", ws, corrected_packet(pid, root / "inbox2"), "--received", deadline,
+                                      "--jobs", "1")
+    said["status"] = run("status", ws)
+    said["list"] = run("list", ws)
+    said["list incomplete"] = run("list", ws, "--status", "incomplete")
+    for row in rows_of(said["list"][1]):
+        said[f"show {row[0]}"] = run("show", ws, row[0])
+    issues = open_issues(ws, INCOMPLETE)
+    said["confirm by number"] = run("confirm", ws, INCOMPLETE, "1", "--note", "已电话核实", "--by", "测试")
+    if len(issues) > 1:
+        name = IssueCode(issues[1]["code"]).label
+        said["waive by name"] = run("confirm", ws, INCOMPLETE, "1" if sum(
+            IssueCode(i["code"]).label == name for i in issues[1:]) > 1 else name, "--waive", "--note", "无需补正",
+            "--by", "测试")
+    said["confirm (no such issue)"] = run("confirm", ws, INCOMPLETE, "99", "--note", "x", "--by", "测试")
+    said["undo"] = run("undo", ws, INCOMPLETE, "1", "--by", "测试")
+    said[f"show {INCOMPLETE}"] = run("show", ws, INCOMPLETE)
+    said["notices"] = run("notices", "--workspace", ws, "--out", root / "notices", "--by", "测试")
+    said["summary"] = run("summary", "--workspace", ws, "--out", root / "汇总.xlsx")
+    said["screen"] = run("screen", "--workspace", ws, "--out", root / "筛选.xlsx")
+    complete = [r for r in rows_of(run("list", ws, "--status", "complete")[1]) if r[1] != INCOMPLETE]
+    from pipeline.workspace import Workspace
+
+    with Workspace.open(ws) as opened:
+        winning, publicity, day = opened.flow.role("winning"), opened.flow.publicity, opened.campaign.deadline
+    with open(ws / "campaign.yaml", "a", encoding="utf-8") as copy:  # the award date within the titles' validity
+        copy.write(f"\naward_date: {deadline}\n")
+    for stage in stage_path(ws, complete[0][3], winning):
+        said[f"stage {stage}"] = run("stage", ws, complete[0][0], "--to", stage, "--by", "测试", "--date",
+                                     day.isoformat())
+        if publicity and stage == publicity.stage:
+            day += timedelta(days=60)
+    said["certificates"] = run("certificates", "--workspace", ws, "--out", root / "certs", "--by", "测试")
+    said["register list"] = run("register", "list", "--workspace", ws)
+    number = next(line.split()[0] for line in said["register list"][1].splitlines() if complete[0][1] in line)
+    said["register verify"] = run("register", "verify", number, "--workspace", ws)
+    said["register expiring"] = run("register", "expiring", "--workspace", ws, "--within", "5y", "--as-of", deadline)
+    said["renewals letters"] = run("renewals", "letters", "--workspace", ws, "--out", root / "letters",
+                                   "--within", "5y", "--as-of", deadline)
+    for rnd in load_program(pid).review_rounds():
+        said[f"review progress {rnd.id}"] = run("review", "progress", ws, rnd.id)
+    said["invite"] = run("invite", ws, "--all", "--out", root / "邀请.xlsx", "--url", "https://sb.example.cn",
+                         "--by", "测试")
+    return said
+
+
+@pytest.fixture(scope="module", params=[pytest.param(p, marks=pytest.mark.xdist_group(f"cliw-{p}"))
+                                        for p in PROGRAMS])
+def session(request, tmp_path_factory):
+    """(program, folder, command → (exit code, text)) of each program's workspace after every command."""
+    pid = request.param
+    root = tmp_path_factory.mktemp(f"cliw-{pid}")
+    return pid, root, session_of(pid, root)
+
+
+def test_every_command_runs(session):
+    pid, root, said = session
+    # invite may be refused (the campaign's correction period is long over): a refusal in words, exit code 2
+    failed = {name: text for name, (code, text) in said.items()
+              if code != 0 and "(no such issue)" not in name and not (name == "invite" and code == BAD_INPUT)}
+    assert not failed, failed
+    assert said["confirm (no such issue)"][0] == BAD_INPUT
+
+
+def test_no_command_prints_an_identifier_of_the_code(session):
+    pid, root, said = session
+    words = forbidden(pid)
+    assert {"late_submission", "company_name", "ValueError", "incomplete"} & words  # not empty by mistake
+    names = sent_names(root / "ws")
+    found = {name: sorted(leaked) for name, (_, text) in said.items()
+             if (leaked := leaks(plain(text, root, names), words))}
+    assert not found, found
+
+
+def test_show_names_the_comparison_and_issues_as_staff_read_them(session):
+    """The corrected version's changed legal representative is named by its form title and field label, and the
+    open issues by their Chinese names, numbered for `confirm`."""
+    pid, root, said = session
+    program = load_program(pid)
+    first = next(iter(program.categories))
+    form = program.forms[f"application.{first}"] if f"application.{first}" in program.forms else None
+    shown = said[f"show {INCOMPLETE}"][1]
+    change = next(line for line in shown.splitlines() if NEW_REPRESENTATIVE in line and "改动" in line)
+    assert "legal_representative" not in change and "》" in change
+    if form is not None and "legal_representative" in form.fields:
+        assert form.fields["legal_representative"].plain_label in change
+    assert re.search(r"^  1\. \[", shown, re.M)  # numbered, as confirm takes them
+    assert "已处理的问题" in shown  # the waived one (or none was left to waive: then the confirmed one)
+
+
+def test_a_decision_names_issues_by_their_chinese_names(session):
+    pid, root, said = session
+    code, text = said["confirm (no such issue)"]
+    assert "第 99 项" in text and "未处理的问题：" in text
+    confirmed = said["confirm by number"][1]
+    assert "已人工确认“" in confirmed
+
+
+def test_screen_runs_without_program():
+    """`manyi screen --records` takes the default program like every other command (it used to demand --program)."""
+    code, text = run("screen", "--records", SAMPLES / "no-such-records", "--out", "x.xlsx")
+    assert "--program" not in text
+
+
+def test_the_issue_is_found_by_number_name_or_code():
+    from pipeline.workspace.compare import issue_asked, pick_issues
+
+    issues = [{"code": "late_submission"}, {"code": "missing_field"}, {"code": "late_submission"}]
+    assert pick_issues(issues, "2") == [issues[1]]
+    assert pick_issues(issues, "0") == [] and pick_issues(issues, "4") == []
+    assert pick_issues(issues, IssueCode("missing_field").label) == [issues[1]]
+    assert pick_issues(issues, "late_submission") == [issues[0], issues[2]]
+    assert issue_asked("late_submission") == IssueCode("late_submission").label
+    assert issue_asked("3") == "第 3 项"
+
+
+# --- bad inputs: Chinese, the documented exit code, never a traceback ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A workspace of the sample inbox, a file and a read-only folder beside it."""
+    root = tmp_path_factory.mktemp("cliw-bad")
+    ws = root / "ws"
+    assert run("workspace", "init", ws, "--by", "测试")[0] == 0
+    assert run("receive", ws, SAMPLES / "inbox", "--jobs", "1")[0] == 0
+    (root / "a-file.txt").write_text("x", encoding="utf-8")
+    locked = root / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    yield root, ws
+    locked.chmod(0o700)
+
+
+#: `register verify` answers "not verified" with 1 whatever the cause (its help and README); the rest say 2.
+EXPECTED = {"register verify unknown": 1}
+
+
+def bad_inputs(root: Path, ws: Path) -> dict[str, list]:
+    missing, a_file, locked = root / "没有这个工作区", root / "a-file.txt", root / "locked"
+    return {
+        "show missing workspace": ["show", missing, "1"],
+        "list missing workspace": ["list", missing],
+        "status a file": ["status", a_file],
+        "show wrong applicant": ["show", ws, "99999"],
+        "show unknown name": ["show", ws, "没有这家公司"],
+        "confirm wrong applicant": ["confirm", ws, "99999", "1", "--note", "x", "--by", "测试"],
+        "confirm wrong issue": ["confirm", ws, "1", "没有这个问题", "--note", "x", "--by", "测试"],
+        "undo nothing decided": ["undo", ws, "1", "1", "--by", "测试"],
+        "notices out is a file": ["notices", "--workspace", ws, "--out", a_file, "--by", "测试"],
+        "notices read-only out": ["notices", "--workspace", ws, "--out", locked / "n", "--by", "测试"],
+        "summary missing workspace": ["summary", "--workspace", missing, "--out", root / "s.xlsx"],
+        "summary read-only out": ["summary", "--workspace", ws, "--out", locked / "s.xlsx"],
+        "screen out is a file's child": ["screen", "--workspace", ws, "--out", a_file / "x.xlsx"],
+        "certificates out is a file": ["certificates", "--workspace", ws, "--out", a_file, "--by", "测试"],
+        "register list missing workspace": ["register", "list", "--workspace", missing],
+        "register verify unknown": ["register", "verify", "HLJ2017-9999", "--workspace", missing],
+        "renewals letters out is a file": ["renewals", "letters", "--workspace", ws, "--out", a_file],
+        "review progress missing workspace": ["review", "progress", missing, "material"],
+        "invite read-only out": ["invite", ws, "--all", "--out", locked / "i.xlsx", "--url", "https://sb.example.cn",
+                                 "--by", "测试"],
+        "init in a file": ["workspace", "init", a_file / "ws", "--by", "测试"],
+        "receive missing workspace": ["receive", missing, SAMPLES / "inbox"],
+    }
+
+
+def test_bad_inputs_are_refused_in_chinese_with_the_documented_code(small):
+    root, ws = small
+    words = forbidden("heilongjiang") | {"Traceback", "Error", "Exception"}
+    wrong = {}
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0  # root writes into a read-only folder anyway
+    for name, args in bad_inputs(root, ws).items():
+        if as_root and "read-only" in name:
+            continue
+        code, text = run(*args)
+        leaked = leaks(plain(text, root, []), words)
+        chinese = re.search(r"[\u4e00-\u9fff]", text)
+        if code != EXPECTED.get(name, BAD_INPUT) or leaked or not chinese or "Traceback" in text:
+            wrong[name] = (code, sorted(leaked), text[-300:])
+    assert not wrong, wrong
