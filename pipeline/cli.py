@@ -863,8 +863,8 @@ def status(dir):
 @click.argument("dir", type=click.Path(path_type=Path))
 @click.option("--stage", help="只列出此阶段")
 @click.option("--category", help="只列出此类别（enterprise/product/construction/service …）")
-@click.option("--status", "status_", type=click.Choice([s.value for s in Status]),
-              help=" / ".join(f"{s.value} {s.label}" for s in Status))
+@click.option("--status", "status_", type=click.Choice([s.label for s in Status] + [s.value for s in Status]),
+              metavar="状态", help="只列出此状态：" + "或".join(s.label for s in Status))
 @click.option("--unit", help="只列出此推进单位")
 @click.option("--search", help="企业名称中包含的文字")
 @friendly
@@ -874,6 +874,7 @@ def list_applicants(dir, stage, category, status_, unit, search):
 
     with _open_workspace(dir) as ws:
         names = program_of(ws.campaign).category_names()
+        status_ = {s.label: s.value for s in Status}.get(status_, status_)  # 需补正 as typed, or the word of a script
         page = ws.applicants(category=category, stage=stage, status=status_, unit=unit, search=search, limit=None)
     for row in page.items:
         click.echo(f"{row.id}\t{row.company_name or '（未识别企业名称）'}\t{names.get(row.category, row.category or '')}\t"
