@@ -150,8 +150,10 @@ def session_of(pid: str, root: Path) -> dict[str, tuple[int, str]]:
     said["register expiring"] = run("register", "expiring", "--workspace", ws, "--within", "10y", "--as-of", deadline)
     said["renewals letters"] = run("renewals", "letters", "--workspace", ws, "--out", root / "letters",
                                    "--within", "10y", "--as-of", deadline)
+    said["opinion"] = run("opinion", ws, LACKING, "材料基本齐全，建议补正后推荐", "--by", "测试")
     for rnd in load_program(pid).review_rounds():
         said[f"review progress {rnd.id}"] = run("review", "progress", ws, rnd.id)
+        said[f"review rank {rnd.id}"] = run("review", "rank", ws, rnd.id)
     said["invite"] = run("invite", ws, "--all", "--out", root / "邀请.xlsx", "--url", "https://sb.example.cn",
                          "--by", "测试")
     return said
