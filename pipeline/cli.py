@@ -727,7 +727,8 @@ def programs():
 
 
 @cli.command()
-@click.option("--program", help="项目编号（见 manyi programs），如 liaoning（用 --workspace 时为工作区的项目）")
+@click.option("--program", help="项目编号（见 manyi programs），如 liaoning；默认黑龙江，或 --campaign 所属的项目"
+                               "（用 --workspace 时为工作区的项目）")
 @click.option("--records", "records_dir", type=click.Path(path_type=Path), help="manyi parse 写出的记录文件夹")
 @_WORKSPACE_OPTION
 @click.option("--facts", type=click.Path(path_type=Path), help="事实表 .xlsx（企业名称、信用等级、连续获得称号年数 …）")
@@ -745,8 +746,6 @@ def screen(program, records_dir, workspace_dir, facts, out, campaign, history):
     """
     from pipeline import actions
 
-    if records_dir and not (program or campaign):
-        raise UserError("请用 --program 指定项目（见 manyi programs）")
     if workspace_dir and program:  # the workspace's own program; a different one is a mistake worth saying
         with _open_workspace(workspace_dir) as ws:
             if ws.program.id != program:
@@ -841,11 +840,13 @@ def receive(dir, paths, received, jobs, no_wait):
         for item in result.stored:
             if item.seq > 1:
                 detail = ws.applicant(item.applicant_id)
-                from pipeline.workspace.compare import comparison_lines
+                from pipeline.workspace.compare import comparison_lines, field_namer
 
                 comparison = detail.versions[-1].comparison
                 if comparison:
-                    click.echo(f"{item.company_name}（第 {item.seq} 版）：" + "\n".join(comparison_lines(comparison)))
+                    named = field_namer(ws.program, detail.record, ws.campaign)
+                    click.echo(f"{item.company_name}（第 {item.seq} 版）："
+                               + "\n".join(comparison_lines(comparison, named)))
     click.echo(result.line())
 
 
@@ -864,8 +865,8 @@ def status(dir):
 @click.argument("dir", type=click.Path(path_type=Path))
 @click.option("--stage", help="只列出此阶段")
 @click.option("--category", help="只列出此类别（enterprise/product/construction/service …）")
-@click.option("--status", "status_", type=click.Choice([s.value for s in Status]),
-              help=" / ".join(f"{s.value} {s.label}" for s in Status))
+@click.option("--status", "status_", type=click.Choice([s.label for s in Status] + [s.value for s in Status]),
+              metavar="状态", help="只列出此状态：" + "或".join(s.label for s in Status))
 @click.option("--unit", help="只列出此推进单位")
 @click.option("--search", help="企业名称中包含的文字")
 @friendly
@@ -875,6 +876,7 @@ def list_applicants(dir, stage, category, status_, unit, search):
 
     with _open_workspace(dir) as ws:
         names = program_of(ws.campaign).category_names()
+        status_ = {s.label: s.value for s in Status}.get(status_, status_)  # 需补正 as typed, or the word of a script
         page = ws.applicants(category=category, stage=stage, status=status_, unit=unit, search=search, limit=None)
     for row in page.items:
         click.echo(f"{row.id}\t{row.company_name or '（未识别企业名称）'}\t{names.get(row.category, row.category or '')}\t"
@@ -889,25 +891,27 @@ def list_applicants(dir, stage, category, status_, unit, search):
 @friendly
 def show(dir, applicant):
     """显示一家申报：最新版本的问题、人工处理、各版本对比、阶段记录、补正通知。"""
-    from pipeline.workspace.compare import comparison_lines
+    from pipeline.workspace.compare import comparison_lines, field_namer, issue_name
 
     with _open_workspace(dir) as ws:
         d = ws.applicant(ws.find(applicant))
-        zone = ws.zone
+        zone, named = ws.zone, field_namer(ws.program, d.record, ws.campaign)
     click.echo(f"{d.id} {d.row.company_name}  阶段：{d.row.stage}（之后可到：{'、'.join(d.next_stages) or '无'}）")
-    click.echo(f"未处理的问题 {len(d.open_issues)} 项：")
-    for i in d.open_issues:
-        click.echo(f"  [{label_of(Severity, i['severity'])}] {i['code']}（{label_of(IssueCode, i['code'])}）"
-                   f"{' ' + i['form'] + '.' + i['field'] if i.get('form') and i.get('field') else ''}：{i['message']}")
-    for i in d.decided_issues:
+    click.echo(f"未处理的问题 {len(d.open_issues)} 项（manyi confirm 用这里的编号或问题名称指明一项）：")
+    for n, i in enumerate(d.open_issues, 1):
+        click.echo(f"  {n}. [{label_of(Severity, i['severity'])}] {issue_name(i, named)}：{i['message']}")
+    if d.decided_issues:
+        click.echo(f"已处理的问题 {len(d.decided_issues)} 项（manyi undo 用这里的编号撤销处理）：")
+    for n, i in enumerate(d.decided_issues, 1):
         carried = "，沿用上一版的处理" if i.get("carried_from") else ""
-        click.echo(f"  [已{i['decision_zh']}] {i['code']}（{label_of(IssueCode, i['code'])}）：{i['message']} —— {i['note'] or ''}（{i['by']}，{shown_time(i['at'], zone)}{carried}）")
+        click.echo(f"  {n}. [已{i['decision_zh']}] {issue_name(i, named)}：{i['message']} —— {i['note'] or ''}"
+                   f"（{i['by']}，{shown_time(i['at'], zone)}{carried}）")
     for v in d.versions:
         stored = shown_time(v.received_at, zone)  # the received date is the one staff gave, else the day it was stored
         click.echo(f"第 {v.seq} 版：{v.source}，收件日期 {v.received_on or stored[:10]}，存入于 {stored}，"
                    f"{len(v.files)} 个文件")
         if v.comparison:
-            click.echo("\n".join("  " + line for line in comparison_lines(v.comparison)))
+            click.echo("\n".join("  " + line for line in comparison_lines(v.comparison, named)))
     for m in d.moves:
         click.echo(f"阶段：{m['from_stage'] or '—'} → {m['to_stage']}（{m['by']}，{shown_time(m['at'], zone)}）{m['note'] or ''}")
     for n in d.notices:
@@ -941,21 +945,53 @@ def stage(dir, applicants, to_stage, note, on, by):
 @cli.command()
 @click.argument("dir", type=click.Path(path_type=Path))
 @click.argument("applicant")
-@click.argument("code")
+@click.argument("code", metavar="问题")
 @click.option("--note", required=True, help="处理说明，如 测评报告已人工核对")
-@click.option("--waive", is_flag=True, help=f"{Decision.WAIVE.label}（默认：{Decision.CONFIRM.label}无误）")
-@click.option("--form", help="问题所在的表（同一问题代码有多处时）")
-@click.option("--field", help="问题所在的字段（同一问题代码有多处时）")
+@click.option("--waive", is_flag=True, help=f"{Decision.WAIVE.label}（默认：{Decision.CONFIRM.label}，即接受此项、按现状处理）")
+@click.option("--form", hidden=True, help="问题所在的表（供脚本用；一般用 manyi show 列出的编号）")
+@click.option("--field", hidden=True, help="问题所在的栏目（供脚本用）")
 @_BY_OPTION
 @friendly
 def confirm(dir, applicant, code, note, waive, form, field, by):
-    """人工处理最新版本的一个问题（如 manyi confirm 工作区 华光公司 survey_too_early --note 测评报告已人工核对）。"""
+    """人工处理最新版本的一个问题：问题写 manyi show 列出的编号或问题名称（如 manyi confirm 工作区 华光公司 2
+    --note 测评报告已人工核对）。加 --waive 为豁免（须写明理由）。"""
+    from pipeline.workspace.compare import field_namer, issue_name
+
     with _open_workspace(dir) as ws:
         applicant_id = ws.find(applicant)
         decision = Decision.WAIVE if waive else Decision.CONFIRM
         issue = ws.decide(applicant_id, code, decision, note, by, form, field)
+        detail = ws.applicant(applicant_id)
+        named = field_namer(ws.program, detail.record, ws.campaign)
+    row = detail.row
+    click.echo(f"{row.company_name}：已{decision.label}“{issue_name(issue, named)}”；现在阶段 {row.stage}，"
+               f"未处理的{Severity.ERROR.label} {row.errors} 项。")
+
+
+@cli.command()
+@click.argument("dir", type=click.Path(path_type=Path))
+@click.argument("applicant")
+@click.argument("code", metavar="问题")
+@click.option("--note", help="撤销的原因（记入操作记录）")
+@_BY_OPTION
+@friendly
+def undo(dir, applicant, code, note, by):
+    """撤销对最新版本一个问题的人工处理（确认或豁免），该问题重新算作未处理：问题写 manyi show 中“已处理”一行
+    的编号或问题名称。"""
+    from pipeline.workspace.compare import field_namer, issue_asked, issue_name, pick_issues
+
+    with _open_workspace(dir) as ws:
+        applicant_id = ws.find(applicant)
+        detail = ws.applicant(applicant_id)
+        named = field_namer(ws.program, detail.record, ws.campaign)
+        found = pick_issues(detail.decided_issues, code)
+        if len(found) != 1:
+            listed = "；".join(f"{n}. {issue_name(i, named)}" for n, i in enumerate(detail.decided_issues, 1)) or "无"
+            raise UserError(f"{'有多项' if found else '没有'}已处理的问题“{issue_asked(code)}”"
+                            f"{'，请用编号指明' if found else ''}。已处理的问题：{listed}")
+        ws.undo(applicant_id, found[0]["decision_id"], by, note)
         row = ws.applicant(applicant_id).row
-    click.echo(f"{row.company_name}：已{decision.label}“{issue['message']}”；现在阶段 {row.stage}，"
+    click.echo(f"{row.company_name}：已撤销对“{issue_name(found[0], named)}”的处理；现在阶段 {row.stage}，"
                f"未处理的{Severity.ERROR.label} {row.errors} 项。")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from pipeline.definitions.vocabulary import IssueCode, label_of, member_of
+
 #: Where a record keeps its respondent rows (a list, compared as a whole).
 RESPONDENTS = "respondents"
 
@@ -144,3 +146,31 @@ def field_namer(program, record: dict, campaign):
         return f"{title}{found.plain_label if found else '表外栏目'}"
 
     return label
+
+
+def issue_name(issue: dict, label=None) -> str:
+    """Given an issue and `label(form, field)` (field_namer; None: no place), return how staff name it: the
+    issue's Chinese name and, when it has one, its place, e.g. 未达到申报条件（《申请表》建筑面积）."""
+    name = label_of(IssueCode, issue.get("code"), default="其他问题")
+    where = label(issue["form"], issue.get("field")) if label and issue.get("form") else ""
+    return f"{name}（{where}）" if where else name
+
+
+def pick_issues(issues: list[dict], asked: str) -> list[dict]:
+    """Given the open issues in the order `manyi show` numbers them and what staff typed (the number in that
+    list, the issue's Chinese name, or its code for scripts), return the issues it names ([] when none)."""
+    text = str(asked or "").strip()
+    if text.isdigit():
+        n = int(text)
+        return [issues[n - 1]] if 1 <= n <= len(issues) else []
+    return [i for i in issues if text and (i.get("code") == text or label_of(IssueCode, i.get("code")) == text)]
+
+
+def issue_asked(asked: str) -> str:
+    """Given what staff typed to name an issue, return it as a message repeats it: a number as 第 n 项, a code
+    by its Chinese name, anything else as typed."""
+    text = str(asked or "").strip()
+    if text.isdigit():
+        return f"第 {int(text)} 项"
+    member = member_of(IssueCode, text)
+    return member.label if member is not None else text

@@ -38,7 +38,7 @@ from pipeline.definitions.programs import load_program, program_of
 from pipeline.definitions.stages import ARTICLE, INELIGIBLE, Workflow, workflow_of
 from pipeline.definitions.vocabulary import Decision, IssueCode, Severity, Status, label_of, status_of
 from pipeline.workspace import db, locking
-from pipeline.workspace.compare import issue_key
+from pipeline.workspace.compare import field_namer, issue_asked, issue_key, issue_name, pick_issues
 from pipeline.workspace.store import Store
 
 CONFIG = "workspace.yaml"
@@ -621,11 +621,12 @@ class Workspace:
 
     def decide(self, applicant_id: int, code: str, kind: str = Decision.CONFIRM, note: str | None = None, by: str = "",
                form: str | None = None, field: str | None = None) -> dict:
-        """Given an applicant, an open issue of its latest version (code, and form/field when the code occurs more
-        than once), `confirm` (checked by hand) or `waive`, a note and who, record the decision; return the issue."""
+        """Given an applicant, an open issue of its latest version (its code, its Chinese name or its number in
+        `manyi show`'s list; form/field narrow a name that occurs more than once), `confirm` (checked by hand) or
+        `waive`, a note and who, record the decision; return the issue. Errors name issues as staff do, never by code."""
         by = _require_name(by)
         if kind not in Decision.on_issues():
-            raise UserError(f"处理方式应为 {'、'.join(f'{d.value}（{d.label}）' for d in Decision.on_issues())}")
+            raise UserError(f"处理方式应为 {'、'.join(d.label for d in Decision.on_issues())}")
         if kind == Decision.WAIVE and not (note or "").strip():
             raise UserError(f"{Decision.WAIVE.label}须写明理由（为什么不要求申报单位补正此项）")
         with self.engine.begin() as conn:
@@ -634,22 +635,24 @@ class Workspace:
             vid = conn.execute(sa.select(t.c.latest_version_id).where(t.c.id == applicant_id)).scalar_one()
             latest = conn.execute(sa.select(v).where(v.c.id == vid)).first()._mapping
             mine = [d for d in self._decisions(conn, applicant_id) if d["version_id"] == vid]
-            open_, _ = effective_issues(json.loads(latest["record"]), json.loads(latest["batch_issues"]), mine)
-            matches = [i for i in open_ if i.get("code") == code and (form is None or i.get("form") == form)
+            latest_record = json.loads(latest["record"])
+            open_, _ = effective_issues(latest_record, json.loads(latest["batch_issues"]), mine)
+            named = field_namer(self.program, latest_record, self.campaign)
+            matches = [i for i in pick_issues(open_, code) if (form is None or i.get("form") == form)
                        and (field is None or i.get("field") == field)]
             if not matches:
-                listed = "；".join(f"{i.get('code', '')}（{label_of(IssueCode, i.get('code'))}"
-                                  + (f"，{i['form']}.{i['field']}" if i.get("field") else "") + "）" for i in open_) or "无"
-                raise UserError(f"最新版本没有未处理的问题 {code}" + (f"（{form}.{field}）" if form or field else "")
-                                + f"。未处理的问题：{listed}")
+                listed = "；".join(f"{n}. {issue_name(i, named)}"
+                                  for n, i in enumerate(open_, 1)) or "无"
+                raise UserError(f"最新版本没有未处理的问题“{issue_asked(code)}”。未处理的问题：{listed}")
             if len({issue_key(i) for i in matches}) > 1:
-                keys = "、".join(f"--form {i.get('form')} --field {i.get('field')}" for i in matches)
-                raise UserError(f"问题 {code} 有多处，请用 --form/--field 指明：{keys}")
+                numbers = "、".join(f"{n}（{issue_name(i, named)}）" for n, i in enumerate(open_, 1)
+                                   if any(i is m for m in matches))
+                raise UserError(f"问题“{issue_asked(code)}”有多处，请用 manyi show 列出的编号指明其中一处：{numbers}")
             issue = matches[0]
             conn.execute(sa.insert(db.decisions).values(
                 applicant_id=applicant_id, version_id=vid, kind=kind, code=issue.get("code"), form=issue.get("form"),
                 field=issue.get("field"), note=note, by=by, at=db.now()))
-            self._audit(conn, by, kind, applicant_id, {"code": code, "form": issue.get("form"),
+            self._audit(conn, by, kind, applicant_id, {"code": issue.get("code"), "form": issue.get("form"),
                                                        "field": issue.get("field"), "note": note})
             self.refresh(conn, applicant_id, by=by)
         return issue
