@@ -179,6 +179,52 @@ def test_reminders_name_what_is_due(ws_dir):
     assert "王芳专家" in late and late.count("已逾期") == sum(1 for a in review_rows(ws_dir) if not a["scored"])
 
 
+def test_reminders_go_by_mail_once_a_day_when_mail_is_set_up(ws_dir, tmp_path):
+    """With the portal's mail set up and experts' addresses on the panel, `review remind` mails one message per
+    expert with unscored assignments to a local SMTP server; run again the same day it sends nothing more; an
+    expert without an address still gets the text shown."""
+    from aiosmtpd.controller import Controller
+
+    from pipeline.workspace import Workspace, mail
+    from pipeline.workspace import review
+    from test_portal_mail import Inbox, free_port
+
+    root = tmp_path / "ws"
+    shutil.copytree(ws_dir, root)
+    addresses = {name: f"expert{n}@example.cn" for n, (name, _, _) in enumerate(rw.EXPERTS) if name != "陈刚"}
+    for name, unit, region in rw.EXPERTS:
+        run("review", "expert", root, "material", name, *(["--unit", unit] if unit else []),
+            *(["--region", region] if region else []), *(["--email", addresses[name]] if name in addresses else []))
+    rows = review_rows(root)
+    due = max(date.fromisoformat(a["deadline"]) for a in rows) + timedelta(days=1)
+    behind = {a["expert"] for a in rows if not a["scored"]}
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with Workspace.open(root) as ws:
+            mail.save_settings(ws, mail.Settings(host="127.0.0.1", port=controller.port, security="none",
+                                                 sender="xh@example.cn", portal_url="https://sb.example.cn"), by=STAFF)
+        first = run("review", "remind", root, "material", "--date", due.isoformat())
+        again = run("review", "remind", root, "material", "--date", due.isoformat())
+    finally:
+        controller.stop()
+    got = {m["To"]: m.get_body(("plain",)).get_content() for m in inbox.messages}
+    assert len(inbox.messages) == len(got) == len(behind - {"陈刚"})
+    assert got.keys() == {addresses[e] for e in behind if e in addresses}
+    with Workspace.open(root) as ws:
+        names = {r.id: r.company_name for r in ws.applicants(limit=None).items}
+    for a in rows:
+        if not a["scored"] and a["expert"] in addresses:
+            assert names[a["applicant_id"]] in got[addresses[a["expert"]]]
+    assert "已发送 0 封" in again and "已发送" in first
+    if "陈刚" in behind:
+        assert "陈刚专家" in first and "陈刚专家" in again  # no address: the text to paste, as without mail
+    with pytest.raises(UserError, match="电子邮箱格式不正确"):
+        with Workspace.open(root) as ws:
+            review.add_expert(ws, "material", "赵静", None, None, by=STAFF, email="zhaojing at example.cn")
+
+
 def review_rows(ws_dir) -> list[dict]:
     from pipeline.workspace import Workspace
     from pipeline.workspace import review

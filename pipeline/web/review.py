@@ -105,7 +105,7 @@ def round_page(round_id):
 def round_expert(round_id):
     rnd = round_or_404(round_id)
     rv.add_expert(ws(), rnd.id, request.form.get("name", ""), request.form.get("unit"), request.form.get("region"),
-                  by=user_name())
+                  by=user_name(), email=request.form.get("email"))
     flash(f"已将 {request.form.get('name', '').strip()} 加入{rnd.name}专家组。")
     return redirect(url_for("review.round_page", round_id=rnd.id))
 
@@ -128,6 +128,27 @@ def round_assign(round_id):
         rv.assign(ws(), rnd.id, request.form.get("expert", ""), ids, by=user_name())
         flash(f"已分配 {len(ids)} 份申报给 {request.form.get('expert')}。")
     return redirect(url_for("review.round_page", round_id=rnd.id))
+
+
+def round_remind(round_id):
+    """Mail the round's reminders (one per expert a day) and send them in a job; without mail, say so (the page
+    shows the texts to paste)."""
+    rnd = round_or_404(round_id)
+    workspace = ws()
+    mailed, unmailed = rv.mail_reminders(workspace, rnd.id)
+    if not mailed:
+        flash("没有可以发邮件的提醒：" + ("请先在“申报邀请”页设置邮件发送，并为专家填写邮箱；" if unmailed else "")
+              + ("下方的提醒文字可复制后发给专家。" if unmailed else "没有逾期或即将到期仍未评分的专家。"))
+        return redirect(url_for("review.round_page", round_id=rnd.id))
+    flash(f"已安排评分提醒邮件：{'、'.join(m['expert'] for m in mailed)}（每位专家每天一封）"
+          + (f"；{'、'.join(m['expert'] for m in unmailed)}没有邮箱，请复制提醒文字发送。" if unmailed else "。"))
+
+    def work(job, folder):
+        from pipeline.workspace import mail
+
+        return mail.send_outbox(workspace, progress=job.progress).line()
+
+    return start_job(f"发送{rnd.name}评分提醒", work, rnd.id)
 
 
 def round_close(round_id):
@@ -200,6 +221,7 @@ route(bp, "/rounds/documents", "staff", ("POST",))(decisions)
 route(bp, "/rounds/<round_id>", "tally")(round_page)
 route(bp, "/rounds/<round_id>/experts", "staff", ("POST",))(round_expert)
 route(bp, "/rounds/<round_id>/assign", "staff", ("POST",))(round_assign)
+route(bp, "/rounds/<round_id>/remind", "staff", ("POST",))(round_remind)
 route(bp, "/rounds/<round_id>/close", "staff", ("POST",))(round_close)
 route(bp, "/rounds/<round_id>/reports", "staff", ("POST",))(round_reports)
 route(bp, "/rounds/<round_id>/score/<applicant_id>", "review", ("GET", "POST"))(score)
