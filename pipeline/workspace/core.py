@@ -283,12 +283,17 @@ class Workspace:
         return self.campaign.zone or ZONE
 
     def backup(self) -> Path:
-        """Write a dump of the whole database to backups/ and return its path (before a migration)."""
+        """Write a dump of the whole database to backups/ and return its path (before a migration): the campaign's
+        tables and the review rounds' (their lines carry their table names, so `db.load` and `review.load` each
+        take theirs from the one file, as `workspace import` does from an export)."""
+        from pipeline.workspace import review  # it builds on this module: imported when a backup is written
+
         folder = self.root / BACKUPS
         folder.mkdir(exist_ok=True)
         target = folder / f"db-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
         with self.reader.connect() as conn, open(target, "w", encoding="utf-8") as out:
             db.dump(conn, out)
+            review.dump(conn, out)
         return target
 
     @contextmanager

@@ -123,9 +123,12 @@ def migrate(ws) -> int:
 def dump(conn, out) -> dict[str, int]:
     """Given a connection and a text stream, write the review's tables as JSON lines ({"table", "row"}); return rows
     per table (a database without them writes nothing)."""
-    present, counts = set(sa.inspect(conn).get_table_names()), {}
+    inspector = sa.inspect(conn)
+    present, counts = set(inspector.get_table_names()), {}
     for table in (t for t in TABLES if t.name in present):
-        rows = conn.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
+        has = {c["name"] for c in inspector.get_columns(table.name)}  # a backup before a migration lacks new columns
+        rows = conn.execute(sa.select(*[c for c in table.columns if c.name in has])
+                            .order_by(*table.primary_key.columns)).all()
         for row in rows:
             out.write(json.dumps({"table": table.name, "row": dict(row._mapping)}, ensure_ascii=False) + "\n")
         counts[table.name] = len(rows)
