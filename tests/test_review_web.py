@@ -102,6 +102,44 @@ def test_an_expert_opens_an_assigned_applicants_documents_and_is_refused_another
     assert client.get("/applicants").status_code == 403
 
 
+def test_an_expert_starts_the_previews_of_an_assigned_applicant_only(app, monkeypatch):
+    """The scoring page offers the page previews; the expert's job renders that applicant's latest files (the
+    renderer replaced here by one that writes a page per file: LibreOffice's rendering is tested on the staff
+    page), the pages then show on the sheet; another applicant's previews are not found."""
+    from pipeline.workspace import previews
+
+    asked = []
+
+    def fake(store, files, cache, work, progress=None):
+        for sha, _ in files:
+            folder = previews.preview_dir(cache, sha)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "1.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+            asked.append(sha)
+        return f"已生成 {len(files)} 页预览"
+
+    monkeypatch.setattr(previews, "make_previews", fake)
+    ws = site_of(app).ws
+    client, _ = signed_in(app, "陈刚")
+    mine, others = mine_and_not(app, "陈刚")
+    own = ws.applicant(mine[0])
+    sheet = client.get(f"/rounds/material/score/{own.id}").data.decode()
+    assert 'id="make-previews"' in sheet and "生成页面预览" in sheet
+    token = csrf_of(client, f"/rounds/material/score/{own.id}")
+    answer = client.post(f"/rounds/material/previews/{own.id}", data={"csrf": token})
+    assert answer.status_code == 302
+    runner = site_of(app).runner
+    job = runner.wait(runner.get(answer.location.rsplit("/", 1)[-1]), seconds=60)
+    assert job.state == "done", job.message
+    assert client.get(answer.location).status_code == 200  # the expert sees their own job
+    assert sorted(asked) == sorted(f["sha256"] for f in own.versions[-1].files)
+    sha = own.versions[-1].files[0]["sha256"]
+    sheet = client.get(f"/rounds/material/score/{own.id}").data.decode()
+    assert f"/applicants/{own.id}/preview/{sha}/1.png" in sheet and 'id="make-previews"' not in sheet
+    assert client.get(f"/applicants/{own.id}/preview/{sha}/1.png").status_code == 200
+    assert client.post(f"/rounds/material/previews/{others[0]}", data={"csrf": token}).status_code == 404
+
+
 def test_staff_see_progress_paging_and_the_ranking(app):
     client, _ = signed_in(app, STAFF)
     page = client.get("/rounds/material").data.decode()

@@ -207,6 +207,21 @@ def score(round_id, applicant_id):
                            categories=w.program.category_names())
 
 
+def score_previews(round_id, applicant_id):
+    """The signed-in expert has the latest version's documents of an assigned applicant rendered as page images,
+    in a job (as staff do on the applicant's page); another applicant is not found."""
+    rnd = round_or_404(round_id)
+    aid = assigned_or_404(rnd, applicant_id)
+    detail = ws().applicant(aid)
+    cache, store, latest = site().previews, ws().store, detail.versions[-1]
+    files = [(f["sha256"], f["name"] or latest.source) for f in latest.files]
+
+    def work(job, folder):
+        return previews.make_previews(store, files, cache, folder, job.progress) + "。请回到评分页查看。"
+
+    return start_job(f"生成预览：{detail.row.company_name}", work, detail.row.company_name)
+
+
 def conflict(round_id, applicant_id):
     """The signed-in expert declares a conflict with an assigned applicant; another expert takes it."""
     rnd = round_or_404(round_id)
@@ -225,4 +240,5 @@ route(bp, "/rounds/<round_id>/remind", "staff", ("POST",))(round_remind)
 route(bp, "/rounds/<round_id>/close", "staff", ("POST",))(round_close)
 route(bp, "/rounds/<round_id>/reports", "staff", ("POST",))(round_reports)
 route(bp, "/rounds/<round_id>/score/<applicant_id>", "review", ("GET", "POST"))(score)
+route(bp, "/rounds/<round_id>/previews/<applicant_id>", "review", ("POST",))(score_previews)
 route(bp, "/rounds/<round_id>/conflict/<applicant_id>", "review", ("POST",))(conflict)
