@@ -140,6 +140,37 @@ def test_an_expert_starts_the_previews_of_an_assigned_applicant_only(app, monkey
     assert client.post(f"/rounds/material/previews/{others[0]}", data={"csrf": token}).status_code == 404
 
 
+def test_the_opinions_tally_is_paged_by_stage_with_each_reviewers_progress(app, monkeypatch):
+    """The 评审 page a 'tally' permission sees: a page at a time (never all applicants), a stage filter, each
+    reviewer's progress (assigned, opinions given) and, the national program having rounds, the way to them."""
+    from pipeline.web import campaign_pages
+
+    monkeypatch.setattr(campaign_pages, "TALLY_PAGE", 5)
+    ids = sorted(by_name(site_of(app).ws).values())
+    staff, _ = signed_in(app, STAFF)
+    token = csrf_of(staff, "/review")
+    assert staff.post("/review/assign", data={"reviewer": "陈刚", "ids": [str(ids[0]), str(ids[1])],
+                                              "csrf": token}).status_code == 302
+    expert, _ = signed_in(app, "陈刚")
+    said = expert.post(f"/review/{ids[0]}", data={"opinion": "资料齐全，推荐", "recommend": "yes", "score": "",
+                                                  "csrf": csrf_of(expert, f"/review/{ids[0]}")})
+    assert said.status_code == 302
+
+    def rows_of(page):
+        return re.findall(r'<td>(\d+)</td><td><a href="/applicants/', page.split('id="tally"')[1].split("</table>")[0])
+
+    first = staff.get("/review").data.decode()
+    assert [int(x) for x in rows_of(first)] == ids[:5] and 'id="tally-pager"' in first and "第 1 / 3 页" in first
+    last = staff.get("/review?page=3").data.decode()
+    assert [int(x) for x in rows_of(last)] == ids[10:]
+    assert rows_of(staff.get("/review?stage=资格审查").data.decode()) == []
+    assert len(rows_of(staff.get("/review?stage=材料评审").data.decode())) == 5
+    progress = first.split('id="reviewer-progress"')[1].split("</table>")[0]
+    row = re.search(r"<td>陈刚</td>(.*?)</tr>", progress, re.S).group(1)
+    assert re.findall(r">(\d+)<", row) == ["2", "1", "1"]
+    assert 'href="/rounds/material"' in first.split('id="rounds-link"')[1]
+
+
 def test_staff_see_progress_paging_and_the_ranking(app):
     client, _ = signed_in(app, STAFF)
     page = client.get("/rounds/material").data.decode()
