@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -155,6 +157,14 @@ def test_the_opinions_tally_is_paged_by_stage_with_each_reviewers_progress(app, 
     said = expert.post(f"/review/{ids[0]}", data={"opinion": "资料齐全，推荐", "recommend": "yes", "score": "",
                                                   "csrf": csrf_of(expert, f"/review/{ids[0]}")})
     assert said.status_code == 302
+    with site_of(app).ws.reader.connect() as conn:  # the opinion's stored time (UTC), shown in Asia/Shanghai
+        at = conn.exec_driver_sql("SELECT at FROM decisions WHERE kind = 'opinion' AND by = '陈刚' "
+                                  "ORDER BY id DESC").scalar()
+    stored = datetime.fromisoformat(at)
+    stored = stored if stored.tzinfo else stored.replace(tzinfo=timezone.utc)
+    shown = stored.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    again = expert.get(f"/review/{ids[0]}").data.decode().split("我此前的意见")[1]
+    assert shown in again.split("</ul>")[0]
 
     def rows_of(page):
         return re.findall(r'<td>(\d+)</td><td><a href="/applicants/', page.split('id="tally"')[1].split("</table>")[0])
