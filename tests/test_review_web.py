@@ -207,6 +207,45 @@ def test_staff_see_who_to_remind(app):
     assert "赵静专家" in shown and "已逾期" in shown and "王芳专家" not in shown
 
 
+def test_the_round_page_mails_the_reminders_once_a_day(app):
+    """Staff give an expert's e-mail on the round page; with mail set up, the reminder button sends one message to
+    each expert due (赵静, overdue since the test above) through a local SMTP server; pressed again, nothing more."""
+    from aiosmtpd.controller import Controller
+
+    from pipeline.workspace import mail
+    from test_portal_mail import Inbox, free_port
+
+    ws = site_of(app).ws
+    client, _ = signed_in(app, STAFF)
+    token = csrf_of(client, "/rounds/material")
+    before = client.post("/rounds/material/remind", data={"csrf": token}, follow_redirects=True).data.decode()
+    assert "邮件发送尚未开启" in before and "赵静专家" in before  # mail not set up: the texts stay on the page
+    added = client.post("/rounds/material/experts", data={"name": "赵静", "unit": "中国质量协会",
+                                                           "email": "zhaojing@example.cn", "csrf": token})
+    assert added.status_code == 302 and "zhaojing@example.cn" in client.get("/rounds/material").data.decode()
+    bad = client.post("/rounds/material/experts", data={"name": "赵静", "unit": "中国质量协会",
+                                                         "email": "zhaojing@", "csrf": token})
+    assert bad.status_code == 400 and "电子邮箱格式不正确" in bad.data.decode()
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        mail.save_settings(ws, mail.Settings(host="127.0.0.1", port=controller.port, security="none",
+                                             sender="xh@example.cn", portal_url="https://sb.example.cn"), by=STAFF)
+        assert 'id="remind"' in client.get("/rounds/material").data.decode()
+        runner = site_of(app).runner
+        for _ in range(2):
+            answer = client.post("/rounds/material/remind", data={"csrf": token})
+            assert answer.status_code == 302 and "/jobs/" in answer.location
+            job = runner.wait(runner.get(answer.location.rsplit("/", 1)[-1]), seconds=60)
+            assert job.state == "done", job.message
+    finally:
+        controller.stop()
+    assert [m["To"] for m in inbox.messages] == ["zhaojing@example.cn"]
+    body = inbox.messages[0].get_body(("plain",)).get_content()
+    assert "赵静专家" in body and "已逾期" in body and "评分提醒" in inbox.messages[0]["Subject"]
+
+
 def test_an_expert_declares_a_conflict_and_is_replaced(app):
     from pipeline.workspace import review
 

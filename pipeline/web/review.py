@@ -137,8 +137,14 @@ def round_remind(round_id):
     workspace = ws()
     mailed, unmailed = rv.mail_reminders(workspace, rnd.id)
     if not mailed:
-        flash("没有可以发邮件的提醒：" + ("请先在“申报邀请”页设置邮件发送，并为专家填写邮箱；" if unmailed else "")
-              + ("下方的提醒文字可复制后发给专家。" if unmailed else "没有逾期或即将到期仍未评分的专家。"))
+        from pipeline.workspace import mail
+
+        if not unmailed:
+            flash("没有逾期或即将到期仍未评分的专家，无需提醒。")
+        elif mail.settings_of(workspace) is None:
+            flash("邮件发送尚未开启（管理员可用 manyi mail setup 开启）：请复制下方的提醒文字发给专家。")
+        else:
+            flash(f"{'、'.join(m['expert'] for m in unmailed)}还没有邮箱：请在专家组中填写，或复制下方的提醒文字发给专家。")
         return redirect(url_for("review.round_page", round_id=rnd.id))
     flash(f"已安排评分提醒邮件：{'、'.join(m['expert'] for m in mailed)}（每位专家每天一封）"
           + (f"；{'、'.join(m['expert'] for m in unmailed)}没有邮箱，请复制提醒文字发送。" if unmailed else "。"))
