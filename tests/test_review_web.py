@@ -220,6 +220,7 @@ def test_the_round_page_mails_the_reminders_once_a_day(app):
     token = csrf_of(client, "/rounds/material")
     before = client.post("/rounds/material/remind", data={"csrf": token}, follow_redirects=True).data.decode()
     assert "邮件发送尚未开启" in before and "赵静专家" in before  # mail not set up: the texts stay on the page
+    assert '<details id="reminders" open>' in before  # and are shown open, where the message points
     added = client.post("/rounds/material/experts", data={"name": "赵静", "unit": "中国质量协会",
                                                            "email": "zhaojing@example.cn", "csrf": token})
     assert added.status_code == 302 and "zhaojing@example.cn" in client.get("/rounds/material").data.decode()

@@ -145,7 +145,7 @@ def round_remind(round_id):
             flash("邮件发送尚未开启（管理员可用 manyi mail setup 开启）：请复制下方的提醒文字发给专家。")
         else:
             flash(f"{'、'.join(m['expert'] for m in unmailed)}还没有邮箱：请在专家组中填写，或复制下方的提醒文字发给专家。")
-        return redirect(url_for("review.round_page", round_id=rnd.id))
+        return redirect(url_for("review.round_page", round_id=rnd.id, show="reminders", _anchor="reminders"))
     flash(f"已安排评分提醒邮件：{'、'.join(m['expert'] for m in mailed)}（每位专家每天一封）"
           + (f"；{'、'.join(m['expert'] for m in unmailed)}没有邮箱，请复制提醒文字发送。" if unmailed else "。"))
 
