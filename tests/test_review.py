@@ -485,6 +485,12 @@ def test_a_backup_keeps_the_rounds_and_restores_them(ws_dir, scored, tmp_path):
         review.load(conn, lines)
     assert {t: rows(restored, t) for t in kept} == kept
     restored.dispose()
+    from pipeline.workspace import core
+
+    with Workspace.open(ws_dir) as ws, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(core.time, "strftime", lambda *_: "20250101-000000")  # two backups within one second
+        first, second = ws.backup(), ws.backup()
+    assert first != second and first.read_text(encoding="utf-8") == second.read_text(encoding="utf-8")
 
     old = tmp_path / "old"
     shutil.copytree(ws_dir, old)
@@ -494,7 +500,7 @@ def test_a_backup_keeps_the_rounds_and_restores_them(ws_dir, scored, tmp_path):
             db.set_meta(conn, review.REVIEW_KEY, "1")
         before = set((old / "backups").glob("*.jsonl")) if (old / "backups").is_dir() else set()
         assert [p["email"] for p in review.panel(ws, "material")] == [None] * len(rw.EXPERTS)
-    (backup,) = set((old / "backups").glob("*.jsonl")) - before
+    (backup,) = set((old / "backups").glob("*.jsonl")) - before  # a new file, even within the same second
     tables = [json.loads(line)["table"] for line in backup.read_text(encoding="utf-8").splitlines()]
     assert tables.count("review_scores") == len(kept["review_scores"])
     assert tables.count("review_experts") == len(kept["review_experts"])

@@ -306,8 +306,15 @@ class Workspace:
         table's name, so `db.load` and `review.load` each take theirs from the one file, as from an export."""
         folder = self.root / BACKUPS
         folder.mkdir(exist_ok=True)
-        target = folder / f"db-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
-        with self.reader.connect() as conn, open(target, "w", encoding="utf-8") as out:
+        stamp, n = time.strftime('%Y%m%d-%H%M%S'), 1
+        while True:  # two migrations in one second (campaign, then review) must not overwrite the first backup
+            target = folder / (f"db-{stamp}.jsonl" if n == 1 else f"db-{stamp}-{n}.jsonl")
+            try:
+                out = open(target, "x", encoding="utf-8")
+                break
+            except FileExistsError:
+                n += 1
+        with self.reader.connect() as conn, out:
             db.dump(conn, out)
             dump_other_tables(conn, out)
         return target
