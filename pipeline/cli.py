@@ -1226,14 +1226,15 @@ def _ws_round(fn):
 @click.argument("name", metavar="专家姓名")
 @click.option("--unit", help="专家所在的推进单位（不分配该单位推荐的申报）")
 @click.option("--region", help="专家所在地区，如 上海市（不分配地址在该地区的申报）")
+@click.option("--email", help="专家的电子邮箱（设置了邮件发送时，评分提醒发到这里）")
 @_BY_OPTION
 @friendly
-def review_expert(dir, round_id, name, unit, region, by):
-    """把一位专家加入某轮评审的专家组（已在组内则更新其单位和地区）。"""
+def review_expert(dir, round_id, name, unit, region, email, by):
+    """把一位专家加入某轮评审的专家组（已在组内则更新其单位、地区和邮箱）。"""
     from pipeline.workspace import review as rv
 
     with _open_workspace(dir) as ws:
-        rv.add_expert(ws, round_id, name, unit, region, by)
+        rv.add_expert(ws, round_id, name, unit, region, by, email=email)
     click.echo(f"已将 {name} 加入评审专家组。")
 
 
@@ -1347,14 +1348,18 @@ def review_progress(dir, round_id):
 @click.option("--within", default=3, show_default=True, type=click.IntRange(0, 60), help="截止前几天内的也提醒")
 @friendly
 def review_remind(dir, round_id, on, within):
-    """列出逾期或即将到期仍未评分的专家，并给出可直接发送的提醒文字。"""
+    """提醒逾期或即将到期仍未评分的专家：设置了邮件发送且专家有邮箱的发邮件（同一天不重复），其余给出提醒文字。"""
+    from pipeline.workspace import mail
     from pipeline.workspace import review as rv
 
     with _open_workspace(dir) as ws:
-        found = rv.reminders(ws, round_id, _date_option(on), within)
-    for item in found:
+        mailed, unmailed = rv.mail_reminders(ws, round_id, _date_option(on), within)
+        sent = mail.send_outbox(ws).line() if mailed else ""
+    for item in unmailed:
         click.echo(item["text"] + "\n")
-    if not found:
+    if mailed:
+        click.echo(f"评分提醒邮件（每位专家每天一封）：{len(mailed)} 位专家（{'、'.join(m['expert'] for m in mailed)}）：{sent}")
+    if not mailed and not unmailed:
         click.echo("没有需要提醒的专家。")
 
 

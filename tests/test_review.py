@@ -179,6 +179,52 @@ def test_reminders_name_what_is_due(ws_dir):
     assert "王芳专家" in late and late.count("已逾期") == sum(1 for a in review_rows(ws_dir) if not a["scored"])
 
 
+def test_reminders_go_by_mail_once_a_day_when_mail_is_set_up(ws_dir, tmp_path):
+    """With the portal's mail set up and experts' addresses on the panel, `review remind` mails one message per
+    expert with unscored assignments to a local SMTP server; run again the same day it sends nothing more; an
+    expert without an address still gets the text shown."""
+    from aiosmtpd.controller import Controller
+
+    from pipeline.workspace import Workspace, mail
+    from pipeline.workspace import review
+    from test_portal_mail import Inbox, free_port
+
+    root = tmp_path / "ws"
+    shutil.copytree(ws_dir, root)
+    addresses = {name: f"expert{n}@example.cn" for n, (name, _, _) in enumerate(rw.EXPERTS) if name != "陈刚"}
+    for name, unit, region in rw.EXPERTS:
+        run("review", "expert", root, "material", name, *(["--unit", unit] if unit else []),
+            *(["--region", region] if region else []), *(["--email", addresses[name]] if name in addresses else []))
+    rows = review_rows(root)
+    due = max(date.fromisoformat(a["deadline"]) for a in rows) + timedelta(days=1)
+    behind = {a["expert"] for a in rows if not a["scored"]}
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with Workspace.open(root) as ws:
+            mail.save_settings(ws, mail.Settings(host="127.0.0.1", port=controller.port, security="none",
+                                                 sender="xh@example.cn", portal_url="https://sb.example.cn"), by=STAFF)
+        first = run("review", "remind", root, "material", "--date", due.isoformat())
+        again = run("review", "remind", root, "material", "--date", due.isoformat())
+    finally:
+        controller.stop()
+    got = {m["To"]: m.get_body(("plain",)).get_content() for m in inbox.messages}
+    assert len(inbox.messages) == len(got) == len(behind - {"陈刚"})
+    assert got.keys() == {addresses[e] for e in behind if e in addresses}
+    with Workspace.open(root) as ws:
+        names = {r.id: r.company_name for r in ws.applicants(limit=None).items}
+    for a in rows:
+        if not a["scored"] and a["expert"] in addresses:
+            assert names[a["applicant_id"]] in got[addresses[a["expert"]]]
+    assert "已发送 0 封" in again and "已发送" in first
+    if "陈刚" in behind:
+        assert "陈刚专家" in first and "陈刚专家" in again  # no address: the text to paste, as without mail
+    with pytest.raises(UserError, match="电子邮箱格式不正确"):
+        with Workspace.open(root) as ws:
+            review.add_expert(ws, "material", "赵静", None, None, by=STAFF, email="zhaojing at example.cn")
+
+
 def review_rows(ws_dir) -> list[dict]:
     from pipeline.workspace import Workspace
     from pipeline.workspace import review
@@ -412,3 +458,49 @@ def test_the_rounds_travel_with_workspace_export(ws_dir, scored, tmp_path):
                  review.closed(moved, "material"))
         review.declare_conflict(moved, "site", "赵静", None, "新近受聘", by="赵静", unit="浙江省质量协会")
     assert after == before and len(after[0]) == 36
+
+
+def test_a_backup_keeps_the_rounds_and_restores_them(ws_dir, scored, tmp_path):
+    """`ws.backup()` (taken before every migration) holds the review's tables as an export does: loaded into a new
+    database with the loaders `workspace import` uses, the scores and assignments come back row for row. A
+    workspace made before the experts' e-mail column is backed up (without it) and then given it."""
+    import sqlalchemy as sa
+
+    from pipeline.workspace import Workspace, db
+    from pipeline.workspace import review
+
+    def rows(engine, name):
+        with engine.connect() as conn:
+            return sorted(tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {name}"))
+
+    with Workspace.open(ws_dir) as ws:
+        target = ws.backup()
+        kept = {t: rows(ws.engine, t) for t in ("review_scores", "review_assignments", "review_experts")}
+    assert len(kept["review_scores"]) >= 36 and kept["review_assignments"]
+    restored = sa.create_engine(f"sqlite:///{tmp_path / 'restored.db'}")
+    db.migrate(restored)
+    lines = target.read_text(encoding="utf-8").splitlines()
+    with restored.begin() as conn:
+        db.load(conn, lines)
+        review.load(conn, lines)
+    assert {t: rows(restored, t) for t in kept} == kept
+    restored.dispose()
+    from pipeline.workspace import core
+
+    with Workspace.open(ws_dir) as ws, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(core.time, "strftime", lambda *_: "20250101-000000")  # two backups within one second
+        first, second = ws.backup(), ws.backup()
+    assert first != second and first.read_text(encoding="utf-8") == second.read_text(encoding="utf-8")
+
+    old = tmp_path / "old"
+    shutil.copytree(ws_dir, old)
+    with Workspace.open(old) as ws:
+        with ws.engine.begin() as conn:  # as a workspace of the first review schema: no e-mail column
+            conn.exec_driver_sql("ALTER TABLE review_experts DROP COLUMN email")
+            db.set_meta(conn, review.REVIEW_KEY, "1")
+        before = set((old / "backups").glob("*.jsonl")) if (old / "backups").is_dir() else set()
+        assert [p["email"] for p in review.panel(ws, "material")] == [None] * len(rw.EXPERTS)
+    (backup,) = set((old / "backups").glob("*.jsonl")) - before  # a new file, even within the same second
+    tables = [json.loads(line)["table"] for line in backup.read_text(encoding="utf-8").splitlines()]
+    assert tables.count("review_scores") == len(kept["review_scores"])
+    assert tables.count("review_experts") == len(kept["review_experts"])

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -102,6 +104,83 @@ def test_an_expert_opens_an_assigned_applicants_documents_and_is_refused_another
     assert client.get("/applicants").status_code == 403
 
 
+def test_an_expert_starts_the_previews_of_an_assigned_applicant_only(app, monkeypatch):
+    """The scoring page offers the page previews; the expert's job renders that applicant's latest files (the
+    renderer replaced here by one that writes a page per file: LibreOffice's rendering is tested on the staff
+    page), the pages then show on the sheet; another applicant's previews are not found."""
+    from pipeline.workspace import previews
+
+    asked = []
+
+    def fake(store, files, cache, work, progress=None):
+        for sha, _ in files:
+            folder = previews.preview_dir(cache, sha)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "1.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+            asked.append(sha)
+        return f"已生成 {len(files)} 页预览"
+
+    monkeypatch.setattr(previews, "make_previews", fake)
+    ws = site_of(app).ws
+    client, _ = signed_in(app, "陈刚")
+    mine, others = mine_and_not(app, "陈刚")
+    own = ws.applicant(mine[0])
+    sheet = client.get(f"/rounds/material/score/{own.id}").data.decode()
+    assert 'id="make-previews"' in sheet and "生成页面预览" in sheet
+    token = csrf_of(client, f"/rounds/material/score/{own.id}")
+    answer = client.post(f"/rounds/material/previews/{own.id}", data={"csrf": token})
+    assert answer.status_code == 302
+    runner = site_of(app).runner
+    job = runner.wait(runner.get(answer.location.rsplit("/", 1)[-1]), seconds=60)
+    assert job.state == "done", job.message
+    assert client.get(answer.location).status_code == 200  # the expert sees their own job
+    assert sorted(asked) == sorted(f["sha256"] for f in own.versions[-1].files)
+    sha = own.versions[-1].files[0]["sha256"]
+    sheet = client.get(f"/rounds/material/score/{own.id}").data.decode()
+    assert f"/applicants/{own.id}/preview/{sha}/1.png" in sheet and 'id="make-previews"' not in sheet
+    assert client.get(f"/applicants/{own.id}/preview/{sha}/1.png").status_code == 200
+    assert client.post(f"/rounds/material/previews/{others[0]}", data={"csrf": token}).status_code == 404
+
+
+def test_the_opinions_tally_is_paged_by_stage_with_each_reviewers_progress(app, monkeypatch):
+    """The 评审 page a 'tally' permission sees: a page at a time (never all applicants), a stage filter, each
+    reviewer's progress (assigned, opinions given) and, the national program having rounds, the way to them."""
+    from pipeline.web import campaign_pages
+
+    monkeypatch.setattr(campaign_pages, "TALLY_PAGE", 5)
+    ids = sorted(by_name(site_of(app).ws).values())
+    staff, _ = signed_in(app, STAFF)
+    token = csrf_of(staff, "/review")
+    assert staff.post("/review/assign", data={"reviewer": "陈刚", "ids": [str(ids[0]), str(ids[1])],
+                                              "csrf": token}).status_code == 302
+    expert, _ = signed_in(app, "陈刚")
+    said = expert.post(f"/review/{ids[0]}", data={"opinion": "资料齐全，推荐", "recommend": "yes", "score": "",
+                                                  "csrf": csrf_of(expert, f"/review/{ids[0]}")})
+    assert said.status_code == 302
+    with site_of(app).ws.reader.connect() as conn:  # the opinion's stored time (UTC), shown in Asia/Shanghai
+        at = conn.exec_driver_sql("SELECT at FROM decisions WHERE kind = 'opinion' AND by = '陈刚' "
+                                  "ORDER BY id DESC").scalar()
+    stored = datetime.fromisoformat(at)
+    stored = stored if stored.tzinfo else stored.replace(tzinfo=timezone.utc)
+    shown = stored.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    again = expert.get(f"/review/{ids[0]}").data.decode().split("我此前的意见")[1]
+    assert shown in again.split("</ul>")[0]
+
+    def rows_of(page):
+        return re.findall(r'<td>(\d+)</td><td><a href="/applicants/', page.split('id="tally"')[1].split("</table>")[0])
+
+    first = staff.get("/review").data.decode()
+    assert [int(x) for x in rows_of(first)] == ids[:5] and 'id="tally-pager"' in first and "第 1 / 3 页" in first
+    last = staff.get("/review?page=3").data.decode()
+    assert [int(x) for x in rows_of(last)] == ids[10:]
+    assert rows_of(staff.get("/review?stage=资格审查").data.decode()) == []
+    assert len(rows_of(staff.get("/review?stage=材料评审").data.decode())) == 5
+    progress = first.split('id="reviewer-progress"')[1].split("</table>")[0]
+    row = re.search(r"<td>陈刚</td>(.*?)</tr>", progress, re.S).group(1)
+    assert re.findall(r">(\d+)<", row) == ["2", "1", "1"]
+    assert 'href="/rounds/material"' in first.split('id="rounds-link"')[1]
+
+
 def test_staff_see_progress_paging_and_the_ranking(app):
     client, _ = signed_in(app, STAFF)
     page = client.get("/rounds/material").data.decode()
@@ -126,6 +205,46 @@ def test_staff_see_who_to_remind(app):
     review.assign(ws, "material", "赵静", [late["applicant_id"]], by=STAFF, deadline=review.today() - timedelta(days=1))
     shown = client.get("/rounds/material").data.decode().split('id="reminders"')[1].split("</details>")[0]
     assert "赵静专家" in shown and "已逾期" in shown and "王芳专家" not in shown
+
+
+def test_the_round_page_mails_the_reminders_once_a_day(app):
+    """Staff give an expert's e-mail on the round page; with mail set up, the reminder button sends one message to
+    each expert due (赵静, overdue since the test above) through a local SMTP server; pressed again, nothing more."""
+    from aiosmtpd.controller import Controller
+
+    from pipeline.workspace import mail
+    from test_portal_mail import Inbox, free_port
+
+    ws = site_of(app).ws
+    client, _ = signed_in(app, STAFF)
+    token = csrf_of(client, "/rounds/material")
+    before = client.post("/rounds/material/remind", data={"csrf": token}, follow_redirects=True).data.decode()
+    assert "邮件发送尚未开启" in before and "赵静专家" in before  # mail not set up: the texts stay on the page
+    assert '<details id="reminders" open>' in before  # and are shown open, where the message points
+    added = client.post("/rounds/material/experts", data={"name": "赵静", "unit": "中国质量协会",
+                                                           "email": "zhaojing@example.cn", "csrf": token})
+    assert added.status_code == 302 and "zhaojing@example.cn" in client.get("/rounds/material").data.decode()
+    bad = client.post("/rounds/material/experts", data={"name": "赵静", "unit": "中国质量协会",
+                                                         "email": "zhaojing@", "csrf": token})
+    assert bad.status_code == 400 and "电子邮箱格式不正确" in bad.data.decode()
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        mail.save_settings(ws, mail.Settings(host="127.0.0.1", port=controller.port, security="none",
+                                             sender="xh@example.cn", portal_url="https://sb.example.cn"), by=STAFF)
+        assert 'id="remind"' in client.get("/rounds/material").data.decode()
+        runner = site_of(app).runner
+        for _ in range(2):
+            answer = client.post("/rounds/material/remind", data={"csrf": token})
+            assert answer.status_code == 302 and "/jobs/" in answer.location
+            job = runner.wait(runner.get(answer.location.rsplit("/", 1)[-1]), seconds=60)
+            assert job.state == "done", job.message
+    finally:
+        controller.stop()
+    assert [m["To"] for m in inbox.messages] == ["zhaojing@example.cn"]
+    body = inbox.messages[0].get_body(("plain",)).get_content()
+    assert "赵静专家" in body and "已逾期" in body and "评分提醒" in inbox.messages[0]["Subject"]
 
 
 def test_an_expert_declares_a_conflict_and_is_replaced(app):

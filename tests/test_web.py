@@ -102,6 +102,7 @@ ROUTES = [
     ("POST", "/rounds/x/assign", "staff"), ("POST", "/rounds/x/close", "staff"), ("POST", "/rounds/x/reports", "staff"),
     ("GET", "/rounds/x/score/1", "review"), ("POST", "/rounds/x/score/1", "review"),
     ("POST", "/rounds/x/conflict/1", "review"), ("POST", "/rounds/documents", "staff"),
+    ("POST", "/rounds/x/remind", "staff"), ("POST", "/rounds/x/previews/1", "review"),
     ("GET", "/verify/register", "public"),
     ("GET", "/invitations/unit-files/x", "read"),
 ]

@@ -265,14 +265,36 @@ def applicant_previews(applicant_id):
 # --- 评审 ----------------------------------------------------------------------------------------
 
 
+TALLY_PAGE = 50
+
+
+def tally_page(w, s):
+    """Staff: the opinions per applicant, a page at a time and by stage, each reviewer's progress, and (where the
+    program has review rounds) the way to the rounds."""
+    stage = request.args.get("stage") or ""
+    try:
+        page_no = max(1, int(request.args.get("page") or 1))
+    except ValueError:
+        page_no = 1
+    found = w.applicants(stage=stage or None, sort="id", offset=(page_no - 1) * TALLY_PAGE, limit=TALLY_PAGE)
+    pages = max(1, -(-found.total // TALLY_PAGE))
+    if page_no > pages:
+        found = w.applicants(stage=stage or None, sort="id", offset=(pages - 1) * TALLY_PAGE, limit=TALLY_PAGE)
+        page_no = pages
+    reviewers = [u for u in s.store.users() if u["role"] == "reviewer"]
+    rounds = w.program.review_rounds()
+    return render_template("review_tally.html", rows=opinions.tally(w, found.items), store=s.store,
+                           reviewers=reviewers, assigned=s.store.reviewers_of(), total=found.total,
+                           page_no=page_no, pages=pages, stage=stage, stages=w.flow.names(),
+                           progress=opinions.progress(w, {u["name"]: s.store.assigned(u["name"]) for u in reviewers}),
+                           rounds=[{"round": r, "progress": review_rounds.progress(w, r.id)} for r in rounds])
+
+
 def review():
     """Reviewers: the applicants assigned to them. Staff: the tally of opinions per applicant, and assignments."""
     w, s = ws(), site()
     if g.user.can("tally"):
-        records = w.applicants(limit=None).items
-        return render_template("review_tally.html", rows=opinions.tally(w, records), store=s.store,
-                               reviewers=[u for u in s.store.users() if u["role"] == "reviewer"],
-                               assigned=s.store.reviewers_of())
+        return tally_page(w, s)
     rows = [r for r in w.applicants(limit=None).items if r.id in assigned_ids()]
     mine = opinions.opinions_of(w, user_name(), [r.id for r in rows])
     return render_template("review.html", rows=rows, mine=mine, categories=ws().program.category_names())

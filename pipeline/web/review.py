@@ -105,7 +105,7 @@ def round_page(round_id):
 def round_expert(round_id):
     rnd = round_or_404(round_id)
     rv.add_expert(ws(), rnd.id, request.form.get("name", ""), request.form.get("unit"), request.form.get("region"),
-                  by=user_name())
+                  by=user_name(), email=request.form.get("email"))
     flash(f"已将 {request.form.get('name', '').strip()} 加入{rnd.name}专家组。")
     return redirect(url_for("review.round_page", round_id=rnd.id))
 
@@ -128,6 +128,33 @@ def round_assign(round_id):
         rv.assign(ws(), rnd.id, request.form.get("expert", ""), ids, by=user_name())
         flash(f"已分配 {len(ids)} 份申报给 {request.form.get('expert')}。")
     return redirect(url_for("review.round_page", round_id=rnd.id))
+
+
+def round_remind(round_id):
+    """Mail the round's reminders (one per expert a day) and send them in a job; without mail, say so (the page
+    shows the texts to paste)."""
+    rnd = round_or_404(round_id)
+    workspace = ws()
+    mailed, unmailed = rv.mail_reminders(workspace, rnd.id)
+    if not mailed:
+        from pipeline.workspace import mail
+
+        if not unmailed:
+            flash("没有逾期或即将到期仍未评分的专家，无需提醒。")
+        elif mail.settings_of(workspace) is None:
+            flash("邮件发送尚未开启（管理员可用 manyi mail setup 开启）：请复制下方的提醒文字发给专家。")
+        else:
+            flash(f"{'、'.join(m['expert'] for m in unmailed)}还没有邮箱：请在专家组中填写，或复制下方的提醒文字发给专家。")
+        return redirect(url_for("review.round_page", round_id=rnd.id, show="reminders", _anchor="reminders"))
+    flash(f"已安排评分提醒邮件：{'、'.join(m['expert'] for m in mailed)}（每位专家每天一封）"
+          + (f"；{'、'.join(m['expert'] for m in unmailed)}没有邮箱，请复制提醒文字发送。" if unmailed else "。"))
+
+    def work(job, folder):
+        from pipeline.workspace import mail
+
+        return mail.send_outbox(workspace, progress=job.progress).line()
+
+    return start_job(f"发送{rnd.name}评分提醒", work, rnd.id)
 
 
 def round_close(round_id):
@@ -186,6 +213,21 @@ def score(round_id, applicant_id):
                            categories=w.program.category_names())
 
 
+def score_previews(round_id, applicant_id):
+    """The signed-in expert has the latest version's documents of an assigned applicant rendered as page images,
+    in a job (as staff do on the applicant's page); another applicant is not found."""
+    rnd = round_or_404(round_id)
+    aid = assigned_or_404(rnd, applicant_id)
+    detail = ws().applicant(aid)
+    cache, store, latest = site().previews, ws().store, detail.versions[-1]
+    files = [(f["sha256"], f["name"] or latest.source) for f in latest.files]
+
+    def work(job, folder):
+        return previews.make_previews(store, files, cache, folder, job.progress) + "。请回到评分页查看。"
+
+    return start_job(f"生成预览：{detail.row.company_name}", work, detail.row.company_name)
+
+
 def conflict(round_id, applicant_id):
     """The signed-in expert declares a conflict with an assigned applicant; another expert takes it."""
     rnd = round_or_404(round_id)
@@ -200,7 +242,9 @@ route(bp, "/rounds/documents", "staff", ("POST",))(decisions)
 route(bp, "/rounds/<round_id>", "tally")(round_page)
 route(bp, "/rounds/<round_id>/experts", "staff", ("POST",))(round_expert)
 route(bp, "/rounds/<round_id>/assign", "staff", ("POST",))(round_assign)
+route(bp, "/rounds/<round_id>/remind", "staff", ("POST",))(round_remind)
 route(bp, "/rounds/<round_id>/close", "staff", ("POST",))(round_close)
 route(bp, "/rounds/<round_id>/reports", "staff", ("POST",))(round_reports)
 route(bp, "/rounds/<round_id>/score/<applicant_id>", "review", ("GET", "POST"))(score)
+route(bp, "/rounds/<round_id>/previews/<applicant_id>", "review", ("POST",))(score_previews)
 route(bp, "/rounds/<round_id>/conflict/<applicant_id>", "review", ("POST",))(conflict)

@@ -179,6 +179,24 @@ def write_launcher(root: Path) -> Path:
     return path
 
 
+def dump_other_tables(conn, out) -> dict[str, int]:
+    """Given a connection and a text stream, write the rows of every table that is not the campaign's own
+    (`db.TABLES`: the review rounds', the outbox and whatever a later module adds) as JSON lines ({"table", "row"}),
+    read as the database has them (a backup is taken before their migrations too); return rows per table."""
+    found = sa.MetaData()
+    found.reflect(conn)
+    own = {t.name for t in db.TABLES}
+    counts = {}
+    for name in sorted(set(found.tables) - own):
+        table = found.tables[name]
+        order = list(table.primary_key.columns) or list(table.columns)
+        rows = conn.execute(sa.select(table).order_by(*order)).all()
+        for row in rows:
+            out.write(json.dumps({"table": name, "row": dict(row._mapping)}, ensure_ascii=False, default=str) + "\n")
+        counts[name] = len(rows)
+    return counts
+
+
 class Workspace:
     """A campaign workspace (see the module docstring). Open one with `Workspace.open` or make one with `Workspace.init`."""
 
@@ -283,12 +301,22 @@ class Workspace:
         return self.campaign.zone or ZONE
 
     def backup(self) -> Path:
-        """Write a dump of the whole database to backups/ and return its path (before a migration)."""
+        """Write a dump of the whole database to backups/ and return its path (before a migration): the campaign's
+        tables, then every other table the database holds (the review rounds', the outbox…). Each line carries its
+        table's name, so `db.load` and `review.load` each take theirs from the one file, as from an export."""
         folder = self.root / BACKUPS
         folder.mkdir(exist_ok=True)
-        target = folder / f"db-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
-        with self.reader.connect() as conn, open(target, "w", encoding="utf-8") as out:
+        stamp, n = time.strftime('%Y%m%d-%H%M%S'), 1
+        while True:  # two migrations in one second (campaign, then review) must not overwrite the first backup
+            target = folder / (f"db-{stamp}.jsonl" if n == 1 else f"db-{stamp}-{n}.jsonl")
+            try:
+                out = open(target, "x", encoding="utf-8")
+                break
+            except FileExistsError:
+                n += 1
+        with self.reader.connect() as conn, out:
             db.dump(conn, out)
+            dump_other_tables(conn, out)
         return target
 
     @contextmanager

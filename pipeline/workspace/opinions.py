@@ -48,3 +48,15 @@ def tally(ws, rows) -> list[dict]:
 def opinions_of(ws, reviewer: str, ids: list[int]) -> dict[int, dict]:
     """Given a workspace, a reviewer and applicant ids, return applicant id → that reviewer's last opinion."""
     return {aid: words[reviewer] for aid, words in last_opinions(ws, ids).items() if reviewer in words}
+
+
+def progress(ws, assigned: dict[str, set[int]]) -> list[dict]:
+    """Given reviewer → the applicant ids assigned to them, return per reviewer {reviewer, assigned, done, left}:
+    done counts the assigned applicants they have given an opinion on (by name)."""
+    latest = last_opinions(ws)
+    out = []
+    for name in sorted(assigned):
+        done = sum(1 for aid in assigned[name] if name in latest.get(aid, {}))
+        out.append({"reviewer": name, "assigned": len(assigned[name]), "done": done,
+                    "left": len(assigned[name]) - done})
+    return out

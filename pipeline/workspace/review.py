@@ -41,6 +41,7 @@ experts = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("unit", sa.Text),
     sa.Column("region", sa.Text),
+    sa.Column("email", sa.Text),  # where reminders go when the portal's mail is set up
     sa.Column("by", sa.Text, nullable=False),
     sa.Column("at", sa.String(32), nullable=False),
 )
@@ -86,7 +87,16 @@ REVIEW_KEY = "review_schema"
 #: The review's tables, in the order a dump writes and loads them; the dump's name inside `workspace export`.
 TABLES = (experts, conflicts, assignments, scores, round_state)
 DUMP = "review.jsonl"
-MIGRATIONS = [lambda conn: metadata.create_all(conn)]
+
+
+def _add_email(conn) -> None:
+    """Within a connection, give the panel its e-mail column (a database made before it had none; one made by
+    the first step today already has it)."""
+    if "email" not in {c["name"] for c in sa.inspect(conn).get_columns(experts.name)}:
+        conn.exec_driver_sql(f"ALTER TABLE {experts.name} ADD COLUMN email TEXT")
+
+
+MIGRATIONS = [lambda conn: metadata.create_all(conn), _add_email]
 ACTIVE, RECUSED = "active", "recused"
 STATES = {ACTIVE: "评审中", RECUSED: "已回避"}
 
@@ -113,9 +123,12 @@ def migrate(ws) -> int:
 def dump(conn, out) -> dict[str, int]:
     """Given a connection and a text stream, write the review's tables as JSON lines ({"table", "row"}); return rows
     per table (a database without them writes nothing)."""
-    present, counts = set(sa.inspect(conn).get_table_names()), {}
+    inspector = sa.inspect(conn)
+    present, counts = set(inspector.get_table_names()), {}
     for table in (t for t in TABLES if t.name in present):
-        rows = conn.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
+        has = {c["name"] for c in inspector.get_columns(table.name)}  # a backup before a migration lacks new columns
+        rows = conn.execute(sa.select(*[c for c in table.columns if c.name in has])
+                            .order_by(*table.primary_key.columns)).all()
         for row in rows:
             out.write(json.dumps({"table": table.name, "row": dict(row._mapping)}, ensure_ascii=False) + "\n")
         counts[table.name] = len(rows)
@@ -159,24 +172,41 @@ def _same(a: str | None, b: str | None) -> bool:
 # --- the panel and conflicts ---------------------------------------------------------------------
 
 
-def add_expert(ws, round_id: str, name: str, unit: str | None, region: str | None, by: str) -> None:
-    """Given a round, an expert's name, 推进单位 and region, put them on the round's panel (again: updated)."""
+def email_or_none(text: str | None) -> str | None:
+    """Given an e-mail address as typed (blank: none), return it trimmed, or raise a UserError saying what is wrong."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    local, at, domain = text.partition("@")
+    if not (at and local and "." in domain) or any(c.isspace() for c in text) or "@" in domain:
+        raise UserError(f"电子邮箱格式不正确：{text}（应如 zhangsan@example.cn）")
+    return text
+
+
+def add_expert(ws, round_id: str, name: str, unit: str | None, region: str | None, by: str,
+               email: str | None = None) -> None:
+    """Given a round, an expert's name, 推进单位, region and e-mail, put them on the round's panel (again: updated;
+    an e-mail not given keeps the one they had)."""
     ws.program.review_round(round_id)
-    name, by = _require_name(name), _require_name(by)
+    name, by, email = _require_name(name), _require_name(by), email_or_none(email)
     migrate(ws)
     with ws.engine.begin() as conn:
+        had = conn.execute(sa.select(experts.c.email).where(experts.c.round_id == round_id,
+                                                             experts.c.name == name)).scalar_one_or_none()
         conn.execute(sa.delete(experts).where(experts.c.round_id == round_id, experts.c.name == name))
         conn.execute(sa.insert(experts).values(round_id=round_id, name=name, unit=(unit or "").strip() or None,
-                                               region=(region or "").strip() or None, by=by, at=db.now()))
-        _audit(conn, by, "评审专家", None, {"round": round_id, "expert": name, "unit": unit, "region": region})
+                                               region=(region or "").strip() or None, email=email or had,
+                                               by=by, at=db.now()))
+        _audit(conn, by, "评审专家", None, {"round": round_id, "expert": name, "unit": unit, "region": region,
+                                        "email": email or had})
 
 
 def panel(ws, round_id: str) -> list[dict]:
-    """Given a round, return its experts {name, unit, region}, by name."""
+    """Given a round, return its experts {name, unit, region, email}, by name."""
     migrate(ws)
     with ws.reader.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(
-            sa.select(experts.c.name, experts.c.unit, experts.c.region)
+            sa.select(experts.c.name, experts.c.unit, experts.c.region, experts.c.email)
             .where(experts.c.round_id == round_id).order_by(experts.c.name))]
 
 
@@ -443,6 +473,29 @@ def reminders(ws, round_id: str, on: date | None = None, within: int = 3) -> lis
         lines.append("请登录评审页面完成评分。如与某份申报存在利益冲突，请在该申报的评分页声明并回避。")
         item["text"] = "\n".join(lines)
     return sorted(found.values(), key=lambda i: i["expert"])
+
+
+def mail_reminders(ws, round_id: str, on: date | None = None, within: int = 3) -> tuple[list[dict], list[dict]]:
+    """Given a round (a day and how many days ahead count, as `reminders`), put one e-mail per expert to remind
+    into the portal's outbox (keyed by round, expert and day: a second call that day adds nothing); return
+    (the reminders queued now or already queued today, those that could not be mailed: no address, or mail
+    not set up). `mail.send_outbox` sends them."""
+    from pipeline.workspace import mail  # mail is optional: its tables are made only when it is used
+
+    day = (on or today()).isoformat()
+    addresses = {p["name"]: p["email"] for p in panel(ws, round_id)}
+    on_mail = mail.settings_of(ws) is not None
+    rnd = ws.program.review_round(round_id)
+    mailed, unmailed = [], []
+    for item in reminders(ws, round_id, on, within):
+        to = addresses.get(item["expert"])
+        if not (on_mail and to):
+            unmailed.append(item)
+            continue
+        mail.queue(ws, f"review-remind:{round_id}:{item['expert']}:{day}", "remind", to,
+                   f"{ws.campaign.name}{rnd.name}评分提醒（{item['expert']}）", item["text"] + mail._signature(ws))
+        mailed.append({**item, "email": to})
+    return mailed, unmailed
 
 
 # --- scores --------------------------------------------------------------------------------------
