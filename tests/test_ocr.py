@@ -76,7 +76,7 @@ def scans(tmp_path_factory):
     photos.mkdir()
     for n in range(pages(packet_pdf)):
         (photos / f"第{n + 1:02d}页.jpg").write_bytes(scanned(page_image(packet_pdf, n)))
-    return {"typed": typed, "report_pdf": report_pdf, "report_scan": root / "测评报告扫描.pdf", "scan": scan,
+    return {"typed": typed, "packet_pdf": packet_pdf, "report_pdf": report_pdf, "report_scan": root / "测评报告扫描.pdf", "scan": scan,
             "photos": photos}
 
 
@@ -207,3 +207,41 @@ def test_every_form_that_asks_for_a_seal_is_checked_for_one(records):
         assert form in missing and "未见红色印章" in missing[form]
     assert "企业名称（公章）" in missing["application"]
     assert "respondents" not in missing
+
+
+def with_page_scanned(packet_pdf: Path, words: str, out: Path) -> tuple[Path, int]:
+    """The packet's PDF (exported from Word, a text layer on every page) with the page printing `words` replaced
+    by its stamped scan (an image page, no text): what an applicant sends after scanning the sealed page back in.
+    Returns the PDF and the scanned page's number (from 1)."""
+    import pikepdf
+    from PIL import Image
+
+    n, found = page_of(packet_pdf, words)
+    x, top = next((x, top) for text, x, top in found if "公章" in text or "盖章" in text)
+    # pressed beside the label, where an office stamps it (a seal over the label is measured in benchmarks/)
+    image = Image.open(io.BytesIO(scanned(page_image(packet_pdf, n), (x * DPI / 72 + 420, top * DPI / 72 + 10))))
+    image.save(out.with_suffix(".page.pdf"), resolution=DPI)
+    with pikepdf.open(packet_pdf) as pdf, pikepdf.open(out.with_suffix(".page.pdf")) as page:
+        pdf.pages.insert(n, page.pages[0])
+        del pdf.pages[n + 1]
+        pdf.save(out)
+    return out, n + 1
+
+
+def test_a_packet_pdf_with_one_scanned_page_reads_that_page_by_ocr(scans, tmp_path):
+    import pdfplumber
+
+    mixed, scanned_page = with_page_scanned(scans["packet_pdf"], "推荐意见：", tmp_path / "申报材料.pdf")
+    with pdfplumber.open(mixed) as pdf:  # the page really lost its text layer, the others kept theirs
+        texts = [page.extract_text() or "" for page in pdf.pages]
+    assert not texts[scanned_page - 1].strip() and all(t.strip() for n, t in enumerate(texts) if n != scanned_page - 1)
+    record, typed = parse([mixed]), parse([scans["typed"]])["forms"]
+    for form in ("recommendation", "application", "commitment"):  # the scanned page and two text pages
+        filled = {k: v for k, v in typed[form].items() if v not in (None, "", [])}
+        same = [k for k in filled if record["forms"][form].get(k) == filled[k]]
+        assert len(same) / len(filled) >= 0.95, (form, {k: (filled[k], record["forms"][form].get(k)) for k in filled if k not in same})
+    origins = record["origins"]
+    assert set(origins) == {"recommendation"}  # only the OCR'd page's form says it came from a scan
+    assert origins["recommendation"]["pages"] == [scanned_page] and origins["recommendation"]["seal"] == "present"
+    assert origins["recommendation"]["fields"]["satisfaction_score"]["page"] == scanned_page
+    assert "scanned_forms" not in codes(record)
