@@ -245,3 +245,21 @@ def test_a_packet_pdf_with_one_scanned_page_reads_that_page_by_ocr(scans, tmp_pa
     assert origins["recommendation"]["pages"] == [scanned_page] and origins["recommendation"]["seal"] == "present"
     assert origins["recommendation"]["fields"]["satisfaction_score"]["page"] == scanned_page
     assert "scanned_forms" not in codes(record)
+
+
+def test_a_heic_photo_from_a_phone_is_read(scans, tmp_path):
+    from pillow_heif import from_pillow
+
+    from pipeline.common.sniff import sniff
+
+    n, _ = page_of(scans["packet_pdf"], "推荐意见：")
+    photo = tmp_path / "IMG_0001.HEIC"  # what an iPhone sends: HEIC, whatever Pillow itself can open
+    from_pillow(page_image(scans["packet_pdf"], n).rotate(1.0, fillcolor="white")).save(photo, quality=80)
+    assert photo.read_bytes()[4:12] in (b"ftypheic", b"ftypmif1")
+    assert sniff(photo).kind == "image"
+    record, typed = parse([photo]), parse([scans["typed"]])["forms"]["recommendation"]
+    filled = {k: v for k, v in typed.items() if v not in (None, "", [])}
+    wrong = {k: (v, record["forms"]["recommendation"].get(k)) for k, v in filled.items()
+             if record["forms"]["recommendation"].get(k) != v}
+    assert len(filled) >= 5 and not wrong, wrong
+    assert record["origins"]["recommendation"]["file"] == "IMG_0001.HEIC"

@@ -74,9 +74,11 @@ def recognise(crops: list) -> list[tuple[str, float]]:
 
 
 def load_image(path: Path):
-    """Given an image file (JPEG, PNG, TIFF …), return its pages as RGB numpy arrays (Unreadable if none)."""
+    """Given an image file (JPEG, PNG, TIFF, HEIC …), return its pages as RGB numpy arrays (Unreadable if none)."""
     import numpy as np
     from PIL import Image, ImageOps, UnidentifiedImageError
+
+    heif_opener()
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 4
     try:
@@ -91,6 +93,17 @@ def load_image(path: Path):
             return pages
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         raise Unreadable("图片无法打开，文件可能已损坏；请重新拍照或扫描后发送") from None
+
+
+@functools.lru_cache(maxsize=1)
+def heif_opener() -> bool:
+    """Register pillow-heif's opener with Pillow once (phones save photos as HEIC); return whether it is there."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:  # pragma: no cover - a dependency; without it a HEIC photo is an unreadable image
+        return False
+    register_heif_opener()
+    return True
 
 
 def pdf_page_image(path: str, index: int):
