@@ -263,3 +263,37 @@ def test_a_heic_photo_from_a_phone_is_read(scans, tmp_path):
              if record["forms"]["recommendation"].get(k) != v}
     assert len(filled) >= 5 and not wrong, wrong
     assert record["origins"]["recommendation"]["file"] == "IMG_0001.HEIC"
+
+
+@pytest.fixture(scope="session")
+def blank_scan(tmp_path_factory) -> Path:
+    """A scanned PDF of three blank pages (images, no text layer): cheap to read, long enough for progress."""
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("blank") / "扫描.pdf"
+    pages = [Image.new("RGB", (600, 850), "white") for _ in range(3)]
+    pages[0].save(path, save_all=True, append_images=pages[1:], resolution=72)
+    return path
+
+
+def test_a_long_scan_writes_a_progress_line_per_page(blank_scan, capfd):
+    from pipeline.reading.readers.pdf import read_pdf
+
+    doc = read_pdf(blank_scan, "扫描.pdf")
+    assert doc.scan["pages"] == [1, 2, 3]
+    lines = [line for line in capfd.readouterr().err.splitlines() if "扫描.pdf" in line]
+    assert lines == [f"识别扫描件“扫描.pdf”：第 {n}/3 页" for n in (1, 2, 3)]
+
+
+def test_a_scan_over_its_time_or_memory_budget_gives_the_same_words(scans):
+    """Which budget runs out first depends on how busy the computer is: the record must not."""
+    from pipeline.common.safety import LIMITS
+    from pipeline.reading.readers import TOO_MUCH, Unreadable
+    from pipeline.reading.readers.pdf import read_pdf
+
+    said = []
+    for tight in ({"ocr_page_seconds": 0.001}, {"ocr_memory": 4 * 1024 * 1024}):
+        with pytest.raises(Unreadable) as raised:
+            read_pdf(scans["report_scan"], "测评报告扫描.pdf", dict(LIMITS, **tight))
+        said.append(str(raised.value))
+    assert said == [TOO_MUCH, TOO_MUCH]

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from pipeline.reading.grid import Block, Cell, Document
-from pipeline.reading.readers import DAMAGED, TOO_MUCH, Unreadable, normalise_ticks
+from pipeline.reading.readers import TOO_MUCH, Unreadable, normalise_ticks
 
 #: Pixels per inch pages of a scanned PDF are rendered at.
 DPI = 200
@@ -554,18 +554,17 @@ def ocr_bounded(path: Path, source: str, indices: list[int], limits: dict) -> li
     """Given a PDF and the pages of it to read by OCR, return what `ocr_pdf_pages` returns, computed in a child
     bounded in time (ocr_page_seconds a page) and memory; whichever bound runs out, the reason is TOO_MUCH
     (which ran out first depends on how busy the computer is: a rerun must give the same record)."""
-    from pipeline.common.safety import LIMITS, ChildFailed, Timeout, run_bounded
+    from pipeline.common.safety import LIMITS, run_bounded
 
     limits = {**LIMITS, **limits}
     try:
         return run_bounded(ocr_pdf_pages, str(path), source, indices,
                            seconds=limits["ocr_page_seconds"] * len(indices), memory=limits["ocr_memory"])
-    except (Timeout, MemoryError):
+    except Unreadable:
+        raise
+    except Exception:  # noqa: BLE001 - time, memory, or a library failing for want of memory (cv2, onnxruntime
+        # raise their own errors then): pdfium opened the file before, so what failed here is the budget
         raise Unreadable(TOO_MUCH) from None
-    except ChildFailed as exc:
-        if str(exc) == "内存不足" or str(exc).startswith("子进程"):
-            raise Unreadable(TOO_MUCH) from None
-        raise Unreadable(f"扫描件无法识别：{DAMAGED}") from exc
 
 
 def pdf_page_count(path: Path) -> int:
