@@ -297,3 +297,37 @@ def test_a_scan_over_its_time_or_memory_budget_gives_the_same_words(scans):
             read_pdf(scans["report_scan"], "测评报告扫描.pdf", dict(LIMITS, **tight))
         said.append(str(raised.value))
     assert said == [TOO_MUCH, TOO_MUCH]
+
+
+def test_the_staff_page_shows_the_image_crop_beside_a_value_read_from_a_scan(scans, tmp_path):
+    import html
+    import re
+    import shutil
+
+    from PIL import Image
+
+    from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+    from pipeline.web.app import create_app, site_of
+    from pipeline.workspace import Workspace
+    from pipeline.workspace.receive import receive
+
+    inbox = tmp_path / "inbox" / "光明电器"  # one applicant who photographed the stamped pages
+    shutil.copytree(scans["scan"], inbox)
+    with Workspace.init(tmp_path / "ws", load_campaign(DEFAULT_CAMPAIGN)) as ws:
+        receive(ws, [tmp_path / "inbox"], received=ws.campaign.deadline, jobs=1)
+    app = create_app(tmp_path / "ws", testing=True)
+    client = app.test_client()
+    client.get("/")
+    row = site_of(app).ws.applicants(limit=None).items[0]
+    record = site_of(app).ws.applicant(row.id).record
+    where = record["origins"]["recommendation"]["fields"]["satisfaction_score"]
+    page = html.unescape(client.get(f"/applicants/{row.id}").data.decode())
+    assert f"识别把握 {where['confidence']:.2f}" in page
+    src = re.search(r'<img alt="扫描件原图：[^"]*满意度[^"]*" loading="lazy" src="([^"]+)"', page).group(1)
+    assert src.endswith("/recommendation/satisfaction_score.png")
+    answer = client.get(src)
+    assert answer.status_code == 200 and answer.mimetype == "image/png"
+    crop = Image.open(io.BytesIO(answer.data))
+    x0, y0, x1, y1 = where["box"]  # the value's box on the page as read, a margin of 12 pixels round it
+    assert crop.size == (x1 - x0 + 24, y1 - y0 + 24)
+    assert client.get(src.replace("satisfaction_score", "no_such_field")).status_code == 404
