@@ -285,16 +285,22 @@ def test_a_long_scan_writes_a_progress_line_per_page(blank_scan, capfd):
     assert lines == [f"识别扫描件“扫描.pdf”：第 {n}/3 页" for n in (1, 2, 3)]
 
 
-def test_a_scan_over_its_time_or_memory_budget_gives_the_same_words(scans):
+def test_a_scan_over_its_time_or_memory_budget_gives_the_same_words(scans, tmp_path):
     """Which budget runs out first depends on how busy the computer is: the record must not."""
+    from PIL import Image
+
     from pipeline.common.safety import LIMITS
     from pipeline.reading.readers import TOO_MUCH, Unreadable
     from pipeline.reading.readers.pdf import read_pdf
 
+    # a scanned page 100 × 140 inches: its image at the reading resolution takes gigabytes, whatever memory this
+    # process has already freed and a child could reuse
+    huge = tmp_path / "巨幅.pdf"
+    Image.new("RGB", (400, 560), "white").save(huge, resolution=4)
     said = []
-    for tight in ({"ocr_page_seconds": 0.001}, {"ocr_memory": 4 * 1024 * 1024}):
+    for pdf, tight in ((scans["report_scan"], {"ocr_page_seconds": 0.001}), (huge, {"ocr_memory": 4 * 1024 * 1024})):
         with pytest.raises(Unreadable) as raised:
-            read_pdf(scans["report_scan"], "测评报告扫描.pdf", dict(LIMITS, **tight))
+            read_pdf(pdf, pdf.name, dict(LIMITS, **tight))
         said.append(str(raised.value))
     assert said == [TOO_MUCH, TOO_MUCH]
 
