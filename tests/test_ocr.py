@@ -76,7 +76,7 @@ def scans(tmp_path_factory):
     photos.mkdir()
     for n in range(pages(packet_pdf)):
         (photos / f"第{n + 1:02d}页.jpg").write_bytes(scanned(page_image(packet_pdf, n)))
-    return {"typed": typed, "report_pdf": report_pdf, "report_scan": root / "测评报告扫描.pdf", "scan": scan,
+    return {"typed": typed, "packet_pdf": packet_pdf, "report_pdf": report_pdf, "report_scan": root / "测评报告扫描.pdf", "scan": scan,
             "photos": photos}
 
 
@@ -207,3 +207,133 @@ def test_every_form_that_asks_for_a_seal_is_checked_for_one(records):
         assert form in missing and "未见红色印章" in missing[form]
     assert "企业名称（公章）" in missing["application"]
     assert "respondents" not in missing
+
+
+def with_page_scanned(packet_pdf: Path, words: str, out: Path) -> tuple[Path, int]:
+    """The packet's PDF (exported from Word, a text layer on every page) with the page printing `words` replaced
+    by its stamped scan (an image page, no text): what an applicant sends after scanning the sealed page back in.
+    Returns the PDF and the scanned page's number (from 1)."""
+    import pikepdf
+    from PIL import Image
+
+    n, found = page_of(packet_pdf, words)
+    x, top = next((x, top) for text, x, top in found if "公章" in text or "盖章" in text)
+    # pressed beside the label, where an office stamps it (a seal over the label is measured in benchmarks/)
+    image = Image.open(io.BytesIO(scanned(page_image(packet_pdf, n), (x * DPI / 72 + 420, top * DPI / 72 + 10))))
+    image.save(out.with_suffix(".page.pdf"), resolution=DPI)
+    with pikepdf.open(packet_pdf) as pdf, pikepdf.open(out.with_suffix(".page.pdf")) as page:
+        pdf.pages.insert(n, page.pages[0])
+        del pdf.pages[n + 1]
+        pdf.save(out)
+    return out, n + 1
+
+
+def test_a_packet_pdf_with_one_scanned_page_reads_that_page_by_ocr(scans, tmp_path):
+    import pdfplumber
+
+    mixed, scanned_page = with_page_scanned(scans["packet_pdf"], "推荐意见：", tmp_path / "申报材料.pdf")
+    with pdfplumber.open(mixed) as pdf:  # the page really lost its text layer, the others kept theirs
+        texts = [page.extract_text() or "" for page in pdf.pages]
+    assert not texts[scanned_page - 1].strip() and all(t.strip() for n, t in enumerate(texts) if n != scanned_page - 1)
+    record, typed = parse([mixed]), parse([scans["typed"]])["forms"]
+    for form in ("recommendation", "application", "commitment"):  # the scanned page and two text pages
+        filled = {k: v for k, v in typed[form].items() if v not in (None, "", [])}
+        same = [k for k in filled if record["forms"][form].get(k) == filled[k]]
+        assert len(same) / len(filled) >= 0.95, (form, {k: (filled[k], record["forms"][form].get(k)) for k in filled if k not in same})
+    origins = record["origins"]
+    assert set(origins) == {"recommendation"}  # only the OCR'd page's form says it came from a scan
+    assert origins["recommendation"]["pages"] == [scanned_page] and origins["recommendation"]["seal"] == "present"
+    assert origins["recommendation"]["fields"]["satisfaction_score"]["page"] == scanned_page
+    assert "scanned_forms" not in codes(record)
+
+
+def test_a_heic_photo_from_a_phone_is_read(scans, tmp_path):
+    from pillow_heif import from_pillow
+
+    from pipeline.common.sniff import sniff
+
+    n, _ = page_of(scans["packet_pdf"], "推荐意见：")
+    photo = tmp_path / "IMG_0001.HEIC"  # what an iPhone sends: HEIC, whatever Pillow itself can open
+    from_pillow(page_image(scans["packet_pdf"], n).rotate(1.0, fillcolor="white")).save(photo, quality=80)
+    assert photo.read_bytes()[4:12] in (b"ftypheic", b"ftypmif1")
+    assert sniff(photo).kind == "image"
+    record, typed = parse([photo]), parse([scans["typed"]])["forms"]["recommendation"]
+    filled = {k: v for k, v in typed.items() if v not in (None, "", [])}
+    wrong = {k: (v, record["forms"]["recommendation"].get(k)) for k, v in filled.items()
+             if record["forms"]["recommendation"].get(k) != v}
+    assert len(filled) >= 5 and not wrong, wrong
+    assert record["origins"]["recommendation"]["file"] == "IMG_0001.HEIC"
+
+
+@pytest.fixture(scope="session")
+def blank_scan(tmp_path_factory) -> Path:
+    """A scanned PDF of three blank pages (images, no text layer): cheap to read, long enough for progress."""
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("blank") / "扫描.pdf"
+    pages = [Image.new("RGB", (600, 850), "white") for _ in range(3)]
+    pages[0].save(path, save_all=True, append_images=pages[1:], resolution=72)
+    return path
+
+
+def test_a_long_scan_writes_a_progress_line_per_page(blank_scan, capfd):
+    from pipeline.reading.readers.pdf import read_pdf
+
+    doc = read_pdf(blank_scan, "扫描.pdf")
+    assert doc.scan["pages"] == [1, 2, 3]
+    lines = [line for line in capfd.readouterr().err.splitlines() if "扫描.pdf" in line]
+    assert lines == [f"识别扫描件“扫描.pdf”：第 {n}/3 页" for n in (1, 2, 3)]
+
+
+def test_a_scan_over_its_time_or_memory_budget_gives_the_same_words(scans, tmp_path):
+    """Which budget runs out first depends on how busy the computer is: the record must not."""
+    from PIL import Image
+
+    from pipeline.common.safety import LIMITS
+    from pipeline.reading.readers import TOO_MUCH, Unreadable
+    from pipeline.reading.readers.pdf import read_pdf
+
+    # a scanned page 100 × 140 inches: its image at the reading resolution takes gigabytes, whatever memory this
+    # process has already freed and a child could reuse
+    huge = tmp_path / "巨幅.pdf"
+    Image.new("RGB", (400, 560), "white").save(huge, resolution=4)
+    said = []
+    for pdf, tight in ((scans["report_scan"], {"ocr_page_seconds": 0.001}), (huge, {"ocr_memory": 4 * 1024 * 1024})):
+        with pytest.raises(Unreadable) as raised:
+            read_pdf(pdf, pdf.name, dict(LIMITS, **tight))
+        said.append(str(raised.value))
+    assert said == [TOO_MUCH, TOO_MUCH]
+
+
+def test_the_staff_page_shows_the_image_crop_beside_a_value_read_from_a_scan(scans, tmp_path):
+    import html
+    import re
+    import shutil
+
+    from PIL import Image
+
+    from pipeline.definitions.campaign import DEFAULT_CAMPAIGN, load_campaign
+    from pipeline.web.app import create_app, site_of
+    from pipeline.workspace import Workspace
+    from pipeline.workspace.receive import receive
+
+    inbox = tmp_path / "inbox" / "光明电器"  # one applicant who photographed the stamped pages
+    shutil.copytree(scans["scan"], inbox)
+    with Workspace.init(tmp_path / "ws", load_campaign(DEFAULT_CAMPAIGN)) as ws:
+        receive(ws, [tmp_path / "inbox"], received=ws.campaign.deadline, jobs=1)
+    app = create_app(tmp_path / "ws", testing=True)
+    client = app.test_client()
+    client.get("/")
+    row = site_of(app).ws.applicants(limit=None).items[0]
+    record = site_of(app).ws.applicant(row.id).record
+    where = record["origins"]["recommendation"]["fields"]["satisfaction_score"]
+    page = html.unescape(client.get(f"/applicants/{row.id}").data.decode())
+    assert f"识别把握 {where['confidence']:.2f}" in page
+    src = re.search(r'<img alt="扫描件原图：[^"]*满意度[^"]*" loading="lazy" src="([^"]+)"', page).group(1)
+    assert src.endswith("/recommendation/satisfaction_score.png")
+    answer = client.get(src)
+    assert answer.status_code == 200 and answer.mimetype == "image/png"
+    crop = Image.open(io.BytesIO(answer.data))
+    x0, y0, x1, y1 = where["box"]  # the value's box on the page as read, a margin of 12 pixels round it
+    assert crop.size == (x1 - x0 + 24, y1 - y0 + 24)
+    assert client.get(src.replace("satisfaction_score", "no_such_field")).status_code == 404

@@ -197,7 +197,7 @@ def test_pdf_child_timeout_and_memory_bound(tmp_path, monkeypatch):
         safety.run_bounded(greedy, None, seconds=10, memory=256 * 1024 * 1024)
 
     # The PDF reader turns a timeout into its Chinese reason.
-    monkeypatch.setattr("pipeline.reading.readers.pdf.pdf_blocks", lambda path, pages: time.sleep(10))
+    monkeypatch.setattr("pipeline.reading.readers.pdf.pdf_pages", lambda path, pages: time.sleep(10))
     with pytest.raises(Unreadable, match="PDF 解析超时"):
         from pipeline.reading.readers.pdf import read_pdf
         read_pdf(b.minimal_pdf(tmp_path / "a.pdf"), "a.pdf", dict(LIMITS, pdf_seconds=0.3))

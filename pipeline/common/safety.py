@@ -43,6 +43,8 @@ LIMITS = {
     "docx_inline_xml": 8 * MB,  # a main part this small is read in the worker; larger ones in a bounded child
     "docx_seconds": 60.0,
     "docx_memory": 768 * MB,
+    "ocr_page_seconds": 30.0,  # a scanned page read by OCR: about 2 s on a quiet 2-core machine
+    "ocr_memory": 1536 * MB,  # the recognition model and one page image at 200 dpi
     "soffice_batch": 200,  # files per soffice start
     "chunk": 1 * MB,  # read size when streaming members
 }

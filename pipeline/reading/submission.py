@@ -93,11 +93,14 @@ def read_here(file, by_key: bool = False, xml: bytes | None = None, forms: dict 
 
 def scan_origins(got: list, file: str, doc) -> dict:
     """Given the forms found in a Document read by OCR with their values, return the file's `origins`
-    (form id → where its values came from) and the issues reading the scan raised."""
-    from pipeline.reading.scans import form_origin
+    (form id → where its values came from) and the issues reading the scan raised. A form on the text pages of
+    a PDF that has some scanned pages came from no scan: it gets no origin."""
+    from pipeline.reading.scans import form_origin, read_parts
 
     origins, issues = {}, []
     for found, values in got:
+        if not read_parts(found.blocks):
+            continue
         origin, raised = form_origin(found, values, file, doc.scan.get("seals", {}))
         origins.setdefault(found.form.id, origin)
         issues += raised

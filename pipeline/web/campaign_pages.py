@@ -7,6 +7,7 @@ the answer; every change goes through the library, which records it with the use
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from datetime import date
@@ -164,7 +165,7 @@ def applicant(applicant_id):
     detail = detail_or_404(number)
     campaign, latest = ws().campaign, detail.versions[-1]
     label = field_namer(ws().program, detail.record, campaign)
-    return render_template("applicant.html", d=detail,
+    return render_template("applicant.html", d=detail, scan_seq=latest.seq,
                            groups=views.field_groups(detail.record, campaign, changed_fields(latest.comparison)),
                            issues=views.issue_rows(detail.record, detail.open_issues, campaign),
                            decided=views.issue_rows(detail.record, detail.decided_issues, campaign),
@@ -252,6 +253,26 @@ def applicant_preview(applicant_id, sha, page):
     if path is None:
         abort(404)
     return send_file(path, mimetype="image/png", max_age=3600)
+
+
+def applicant_scan(applicant_id, seq, form, field):
+    """The part of the stored original a value of the latest version was read from by OCR, as PNG (its origin's
+    page and box): staff compare the value with what the applicant's paper says."""
+    import tempfile
+
+    number = applicant_id_or_404(applicant_id)
+    detail = detail_or_404(number)
+    latest = detail.versions[-1]
+    origin = ((detail.record.get("origins") or {}).get(form) or {})
+    where = (origin.get("fields") or {}).get(field)
+    if latest.seq != seq or not where or not where.get("box"):
+        abort(404)
+    with tempfile.TemporaryDirectory(prefix="manyi-crop-") as tmp:
+        png = previews.scan_crop(ws().store, latest.files, latest.source, origin.get("file", ""), where["page"],
+                                 where["box"], Path(tmp))
+    if png is None:
+        abort(404)
+    return send_file(io.BytesIO(png), mimetype="image/png", max_age=3600)
 
 
 def applicant_previews(applicant_id):
@@ -441,6 +462,7 @@ route(bp, "/applicants/<applicant_id>/record.json", "user")(applicant_record)  #
 route(bp, "/applicants/<applicant_id>/files/<sha>", "user")(applicant_file)
 route(bp, "/applicants/<applicant_id>/previews", "staff", ("POST",))(applicant_previews)
 route(bp, "/applicants/<applicant_id>/preview/<sha>/<int:page>.png", "user")(applicant_preview)
+route(bp, "/applicants/<applicant_id>/scan/<int:seq>/<form>/<field>.png", "user")(applicant_scan)
 route(bp, "/review", "user")(review)
 route(bp, "/review/assign", "staff", ("POST",))(review_assign)
 route(bp, "/review/<applicant_id>", "review", ("GET", "POST"))(review_one)

@@ -174,8 +174,17 @@ def field_groups(record: dict, campaign, changed: set | None = None) -> list[dic
         fields = [f for f in form.fields.values() if f.id in values]
         rows = [(f.group or "", f.plain_label, shown_value(values.get(f.id), f.options)) for f in fields]
         groups.append({"id": form_id, "title": form.printed_title(campaign), "rows": rows,
-                       "changed": {f.plain_label for f in fields if (form_id, f.id) in changed}})
+                       "changed": {f.plain_label for f in fields if (form_id, f.id) in changed},
+                       "scans": scanned_fields(record, form_id, fields)})
     return groups
+
+
+def scanned_fields(record: dict, form_id: str, fields: list) -> dict[str, dict]:
+    """Given a record, a form and its fields shown, return label → {field, confidence} of each value read from a
+    scan (the record's `origins`): the page shows the image crop beside it."""
+    read = ((record.get("origins") or {}).get(form_id) or {}).get("fields") or {}
+    return {f.plain_label: {"field": f.id, "confidence": read[f.id].get("confidence")}
+            for f in fields if f.id in read and read[f.id].get("box")}
 
 
 def shown_value(value, options: dict | None = None) -> str:

@@ -96,3 +96,48 @@ def render_pages(pdfs: list[Path], folder: Path) -> tuple[int, int]:
         finally:
             document.close()
     return count, unreadable
+
+
+#: White margin (pixels of the read page) kept around a value's box in its crop.
+CROP_MARGIN = 12
+
+
+def scan_crop(store, files: list[dict], source: str, origin_file: str, page: int, box: list[int], work: Path) -> bytes | None:
+    """Given the store, a version's files ({name, sha256}), its source, the file a value was read from by OCR
+    (as `origins` names it), the value's page and box (pixels of the page as read) and an empty work folder,
+    return the PNG of that part of the stored original (the page straightened as it was read), or None when
+    the file is not among the version's."""
+    import io
+
+    from PIL import Image
+
+    from pipeline.reading.readers import Unreadable
+    from pipeline.reading.readers.ocr import load_image, pdf_page_image, straighten
+
+    for n, f in enumerate(files):
+        name = f["name"] or source
+        kind = sniff(store.path(f["sha256"])).kind
+        documents = [(Path(name).name, store.path(f["sha256"]), kind)]
+        if kind == "zip":
+            staged = work / f"z{n}.zip"
+            shutil.copyfile(store.path(f["sha256"]), staged)
+            opened = inbox.open_submission(inbox.Entry("crop", name, staged), work / f"z{n}")
+            documents = [(Path(d.name).name, d.path, d.kind) for d in opened.files]
+        for doc_name, path, doc_kind in documents:
+            if doc_name != Path(origin_file).name or doc_kind not in ("image", "pdf"):
+                continue
+            try:
+                pages = load_image(path) if doc_kind == "image" else None
+                rgb = pages[page - 1] if pages is not None else pdf_page_image(str(path), page - 1)
+            except (Unreadable, IndexError):
+                return None
+            rgb = straighten(rgb)[0]  # the box is where the value sat on the page as read: level
+            x0, y0, x1, y1 = (int(v) for v in box)
+            h, w = rgb.shape[:2]
+            part = rgb[max(0, y0 - CROP_MARGIN):min(h, y1 + CROP_MARGIN), max(0, x0 - CROP_MARGIN):min(w, x1 + CROP_MARGIN)]
+            if not part.size:
+                return None
+            out = io.BytesIO()
+            Image.fromarray(part).save(out, "PNG")
+            return out.getvalue()
+    return None

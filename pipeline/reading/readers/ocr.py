@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from pathlib import Path
 
 from pipeline.reading.grid import Block, Cell, Document
-from pipeline.reading.readers import Unreadable, normalise_ticks
+from pipeline.reading.readers import TOO_MUCH, Unreadable, normalise_ticks
 
 #: Pixels per inch pages of a scanned PDF are rendered at.
 DPI = 200
@@ -73,9 +74,11 @@ def recognise(crops: list) -> list[tuple[str, float]]:
 
 
 def load_image(path: Path):
-    """Given an image file (JPEG, PNG, TIFF …), return its pages as RGB numpy arrays (Unreadable if none)."""
+    """Given an image file (JPEG, PNG, TIFF, HEIC …), return its pages as RGB numpy arrays (Unreadable if none)."""
     import numpy as np
     from PIL import Image, ImageOps, UnidentifiedImageError
+
+    heif_opener()
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 4
     try:
@@ -90,6 +93,17 @@ def load_image(path: Path):
             return pages
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         raise Unreadable("图片无法打开，文件可能已损坏；请重新拍照或扫描后发送") from None
+
+
+@functools.lru_cache(maxsize=1)
+def heif_opener() -> bool:
+    """Register pillow-heif's opener with Pillow once (phones save photos as HEIC); return whether it is there."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:  # pragma: no cover - a dependency; without it a HEIC photo is an unreadable image
+        return False
+    register_heif_opener()
+    return True
 
 
 def pdf_page_image(path: str, index: int):
@@ -505,15 +519,9 @@ def seal_near(rgb, box, reach: int = 260) -> bool:
 def ocr_document(images, source: str, kind: str) -> Document:
     """Given page images (RGB arrays, page numbers from 1), return the Document they read as, its `scan`
     facts set (pages read, seals found per page)."""
-    blocks: list[Block] = []
-    pages, sealed = [], {}
-    for n, rgb in images:
-        page_blocks, seal = read_page(rgb, n)
-        blocks += page_blocks
-        pages.append(n)
-        if seal is not None:
-            sealed[n] = seal
-    return Document(source=source, blocks=blocks, kind=kind, scan={"pages": pages, "seals": sealed})
+    read = [(n, *read_page(rgb, n)) for n, rgb in images]
+    return Document(source=source, blocks=[b for _, blocks, _ in read for b in blocks], kind=kind,
+                    scan={"pages": [n for n, _, _ in read], "seals": {n: s for n, _, s in read if s is not None}})
 
 
 def read_image(path: Path, source: str) -> Document:
@@ -521,14 +529,71 @@ def read_image(path: Path, source: str) -> Document:
     return ocr_document(list(enumerate(load_image(path), start=1)), source, "image")
 
 
-def read_scanned_pdf(path: Path, source: str) -> Document:
-    """Given a PDF without a text layer (a scan), return its Document read by OCR, page by page."""
+#: Pages of a scan from which a progress line is written per page read (a page costs seconds).
+PROGRESS_PAGES = 3
+
+
+def page_progress(source: str, done: int, total: int) -> None:
+    """Given a file, the pages of it read so far and its pages to read, write one progress line on stderr for a
+    long scan (the parse worker's grandchild writes it: the CLI's bar counts entries, not pages)."""
+    if total >= PROGRESS_PAGES:
+        print(f"识别扫描件“{source}”：第 {done}/{total} 页", file=sys.stderr, flush=True)
+
+
+def ocr_pdf_pages(path: str, source: str, indices: list[int]) -> list[tuple[int, list[Block], bool | None]]:
+    """Given a PDF, its name and the indices (from 0) of its pages to read by OCR, return per page (its number
+    from 1, its blocks, its seal found or None); meant to run inside `run_bounded`."""
+    out = []
+    for done, index in enumerate(indices, start=1):
+        out.append((index + 1, *read_page(pdf_page_image(path, index), index + 1)))
+        page_progress(source, done, len(indices))
+    return out
+
+
+def ocr_bounded(path: Path, source: str, indices: list[int], limits: dict) -> list[tuple[int, list[Block], bool | None]]:
+    """Given a PDF and the pages of it to read by OCR, return what `ocr_pdf_pages` returns, computed in a child
+    bounded in time (ocr_page_seconds a page) and memory; whichever bound runs out, the reason is TOO_MUCH
+    (which ran out first depends on how busy the computer is: a rerun must give the same record)."""
+    from pipeline.common.safety import LIMITS, run_bounded
+
+    limits = {**LIMITS, **limits}
+    try:
+        return run_bounded(ocr_pdf_pages, str(path), source, indices,
+                           seconds=limits["ocr_page_seconds"] * len(indices), memory=limits["ocr_memory"])
+    except Unreadable:
+        raise
+    except Exception:  # noqa: BLE001 - time, memory, or a library failing for want of memory (cv2, onnxruntime
+        # raise their own errors then): pdfium opened the file before, so what failed here is the budget
+        raise Unreadable(TOO_MUCH) from None
+
+
+def pdf_page_count(path: Path) -> int:
+    """Given a PDF, return its pages (Unreadable if pdfium cannot open it)."""
     import pypdfium2
 
     try:
-        count = len(pypdfium2.PdfDocument(str(path)))
+        pdf = pypdfium2.PdfDocument(str(path))
     except pypdfium2.PdfiumError:
         raise Unreadable("PDF 文件无法读取，文件可能已损坏") from None
-    if count > MAX_PAGES:
-        raise Unreadable(f"扫描的 PDF 页数过多（{count} 页，最多识别 {MAX_PAGES} 页），请只发送申报表格部分")
-    return ocr_document(((n + 1, pdf_page_image(str(path), n)) for n in range(count)), source, "pdf")
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+def read_scanned_pdf(path: Path, source: str, limits: dict | None = None) -> Document:
+    """Given a PDF without a text layer (a scan), return its Document read by OCR, page by page."""
+    count = pdf_page_count(path)
+    return read_pdf_pages(path, source, [[] for _ in range(count)], list(range(count)), limits or {})
+
+
+def read_pdf_pages(path: Path, source: str, pages: list[list[Block]], scanned: list[int], limits: dict) -> Document:
+    """Given a PDF, the blocks of each page's text layer and the indices of its pages without one (scans),
+    return its Document: the scanned pages read by OCR, every page's blocks in page order, the `scan` facts
+    (pages read, seals) of the OCR'd pages only."""
+    if len(scanned) > MAX_PAGES:
+        raise Unreadable(f"扫描的 PDF 页数过多（{len(scanned)} 页，最多识别 {MAX_PAGES} 页），请只发送申报表格部分")
+    read = {n - 1: (blocks, seal) for n, blocks, seal in ocr_bounded(path, source, scanned, limits)}
+    blocks = [b for index, text in enumerate(pages) for b in (read[index][0] if index in read else text)]
+    seals = {index + 1: seal for index, (_, seal) in read.items() if seal is not None}
+    return Document(source=source, blocks=blocks, kind="pdf", scan={"pages": [i + 1 for i in scanned], "seals": seals})

@@ -28,37 +28,54 @@ SNAP = 2.0
 
 
 def read_pdf(path: Path, source: str, limits: dict = LIMITS) -> Document:
-    """Given a PDF file, return its Document, parsed in a child process under the time/memory bounds."""
-    blocks = read_bounded(pdf_blocks, (str(path), limits["pdf_pages"]), "PDF ",
-                          seconds=limits["pdf_seconds"], memory=limits["pdf_memory"])
-    if not any(b.text.strip() or b.rows for b in blocks):  # no text layer at all: a scan, read by OCR
+    """Given a PDF file, return its Document, parsed in a child process under the time/memory bounds; its pages
+    without a text layer (a scan, or a stamped page scanned into a packet exported from Word) read by OCR."""
+    pages = read_bounded(pdf_pages, (str(path), limits["pdf_pages"]), "PDF ",
+                         seconds=limits["pdf_seconds"], memory=limits["pdf_memory"])
+    scanned = [n for n, (blocks, pictured) in enumerate(pages) if pictured and not has_text(blocks)]
+    if not any(has_text(blocks) for blocks, _ in pages):  # no text layer at all: a scan, read by OCR
         from pipeline.reading.readers.ocr import read_scanned_pdf
 
-        return read_scanned_pdf(path, source)
-    return Document(source=source, blocks=blocks, kind="pdf")
+        return read_scanned_pdf(path, source, limits=limits)
+    if scanned:
+        from pipeline.reading.readers.ocr import read_pdf_pages
+
+        return read_pdf_pages(path, source, [blocks for blocks, _ in pages], scanned, limits)
+    return Document(source=source, blocks=[b for blocks, _ in pages for b in blocks], kind="pdf")
+
+
+def has_text(blocks: list[Block]) -> bool:
+    """Given a page's blocks, return whether any holds text (the page has a text layer)."""
+    return any(b.text.strip() or b.rows for b in blocks)
 
 
 def pdf_blocks(path: str, max_pages: int) -> list[Block]:
-    """Given a PDF path, return its blocks; meant to run inside `run_bounded`."""
+    """Given a PDF path, return its blocks, every page's in order (the text layer only)."""
+    return [b for blocks, _ in pdf_pages(path, max_pages) for b in blocks]
+
+
+def pdf_pages(path: str, max_pages: int) -> list[tuple[list[Block], bool]]:
+    """Given a PDF path, return per page (its blocks, whether it shows a picture); meant to run inside
+    `run_bounded`. A page with a picture and no text is a scan, for OCR."""
     import pdfplumber
 
     try:
         with pdfplumber.open(path) as pdf:
             if len(pdf.pages) > max_pages:
                 raise Unreadable(f"PDF 页数过多（{len(pdf.pages)} 页，最多 {max_pages} 页），请只发送申报表格部分")
-            blocks: list[Block] = []
+            out: list[tuple[list[Block], bool]] = []
             previous = False  # whether the page before was searched for tables: a form may go on over pages
             for page in pdf.pages:
                 ruled = bool(page.lines or page.rects)
                 # the characters alone, without laying out lines: cheap, and enough to spot a form's words
                 previous = ruled and (previous or holds_form("".join(ch["text"] for ch in page.chars)))
-                blocks.extend(page_blocks(page) if previous else page_lines(page))
+                out.append((page_blocks(page) if previous else page_lines(page), bool(page.images)))
                 page.flush_cache()
-            return blocks
+            return out
     except Unreadable:
         raise
     except Exception:  # noqa: BLE001 - pdfminer gave up: a second reader may still get the text
-        return pdfium_blocks(path, max_pages)
+        return pdfium_pages(path, max_pages)
 
 
 def page_lines(page) -> list[Block]:
@@ -93,9 +110,11 @@ def form_words() -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     return titles, labels
 
 
-def pdfium_blocks(path: str, max_pages: int) -> list[Block]:
-    """Given a PDF pdfminer could not read, return its text lines as read by pdfium (Unreadable if it cannot)."""
+def pdfium_pages(path: str, max_pages: int) -> list[tuple[list[Block], bool]]:
+    """Given a PDF pdfminer could not read, return per page (its text lines as read by pdfium, whether it may
+    show a picture) (Unreadable if pdfium cannot read it either)."""
     import pypdfium2
+    import pypdfium2.raw as pdfium_c
 
     try:
         pdf = pypdfium2.PdfDocument(path)
@@ -104,12 +123,13 @@ def pdfium_blocks(path: str, max_pages: int) -> list[Block]:
     try:
         if len(pdf) > max_pages:
             raise Unreadable(f"PDF 页数过多（{len(pdf)} 页，最多 {max_pages} 页），请只发送申报表格部分")
-        blocks = []
+        out = []
         for page in pdf:
             text = page.get_textpage().get_text_range()
-            blocks += [Block("paragraph", text=line) for line in
-                       (normalise_ticks(raw).strip() for raw in text.splitlines()) if line]
-        return blocks
+            pictured = any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2))
+            out.append(([Block("paragraph", text=line) for line in
+                         (normalise_ticks(raw).strip() for raw in text.splitlines()) if line], pictured))
+        return out
     finally:
         pdf.close()
 
