@@ -155,3 +155,16 @@ def program_cases() -> list[tuple[str, str]]:
     from pipeline.definitions.programs import all_programs
 
     return [(p.id, cid) for p in all_programs() if "printed" not in entry_kinds(p) for cid in p.categories]
+
+
+def earlier_titles(program, records: list[dict], year: int) -> tuple[list, list[str]]:
+    """Earlier registers as `screen --history` reads them: each applicant held its title the three years before
+    (the 标杆 tiers of 辽宁 ask for three years running, read from registers, never from the applicant's word)."""
+    from datetime import date
+
+    from pipeline.checking.history import Held
+
+    held = [Held(r["company_name"], program.id, r["category"], date(y, 1, 10), date(y, 12, 31), None, "",
+                 "往年登记簿.xlsx") for r in records for y in range(year - 3, year)]
+    return held, ["往年登记簿.xlsx"]
+

@@ -7,7 +7,7 @@ import json
 import docx
 import pytest
 from click.testing import CliRunner
-from program_packets import expected, packet_forms, program_cases, write_filled
+from program_packets import earlier_titles, expected, packet_forms, program_cases, write_filled
 
 from pipeline.cli import cli
 from pipeline.definitions.programs import program_campaign, load_program, resolve_campaign
@@ -82,11 +82,12 @@ def test_screening_reaches_the_top_tier_from_the_parsed_records(parsed, tmp_path
     table, warnings = read_facts_workbook(tmp_path / "facts.xlsx", program)
     assert not warnings
     sources = set()
-    for s in screen_records(program_campaign(program, None), records, table):
+    campaign = program_campaign(program, None)
+    for s in screen_records(campaign, records, table, history=earlier_titles(program, records, campaign.year)):
         assert s.tier == program.category(s.category).tiers[-1].name, (s.category, s.outcomes)
         assert not s.note
         sources |= {part for o in s.outcomes if not o.criterion.manual for part in o.source.split("、")}
-    assert sources == {"申报表", "事实表", "附件"} - ({"申报表"} if pid == "guangzhou" else set()) - (
+    assert sources - {"登记簿 往年登记簿.xlsx"} == {"申报表", "事实表", "附件"} - ({"申报表"} if pid == "guangzhou" else set()) - (
         {"附件"} if pid not in ("guangdong-stars",) else set())  # every answer says where it came from
 
 

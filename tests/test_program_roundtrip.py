@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import run_client
-from program_packets import expected, packet_forms, program_cases, typed, write_survey_report
+from program_packets import earlier_titles, expected, packet_forms, program_cases, typed, write_survey_report
 
 from pipeline.checking.screen import screen_records
 from pipeline.generating.packets import write_program_packet
@@ -239,5 +239,6 @@ def test_screening_reaches_the_top_tier(roundtrip, fmt):
         judged = {c.id: True for c in program.criteria if c.manual}
         table = {r["company_name"]: {"name": r["company_name"], "row": 2, "facts": FACTS[pid], "verdicts": judged,
                                      "category": None} for r in mine}
-        for s in screen_records(program_campaign(program, None), mine, table):
+        campaign = program_campaign(program, None)
+        for s in screen_records(campaign, mine, table, history=earlier_titles(program, mine, campaign.year)):
             assert s.tier == program.category(s.category).tiers[-1].name, (pid, s.category, fmt)

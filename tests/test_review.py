@@ -389,9 +389,11 @@ def test_site_visits_publicity_and_approval(ws_dir, scored, tmp_path):
         assert len(visited) == 10 and all(p in paths for p in visited)
         text = "\n".join(p.text for p in docx.Document(str(visited[0])).paragraphs)
         assert "评审专家组：" in text and "现场评审意见" in text and "投诉处理记录不全" in text
-        for aid in kept:
+        for aid in kept:  # 第二十条 综合评价, then 第二十一条 公示
+            ws.move(aid, "综合评价", by=STAFF, on=PUBLICITY_START)
             ws.move(aid, "公示（7 个工作日）", by=STAFF, on=PUBLICITY_START)
         end = ws.flow.publicity.end(PUBLICITY_START)
+        ws.move(kept[0], "审定", by=STAFF, on=end + timedelta(days=1))  # 第二十二条
         ws.move(kept[0], "发布", by=STAFF, on=end + timedelta(days=1))
         review.decision_documents(ws, tmp_path / "decided", PUBLICITY_START)
         names = {r.id: r.company_name for r in ws.applicants(limit=None).items}

@@ -308,7 +308,7 @@ def test_the_published_register_as_a_page_and_a_workbook(workspace, tmp_path):
     from pipeline.workspace import Workspace
     from pipeline.workspace.outputs import register_change
 
-    revoked_on = date.today() + timedelta(days=10)
+    revoked_on = date.today()  # a revocation is a decision already made: never dated after today
     with Workspace.open(workspace) as ws:
         register_change(ws, "HLJ2017-CP-0001", "revoke", "张三", "以虚假材料获得称号（第二十三条）", revoked_on)
     codes = [code_of(workspace, n) for n in ("HLJ2017-EN-0001", "HLJ2017-CP-0001")]

@@ -166,8 +166,13 @@ def test_the_audit_log_speaks_in_words_and_local_time(app, corrected):
         assert word not in text, word
     assert not re.search(r"[0-9a-f]{40,}", text)  # no digest
     ws = site_of(app).ws
-    entry = ws.audit_log(limit=1)[0]
-    assert local(entry["at"]) in text and entry["at"][:16].replace("T", " ") != local(entry["at"])
+    import sqlalchemy as sa
+
+    from pipeline.workspace import db
+
+    with ws.reader.connect() as conn:  # the stamp as stored (UTC), not as the library hands it out (local)
+        stored = conn.execute(sa.select(db.audit.c.at).order_by(db.audit.c.id.desc()).limit(1)).scalar_one()
+    assert local(stored) in text and stored[:16].replace("T", " ") != local(stored)
     assert f"编号 {corrected}" not in text and INCOMPLETE in text  # applicants by name
     moves = ws.applicant(corrected).moves
     detail = visible_text(client.get(f"/applicants/{corrected}").data.decode())
