@@ -1134,7 +1134,7 @@ def mail_group():
 
 @mail_group.command("setup")
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--host", required=True, help="发信服务器，如 smtp.exmail.qq.com")
+@click.option("--host", required=True, help="发信服务器的地址（邮箱服务商提供的 SMTP 服务器）")
 @click.option("--port", required=True, type=click.IntRange(1, 65535), help="端口，如 465（SSL）或 587（STARTTLS）")
 @click.option("--security", default="starttls", show_default=True, type=click.Choice(["starttls", "ssl", "none"]),
               help="加密方式")

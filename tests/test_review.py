@@ -152,6 +152,7 @@ def test_a_conflict_declared_after_assignment_recuses_and_replaces(ws_dir):
     from pipeline.workspace import review
 
     with Workspace.open(ws_dir) as ws:
+        review.auto_assign(ws, "material", by=STAFF)  # as the assignment test does (a second pass changes nothing)
         target = next(a for a in review.assignments_of(ws, "material") if a["expert"] == "陈刚")["applicant_id"]
         before = {a["expert"] for a in review.assignments_of(ws, "material")
                   if a["applicant_id"] == target and a["state"] == review.ACTIVE}

@@ -174,7 +174,7 @@ def test_the_opinions_tally_is_paged_by_stage_with_each_reviewers_progress(app, 
     last = staff.get("/review?page=3").data.decode()
     assert [int(x) for x in rows_of(last)] == ids[10:]
     assert rows_of(staff.get("/review?stage=资格审查").data.decode()) == []
-    assert len(rows_of(staff.get("/review?stage=材料评审").data.decode())) == 5
+    assert len(rows_of(staff.get("/review?stage=资料评审").data.decode())) == 5
     progress = first.split('id="reviewer-progress"')[1].split("</table>")[0]
     row = re.search(r"<td>陈刚</td>(.*?)</tr>", progress, re.S).group(1)
     assert re.findall(r">(\d+)<", row) == ["2", "1", "1"]

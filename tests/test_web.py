@@ -105,6 +105,7 @@ ROUTES = [
     ("POST", "/rounds/x/remind", "staff"), ("POST", "/rounds/x/previews/1", "review"),
     ("GET", "/verify/register", "public"),
     ("GET", "/invitations/unit-files/x", "read"),
+    ("GET", "/applicants/x/scan/1/x/x.png", "user"),
 ]
 
 
